@@ -1,0 +1,89 @@
+# rescue: static storage disaster-recovery tools, their initramfs and OCI image.
+#
+#   make            install missing build packages, build out/rescue, the links in
+#                   out/bin/, out/rescue-initramfs.cpio.gz and out/rescue-oci.tar
+#   make check      every test; the last line is "N passed, N failed"
+#   make fetch      gather every outside input into build/ (then `make` needs no network)
+#   make deps       install missing Debian packages (root) or name them
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make clean      remove what the build made (keeps the fetched inputs in build/)
+#   make distclean  also remove the fetched inputs
+#   make size | bench | fuzz      (see README.md)
+#   V=1             show the commands;  PROFILE=config/x.conf  another image profile
+#
+# Local overrides go in config.mak (see config.mak.example), never in this file.
+
+VERSION := 0.1.0
+PREFIX ?= /usr/local
+DESTDIR ?=
+PROFILE ?= config/default.conf
+-include config.mak
+
+B := build
+O := out
+Q := $(if $(filter 1,$(V)),,@)
+# Reproducible builds: every timestamp comes from here (the last commit).
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 1)
+export SOURCE_DATE_EPOCH
+export LC_ALL := C
+export TZ := UTC
+
+CC := musl-gcc
+CFLAGS ?= -O2
+# the include dirs: build/include (zlib, xxhash) and build/kernel-headers, which
+# holds ONLY linux/ asm/ asm-generic/ (musl-gcc must not see the glibc headers)
+INC := $(B)/include
+KINC := $(B)/kernel-headers
+ALL_CFLAGS = -std=c11 -Wall -Wextra -Werror $(CFLAGS) -D_GNU_SOURCE \
+	-DRESCUE_VERSION='"$(VERSION)"' -ffile-prefix-map=$(CURDIR)=. \
+	-Irescue -isystem $(INC) -isystem $(KINC) -MMD -MP
+LDFLAGS_STATIC := -static -s -Wl,--build-id=none
+
+SRCS := $(sort $(wildcard rescue/*.c rescue/*/*.c))
+LIB_SRCS := $(filter-out rescue/main.c,$(SRCS))
+OBJS := $(SRCS:%.c=$(B)/obj/%.o)
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
+ZLIB := $(B)/zlib/libz.a
+HEADERS_STAMP := $(B)/headers.stamp
+
+.PHONY: all deps check-deps fetch links install clean distclean size bench fuzz check
+all: deps $(O)/rescue links images
+
+include config/deps.mk
+include config/fetch.mk
+include tests/rules.mk
+-include initramfs/rules.mk
+-include bench/rules.mk
+
+# ---- the binary ----
+$(B)/obj/%.o: %.c $(HEADERS_STAMP)
+	@mkdir -p $(@D)
+	$(if $(Q),@echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(O)/rescue: $(OBJS) $(ZLIB)
+	@mkdir -p $(@D)
+	$(if $(Q),@echo "  LINK    $@")
+	$(Q)$(CC) $(LDFLAGS_STATIC) -o $@.tmp $(OBJS) $(ZLIB)
+	$(Q)mv -f $@.tmp $@
+
+# out/bin/TOOL -> ../rescue, one per tool that `rescue --list` names
+links: $(O)/rescue
+	$(Q)rm -rf $(O)/bin && mkdir -p $(O)/bin
+	$(Q)for t in $$($(O)/rescue --list); do ln -s ../rescue $(O)/bin/$$t; done
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(O)/rescue $(DESTDIR)$(PREFIX)/bin/rescue
+	for t in $$($(O)/rescue --list); do ln -sf rescue $(DESTDIR)$(PREFIX)/bin/$$t; done
+	for m in docs/man/*.1; do [ -e "$$m" ] && install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man1/ || true; done
+	if [ -e $(O)/rescue-initramfs.cpio.gz ]; then install -d $(DESTDIR)$(PREFIX)/share/rescue && \
+		install -m 644 $(O)/rescue-initramfs.cpio.gz $(O)/rescue-oci.tar $(DESTDIR)$(PREFIX)/share/rescue/; fi
+
+clean:
+	rm -rf $(O) $(B)/obj $(B)/unit $(B)/fuzz $(B)/fuzzobj $(B)/rootfs $(B)/test $(B)/image
+
+distclean: clean
+	rm -rf $(B)
+
+-include $(OBJS:.o=.d)

@@ -1,0 +1,252 @@
+/* atomic.c: temp file in the target directory -> fsync -> rename -> fsync dir.
+ * The directory fsync makes the rename durable, which toybox and skalibs omit. */
+#include "lib/atomic.h"
+#include "lib/err.h"
+#include "lib/xio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Temp files to remove if we are interrupted.  Signal handlers may only read
+ * these, so each slot is a fixed buffer published by setting its dirfd. */
+#define SLOTS 8
+static struct {
+	volatile sig_atomic_t dirfd; /* -1 = free */
+	char name[NAME_MAX + 1];
+} pending[SLOTS] = {
+	{ -1, "" }, { -1, "" }, { -1, "" }, { -1, "" },
+	{ -1, "" }, { -1, "" }, { -1, "" }, { -1, "" },
+};
+static int handlers_set;
+
+static void
+remove_pending(void)
+{
+	for (int i = 0; i < SLOTS; i++)
+		if (pending[i].dirfd >= 0)
+			unlinkat(pending[i].dirfd, pending[i].name, 0);
+}
+
+static void
+on_signal(int sig)
+{
+	remove_pending();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void
+set_handlers(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
+	struct sigaction sa;
+
+	if (handlers_set)
+		return;
+	handlers_set = 1;
+	atexit(remove_pending);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+		struct sigaction old;
+
+		/* keep an ignored SIGPIPE ignored (write errors then report EPIPE) */
+		if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+			continue;
+		sigaction(sigs[i], &sa, NULL);
+	}
+}
+
+static int
+claim_slot(int dirfd, const char *name)
+{
+	for (int i = 0; i < SLOTS; i++) {
+		if (pending[i].dirfd < 0) {
+			snprintf(pending[i].name, sizeof pending[i].name, "%s", name);
+			pending[i].dirfd = dirfd;
+			return i;
+		}
+	}
+	return -1;
+}
+
+static void
+release_slot(int slot)
+{
+	if (slot >= 0)
+		pending[slot].dirfd = -1;
+}
+
+static void
+free_out(struct atomic_out *o)
+{
+	if (o->dirfd >= 0)
+		close(o->dirfd);
+	free(o->path);
+	free(o->base);
+	free(o->tmp);
+	o->dirfd = o->fd = -1;
+	o->path = o->base = o->tmp = NULL;
+}
+
+int
+atomic_open(struct atomic_out *o, const char *target, int flags, mode_t mode)
+{
+	struct stat st;
+	char *path, *slash, *dir;
+	int exists;
+
+	memset(o, 0, sizeof *o);
+	o->fd = o->dirfd = o->slot = -1;
+	o->flags = flags;
+	o->mode = mode;
+	if (lstat(target, &st) == 0 && S_ISLNK(st.st_mode)) {
+		path = realpath(target, NULL);
+		if (!path) {
+			warn_sys(RC_REFUSED, "%s: symlink does not lead to a file", target);
+			return RC_REFUSED;
+		}
+	} else {
+		path = xstrdup(target);
+	}
+	o->path = path;
+	exists = stat(path, &st) == 0;
+	if (exists && !S_ISREG(st.st_mode)) {
+		warn_rc(RC_REFUSED, "%s: not a regular file; not overwritten", target);
+		goto refused;
+	}
+	if (exists && !(flags & ATOMIC_OVERWRITE)) {
+		warn_rc(RC_REFUSED, "%s: exists; not overwritten (use -f)", target);
+		goto refused;
+	}
+	if (exists && (flags & ATOMIC_KEEP_META))
+		o->mode = st.st_mode & 07777;
+	slash = strrchr(path, '/');
+	if (slash) {
+		o->base = xstrdup(slash + 1);
+		dir = xstrdup(path);
+		dir[slash - path + 1] = 0;
+	} else {
+		o->base = xstrdup(path);
+		dir = xstrdup(".");
+	}
+	o->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (o->dirfd < 0) {
+		warn_sys(RC_IO, "%s", dir);
+		free(dir);
+		goto fail;
+	}
+	free(dir);
+	o->tmp = xmalloc(strlen(o->base) + 40);
+	for (unsigned n = 0;; n++) {
+		if (n == 0)
+			sprintf(o->tmp, "%s.tmp.%ld", o->base, (long)getpid());
+		else
+			sprintf(o->tmp, "%s.tmp.%ld.%u", o->base, (long)getpid(), n);
+		o->fd = openat(o->dirfd, o->tmp,
+			       O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (o->fd >= 0)
+			break;
+		if (errno != EEXIST || n > 100) {
+			warn_sys(RC_IO, "%s: cannot create temporary file", target);
+			goto fail;
+		}
+	}
+	set_handlers();
+	o->slot = claim_slot(o->dirfd, o->tmp);
+	if (o->slot < 0) {
+		unlinkat(o->dirfd, o->tmp, 0);
+		close(o->fd);
+		warn_rc(RC_IO, "%s: too many files open for writing", target);
+		goto fail;
+	}
+	if (exists && (flags & ATOMIC_KEEP_META)) {
+		/* owner first: fchown may clear set-id bits that fchmod then restores */
+		if (fchown(o->fd, st.st_uid, st.st_gid) != 0 && errno != EPERM) {
+			warn_sys(RC_IO, "%s: cannot set owner", target);
+			atomic_abort(o);
+			return RC_IO;
+		}
+	}
+	return RC_OK;
+refused:
+	free_out(o);
+	return RC_REFUSED;
+fail:
+	free_out(o);
+	return RC_IO;
+}
+
+void
+atomic_abort(struct atomic_out *o)
+{
+	if (o->fd >= 0)
+		close(o->fd);
+	if (o->dirfd >= 0 && o->tmp)
+		unlinkat(o->dirfd, o->tmp, 0);
+	release_slot(o->slot);
+	o->slot = -1;
+	free_out(o);
+}
+
+int
+atomic_commit(struct atomic_out *o)
+{
+	int fd = o->fd;
+
+	if (fchmod(fd, o->mode) != 0) {
+		warn_sys(RC_IO, "%s: cannot set mode", o->path);
+		goto fail;
+	}
+	if (fd_sync(fd) != 0) {
+		warn_sys(RC_IO, "%s: fsync", o->path);
+		goto fail;
+	}
+	o->fd = -1;
+	if (close(fd) != 0) {
+		warn_sys(RC_IO, "%s: close", o->path);
+		goto fail;
+	}
+	if (renameat(o->dirfd, o->tmp, o->dirfd, o->base) != 0) {
+		warn_sys(RC_IO, "%s: rename", o->path);
+		goto fail;
+	}
+	release_slot(o->slot);
+	o->slot = -1;
+	if (fd_sync(o->dirfd) != 0) {
+		/* the new content is in place; only its durability is in doubt */
+		warn_sys(RC_IO, "%s: fsync of directory", o->path);
+		free_out(o);
+		return RC_IO;
+	}
+	free_out(o);
+	return RC_OK;
+fail:
+	atomic_abort(o);
+	return RC_IO;
+}
+
+int
+atomic_write_file(const char *target, const void *buf, size_t len, int flags,
+		  mode_t mode)
+{
+	struct atomic_out o;
+	int rc = atomic_open(&o, target, flags, mode);
+
+	if (rc)
+		return rc;
+	if (write_full(o.fd, buf, len) != 0) {
+		warn_sys(RC_IO, "%s: write", target);
+		atomic_abort(&o);
+		return RC_IO;
+	}
+	return atomic_commit(&o);
+}

@@ -1,0 +1,60 @@
+/* err.h: messages and exit statuses shared by every tool.
+ *
+ * Format: "TOOL: [FILE[:LINE|@OFFSET]: ]what is wrong[: strerror]", one write(2).
+ * Exit statuses (DESIGN.md): see the RC_* constants.  Nothing in lib/ exits
+ * except die*() and the x*() wrappers.
+ */
+#ifndef RESCUE_ERR_H
+#define RESCUE_ERR_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum {
+	RC_OK = 0,      /* success */
+	RC_DIFF = 1,    /* a check ran and found a difference or problem */
+	RC_USAGE = 2,   /* usage error, unknown tool */
+	RC_DATA = 3,    /* bad or unsupported input data */
+	RC_IO = 4,      /* I/O or system error */
+	RC_REFUSED = 5, /* refused for safety */
+};
+
+/* Name printed before every message; the dispatcher sets it to the tool. */
+extern const char *prog;
+
+#define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
+
+/* Print a message; remember rc as the worst status so far (err_status()). */
+void warn_rc(int rc, const char *fmt, ...) PRINTF_LIKE(2, 3);
+/* Same, with ": strerror(errno)" appended. */
+void warn_sys(int rc, const char *fmt, ...) PRINTF_LIKE(2, 3);
+/* Position forms: "FILE:LINE: ..." and "FILE@OFFSET: ...". */
+void warn_at(int rc, const char *file, unsigned long line, const char *fmt, ...) PRINTF_LIKE(4, 5);
+void warn_off(int rc, const char *file, uint64_t off, const char *fmt, ...) PRINTF_LIKE(4, 5);
+/* A note that does not change the status (e.g. "warning: ..."). */
+void note(const char *fmt, ...) PRINTF_LIKE(1, 2);
+
+_Noreturn void die_msg(int rc, const char *fmt, ...) PRINTF_LIKE(2, 3);
+_Noreturn void die_sys(int rc, const char *fmt, ...) PRINTF_LIKE(2, 3);
+_Noreturn void die_at(int rc, const char *file, unsigned long line, const char *fmt, ...) PRINTF_LIKE(4, 5);
+_Noreturn void die_off(int rc, const char *file, uint64_t off, const char *fmt, ...) PRINTF_LIKE(4, 5);
+/* "TOOL: what (see 'TOOL --help')", exit 2. */
+_Noreturn void die_usage(const char *fmt, ...) PRINTF_LIKE(1, 2);
+
+/* Worst status recorded by warn_*() so far (0 if none). */
+int err_status(void);
+void err_reset(void);
+/* When set, messages are not printed (fuzz harnesses); status is still kept. */
+void err_set_quiet(int quiet);
+
+/* Flush stdout and turn a write error into status 4; returns the final
+ * status to exit with (max of rc and the stdout result). */
+int err_finish(int rc);
+
+/* Low-level: format one message into buf (used by the functions above). */
+void err_vformat(char *buf, size_t n, const char *file, unsigned long line,
+		 int has_line, uint64_t off, int has_off, int errnum,
+		 const char *fmt, va_list ap);
+
+#endif

@@ -1,0 +1,90 @@
+# helpers.bash: loaded by every bats file (`load helpers` or `load ../helpers`).
+# Conventions: CONVENTIONS.md section G.  Work only in $BATS_TEST_TMPDIR.
+bats_require_minimum_version 1.5.0
+bats_load_library bats-support
+bats_load_library bats-assert
+
+TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOP_DIR=$(cd "$TESTS_DIR/.." && pwd)
+RESCUE=${RESCUE:-$TOP_DIR/out/rescue}
+FIXTURES=$TESTS_DIR/fixtures
+export RESCUE TOP_DIR FIXTURES
+
+# run_tool TOOL ARGS...: run `rescue TOOL ARGS...` with stdout and stderr kept
+# apart ($output, $stderr); on failure bats shows the command and both streams.
+# Any status >= 126 is a crash and fails the test at once.
+run_tool() {
+	run --separate-stderr "$RESCUE" "$@"
+	_show_run "rescue $*"
+}
+
+# run_link TOOL ARGS...: the same through out/bin/TOOL (argv[0] dispatch).
+run_link() {
+	local t=$1
+	shift
+	run --separate-stderr "$TOP_DIR/out/bin/$t" "$@"
+	_show_run "$t $*"
+}
+
+_show_run() {
+	{
+		echo "\$ $1 (status=$status)"
+		[ -z "$output" ] || printf 'stdout:\n%s\n' "$output"
+		[ -z "$stderr" ] || printf 'stderr:\n%s\n' "$stderr"
+	} >&2
+	if [ "$status" -ge 126 ]; then
+		echo "crash: status $status" >&2
+		return 1
+	fi
+}
+
+# snapshot FILE...: remember content and metadata; assert_unchanged checks them.
+snapshot() {
+	local f
+	for f in "$@"; do
+		printf '%s %s\n' "$(sha256sum <"$f" | cut -d' ' -f1)" "$(stat -c '%s %Y %i %a %u:%g' "$f")"
+	done >"$BATS_TEST_TMPDIR/.snapshot"
+	printf '%s\n' "$@" >"$BATS_TEST_TMPDIR/.snapshot.files"
+}
+
+assert_unchanged() {
+	local now f
+	now=$(while read -r f; do
+		printf '%s %s\n' "$(sha256sum <"$f" | cut -d' ' -f1)" "$(stat -c '%s %Y %i %a %u:%g' "$f")"
+	done <"$BATS_TEST_TMPDIR/.snapshot.files")
+	assert_equal "$now" "$(cat "$BATS_TEST_TMPDIR/.snapshot")"
+}
+
+# assert_no_tmp DIR: no NAME.tmp.PID left beside a target.
+assert_no_tmp() {
+	local left
+	left=$(find "${1:-$BATS_TEST_TMPDIR}" -maxdepth 1 -name '*.tmp.*' | head -n 5)
+	assert_equal "$left" ""
+}
+
+# requires WHAT...: skip unless available (root qemu moosefs strace podman
+# netns loop); an unknown requirement is an error.  With RESCUE_TEST_STRICT=1
+# (CI) a missing requirement fails instead of skipping.
+requires() {
+	local r why=""
+	for r in "$@"; do
+		case $r in
+		root) [ "$(id -u)" = 0 ] || why="needs root" ;;
+		qemu) command -v qemu-system-x86_64 >/dev/null || why="needs qemu-system-x86_64" ;;
+		moosefs) command -v mfsmaster >/dev/null && command -v mfsmetadump >/dev/null || why="needs MooseFS (moosefs-master)" ;;
+		strace) command -v strace >/dev/null && strace -f -o /dev/null true 2>/dev/null || why="needs a working strace (ptrace)" ;;
+		podman) command -v podman >/dev/null && podman info >/dev/null 2>&1 || why="needs a working podman" ;;
+		netns) [ "$(id -u)" = 0 ] && command -v ip >/dev/null || why="needs root and iproute2 for network namespaces" ;;
+		loop) [ "$(id -u)" = 0 ] && command -v losetup >/dev/null && losetup -f >/dev/null 2>&1 || why="needs loop devices" ;;
+		chroot) [ "$(id -u)" = 0 ] || why="needs root for chroot" ;;
+		*) echo "requires: unknown requirement '$r'" >&2; return 1 ;;
+		esac
+		if [ -n "$why" ]; then
+			if [ "${RESCUE_TEST_STRICT:-0}" = 1 ] && [ "$r" != podman ] && [ "$r" != loop ]; then
+				echo "requires: $why (RESCUE_TEST_STRICT=1)" >&2
+				return 1
+			fi
+			skip "$why"
+		fi
+	done
+}

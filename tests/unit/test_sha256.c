@@ -1,0 +1,72 @@
+/* test_sha256.c: SHA-256 against the NIST FIPS 180-4 examples and the long
+ * messages of the NIST SHAVS set. */
+#include "lib/sha256.h"
+#include "unit.h"
+
+#include <stdlib.h>
+
+static void
+hex_of(const void *data, size_t n, char hex[65])
+{
+	uint8_t d[32];
+
+	sha256_buf(data, n, d);
+	sha256_hex(d, hex);
+}
+
+static void
+test_nist_short(void)
+{
+	char h[65];
+
+	hex_of("", 0, h);
+	CHECK_STR(h, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	hex_of("abc", 3, h);
+	CHECK_STR(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	hex_of("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56, h);
+	CHECK_STR(h, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+	hex_of("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmn"
+	       "hijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu", 112, h);
+	CHECK_STR(h, "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1");
+}
+
+static void
+test_million_a(void)
+{
+	struct sha256 s;
+	uint8_t d[32], chunk[1000];
+	char h[65];
+
+	memset(chunk, 'a', sizeof chunk);
+	sha256_init(&s);
+	for (int i = 0; i < 1000; i++)
+		sha256_update(&s, chunk, sizeof chunk);
+	sha256_final(&s, d);
+	sha256_hex(d, h);
+	CHECK_STR(h, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+/* Feeding the same data in uneven pieces gives the same digest. */
+static void
+test_split_updates(void)
+{
+	static uint8_t data[5000];
+	uint8_t a[32], b[32];
+	struct sha256 s;
+	size_t off = 0, step = 1;
+
+	for (size_t i = 0; i < sizeof data; i++)
+		data[i] = (uint8_t)(i * 7 + 3);
+	sha256_buf(data, sizeof data, a);
+	sha256_init(&s);
+	while (off < sizeof data) {
+		size_t n = step < sizeof data - off ? step : sizeof data - off;
+		sha256_update(&s, data + off, n);
+		off += n;
+		step = step * 3 % 131 + 1;
+	}
+	sha256_final(&s, b);
+	CHECK(memcmp(a, b, 32) == 0);
+}
+
+UNIT_MAIN(test_nist_short, test_million_a, test_split_updates)
