@@ -19,8 +19,12 @@ DESTDIR ?=
 PROFILE ?= config/default.conf
 -include config.mak
 
+# B holds the fetched inputs and shared build pieces (zlib, headers);
+# W the compiled objects and test programs; O the artifacts.  Several people
+# (or agents) can build in one tree at once with their own W= and O=.
 B := build
-O := out
+W ?= $(B)
+O ?= out
 Q := $(if $(filter 1,$(V)),,@)
 # Reproducible builds: every timestamp comes from here (the last commit).
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 1)
@@ -41,8 +45,8 @@ LDFLAGS_STATIC := -static -s -Wl,--build-id=none
 
 SRCS := $(sort $(wildcard rescue/*.c rescue/*/*.c))
 LIB_SRCS := $(filter-out rescue/main.c,$(SRCS))
-OBJS := $(SRCS:%.c=$(B)/obj/%.o)
-LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
+OBJS := $(SRCS:%.c=$(W)/obj/%.o)
+LIB_OBJS := $(LIB_SRCS:%.c=$(W)/obj/%.o)
 ZLIB := $(B)/zlib/libz.a
 HEADERS_STAMP := $(B)/headers.stamp
 
@@ -56,7 +60,7 @@ include tests/rules.mk
 -include bench/rules.mk
 
 # ---- the binary ----
-$(B)/obj/%.o: %.c $(HEADERS_STAMP)
+$(W)/obj/%.o: %.c $(HEADERS_STAMP)
 	@mkdir -p $(@D)
 	$(if $(Q),@echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -81,7 +85,7 @@ install: all
 		install -m 644 $(O)/rescue-initramfs.cpio.gz $(O)/rescue-oci.tar $(DESTDIR)$(PREFIX)/share/rescue/; fi
 
 clean:
-	rm -rf $(O) $(B)/obj $(B)/unit $(B)/fuzz $(B)/fuzzobj $(B)/rootfs $(B)/test $(B)/image
+	rm -rf $(O) $(W)/obj $(W)/unit $(W)/fuzz $(W)/fuzzobj $(W)/rootfs $(W)/test $(W)/image
 
 distclean: clean
 	rm -rf $(B)

@@ -6,9 +6,10 @@ bats_load_library bats-assert
 
 TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP_DIR=$(cd "$TESTS_DIR/.." && pwd)
-RESCUE=${RESCUE:-$TOP_DIR/out/rescue}
+RESCUE=${RESCUE:-$TOP_DIR/${O:-out}/rescue}
+RESCUE_BIN=$(dirname "$RESCUE")/bin
 FIXTURES=$TESTS_DIR/fixtures
-export RESCUE TOP_DIR FIXTURES
+export RESCUE RESCUE_BIN TOP_DIR FIXTURES
 
 # run_tool TOOL ARGS...: run `rescue TOOL ARGS...` with stdout and stderr kept
 # apart ($output, $stderr); on failure bats shows the command and both streams.
@@ -22,7 +23,7 @@ run_tool() {
 run_link() {
 	local t=$1
 	shift
-	run --separate-stderr "$TOP_DIR/out/bin/$t" "$@"
+	run --separate-stderr "$RESCUE_BIN/$t" "$@"
 	_show_run "$t $*"
 }
 

@@ -4,16 +4,16 @@
 #   tests/*.bats tests/recipes/*.bats tests/integration/*.bats   bats files
 # `make check` runs them all through tests/run, which prints "N passed, N failed".
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
-UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/unit/%)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(W)/unit/%)
 FUZZ_DIRS := $(sort $(dir $(wildcard tests/fuzz/*/fuzz.c)))
-FUZZ_BINS := $(FUZZ_DIRS:tests/fuzz/%/=$(B)/fuzz/%)
+FUZZ_BINS := $(FUZZ_DIRS:tests/fuzz/%/=$(W)/fuzz/%)
 FUZZ_CC ?= clang
 FUZZ_CFLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -DRESCUE_VERSION='"$(VERSION)"' \
 	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
 	-Irescue -isystem $(INC) -Wall -Wextra -Werror
-FUZZ_OBJS := $(LIB_SRCS:%.c=$(B)/fuzzobj/%.o)
+FUZZ_OBJS := $(LIB_SRCS:%.c=$(W)/fuzzobj/%.o)
 
-$(B)/unit/%: tests/unit/%.c tests/unit/unit.h $(LIB_OBJS) $(ZLIB)
+$(W)/unit/%: tests/unit/%.c tests/unit/unit.h $(LIB_OBJS) $(ZLIB)
 	@mkdir -p $(@D)
 	$(if $(Q),@echo "  UNIT    $@")
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -static -o $@ $< $(LIB_OBJS) $(ZLIB)
@@ -22,12 +22,12 @@ unit: $(UNIT_BINS)
 
 # Fuzz objects use the host's zlib (zlib1g-dev) and libc; the harness links
 # libFuzzer.  Messages from the code under test are silenced by err_set_quiet.
-$(B)/fuzzobj/%.o: %.c $(HEADERS_STAMP)
+$(W)/fuzzobj/%.o: %.c $(HEADERS_STAMP)
 	@mkdir -p $(@D)
 	$(if $(Q),@echo "  FUZZCC  $<")
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
-$(B)/fuzz/%: tests/fuzz/%/fuzz.c $(FUZZ_OBJS)
+$(W)/fuzz/%: tests/fuzz/%/fuzz.c $(FUZZ_OBJS)
 	@mkdir -p $(@D)
 	$(if $(Q),@echo "  FUZZ    $@")
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) -lz
@@ -36,8 +36,8 @@ fuzz-build: $(FUZZ_BINS)
 
 # Long fuzzing campaigns: FUZZ_TIME seconds per harness (default 300).
 fuzz: fuzz-build
-	$(Q)for f in $(FUZZ_BINS); do n=$${f##*/}; mkdir -p $(B)/fuzz/$$n.new; \
-		echo "== fuzz $$n"; $$f -max_total_time=$${FUZZ_TIME:-300} $(B)/fuzz/$$n.new tests/fuzz/$$n/corpus || exit 1; done
+	$(Q)for f in $(FUZZ_BINS); do n=$${f##*/}; mkdir -p $(W)/fuzz/$$n.new; \
+		echo "== fuzz $$n"; $$f -max_total_time=$${FUZZ_TIME:-300} $(W)/fuzz/$$n.new tests/fuzz/$$n/corpus || exit 1; done
 
 check: check-deps all unit fuzz-build
-	$(Q)tests/run
+	$(Q)W=$(W) O=$(O) tests/run
