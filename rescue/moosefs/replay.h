@@ -57,6 +57,7 @@ void fs_unlink(struct mfs_meta *m, uint32_t ts, uint32_t e);
 int fs_purge(struct mfs_meta *m, uint32_t ts, uint32_t idx);
 uint32_t fs_create(struct mfs_meta *m, uint32_t ts, uint32_t pidx, const char *name, uint16_t nl,
 		   uint8_t type, uint16_t mode, uint16_t cumask, uint32_t uid, uint32_t gid);
+void fs_copy_xattrs(struct mfs_meta *m, uint32_t from, uint32_t to);
 void fs_setlength(struct mfs_meta *m, struct mfs_node *n, uint64_t len);
 int fs_isfile(const struct mfs_node *n);
 void fs_sc_change(struct mfs_meta *m, struct mfs_node *n, uint8_t newsc);

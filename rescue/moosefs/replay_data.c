@@ -609,9 +609,9 @@ op_acquire(struct rp *r)
 	uint32_t inode, sess;
 
 	EAT('(');
-	rp_u32(r, &inode);
-	EAT(',');
 	rp_u32(r, &sess);
+	EAT(',');
+	rp_u32(r, &inode);
 	EAT(')');
 	if (mfs_open_find(r->m, sess, inode))
 		return rp_fail(r, ST_MISMATCH, "session %u already has inode %u open", sess, inode);
@@ -625,9 +625,9 @@ op_release(struct rp *r)
 	uint32_t inode, sess, o;
 
 	EAT('(');
-	rp_u32(r, &inode);
-	EAT(',');
 	rp_u32(r, &sess);
+	EAT(',');
+	rp_u32(r, &inode);
 	EAT(')');
 	if (!(o = mfs_open_find(r->m, sess, inode)))
 		return rp_fail(r, ST_MISMATCH, "session %u does not have inode %u open", sess, inode);
@@ -1257,10 +1257,4 @@ op_idle(struct rp *r)
 	EAT('(');
 	EAT(')');
 	return ST_OK;
-}
-
-int
-op_snapshot(struct rp *r)
-{
-	return rp_fail(r, ST_EINVAL, "SNAPSHOT is not supported by this version of rescue's replay");
 }

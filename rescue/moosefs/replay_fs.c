@@ -1615,3 +1615,29 @@ op_renumedges(struct rp *r)
 	free(w.stack);
 	return rp_check(r, "nextedgeid", logged, m->nextedgeid);
 }
+
+void
+fs_copy_xattrs(struct mfs_meta *m, uint32_t from, uint32_t to)
+{
+	uint32_t x = mfs_xent_find(m, from), y, last = 0;
+
+	if (!x || !m->xent.v[x].head)
+		return;
+	xattr_remove_inode(m, to);
+	y = MFS_VEC_ADD(m->xent);
+	m->xent.v[y].inode = to;
+	m->xent.v[y].alive = 1;
+	m->xent.v[y].seq = ++m->seq;
+	idmap_put(&m->xent_map, mfs_mix64(to), y, mfs_xent_rh, m);
+	for (uint32_t p = m->xent.v[mfs_xent_find(m, from)].head; p; p = m->xpair.v[p].next) {
+		uint32_t q = MFS_VEC_ADD(m->xpair);
+		m->xpair.v[q] = m->xpair.v[p];
+		m->xpair.v[q].next = 0;
+		if (last)
+			m->xpair.v[last].next = q;
+		else
+			m->xent.v[y].head = q;
+		last = q;
+	}
+	mfs_node_get(m, to)->flags |= MFS_NF_XATTR;
+}
