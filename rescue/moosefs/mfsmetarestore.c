@@ -180,10 +180,15 @@ replay_all(struct mfs_meta *m, struct job *j, const struct opts *o)
 		k = cl_next(f);
 		if (k < 0)
 			return -k;
-		if (k == 0)
+		if (k == 0) {
 			f->id = UINT64_MAX;
+			if (f->torn)
+				note("warning: %s:%llu: last line is torn (no newline: the master died while writing it): '%.*s' ignored, the %llu complete lines before it are used (MooseFS 3.0.117 would ignore the whole file)",
+				     f->path, (unsigned long long)f->lineno + 1,
+				     (int)(f->end - f->pos > 40 ? 40 : f->end - f->pos), f->buf + f->pos, (unsigned long long)f->lineno);
+		}
 	}
-	if (applied || rc == RC_OK)
+	if (rc == RC_OK)
 		show_progress(m->version - 1, first, j->lastid > m->version - 1 ? j->lastid : m->version - 1, t0, 1);
 	return rc;
 }
@@ -199,10 +204,6 @@ open_changelogs(struct job *j, char **paths, size_t n, uint64_t version, const s
 		int rc = cl_open(f, paths[i]);
 		if (rc)
 			return rc;
-		if (f->torn) {
-			note("warning: %s:%llu: the last line is torn (no newline at the end; the master died while writing it): its complete lines are applied, the fragment is ignored (MooseFS would ignore the whole file)",
-			     paths[i], (unsigned long long)0);
-		}
 		if (f->first == 0 && f->size > 0) {
 			warn_at(RC_DATA, paths[i], 1, "not a changelog line (no 'ID: ' at the start)");
 			return RC_DATA;
