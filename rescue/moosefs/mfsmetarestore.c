@@ -188,7 +188,7 @@ replay_all(struct mfs_meta *m, struct job *j, const struct opts *o)
 				     (int)(f->end - f->pos > 40 ? 40 : f->end - f->pos), f->buf + f->pos, (unsigned long long)f->lineno);
 		}
 	}
-	if (rc == RC_OK)
+	if (rc == RC_OK && applied)
 		show_progress(m->version - 1, first, j->lastid > m->version - 1 ? j->lastid : m->version - 1, t0, 1);
 	return rc;
 }
