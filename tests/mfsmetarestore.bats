@@ -239,3 +239,27 @@ bad_check() {
 	assert_equal "$status" 2
 	assert_equal "$stderr" "mfsmetarestore: missing -o OUT (see 'mfsmetarestore --help')"
 }
+
+@test "mfsmetarestore: -a -c CFG takes DATA_PATH from the config (exit 0)" {
+	mkdir -p "$BATS_TEST_TMPDIR/data"
+	cp "$FX/small"/* "$BATS_TEST_TMPDIR/data/"
+	printf '# comment\nWORKING_USER = mfs\n DATA_PATH = %s \n' "$BATS_TEST_TMPDIR/data" >"$BATS_TEST_TMPDIR/mfsmaster.cfg"
+	run_tool mfsmetarestore -a -c "$BATS_TEST_TMPDIR/mfsmaster.cfg"
+	assert_success
+	[[ "$stderr" == *"mfsmetarestore: using $BATS_TEST_TMPDIR/data/metadata.mfs.back (version 19)"* ]]
+	[[ "$stderr" == *"progress: current change: 33 (first:19 - last:33 - 100% - ETA:finished)"* ]]
+	[ -s "$BATS_TEST_TMPDIR/data/metadata.mfs" ]
+}
+
+@test "mfsmetarestore: -a with a failing replay writes nothing and keeps no backup (exit 3)" {
+	cd "$BATS_TEST_TMPDIR"
+	cp "$FX/small"/* .
+	sed -i '3d' changelog.0.mfs
+	printf 'MFSM NEW' >metadata.mfs
+	snapshot metadata.mfs metadata.mfs.back changelog.0.mfs changelog.1.mfs
+	run_tool mfsmetarestore -a -d .
+	assert_equal "$status" 3
+	assert_unchanged
+	[ -z "$(ls metadata.mfs.prev.* 2>/dev/null)" ]
+	assert_no_tmp .
+}
