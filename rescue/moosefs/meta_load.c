@@ -253,6 +253,8 @@ load_edges(struct mfs_meta *m, struct rd *r, int flags)
 {
 	NEED(r, 8, "truncated EDGE header");
 	m->nextedgeid = rd_u64(r);
+	/* the name index is built in one pass when first needed */
+	m->edge_map_stale = 1;
 	for (;;) {
 		uint32_t parent, child, pidx, cidx;
 		uint64_t eid;
@@ -295,11 +297,6 @@ load_edges(struct mfs_meta *m, struct rd *r, int flags)
 		}
 		if (nl == 0)
 			return bad(r, "EDGE: empty name");
-		if (mfs_edge_find(m, pidx, name, nl)) {
-			if (flags & MFS_LOAD_IGNORE)
-				continue;
-			return bad(r, "EDGE: name used twice in one directory");
-		}
 		if (m->nodes.v[cidx].type == MFS_T_DIR && m->nodes.v[cidx].nlink) {
 			if (flags & MFS_LOAD_IGNORE)
 				continue;
