@@ -504,8 +504,12 @@ plan_volumes(const struct args *a, const struct vollist *vl, const struct stat *
 	}
 	lb = (size_t)(sum / p.cap + (sum % p.cap != 0));
 	p.nbins = ffd(&p, p.bin);
-	if (p.nbins <= lb || p.nbins <= lb_rep) {
+	if (p.nbins <= lb) {
 		how = "optimal";
+	} else if (p.nbins <= lb_rep) {
+		snprintf(howbuf, sizeof howbuf,
+			 "optimal: a volume with %zu replicas needs %zu media", lb_rep, lb_rep);
+		how = howbuf;
 	} else if (p.n > BB_ITEMS) {
 		snprintf(howbuf, sizeof howbuf,
 			 "first-fit decreasing; %zu replicas are too many for an exact search",
