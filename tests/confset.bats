@@ -32,7 +32,7 @@ backup_of() {
 }
 
 no_backup() {
-	assert_equal "$(ls | grep -c 'rescue-bak' || true)" 0
+	assert_equal "$(find . -name '*rescue-bak*' | wc -l)" 0
 }
 
 # error-path check: status, exact stderr, empty stdout, input unchanged, no temp file

@@ -102,7 +102,7 @@ lower bound ceil(total/capacity) = 1, media used = 3 (optimal: a volume with 3 r
 }
 
 @test "dumpplan: random volume lists always give valid plans" {
-	for round in $(seq 1 25); do
+	for _ in $(seq 1 25); do
 		n=$((RANDOM % 30 + 1))
 		for i in $(seq 1 "$n"); do
 			echo "vol$i $((RANDOM % 900 + 1))M $((RANDOM % 3 + 1))"
