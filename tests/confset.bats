@@ -143,15 +143,16 @@ confset: mfsmaster.cfg:16: BACK_LOGS changed from '30' to '40'"
 	chown 1234:5678 mfsmaster.cfg
 	cp -p mfsmaster.cfg orig
 	# occupy this second's and the next seconds' backup names
+	now=$(date +%s)
 	for s in 0 1 2 3; do
-		n=mfsmaster.cfg.rescue-bak.$(date -u -d "+$s seconds" +%Y%m%dT%H%M%SZ)
+		n=mfsmaster.cfg.rescue-bak.$(date -u -d "@$((now + s))" +%Y%m%dT%H%M%SZ)
 		echo "older backup $s" >"$n"
 	done
 	run_tool confset mfsmaster.cfg WORKING_USER root
 	assert_success
 	for s in 0 1 2 3; do
-		n=mfsmaster.cfg.rescue-bak.$(date -u -d "+$s seconds" +%Y%m%dT%H%M%SZ)
-		[ "$(cat "$n" 2>/dev/null)" = "older backup $s" ] || [ ! -e "$n" ]
+		n=mfsmaster.cfg.rescue-bak.$(date -u -d "@$((now + s))" +%Y%m%dT%H%M%SZ)
+		assert_equal "$(cat "$n")" "older backup $s"
 	done
 	bak=$(sed -n 's/^confset: backup //p' <<<"$stderr")
 	[[ $bak =~ ^mfsmaster\.cfg\.rescue-bak\.$STAMP(\.[0-9]+)?$ ]]
@@ -579,4 +580,21 @@ inject() {
 	snapshot mfsmaster.cfg
 	inject rename,renameat,renameat2:error=EXDEV --no-backup mfsmaster.cfg BACK_LOGS 1
 	assert_refused 4 "confset: mfsmaster.cfg: rename: Cross-device link"
+}
+
+@test "confset: a file changed by someone else while confset works is not written (exit 5)" {
+	requires strace
+	fx mfsmaster.cfg
+	cp mfsmaster.cfg expected
+	echo "# added by another admin" >>expected
+	# every read(2) is held for 0.4 s; the other writer appends meanwhile
+	(sleep 0.3 && echo "# added by another admin" >>mfsmaster.cfg) &
+	run --separate-stderr strace -f -o /dev/null -e inject=read:delay_exit=400000 \
+		"$RESCUE" confset --no-backup mfsmaster.cfg BACK_LOGS 1
+	wait
+	assert_equal "$status" 5
+	assert_equal "$stderr" "confset: mfsmaster.cfg: changed while being edited; not written"
+	assert_output ""
+	cmp mfsmaster.cfg expected
+	assert_no_tmp
 }
