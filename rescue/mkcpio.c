@@ -296,39 +296,9 @@ check_entries(struct tree *t)
 /* ---- writing ---- */
 
 static int
-copy_file(struct cpio_writer *w, const struct tree_ent *e)
+cpio_data(void *ctx, const void *buf, size_t n)
 {
-	char buf[65536];
-	uint64_t left = (uint64_t)e->st.st_size;
-	int fd = open_ro(e->path);
-
-	if (fd < 0)
-		return RC_IO;
-	while (left) {
-		ssize_t k = read_full(fd, buf, left < sizeof buf ? left : sizeof buf);
-
-		if (k <= 0) {
-			if (k < 0)
-				warn_sys(RC_IO, "%s", e->path);
-			else
-				warn_rc(RC_IO, "%s: file shrank while being archived", e->path);
-			close(fd);
-			return RC_IO;
-		}
-		if (cpio_write_data(w, buf, (size_t)k)) {
-			warn_sys(RC_IO, "write error");
-			close(fd);
-			return RC_IO;
-		}
-		left -= (uint64_t)k;
-	}
-	if (read_full(fd, buf, 1) != 0) {
-		warn_rc(RC_IO, "%s: file changed while being archived", e->path);
-		close(fd);
-		return RC_IO;
-	}
-	close(fd);
-	return RC_OK;
+	return cpio_write_data(ctx, buf, n);
 }
 
 static int
@@ -364,7 +334,7 @@ write_entries(struct cpio_writer *w, const struct tree *t, uint32_t mtime)
 			warn_sys(RC_IO, "write error");
 			return RC_IO;
 		}
-		if (S_ISREG(e->st.st_mode) && c.filesize && (rc = copy_file(w, e)))
+		if (S_ISREG(e->st.st_mode) && c.filesize && (rc = tree_copy(e, cpio_data, w)))
 			return rc;
 	}
 	if (cpio_finish(w)) {

@@ -4,6 +4,7 @@
 #include "lib/xio.h"
 
 #include <dirent.h>
+#include <stdint.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -61,6 +62,9 @@ scan(struct tree *t, const char *top, const char *rel)
 			rc = RC_IO;
 			break;
 		}
+		/* archives are reproducible: owner 0:0 whoever built the tree */
+		e->st.st_uid = 0;
+		e->st.st_gid = 0;
 		e->name = xstrdup(name);
 		e->path = xstrdup(full);
 		if (S_ISLNK(e->st.st_mode)) {
@@ -126,4 +130,41 @@ tree_free(struct tree *t)
 	}
 	free(t->e);
 	memset(t, 0, sizeof *t);
+}
+
+int
+tree_copy(const struct tree_ent *e, int (*fn)(void *ctx, const void *buf, size_t n),
+	  void *ctx)
+{
+	static char buf[65536];
+	uint64_t left = (uint64_t)e->st.st_size;
+	int fd = open_ro(e->path), rc = RC_OK;
+
+	if (fd < 0)
+		return RC_IO;
+	while (left) {
+		ssize_t k = read_full(fd, buf, left < sizeof buf ? left : sizeof buf);
+
+		if (k <= 0) {
+			if (k < 0)
+				warn_sys(RC_IO, "%s", e->path);
+			else
+				warn_rc(RC_IO, "%s: file shrank while being archived", e->path);
+			rc = RC_IO;
+			goto out;
+		}
+		if (fn(ctx, buf, (size_t)k) != 0) {
+			warn_sys(RC_IO, "write error");
+			rc = RC_IO;
+			goto out;
+		}
+		left -= (uint64_t)k;
+	}
+	if (read_full(fd, buf, 1) != 0) {
+		warn_rc(RC_IO, "%s: file grew while being archived", e->path);
+		rc = RC_IO;
+	}
+out:
+	close(fd);
+	return rc;
 }

@@ -1,7 +1,8 @@
 /* tree.h: walk a directory tree into a list of entries sorted by name
  * (bytewise), as reproducible archive writers (mkcpio, mkoci) need.
  * Names are relative to the top ("bin", "bin/sh"); the top itself is not
- * listed.  Symlinks are not followed; their targets are read. */
+ * listed.  Symlinks are not followed; their targets are read.  The owner is
+ * recorded as 0:0 whoever owns the files, so archives are reproducible. */
 #ifndef RESCUE_TREE_H
 #define RESCUE_TREE_H
 
@@ -30,5 +31,9 @@ struct tree_ent *tree_add(struct tree *t);
 /* Sort by name (strcmp), so a directory precedes its contents. */
 void tree_sort(struct tree *t);
 void tree_free(struct tree *t);
+/* Feed a regular file's data (exactly e->st.st_size bytes) to fn; a file that
+ * shrank or grew since the scan is an error.  RC_OK or RC_IO (message). */
+int tree_copy(const struct tree_ent *e, int (*fn)(void *ctx, const void *buf, size_t n),
+	      void *ctx);
 
 #endif
