@@ -140,15 +140,24 @@ r_abs() {
 
 # ---- state -------------------------------------------------------------------
 
-# r_state_init WORK FINGERPRINT_TEXT: choose the work dir and read any state.
+# r_state_init WORK KEYARGS FINGERPRINT_TEXT [FREEZE]: choose the work dir and
+# read any state.  KEYARGS names the job (resolved paths and options).  Once step FREEZE is done the inputs may change by design (the
+# procedure rebuilds them): from then on only the arguments must match.
 r_state_init() {
 	R_WORK=${RESCUE_WORK:-$1}
+	R_KEYARGS=$2
+	shift
 	R_STATE=$R_WORK/state
 	R_FP=$(printf '%s\n%s\n' "$R_NAME $R_KEYARGS" "$2" | sha256sum | cut -c1-64)
 	R_STATE_DONE=0
 	R_STATE_OK=0
 	[ -f "$R_STATE" ] || return 0
 	_fp=$(sed -n 's/^fingerprint=//p' "$R_STATE")
+	_sd=$(sed -n 's/^done=//p' "$R_STATE")
+	if [ -n "${3:-}" ] && [ "${_sd:-0}" -ge "$3" ] 2>/dev/null &&
+		[ "$(sed -n 's/^args=//p' "$R_STATE")" = "$R_KEYARGS" ]; then
+		R_FP=$_fp
+	fi
 	if [ "$_fp" = "$R_FP" ]; then
 		R_STATE_OK=1
 		R_STATE_DONE=$(sed -n 's/^done=//p' "$R_STATE")
@@ -336,7 +345,11 @@ r_main() {
 				r_out ""
 				r_out "== step $_i: $_t (for the operator)"
 				printf '%s\n' "$_b" | while IFS= read -r _l; do r_out "   $_l"; done
-				r_msg "stopped before step $_i: do it, then re-run with --yes --done $_i"
+				if [ "$_i" = "$R_NSTEPS" ]; then
+					r_msg "stopped at step $_i, the operator's (see above)"
+				else
+					r_msg "stopped before step $_i: do it, then re-run with --yes --done $_i"
+				fi
 				return 0
 			fi
 			r_msg "step $_i/$R_NSTEPS: $_t: done by the operator"
@@ -392,7 +405,7 @@ r_start() {
 
 # r_conf_get FILE KEY: print KEY's active value in FILE (status 1 if unset).
 r_conf_get() {
-	rt confset --get "$2" "$1" 2>/dev/null
+	rt confset "$1" --get "$2" 2>/dev/null
 }
 
 # r_conf_set_cmd FILE KEY VALUE / r_conf_unset_cmd FILE KEY: command texts.
@@ -401,7 +414,7 @@ r_conf_set_cmd() {
 }
 
 r_conf_unset_cmd() {
-	rcmd confset --unset "$2" "$1"
+	rcmd confset "$1" --unset "$2"
 }
 
 # r_pick KIND DIR...: rank copies with metapick.  Sets R_PICK (the chosen
@@ -413,7 +426,7 @@ r_pick() {
 	r_log "\$ $(rcmd metapick --kind "$_kind" "$@")"
 	R_PICK_RC=0
 	R_PICK_OUT=$(rt metapick --kind "$_kind" "$@") || R_PICK_RC=$?
-	printf '%s\n' "$R_PICK_OUT" | while IFS= read -r _l; do r_out "    $_l"; done
+	[ -z "$R_PICK_OUT" ] || printf '%s\n' "$R_PICK_OUT" | while IFS= read -r _l; do r_out "    $_l"; done
 	R_PICK=""
 	if [ "$R_PICK_RC" = 0 ]; then
 		R_PICK=$(printf '%s\n' "$R_PICK_OUT" | sed -n '$p')
