@@ -213,7 +213,12 @@ r_backup_step() {
 	_bdir=${RESCUE_BACKUP_DIR:-$R_WORK/backup}
 	_ts=$(r_saved "ts")
 	if [ -z "$_ts" ]; then
+		# a new run never reuses the name of an earlier run's backup
 		_ts=$(r_utc)
+		while ls "$_bdir"/*-"$_ts".tar.gz >/dev/null 2>&1; do
+			sleep 1
+			_ts=$(r_utc)
+		done
 		r_remember ts "$_ts"
 	fi
 	R_BACKUP_FILE=$_bdir/$1-$_ts.tar.gz
