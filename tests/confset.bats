@@ -598,3 +598,10 @@ inject() {
 	cmp mfsmaster.cfg expected
 	assert_no_tmp
 }
+
+@test "confset: a file over 64 MiB is refused (exit 3)" {
+	truncate -s 65M big.cfg
+	snapshot big.cfg
+	run_tool confset big.cfg KEY x
+	assert_refused 3 "confset: big.cfg: larger than 67108864 bytes"
+}

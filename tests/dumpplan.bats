@@ -134,6 +134,9 @@ lower bound ceil(total/capacity) = 1, media used = 3 (optimal: a volume with 3 r
 	run bash -c '"$RESCUE" dumpplan -c 10G -b - <v.txt'
 	assert_output "$want"
 	assert_line --index 1 "  a       6442450944"
+	run bash -c 'printf "a 1G\nb 2X\n" | "$RESCUE" dumpplan -c 10G'
+	assert_equal "$status" 3
+	assert_equal "$output" "dumpplan: (stdin):2: bad size '2X'"
 }
 
 @test "dumpplan: an empty list needs no media (exit 0)" {
