@@ -396,6 +396,9 @@ run(const struct args *a)
 		rc = a->backup ? backup(a, &st, data, len) : RC_OK;
 		if (!rc)
 			rc = write_back(a, &st, &c);
+		if (!rc && st.st_nlink > 1)
+			note("%s: had %lu hard links; the other names keep the old content",
+			     a->file, (unsigned long)st.st_nlink);
 		if (!rc && !a->quiet) {
 			conf_free(&c);
 			conf_parse(&c, a->file, data, len);

@@ -605,3 +605,14 @@ inject() {
 	run_tool confset big.cfg KEY x
 	assert_refused 3 "confset: big.cfg: larger than 67108864 bytes"
 }
+
+@test "confset: replacing a file with other hard links says the other names keep the old content" {
+	fx mfsmaster.cfg
+	ln mfsmaster.cfg other.cfg
+	run_tool confset -q --no-backup mfsmaster.cfg BACK_LOGS 2
+	assert_success
+	assert_equal "$stderr" "confset: mfsmaster.cfg: had 2 hard links; the other names keep the old content"
+	cmp other.cfg "$FIXTURES/confset/mfsmaster.cfg"
+	run_tool confset mfsmaster.cfg --get BACK_LOGS
+	assert_output 2
+}
