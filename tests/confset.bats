@@ -367,6 +367,11 @@ dry_run_matches() {
 	assert_success
 	run_tool confset f.cfg --get A
 	assert_output -- "-q"
+	run_tool confset f.cfg --get=A
+	assert_output -- "-q"
+	run_tool confset f.cfg --list=x
+	assert_equal "$status" 2
+	assert_equal "$stderr" "confset: unknown option '--list=x' (see 'confset --help')"
 	run_tool confset f.cfg -- B --dry-run
 	assert_success
 	run_tool confset f.cfg --list
