@@ -87,6 +87,13 @@ lower bound ceil(total/capacity) = 2, media used = 2 (optimal)"
 	awk '{print $2}' v.txt | sort -rn | awk '{ for (b = 1; b <= n; b++) if (r[b] >= $1) break; if (b > n) r[++n] = 100; r[b] -= $1 } END { exit n != 4 }'
 }
 
+@test "dumpplan: the exact search works near 2^64 bytes (sizes in petabytes)" {
+	awk '{ printf "%s %dP\n", $1, $2 * 32 }' "$FIXTURES/dumpplan/ffd-not-optimal.txt" >v.txt
+	run_tool dumpplan -c 3200P v.txt
+	assert_success
+	assert_regex "${lines[-1]}" '^lower bound ceil\(total/capacity\) = 3, media used = 3 \(optimal, exact search'
+}
+
 @test "dumpplan: replicas take their own space and never share a medium (exit 0)" {
 	printf 'rep 1G 3\nsmall 100M\n' >v.txt
 	run_tool dumpplan -c 10G v.txt
