@@ -391,3 +391,13 @@ bad_line() {
 		assert_no_tmp out
 	done
 }
+
+@test "dumpplan: fsync failing with EIO while writing a dumplist: no temporary file (exit 4)" {
+	requires strace
+	printf '7f000001 1G\n' >v.txt
+	mkdir out
+	run --separate-stderr strace -f -o /dev/null -e inject=fsync:error=EIO "$RESCUE" dumpplan -q -c 5G --dumplist out v.txt
+	assert_equal "$status" 4
+	assert_equal "$stderr" "dumpplan: out/dumplist.1: fsync: I/O error"
+	assert_equal "$(ls out)" ""
+}
