@@ -139,6 +139,8 @@ struct serve {
 	struct ap *ap;
 	double last_ack;
 	uint64_t synced_written;
+	pthread_mutex_t ack_mu;
+	uint64_t ack_off;
 };
 
 static void *
@@ -163,12 +165,13 @@ send_frame(struct serve *s, const struct bs_frame *f, const void *payload)
 	return rc;
 }
 
-/* On a MARK: every few seconds make what was written durable and say so. */
+/* On a MARK: every few seconds make what was written durable, and leave
+ * the offset for the reader thread to send (this thread must never block on
+ * a write: push may be waiting for it to read). */
 static void
 serve_mark(void *ctx, uint64_t off)
 {
 	struct serve *s = ctx;
-	struct bs_frame f;
 	double t = mono();
 
 	if (t - s->last_ack < 2.0)
@@ -179,10 +182,22 @@ serve_mark(void *ctx, uint64_t off)
 		s->synced_written = s->ap->written;
 	}
 	s->last_ack = t;
-	memset(&f, 0, sizeof f);
-	f.tag = TAG_ACKD;
-	f.off = off;
-	(void)send_frame(s, &f, NULL);
+	pthread_mutex_lock(&s->ack_mu);
+	s->ack_off = off;
+	pthread_mutex_unlock(&s->ack_mu);
+}
+
+static uint64_t
+take_ack(void *ctx)
+{
+	struct serve *s = ctx;
+	uint64_t off;
+
+	pthread_mutex_lock(&s->ack_mu);
+	off = s->ack_off;
+	s->ack_off = 0;
+	pthread_mutex_unlock(&s->ack_mu);
+	return off;
 }
 
 static int
@@ -259,6 +274,8 @@ serve_run(struct serve *s, const struct bs_opts *o, struct progress *pg)
 	s->prod.w = &s->w;
 	s->prod.wlock = &s->wlock;
 	s->prod.ring = &ring;
+	s->prod.ack = take_ack;
+	s->prod.ack_ctx = s;
 	if (pthread_create(&th, NULL, prod_thread, s) != 0) {
 		warn_rc(RC_IO, "cannot start a thread");
 		ring_free(&ring);
@@ -315,6 +332,7 @@ bs_serve(const char *target, const struct bs_opts *o)
 	memset(&s, 0, sizeof s);
 	s.name = target;
 	pthread_mutex_init(&s.wlock, NULL);
+	pthread_mutex_init(&s.ack_mu, NULL);
 	bs_wr_init(&s.w, 1, "stdout");
 	teed = tee_start(&tee) == 0;
 	progress_init(&pg, "serve", "B", 0, 1);
@@ -495,11 +513,9 @@ push_run(struct push *p, struct bs_src *src, int to, int from, const char *peer,
 	struct bs_hdr h;
 	struct bs_frame f;
 	uint8_t hb[BS_HDR_LEN];
-	uint64_t start = 0;
+	uint64_t start = p->acked;
 	int rc;
 
-	if (p->ckpt && (rc = read_ckpt(p, &start)))
-		return rc;
 	memset(&h, 0, sizeof h);
 	h.kind = BS_HELLO;
 	h.version = BS_VERSION;
@@ -593,7 +609,11 @@ bs_push(const char *source, char **cmd, const struct bs_opts *o)
 	src.size = p.size;
 	src.block = p.block;
 	src.rescue = o->rescue;
-	snprintf(peer, sizeof peer, "%s", cmd[0]);
+	if (p.ckpt && (rc = read_ckpt(&p, &p.acked))) {
+		close(src.fd);
+		return rc;
+	}
+	snprintf(peer, sizeof peer, "%s", strrchr(cmd[0], '/') ? strrchr(cmd[0], '/') + 1 : cmd[0]);
 	if ((pid = spawn(cmd, &to, &from)) < 0)
 		return RC_IO;
 	snprintf(what, sizeof what, "push");

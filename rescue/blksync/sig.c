@@ -88,6 +88,15 @@ prod_frame(struct sig_prod *p, const struct bs_frame *f, const void *payload)
 		return 0;
 	if (p->wlock)
 		pthread_mutex_lock(p->wlock);
+	if (p->ack) {
+		struct bs_frame a;
+
+		memset(&a, 0, sizeof a);
+		a.tag = TAG_ACKD;
+		a.off = p->ack(p->ack_ctx);
+		if (a.off)
+			(void)bs_wr_frame(p->w, &a, NULL);
+	}
 	rc = bs_wr_frame(p->w, f, payload);
 	/* serve: the peer is waiting for these hashes */
 	if (rc == 0 && p->wlock)
