@@ -153,12 +153,12 @@ prod_thread(void *arg)
 }
 
 static int
-send_frame(struct serve *s, const struct bs_frame *f, const void *payload)
+send_frame(struct serve *s, struct bs_frame *f, const void *payload)
 {
 	int rc;
 
 	pthread_mutex_lock(&s->wlock);
-	rc = bs_wr_frame(&s->w, f, payload);
+	rc = bs_wr_frame(&s->w, f, payload, NULL);
 	if (rc == 0)
 		rc = bs_wr_flush(&s->w);
 	pthread_mutex_unlock(&s->wlock);
@@ -351,7 +351,6 @@ bs_serve(const char *target, const struct bs_opts *o)
 	f.off = (uint64_t)rc;
 	if (rc && teed) {
 		f.stored = (uint32_t)strlen(tee.last);
-		f.crc = bs_crc(tee.last, f.stored);
 	}
 	(void)send_frame(&s, &f, tee.last);
 	if (rc == RC_OK && o->json)
@@ -478,7 +477,8 @@ open_remote(struct sig_rd *sr, int fd, const char *peer)
 	memset(sr, 0, sizeof *sr);
 	bs_rd_init(&sr->rd, fd, peer);
 	rc = bs_rd_exact(&sr->rd, b, BS_FRAME_LEN, "SIGS header");
-	if (rc == 0 && bs_get32(b) == TAG_DONE && bs_frame_decode(&f, b) == NULL) {
+	if (rc == 0 && bs_get32(b) == TAG_DONE) {
+		bs_frame_decode(&f, b);
 		rc = frame_done(&sr->rd, &f, peer);
 		return rc ? rc : RC_DATA;
 	}
