@@ -136,7 +136,8 @@ struct serve {
 	pthread_mutex_t wlock;
 	struct sig_prod prod;
 	int prod_rc;
-	struct ap *ap;
+	struct ap *ap;          /* &ap_st once applying */
+	struct ap ap_st;
 	double last_ack;
 	uint64_t synced_written;
 	pthread_mutex_t ack_mu;
@@ -226,7 +227,7 @@ serve_run(struct serve *s, const struct bs_opts *o, struct progress *pg)
 	struct bs_rd in;
 	struct bs_hdr hello, sh;
 	struct dr d;
-	struct ap a;
+	struct ap *a = &s->ap_st;
 	struct bs_ring ring;
 	struct stat st;
 	uint8_t hb[BS_HDR_LEN];
@@ -293,20 +294,20 @@ serve_run(struct serve *s, const struct bs_opts *o, struct progress *pg)
 	if (rc == RC_OK)
 		rc = ap_check_target(&d.hdr, "stdin", s->name, tsize, S_ISBLK(st.st_mode));
 	if (rc == RC_OK) {
-		memset(&a, 0, sizeof a);
-		a.fd = s->fd;
-		a.name = s->name;
-		a.tsize = tsize;
-		a.is_blk = S_ISBLK(st.st_mode);
-		a.write = 1;
-		a.digests = 1;
-		a.ring = &ring;
-		a.on_mark = serve_mark;
-		a.mark_ctx = s;
-		a.prog = pg;
-		s->ap = &a;
+		memset(a, 0, sizeof *a);
+		a->fd = s->fd;
+		a->name = s->name;
+		a->tsize = tsize;
+		a->is_blk = S_ISBLK(st.st_mode);
+		a->write = 1;
+		a->digests = 1;
+		a->ring = &ring;
+		a->on_mark = serve_mark;
+		a->mark_ctx = s;
+		a->prog = pg;
+		s->ap = a;
 		s->last_ack = mono();
-		rc = ap_run(&a, &d);
+		rc = ap_run(a, &d);
 	}
 	dr_free(&d);
 	if (rc != RC_OK)
