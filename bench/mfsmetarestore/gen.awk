@@ -4,7 +4,8 @@
 # `mfsmaster restore` replays it.
 #
 #   awk -v phase=tree -v dirs=D -v files=F             (from an empty fs, id 1)
-#       D directories below the root, F files in each: 1 + D*(F+1) inodes.
+#       D directories below the root, F files in each: 1 + D*(F+1) inodes;
+#       every other file has one chunk (write + length + unlock).
 #   awk -v phase=mix -v dirs=D -v files=F -v first=ID -v nextchunk=C -v units=U
 #       U units of 10 lines on that tree, starting at changelog id ID (the
 #       snapshot's version) with C = the snapshot's next chunk id: create + write
@@ -20,10 +21,18 @@ BEGIN {
 		for (i = 0; i < dirs; i++)
 			printf "%d: %d|CREATE(1,d%d,2,493,18,0,0,0):%d\n", id++, ts, i, 2 + i
 		ino = 2 + dirs
+		chunk = 1
 		for (i = 0; i < dirs; i++) {
 			t = ts + int(i / 10)
-			for (j = 0; j < files; j++)
-				printf "%d: %d|CREATE(%d,f%d,1,420,18,1000,1000,0):%d\n", id++, t, 2 + i, j, ino++
+			for (j = 0; j < files; j++) {
+				printf "%d: %d|CREATE(%d,f%d,1,420,18,1000,1000,0):%d\n", id++, t, 2 + i, j, ino
+				if (j % 2 == 0) {
+					printf "%d: %d|WRITE(%d,0,1,0):%d\n", id++, t, ino, chunk
+					printf "%d: %d|LENGTH(%d,%d,0)\n", id++, t, ino, 100 + j * 37
+					printf "%d: %d|UNLOCK(%d)\n", id++, t, chunk++
+				}
+				ino++
+			}
 		}
 		exit
 	}
