@@ -8,7 +8,7 @@
 load ../helpers
 
 MFS_DIR=$TESTS_DIR/integration/moosefs
-SCENARIOS="full metalogger empty small torn"
+SCENARIOS="full metalogger empty small torn gap"
 
 # every operation name the generated changelogs must contain
 EXPECTED_OPS="ACCESS ACQUIRE AMTIME APPEND ARCHCHG ATTR CHUNKADD CHUNKDEL CREATE CSDBOP
@@ -26,7 +26,7 @@ setup_file() {
 	export GEN=$BATS_FILE_TMPDIR/scenarios CMP=$BATS_FILE_TMPDIR/compare
 	if command -v mfsmaster >/dev/null && command -v mfsmetadump >/dev/null; then
 		timeout 300 "$MFS_DIR/compare" -T -r "$RESCUE" -w "$BATS_FILE_TMPDIR/fixcmp" \
-			"$FIXTURES"/moosefs/{full,metalogger,empty,small,torn} \
+			"$FIXTURES"/moosefs/{full,metalogger,empty,small,torn,gap} \
 			>"$BATS_FILE_TMPDIR/fixtures.results" 2>"$BATS_FILE_TMPDIR/fixtures.err" || :
 	fi
 	cluster_ok || return 0
@@ -35,7 +35,7 @@ setup_file() {
 	echo "$rc $((SECONDS - t0))" >"$BATS_FILE_TMPDIR/gen.status"
 	t0=$SECONDS
 	rc=0
-	timeout -s KILL 400 "$MFS_DIR/compare" -r "$RESCUE" -w "$CMP" "$GEN"/{full,metalogger,empty,small,torn} \
+	timeout -s KILL 400 "$MFS_DIR/compare" -r "$RESCUE" -w "$CMP" "$GEN"/{full,metalogger,empty,small,torn,gap} \
 		>"$BATS_FILE_TMPDIR/results" 2>"$BATS_FILE_TMPDIR/compare.err" || rc=$?
 	echo "$rc $((SECONDS - t0))" >"$BATS_FILE_TMPDIR/compare.status"
 }
@@ -101,7 +101,7 @@ fixture_result() {
 	assert_equal "$missing" ""
 }
 
-@test "moosefs cluster: the real restore accepts every scenario (exit 0)" {
+@test "moosefs cluster: the real restore accepts every scenario and refuses gap (exit 0)" {
 	for s in $SCENARIOS; do cluster_result "$s" oracle; done
 }
 
@@ -121,6 +121,8 @@ fixture_result() {
 @test "mfsmetarestore: torn last line -m equals MooseFS on the files minus the fragment (exit 0)" { cluster_result torn dump-m; }
 @test "mfsmetarestore: torn last line -a equals MooseFS on the files minus the fragment (exit 0)" { cluster_result torn a; cluster_result torn dump-a; }
 @test "mfsmetarestore: torn output served by the real master, tree as MooseFS's (exit 0)" { cluster_result torn tree; }
+@test "mfsmetarestore: empty snapshot + changelog not from id 1: -m refuses, names the gap (exit 3)" { cluster_result gap refuse-m; }
+@test "mfsmetarestore: empty snapshot + changelog not from id 1: -a refuses, names the gap (exit 3)" { cluster_result gap refuse-a; }
 
 @test "mfsmetarestore: byte-identical scenarios are counted (exit 0)" {
 	requires root netns moosefs
@@ -135,11 +137,13 @@ fixture_result() {
 }
 
 @test "mfsmetarestore: committed fixtures: -m and -a dumps equal MooseFS's (exit 0)" {
-	for s in $SCENARIOS; do
+	for s in full metalogger empty small torn; do
 		fixture_result "$s" dump-m
 		fixture_result "$s" dump-a
 	done
 	fixture_result torn torn-warning
+	fixture_result gap refuse-m
+	fixture_result gap refuse-a
 	run grep '^byte-identical: ' "$BATS_FILE_TMPDIR/fixtures.results"
 	echo "# fixtures: $output" >&3
 }
