@@ -188,3 +188,16 @@ setup() {
 	assert_equal "$status" 2
 	assert_equal "$stderr" "metapick: bad --kind 'ceph' (see 'metapick --help')"
 }
+
+@test "metapick: the man page synopsis is the first line of --help" {
+	run_tool metapick --help
+	assert_success
+	syn=$(sed -n '/^\.SH SYNOPSIS/{n;p;q}' "$TOP_DIR/docs/man/metapick.1")
+	assert_equal "usage: $syn" "${lines[0]}"
+	# and the page renders without warnings where man is installed
+	if command -v man >/dev/null; then
+		run --separate-stderr env MANWIDTH=80 man --warnings -l "$TOP_DIR/docs/man/metapick.1"
+		assert_success
+		assert_equal "$stderr" ""
+	fi
+}
