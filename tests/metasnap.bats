@@ -377,3 +377,48 @@ extra image/image.200"
 		assert_equal "$stderr" ""
 	fi
 }
+
+@test "metasnap: save and restore killed by a signal leave no temporary file or directory" {
+	mkdir "$T/src"
+	head -c 96M /dev/urandom >"$T/src/big.jdb"
+	"$RESCUE" metasnap save -q -l 1 "$T/src" -o "$T/full.tar.gz"
+	for sig in TERM INT; do
+		run timeout -s $sig 0.5 "$RESCUE" metasnap save -q "$T/src" -o "$T/a.tar.gz"
+		assert_equal "$status" 124
+		[ ! -e "$T/a.tar.gz" ]
+		assert_no_tmp "$T"
+		# restore is fast: either it finished (and DIR is complete) or
+		# nothing at all is left
+		for delay in 0.05 0.1 0.2; do
+			rm -rf "$T/dst"
+			run timeout -s $sig $delay "$RESCUE" metasnap restore -q "$T/full.tar.gz" "$T/dst"
+			if [ "$status" = 0 ]; then
+				"$RESCUE" metasnap diff "$T/full.tar.gz" "$T/dst"
+			else
+				assert_equal "$status" 124
+				[ ! -e "$T/dst" ]
+			fi
+			assert_equal "$(find "$T" -maxdepth 1 -name '*tmp*')" ""
+		done
+	done
+	# the same into an existing empty directory: it stays empty or complete
+	rm -rf "$T/dst"
+	mkdir "$T/dst"
+	run timeout -s TERM 0.05 "$RESCUE" metasnap restore -q "$T/full.tar.gz" "$T/dst"
+	if [ "$status" = 0 ]; then
+		"$RESCUE" metasnap diff "$T/full.tar.gz" "$T/dst"
+	else
+		assert_equal "$(ls -A "$T/dst")" ""
+	fi
+}
+
+@test "metasnap: progress is shown on a terminal, and not with -q" {
+	command -v script >/dev/null || skip "needs script(1)"
+	mkdir "$T/src"
+	head -c 24M /dev/urandom >"$T/src/big.jdb"
+	script -qec "'$RESCUE' metasnap save '$T/src' -o '$T/a.tar.gz'" /dev/null >"$T/tty.out"
+	grep -q "saved 2 entries (24.0 MiB) from $T/src to $T/a.tar.gz" "$T/tty.out"
+	grep -q "%" "$T/tty.out"
+	script -qec "'$RESCUE' metasnap save -q -f '$T/src' -o '$T/a.tar.gz'" /dev/null >"$T/tty.out"
+	assert_equal "$(cat "$T/tty.out")" ""
+}
