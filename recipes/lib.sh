@@ -170,6 +170,13 @@ r_state_init() {
 	fi
 }
 
+# r_nostate WORK: a recipe (or mode) that is idempotent: every run does every
+# step, nothing is resumed.
+r_nostate() {
+	R_NOSTATE=1
+	R_WORK=${RESCUE_WORK:-$1}
+}
+
 # r_saved KEY: a value stored in the state by an earlier run (empty if none).
 r_saved() {
 	printf '%s' "${R_VALS:-}" | sed -n "s/^val\\.$1=//p" | tail -n 1
@@ -183,6 +190,7 @@ r_remember() {
 }
 
 r_state_write() {
+	[ "${R_NOSTATE:-0}" = 0 ] || return 0
 	mkdir -p "$R_WORK" || r_die "$RC_IO" "cannot create the work directory $R_WORK"
 	_t=$R_STATE.tmp.$$
 	{
@@ -250,7 +258,9 @@ _r_cmds() {
 }
 
 r_plan() {
-	if [ "$R_ACT" = 1 ]; then
+	if [ "$R_ACT" = 1 ] && [ "${R_NOSTATE:-0}" = 1 ]; then
+		r_out "$R_NAME: plan ($R_NSTEPS steps)"
+	elif [ "$R_ACT" = 1 ]; then
 		r_out "$R_NAME: plan ($R_NSTEPS steps; state: $R_STATE)"
 	else
 		r_out "$R_NAME: plan ($R_NSTEPS steps; dry run, nothing is changed: add --yes to act)"
@@ -342,6 +352,7 @@ r_main() {
 		return 0
 	fi
 	_i=$((R_STATE_DONE + 1))
+	mkdir -p "$R_WORK" || r_die "$RC_IO" "cannot create the work directory $R_WORK"
 	r_state_write "$R_STATE_DONE"
 	while [ "$_i" -le "$R_NSTEPS" ]; do
 		eval "_k=\$R_KIND_$_i _t=\$R_TITLE_$_i _b=\$R_BODY_$_i"
@@ -408,9 +419,11 @@ r_start() {
 
 # ---- the rescue tools, as the recipes use them -----------------------------
 
-# r_conf_get FILE KEY: print KEY's active value in FILE (status 1 if unset).
+# r_conf_get FILE KEY: print KEY's active value in FILE (the last one when it is
+# set more than once); status 1 if unset, confset's status on an error.
 r_conf_get() {
-	rt confset "$1" --get "$2" 2>/dev/null
+	_v=$(rt confset "$1" --all --get "$2" 2>/dev/null) || return $?
+	printf '%s\n' "$_v" | tail -n 1
 }
 
 # r_conf_set_cmd FILE KEY VALUE / r_conf_unset_cmd FILE KEY: command texts.
@@ -419,7 +432,7 @@ r_conf_set_cmd() {
 }
 
 r_conf_unset_cmd() {
-	rcmd confset "$1" --unset "$2"
+	rcmd confset "$1" --all --unset "$2"
 }
 
 # r_pick KIND DIR...: rank copies with metapick.  Sets R_PICK (the chosen
