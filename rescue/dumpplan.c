@@ -2,7 +2,7 @@
  * capacity as possible, each replica taking its own space and no two
  * replicas of one volume on the same medium.  First-fit decreasing gives a
  * plan; when it does not meet the lower bound, a branch-and-bound search
- * (at most BB_NODES nodes, BB_ITEMS replicas, well under a second) looks for
+ * (bounded by BB_NODES, BB_WORK and BB_ITEMS: well under a second) looks for
  * a better one.  Optionally writes one Coda dumplist(5) per medium
  * (shared/research/recipes-facts.md 3.2: "<volid-hex> <schedule> <comment>",
  * lines of at most 79 bytes plus newline, comments of at most 39 bytes, no
@@ -22,9 +22,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define BB_NODES 2000000UL
-#define BB_ITEMS 2000
-#define MAX_INPUT (64UL << 20)
+#define BB_NODES 10000000UL /* search nodes ... */
+#define BB_WORK 400000000UL /* ... and media looked at, in all (< 0.5 s) */
+#define BB_ITEMS 5000
+#define INPUT_MAX (64UL << 20)
 #define DUMPLIST_LINE 79     /* characters before the newline (fgets, 81-byte buffer) */
 #define DUMPLIST_FIELD 39    /* schedule and comment (sscanf %40s into 40 bytes) */
 
@@ -72,7 +73,8 @@ struct bb {
 	size_t *at, *best_at;
 	size_t nb, best;
 	uint64_t *rest;   /* rest[k] = total size of items k.. */
-	unsigned long nodes;
+	unsigned long nodes, work;
+	uint64_t free_space;  /* sum of room[] */
 	int stop, hit_limit;
 	size_t lb;
 };
@@ -127,11 +129,12 @@ static void
 bb_step(struct bb *s, size_t k)
 {
 	const struct plan *p = s->p;
-	uint64_t free_space = 0, need;
+	uint64_t need;
 
 	if (s->stop)
 		return;
-	if (++s->nodes > BB_NODES) {
+	s->work += s->nb + 1;
+	if (++s->nodes > BB_NODES || s->work > BB_WORK) {
 		s->stop = s->hit_limit = 1;
 		return;
 	}
@@ -144,9 +147,7 @@ bb_step(struct bb *s, size_t k)
 		}
 		return;
 	}
-	for (size_t b = 0; b < s->nb; b++)
-		free_space += s->room[b];
-	need = s->rest[k] > free_space ? s->rest[k] - free_space : 0;
+	need = s->rest[k] > s->free_space ? s->rest[k] - s->free_space : 0;
 	if (s->nb + (need + p->cap - 1) / p->cap >= s->best)
 		return;
 	for (size_t b = 0; b < s->nb; b++) {
@@ -158,13 +159,16 @@ bb_step(struct bb *s, size_t k)
 		for (c = 0; c < b; c++)
 			if (s->room[c] == s->room[b] && no_twin(p, s->at, k, c))
 				break;
+		s->work += c;
 		if (c < b)
 			continue;
 		bb_place(s, k, b);
 	}
 	if (s->nb + 1 < s->best) {
 		s->room[s->nb++] = p->cap;
+		s->free_space += p->cap;
 		bb_place(s, k, s->nb - 1);
+		s->free_space -= p->cap;
 		s->nb--;
 	}
 }
@@ -173,9 +177,11 @@ static void
 bb_place(struct bb *s, size_t k, size_t b)
 {
 	s->room[b] -= s->p->it[k].size;
+	s->free_space -= s->p->it[k].size;
 	s->at[k] = b;
 	bb_step(s, k + 1);
 	s->room[b] += s->p->it[k].size;
+	s->free_space += s->p->it[k].size;
 }
 
 /* Improve p->bin by exact search.  Returns 1 if the result is proven
@@ -198,7 +204,7 @@ exact(struct plan *p, size_t lb, unsigned long *nodes)
 	bb_step(&s, 0);
 	memcpy(p->bin, s.best_at, p->n * sizeof *p->bin);
 	p->nbins = s.best;
-	*nodes = s.nodes > BB_NODES ? BB_NODES : s.nodes;
+	*nodes = s.nodes;
 	free(s.room);
 	free(s.at);
 	free(s.best_at);
@@ -401,15 +407,15 @@ read_input(const struct args *a, char **data, size_t *len, struct stat *st)
 			warn_sys(RC_IO, "%s", a->file);
 			return RC_IO;
 		}
-		return read_file(a->file, MAX_INPUT, data, len);
+		return read_file(a->file, INPUT_MAX, data, len);
 	}
 	buf = xmalloc(cap + 1);
 	for (;;) {
 		ssize_t r;
 
 		if (n == cap) {
-			if (cap >= MAX_INPUT) {
-				warn_rc(RC_DATA, "%s: larger than %lu bytes", a->name, MAX_INPUT);
+			if (cap >= INPUT_MAX) {
+				warn_rc(RC_DATA, "%s: larger than %lu bytes", a->name, INPUT_MAX);
 				free(buf);
 				return RC_DATA;
 			}
@@ -498,8 +504,12 @@ plan_volumes(const struct args *a, const struct vollist *vl, const struct stat *
 	}
 	lb = (size_t)(sum / p.cap + (sum % p.cap != 0));
 	p.nbins = ffd(&p, p.bin);
-	if (p.nbins <= lb || p.nbins <= lb_rep) {
+	if (p.nbins <= lb) {
 		how = "optimal";
+	} else if (p.nbins <= lb_rep) {
+		snprintf(howbuf, sizeof howbuf,
+			 "optimal: a volume with %zu replicas needs %zu media", lb_rep, lb_rep);
+		how = howbuf;
 	} else if (p.n > BB_ITEMS) {
 		snprintf(howbuf, sizeof howbuf,
 			 "first-fit decreasing; %zu replicas are too many for an exact search",

@@ -140,7 +140,7 @@ atomic_open(struct atomic_out *o, const char *target, int flags, mode_t mode)
 	}
 	o->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (o->dirfd < 0) {
-		warn_sys(RC_IO, "%s", dir);
+		warn_sys(RC_IO, "%s: cannot open directory %s", target, dir);
 		free(dir);
 		goto fail;
 	}

@@ -286,8 +286,10 @@ conf_insert(struct conf *c, size_t after, const char *key, const char *v)
 		seplen = model->val - (model->key + model->keylen);
 		if (model->vallen == 0) {
 			/* "KEY =" or "KEY =   ": the '=' and at most one blank */
+			size_t room = model->len - model->eol - (model->key + model->keylen);
+
 			seplen = (size_t)((const char *)memchr(sep, '=', seplen) - sep) + 1;
-			if (is_blank(sep[seplen]))
+			if (seplen < room && is_blank(sep[seplen]))
 				seplen++;
 		}
 	}
