@@ -351,6 +351,10 @@ r_main() {
 		[ -n "$R_DONE_ARGS" ] && r_msg "--done needs --yes"
 		return 0
 	fi
+	if [ "$R_STATE_DONE" -ge "$R_NSTEPS" ] && [ "$R_NSTEPS" -gt 0 ]; then
+		r_msg "the run recorded in $R_STATE finished every step: starting a new run"
+		R_STATE_DONE=0
+	fi
 	_i=$((R_STATE_DONE + 1))
 	mkdir -p "$R_WORK" || r_die "$RC_IO" "cannot create the work directory $R_WORK"
 	r_state_write "$R_STATE_DONE"
