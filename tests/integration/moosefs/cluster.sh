@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # cluster.sh: sourced by gen-scenarios and compare.  Starts the real MooseFS
 # 3.0.117 daemons (Debian packages) inside a private network namespace.
 #
@@ -166,8 +167,10 @@ start_master() {
 	local d=$1 n
 	shift
 	n=$(log_count "$d/master.log" 'daemon initialized properly')
-	LD_PRELOAD=$FAKETIME_LIB FAKETIME_TIMESTAMP_FILE=$FAKE_FILE FAKETIME_CACHE_DURATION=1 \
-		FAKETIME_DONT_FAKE_MONOTONIC=1 FAKETIME_NO_CACHE=0 \
+	local pre=
+	[ -z "$FAKE_FILE" ] || pre=$FAKETIME_LIB
+	LD_PRELOAD=$pre FAKETIME_TIMESTAMP_FILE=$FAKE_FILE FAKETIME_CACHE_DURATION=1 \
+		FAKETIME_DONT_FAKE_MONOTONIC=1 \
 		setsid mfsmaster -c "$d/mfsmaster.cfg" "$@" -f start </dev/null >>"$d/master.log" 2>&1 &
 	MASTER_PID=$!
 	track "$MASTER_PID" master
@@ -226,5 +229,17 @@ force_save() {
 	h=$(((m / 3600 + 1) * 3600))
 	fake_offset $((h - 4 - now))
 	wait_for 40 "metadata save" log_has "$d/master.log" 'store process has finished' $((n + 1))
-	log "metadata saved ($(ls "$d/master" | tr '\n' ' '))"
+	log "metadata saved"
+}
+
+# tree_listing MOUNT: one line per object: inode type mode uid gid nlink size
+# mtime link-target|path ('\n' in names shown as '?'), sorted by path; then
+# md5 of every regular file below 4 MiB.
+tree_listing() {
+	(
+		cd "$1" || exit 1
+		find . -mindepth 1 \( -type d -printf '%i %y %m %U %G %n - %Ts|%p\0' \) -o \
+			-printf '%i %y %m %U %G %n %s %Ts %l|%p\0' | tr '\n\0' '?\n' | sort -t'|' -k2
+		find . -type f -size -4M -print0 | sort -z | xargs -0 -r md5sum -z | tr '\n\0' '?\n'
+	)
 }
