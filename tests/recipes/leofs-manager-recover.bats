@@ -155,9 +155,9 @@ EOF
 	assert_success
 	assert_line "       $L/leo_manager_0/bin/leo_manager load-mnesia-data $L/manager_0.dump"
 	assert_line "     Its exit status is 1 even when the load worked (nodetool counts only a bare"
-	assert_line "  leo_s3_users                 1 records"
-	assert_line "  leo_storage_nodes            3 records"
-	assert_line "  leo_system_conf              1 records"
+	assert_line "       leo_s3_users                 1 records"
+	assert_line "       leo_storage_nodes            3 records"
+	assert_line "       leo_system_conf              1 records"
 	assert_line "       leofs-adm update-managers manager_0@127.0.0.1 manager_2@127.0.0.1"
 	assert_line '       rescue confset leo_storage.conf managers '"'"'[manager_0@127.0.0.1, manager_2@127.0.0.1]'"'"
 	assert_equal "$(ls "$M0.rescue/backup" | wc -l)" 2
