@@ -384,7 +384,7 @@ r_main() {
 		fi
 		_i=$((_i + 1))
 	done
-	r_msg "all $R_NSTEPS steps done"
+	if [ "$R_NSTEPS" = 1 ]; then r_msg "the step is done"; else r_msg "all $R_NSTEPS steps done"; fi
 	if [ -n "$R_NOTES" ]; then
 		r_out ""
 		printf '%s' "$R_NOTES" | while IFS= read -r _l; do r_out "$_l"; done

@@ -45,7 +45,7 @@ change() { dd if=/dev/urandom of="$B/vol.img" bs=4096 seek="$2" count="$1" conv=
 	assert_success
 	assert_equal "$(norm <<<"$output")" "$(cat <<'EOF'
 blockvol-hash-backup: plan (4 steps; dry run, nothing is changed: add --yes to act)
- 1. read the block hashes of the backup /T/backup.img (none: no base yet)
+ 1. read the block hashes of the backup /T/backup.img, if it exists
     $ mkdir -p /T/work
     $ rm -f /T/work/target.sig
     $ if env test -e /T/backup.img; then env rescue blksync sig -b 4K --hash=xxh3 /T/backup.img >/T/work/target.sig; else echo 'no base: a full backup follows'; fi
