@@ -364,3 +364,16 @@ extra image/image.200"
 	assert_success
 	assert_line -n 0 --regexp "^usage: metasnap save "
 }
+
+@test "metasnap: the man page synopsis is the first line of --help" {
+	run_tool metasnap --help
+	assert_success
+	syn=$(sed -n '/^\.SH SYNOPSIS/{n;p;q}' "$TOP_DIR/docs/man/metasnap.1")
+	assert_equal "usage: $syn" "${lines[0]}"
+	# and the page renders without warnings where man is installed
+	if command -v man >/dev/null; then
+		run --separate-stderr env MANWIDTH=80 man --warnings -l "$TOP_DIR/docs/man/metasnap.1"
+		assert_success
+		assert_equal "$stderr" ""
+	fi
+}
