@@ -141,19 +141,19 @@ EOF
 	assert_success
 	assert_equal "$(err_last)" "starrocks-fe-recover: stopped at step 5, the operator's (see above)"
 	assert_line "== step 5: start the recovered FE alone and check that it leads (for the operator)"
-	for i in 1 2 3; do
-		b=$(ls "$W"/backup/fe$i-meta-*.tar.gz)
-		assert_err "starrocks-fe-recover: backup of $S/fe$i/meta: $b"
+	for fe in 1 2 3; do
+		b=$(ls "$W"/backup/fe$fe-meta-*.tar.gz)
+		assert_err "starrocks-fe-recover: backup of $S/fe$fe/meta: $b"
 	done
 	run_tool confset "$S/fe1/conf/fe.conf" --get bdbje_reset_election_group
 	assert_output "true"
 	assert_unchanged
 	# every meta_dir backed up, each archive restores to the same tree
-	for i in 1 2 3; do
-		b=$(ls "$W"/backup/fe$i-meta-*.tar.gz)
-		run_tool metasnap restore "$b" "$BATS_TEST_TMPDIR/r$i"
+	for fe in 1 2 3; do
+		b=$(ls "$W"/backup/fe$fe-meta-*.tar.gz)
+		run_tool metasnap restore "$b" "$BATS_TEST_TMPDIR/r$fe"
 		assert_success
-		diff -r "$S/fe$i/meta" "$BATS_TEST_TMPDIR/r$i"
+		diff -r "$S/fe$fe/meta" "$BATS_TEST_TMPDIR/r$fe"
 	done
 	# after the operator's start: --finish
 	sr --yes --finish "${FES[@]}"
