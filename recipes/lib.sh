@@ -403,6 +403,30 @@ r_common_opt() {
 	return 0
 }
 
+# r_mount SPEC:DIR: mount SPEC (a device, LABEL=x or UUID=x) on DIR unless
+# something is mounted there already: in the rescue system the data is on a
+# disk that nothing has mounted yet (rescue.args="--mount LABEL=mfs:/mnt ...").
+r_mount() {
+	_dir=${1##*:}
+	_spec=${1%:*}
+	if [ -z "$_spec" ] || [ -z "$_dir" ] || [ "$_spec" = "$1" ]; then
+		r_usage_error "bad --mount '$1' (DEVICE:DIR, LABEL=x:DIR or UUID=x:DIR)"
+	fi
+	if awk -v m="$_dir" '$2 == m { f = 1 } END { exit !f }' /proc/mounts 2>/dev/null; then
+		r_msg "$_dir is mounted already"
+		return 0
+	fi
+	case $_spec in
+	LABEL=* | UUID=*)
+		_dev=$(findfs "$_spec" 2>/dev/null) || r_die "$RC_DATA" "no filesystem with $_spec"
+		;;
+	*) _dev=$_spec ;;
+	esac
+	mkdir -p "$_dir" || r_die "$RC_IO" "cannot create $_dir"
+	mount "$_dev" "$_dir" || r_die "$RC_IO" "cannot mount $_dev on $_dir"
+	r_msg "mounted $_dev on $_dir"
+}
+
 # r_done_arg N: record `--done N`.
 r_done_arg() {
 	case $1 in '' | *[!0-9]*) r_usage_error "bad --done '$1'" ;; esac

@@ -228,3 +228,30 @@ EOF
 	assert_unchanged
 	[ ! -e "$D/metadata.mfs" ]
 }
+
+@test "moosefs-metarestore: --mount puts the data disk in place first (ext4 image, as in the rescue system) (exit 0)" {
+	requires root loop moosefs
+	tool_ready metapick
+	scenario small
+	img=$BATS_TEST_TMPDIR/disk.img
+	mkdir -p "$BATS_TEST_TMPDIR/tree/var/lib"
+	cp -r "$D" "$BATS_TEST_TMPDIR/tree/var/lib/mfs"
+	mke2fs -q -F -t ext4 -d "$BATS_TEST_TMPDIR/tree" "$img" 16M
+	mnt=$BATS_TEST_TMPDIR/mnt
+	echo "$mnt" >>"$BATS_TEST_TMPDIR/.mounts"
+	mfs --mount "$img:$mnt" --yes "$mnt/var/lib/mfs"
+	assert_success
+	assert_err "moosefs-metarestore: mounted $img on $mnt"
+	ref=$(oracle "$MFIX/small/data")
+	same_metadata "$ref/metadata.mfs" "$mnt/var/lib/mfs/metadata.mfs"
+	# a second run finds it mounted
+	mfs --mount "$img:$mnt" "$mnt/var/lib/mfs"
+	assert_success
+	assert_err "moosefs-metarestore: $mnt is mounted already"
+}
+
+@test "moosefs-metarestore: a --mount without a directory is a usage error (exit 2)" {
+	mfs --mount /dev/vdb "$D"
+	assert_equal "$status" 2
+	assert_equal "$stderr" "$(printf '%s\n' "moosefs-metarestore: log: $BATS_TEST_TMPDIR/recipe.log" "moosefs-metarestore: bad --mount '/dev/vdb' (DEVICE:DIR, LABEL=x:DIR or UUID=x:DIR) (see 'moosefs-metarestore --help')")"
+}
