@@ -154,14 +154,29 @@ EOF
 	same_metadata "$ref/metadata.mfs" "$D/metadata.mfs"
 }
 
-@test "moosefs-metarestore: the empty-snapshot trap (changelogs that do not reach back to id 1) installs nothing (exit 3)" {
+@test "moosefs-metarestore: the empty-snapshot trap (changelogs that do not reach back to id 1) is refused up front (exit 5)" {
 	tool_ready metapick
 	scenario empty
 	sed -i '1,5d' "$D/changelog.0.mfs"
 	snapshot "$D"/*
 	mfs --yes "$D"
-	assert [ "$status" -ne 0 ]
+	assert_equal "$status" 5
+	assert_equal "$(err_last)" "moosefs-metarestore: the newest snapshot in $D has version 1 but no changelog holds change 1: changes 1..5 are missing (the empty-snapshot trap when version is 1); copy the missing changelog files in, or add the copy that has them with --source; nothing was changed"
 	assert [ ! -e "$D/metadata.mfs" ]
+	assert [ ! -e "$W/backup" ]
+	assert_unchanged
+}
+
+@test "moosefs-metarestore: a missing changelog after a real snapshot is refused up front (exit 5)" {
+	tool_ready metapick
+	scenario small
+	# changes 19..21, the first ones after the snapshot (version 19), are lost
+	v=19
+	sed -i "/^\(19\|20\|21\): /d" "$D/changelog.0.mfs" "$D/changelog.1.mfs"
+	snapshot "$D"/*
+	mfs --yes "$D"
+	assert_equal "$status" 5
+	assert_err_re "^moosefs-metarestore: the newest snapshot in $D has version $v but no changelog holds change $v: changes $v\\.\\.21 are missing"
 	assert_unchanged
 }
 
