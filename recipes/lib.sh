@@ -81,7 +81,8 @@ r_log_open() {
 			fi
 		done
 	fi
-	if [ -z "$R_LOG" ] || ! : >>"$R_LOG" 2>/dev/null; then
+	# (in a subshell: a failed redirection of a special builtin ends the shell)
+	if [ -z "$R_LOG" ] || ! (: >>"$R_LOG") 2>/dev/null; then
 		_l=$R_LOG
 		R_LOG=""
 		r_die "$RC_IO" "cannot write the log '$_l' (set RESCUE_LOG)"
@@ -344,6 +345,28 @@ _r_confirmed() {
 	return 1
 }
 
+# _r_lock: one acting run per work directory.  A lock left by a run that died
+# (SIGKILL, power loss) is taken over; a live one refuses (exit 5).
+_r_lock() {
+	_lk=$R_WORK/lock
+	if ! mkdir "$_lk" 2>/dev/null; then
+		_pid=$(cat "$_lk/pid" 2>/dev/null || :)
+		if [ -n "$_pid" ] && [ "$_pid" != $$ ] && kill -0 "$_pid" 2>/dev/null; then
+			r_die "$RC_REFUSED" "another run (pid $_pid) is working in $R_WORK; wait for it or stop it"
+		fi
+		r_msg "taking over the lock of a run that ended without releasing it (pid ${_pid:-unknown})"
+		mkdir -p "$_lk" || r_die "$RC_IO" "cannot create $_lk"
+	fi
+	echo $$ >"$_lk/pid" || r_die "$RC_IO" "cannot write $_lk/pid"
+	R_LOCK=$_lk
+	trap '_r_unlock' EXIT
+	trap 'r_die "$RC_IO" "interrupted; re-run to resume after the last completed step"' INT TERM HUP
+}
+
+_r_unlock() {
+	[ -z "${R_LOCK:-}" ] || rm -rf "$R_LOCK"
+}
+
 # r_main: print the plan; with --yes run the steps not yet done.
 r_main() {
 	r_plan
@@ -357,6 +380,7 @@ r_main() {
 	fi
 	_i=$((R_STATE_DONE + 1))
 	mkdir -p "$R_WORK" || r_die "$RC_IO" "cannot create the work directory $R_WORK"
+	_r_lock
 	r_state_write "$R_STATE_DONE"
 	while [ "$_i" -le "$R_NSTEPS" ]; do
 		eval "_k=\$R_KIND_$_i _t=\$R_TITLE_$_i _b=\$R_BODY_$_i"
