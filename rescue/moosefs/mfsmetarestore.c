@@ -17,6 +17,7 @@
 #include "lib/atomic.h"
 #include "lib/err.h"
 #include "lib/opt.h"
+#include "lib/progress.h"
 #include "lib/xio.h"
 #include "moosefs/changelog.h"
 #include "moosefs/meta.h"
@@ -278,7 +279,13 @@ restore(const char *meta, char **cls, size_t ncl, const char *out, int aflags, i
 	struct job j = { 0 };
 	int rc, rrc;
 
-	rc = mfs_load_file(&m, meta, o->ignore ? MFS_LOAD_IGNORE : 0);
+	{
+		struct progress pr;
+		struct stat st;
+		progress_init(&pr, "loading", "B", stat(meta, &st) == 0 ? (uint64_t)st.st_size : 0, 0);
+		rc = mfs_load_file(&m, meta, o->ignore ? MFS_LOAD_IGNORE : 0, &pr);
+		progress_clear();
+	}
 	if (rc)
 		return rc;
 	if (m.empty)
