@@ -21,7 +21,43 @@ struct snap {
 	size_t hl_n, hl_cap, hl_cap2;
 };
 
-/* access test of the live master (no ACL refinement: owner/group/other) */
+/* permission bits (rwx) a user gets from an access ACL (posix_acl_accmode) */
+static int
+acl_bits(struct snap *s, const struct mfs_node *n)
+{
+	uint32_t a = mfs_acl_find(s->m, n->inode, 1);
+	const struct mfs_acl *A;
+	int found = 0, bits = 0;
+
+	if (!a)
+		return 0;
+	A = &s->m->acl.v[a];
+	if (s->uid == n->uid)
+		return A->perm[0] & 7;
+	for (uint32_t i = 0; i < A->nu; i++) {
+		const uint8_t *e = A->named + 6 * i;
+		uint32_t id = (uint32_t)e[0] << 24 | (uint32_t)e[1] << 16 | (uint32_t)e[2] << 8 | e[3];
+		if (id == s->uid)
+			return (e[4] << 8 | e[5]) & A->perm[3] & 7;
+	}
+	for (uint32_t j = 0; j < s->ngids; j++)
+		if (s->gids[j] == n->gid) {
+			bits |= A->perm[1] & A->perm[3] & 7;
+			found = 1;
+		}
+	for (uint32_t i = A->nu; i < (uint32_t)A->nu + A->ng; i++) {
+		const uint8_t *e = A->named + 6 * i;
+		uint32_t id = (uint32_t)e[0] << 24 | (uint32_t)e[1] << 16 | (uint32_t)e[2] << 8 | e[3];
+		for (uint32_t j = 0; j < s->ngids; j++)
+			if (s->gids[j] == id) {
+				bits |= (e[4] << 8 | e[5]) & A->perm[3] & 7;
+				found = 1;
+			}
+	}
+	return found ? bits : A->perm[2] & 7;
+}
+
+/* access test of the live master (fsnodes_accessmode) */
 static int
 access_ok(struct snap *s, uint32_t idx, int want)
 {
@@ -30,7 +66,9 @@ access_ok(struct snap *s, uint32_t idx, int want)
 
 	if (s->uid == 0)
 		return 1;
-	if (s->uid == n->uid || (n->eattr & MFS_EA_NOOWNER)) {
+	if (n->flags & MFS_NF_ACLA) {
+		bits = acl_bits(s, n);
+	} else if (s->uid == n->uid || (n->eattr & MFS_EA_NOOWNER)) {
 		bits = (n->mode >> 6) & 7;
 	} else if (s->sesflags & 0x04) {
 		bits = ((n->mode >> 3) | n->mode) & 7;
