@@ -222,6 +222,8 @@ struct mfs_meta {
 	MFS_VEC(struct mfs_cs) cs;
 
 	struct arena ar;
+	uint8_t *scratch[2];      /* replay: decoded paths and data */
+	size_t scratchcap[2];
 };
 
 /* ---- meta_core.c ---- */

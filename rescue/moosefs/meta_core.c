@@ -263,6 +263,8 @@ mfs_free(struct mfs_meta *m)
 	for (size_t i = 0; i < m->ar.nblocks; i++)
 		free(m->ar.blocks[i]);
 	free(m->ar.blocks);
+	free(m->scratch[0]);
+	free(m->scratch[1]);
 	memset(m, 0, sizeof *m);
 }
 
