@@ -305,3 +305,17 @@ PY
 	timeout 60 mfsmaster -c real.cfg -i restore >real.log 2>&1
 	assert_equal "$(mfsmetadump out.mfs 2>/dev/null)" "$(mfsmetadump real/metadata.mfs 2>/dev/null)"
 }
+
+@test "mfsmetarestore: an existing OUT is refused before any work unless -f (exit 5)" {
+	cd "$BATS_TEST_TMPDIR"
+	printf 'keep me' >out.mfs
+	snapshot out.mfs
+	run_tool mfsmetarestore -m "$FX/small/metadata.mfs.back" -o out.mfs "$FX/small/changelog.0.mfs" "$FX/small/changelog.1.mfs"
+	assert_equal "$status" 5
+	assert_equal "$stderr" "mfsmetarestore: out.mfs: exists; not overwritten (use -f)"
+	assert_unchanged
+	run_tool mfsmetarestore -f -m "$FX/small/metadata.mfs.back" -o out.mfs "$FX/small/changelog.0.mfs" "$FX/small/changelog.1.mfs"
+	assert_success
+	[ "$(head -c 8 out.mfs)" = "MFSM 2.0" ]
+	assert_no_tmp .
+}

@@ -521,5 +521,7 @@ mfsmetarestore_main(int argc, char **argv)
 	for (int i = optind; i < argc; i++)
 		if (same_as_input(out, argv[i]))
 			die_msg(RC_REFUSED, "%s: output is the same file as the input %s; refused", out, argv[i]);
+	if (!o.force && access(out, F_OK) == 0)
+		die_msg(RC_REFUSED, "%s: exists; not overwritten (use -f)", out);
 	return err_finish(restore(meta, argv + optind, (size_t)(argc - optind), out, o.force ? ATOMIC_OVERWRITE : 0, 0, &o));
 }
