@@ -319,3 +319,10 @@ PY
 	[ "$(head -c 8 out.mfs)" = "MFSM 2.0" ]
 	assert_no_tmp .
 }
+
+@test "mfsmetarestore: -x prints every applied change with its file and line (exit 0)" {
+	run_tool mfsmetarestore -x -m "$FX/small/metadata.mfs.back" -o "$BATS_TEST_TMPDIR/out.mfs" "$FX/small/changelog.1.mfs" "$FX/small/changelog.0.mfs"
+	assert_success
+	[[ "$stderr" == *"$FX/small/changelog.0.mfs:15: applied 33: "*"|AMTIME(6,"* ]]
+	[ "$(grep -c ': applied ' <<<"$stderr")" = 15 ]
+}
