@@ -31,11 +31,11 @@ setup_file() {
 	fi
 	cluster_ok || return 0
 	local t0=$SECONDS rc=0
-	timeout -s KILL 330 "$MFS_DIR/gen-scenarios" "$GEN" >"$BATS_FILE_TMPDIR/gen.log" 2>&1 || rc=$?
+	timeout -k 30 330 "$MFS_DIR/gen-scenarios" "$GEN" >"$BATS_FILE_TMPDIR/gen.log" 2>&1 || rc=$?
 	echo "$rc $((SECONDS - t0))" >"$BATS_FILE_TMPDIR/gen.status"
 	t0=$SECONDS
 	rc=0
-	timeout -s KILL 400 "$MFS_DIR/compare" -r "$RESCUE" -w "$CMP" "$GEN"/{full,metalogger,mixed,empty,small,torn,gap} \
+	timeout -k 30 400 "$MFS_DIR/compare" -r "$RESCUE" -w "$CMP" "$GEN"/{full,metalogger,mixed,empty,small,torn,gap} \
 		>"$BATS_FILE_TMPDIR/results" 2>"$BATS_FILE_TMPDIR/compare.err" || rc=$?
 	echo "$rc $((SECONDS - t0))" >"$BATS_FILE_TMPDIR/compare.status"
 }
