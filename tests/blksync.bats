@@ -157,6 +157,8 @@ sync_files() {
 	sync_files src.img dst.img --hash=sha256
 	scribble src.img 100
 	sync_files src.img dst.img -b 1M
+	scribble src.img 200
+	sync_files src.img dst.img --direct
 }
 
 @test "blksync: full and restore make the image; restore will not replace a file without -f (exit 5)" {
@@ -250,6 +252,19 @@ sync_files() {
 	done
 	run timeout 60 "$RESCUE" blksync push -q src.img -- busybox nc 127.0.0.1 "$port"
 	wait "$pid" || true
+	assert_success
+	cmp src.img dst.img
+}
+
+@test "blksync: a push cut off mid-stream fails; running it again converges (exit 3)" {
+	mkimg src.img 5000000
+	mkimg dst.img 5000000
+	# the link drops after at most 2 MB (dd copies what each read returns)
+	run_tool $B push -q -z 0 src.img -- sh -c 'dd bs=64k count=30 status=none | "$RESCUE" blksync serve dst.img'
+	[ "$status" -ne 0 ]
+	run_tool $B verify -q src.img dst.img
+	assert_equal "$status" 1
+	run_tool $B push -q src.img -- "$RESCUE" blksync serve dst.img
 	assert_success
 	cmp src.img dst.img
 }

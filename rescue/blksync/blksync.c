@@ -102,7 +102,7 @@ open_img(struct img *m, const char *path, int flags)
 static int
 open_source(struct img *m, const char *path, const struct bs_opts *o)
 {
-	int rc = open_img(m, path, O_RDONLY | (o->direct ? O_DIRECT : 0));
+	int rc = open_img(m, path, O_RDONLY | bs_direct_flag(path, o->direct));
 
 	if (rc == RC_OK && !S_ISREG(m->st.st_mode) && !S_ISBLK(m->st.st_mode)) {
 		warn_rc(RC_DATA, "%s: not a regular file or block device", path);
@@ -138,6 +138,7 @@ src_init(struct bs_src *s, const struct img *m, uint32_t block, const struct bs_
 	s->size = m->size;
 	s->block = block;
 	s->rescue = o->rescue;
+	s->direct = o->direct && (fcntl(m->fd, F_GETFL) & O_DIRECT);
 }
 
 static int

@@ -11,6 +11,7 @@
 #include <xxhash.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -525,6 +526,23 @@ bs_wr_frame(struct bs_wr *w, struct bs_frame *f, const void *payload, const void
 
 /* ---- source reads ---- */
 
+int
+bs_direct_flag(const char *path, int direct)
+{
+	int fd;
+
+	if (!direct)
+		return 0;
+	fd = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC | O_NOCTTY);
+	if (fd >= 0) {
+		close(fd);
+		return O_DIRECT;
+	}
+	if (errno == EINVAL)
+		note("%s: O_DIRECT is not supported here; reading through the page cache", path);
+	return 0;
+}
+
 void *
 bs_alloc(size_t n)
 {
@@ -544,10 +562,22 @@ note_bad(struct bs_src *s, uint64_t off, uint64_t len)
 	s->bad_ranges++;
 }
 
+static ssize_t
+src_pread(struct bs_src *s, uint8_t *buf, size_t n, uint64_t off)
+{
+	ssize_t got;
+
+	if (!s->direct)
+		return pread_full(s->fd, buf, n, off);
+	/* O_DIRECT wants whole units; the end of the image may fall inside one */
+	got = pread_full(s->fd, buf, (n + 4095) & ~(size_t)4095, off);
+	return got > (ssize_t)n ? (ssize_t)n : got;
+}
+
 int
 bs_src_read(struct bs_src *s, uint8_t *buf, size_t n, uint64_t off)
 {
-	ssize_t got = pread_full(s->fd, buf, n, off);
+	ssize_t got = src_pread(s, buf, n, off);
 	uint64_t bad_start = 0, bad_len = 0;
 
 	if (got == (ssize_t)n)
@@ -566,7 +596,7 @@ bs_src_read(struct bs_src *s, uint8_t *buf, size_t n, uint64_t off)
 	for (size_t done = 0; done < n;) {
 		size_t k = n - done < s->block ? n - done : s->block;
 
-		if (pread_full(s->fd, buf + done, k, off + done) != (ssize_t)k) {
+		if (src_pread(s, buf + done, k, off + done) != (ssize_t)k) {
 			memset(buf + done, 0, k);
 			if (bad_len && bad_start + bad_len == off + done) {
 				bad_len += k;

@@ -170,15 +170,19 @@ struct bs_src {
 	const char *name;
 	uint64_t size;
 	int rescue;           /* zero-fill unreadable blocks instead of failing */
+	int direct;           /* opened with O_DIRECT: read whole 4 KiB units */
 	uint32_t block;
 	uint64_t bad_bytes;   /* zero-filled so far */
 	unsigned bad_ranges;
 	uint64_t last_bad_end;
 };
-/* Read n bytes at off (n > 0, within size).  0, or an RC_* status after a
- * message naming the offset. */
+/* Read n bytes at off (n > 0, within size) into buf (room for n rounded up
+ * to 4 KiB, aligned when direct).  0, or an RC_* status after a message
+ * naming the offset. */
 int bs_src_read(struct bs_src *s, uint8_t *buf, size_t n, uint64_t off);
 
+/* O_DIRECT if asked for and the file system takes it (else 0, with a note). */
+int bs_direct_flag(const char *path, int direct);
 /* Allocate a buffer aligned for O_DIRECT. */
 void *bs_alloc(size_t n);
 

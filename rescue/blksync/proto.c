@@ -141,7 +141,10 @@ struct serve {
 	double last_ack;
 	uint64_t synced_written;
 	pthread_mutex_t ack_mu;
+	pthread_cond_t done_cv;
 	uint64_t ack_off;
+	int prod_done;          /* the reader thread returned */
+	int stuck;              /* ... or not: the stream is mid-frame */
 };
 
 static void *
@@ -150,6 +153,10 @@ prod_thread(void *arg)
 	struct serve *s = arg;
 
 	s->prod_rc = sig_produce(&s->prod);
+	pthread_mutex_lock(&s->ack_mu);
+	s->prod_done = 1;
+	pthread_cond_broadcast(&s->done_cv);
+	pthread_mutex_unlock(&s->ack_mu);
 	return NULL;
 }
 
@@ -312,6 +319,22 @@ serve_run(struct serve *s, const struct bs_opts *o, struct progress *pg)
 	dr_free(&d);
 	if (rc != RC_OK)
 		ring_close(&ring, 1);
+	if (started && rc != RC_OK) {
+		/* the reader may be blocked writing to a push that stopped
+		 * reading; give it a moment, then leave it (we are exiting) */
+		struct timespec until;
+
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 2;
+		pthread_mutex_lock(&s->ack_mu);
+		while (!s->prod_done &&
+		       pthread_cond_timedwait(&s->done_cv, &s->ack_mu, &until) == 0)
+			;
+		s->stuck = !s->prod_done;
+		pthread_mutex_unlock(&s->ack_mu);
+	}
+	if (s->stuck)
+		return rc;
 	if (started)
 		pthread_join(th, NULL);
 	ring_free(&ring);
@@ -334,6 +357,7 @@ bs_serve(const char *target, const struct bs_opts *o)
 	s.name = target;
 	pthread_mutex_init(&s.wlock, NULL);
 	pthread_mutex_init(&s.ack_mu, NULL);
+	pthread_cond_init(&s.done_cv, NULL);
 	bs_wr_init(&s.w, 1, "stdout");
 	teed = tee_start(&tee) == 0;
 	progress_init(&pg, "serve", "B", 0, 1);
@@ -353,13 +377,15 @@ bs_serve(const char *target, const struct bs_opts *o)
 	if (rc && teed) {
 		f.stored = (uint32_t)strlen(tee.last);
 	}
-	(void)send_frame(&s, &f, tee.last);
+	if (!s.stuck)
+		(void)send_frame(&s, &f, tee.last);
 	if (rc == RC_OK && o->json)
 		bs_json(2, "serve", s.ap ? s.prod.blocks : 0, s.ap ? s.ap->records : 0,
 			0, s.ap ? s.ap->written : 0, progress_elapsed(&pg), rc);
 	if (s.fd >= 0)
 		close(s.fd);
-	bs_wr_free(&s.w);
+	if (!s.stuck)
+		bs_wr_free(&s.w);
 	return rc;
 }
 
@@ -601,7 +627,7 @@ bs_push(const char *source, char **cmd, const struct bs_opts *o)
 	p.ckpt = o->resume;
 	p.block = o->block ? o->block : BS_MIN_BLOCK;
 	p.hash_id = o->hash_id ? o->hash_id : BS_XXH3;
-	src.fd = open(source, O_RDONLY | O_CLOEXEC | O_NOCTTY | (o->direct ? O_DIRECT : 0));
+	src.fd = open(source, O_RDONLY | O_CLOEXEC | O_NOCTTY | bs_direct_flag(source, o->direct));
 	if (src.fd < 0 || fd_size(src.fd, &p.size) < 0) {
 		warn_sys(RC_IO, "%s", source);
 		return RC_IO;
@@ -610,6 +636,7 @@ bs_push(const char *source, char **cmd, const struct bs_opts *o)
 	src.size = p.size;
 	src.block = p.block;
 	src.rescue = o->rescue;
+	src.direct = o->direct;
 	if (p.ckpt && (rc = read_ckpt(&p, &p.acked))) {
 		close(src.fd);
 		return rc;
