@@ -237,6 +237,14 @@ sync_files() {
 	run_tool $B push -q --hash=sha256 -b 8K small.img -- "$RESCUE" blksync serve dst.img
 	assert_success
 	cmp small.img dst.img
+	# one hash per block instead of group hashes, 1 MiB blocks
+	run_tool $B push -q --flat src.img -- "$RESCUE" blksync serve dst.img
+	assert_success
+	cmp src.img dst.img
+	scribble src.img 3
+	run_tool $B push -q -b 1M src.img -- "$RESCUE" blksync serve dst.img
+	assert_success
+	cmp src.img dst.img
 }
 
 @test "blksync: push over busybox nc on 127.0.0.1 (exit 0)" {

@@ -74,6 +74,7 @@ bs_hdr_encode(const struct bs_hdr *h, uint8_t out[BS_HDR_LEN])
 	out[11] = (uint8_t)h->hash_len;
 	bs_put32(out + 12, h->flags);
 	bs_put32(out + 16, h->block);
+	bs_put32(out + 20, h->group);
 	bs_put64(out + 24, h->seed);
 	bs_put64(out + 32, h->size);
 	bs_put64(out + 40, h->base_size);
@@ -96,6 +97,7 @@ bs_hdr_decode(struct bs_hdr *h, const uint8_t in[BS_HDR_LEN])
 	h->hash_len = in[11];
 	h->flags = bs_get32(in + 12);
 	h->block = bs_get32(in + 16);
+	h->group = bs_get32(in + 20);
 	h->seed = bs_get64(in + 24);
 	h->size = bs_get64(in + 32);
 	h->base_size = bs_get64(in + 40);
@@ -110,8 +112,11 @@ bs_hdr_decode(struct bs_hdr *h, const uint8_t in[BS_HDR_LEN])
 		return "unknown hash algorithm";
 	if (h->block < BS_MIN_BLOCK || h->block > BS_MAX_BLOCK || (h->block & (h->block - 1)))
 		return "bad block size";
-	if (h->flags & ~(uint32_t)(BS_F_FULL | BS_F_BASEID))
+	if (h->flags & ~(uint32_t)(BS_F_FULL | BS_F_BASEID | BS_F_LIVE))
 		return "unknown flags";
+	if (h->group && (h->kind == BS_DELTA || h->group > BS_GROUP ||
+			 (h->group & (h->group - 1)) || (uint64_t)h->group * h->block > BS_CHUNK))
+		return "bad group size";
 	if (h->start % h->block || (h->start && h->start >= h->size))
 		return "bad start offset";
 	if (h->size > (1ull << 62) || h->base_size > (1ull << 62))
@@ -250,6 +255,15 @@ bs_block_hash(const struct bs_hash *h, const void *p, size_t n, uint8_t *out)
 		sha256_update(&s, p, n);
 		sha256_final(&s, out);
 	}
+}
+
+void
+bs_group_hash(const struct bs_hash *h, const uint8_t *hashes, size_t n, uint8_t *out)
+{
+	uint8_t full[BS_DIGEST_LEN];
+
+	bs_block_hash(h, hashes, n * h->len, full);
+	memcpy(out, full, h->wl);
 }
 
 int
