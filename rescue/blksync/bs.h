@@ -167,7 +167,6 @@ struct scan {
 	uint64_t ext_off, ext_len;
 	uint8_t *ext;
 	uint64_t pos, last_mark;
-	struct bs_digest *dg;   /* scan_groups: the result digest */
 	/* results */
 	uint64_t compared, changed;
 	uint8_t result[BS_DIGEST_LEN], base_id[BS_DIGEST_LEN];

@@ -181,6 +181,7 @@ struct gscan {
 	size_t gh_cap, gh_n, gh_used;
 	uint64_t gh_first;
 	struct bs_digest idg;   /* identity over the group hashes */
+	struct bs_digest rdg;   /* result digest over the source's block hashes */
 	int ended;
 };
 
@@ -342,7 +343,7 @@ g_group(struct gscan *g, uint64_t off, const uint8_t *data, size_t len)
 		size_t o = (size_t)i * B;
 
 		bs_block_hash(&s->hash, data + o, len - o < B ? len - o : B, e->full + (size_t)i * hl);
-		bs_digest_add(s->dg, e->full + (size_t)i * hl, hl);
+		bs_digest_add(&g->rdg, e->full + (size_t)i * hl, hl);
 	}
 	s->compared += e->nb;
 	if (gi < g->base_groups) {
@@ -373,7 +374,6 @@ int
 scan_groups(struct scan *s)
 {
 	struct gscan g;
-	struct bs_digest dg;
 	struct bs_trailer t;
 	uint8_t *buf = bs_alloc(BS_CHUNK);
 	uint64_t size = s->src.size;
@@ -400,8 +400,7 @@ scan_groups(struct scan *s)
 	s->last_mark = s->pos = s->start;
 	s->sig->rd.idle = on_idle;
 	s->sig->rd.idle_ctx = s;
-	bs_digest_init(&dg, &s->hash, size, s->start);
-	s->dg = &dg;
+	bs_digest_init(&g.rdg, &s->hash, size, s->start);
 	for (uint64_t off = s->start; off < size && rc == RC_OK; off += BS_CHUNK) {
 		size_t n = size - off < BS_CHUNK ? (size_t)(size - off) : BS_CHUNK;
 
@@ -421,14 +420,13 @@ scan_groups(struct scan *s)
 	s->sig->rd.idle = NULL;
 	if (rc == RC_OK) {
 		memset(&t, 0, sizeof t);
-		bs_digest_final(&dg, t.result);
+		bs_digest_final(&g.rdg, t.result);
 		t.size = size;
 		memcpy(s->result, t.result, BS_DIGEST_LEN);
 		rc = dw_end(&s->dw, &t);
 	}
-	bs_digest_free(&dg);
+	bs_digest_free(&g.rdg);
 	bs_digest_free(&g.idg);
-	s->dg = NULL;
 	free(g.q);
 	free(g.qdata);
 	free(g.gh);
