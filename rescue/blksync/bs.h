@@ -162,6 +162,8 @@ struct scan {
 	struct dw dw;
 	int push;               /* mark and flush when the signatures pause */
 	struct progress *prog;
+	const char *label;      /* the progress label, before the count */
+	char what[64];          /* progress label with the blocks sent */
 	/* state */
 	int ext_kind;
 	uint64_t ext_off, ext_len;

@@ -11,10 +11,25 @@
 #include "lib/xio.h"
 
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 enum { EXT_NONE, EXT_DATA, EXT_ZERO };
+
+static void
+show(struct scan *s, uint64_t done)
+{
+	if (!s->prog || !s->prog->tty)
+		return;
+	if (!s->label) {
+		s->label = s->prog->what;
+		s->prog->what = s->what;
+	}
+	snprintf(s->what, sizeof s->what, "%s, %llu blocks sent,", s->label,
+		 (unsigned long long)s->changed);
+	progress_update(s->prog, done);
+}
 
 static int
 flush_ext(struct scan *s)
@@ -127,8 +142,7 @@ scan_run(struct scan *s)
 				break;
 			}
 		}
-		if (s->prog)
-			progress_update(s->prog, off + n);
+		show(s, off + n);
 	}
 	if (rc == RC_OK)
 		rc = flush_ext(s);
@@ -408,8 +422,7 @@ scan_groups(struct scan *s)
 			break;
 		for (size_t o = 0; o < n && rc == RC_OK; o += g.gbytes)
 			rc = g_group(&g, off + o, buf + o, n - o < g.gbytes ? n - o : g.gbytes);
-		if (s->prog)
-			progress_update(s->prog, off + n);
+		show(s, off + n);
 	}
 	while (rc == RC_OK && g.qn > 0)
 		rc = g_wait_head(&g);
