@@ -383,6 +383,29 @@ sync_files() {
 	assert_equal "$stderr" "blksync: dst.img: already up to date with this delta"
 }
 
+@test "blksync: a result that does not match the delta's digest is exit 1" {
+	mkimg src.img 300000
+	mkimg dst.img 300000
+	"$RESCUE" $B sig -q dst.img >sigs
+	"$RESCUE" $B diff -q src.img sigs >delta
+	# change the result digest in the end record and make its CRC right
+	# again (gzip's trailer holds the CRC32 of what it compressed)
+	dend=$(($(stat -c %s delta) - 120))
+	cp delta bad
+	printf '\377\377' | dd of=bad bs=1 seek=$((dend + 24 + 32)) conv=notrunc status=none
+	{ head -c $((dend + 20)) bad | tail -c 20; tail -c 96 bad; } | gzip -c | tail -c 8 | head -c 4 >crc
+	dd if=crc of=bad bs=1 seek=$((dend + 20)) conv=notrunc status=none
+	snapshot dst.img
+	run_tool $B patch dst.img bad
+	assert_equal "$status" 1
+	assert_regex "$stderr" "^blksync: dst.img: the result does not match the delta's digest \(got [0-9a-f]{32}, expected ffff[0-9a-f]{28}\)$"
+	assert_unchanged
+	# from a pipe the records are written, and the check comes at the end
+	run --separate-stderr sh -c 'cat bad | "$RESCUE" blksync patch dst.img'
+	assert_equal "$status" 1
+	cmp src.img dst.img
+}
+
 @test "blksync: a delta made for another base is refused (exit 5)" {
 	mkimg src.img 200000
 	mkimg dst.img 200000
