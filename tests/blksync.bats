@@ -418,7 +418,7 @@ sync_files() {
 	assert_regex "$stderr" "^blksync: other.img: not the base this delta was made for \(identity [0-9a-f]{32}, the delta needs [0-9a-f]{32}\)$"
 	assert_unchanged
 	# through a pipe the header's base identity is checked before any write
-	run --separate-stderr sh -c '"$RESCUE" blksync patch other.img <delta'
+	run --separate-stderr sh -c 'cat delta | "$RESCUE" blksync patch other.img'
 	assert_equal "$status" 5
 	assert_unchanged
 }

@@ -198,8 +198,9 @@ finish(struct ap *a, struct dr *d)
 			a->already = 1;
 			return RC_OK;
 		}
-		warn_rc(RC_REFUSED, "%s: not the base this delta was made for (identity %s, the delta needs %s)",
-			a->name, bs_hex(bd, hl, x[0]), bs_hex(d->tr.base_id, hl, x[1]));
+		warn_rc(RC_REFUSED, "%s: not the base this delta was made for (identity %s, the delta needs %s)%s",
+			a->name, bs_hex(bd, hl, x[0]), bs_hex(d->tr.base_id, hl, x[1]),
+			a->write && a->records ? "; it was written: sync it again" : "");
 		return RC_REFUSED;
 	}
 	if (memcmp(rd, d->tr.result, BS_DIGEST_LEN) != 0) {
