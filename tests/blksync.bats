@@ -306,10 +306,15 @@ sync_files() {
 	run_tool $B restore big "$dev"
 	status_big=$status
 	stderr_big=$stderr
+	run_tool $B push -q big.img -- "$RESCUE" blksync serve "$dev"
+	status_pbig=$status
+	stderr_pbig=${stderr##*$'\n'}
 	losetup -d "$dev"
 	assert_equal "$status_push $same $status_push2 $same2 $status_restore $same3" "0 0 0 0 0 0"
 	assert_equal "$status_big" 5
 	assert_equal "$stderr_big" "blksync: $dev: too small: the device has 8388608 bytes, the result needs 9000000"
+	assert_equal "$status_pbig" 5
+	assert_equal "$stderr_pbig" "blksync: rescue: blksync: $dev: too small: the device has 8388608 bytes, the result needs 9000000"
 }
 
 @test "blksync: a truncated delta file is refused before writing; the full one then applies (exit 3)" {
