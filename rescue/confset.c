@@ -1,10 +1,428 @@
-/* confset.c: placeholder until the tool lands (owned by its issue). */
+/* confset.c: read and edit one key of a "key = value" configuration file
+ * (MooseFS mfsmaster.cfg, StarRocks fe.conf, LeoFS leo_manager.conf) without
+ * disturbing anything else: comments, blank lines, order, CRLF endings, a
+ * missing final newline, the file's mode and owner (line model: lib/conf.h).
+ *
+ * An edit writes FILE.rescue-bak.<UTC YYYYmmddTHHMMSSZ> first (atomically),
+ * then replaces FILE atomically (lib/atomic.h; a symlink is followed).
+ * Exit 1 means: --get found no active line for KEY.
+ * Man page: docs/man/confset.1.
+ */
+#include "lib/atomic.h"
+#include "lib/conf.h"
 #include "lib/err.h"
+#include "lib/opt.h"
+#include "lib/xio.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char usage[] =
+	"usage: confset [OPTIONS] FILE KEY VALUE\n"
+	"       confset [OPTIONS] FILE --get KEY | --unset KEY | --list\n"
+	"Set, read or remove KEY in a key = value configuration file (mfsmaster.cfg,\n"
+	"fe.conf, leo_manager.conf), keeping comments, order, line endings, mode, owner.\n"
+	"A commented \"# KEY = default\" stays; the active line is added after it.\n"
+	"  --get KEY       print KEY's value (exit 1 if it is not set)\n"
+	"  --unset KEY     remove KEY's active line\n"
+	"  --list          print every active KEY=VALUE\n"
+	"  --all           act on every active line of KEY (else a key set twice is refused)\n"
+	"  --no-backup     do not write FILE.rescue-bak.<UTC time> before a change\n"
+	"  -n, --dry-run   print the unified diff of the change; change nothing\n"
+	"  -q, --quiet     print only errors\n"
+	"  -h, --help      this text; --version\n"
+	"Options may also follow FILE; the argument after KEY is always VALUE.\n"
+	"Exit: 0 done (or nothing to do), 1 --get: not set, 2 usage, 3 bad file\n"
+	"(binary, line over 65536 bytes), 4 I/O error, 5 refused (KEY set twice\n"
+	"without --all, FILE changed meanwhile, not a regular file).\n";
+
+enum { DO_SET, DO_GET, DO_UNSET, DO_LIST };
+enum { O_GET = 0x100, O_UNSET, O_LIST, O_ALL, O_NOBACKUP };
+
+struct args {
+	int action, all, backup, dry, quiet;
+	const char *file, *key, *value;
+};
+
+static const struct option longopts[] = {
+	{ "get", required_argument, 0, O_GET },
+	{ "unset", required_argument, 0, O_UNSET },
+	{ "list", no_argument, 0, O_LIST },
+	{ "all", no_argument, 0, O_ALL },
+	{ "no-backup", no_argument, 0, O_NOBACKUP },
+	{ "dry-run", no_argument, 0, 'n' },
+	{ "quiet", no_argument, 0, 'q' },
+	OPT_COMMON,
+	{ 0, 0, 0, 0 }
+};
+
+static void
+set_action(struct args *a, int action, const char *key)
+{
+	if (a->action != DO_SET)
+		die_usage("only one of --get, --unset, --list");
+	a->action = action;
+	a->key = key;
+}
+
+static void
+take_option(struct args *a, int c, const char *val)
+{
+	switch (c) {
+	case O_GET: set_action(a, DO_GET, val); break;
+	case O_UNSET: set_action(a, DO_UNSET, val); break;
+	case O_LIST: set_action(a, DO_LIST, NULL); break;
+	case O_ALL: a->all = 1; break;
+	case O_NOBACKUP: a->backup = 0; break;
+	case 'n': a->dry = 1; break;
+	case 'q': a->quiet = 1; break;
+	default: die_usage("unknown option");
+	}
+}
+
+/* An option word after FILE ("--get", "--get=KEY", "-n" ...): its code, or
+ * dies; *val gets the text after '=' (else NULL). */
+static int
+late_option(const char *w, const char **val)
+{
+	const char *eq = strchr(w, '=');
+	size_t n = eq ? (size_t)(eq - w) : strlen(w);
+
+	*val = eq ? eq + 1 : NULL;
+	if (!strcmp(w, "-n"))
+		return 'n';
+	if (!strcmp(w, "-q"))
+		return 'q';
+	if (!strcmp(w, "-h") || !strcmp(w, "--help")) {
+		fputs(usage, stdout);
+		exit(err_finish(RC_OK));
+	}
+	for (const struct option *o = longopts; w[0] == '-' && w[1] == '-' && o->name; o++)
+		if (n - 2 == strlen(o->name) && !strncmp(w + 2, o->name, n - 2) &&
+		    o->val != OPT_VERSION && (!eq || o->has_arg))
+			return o->val;
+	die_usage("unknown option '%s'", w);
+}
+
+static void
+parse_args(struct args *a, int argc, char **argv)
+{
+	const char *pos[4] = { 0 }, *val;
+	int c, npos = 0, ddash = 0;
+
+	memset(a, 0, sizeof *a);
+	a->backup = 1;
+	while ((c = opt_next(argc, argv, "+:nqh", longopts, usage)) != -1)
+		take_option(a, c, optarg);
+	if (optind > 0 && !strcmp(argv[optind - 1], "--"))
+		ddash = 1;
+	for (int i = optind; i < argc; i++) {
+		const char *w = argv[i];
+		/* the word after KEY is VALUE, whatever it looks like */
+		int is_value = npos == 2 && a->action == DO_SET;
+
+		if (!ddash && !is_value && w[0] == '-' && w[1]) {
+			if (!strcmp(w, "--")) {
+				ddash = 1;
+				continue;
+			}
+			c = late_option(w, &val);
+			if ((c == O_GET || c == O_UNSET) && !val) {
+				if (i + 1 >= argc)
+					die_usage("option '%s' needs a value", w);
+				val = argv[++i];
+			}
+			take_option(a, c, val);
+			continue;
+		}
+		if (npos < 4)
+			pos[npos++] = w;
+	}
+	if (npos == 4)
+		die_usage("unexpected argument '%s'", pos[3]);
+	if (npos == 0)
+		die_usage("missing FILE");
+	a->file = pos[0];
+	if (a->action == DO_SET) {
+		if (npos < 2)
+			die_usage("missing KEY");
+		if (npos < 3)
+			die_usage("missing VALUE");
+		a->key = pos[1];
+		a->value = pos[2];
+		if (!conf_value_ok(a->value))
+			die_usage("bad VALUE '%s' (no control bytes, line breaks or "
+				  "leading/trailing blanks)", a->value);
+	} else if (npos > 1) {
+		die_usage("unexpected argument '%s'", pos[1]);
+	}
+	if (a->key && !conf_key_ok(a->key))
+		die_usage("bad KEY '%s'", a->key);
+}
+
+/* Active lines of key: returns how many; *first gets the first.  With more
+ * than one and no --all, refuses (naming both lines) and returns -1. */
+static long
+count_key(const struct args *a, const struct conf *c, size_t *first)
+{
+	size_t i = conf_find(c, a->key, CONF_ENTRY, 0), j;
+	long n = 0;
+
+	*first = i;
+	for (j = i; j != CONF_NONE; j = conf_find(c, a->key, CONF_ENTRY, j + 1)) {
+		if (++n == 2 && !a->all) {
+			warn_at(RC_REFUSED, a->file, c->line[j].orig + 1,
+				"key '%s' set again (first at line %zu); use --all",
+				a->key, c->line[i].orig + 1);
+			return -1;
+		}
+	}
+	return n;
+}
+
+static void
+put_value(const struct conf_line *l)
+{
+	fwrite(l->text + l->val, 1, l->vallen, stdout);
+	putchar('\n');
+}
+
+static int
+do_read(const struct args *a, const struct conf *c)
+{
+	size_t i;
+	long n;
+
+	if (a->action == DO_LIST) {
+		for (i = 0; i < c->n; i++) {
+			if (c->line[i].kind != CONF_ENTRY)
+				continue;
+			fwrite(c->line[i].text + c->line[i].key, 1, c->line[i].keylen, stdout);
+			putchar('=');
+			put_value(c->line + i);
+		}
+		return RC_OK;
+	}
+	n = count_key(a, c, &i);
+	if (n < 0)
+		return RC_REFUSED;
+	if (n == 0) {
+		if (!a->quiet)
+			warn_rc(RC_DIFF, "%s: key '%s' is not set", a->file, a->key);
+		return RC_DIFF;
+	}
+	for (; i != CONF_NONE; i = conf_find(c, a->key, CONF_ENTRY, i + 1))
+		put_value(c->line + i);
+	return RC_OK;
+}
+
+/* Apply the edit to c; returns the number of lines changed, or -1 (refused).
+ * With report, says what changed (run again after the write for that). */
+static long
+edit(const struct args *a, struct conf *c, int report)
+{
+	size_t i, vlen = a->action == DO_SET ? strlen(a->value) : 0;
+	long n = count_key(a, c, &i), changed = 0;
+
+	if (n < 0)
+		return -1;
+	if (a->action == DO_UNSET) {
+		while (i != CONF_NONE) {
+			if (report)
+				note("%s:%zu: %s removed (was '%.*s')", a->file,
+				     c->line[i].orig + 1, a->key,
+				     (int)c->line[i].vallen, c->line[i].text + c->line[i].val);
+			conf_delete(c, i);
+			changed++;
+			i = conf_find(c, a->key, CONF_ENTRY, i);
+		}
+		return changed;
+	}
+	if (n == 0) {
+		size_t after = CONF_NONE, d;
+
+		/* after the last commented default, else at the end */
+		for (d = conf_find(c, a->key, CONF_DEFAULT, 0); d != CONF_NONE;
+		     d = conf_find(c, a->key, CONF_DEFAULT, d + 1))
+			after = d;
+		i = conf_insert(c, after, a->key, a->value);
+		if (report)
+			note("%s:%zu: %s = %s added %s", a->file, i + 1, a->key, a->value,
+			     after == CONF_NONE ? "at the end" : "after its commented default");
+		return 1;
+	}
+	for (; i != CONF_NONE; i = conf_find(c, a->key, CONF_ENTRY, i + 1)) {
+		struct conf_line *l = c->line + i;
+
+		if (l->vallen == vlen && !memcmp(l->text + l->val, a->value, vlen))
+			continue;
+		if (report)
+			note("%s:%zu: %s changed from '%.*s' to '%s'", a->file, i + 1,
+			     a->key, (int)l->vallen, l->text + l->val, a->value);
+		conf_set_value(c, i, a->value);
+		changed++;
+	}
+	return changed;
+}
+
+/* FILE.rescue-bak.<UTC time>[.N], written atomically with FILE's mode and
+ * owner; never replaces an existing file. */
+static int
+backup(const struct args *a, const struct stat *st, const char *data, size_t len)
+{
+	struct atomic_out o;
+	char stamp[32], *name;
+	time_t now = time(NULL);
+	struct tm tm;
+	size_t cap;
+	int rc;
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+	cap = strlen(a->file) + sizeof stamp + 32;
+	name = xmalloc(cap);
+	for (int n = 0;; n++) {
+		struct stat bs;
+
+		if (n == 0)
+			snprintf(name, cap, "%s.rescue-bak.%s", a->file, stamp);
+		else
+			snprintf(name, cap, "%s.rescue-bak.%s.%d", a->file, stamp, n);
+		if (lstat(name, &bs) != 0 || n == 99)
+			break;
+	}
+	rc = atomic_open(&o, name, 0, st->st_mode & 07777);
+	if (rc)
+		goto out;
+	if (fchown(o.fd, st->st_uid, st->st_gid) != 0 && errno != EPERM) {
+		warn_sys(RC_IO, "%s: cannot set owner", name);
+		atomic_abort(&o);
+		rc = RC_IO;
+		goto out;
+	}
+	if (write_full(o.fd, data, len) != 0) {
+		warn_sys(RC_IO, "%s: write", name);
+		atomic_abort(&o);
+		rc = RC_IO;
+		goto out;
+	}
+	rc = atomic_commit(&o);
+	if (!rc && !a->quiet)
+		note("backup %s", name);
+out:
+	free(name);
+	return rc;
+}
+
+static int
+unchanged_since(const char *file, const struct stat *was)
+{
+	struct stat now;
+
+	if (stat(file, &now) != 0) {
+		warn_sys(RC_IO, "%s", file);
+		return RC_IO;
+	}
+	if (now.st_ino != was->st_ino || now.st_dev != was->st_dev ||
+	    now.st_size != was->st_size ||
+	    now.st_mtim.tv_sec != was->st_mtim.tv_sec ||
+	    now.st_mtim.tv_nsec != was->st_mtim.tv_nsec) {
+		warn_rc(RC_REFUSED, "%s: changed while being edited; not written", file);
+		return RC_REFUSED;
+	}
+	return RC_OK;
+}
+
+static int
+write_back(const struct args *a, const struct stat *st, const struct conf *c)
+{
+	struct atomic_out o;
+	size_t len = conf_size(c);
+	char *out = xmalloc(len + 1);
+	int rc = unchanged_since(a->file, st);
+
+	conf_render(c, out);
+	if (!rc)
+		rc = atomic_open(&o, a->file, ATOMIC_OVERWRITE | ATOMIC_KEEP_META, 0600);
+	if (!rc && write_full(o.fd, out, len) != 0) {
+		warn_sys(RC_IO, "%s: write", a->file);
+		atomic_abort(&o);
+		rc = RC_IO;
+	} else if (!rc) {
+		rc = atomic_commit(&o);
+	}
+	free(out);
+	return rc;
+}
+
+static int
+run(const struct args *a)
+{
+	struct conf orig, c;
+	struct stat st;
+	char *data;
+	size_t len;
+	long changed;
+	int rc;
+
+	if (stat(a->file, &st) != 0) {
+		warn_sys(RC_IO, "%s", a->file);
+		return RC_IO;
+	}
+	if (a->action != DO_GET && a->action != DO_LIST && !S_ISREG(st.st_mode)) {
+		warn_rc(RC_REFUSED, "%s: not a regular file; not edited", a->file);
+		return RC_REFUSED;
+	}
+	if ((rc = read_file(a->file, CONF_MAX_FILE, &data, &len)))
+		return rc;
+	if ((rc = conf_parse(&orig, a->file, data, len)))
+		goto out_data;
+	if (a->action == DO_GET || a->action == DO_LIST) {
+		rc = do_read(a, &orig);
+		goto out_orig;
+	}
+	conf_parse(&c, a->file, data, len);
+	changed = edit(a, &c, 0);
+	if (changed < 0) {
+		rc = RC_REFUSED;
+	} else if (changed == 0) {
+		if (!a->quiet && a->action == DO_SET)
+			note("%s: %s is already '%s'; not changed", a->file, a->key, a->value);
+		else if (!a->quiet)
+			note("%s: %s is not set; not changed", a->file, a->key);
+	} else if (a->dry) {
+		conf_diff(stdout, a->file, &orig, &c);
+	} else {
+		rc = a->backup ? backup(a, &st, data, len) : RC_OK;
+		if (!rc)
+			rc = write_back(a, &st, &c);
+		if (!rc && st.st_nlink > 1)
+			note("%s: had %lu hard links; the other names keep the old content",
+			     a->file, (unsigned long)st.st_nlink);
+		if (!rc && !a->quiet) {
+			conf_free(&c);
+			conf_parse(&c, a->file, data, len);
+			edit(a, &c, 1);
+		}
+	}
+	conf_free(&c);
+out_orig:
+	conf_free(&orig);
+out_data:
+	free(data);
+	return rc;
+}
 
 int
 confset_main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	die_msg(RC_USAGE, "not built yet");
+	struct args a;
+
+	parse_args(&a, argc, argv);
+	return err_finish(run(&a));
 }

@@ -127,10 +127,11 @@ main(int argc, char **argv)
 		name = argv[0];
 	}
 	t = find_tool(name);
-	if (!t)
-		die_msg(RC_USAGE, "unknown tool '%s' (see 'rescue --help')", name);
-	prog = t->name;
-	/* getopt state is global; tools start from a clean one */
-	optind = 1;
-	return err_finish(t->main(argc, argv));
+	if (t) {
+		prog = t->name;
+		/* getopt state is global; tools start from a clean one */
+		optind = 1;
+		return err_finish(t->main(argc, argv));
+	}
+	die_msg(RC_USAGE, "unknown tool '%s' (see 'rescue --help')", name);
 }

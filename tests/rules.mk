@@ -32,6 +32,9 @@ $(W)/fuzz/%: tests/fuzz/%/fuzz.c $(FUZZ_OBJS)
 	$(if $(Q),@echo "  FUZZ    $@")
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) -lz
 
+# keep the objects between runs (make would delete them as intermediates)
+.SECONDARY: $(FUZZ_OBJS)
+
 fuzz-build: $(FUZZ_BINS)
 
 # Long fuzzing campaigns: FUZZ_TIME seconds per harness (default 300).

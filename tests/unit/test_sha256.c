@@ -4,6 +4,7 @@
 #include "unit.h"
 
 #include <stdlib.h>
+#include <unistd.h>
 
 static void
 hex_of(const void *data, size_t n, char hex[65])
@@ -69,4 +70,35 @@ test_split_updates(void)
 	CHECK(memcmp(a, b, 32) == 0);
 }
 
-UNIT_MAIN(test_nist_short, test_million_a, test_split_updates)
+/* Against the real sha256sum on data of every length around block edges. */
+static void
+test_agrees_with_sha256sum(void)
+{
+	static uint8_t data[70000];
+	char path[] = "/tmp/rescue-test-sha.XXXXXX", cmd[200], want[100], got[65];
+	uint8_t d[32];
+
+	for (size_t i = 0; i < sizeof data; i++)
+		data[i] = (uint8_t)(i * 2654435761u >> 13);
+	for (size_t len = 0; len < sizeof data; len = len * 2 + 55) {
+		int fd = mkstemp(path);
+		FILE *p;
+
+		CHECK(fd >= 0 && write(fd, data, len) == (ssize_t)len);
+		close(fd);
+		snprintf(cmd, sizeof cmd, "sha256sum %s", path);
+		p = popen(cmd, "r");
+		CHECK(p && fgets(want, sizeof want, p));
+		if (p)
+			pclose(p);
+		want[64] = 0;
+		sha256_buf(data, len, d);
+		sha256_hex(d, got);
+		CHECK_STR(got, want);
+		unlink(path);
+		memcpy(path + strlen(path) - 6, "XXXXXX", 6);
+	}
+}
+
+UNIT_MAIN(test_nist_short, test_million_a, test_split_updates,
+	  test_agrees_with_sha256sum)

@@ -1,0 +1,128 @@
+/* metapick.h: pieces of the metapick tool (rescue/metapick.c).
+ * Each metadata kind has a scanner that fills one candidate per directory
+ * (facts, a rank key, warnings, what makes it unusable) and pure parsers
+ * over memory that the fuzz harnesses call.  The --json layout is documented
+ * in docs/man/metapick.1 and must stay stable (recipes read it). */
+#ifndef RESCUE_METAPICK_H
+#define RESCUE_METAPICK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum { MP_STR = 's', MP_NUM = 'n', MP_BOOL = 'b', MP_NULL = 'z' };
+
+struct mp_fact {
+	char *key;
+	int type;
+	char *str;
+	uint64_t num;
+};
+
+struct mp_cand {
+	const char *dir;
+	const char *kind;       /* "starrocks", "doris", "moosefs", "leofs" */
+	int status;             /* RC_OK, or RC_DATA/RC_IO when unreadable */
+	char *problem;          /* why it is unusable or unreadable (NULL = fine) */
+	int has_key;
+	uint64_t key, key2;     /* rank: key, then prefer, then key2 (higher wins) */
+	int prefer;             /* e.g. 1 for a FOLLOWER, 0 for an OBSERVER */
+	char *key_text;         /* "image.150023", "change 1234" ... */
+	char *identity;         /* cluster identity; NULL when unknown */
+	struct mp_fact *facts;
+	size_t nfacts, capfacts;
+	char **warnings;
+	size_t nwarn, capwarn;
+	const char *verdict;    /* set by the ranking */
+	int rank;
+};
+
+#define PRINTF3 __attribute__((format(printf, 3, 4)))
+#define PRINTF2 __attribute__((format(printf, 2, 3)))
+
+void mp_fact_str(struct mp_cand *c, const char *key, const char *val);
+void mp_fact_num(struct mp_cand *c, const char *key, uint64_t val);
+void mp_fact_bool(struct mp_cand *c, const char *key, int val);
+void mp_fact_null(struct mp_cand *c, const char *key);
+void mp_warn(struct mp_cand *c, const char *fmt, ...) PRINTF2;
+/* Mark the candidate unusable (first reason kept). */
+void mp_unusable(struct mp_cand *c, const char *fmt, ...) PRINTF2;
+/* Unreadable input: status RC_DATA or RC_IO. */
+void mp_unreadable(struct mp_cand *c, int rc, const char *fmt, ...) PRINTF3;
+void mp_cand_free(struct mp_cand *c);
+char *mp_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Directory listing helper: names in dirfd (malloc'd array, sorted). */
+char **mp_list(int dirfd, size_t *n);
+void mp_list_free(char **v, size_t n);
+/* Read up to max bytes of a file relative to dirfd; -1 on error (errno). */
+long mp_read(int dirfd, const char *name, void *buf, size_t max);
+/* Read the whole file (at most max bytes, else -1 with errno EFBIG). */
+char *mp_slurp(int dirfd, const char *name, size_t max, size_t *len);
+
+/* --- StarRocks / Doris FE meta_dir (recipes-facts.md §1) --- */
+struct mp_props {
+	char *role, *name, *host_type, *cluster_id, *token, *run_mode;
+	int lines;
+};
+/* java.util.Properties text; keeps the keys above.  0, or -1 (bad). */
+int mp_props_parse(const char *buf, size_t n, struct mp_props *p);
+void mp_props_free(struct mp_props *p);
+/* Image file header check: head = first bytes, tail = last 4 bytes.
+ * Returns a format name ("doris-cor1", "starrocks-v1", "old") and sets
+ * *complete (1 ok, 0 truncated, -1 cannot tell); NULL if unrecognised. */
+const char *mp_sr_image_check(const uint8_t *head, size_t n, const uint8_t *tail,
+			      uint64_t size, int *complete);
+int mp_sr_detect(int dirfd);
+void mp_sr_scan(int dirfd, struct mp_cand *c, int want_doris);
+
+/* --- MooseFS data dirs (moosefs-format.md §1.1, §2.1-2.3) --- */
+struct mp_mfs_meta {
+	int valid;
+	uint64_t version, id;
+	char sig[9];
+	const char *why;        /* when not valid */
+};
+/* head: the first 24 bytes (n of them), tail: the last 16 bytes. */
+void mp_mfs_header(const uint8_t *head, size_t n, const uint8_t *tail, size_t tn,
+		   struct mp_mfs_meta *m);
+struct mp_range {
+	uint64_t first, last;
+};
+struct mp_changelog {
+	struct mp_range *r;     /* runs of consecutive ids */
+	size_t n, cap;
+	uint64_t lines;
+	int unterminated;       /* last line has no newline: ignored by mfsmaster */
+	int garbage;            /* a line broke the id order: the rest is dropped */
+	uint64_t garbage_line;
+};
+/* Parse changelog text (ids only), following the merger's rules. */
+void mp_mfs_changelog(const char *buf, size_t n, struct mp_changelog *cl);
+void mp_changelog_free(struct mp_changelog *cl);
+int mp_mfs_detect(int dirfd);
+void mp_mfs_scan(int dirfd, struct mp_cand *c);
+
+/* --- LeoFS manager mnesia dir (recipes-facts.md §2.1) --- */
+struct mp_leo_log {
+	int valid;              /* disk_log magic found */
+	int closed;             /* closed cleanly */
+	uint64_t records;       /* complete records after the header */
+	int torn;               /* an incomplete record at the end */
+	int has_header;
+	char kind[32];          /* log_header kind, e.g. "trans_log" */
+	char node[256];
+	uint64_t time_us;       /* log_header now, microseconds since 1970 */
+	const char *why;
+};
+void mp_leo_log_parse(const uint8_t *buf, size_t n, struct mp_leo_log *l);
+int mp_leo_detect(int dirfd);
+void mp_leo_scan(int dirfd, struct mp_cand *c);
+
+/* report.c */
+int mp_rank(struct mp_cand *c, size_t n, const char *kind, char **reason);
+void mp_print_table(struct mp_cand *c, size_t n, const char *kind, int chosen,
+		    const char *reason);
+void mp_print_json(struct mp_cand *c, size_t n, const char *kind, int status,
+		   int chosen, const char *reason);
+
+#endif

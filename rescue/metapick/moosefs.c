@@ -1,0 +1,327 @@
+/* moosefs.c: metapick for MooseFS master and metalogger data directories.
+ * Follows moosefs-format.md §1.1 (header: "MFSM 2.0", u64 BE version = id of
+ * the next change, u64 BE metadata id; "[MFS EOF MARKER]" at the end; "MFSM
+ * NEW" = version 1) and §2.1-2.3, §4 (which files `mfsmaster -a` takes: names
+ * starting with "metadata"; changelog.N.mfs, changelog_ml.N.mfs and
+ * changelog_ml_back.N.mfs; a changelog whose last line has no newline is
+ * ignored; inside a file each id must be > the previous and < previous +
+ * 10000, else the rest of the file is dropped; a hole stops the restore).
+ * Rank key: the highest change id reachable from the newest valid metadata
+ * file without a gap. */
+#include "metapick/metapick.h"
+#include "lib/err.h"
+#include "lib/xio.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static uint64_t
+be64(const uint8_t *b)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | b[i];
+	return v;
+}
+
+void
+mp_mfs_header(const uint8_t *head, size_t n, const uint8_t *tail, size_t tn,
+	      struct mp_mfs_meta *m)
+{
+	unsigned fver;
+
+	memset(m, 0, sizeof *m);
+	if (n < 8) {
+		m->why = "shorter than a header";
+		return;
+	}
+	memcpy(m->sig, head, 8);
+	for (int i = 0; i < 8; i++)
+		if (m->sig[i] < 32 || m->sig[i] > 126)
+			m->sig[i] = '?';
+	if (memcmp(head, "MFSM NEW", 8) == 0) {
+		m->valid = 1;
+		m->version = 1;
+		return;
+	}
+	if (memcmp(head, "MFSM ", 5) != 0 || head[5] < '0' || head[5] > '9' ||
+	    head[6] != '.' || head[7] < '0' || head[7] > '9') {
+		m->why = "not a MooseFS metadata file (bad signature)";
+		return;
+	}
+	fver = (unsigned)(head[5] - '0') << 4 | (unsigned)(head[7] - '0');
+	if (fver >= 0x20) {
+		if (n < 24) {
+			m->why = "header cut short";
+			return;
+		}
+		m->version = be64(head + 8);
+		m->id = be64(head + 16);
+	} else {
+		/* u32 maxnodeid, u64 version, u32 nextsessionid */
+		if (n < 20) {
+			m->why = "header cut short";
+			return;
+		}
+		m->version = be64(head + 12);
+	}
+	if (fver >= 0x17) {
+		if (tn < 16 || memcmp(tail, "[MFS EOF MARKER]", 16) != 0) {
+			m->why = "no end marker (truncated or still being written)";
+			return;
+		}
+	} else if (tn < 16 || memcmp(tail, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16) != 0) {
+		m->why = "no end marker (truncated)";
+		return;
+	}
+	m->valid = 1;
+}
+
+void
+mp_changelog_free(struct mp_changelog *cl)
+{
+	free(cl->r);
+	memset(cl, 0, sizeof *cl);
+}
+
+static void
+add_id(struct mp_changelog *cl, uint64_t id)
+{
+	if (cl->n && cl->r[cl->n - 1].last + 1 == id) {
+		cl->r[cl->n - 1].last = id;
+		return;
+	}
+	xgrow((void **)&cl->r, &cl->cap, cl->n + 1, sizeof *cl->r);
+	cl->r[cl->n].first = cl->r[cl->n].last = id;
+	cl->n++;
+}
+
+/* Leading "digits:" of a line; 0 when absent (as the merger reads it). */
+static uint64_t
+line_id(const char *p, size_t len)
+{
+	uint64_t v = 0;
+	size_t i = 0;
+
+	for (; i < len && p[i] >= '0' && p[i] <= '9'; i++) {
+		if (v > UINT64_MAX / 10 - 10)
+			return 0;
+		v = v * 10 + (uint64_t)(p[i] - '0');
+	}
+	return i && i < len && p[i] == ':' ? v : 0;
+}
+
+void
+mp_mfs_changelog(const char *buf, size_t n, struct mp_changelog *cl)
+{
+	size_t pos = 0;
+	uint64_t prev = 0;
+
+	memset(cl, 0, sizeof *cl);
+	if (n && buf[n - 1] != '\n')
+		cl->unterminated = 1;
+	while (pos < n) {
+		const char *nl = memchr(buf + pos, '\n', n - pos);
+		size_t len;
+		uint64_t id;
+
+		if (!nl)
+			break; /* the unterminated tail is not a complete line */
+		len = (size_t)(nl - (buf + pos));
+		cl->lines++;
+		id = line_id(buf + pos, len);
+		if (id == 0 || (cl->lines > 1 && (id <= prev || id >= prev + 10000))) {
+			cl->garbage = 1;
+			cl->garbage_line = cl->lines;
+			break;
+		}
+		add_id(cl, id);
+		prev = id;
+		pos += len + 1;
+	}
+}
+
+static int
+changelog_name(const char *s)
+{
+	static const char *prefixes[] = { "changelog.", "changelog_ml.", "changelog_ml_back." };
+
+	for (size_t i = 0; i < 3; i++) {
+		size_t pl = strlen(prefixes[i]);
+		const char *p = s + pl;
+
+		if (strncmp(s, prefixes[i], pl) != 0 || *p < '0' || *p > '9')
+			continue;
+		while (*p >= '0' && *p <= '9')
+			p++;
+		if (strcmp(p, ".mfs") == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int
+mp_mfs_detect(int dirfd)
+{
+	size_t n;
+	char **v = mp_list(dirfd, &n);
+	int found = 0;
+
+	for (size_t i = 0; i < n && !found; i++)
+		found = (strncmp(v[i], "metadata", 8) == 0 && strstr(v[i], ".mfs")) ||
+			changelog_name(v[i]);
+	mp_list_free(v, n);
+	return found;
+}
+
+static int
+cmp_range(const void *a, const void *b)
+{
+	const struct mp_range *x = a, *y = b;
+
+	return x->first < y->first ? -1 : x->first > y->first;
+}
+
+static void
+read_meta(int dirfd, const char *name, struct mp_mfs_meta *m)
+{
+	uint8_t head[24], tail[16];
+	struct stat st;
+	int f = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	ssize_t k = -1, t = 0;
+
+	memset(m, 0, sizeof *m);
+	if (f >= 0 && fstat(f, &st) == 0 && S_ISREG(st.st_mode)) {
+		k = read_full(f, head, sizeof head);
+		if (st.st_size >= 16)
+			t = pread_full(f, tail, 16, (uint64_t)st.st_size - 16);
+	}
+	if (f >= 0)
+		close(f);
+	if (k < 0 || t < 0) {
+		m->why = "cannot be read";
+		return;
+	}
+	mp_mfs_header(head, (size_t)k, tail, (size_t)t, m);
+}
+
+void
+mp_mfs_scan(int dirfd, struct mp_cand *c)
+{
+	size_t n, nr = 0, capr = 0, nlogs = 0;
+	char **names = mp_list(dirfd, &n);
+	struct mp_range *all = NULL;
+	uint64_t best_v = 0, best_id = 0, cur, maxid = 0, other_id = 0;
+	char *best = NULL, *other = NULL;
+	int have = 0;
+
+	c->kind = "moosefs";
+	for (size_t i = 0; i < n; i++) {
+		struct mp_mfs_meta m;
+
+		if (strncmp(names[i], "metadata", 8) != 0 || strlen(names[i]) <= 8 ||
+		    strcmp(names[i], "metadata.crc") == 0)
+			continue;
+		read_meta(dirfd, names[i], &m);
+		if (!m.valid) {
+			mp_warn(c, "%s: %s; not used", names[i], m.why);
+			continue;
+		}
+		if (m.id && best_id && m.id != best_id && !other) {
+			other = names[i];
+			other_id = m.id;
+		}
+		if (m.id && !best_id)
+			best_id = m.id;
+		if (!have || m.version > best_v) {
+			have = 1;
+			best_v = m.version;
+			best = names[i];
+		}
+	}
+	if (other)
+		mp_unusable(c, "metadata files with different ids (%016llx and %016llx in %s): "
+			    "mfsmaster -a refuses this directory", (unsigned long long)best_id,
+			    (unsigned long long)other_id, other);
+	for (size_t i = 0; i < n; i++) {
+		struct mp_changelog cl;
+		size_t len;
+		char *buf;
+
+		if (!changelog_name(names[i]))
+			continue;
+		nlogs++;
+		buf = mp_slurp(dirfd, names[i], (size_t)1 << 34, &len);
+		if (!buf) {
+			mp_unreadable(c, RC_IO, "%s: cannot be read", names[i]);
+			continue;
+		}
+		mp_mfs_changelog(buf, len, &cl);
+		free(buf);
+		if (cl.unterminated) {
+			mp_warn(c, "%s: last line has no newline; mfsmaster ignores the whole file",
+				names[i]);
+			mp_changelog_free(&cl);
+			continue;
+		}
+		if (cl.garbage)
+			mp_warn(c, "%s:%llu: id out of order; mfsmaster drops the rest of the file",
+				names[i], (unsigned long long)cl.garbage_line);
+		for (size_t k = 0; k < cl.n; k++) {
+			xgrow((void **)&all, &capr, nr + 1, sizeof *all);
+			all[nr++] = cl.r[k];
+			if (cl.r[k].last > maxid)
+				maxid = cl.r[k].last;
+		}
+		mp_changelog_free(&cl);
+	}
+	mp_fact_str(c, "metadata_file", best);
+	if (have) {
+		char idhex[17];
+		mp_fact_num(c, "metadata_version", best_v);
+		snprintf(idhex, sizeof idhex, "%016llx", (unsigned long long)best_id);
+		mp_fact_str(c, "metadata_id", best_id ? idhex : NULL);
+		if (best_id)
+			c->identity = mp_strf("metadata id %s", idhex);
+	} else {
+		mp_fact_null(c, "metadata_version");
+		mp_fact_null(c, "metadata_id");
+	}
+	mp_fact_num(c, "changelog_files", nlogs);
+	/* walk the id runs from the metadata version on */
+	cur = have ? best_v - 1 : 0;
+	if (nr)
+		qsort(all, nr, sizeof *all, cmp_range);
+	for (size_t i = 0; i < nr && have; i++) {
+		if (all[i].last <= cur)
+			continue;
+		if (all[i].first > cur + 1) {
+			mp_warn(c, "changelog gap: changes %llu..%llu are missing; the %llu "
+				"changes after it cannot be applied (mfsmaster -a stops with "
+				"'hole in change files')", (unsigned long long)(cur + 1),
+				(unsigned long long)(all[i].first - 1),
+				(unsigned long long)(maxid - all[i].first + 1));
+			break;
+		}
+		cur = all[i].last;
+	}
+	free(all);
+	mp_fact_num(c, "last_change", cur);
+	mp_fact_num(c, "max_change", maxid);
+	if (!have) {
+		mp_unusable(c, "no valid metadata file (mfsmaster -a: can't find valid "
+			    "metadata file)");
+	} else {
+		c->has_key = 1;
+		c->key = cur;
+		c->key2 = best_v;
+		c->prefer = 1;
+		c->key_text = mp_strf("change %llu", (unsigned long long)cur);
+	}
+	mp_list_free(names, n);
+}

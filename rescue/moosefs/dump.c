@@ -1,0 +1,654 @@
+/* dump.c: print a MooseFS metadata file as text, record by record, in the
+ * exact layout of MooseFS 3.0.117's mfsmetadump (file order, same fields
+ * and widths).  Streams the file; holds no records in memory.
+ * Spec: moosefs-format.md 1.1-1.4; the text layout was checked against
+ * /usr/sbin/mfsmetadump 3.0.117 (tests/mfsmetadump.bats compares them). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/err.h"
+#include "lib/xio.h"
+#include "moosefs/meta.h"
+#include "moosefs/rd.h"
+
+#define DASHES "# -------------------------------------------------------------------\n"
+
+struct dump {
+	struct rd r;
+	int hide;
+};
+
+static int
+dbad(struct dump *d, const char *what)
+{
+	return rd_fail(&d->r, what);
+}
+
+#define DNEED(d, n, what) do { if (rd_need(&(d)->r, (n))) return dbad((d), (what)); } while (0)
+
+/* names: raw bytes, or '.' for bytes < 32 or > 127 with -d */
+static int
+dname(struct dump *d, uint32_t n)
+{
+	while (n) {
+		uint32_t k = n > 4096 ? 4096 : n;
+		DNEED(d, k, "truncated name");
+		for (uint32_t i = 0; i < k; i++) {
+			uint8_t c = d->r.p[i];
+			putchar(d->hide && (c < 32 || c > 127) ? '.' : c);
+		}
+		d->r.p += k;
+		n -= k;
+	}
+	return 0;
+}
+
+static char
+dispchar(struct dump *d, uint8_t c)
+{
+	return d->hide && (c < 32 || c > 126) ? '.' : (char)c;
+}
+
+static void
+strip(char s[16], uint32_t ip)
+{
+	snprintf(s, 16, "%03u.%03u.%03u.%03u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
+}
+
+static int
+d_sess(struct dump *d)
+{
+	uint32_t next, stats;
+
+	DNEED(d, 6, "truncated SESS header");
+	next = rd_u32(&d->r);
+	stats = rd_u16(&d->r);
+	printf("# nextsessionid: %" PRIu32 " ; statscount: %" PRIu32 "\n", next, stats);
+	for (;;) {
+		uint32_t rec = 61 + stats * 8, id, ileng, ip, v[12];
+		uint64_t csum;
+		uint8_t fl, ming, maxg;
+		uint16_t um;
+		char s[16];
+		DNEED(d, rec, "truncated SESS record");
+		id = rd_u32(&d->r);
+		if (id == 0) {
+			d->r.p += rec - 4;
+			return 0;
+		}
+		csum = rd_u64(&d->r);
+		ileng = rd_u32(&d->r);
+		ip = rd_u32(&d->r);
+		v[0] = rd_u32(&d->r);
+		fl = rd_u8(&d->r);
+		um = rd_u16(&d->r);
+		ming = rd_u8(&d->r);
+		maxg = rd_u8(&d->r);
+		for (int i = 1; i < 9; i++)
+			v[i] = rd_u32(&d->r);
+		strip(s, ip);
+		printf("SESSION|s:%10" PRIu32 "|e:#%" PRIu64 "|p:%s|r:%10" PRIu32 "|f:0x%02" PRIX8 "|u:0%03" PRIo16
+		       "|g:%" PRIu8 "-%" PRIu8 "|t:%10" PRIu32 "-%10" PRIu32 "|m:%10" PRIu32 ",%10" PRIu32 ",%10" PRIu32
+		       ",%10" PRIu32 "|x:0x%08" PRIX32 "|d:%10" PRIu32 "|c:",
+		       id, csum, s, v[0], fl, um, ming, maxg, v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8]);
+		if (stats == 0) {
+			printf("[]|l:[]|i:");
+		} else {
+			for (uint32_t h = 0; h < 2; h++) {
+				for (uint32_t i = 0; i < stats; i++)
+					printf("%c%" PRIu32, i == 0 ? '[' : ',', rd_u32(&d->r));
+				printf(h ? "]|i:" : "]|l:");
+			}
+		}
+		if (dname(d, ileng))
+			return RC_DATA;
+		putchar('\n');
+	}
+}
+
+static void
+labels(const uint8_t **p, uint8_t cnt, uint8_t org)
+{
+	for (uint8_t i = 0; i < cnt; i++) {
+		int show = 1;
+		if (i > 0)
+			putchar(':');
+		for (uint8_t j = 0; j < org; j++) {
+			const uint8_t *q = *p;
+			uint32_t mask = (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3];
+			*p += 4;
+			if (j == 0 && mask == 0)
+				putchar('*');
+			if (mask == 0)
+				show = 0;
+			if (show) {
+				if (j > 0)
+					putchar('+');
+				for (int k = 0; k < 26; k++)
+					if (mask & (1u << k))
+						putchar('A' + k);
+			}
+		}
+	}
+}
+
+static int
+d_scla(struct dump *d)
+{
+	uint8_t org;
+
+	DNEED(d, 1, "truncated SCLA header");
+	org = rd_u8(&d->r);
+	if (org < 1)
+		return dbad(d, "SCLA: zero OR-groups");
+	for (;;) {
+		uint16_t id, delay;
+		uint8_t nl, admin, mode, c, k, a;
+		char name[256];
+		const uint8_t *p;
+		DNEED(d, 10, "truncated SCLA record");
+		id = rd_u16(&d->r);
+		nl = rd_u8(&d->r);
+		admin = rd_u8(&d->r);
+		mode = rd_u8(&d->r);
+		delay = rd_u16(&d->r);
+		c = rd_u8(&d->r);
+		k = rd_u8(&d->r);
+		a = rd_u8(&d->r);
+		DNEED(d, nl, "truncated SCLA record");
+		memcpy(name, d->r.p, nl);
+		name[nl] = 0;
+		d->r.p += nl;
+		if (id == 0 && c == 0 && k == 0 && a == 0 && delay == 0)
+			return 0;
+		if (c == 0 || c > 9 || k == 0 || k > 9 || a == 0 || a > 9)
+			return dbad(d, "SCLA: bad label counts");
+		DNEED(d, (size_t)(c + k + a) * 4 * org, "truncated SCLA record");
+		p = d->r.p;
+		d->r.p += (size_t)(c + k + a) * 4 * org;
+		printf("SCLASS|#:%5" PRIu16 "|x:%u|m:%u|d:%5" PRIu16 "|c: ", id, admin, mode, delay);
+		labels(&p, c, org);
+		printf(" |k: ");
+		labels(&p, k, org);
+		printf(" |a: ");
+		labels(&p, a, org);
+		if (nl > 0)
+			printf(" |n:%s", name);
+		putchar('\n');
+	}
+}
+
+static int
+d_nodes(struct dump *d)
+{
+	uint32_t maxnode, cnt;
+
+	DNEED(d, 8, "truncated NODE header");
+	maxnode = rd_u32(&d->r);
+	cnt = rd_u32(&d->r);
+	printf("# maxinode: %" PRIu32 " ; hashelements: %" PRIu32 "\n", maxnode, cnt);
+	for (;;) {
+		static const char kind[] = "?-DLFBCSTR";
+		uint8_t type, sc, ea, wa;
+		uint16_t mode, tt;
+		uint32_t inode, v[5];
+		DNEED(d, 1, "truncated NODE record");
+		type = rd_u8(&d->r);
+		if (type == 0)
+			return 0;
+		if (type > MFS_T_SUSTAINED)
+			return dbad(d, "NODE: unknown node type");
+		DNEED(d, 31, "truncated NODE record");
+		inode = rd_u32(&d->r);
+		sc = rd_u8(&d->r);
+		ea = rd_u8(&d->r);
+		wa = rd_u8(&d->r);
+		mode = rd_u16(&d->r);
+		for (int i = 0; i < 5; i++)
+			v[i] = rd_u32(&d->r);
+		tt = rd_u16(&d->r);
+		printf("NODE|k:%c|i:%10" PRIu32 "|#:%" PRIu8 "|e:0x%02" PRIX8 "|w:0x%1" PRIX8 "|m:0%04" PRIo16
+		       "|u:%10" PRIu32 "|g:%10" PRIu32 "|a:%10" PRIu32 ",m:%10" PRIu32 ",c:%10" PRIu32 "|t:%5" PRIu32 "h",
+		       kind[type], inode, sc, ea, wa, mode, v[0], v[1], v[2], v[3], v[4], (uint32_t)tt);
+		if (type == MFS_T_BLOCKDEV || type == MFS_T_CHARDEV) {
+			uint32_t rdev;
+			DNEED(d, 4, "truncated NODE record");
+			rdev = rd_u32(&d->r);
+			printf("|d:%5" PRIu32 ",%5" PRIu32 "\n", rdev >> 16, rdev & 0xFFFF);
+		} else if (type == MFS_T_SYMLINK) {
+			uint32_t l;
+			DNEED(d, 4, "truncated NODE record");
+			l = rd_u32(&d->r);
+			printf("|p:");
+			if (dname(d, l))
+				return RC_DATA;
+			putchar('\n');
+		} else if (type == MFS_T_FILE || type == MFS_T_TRASH || type == MFS_T_SUSTAINED) {
+			uint64_t len;
+			uint32_t ch;
+			DNEED(d, 12, "truncated NODE record");
+			len = rd_u64(&d->r);
+			ch = rd_u32(&d->r);
+			printf("|l:%20" PRIu64 "|c:(", len);
+			for (uint32_t i = 0; i < ch; i++) {
+				uint64_t id;
+				DNEED(d, 8, "truncated NODE chunk list");
+				id = rd_u64(&d->r);
+				if (id)
+					printf("%016" PRIX64, id);
+				else
+					putchar('N');
+				if (i + 1 < ch)
+					putchar(',');
+			}
+			printf(")\n");
+		} else {
+			putchar('\n');
+		}
+	}
+}
+
+static int
+d_edges(struct dump *d)
+{
+	DNEED(d, 8, "truncated EDGE header");
+	printf("# nextedgeid: %016" PRIX64 "\n", rd_u64(&d->r));
+	for (;;) {
+		uint32_t p, c;
+		uint64_t id;
+		uint16_t nl;
+		DNEED(d, 18, "truncated EDGE record");
+		p = rd_u32(&d->r);
+		c = rd_u32(&d->r);
+		id = rd_u64(&d->r);
+		nl = rd_u16(&d->r);
+		if (p == 0 && c == 0)
+			return 0;
+		if (p == 0)
+			printf("EDGE|p:      NULL|c:%10" PRIu32 "|i:0x%016" PRIX64 "|n:", c, id);
+		else
+			printf("EDGE|p:%10" PRIu32 "|c:%10" PRIu32 "|i:0x%016" PRIX64 "|n:", p, c, id);
+		if (dname(d, nl))
+			return RC_DATA;
+		putchar('\n');
+	}
+}
+
+static int
+d_free(struct dump *d)
+{
+	uint32_t n;
+
+	DNEED(d, 4, "truncated FREE header");
+	n = rd_u32(&d->r);
+	printf("# free nodes: %" PRIu32 "\n", n);
+	while (n--) {
+		uint32_t i;
+		DNEED(d, 8, "truncated FREE record");
+		i = rd_u32(&d->r);
+		printf("FREEID|i:%10" PRIu32 "|f:%10" PRIu32 "\n", i, rd_u32(&d->r));
+	}
+	return 0;
+}
+
+static void
+qfield(const char *name, int set, uint64_t v, int wide)
+{
+	if (set)
+		printf(wide ? "|%s:%20" PRIu64 : "|%s:%10" PRIu64, name, v);
+	else
+		printf(wide ? "|%s:                   -" : "|%s:         -", name);
+}
+
+static int
+d_quota(struct dump *d)
+{
+	uint32_t n;
+
+	DNEED(d, 4, "truncated QUOT header");
+	n = rd_u32(&d->r);
+	printf("# quota nodes: %" PRIu32 "\n", n);
+	while (n--) {
+		uint32_t inode, grace, st, si, hi;
+		uint8_t ex, fl;
+		uint64_t l[6];
+		DNEED(d, 70, "truncated QUOT record");
+		inode = rd_u32(&d->r);
+		grace = rd_u32(&d->r);
+		ex = rd_u8(&d->r);
+		fl = rd_u8(&d->r);
+		st = rd_u32(&d->r);
+		si = rd_u32(&d->r);
+		hi = rd_u32(&d->r);
+		for (int i = 0; i < 6; i++)
+			l[i] = rd_u64(&d->r);
+		printf("QUOTA|i:%10" PRIu32 "|g:%" PRIu32 "|e:%c|f:0x%02" PRIX8 "|s:%10" PRIu32,
+		       inode, grace, ex ? '1' : '0', fl, st);
+		qfield("si", fl & 0x01, si, 0);
+		qfield("hi", fl & 0x10, hi, 0);
+		qfield("sl", fl & 0x02, l[0], 1);
+		qfield("hl", fl & 0x20, l[1], 1);
+		qfield("ss", fl & 0x04, l[2], 1);
+		qfield("hs", fl & 0x40, l[3], 1);
+		qfield("sr", fl & 0x08, l[4], 1);
+		qfield("hr", fl & 0x80, l[5], 1);
+		putchar('\n');
+	}
+	return 0;
+}
+
+static int
+d_xattr(struct dump *d)
+{
+	for (;;) {
+		uint32_t inode, vl;
+		uint8_t nl;
+		DNEED(d, 9, "truncated XATR record");
+		inode = rd_u32(&d->r);
+		nl = rd_u8(&d->r);
+		vl = rd_u32(&d->r);
+		if (inode == 0)
+			return 0;
+		if (nl == 0) {
+			fputs("loading xattr: empty name", stderr);
+			if (rd_skip(&d->r, vl))
+				return dbad(d, "truncated XATR record");
+			continue;
+		}
+		printf("XATTR|i:%10" PRIu32 "|n:", inode);
+		if (dname(d, nl))
+			return RC_DATA;
+		printf("|v:");
+		while (vl) {
+			uint32_t k = vl > 4096 ? 4096 : vl;
+			DNEED(d, k, "truncated XATR value");
+			for (uint32_t i = 0; i < k; i++)
+				printf("%02" PRIX8, d->r.p[i]);
+			d->r.p += k;
+			vl -= k;
+		}
+		putchar('\n');
+	}
+}
+
+static int
+d_acl(struct dump *d)
+{
+	for (;;) {
+		uint32_t inode, n;
+		uint8_t t;
+		uint16_t pm[4], nu, ng;
+		DNEED(d, 17, "truncated PACL record");
+		inode = rd_u32(&d->r);
+		if (inode == 0) {
+			d->r.p += 13;
+			return 0;
+		}
+		t = rd_u8(&d->r);
+		for (int i = 0; i < 4; i++)
+			pm[i] = rd_u16(&d->r);
+		nu = rd_u16(&d->r);
+		ng = rd_u16(&d->r);
+		printf("POSIXACL|i:%10" PRIu32 "|t:%" PRIu8 "|u:0%05" PRIo16 "|g:0%05" PRIo16 "|o:0%05" PRIo16
+		       "|m:0%05" PRIo16 "|n:(", inode, t, pm[0], pm[1], pm[2], pm[3]);
+		n = (uint32_t)nu + ng;
+		for (uint32_t i = 0; i < n; i++) {
+			uint32_t id;
+			uint16_t perm;
+			DNEED(d, 6, "truncated PACL record");
+			id = rd_u32(&d->r);
+			perm = rd_u16(&d->r);
+			printf(i < nu ? "u(%" PRIu32 "):0%05" PRIo16 : "g(%" PRIu32 "):0%05" PRIo16, id, perm);
+			if (i + 1 < n)
+				putchar(',');
+		}
+		printf(")\n");
+	}
+}
+
+static int
+d_open(struct dump *d)
+{
+	for (;;) {
+		uint32_t s, i;
+		DNEED(d, 8, "truncated OPEN record");
+		s = rd_u32(&d->r);
+		i = rd_u32(&d->r);
+		if (s == 0 || i == 0)
+			return 0;
+		printf("OPENFILE|s:%10" PRIu32 "|i:%10" PRIu32 "\n", s, i);
+	}
+}
+
+static int
+d_flock(struct dump *d)
+{
+	for (;;) {
+		uint32_t inode, s;
+		uint64_t o;
+		uint8_t t;
+		DNEED(d, 17, "truncated FLCK record");
+		inode = rd_u32(&d->r);
+		s = rd_u32(&d->r);
+		o = rd_u64(&d->r);
+		t = rd_u8(&d->r);
+		if (inode == 0 && o == 0 && s == 0)
+			return 0;
+		printf("FLOCK|i:%10" PRIu32 "|s:%10" PRIu32 "|o:%016" PRIX64 "|t:%c\n", inode, s, o, t ? 'W' : 'R');
+	}
+}
+
+static int
+d_plock(struct dump *d)
+{
+	for (;;) {
+		uint32_t inode, s, pid;
+		uint64_t o, st, en;
+		uint8_t t;
+		DNEED(d, 37, "truncated PLCK record");
+		inode = rd_u32(&d->r);
+		o = rd_u64(&d->r);
+		s = rd_u32(&d->r);
+		pid = rd_u32(&d->r);
+		st = rd_u64(&d->r);
+		en = rd_u64(&d->r);
+		t = rd_u8(&d->r);
+		if (inode == 0 && o == 0 && s == 0)
+			return 0;
+		printf("POSIXLOCK|i:%10" PRIu32 "|s:%10" PRIu32 "|o:0x%016" PRIX64 "|p:%10" PRIu32 "|r:<%20" PRIu64
+		       ",%20" PRIu64 ")|t:%c\n", inode, s, o, pid, st, en, t == 1 ? 'R' : t == 2 ? 'W' : '?');
+	}
+}
+
+static int
+d_csdb(struct dump *d)
+{
+	uint32_t n;
+
+	DNEED(d, 4, "truncated CSDB header");
+	n = rd_u32(&d->r);
+	printf("# chunk servers: %" PRIu32 "\n", n);
+	while (n--) {
+		uint32_t ip, to;
+		uint16_t port, id;
+		uint8_t mt;
+		char s[16];
+		DNEED(d, 13, "truncated CSDB record");
+		ip = rd_u32(&d->r);
+		port = rd_u16(&d->r);
+		id = rd_u16(&d->r);
+		mt = rd_u8(&d->r);
+		to = rd_u32(&d->r);
+		strip(s, ip);
+		printf("CHUNKSERVER|i:%s|p:%5" PRIu16 "|#:%5" PRIu16 "|m:%4s|t:%10" PRIu32 "\n", s, port, id,
+		       mt == 0 ? "off" : mt == 1 ? "on" : mt == 2 ? "temp" : "???", to);
+	}
+	return 0;
+}
+
+static int
+d_chunks(struct dump *d)
+{
+	DNEED(d, 8, "truncated CHNK header");
+	printf("# nextchunkid: %016" PRIX64 "\n", rd_u64(&d->r));
+	for (;;) {
+		uint64_t id;
+		uint32_t v, l;
+		uint8_t a;
+		DNEED(d, 17, "truncated CHNK record");
+		id = rd_u64(&d->r);
+		v = rd_u32(&d->r);
+		l = rd_u32(&d->r);
+		a = rd_u8(&d->r);
+		if (id == 0 && v == 0 && l == 0)
+			return 0;
+		printf("CHUNK|i:0x%016" PRIX64 "|v:0x%08" PRIX32 "|t:%10" PRIu32 "|a:%" PRIu8 "\n", id, v, l, a);
+	}
+}
+
+static int
+d_hex(struct dump *d, uint64_t len)
+{
+	while (len) {
+		uint32_t k = len > 32 ? 32 : (uint32_t)len;
+		DNEED(d, k, "truncated section");
+		for (uint32_t i = 0; i < 32; i++) {
+			if (i < k)
+				printf("%02X ", d->r.p[i]);
+			else
+				printf("   ");
+		}
+		printf(" |");
+		for (uint32_t i = 0; i < 32; i++)
+			putchar(i < k ? dispchar(d, d->r.p[i]) : ' ');
+		printf("|\n");
+		d->r.p += k;
+		len -= k;
+	}
+	return 0;
+}
+
+struct dsec {
+	const char *tag;
+	uint8_t ver;
+	int (*fn)(struct dump *);
+};
+
+static const struct dsec dsecs[] = {
+	{ "SESS", 0x15, d_sess }, { "LABS", 0x16, d_scla }, { "SCLA", 0x16, d_scla },
+	{ "NODE", 0x14, d_nodes }, { "EDGE", 0x11, d_edges }, { "FREE", 0x10, d_free },
+	{ "QUOT", 0x11, d_quota }, { "XATR", 0x10, d_xattr }, { "PACL", 0x11, d_acl },
+	{ "OPEN", 0x10, d_open }, { "FLCK", 0x10, d_flock }, { "PLCK", 0x10, d_plock },
+	{ "CSDB", 0x13, d_csdb }, { "CHNK", 0x11, d_chunks },
+};
+
+static int
+d_sections(struct dump *d, const char *only)
+{
+	for (;;) {
+		uint8_t h[16];
+		uint64_t len, start;
+		uint8_t ver;
+		const struct dsec *s = NULL;
+		int rc;
+
+		DNEED(d, 16, "truncated: section header or end marker missing");
+		memcpy(h, d->r.p, 16);
+		d->r.p += 16;
+		if (memcmp(h, "[MFS EOF MARKER]", 16) == 0) {
+			if (!only)
+				printf(DASHES "# MFS END OF FILE MARKER\n" DASHES);
+			return 0;
+		}
+		len = (uint64_t)h[8] << 56 | (uint64_t)h[9] << 48 | (uint64_t)h[10] << 40 |
+		      (uint64_t)h[11] << 32 | (uint64_t)h[12] << 24 | (uint64_t)h[13] << 16 |
+		      (uint64_t)h[14] << 8 | h[15];
+		start = rd_off(&d->r);
+		if (only && memcmp(h, only, 4) != 0) {
+			if (rd_skip(&d->r, len))
+				return dbad(d, "truncated section");
+			continue;
+		}
+		ver = (uint8_t)((((h[5] - '0') & 0xF) << 4) + (h[7] & 0xF));
+		printf(DASHES "# section header: %c%c%c%c%c%c%c%c (%02X%02X%02X%02X%02X%02X%02X%02X) ; length: %" PRIu64 "\n",
+		       dispchar(d, h[0]), dispchar(d, h[1]), dispchar(d, h[2]), dispchar(d, h[3]),
+		       dispchar(d, h[4]), dispchar(d, h[5]), dispchar(d, h[6]), dispchar(d, h[7]),
+		       h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], len);
+		printf("# section type: %c%c%c%c ; version: 0x%02" PRIX8 "\n",
+		       dispchar(d, h[0]), dispchar(d, h[1]), dispchar(d, h[2]), dispchar(d, h[3]), ver);
+		for (size_t i = 0; i < sizeof dsecs / sizeof dsecs[0]; i++)
+			if (memcmp(h, dsecs[i].tag, 4) == 0)
+				s = &dsecs[i];
+		if (!s) {
+			printf("unknown file part\n");
+			rc = d_hex(d, len);
+		} else if (ver != s->ver) {
+			d->r.p -= 16;
+			warn_off(RC_DATA, d->r.name, rd_off(&d->r), "section %.4s version %d.%d is not supported (3.0.117 writes %d.%d)",
+				 (const char *)h, ver >> 4, ver & 15, s->ver >> 4, s->ver & 15);
+			return RC_DATA;
+		} else {
+			rc = s->fn(d);
+		}
+		if (rc)
+			return rc;
+		if (rd_off(&d->r) - start != len) {
+			warn_off(RC_DATA, d->r.name, start - 8,
+				 "section %.4s: length field says %" PRIu64 " bytes but the records use %" PRIu64,
+				 (const char *)h, len, rd_off(&d->r) - start);
+			return RC_DATA;
+		}
+	}
+}
+
+int
+mfs_dump(const char *path, int hide, const char *only)
+{
+	struct dump d;
+	int rc, fd = open_ro(path);
+	uint8_t sig[8];
+
+	if (fd < 0)
+		return RC_IO;
+	memset(&d, 0, sizeof d);
+	d.hide = hide;
+	rc = rd_init_fd(&d.r, path, fd);
+	if (rc)
+		goto out;
+	if (rd_need(&d.r, 8)) {
+		rc = dbad(&d, "truncated: no metadata header");
+		goto out;
+	}
+	memcpy(sig, d.r.p, 8);
+	d.r.p += 8;
+	if (!only || !memcmp(only, "HEAD", 4))
+		printf("# header: %c%c%c%c%c%c%c%c (%02X%02X%02X%02X%02X%02X%02X%02X)\n",
+		       dispchar(&d, sig[0]), dispchar(&d, sig[1]), dispchar(&d, sig[2]), dispchar(&d, sig[3]),
+		       dispchar(&d, sig[4]), dispchar(&d, sig[5]), dispchar(&d, sig[6]), dispchar(&d, sig[7]),
+		       sig[0], sig[1], sig[2], sig[3], sig[4], sig[5], sig[6], sig[7]);
+	if (memcmp(sig, "MFSM NEW", 8) == 0) {
+		printf("empty file\n");
+	} else if (memcmp(sig, "MFSM 2.0", 8) == 0) {
+		uint64_t v, id;
+		if (rd_need(&d.r, 16)) {
+			rc = dbad(&d, "truncated header");
+			goto out;
+		}
+		v = rd_u64(&d.r);
+		id = rd_u64(&d.r);
+		if (!only || !memcmp(only, "HEAD", 4))
+			printf("# version: %" PRIu64 " ; fileid: 0x%" PRIX64 "\n", v, id);
+		rc = d_sections(&d, only);
+	} else {
+		warn_off(RC_DATA, path, 0, memcmp(sig, "MFSM ", 5) == 0
+			 ? "metadata format '%.8s' is not supported (3.0.117 writes MFSM 2.0)"
+			 : "not a MooseFS metadata file (bad signature)%.0s", (const char *)sig);
+		rc = RC_DATA;
+	}
+out:
+	rd_close(&d.r);
+	close(fd);
+	return rc;
+}

@@ -1,0 +1,870 @@
+/* meta_core.c: the in-memory MooseFS metadata containers (see meta.h):
+ * index tables, node/edge/chunk vectors, the used-inode bitmap, string
+ * arena and the radix sort used to reproduce the master's record orders.
+ * Spec: moosefs-format.md sections 1.6, 1.8 and 2.5. */
+#include <stdlib.h>
+#include <string.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include "lib/err.h"
+#include "lib/xio.h"
+#include "moosefs/meta.h"
+
+uint32_t
+mfs_hash32(uint32_t k)
+{
+	k = ~k + (k << 15);
+	k ^= k >> 12;
+	k += k << 2;
+	k ^= k >> 4;
+	k *= 2057;
+	k ^= k >> 16;
+	return k;
+}
+
+uint64_t
+mfs_mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+/* ---- index tables ----
+ * Slots hold (hash tag << 32 | index).  The tag is the hash's high half; it
+ * also gives the home slot, so growing and deleting never rehash keys, and
+ * most mismatches are rejected without touching the element. */
+
+#define TAG(h) ((uint32_t)((h) >> 32))
+
+static void
+idmap_resize(struct idmap *t, uint32_t size)
+{
+	uint64_t *old = t->slot;
+	uint32_t oldsize = t->slot ? t->mask + 1 : 0;
+
+	t->slot = xcalloc(size, sizeof *t->slot);
+	t->mask = size - 1;
+	for (uint32_t i = 0; i < oldsize; i++) {
+		if (old[i]) {
+			uint32_t j = (uint32_t)(old[i] >> 32) & t->mask;
+			while (t->slot[j])
+				j = (j + 1) & t->mask;
+			t->slot[j] = old[i];
+		}
+	}
+	free(old);
+}
+
+void
+idmap_reserve(struct idmap *t, uint32_t n, idmap_hash rh, const void *ctx)
+{
+	uint32_t size = 64;
+
+	(void)rh;
+	(void)ctx;
+	while (size < (1u << 30) && (uint64_t)n * 4 > (uint64_t)size * 3)
+		size *= 2;
+	if (!t->slot || size > t->mask + 1)
+		idmap_resize(t, size);
+}
+
+uint32_t
+idmap_find(const struct idmap *t, uint64_t h, idmap_eq eq, const void *ctx, const void *key)
+{
+	uint32_t tag = TAG(h);
+
+	if (!t->slot)
+		return 0;
+	for (uint32_t i = tag & t->mask; t->slot[i]; i = (i + 1) & t->mask)
+		if ((uint32_t)(t->slot[i] >> 32) == tag && eq(ctx, (uint32_t)t->slot[i], key))
+			return (uint32_t)t->slot[i];
+	return 0;
+}
+
+void
+idmap_put(struct idmap *t, uint64_t h, uint32_t idx, idmap_hash rh, const void *ctx)
+{
+	uint32_t i, tag = TAG(h);
+
+	(void)rh;
+	(void)ctx;
+	if (!t->slot || (uint64_t)(t->count + 1) * 4 > (uint64_t)(t->mask + 1) * 3)
+		idmap_resize(t, t->slot ? (t->mask + 1) * 2 : 64);
+	for (i = tag & t->mask; t->slot[i]; i = (i + 1) & t->mask)
+		;
+	t->slot[i] = (uint64_t)tag << 32 | idx;
+	t->count++;
+}
+
+void
+idmap_del(struct idmap *t, uint64_t h, uint32_t idx, idmap_hash rh, const void *ctx)
+{
+	uint32_t i, j, tag = TAG(h);
+
+	(void)rh;
+	(void)ctx;
+	if (!t->slot)
+		return;
+	for (i = tag & t->mask; t->slot[i] && (uint32_t)t->slot[i] != idx; i = (i + 1) & t->mask)
+		;
+	if (!t->slot[i])
+		return;
+	t->slot[i] = 0;
+	t->count--;
+	/* backward-shift deletion keeps probe chains unbroken */
+	for (j = (i + 1) & t->mask; t->slot[j]; j = (j + 1) & t->mask) {
+		uint32_t home = (uint32_t)(t->slot[j] >> 32) & t->mask;
+		if (((j - home) & t->mask) >= ((j - i) & t->mask)) {
+			t->slot[i] = t->slot[j];
+			t->slot[j] = 0;
+			i = j;
+		}
+	}
+}
+
+void
+idmap_free(struct idmap *t)
+{
+	free(t->slot);
+	memset(t, 0, sizeof *t);
+}
+
+/* ---- arena ---- */
+
+const char *
+mfs_strdup(struct mfs_meta *m, const void *s, size_t n)
+{
+	struct arena *a = &m->ar;
+	char *p;
+
+	if (n == 0)
+		return "";
+	if (n > a->left) {
+		/* blocks grow from 16 KiB to 1 MiB: small files stay small */
+		size_t sz = a->nblocks < 6 ? (size_t)16384 << a->nblocks : (1u << 20);
+		if (sz < n)
+			sz = n;
+		xgrow((void **)&a->blocks, &a->capblocks, a->nblocks + 1, sizeof *a->blocks);
+		a->cur = a->blocks[a->nblocks++] = xmalloc(sz);
+		a->left = sz;
+	}
+	p = a->cur;
+	memcpy(p, s, n);
+	a->cur += n;
+	a->left -= n;
+	a->used += n;
+	return p;
+}
+
+/* ---- init / free ---- */
+
+void
+mfs_sclass_defaults(struct mfs_meta *m)
+{
+	for (int i = 1; i <= 9; i++) {
+		struct mfs_sclass *c = m->sc[i];
+		if (!c)
+			c = m->sc[i] = xcalloc(1, sizeof *c);
+		else
+			memset(c, 0, sizeof *c);
+		c->nleng = 1;
+		c->name[0] = (char)('0' + i);
+		c->mode = 1;
+		c->create = c->keep = c->arch = (uint8_t)i;
+	}
+	if (m->sc_firstneverused < 10)
+		m->sc_firstneverused = 10;
+}
+
+void
+mfs_init(struct mfs_meta *m)
+{
+	memset(m, 0, sizeof *m);
+	/* element 0 of every vector is a placeholder: index 0 means "none" */
+	(void)MFS_VEC_ADD(m->nodes);
+	(void)MFS_VEC_ADD(m->edges);
+	(void)MFS_VEC_ADD(m->chunks);
+	(void)MFS_VEC_ADD(m->xent);
+	(void)MFS_VEC_ADD(m->xpair);
+	(void)MFS_VEC_ADD(m->acl);
+	(void)MFS_VEC_ADD(m->open);
+	(void)MFS_VEC_ADD(m->quota);
+	(void)MFS_VEC_ADD(m->ocnt);
+	m->nodehash_bits = 24;
+	m->nextedgeid = 0x7FFFFFFFFFFFFFFEULL;
+	m->nextchunkid = 1;
+	m->nextsessionid = 1;
+	m->version = 1;
+	mfs_used_set(m, 0);
+	mfs_sclass_defaults(m);
+}
+
+void
+mfs_init_new(struct mfs_meta *m, uint32_t now)
+{
+	uint32_t r;
+	struct mfs_node *n;
+
+	mfs_init(m);
+	m->empty = 1;
+	r = mfs_node_add(m, 1, MFS_T_DIR);
+	n = &m->nodes.v[r];
+	n->mode = 0777;
+	n->sclass = 2;
+	n->trashtime = 24;
+	n->atime = n->mtime = n->ctime = now;
+	m->sc[2]->dirs++;
+	m->maxnodeid = 1;
+	m->root = r;
+}
+
+void
+mfs_free(struct mfs_meta *m)
+{
+	for (uint32_t i = 1; i < m->nodes.n; i++) {
+		struct mfs_node *n = &m->nodes.v[i];
+		if (n->inode && (n->type == MFS_T_FILE || n->type == MFS_T_TRASH ||
+				 n->type == MFS_T_SUSTAINED) && n->u.f.cap > 1)
+			free(n->u.f.ch.many);
+	}
+	free(m->nodes.v);
+	free(m->edges.v);
+	free(m->chunks.v);
+	free(m->sess.v);
+	free(m->quota.v);
+	free(m->xent.v);
+	free(m->xpair.v);
+	free(m->acl.v);
+	free(m->open.v);
+	free(m->ocnt.v);
+	idmap_free(&m->ocnt_map);
+	free(m->flino.v);
+	free(m->plino.v);
+	free(m->flock.v);
+	free(m->plock.v);
+	free(m->cs.v);
+	free(m->freel.v);
+	free(m->usedmap);
+	idmap_free(&m->node_map);
+	free(m->direct);
+	idmap_free(&m->edge_map);
+	idmap_free(&m->chunk_map);
+	idmap_free(&m->xent_map);
+	idmap_free(&m->acl_map);
+	idmap_free(&m->open_map);
+	for (int i = 0; i < 256; i++)
+		free(m->sc[i]);
+	for (size_t i = 0; i < m->ar.nblocks; i++)
+		free(m->ar.blocks[i]);
+	free(m->ar.blocks);
+	memset(m, 0, sizeof *m);
+}
+
+/* ---- used inode bitmap ---- */
+
+void
+mfs_used_set(struct mfs_meta *m, uint32_t inode)
+{
+	uint32_t w = inode >> 5;
+
+	if (w >= m->usedwords) {
+		uint32_t nw = m->usedwords ? m->usedwords : 128;
+		while (nw <= w)
+			nw = nw > 0x4000000 ? 0x8000000 : nw * 2;
+		m->usedmap = xrealloc(m->usedmap, (size_t)nw * 4);
+		memset(m->usedmap + m->usedwords, 0, (size_t)(nw - m->usedwords) * 4);
+		m->usedwords = nw;
+	}
+	m->usedmap[w] |= 1u << (inode & 31);
+}
+
+void
+mfs_used_clear(struct mfs_meta *m, uint32_t inode)
+{
+	uint32_t w = inode >> 5;
+
+	if (w < m->usedwords) {
+		m->usedmap[w] &= ~(1u << (inode & 31));
+		if (w < m->searchpos)
+			m->searchpos = w;
+	}
+}
+
+int
+mfs_used_get(const struct mfs_meta *m, uint32_t inode)
+{
+	uint32_t w = inode >> 5;
+	return w < m->usedwords && (m->usedmap[w] >> (inode & 31)) & 1;
+}
+
+uint32_t
+mfs_inode_alloc(struct mfs_meta *m)
+{
+	uint32_t i;
+
+	while (m->searchpos < m->usedwords && m->usedmap[m->searchpos] == 0xFFFFFFFFu)
+		m->searchpos++;
+	i = (m->searchpos << 5);
+	if (m->searchpos < m->usedwords)
+		i += (uint32_t)__builtin_ctz(~m->usedmap[m->searchpos]);
+	mfs_used_set(m, i);
+	if (i > m->maxnodeid)
+		m->maxnodeid = i;
+	return i;
+}
+
+/* ---- nodes ---- */
+
+static uint64_t edge_rh_pub(const void *ctx, uint32_t idx);
+
+static int
+node_eq(const void *ctx, uint32_t idx, const void *key)
+{
+	const struct mfs_meta *m = ctx;
+	return m->nodes.v[idx].inode == *(const uint32_t *)key;
+}
+
+static uint64_t
+node_rh(const void *ctx, uint32_t idx)
+{
+	const struct mfs_meta *m = ctx;
+	return mfs_mix64(m->nodes.v[idx].inode);
+}
+
+uint32_t
+mfs_node_idx(struct mfs_meta *m, uint32_t inode)
+{
+	if (inode < m->ndirect)
+		return m->direct[inode];
+	return idmap_find(&m->node_map, mfs_mix64(inode), node_eq, m, &inode);
+}
+
+/* Inode numbers are dense (the master hands out the lowest free one), so a
+ * plain array indexed by inode is the fast map; numbers far beyond the node
+ * count (damaged or fuzzed files) go to the hash table instead. */
+static void
+direct_grow(struct mfs_meta *m, uint32_t inode)
+{
+	uint64_t lim = (uint64_t)m->nodes.n * 2 + (1u << 16);
+	uint32_t n = m->ndirect ? m->ndirect : 1024;
+
+	if (inode < m->ndirect || inode >= lim)
+		return;
+	while (n <= inode)
+		n *= 2;
+	if (n > lim)
+		n = (uint32_t)lim;
+	m->direct = xrealloc(m->direct, (size_t)n * sizeof *m->direct);
+	memset(m->direct + m->ndirect, 0, (size_t)(n - m->ndirect) * sizeof *m->direct);
+	/* move hashed entries that now fall into the array */
+	if (m->node_map.count) {
+		for (uint32_t i = m->ndirect; i < n; i++) {
+			uint32_t x = idmap_find(&m->node_map, mfs_mix64(i), node_eq, m, &i);
+			if (x) {
+				idmap_del(&m->node_map, mfs_mix64(i), x, node_rh, m);
+				m->direct[i] = x;
+			}
+		}
+	}
+	m->ndirect = n;
+}
+
+void
+mfs_reserve(struct mfs_meta *m, uint32_t nodes)
+{
+	if (nodes > (1u << 26))
+		nodes = 1u << 26;
+	xgrow((void **)&m->nodes.v, &m->nodes.cap, (size_t)nodes + 1, sizeof *m->nodes.v);
+	xgrow((void **)&m->edges.v, &m->edges.cap, (size_t)nodes + 1, sizeof *m->edges.v);
+	idmap_reserve(&m->edge_map, nodes, edge_rh_pub, m);
+}
+
+struct mfs_node *
+mfs_node_get(struct mfs_meta *m, uint32_t inode)
+{
+	uint32_t i = mfs_node_idx(m, inode);
+	return i ? &m->nodes.v[i] : NULL;
+}
+
+uint32_t
+mfs_node_add(struct mfs_meta *m, uint32_t inode, uint8_t type)
+{
+	uint32_t i;
+	struct mfs_node *n;
+
+	if (m->node_free) {
+		i = m->node_free;
+		m->node_free = m->nodes.v[i].parents;
+		memset(&m->nodes.v[i], 0, sizeof m->nodes.v[i]);
+	} else {
+		i = MFS_VEC_ADD(m->nodes);
+	}
+	n = &m->nodes.v[i];
+	n->inode = inode;
+	n->type = type;
+	n->seq = ++m->seq;
+	direct_grow(m, inode);
+	if (inode < m->ndirect)
+		m->direct[inode] = i;
+	else
+		idmap_put(&m->node_map, mfs_mix64(inode), i, node_rh, m);
+	mfs_used_set(m, inode);
+	return i;
+}
+
+void
+mfs_node_del(struct mfs_meta *m, uint32_t idx)
+{
+	struct mfs_node *n = &m->nodes.v[idx];
+
+	if (n->inode < m->ndirect)
+		m->direct[n->inode] = 0;
+	else
+		idmap_del(&m->node_map, mfs_mix64(n->inode), idx, node_rh, m);
+	if ((n->type == MFS_T_FILE || n->type == MFS_T_TRASH || n->type == MFS_T_SUSTAINED) &&
+	    n->u.f.cap > 1)
+		free(n->u.f.ch.many);
+	memset(n, 0, sizeof *n);
+	n->parents = m->node_free;
+	m->node_free = idx;
+}
+
+uint64_t *
+mfs_chunks(struct mfs_node *n)
+{
+	return n->u.f.cap > 1 ? n->u.f.ch.many : &n->u.f.ch.one;
+}
+
+void
+mfs_chunks_resize(struct mfs_node *n, uint32_t nch)
+{
+	if (nch > n->u.f.cap && nch > 1) {
+		uint32_t cap = n->u.f.cap > 1 ? n->u.f.cap : 1;
+		uint64_t *t;
+		while (cap < nch)
+			cap = cap > 0x40000000u ? nch : cap * 2;
+		if (n->u.f.cap > 1) {
+			t = xrealloc(n->u.f.ch.many, (size_t)cap * 8);
+		} else {
+			t = xmalloc((size_t)cap * 8);
+			t[0] = n->u.f.cap == 1 ? n->u.f.ch.one : 0;
+		}
+		n->u.f.ch.many = t;
+		n->u.f.cap = cap;
+	} else if (nch == 1 && n->u.f.cap == 0) {
+		n->u.f.cap = 1;
+		n->u.f.ch.one = 0;
+	}
+	if (nch > n->u.f.nch) {
+		uint64_t *t = mfs_chunks(n);
+		memset(t + n->u.f.nch, 0, (size_t)(nch - n->u.f.nch) * 8);
+	}
+	n->u.f.nch = nch;
+}
+
+/* ---- edges ---- */
+
+struct edgekey {
+	uint32_t parent_inode;
+	uint16_t nleng;
+	const char *name;
+};
+
+static uint64_t
+edge_hash(uint32_t pinode, const char *name, uint16_t nleng)
+{
+	return XXH3_64bits_withSeed(name, nleng, pinode);
+}
+
+static int
+edge_eq(const void *ctx, uint32_t idx, const void *key)
+{
+	const struct mfs_meta *m = ctx;
+	const struct edgekey *k = key;
+	const struct mfs_edge *e = &m->edges.v[idx];
+	return e->nleng == k->nleng && m->nodes.v[e->parent].inode == k->parent_inode &&
+	       memcmp(e->name, k->name, k->nleng) == 0;
+}
+
+static uint64_t
+edge_rh(const void *ctx, uint32_t idx)
+{
+	const struct mfs_meta *m = ctx;
+	const struct mfs_edge *e = &m->edges.v[idx];
+	return edge_hash(m->nodes.v[e->parent].inode, e->name, e->nleng);
+}
+
+static uint64_t
+edge_rh_pub(const void *ctx, uint32_t idx)
+{
+	return edge_rh(ctx, idx);
+}
+
+uint32_t
+mfs_edge_find(struct mfs_meta *m, uint32_t pidx, const char *name, uint16_t nleng)
+{
+	struct edgekey k = { m->nodes.v[pidx].inode, nleng, name };
+	return idmap_find(&m->edge_map, edge_hash(k.parent_inode, name, nleng), edge_eq, m, &k);
+}
+
+static uint32_t
+edge_new(struct mfs_meta *m)
+{
+	uint32_t i;
+
+	if (m->edge_free) {
+		i = m->edge_free;
+		m->edge_free = m->edges.v[i].next;
+		memset(&m->edges.v[i], 0, sizeof m->edges.v[i]);
+	} else {
+		i = MFS_VEC_ADD(m->edges);
+	}
+	m->edges.v[i].seq = ++m->seq;
+	return i;
+}
+
+static void
+edge_link_child(struct mfs_meta *m, uint32_t e, uint32_t cidx)
+{
+	struct mfs_node *c = &m->nodes.v[cidx];
+	m->edges.v[e].pnext = c->parents;
+	c->parents = e;
+	c->nlink++;
+}
+
+uint32_t
+mfs_edge_add(struct mfs_meta *m, uint32_t pidx, uint32_t cidx,
+	     const char *name, uint16_t nleng, uint64_t edgeid, int at_head)
+{
+	uint32_t e = edge_new(m);
+	struct mfs_edge *ed = &m->edges.v[e];
+	struct mfs_node *p = &m->nodes.v[pidx];
+
+	ed->parent = pidx;
+	ed->child = cidx;
+	ed->edgeid = edgeid;
+	ed->name = name;
+	ed->nleng = nleng;
+	ed->kind = 0;
+	if (at_head) {
+		ed->next = p->u.d.head;
+		if (p->u.d.head)
+			m->edges.v[p->u.d.head].prev = e;
+		else
+			p->u.d.tail = e;
+		p->u.d.head = e;
+	} else {
+		ed->prev = p->u.d.tail;
+		if (p->u.d.tail)
+			m->edges.v[p->u.d.tail].next = e;
+		else
+			p->u.d.head = e;
+		p->u.d.tail = e;
+	}
+	p->u.d.nchild++;
+	edge_link_child(m, e, cidx);
+	idmap_put(&m->edge_map, edge_hash(p->inode, name, nleng), e, edge_rh, m);
+	return e;
+}
+
+uint32_t
+mfs_edge_add_special(struct mfs_meta *m, uint32_t cidx, int kind,
+		     const char *name, uint16_t nleng, uint64_t edgeid)
+{
+	uint32_t e = edge_new(m);
+	struct mfs_edge *ed = &m->edges.v[e];
+	uint32_t inode = m->nodes.v[cidx].inode;
+	uint32_t *head = kind == 1 ? &m->trash_head[inode % MFS_TRASH_BUCKETS]
+				   : &m->sust_head[inode % MFS_SUSTAINED_BUCKETS];
+
+	ed->parent = 0;
+	ed->child = cidx;
+	ed->edgeid = edgeid;
+	ed->name = name;
+	ed->nleng = nleng;
+	ed->kind = (uint8_t)kind;
+	ed->next = *head;
+	if (*head)
+		m->edges.v[*head].prev = e;
+	*head = e;
+	edge_link_child(m, e, cidx);
+	return e;
+}
+
+void
+mfs_edge_del(struct mfs_meta *m, uint32_t e)
+{
+	struct mfs_edge *ed = &m->edges.v[e];
+	struct mfs_node *c = &m->nodes.v[ed->child];
+	uint32_t *pp;
+
+	if (ed->kind == 0) {
+		struct mfs_node *p = &m->nodes.v[ed->parent];
+		idmap_del(&m->edge_map, edge_hash(p->inode, ed->name, ed->nleng), e, edge_rh, m);
+		if (ed->prev)
+			m->edges.v[ed->prev].next = ed->next;
+		else
+			p->u.d.head = ed->next;
+		if (ed->next)
+			m->edges.v[ed->next].prev = ed->prev;
+		else
+			p->u.d.tail = ed->prev;
+		p->u.d.nchild--;
+	} else {
+		uint32_t inode = c->inode;
+		uint32_t *head = ed->kind == 1 ? &m->trash_head[inode % MFS_TRASH_BUCKETS]
+					       : &m->sust_head[inode % MFS_SUSTAINED_BUCKETS];
+		if (ed->prev)
+			m->edges.v[ed->prev].next = ed->next;
+		else
+			*head = ed->next;
+		if (ed->next)
+			m->edges.v[ed->next].prev = ed->prev;
+	}
+	for (pp = &c->parents; *pp; pp = &m->edges.v[*pp].pnext) {
+		if (*pp == e) {
+			*pp = ed->pnext;
+			break;
+		}
+	}
+	c->nlink--;
+	memset(ed, 0, sizeof *ed);
+	ed->next = m->edge_free;
+	m->edge_free = e;
+}
+
+/* ---- chunks ---- */
+
+static int
+chunk_eq(const void *ctx, uint32_t idx, const void *key)
+{
+	const struct mfs_meta *m = ctx;
+	return m->chunks.v[idx].id == *(const uint64_t *)key;
+}
+
+static uint64_t
+chunk_rh(const void *ctx, uint32_t idx)
+{
+	const struct mfs_meta *m = ctx;
+	return mfs_mix64(m->chunks.v[idx].id);
+}
+
+struct mfs_chunk *
+mfs_chunk_get(struct mfs_meta *m, uint64_t id)
+{
+	uint32_t i = idmap_find(&m->chunk_map, mfs_mix64(id), chunk_eq, m, &id);
+	return i ? &m->chunks.v[i] : NULL;
+}
+
+struct mfs_chunk *
+mfs_chunk_add(struct mfs_meta *m, uint64_t id)
+{
+	uint32_t i;
+
+	if (m->chunk_free) {
+		i = m->chunk_free;
+		m->chunk_free = m->chunks.v[i].seq;
+		memset(&m->chunks.v[i], 0, sizeof m->chunks.v[i]);
+	} else {
+		i = MFS_VEC_ADD(m->chunks);
+	}
+	m->chunks.v[i].id = id;
+	m->chunks.v[i].seq = ++m->seq;
+	idmap_put(&m->chunk_map, mfs_mix64(id), i, chunk_rh, m);
+	return &m->chunks.v[i];
+}
+
+void
+mfs_chunk_del(struct mfs_meta *m, struct mfs_chunk *c)
+{
+	uint32_t i = (uint32_t)(c - m->chunks.v);
+
+	idmap_del(&m->chunk_map, mfs_mix64(c->id), i, chunk_rh, m);
+	memset(c, 0, sizeof *c);
+	c->seq = m->chunk_free;
+	m->chunk_free = i;
+}
+
+/* ---- xattr entries, acls, open files, sessions ---- */
+
+static int
+xent_eq(const void *ctx, uint32_t idx, const void *key)
+{
+	const struct mfs_meta *m = ctx;
+	return m->xent.v[idx].inode == *(const uint32_t *)key;
+}
+
+uint64_t
+mfs_xent_rh(const void *ctx, uint32_t idx)
+{
+	const struct mfs_meta *m = ctx;
+	return mfs_mix64(m->xent.v[idx].inode);
+}
+
+uint64_t
+mfs_acl_rh(const void *ctx, uint32_t idx)
+{
+	const struct mfs_meta *m = ctx;
+	const struct mfs_acl *a = &m->acl.v[idx];
+	return mfs_mix64((uint64_t)a->inode * 2 + a->type - 1);
+}
+
+uint32_t
+mfs_xent_find(struct mfs_meta *m, uint32_t inode)
+{
+	return idmap_find(&m->xent_map, mfs_mix64(inode), xent_eq, m, &inode);
+}
+
+static int
+acl_eq(const void *ctx, uint32_t idx, const void *key)
+{
+	const struct mfs_meta *m = ctx;
+	const struct mfs_acl *a = &m->acl.v[idx];
+	return ((uint64_t)a->inode * 2 + a->type - 1) == *(const uint64_t *)key;
+}
+
+uint32_t
+mfs_acl_find(struct mfs_meta *m, uint32_t inode, uint8_t type)
+{
+	uint64_t k = (uint64_t)inode * 2 + type - 1;
+	return idmap_find(&m->acl_map, mfs_mix64(k), acl_eq, m, &k);
+}
+
+static int
+open_eq(const void *ctx, uint32_t idx, const void *key)
+{
+	const struct mfs_meta *m = ctx;
+	const struct mfs_open *o = &m->open.v[idx];
+	return (((uint64_t)o->sess << 32) | o->inode) == *(const uint64_t *)key;
+}
+
+static uint64_t
+open_rh(const void *ctx, uint32_t idx)
+{
+	const struct mfs_meta *m = ctx;
+	const struct mfs_open *o = &m->open.v[idx];
+	return mfs_mix64(((uint64_t)o->sess << 32) | o->inode);
+}
+
+uint32_t
+mfs_open_find(struct mfs_meta *m, uint32_t sess, uint32_t inode)
+{
+	uint64_t k = ((uint64_t)sess << 32) | inode;
+	return idmap_find(&m->open_map, mfs_mix64(k), open_eq, m, &k);
+}
+
+static int
+ocnt_eq(const void *ctx, uint32_t idx, const void *key)
+{
+	const struct mfs_meta *m = ctx;
+	return m->ocnt.v[idx].inode == *(const uint32_t *)key;
+}
+
+static uint64_t
+ocnt_rh(const void *ctx, uint32_t idx)
+{
+	const struct mfs_meta *m = ctx;
+	return mfs_mix64(m->ocnt.v[idx].inode);
+}
+
+static uint32_t
+ocnt_find(struct mfs_meta *m, uint32_t inode)
+{
+	return idmap_find(&m->ocnt_map, mfs_mix64(inode), ocnt_eq, m, &inode);
+}
+
+int
+mfs_is_open(struct mfs_meta *m, uint32_t inode)
+{
+	uint32_t i = ocnt_find(m, inode);
+	return i && m->ocnt.v[i].count > 0;
+}
+
+static void
+ocnt_adjust(struct mfs_meta *m, uint32_t inode, int d)
+{
+	uint32_t i = ocnt_find(m, inode);
+
+	if (!i) {
+		i = MFS_VEC_ADD(m->ocnt);
+		m->ocnt.v[i].inode = inode;
+		idmap_put(&m->ocnt_map, mfs_mix64(inode), i, ocnt_rh, m);
+	}
+	m->ocnt.v[i].count += (uint32_t)d;
+}
+
+void
+mfs_open_add(struct mfs_meta *m, uint32_t sess, uint32_t inode)
+{
+	uint32_t i = MFS_VEC_ADD(m->open);
+	struct mfs_open *o = &m->open.v[i];
+
+	o->sess = sess;
+	o->inode = inode;
+	o->seq = ++m->seq;
+	o->alive = 1;
+	idmap_put(&m->open_map, mfs_mix64(((uint64_t)sess << 32) | inode), i, open_rh, m);
+	ocnt_adjust(m, inode, 1);
+}
+
+void
+mfs_open_del(struct mfs_meta *m, uint32_t i)
+{
+	struct mfs_open *o = &m->open.v[i];
+
+	idmap_del(&m->open_map, mfs_mix64(((uint64_t)o->sess << 32) | o->inode), i, open_rh, m);
+	o->alive = 0;
+	ocnt_adjust(m, o->inode, -1);
+}
+
+struct mfs_session *
+mfs_sess_find(struct mfs_meta *m, uint32_t id)
+{
+	for (uint32_t i = 0; i < m->sess.n; i++)
+		if (m->sess.v[i].alive && m->sess.v[i].id == id)
+			return &m->sess.v[i];
+	return NULL;
+}
+
+/* ---- radix sort on 64-bit keys ---- */
+
+void
+mfs_sort(struct mfs_sortent *a, size_t n)
+{
+	struct mfs_sortent *tmp, *src = a, *dst;
+	uint64_t all_or = 0;
+
+	if (n < 2)
+		return;
+	for (size_t i = 0; i < n; i++)
+		all_or |= a[i].key;
+	tmp = xmalloc(n * sizeof *tmp);
+	dst = tmp;
+	for (int shift = 0; shift < 64; shift += 16) {
+		size_t cnt[65536];
+		if (!((all_or >> shift) & 0xFFFF))
+			continue;
+		memset(cnt, 0, sizeof cnt);
+		for (size_t i = 0; i < n; i++)
+			cnt[(src[i].key >> shift) & 0xFFFF]++;
+		for (size_t i = 0, s = 0; i < 65536; i++) {
+			size_t c = cnt[i];
+			cnt[i] = s;
+			s += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[cnt[(src[i].key >> shift) & 0xFFFF]++] = src[i];
+		struct mfs_sortent *t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != a)
+		memcpy(a, src, n * sizeof *a);
+	free(tmp);
+}

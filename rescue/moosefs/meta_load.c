@@ -1,0 +1,846 @@
+/* meta_load.c: read a MooseFS metadata file ("MFSM 2.0" with the section
+ * versions 3.0.117 writes, or "MFSM NEW") into struct mfs_meta.
+ * Spec: moosefs-format.md 1.1-1.5.  Never exits: errors are reported as
+ * "FILE@OFFSET: what" and returned as RC_DATA / RC_IO. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/err.h"
+#include "lib/xio.h"
+#include "moosefs/meta.h"
+#include "moosefs/rd.h"
+
+static int
+bad(struct rd *r, const char *what)
+{
+	warn_off(RC_DATA, r->name, rd_off(r), "%s", what);
+	return RC_DATA;
+}
+
+#define NEED(r, n, what) do { if (rd_need((r), (n))) return rd_fail((r), (what)); } while (0)
+
+static int
+load_sess(struct mfs_meta *m, struct rd *r)
+{
+	uint32_t stats;
+
+	NEED(r, 6, "truncated SESS header");
+	m->nextsessionid = rd_u32(r);
+	stats = rd_u16(r);
+	if (stats > 255)
+		return bad(r, "SESS: bad stats count");
+	for (;;) {
+		uint32_t rec = 61 + stats * 8, id;
+		struct mfs_session *s;
+		NEED(r, rec, "truncated SESS record");
+		id = rd_u32(r);
+		if (id == 0) {
+			r->p += rec - 4;
+			return RC_OK;
+		}
+		{
+			uint32_t k_ = MFS_VEC_ADD(m->sess);
+			s = &m->sess.v[k_];
+		}
+		s->id = id;
+		s->alive = 1;
+		s->seq = ++m->seq;
+		s->csum = rd_u64(r);
+		s->ileng = rd_u32(r);
+		s->ip = rd_u32(r);
+		s->rootinode = rd_u32(r);
+		s->sesflags = rd_u8(r);
+		s->umask = rd_u16(r);
+		s->mingoal = rd_u8(r);
+		s->maxgoal = rd_u8(r);
+		s->mintrash = rd_u32(r);
+		s->maxtrash = rd_u32(r);
+		s->rootuid = rd_u32(r);
+		s->rootgid = rd_u32(r);
+		s->mapalluid = rd_u32(r);
+		s->mapallgid = rd_u32(r);
+		s->disables = rd_u32(r);
+		s->disconnected = rd_u32(r);
+		for (uint32_t h = 0; h < 2; h++)
+			for (uint32_t i = 0; i < stats; i++) {
+				uint32_t v = rd_u32(r);
+				if (i < 16)
+					s->stats[h * 16 + i] = v;
+			}
+		if (s->ileng > (1u << 20))
+			return bad(r, "SESS: session info too long");
+		NEED(r, s->ileng, "truncated SESS info");
+		s->info = mfs_strdup(m, r->p, s->ileng);
+		r->p += s->ileng;
+	}
+}
+
+static int
+load_scla(struct mfs_meta *m, struct rd *r)
+{
+	uint8_t org;
+
+	NEED(r, 1, "truncated SCLA header");
+	org = rd_u8(r);
+	if (org < 1 || org > 4)
+		return bad(r, "SCLA: unsupported number of OR-groups");
+	for (;;) {
+		uint16_t id, delay;
+		uint8_t nleng, admin, mode, c, k, a;
+		struct mfs_sclass *sc;
+		NEED(r, 10, "truncated SCLA record");
+		id = rd_u16(r);
+		nleng = rd_u8(r);
+		admin = rd_u8(r);
+		mode = rd_u8(r);
+		delay = rd_u16(r);
+		c = rd_u8(r);
+		k = rd_u8(r);
+		a = rd_u8(r);
+		if (id == 0 && nleng == 0 && c == 0 && k == 0 && a == 0 && delay == 0)
+			return RC_OK;
+		if (id == 0 || id > 255 || c < 1 || c > 9 || k < 1 || k > 9 || a < 1 || a > 9 || nleng == 0)
+			return bad(r, "SCLA: bad storage class record");
+		if (id >= 10 && m->sc[id])
+			return bad(r, "SCLA: storage class defined twice");
+		NEED(r, nleng + (uint32_t)(c + k + a) * 4 * org, "truncated SCLA record");
+		sc = m->sc[id];
+		if (!sc)
+			sc = m->sc[id] = xcalloc(1, sizeof *sc);
+		else
+			memset(sc, 0, sizeof *sc);
+		sc->nleng = nleng;
+		memcpy(sc->name, r->p, nleng);
+		r->p += nleng;
+		sc->admin = admin;
+		sc->mode = mode;
+		sc->delay = delay;
+		sc->create = c;
+		sc->keep = k;
+		sc->arch = a;
+		for (int i = 0; i < c + k + a; i++)
+			for (int j = 0; j < org; j++)
+				sc->masks[i][j] = rd_u32(r);
+		if (id + 1u > m->sc_firstneverused)
+			m->sc_firstneverused = id + 1u;
+	}
+}
+
+static void
+sc_count(struct mfs_meta *m, const struct mfs_node *n, int d)
+{
+	struct mfs_sclass *sc = m->sc[n->sclass];
+
+	if (!sc)
+		return;
+	if (n->type == MFS_T_DIR)
+		sc->dirs += (uint32_t)d;
+	else if (n->type == MFS_T_FILE || n->type == MFS_T_TRASH || n->type == MFS_T_SUSTAINED)
+		sc->files += (uint32_t)d;
+}
+
+static int
+load_node(struct mfs_meta *m, struct rd *r)
+{
+	uint32_t inode, idx;
+	uint8_t type;
+	struct mfs_node *n;
+
+	NEED(r, 1, "truncated NODE record");
+	type = rd_u8(r);
+	if (type == 0)
+		return 1;
+	if (type > MFS_T_SUSTAINED)
+		return bad(r, "NODE: unknown node type");
+	NEED(r, 31, "truncated NODE record");
+	inode = rd_u32(r);
+	if (inode == 0)
+		return bad(r, "NODE: inode 0");
+	if (mfs_node_idx(m, inode))
+		return bad(r, "NODE: inode defined twice");
+	idx = mfs_node_add(m, inode, type);
+	n = &m->nodes.v[idx];
+	n->sclass = rd_u8(r);
+	n->eattr = rd_u8(r);
+	n->winattr = rd_u8(r);
+	n->mode = rd_u16(r) & 0xFFF;
+	n->uid = rd_u32(r);
+	n->gid = rd_u32(r);
+	n->atime = rd_u32(r);
+	n->mtime = rd_u32(r);
+	n->ctime = rd_u32(r);
+	n->trashtime = rd_u16(r);
+	if (type != MFS_T_FILE && type != MFS_T_DIR && type != MFS_T_TRASH && type != MFS_T_SUSTAINED)
+		n->sclass = 0;
+	if (inode == 1)
+		m->root = idx;
+	switch (type) {
+	case MFS_T_BLOCKDEV:
+	case MFS_T_CHARDEV:
+		NEED(r, 4, "truncated NODE record");
+		n->u.rdev = rd_u32(r);
+		break;
+	case MFS_T_SYMLINK: {
+		uint32_t l;
+		NEED(r, 4, "truncated NODE record");
+		l = rd_u32(r);
+		if (l > rd_left(r))
+			return bad(r, "NODE: symlink path longer than the section");
+		NEED(r, l, "truncated NODE symlink path");
+		n->u.s.path = mfs_strdup(m, r->p, l);
+		n->u.s.len = l;
+		r->p += l;
+		break;
+	}
+	case MFS_T_FILE:
+	case MFS_T_TRASH:
+	case MFS_T_SUSTAINED: {
+		uint32_t ch;
+		uint64_t *t;
+		NEED(r, 12, "truncated NODE record");
+		n->u.f.length = rd_u64(r);
+		ch = rd_u32(r);
+		if (ch > MFS_MAX_INDEX + 1u || (uint64_t)ch * 8 > rd_left(r))
+			return bad(r, "NODE: chunk count larger than the section");
+		mfs_chunks_resize(n, ch);
+		t = mfs_chunks(n);
+		for (uint32_t i = 0; i < ch; i++) {
+			NEED(r, 8, "truncated NODE chunk list");
+			t[i] = rd_u64(r);
+		}
+		break;
+	}
+	default:
+		break;
+	}
+	sc_count(m, n, 1);
+	return 0;
+}
+
+static int
+load_nodes(struct mfs_meta *m, struct rd *r)
+{
+	uint32_t cnt, want;
+	int rc;
+
+	NEED(r, 8, "truncated NODE header");
+	m->maxnodeid = rd_u32(r);
+	cnt = rd_u32(r);
+	want = cnt;
+	m->nodehash_bits = 0;
+	while (cnt) {
+		cnt >>= 1;
+		m->nodehash_bits++;
+	}
+	if (m->nodehash_bits < 24)
+		m->nodehash_bits = 24;
+	/* size the tables from the header, bounded by what the section can hold */
+	{
+		uint64_t fit = rd_left(r) / 32;
+		mfs_reserve(m, want < fit ? want : (uint32_t)fit);
+	}
+	while ((rc = load_node(m, r)) == 0)
+		;
+	return rc == 1 ? RC_OK : rc;
+}
+
+static int
+load_edges(struct mfs_meta *m, struct rd *r, int flags)
+{
+	NEED(r, 8, "truncated EDGE header");
+	m->nextedgeid = rd_u64(r);
+	for (;;) {
+		uint32_t parent, child, pidx, cidx;
+		uint64_t eid;
+		uint16_t nl;
+		const char *name;
+		NEED(r, 18, "truncated EDGE record");
+		parent = rd_u32(r);
+		child = rd_u32(r);
+		eid = rd_u64(r);
+		nl = rd_u16(r);
+		if (parent == 0 && child == 0)
+			return RC_OK;
+		NEED(r, nl, "truncated EDGE name");
+		name = mfs_strdup(m, r->p, nl);
+		r->p += nl;
+		cidx = mfs_node_idx(m, child);
+		if (!cidx) {
+			if (flags & MFS_LOAD_IGNORE)
+				continue;
+			return bad(r, "EDGE: child inode does not exist");
+		}
+		if (parent == 0) {
+			uint8_t t = m->nodes.v[cidx].type;
+			if (t != MFS_T_TRASH && t != MFS_T_SUSTAINED) {
+				if (flags & MFS_LOAD_IGNORE)
+					continue;
+				return bad(r, "EDGE: trash entry for a node that is not in trash");
+			}
+			mfs_edge_add_special(m, cidx, t == MFS_T_TRASH ? 1 : 2, name, nl, eid);
+			continue;
+		}
+		pidx = mfs_node_idx(m, parent);
+		if (!pidx || m->nodes.v[pidx].type != MFS_T_DIR) {
+			if (!(flags & MFS_LOAD_IGNORE))
+				return bad(r, pidx ? "EDGE: parent is not a directory"
+						   : "EDGE: parent inode does not exist");
+			pidx = m->root;
+			if (!pidx)
+				continue;
+		}
+		if (nl == 0)
+			return bad(r, "EDGE: empty name");
+		if (mfs_edge_find(m, pidx, name, nl)) {
+			if (flags & MFS_LOAD_IGNORE)
+				continue;
+			return bad(r, "EDGE: name used twice in one directory");
+		}
+		if (m->nodes.v[cidx].type == MFS_T_DIR && m->nodes.v[cidx].nlink) {
+			if (flags & MFS_LOAD_IGNORE)
+				continue;
+			return bad(r, "EDGE: directory with two parents");
+		}
+		mfs_edge_add(m, pidx, cidx, name, nl, eid, 0);
+	}
+}
+
+static int
+load_free(struct mfs_meta *m, struct rd *r)
+{
+	uint32_t cnt;
+
+	NEED(r, 4, "truncated FREE header");
+	cnt = rd_u32(r);
+	if ((uint64_t)cnt * 8 > rd_left(r))
+		return bad(r, "FREE: count larger than the section");
+	for (uint32_t i = 0; i < cnt; i++) {
+		uint32_t k;
+		NEED(r, 8, "truncated FREE record");
+		k = MFS_VEC_ADD(m->freel);
+		m->freel.v[k].inode = rd_u32(r);
+		m->freel.v[k].ftime = rd_u32(r);
+		mfs_used_set(m, m->freel.v[k].inode);
+		m->freelastts = m->freel.v[k].ftime;
+	}
+	return RC_OK;
+}
+
+static int
+load_quota(struct mfs_meta *m, struct rd *r, int flags)
+{
+	uint32_t cnt;
+
+	NEED(r, 4, "truncated QUOT header");
+	cnt = rd_u32(r);
+	if ((uint64_t)cnt * 70 > rd_left(r))
+		return bad(r, "QUOT: count larger than the section");
+	for (uint32_t i = 0; i < cnt; i++) {
+		struct mfs_quota q;
+		struct mfs_node *n;
+		uint32_t k;
+		NEED(r, 70, "truncated QUOT record");
+		memset(&q, 0, sizeof q);
+		q.inode = rd_u32(r);
+		q.grace = rd_u32(r);
+		q.exceeded = rd_u8(r);
+		q.flags = rd_u8(r);
+		q.stimestamp = rd_u32(r);
+		q.sinodes = rd_u32(r);
+		q.hinodes = rd_u32(r);
+		q.slength = rd_u64(r);
+		q.hlength = rd_u64(r);
+		q.ssize = rd_u64(r);
+		q.hsize = rd_u64(r);
+		q.srealsize = rd_u64(r);
+		q.hrealsize = rd_u64(r);
+		n = mfs_node_get(m, q.inode);
+		if (!n || n->type != MFS_T_DIR || n->u.d.quota) {
+			if (flags & MFS_LOAD_IGNORE)
+				continue;
+			return bad(r, "QUOT: quota for a missing inode or a non-directory");
+		}
+		k = MFS_VEC_ADD(m->quota);
+		q.alive = 1;
+		q.seq = ++m->seq;
+		m->quota.v[k] = q;
+		n->u.d.quota = k;
+	}
+	return RC_OK;
+}
+
+static int
+load_xattr(struct mfs_meta *m, struct rd *r, int flags)
+{
+	uint32_t last = 0, lastent = 0;
+
+	for (;;) {
+		uint32_t inode, vl, e, p;
+		uint8_t nl;
+		struct mfs_node *n;
+		NEED(r, 9, "truncated XATR record");
+		inode = rd_u32(r);
+		nl = rd_u8(r);
+		vl = rd_u32(r);
+		if (inode == 0)
+			return RC_OK;
+		if (nl == 0 || vl > 65536) {
+			if (!(flags & MFS_LOAD_IGNORE))
+				return bad(r, nl == 0 ? "XATR: empty name" : "XATR: value too long");
+			NEED(r, nl + vl, "truncated XATR record");
+			r->p += nl + vl;
+			continue;
+		}
+		NEED(r, nl + vl, "truncated XATR record");
+		n = mfs_node_get(m, inode);
+		if (!n) {
+			r->p += nl + vl;
+			continue;
+		}
+		if (inode != last || !lastent) {
+			e = mfs_xent_find(m, inode);
+			if (!e) {
+				e = MFS_VEC_ADD(m->xent);
+				m->xent.v[e].inode = inode;
+				m->xent.v[e].alive = 1;
+				m->xent.v[e].seq = ++m->seq;
+				idmap_put(&m->xent_map, mfs_mix64(inode), e, mfs_xent_rh, m);
+			}
+			last = inode;
+			lastent = e;
+		}
+		n->flags |= MFS_NF_XATTR;
+		p = MFS_VEC_ADD(m->xpair);
+		m->xpair.v[p].name = mfs_strdup(m, r->p, nl);
+		m->xpair.v[p].nleng = nl;
+		m->xpair.v[p].value = mfs_strdup(m, r->p + nl, vl);
+		m->xpair.v[p].vleng = vl;
+		r->p += nl + vl;
+		/* append at the tail: loading keeps file order */
+		{
+			uint32_t *pp = &m->xent.v[lastent].head;
+			while (*pp)
+				pp = &m->xpair.v[*pp].next;
+			*pp = p;
+		}
+	}
+}
+
+static int
+load_acl(struct mfs_meta *m, struct rd *r, int flags)
+{
+	for (;;) {
+		uint32_t inode, cnt, k;
+		uint8_t type;
+		uint16_t perm[4], nu, ng;
+		struct mfs_node *n;
+		NEED(r, 17, "truncated PACL record");
+		inode = rd_u32(r);
+		type = rd_u8(r);
+		for (int i = 0; i < 4; i++)
+			perm[i] = rd_u16(r);
+		nu = rd_u16(r);
+		ng = rd_u16(r);
+		if (inode == 0)
+			return RC_OK;
+		cnt = (uint32_t)nu + ng;
+		NEED(r, cnt * 6, "truncated PACL record");
+		n = mfs_node_get(m, inode);
+		if (!n) {
+			r->p += cnt * 6;
+			continue;
+		}
+		if ((type != 1 && type != 2) || mfs_acl_find(m, inode, type)) {
+			if (!(flags & MFS_LOAD_IGNORE))
+				return bad(r, type != 1 && type != 2 ? "PACL: bad ACL type" : "PACL: ACL defined twice");
+			r->p += cnt * 6;
+			continue;
+		}
+		k = MFS_VEC_ADD(m->acl);
+		m->acl.v[k].inode = inode;
+		m->acl.v[k].type = type;
+		m->acl.v[k].alive = 1;
+		m->acl.v[k].seq = ++m->seq;
+		memcpy(m->acl.v[k].perm, perm, sizeof perm);
+		m->acl.v[k].nu = nu;
+		m->acl.v[k].ng = ng;
+		m->acl.v[k].named = (const uint8_t *)mfs_strdup(m, r->p, cnt * 6);
+		r->p += cnt * 6;
+		idmap_put(&m->acl_map, mfs_mix64((uint64_t)inode * 2 + type - 1), k, mfs_acl_rh, m);
+		n->flags |= type == 1 ? MFS_NF_ACLA : MFS_NF_ACLD;
+	}
+}
+
+static int
+load_open(struct mfs_meta *m, struct rd *r)
+{
+	for (;;) {
+		uint32_t s, i;
+		NEED(r, 8, "truncated OPEN record");
+		s = rd_u32(r);
+		i = rd_u32(r);
+		if (s == 0 || i == 0)
+			return RC_OK;
+		if (mfs_sess_find(m, s) && !mfs_open_find(m, s, i))
+			mfs_open_add(m, s, i);
+	}
+}
+
+static uint32_t
+lockino_get(struct mfs_meta *m, int posix, uint32_t inode)
+{
+	MFS_VEC(struct mfs_lockino) *v = posix ? (void *)&m->plino : (void *)&m->flino;
+	uint32_t k;
+
+	for (uint32_t i = 0; i < v->n; i++)
+		if (v->v[i].alive && v->v[i].inode == inode)
+			return i;
+	k = MFS_VEC_ADD(*v);
+	v->v[k].inode = inode;
+	v->v[k].alive = 1;
+	v->v[k].seq = ++m->seq;
+	return k;
+}
+
+static int
+load_flock(struct mfs_meta *m, struct rd *r, int flags)
+{
+	for (;;) {
+		uint32_t inode, sess, k;
+		uint64_t owner;
+		uint8_t type;
+		NEED(r, 17, "truncated FLCK record");
+		inode = rd_u32(r);
+		owner = rd_u64(r);
+		sess = rd_u32(r);
+		type = rd_u8(r);
+		if (inode == 0 && owner == 0 && sess == 0)
+			return RC_OK;
+		if (!mfs_open_find(m, sess, inode)) {
+			if (flags & MFS_LOAD_IGNORE)
+				continue;
+			return bad(r, "FLCK: lock on a file that is not open");
+		}
+		(void)lockino_get(m, 0, inode);
+		k = MFS_VEC_ADD(m->flock);
+		m->flock.v[k].inode = inode;
+		m->flock.v[k].owner = owner;
+		m->flock.v[k].sess = sess;
+		m->flock.v[k].type = type ? 1 : 0;
+		m->flock.v[k].alive = 1;
+		m->flock.v[k].seq = ++m->seq;
+	}
+}
+
+static int
+load_plock(struct mfs_meta *m, struct rd *r, int flags)
+{
+	for (;;) {
+		uint32_t inode, sess, pid, k, oseq = 0;
+		uint64_t owner, start, end;
+		uint8_t type;
+		NEED(r, 37, "truncated PLCK record");
+		inode = rd_u32(r);
+		owner = rd_u64(r);
+		sess = rd_u32(r);
+		pid = rd_u32(r);
+		start = rd_u64(r);
+		end = rd_u64(r);
+		type = rd_u8(r);
+		if (inode == 0 && owner == 0 && sess == 0)
+			return RC_OK;
+		if (!mfs_open_find(m, sess, inode) || (type != 1 && type != 2) || start >= end) {
+			if (flags & MFS_LOAD_IGNORE)
+				continue;
+			return bad(r, "PLCK: bad lock record or file not open");
+		}
+		(void)lockino_get(m, 1, inode);
+		for (uint32_t i = 0; i < m->plock.n; i++) {
+			struct mfs_plock *p = &m->plock.v[i];
+			if (p->alive && p->inode == inode && p->sess == sess && p->owner == owner) {
+				oseq = p->oseq;
+				break;
+			}
+		}
+		k = MFS_VEC_ADD(m->plock);
+		m->plock.v[k] = (struct mfs_plock){ .inode = inode, .sess = sess, .pid = pid,
+			.oseq = oseq ? oseq : ++m->seq, .alive = 1, .owner = owner,
+			.start = start, .end = end, .type = type };
+	}
+}
+
+static int
+load_csdb(struct mfs_meta *m, struct rd *r)
+{
+	uint32_t cnt;
+
+	NEED(r, 4, "truncated CSDB header");
+	cnt = rd_u32(r);
+	if ((uint64_t)cnt * 13 > rd_left(r))
+		return bad(r, "CSDB: count larger than the section");
+	for (uint32_t i = 0; i < cnt; i++) {
+		uint32_t k;
+		NEED(r, 13, "truncated CSDB record");
+		k = MFS_VEC_ADD(m->cs);
+		m->cs.v[k].ip = rd_u32(r);
+		m->cs.v[k].port = rd_u16(r);
+		m->cs.v[k].csid = rd_u16(r);
+		m->cs.v[k].maint = rd_u8(r);
+		m->cs.v[k].mto = rd_u32(r);
+		m->cs.v[k].alive = 1;
+		m->cs.v[k].seq = ++m->seq;
+	}
+	return RC_OK;
+}
+
+static int
+load_chunks(struct mfs_meta *m, struct rd *r)
+{
+	NEED(r, 8, "truncated CHNK header");
+	m->nextchunkid = rd_u64(r);
+	for (;;) {
+		uint64_t id;
+		uint32_t v, l;
+		uint8_t a;
+		struct mfs_chunk *c;
+		NEED(r, 17, "truncated CHNK record");
+		id = rd_u64(r);
+		v = rd_u32(r);
+		l = rd_u32(r);
+		a = rd_u8(r);
+		if (id == 0) {
+			if (v == 0 && l == 0)
+				return RC_OK;
+			return bad(r, "CHNK: chunk id 0");
+		}
+		if (mfs_chunk_get(m, id))
+			return bad(r, "CHNK: chunk defined twice");
+		c = mfs_chunk_add(m, id);
+		c->version = v;
+		c->lockedto = l;
+		c->arch = a;
+	}
+}
+
+/* after loading: orphans, chunk reference counts */
+static int
+load_finish(struct mfs_meta *m, const char *name, int flags)
+{
+	if (!m->root) {
+		warn_rc(RC_DATA, "%s: no root inode", name);
+		return RC_DATA;
+	}
+	for (uint32_t i = 1; i < m->nodes.n; i++) {
+		struct mfs_node *n = &m->nodes.v[i];
+		if (!n->inode)
+			continue;
+		if (n->nlink == 0 && i != m->root) {
+			char art[40];
+			int l;
+			if (!(flags & MFS_LOAD_IGNORE)) {
+				warn_rc(RC_DATA, "%s: orphaned inode %u (no name points to it; -i links it into the root as lost_node_%u)",
+					name, n->inode, n->inode);
+				return RC_DATA;
+			}
+			for (uint32_t k = 0;; k++) {
+				l = k ? snprintf(art, sizeof art, "lost_node_%u.%u", n->inode, k)
+				      : snprintf(art, sizeof art, "lost_node_%u", n->inode);
+				if (!mfs_edge_find(m, m->root, art, (uint16_t)l))
+					break;
+			}
+			mfs_edge_add(m, m->root, i, mfs_strdup(m, art, (size_t)l), (uint16_t)l,
+				     m->nextedgeid < 0x7FFFFFFFFFFFFFFFULL ? m->nextedgeid-- : 0, 1);
+		}
+		if (n->type == MFS_T_FILE || n->type == MFS_T_TRASH || n->type == MFS_T_SUSTAINED) {
+			uint64_t *t = mfs_chunks(n);
+			for (uint32_t k = 0; k < n->u.f.nch; k++) {
+				struct mfs_chunk *c;
+				if (t[k] && (c = mfs_chunk_get(m, t[k])))
+					c->fcount++;
+			}
+		}
+	}
+	return RC_OK;
+}
+
+static int
+load_sections(struct mfs_meta *m, struct rd *r, int flags)
+{
+	for (;;) {
+		uint8_t *h;
+		char tag[5];
+		uint8_t ver;
+		uint64_t len, start;
+		int rc;
+
+		NEED(r, 16, "truncated: section header or end marker missing");
+		h = r->p;
+		if (memcmp(h, "[MFS EOF MARKER]", 16) == 0) {
+			r->p += 16;
+			return load_finish(m, r->name, flags);
+		}
+		memcpy(tag, h, 4);
+		tag[4] = 0;
+		if (h[4] != ' ' || h[6] != '.' || h[5] < '0' || h[5] > '9' || h[7] < '0' || h[7] > '9')
+			return bad(r, "bad section header");
+		ver = (uint8_t)(((h[5] - '0') << 4) | (h[7] - '0'));
+		r->p += 8;
+		len = rd_u64(r);
+		start = rd_off(r);
+		r->secend = len == UINT64_MAX ? UINT64_MAX : start + len;
+		if (len != UINT64_MAX && len > r->size - start) {
+			r->p -= 8;
+			return bad(r, "section length goes past the end of the file");
+		}
+		rc = -1;
+#define SEC(t, v, call) if (!memcmp(tag, t, 4)) { if (ver != (v)) { r->p -= 16; \
+		warn_off(RC_DATA, r->name, rd_off(r), "section %s version %d.%d is not supported (3.0.117 writes %d.%d)", \
+			 tag, ver >> 4, ver & 15, (v) >> 4, (v) & 15); return RC_DATA; } rc = call; }
+		SEC("SESS", 0x15, load_sess(m, r))
+		else SEC("SCLA", 0x16, load_scla(m, r))
+		else SEC("LABS", 0x16, load_scla(m, r))
+		else SEC("NODE", 0x14, load_nodes(m, r))
+		else SEC("EDGE", 0x11, load_edges(m, r, flags))
+		else SEC("FREE", 0x10, load_free(m, r))
+		else SEC("QUOT", 0x11, load_quota(m, r, flags))
+		else SEC("XATR", 0x10, load_xattr(m, r, flags))
+		else SEC("PACL", 0x11, load_acl(m, r, flags))
+		else SEC("OPEN", 0x10, load_open(m, r))
+		else SEC("FLCK", 0x10, load_flock(m, r, flags))
+		else SEC("PLCK", 0x10, load_plock(m, r, flags))
+		else SEC("CSDB", 0x13, load_csdb(m, r))
+		else SEC("CHNK", 0x11, load_chunks(m, r))
+#undef SEC
+		if (rc == -1) {
+			if (!(flags & MFS_LOAD_IGNORE) || len == UINT64_MAX) {
+				r->p -= 16;
+				warn_off(RC_DATA, r->name, rd_off(r), "unknown section '%.4s'", tag);
+				return RC_DATA;
+			}
+			if (rd_skip(r, len))
+				return rd_fail(r, "truncated section");
+			continue;
+		}
+		if (rc)
+			return rc;
+		r->secend = UINT64_MAX;
+		if (len != UINT64_MAX && rd_off(r) - start != len) {
+			warn_off(RC_DATA, r->name, start - 8,
+				 "section %s: length field says %llu bytes but the records use %llu",
+				 tag, (unsigned long long)len, (unsigned long long)(rd_off(r) - start));
+			return RC_DATA;
+		}
+	}
+}
+
+static int
+load_all(struct mfs_meta *m, struct rd *r, int flags)
+{
+	uint8_t sig[8];
+	int rc;
+
+	mfs_init(m);
+	if (rd_need(r, 8))
+		return rd_fail(r, "truncated: no metadata header");
+	memcpy(sig, r->p, 8);
+	if (memcmp(sig, "MFSM NEW", 8) == 0) {
+		mfs_free(m);
+		mfs_init_new(m, 0);
+		return RC_OK;
+	}
+	if (memcmp(sig, "MFSM 2.0", 8) != 0) {
+		if (memcmp(sig, "MFSM ", 5) == 0)
+			warn_off(RC_DATA, r->name, 0, "metadata format '%.8s' is not supported (3.0.117 writes MFSM 2.0)", (const char *)sig);
+		else
+			warn_off(RC_DATA, r->name, 0, "not a MooseFS metadata file (bad signature)");
+		return RC_DATA;
+	}
+	if (r->size < 40 || !rd_tail_is_marker(r)) {
+		warn_off(RC_DATA, r->name, r->size, "truncated: the file does not end with the MooseFS end marker");
+		return RC_DATA;
+	}
+	r->p += 8;
+	if (rd_need(r, 16))
+		return rd_fail(r, "truncated header");
+	m->version = rd_u64(r);
+	m->metaid = rd_u64(r);
+	rc = load_sections(m, r, flags);
+	if (rc == RC_OK && rd_off(r) != r->size) {
+		warn_off(RC_DATA, r->name, rd_off(r), "data after the end marker");
+		rc = RC_DATA;
+	}
+	return rc;
+}
+
+int
+mfs_load_mem(struct mfs_meta *m, const char *name, const uint8_t *data, size_t len, int flags)
+{
+	struct rd r;
+	int rc;
+
+	rd_init_mem(&r, name, data, len);
+	rc = load_all(m, &r, flags);
+	if (rc)
+		mfs_free(m);
+	return rc;
+}
+
+int
+mfs_load_file(struct mfs_meta *m, const char *path, int flags)
+{
+	struct rd r;
+	int rc, fd = open_ro(path);
+
+	if (fd < 0) {
+		memset(m, 0, sizeof *m);
+		return RC_IO;
+	}
+	rc = rd_init_fd(&r, path, fd);
+	if (rc == RC_OK)
+		rc = load_all(m, &r, flags);
+	else
+		mfs_init(m);
+	rd_close(&r);
+	close(fd);
+	if (rc)
+		mfs_free(m);
+	return rc;
+}
+
+int
+mfs_peek_header(const char *path, uint64_t *version, uint64_t *metaid, int *is_new)
+{
+	struct rd r;
+	int rc, fd = open_ro(path);
+
+	*version = *metaid = 0;
+	*is_new = 0;
+	if (fd < 0)
+		return RC_IO;
+	rc = rd_init_fd(&r, path, fd);
+	if (rc == RC_OK) {
+		if (rd_need(&r, 8)) {
+			rc = RC_DATA;
+		} else if (memcmp(r.p, "MFSM NEW", 8) == 0) {
+			*is_new = 1;
+			*version = 1;
+		} else if (memcmp(r.p, "MFSM 2.0", 8) != 0 || r.size < 40 || !rd_tail_is_marker(&r)) {
+			rc = RC_DATA;
+		} else {
+			r.p += 8;
+			if (rd_need(&r, 16)) {
+				rc = RC_DATA;
+			} else {
+				*version = rd_u64(&r);
+				*metaid = rd_u64(&r);
+			}
+		}
+	}
+	rd_close(&r);
+	close(fd);
+	return rc;
+}

@@ -1,0 +1,597 @@
+/* meta_store.c: write struct mfs_meta as a MooseFS 3.0.117 metadata file
+ * ("MFSM 2.0", sections SESS 1.5 ... CHNK 1.1, end marker), records in the
+ * order the real master's hash tables and lists give (moosefs-format.md
+ * 1.3, 1.4, 1.6).  metadata.crc is not written (nothing in 3.0.117 reads it). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/err.h"
+#include "lib/xio.h"
+#include "moosefs/meta.h"
+
+struct wr {
+	int fd, err;
+	const char *name;
+	uint8_t *buf;
+	size_t n, cap;
+	uint64_t flushed;   /* file offset of buf[0] */
+	uint64_t secstart;  /* offset of the current section's length field */
+};
+
+static void
+wr_flush(struct wr *w)
+{
+	if (!w->err && w->n && write_full(w->fd, w->buf, w->n) < 0)
+		w->err = errno;
+	w->flushed += w->n;
+	w->n = 0;
+}
+
+static uint8_t *
+wr_get(struct wr *w, size_t n)
+{
+	uint8_t *p;
+
+	if (w->n + n > w->cap) {
+		wr_flush(w);
+		if (n > w->cap) {
+			w->buf = xrealloc(w->buf, n);
+			w->cap = n;
+		}
+	}
+	p = w->buf + w->n;
+	w->n += n;
+	return p;
+}
+
+static void
+put(struct wr *w, const void *d, size_t n)
+{
+	if (n)
+		memcpy(wr_get(w, n), d, n);
+}
+
+static void
+put8(struct wr *w, uint8_t v)
+{
+	*wr_get(w, 1) = v;
+}
+
+static void
+put16(struct wr *w, uint16_t v)
+{
+	uint8_t *p = wr_get(w, 2);
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void
+put32(struct wr *w, uint32_t v)
+{
+	uint8_t *p = wr_get(w, 4);
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static void
+put64(struct wr *w, uint64_t v)
+{
+	put32(w, (uint32_t)(v >> 32));
+	put32(w, (uint32_t)v);
+}
+
+static void
+zeros(struct wr *w, size_t n)
+{
+	memset(wr_get(w, n), 0, n);
+}
+
+static void
+sec_begin(struct wr *w, const char *hdr8)
+{
+	put(w, hdr8, 8);
+	w->secstart = w->flushed + w->n;
+	put64(w, UINT64_MAX);
+}
+
+static void
+sec_end(struct wr *w)
+{
+	uint64_t len = w->flushed + w->n - w->secstart - 8;
+	uint8_t b[8];
+
+	for (int i = 0; i < 8; i++)
+		b[i] = (uint8_t)(len >> (56 - 8 * i));
+	if (w->secstart >= w->flushed) {
+		memcpy(w->buf + (w->secstart - w->flushed), b, 8);
+	} else if (!w->err && pwrite_full(w->fd, b, 8, w->secstart) < 0) {
+		w->err = errno;
+	}
+}
+
+static uint64_t
+seqkey(uint32_t bucket, uint32_t seq)
+{
+	return (uint64_t)bucket << 32 | (0xFFFFFFFFu - seq);
+}
+
+static void
+store_sess(struct mfs_meta *m, struct wr *w)
+{
+	struct mfs_sortent *s = xmalloc((m->sess.n + 1) * sizeof *s);
+	size_t k = 0;
+
+	put32(w, m->nextsessionid);
+	put16(w, 16);
+	for (uint32_t i = 0; i < m->sess.n; i++)
+		if (m->sess.v[i].alive)
+			s[k++] = (struct mfs_sortent){ seqkey(m->sess.v[i].id % 256, m->sess.v[i].seq), i };
+	mfs_sort(s, k);
+	for (size_t j = 0; j < k; j++) {
+		const struct mfs_session *x = &m->sess.v[s[j].idx];
+		put32(w, x->id);
+		put64(w, x->csum);
+		put32(w, x->ileng);
+		put32(w, x->ip);
+		put32(w, x->rootinode);
+		put8(w, x->sesflags);
+		put16(w, x->umask);
+		put8(w, x->mingoal);
+		put8(w, x->maxgoal);
+		put32(w, x->mintrash);
+		put32(w, x->maxtrash);
+		put32(w, x->rootuid);
+		put32(w, x->rootgid);
+		put32(w, x->mapalluid);
+		put32(w, x->mapallgid);
+		put32(w, x->disables);
+		put32(w, x->disconnected);
+		for (int i = 0; i < 32; i++)
+			put32(w, x->stats[i]);
+		put(w, x->info, x->ileng);
+	}
+	zeros(w, 61 + 16 * 8);
+	free(s);
+}
+
+static void
+store_scla(struct mfs_meta *m, struct wr *w)
+{
+	put8(w, 4);
+	for (uint32_t id = 1; id < m->sc_firstneverused && id < 256; id++) {
+		const struct mfs_sclass *c = m->sc[id];
+		if (!c || !c->nleng)
+			continue;
+		put16(w, (uint16_t)id);
+		put8(w, c->nleng);
+		put8(w, c->admin);
+		put8(w, c->mode);
+		put16(w, c->delay);
+		put8(w, c->create);
+		put8(w, c->keep);
+		put8(w, c->arch);
+		put(w, c->name, c->nleng);
+		for (int i = 0; i < c->create + c->keep + c->arch; i++)
+			for (int j = 0; j < 4; j++)
+				put32(w, c->masks[i][j]);
+	}
+	zeros(w, 10);
+}
+
+static void
+store_nodes(struct mfs_meta *m, struct wr *w)
+{
+	struct mfs_sortent *s = xmalloc((m->nodes.n + 1) * sizeof *s);
+	uint32_t mask = m->nodehash_bits >= 32 ? 0xFFFFFFFFu : (1u << m->nodehash_bits) - 1;
+	size_t k = 0;
+
+	for (uint32_t i = 1; i < m->nodes.n; i++)
+		if (m->nodes.v[i].inode)
+			s[k++] = (struct mfs_sortent){ seqkey(mfs_hash32(m->nodes.v[i].inode) & mask, m->nodes.v[i].seq), i };
+	mfs_sort(s, k);
+	put32(w, m->maxnodeid);
+	put32(w, (uint32_t)k);
+	for (size_t j = 0; j < k; j++) {
+		struct mfs_node *n = &m->nodes.v[s[j].idx];
+		uint8_t *p = wr_get(w, 32);
+		p[0] = n->type;
+		p[1] = (uint8_t)(n->inode >> 24);
+		p[2] = (uint8_t)(n->inode >> 16);
+		p[3] = (uint8_t)(n->inode >> 8);
+		p[4] = (uint8_t)n->inode;
+		p[5] = n->sclass;
+		p[6] = n->eattr;
+		p[7] = n->winattr;
+		p[8] = (uint8_t)(n->mode >> 8);
+		p[9] = (uint8_t)n->mode;
+		uint32_t v[5] = { n->uid, n->gid, n->atime, n->mtime, n->ctime };
+		for (int i = 0; i < 5; i++) {
+			p[10 + 4 * i] = (uint8_t)(v[i] >> 24);
+			p[11 + 4 * i] = (uint8_t)(v[i] >> 16);
+			p[12 + 4 * i] = (uint8_t)(v[i] >> 8);
+			p[13 + 4 * i] = (uint8_t)v[i];
+		}
+		p[30] = (uint8_t)(n->trashtime >> 8);
+		p[31] = (uint8_t)n->trashtime;
+		switch (n->type) {
+		case MFS_T_BLOCKDEV:
+		case MFS_T_CHARDEV:
+			put32(w, n->u.rdev);
+			break;
+		case MFS_T_SYMLINK:
+			put32(w, n->u.s.len);
+			put(w, n->u.s.path, n->u.s.len);
+			break;
+		case MFS_T_FILE:
+		case MFS_T_TRASH:
+		case MFS_T_SUSTAINED: {
+			uint64_t *t = mfs_chunks(n);
+			uint32_t ch = n->u.f.nch;
+			while (ch > 0 && t[ch - 1] == 0)
+				ch--;
+			put64(w, n->u.f.length);
+			put32(w, ch);
+			for (uint32_t i = 0; i < ch; i++)
+				put64(w, t[i]);
+			break;
+		}
+		default:
+			break;
+		}
+	}
+	put8(w, 0);
+	free(s);
+}
+
+static void
+put_edge(struct mfs_meta *m, struct wr *w, const struct mfs_edge *e)
+{
+	put32(w, e->parent ? m->nodes.v[e->parent].inode : 0);
+	put32(w, m->nodes.v[e->child].inode);
+	put64(w, e->edgeid);
+	put16(w, e->nleng);
+	put(w, e->name, e->nleng);
+}
+
+static void
+put_edge_list(struct mfs_meta *m, struct wr *w, uint32_t e)
+{
+	for (; e; e = m->edges.v[e].next)
+		put_edge(m, w, &m->edges.v[e]);
+}
+
+static void
+store_edges(struct mfs_meta *m, struct wr *w)
+{
+	/* depth-first like the master's recursion, without deep C recursion */
+	uint32_t *stack = NULL;
+	size_t cap = 0, sp = 0;
+
+	put64(w, m->nextedgeid);
+	if (m->root) {
+		put_edge_list(m, w, m->nodes.v[m->root].u.d.head);
+		xgrow((void **)&stack, &cap, 1, sizeof *stack);
+		stack[sp++] = m->nodes.v[m->root].u.d.head;
+	}
+	while (sp) {
+		uint32_t e = stack[sp - 1];
+		while (e && m->nodes.v[m->edges.v[e].child].type != MFS_T_DIR)
+			e = m->edges.v[e].next;
+		if (!e) {
+			sp--;
+			continue;
+		}
+		stack[sp - 1] = m->edges.v[e].next;
+		{
+			uint32_t c = m->edges.v[e].child;
+			put_edge_list(m, w, m->nodes.v[c].u.d.head);
+			xgrow((void **)&stack, &cap, sp + 1, sizeof *stack);
+			stack[sp++] = m->nodes.v[c].u.d.head;
+		}
+	}
+	free(stack);
+	for (uint32_t b = 0; b < MFS_TRASH_BUCKETS; b++)
+		put_edge_list(m, w, m->trash_head[b]);
+	for (uint32_t b = 0; b < MFS_SUSTAINED_BUCKETS; b++)
+		put_edge_list(m, w, m->sust_head[b]);
+	zeros(w, 18);
+}
+
+static void
+store_free(struct mfs_meta *m, struct wr *w)
+{
+	put32(w, m->freel.n - m->free_first);
+	for (uint32_t i = m->free_first; i < m->freel.n; i++) {
+		put32(w, m->freel.v[i].inode);
+		put32(w, m->freel.v[i].ftime);
+	}
+}
+
+static void
+store_quota(struct mfs_meta *m, struct wr *w)
+{
+	struct mfs_sortent *s = xmalloc((m->quota.n + 1) * sizeof *s);
+	size_t k = 0;
+
+	for (uint32_t i = 1; i < m->quota.n; i++)
+		if (m->quota.v[i].alive)
+			s[k++] = (struct mfs_sortent){ seqkey(0, m->quota.v[i].seq), i };
+	mfs_sort(s, k);
+	put32(w, (uint32_t)k);
+	for (size_t j = 0; j < k; j++) {
+		const struct mfs_quota *q = &m->quota.v[s[j].idx];
+		put32(w, q->inode);
+		put32(w, q->grace);
+		put8(w, q->exceeded);
+		put8(w, q->flags);
+		put32(w, q->stimestamp);
+		put32(w, q->sinodes);
+		put32(w, q->hinodes);
+		put64(w, q->slength);
+		put64(w, q->hlength);
+		put64(w, q->ssize);
+		put64(w, q->hsize);
+		put64(w, q->srealsize);
+		put64(w, q->hrealsize);
+	}
+	free(s);
+}
+
+static void
+store_xattr(struct mfs_meta *m, struct wr *w)
+{
+	struct mfs_sortent *s = xmalloc((m->xent.n + 1) * sizeof *s);
+	size_t k = 0;
+
+	for (uint32_t i = 1; i < m->xent.n; i++)
+		if (m->xent.v[i].alive && m->xent.v[i].head)
+			s[k++] = (struct mfs_sortent){ seqkey(m->xent.v[i].inode & 0xFFFFF, m->xent.v[i].seq), i };
+	mfs_sort(s, k);
+	for (size_t j = 0; j < k; j++) {
+		const struct mfs_xent *x = &m->xent.v[s[j].idx];
+		for (uint32_t p = x->head; p; p = m->xpair.v[p].next) {
+			const struct mfs_xpair *a = &m->xpair.v[p];
+			put32(w, x->inode);
+			put8(w, a->nleng);
+			put32(w, a->vleng);
+			put(w, a->name, a->nleng);
+			put(w, a->value, a->vleng);
+		}
+	}
+	zeros(w, 9);
+	free(s);
+}
+
+static void
+store_acl(struct mfs_meta *m, struct wr *w)
+{
+	struct mfs_sortent *s = xmalloc((m->acl.n + 1) * sizeof *s);
+	size_t k = 0;
+
+	for (uint32_t i = 1; i < m->acl.n; i++) {
+		const struct mfs_acl *a = &m->acl.v[i];
+		if (a->alive)
+			s[k++] = (struct mfs_sortent){ seqkey((a->inode * 0x56BF7623u + a->type) & 0xFFFFF, a->seq), i };
+	}
+	mfs_sort(s, k);
+	for (size_t j = 0; j < k; j++) {
+		const struct mfs_acl *a = &m->acl.v[s[j].idx];
+		put32(w, a->inode);
+		put8(w, a->type);
+		for (int i = 0; i < 4; i++)
+			put16(w, a->perm[i]);
+		put16(w, a->nu);
+		put16(w, a->ng);
+		put(w, a->named, ((size_t)a->nu + a->ng) * 6);
+	}
+	zeros(w, 17);
+	free(s);
+}
+
+static void
+store_open(struct mfs_meta *m, struct wr *w)
+{
+	struct mfs_sortent *s = xmalloc((m->open.n + 1) * sizeof *s);
+	size_t k = 0;
+
+	for (uint32_t i = 1; i < m->open.n; i++)
+		if (m->open.v[i].alive)
+			s[k++] = (struct mfs_sortent){ seqkey(m->open.v[i].sess % 4096, m->open.v[i].seq), i };
+	mfs_sort(s, k);
+	for (size_t j = 0; j < k; j++) {
+		put32(w, m->open.v[s[j].idx].sess);
+		put32(w, m->open.v[s[j].idx].inode);
+	}
+	zeros(w, 8);
+	free(s);
+}
+
+static uint32_t
+lockino_seq(const struct mfs_lockino *v, uint32_t n, uint32_t inode)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (v[i].alive && v[i].inode == inode)
+			return v[i].seq;
+	return 0;
+}
+
+struct lk { uint32_t bucket, iseq, s1; uint64_t s2; uint32_t idx; };
+
+static int
+lk_cmp(const void *a, const void *b)
+{
+	const struct lk *x = a, *y = b;
+	if (x->bucket != y->bucket)
+		return x->bucket < y->bucket ? -1 : 1;
+	if (x->iseq != y->iseq)
+		return x->iseq > y->iseq ? -1 : 1;   /* inode records: LIFO */
+	if (x->s1 != y->s1)
+		return x->s1 < y->s1 ? -1 : 1;
+	if (x->s2 != y->s2)
+		return x->s2 < y->s2 ? -1 : 1;
+	return 0;
+}
+
+static void
+store_flock(struct mfs_meta *m, struct wr *w)
+{
+	struct lk *s = xmalloc((m->flock.n + 1) * sizeof *s);
+	size_t k = 0;
+
+	for (uint32_t i = 0; i < m->flock.n; i++) {
+		const struct mfs_flock *f = &m->flock.v[i];
+		if (f->alive)
+			s[k++] = (struct lk){ (f->inode * 0x738A2379u) % 1024,
+				lockino_seq(m->flino.v, m->flino.n, f->inode), 0xFFFFFFFFu - f->seq, 0, i };
+	}
+	qsort(s, k, sizeof *s, lk_cmp);
+	for (size_t j = 0; j < k; j++) {
+		const struct mfs_flock *f = &m->flock.v[s[j].idx];
+		put32(w, f->inode);
+		put64(w, f->owner);
+		put32(w, f->sess);
+		put8(w, f->type);
+	}
+	zeros(w, 17);
+	free(s);
+}
+
+static void
+store_plock(struct mfs_meta *m, struct wr *w)
+{
+	struct lk *s = xmalloc((m->plock.n + 1) * sizeof *s);
+	size_t k = 0;
+
+	for (uint32_t i = 0; i < m->plock.n; i++) {
+		const struct mfs_plock *p = &m->plock.v[i];
+		if (p->alive)
+			s[k++] = (struct lk){ (p->inode * 0x738A2379u) % 1024,
+				lockino_seq(m->plino.v, m->plino.n, p->inode), p->oseq, p->start, i };
+	}
+	qsort(s, k, sizeof *s, lk_cmp);
+	for (size_t j = 0; j < k; j++) {
+		const struct mfs_plock *p = &m->plock.v[s[j].idx];
+		put32(w, p->inode);
+		put64(w, p->owner);
+		put32(w, p->sess);
+		put32(w, p->pid);
+		put64(w, p->start);
+		put64(w, p->end);
+		put8(w, p->type);
+	}
+	zeros(w, 37);
+	free(s);
+}
+
+static void
+store_csdb(struct mfs_meta *m, struct wr *w)
+{
+	struct mfs_sortent *s = xmalloc((m->cs.n + 1) * sizeof *s);
+	size_t k = 0;
+
+	for (uint32_t i = 0; i < m->cs.n; i++) {
+		const struct mfs_cs *c = &m->cs.v[i];
+		if (c->alive)
+			s[k++] = (struct mfs_sortent){ seqkey(mfs_hash32(c->ip ^ ((uint32_t)c->port << 16)) % 256, c->seq), i };
+	}
+	mfs_sort(s, k);
+	put32(w, (uint32_t)k);
+	for (size_t j = 0; j < k; j++) {
+		const struct mfs_cs *c = &m->cs.v[s[j].idx];
+		put32(w, c->ip);
+		put16(w, c->port);
+		put16(w, c->csid);
+		put8(w, c->maint);
+		put32(w, c->mto);
+	}
+	free(s);
+}
+
+static void
+store_chunks(struct mfs_meta *m, struct wr *w, uint32_t now)
+{
+	struct mfs_sortent *s = xmalloc((m->chunks.n + 1) * sizeof *s);
+	size_t k = 0;
+
+	for (uint32_t i = 1; i < m->chunks.n; i++)
+		if (m->chunks.v[i].id)
+			s[k++] = (struct mfs_sortent){ seqkey(mfs_hash32((uint32_t)m->chunks.v[i].id) & 0xFFFFFF, m->chunks.v[i].seq), i };
+	mfs_sort(s, k);
+	put64(w, m->nextchunkid);
+	for (size_t j = 0; j < k; j++) {
+		const struct mfs_chunk *c = &m->chunks.v[s[j].idx];
+		uint8_t *p = wr_get(w, 17);
+		uint32_t l = c->lockedto < now ? 0 : c->lockedto;
+		for (int i = 0; i < 8; i++)
+			p[i] = (uint8_t)(c->id >> (56 - 8 * i));
+		for (int i = 0; i < 4; i++) {
+			p[8 + i] = (uint8_t)(c->version >> (24 - 8 * i));
+			p[12 + i] = (uint8_t)(l >> (24 - 8 * i));
+		}
+		p[16] = c->arch;
+	}
+	zeros(w, 17);
+	free(s);
+}
+
+int
+mfs_store_fd(struct mfs_meta *m, int fd, const char *name, uint32_t now)
+{
+	struct wr w = { .fd = fd, .name = name, .cap = 1u << 20 };
+
+	w.buf = xmalloc(w.cap);
+	put(&w, "MFSM 2.0", 8);
+	put64(&w, m->version);
+	put64(&w, m->metaid);
+	sec_begin(&w, "SESS 1.5");
+	store_sess(m, &w);
+	sec_end(&w);
+	sec_begin(&w, "SCLA 1.6");
+	store_scla(m, &w);
+	sec_end(&w);
+	sec_begin(&w, "NODE 1.4");
+	store_nodes(m, &w);
+	sec_end(&w);
+	sec_begin(&w, "EDGE 1.1");
+	store_edges(m, &w);
+	sec_end(&w);
+	sec_begin(&w, "FREE 1.0");
+	store_free(m, &w);
+	sec_end(&w);
+	sec_begin(&w, "QUOT 1.1");
+	store_quota(m, &w);
+	sec_end(&w);
+	sec_begin(&w, "XATR 1.0");
+	store_xattr(m, &w);
+	sec_end(&w);
+	sec_begin(&w, "PACL 1.1");
+	store_acl(m, &w);
+	sec_end(&w);
+	sec_begin(&w, "OPEN 1.0");
+	store_open(m, &w);
+	sec_end(&w);
+	sec_begin(&w, "FLCK 1.0");
+	store_flock(m, &w);
+	sec_end(&w);
+	sec_begin(&w, "PLCK 1.0");
+	store_plock(m, &w);
+	sec_end(&w);
+	sec_begin(&w, "CSDB 1.3");
+	store_csdb(m, &w);
+	sec_end(&w);
+	sec_begin(&w, "CHNK 1.1");
+	store_chunks(m, &w, now);
+	sec_end(&w);
+	put(&w, "[MFS EOF MARKER]", 16);
+	wr_flush(&w);
+	free(w.buf);
+	if (w.err) {
+		errno = w.err;
+		warn_sys(RC_IO, "%s: write error", name);
+		return RC_IO;
+	}
+	return RC_OK;
+}

@@ -1,0 +1,122 @@
+/* rd.c: the bounded reader of rd.h. */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/err.h"
+#include "lib/xio.h"
+#include "moosefs/rd.h"
+
+void
+rd_init_mem(struct rd *r, const char *name, const uint8_t *data, size_t len)
+{
+	memset(r, 0, sizeof *r);
+	r->name = name;
+	r->fd = -1;
+	r->buf = r->p = (uint8_t *)data;
+	r->end = r->buf + len;
+	r->size = len;
+	r->secend = UINT64_MAX;
+}
+
+int
+rd_init_fd(struct rd *r, const char *name, int fd)
+{
+	struct stat st;
+
+	memset(r, 0, sizeof *r);
+	r->name = name;
+	r->fd = fd;
+	r->secend = UINT64_MAX;
+	if (fstat(fd, &st) < 0) {
+		warn_sys(RC_IO, "%s", name);
+		return RC_IO;
+	}
+	r->size = (uint64_t)st.st_size;
+	r->cap = 1u << 20;
+	r->buf = r->p = r->end = xmalloc(r->cap);
+	return RC_OK;
+}
+
+void
+rd_close(struct rd *r)
+{
+	if (r->fd >= 0)
+		free(r->buf);
+	r->buf = r->p = r->end = NULL;
+}
+
+int
+rd_need(struct rd *r, size_t n)
+{
+	size_t have = (size_t)(r->end - r->p);
+
+	if (have >= n)
+		return 0;
+	if (r->fd < 0 || r->ioerr)
+		return -1;
+	if (n > r->size - rd_off(r))
+		return -1;
+	memmove(r->buf, r->p, have);
+	r->base += (uint64_t)(r->p - r->buf);
+	if (n > r->cap) {
+		size_t c = r->cap;
+		while (c < n)
+			c *= 2;
+		r->buf = xrealloc(r->buf, c);
+		r->cap = c;
+	}
+	r->p = r->buf;
+	r->end = r->buf + have;
+	while ((size_t)(r->end - r->p) < n) {
+		ssize_t k = read_full(r->fd, r->end, r->cap - (size_t)(r->end - r->buf));
+		if (k < 0) {
+			r->ioerr = errno;
+			return -1;
+		}
+		if (k == 0)
+			return -1;
+		r->end += k;
+	}
+	return 0;
+}
+
+int
+rd_skip(struct rd *r, uint64_t n)
+{
+	while (n) {
+		size_t step = n > (1u << 16) ? (1u << 16) : (size_t)n;
+		if (rd_need(r, step))
+			return -1;
+		r->p += step;
+		n -= step;
+	}
+	return 0;
+}
+
+int
+rd_fail(struct rd *r, const char *what)
+{
+	if (r->ioerr) {
+		errno = r->ioerr;
+		warn_sys(RC_IO, "%s: read error", r->name);
+		return RC_IO;
+	}
+	warn_off(RC_DATA, r->name, rd_off(r), "%s", what);
+	return RC_DATA;
+}
+
+int
+rd_tail_is_marker(struct rd *r)
+{
+	uint8_t t[16];
+
+	if (r->size < 16)
+		return 0;
+	if (r->fd < 0)
+		return memcmp(r->buf + r->size - 16, "[MFS EOF MARKER]", 16) == 0;
+	if (pread_full(r->fd, t, 16, r->size - 16) != 16)
+		return 0;
+	return memcmp(t, "[MFS EOF MARKER]", 16) == 0;
+}

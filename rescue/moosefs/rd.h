@@ -1,0 +1,56 @@
+/* rd.h: a bounded big-endian reader over a file (1 MiB window) or a memory
+ * buffer, used by the metadata loader.  Never exits. */
+#ifndef RESCUE_MFS_RD_H
+#define RESCUE_MFS_RD_H
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct rd {
+	const char *name;
+	int fd, ioerr;
+	uint8_t *buf, *p, *end;
+	size_t cap;
+	uint64_t base;    /* file offset of buf[0] */
+	uint64_t size;    /* file size */
+	uint64_t secend;  /* end offset of the current section (UINT64_MAX: none) */
+};
+
+void rd_init_mem(struct rd *r, const char *name, const uint8_t *data, size_t len);
+int rd_init_fd(struct rd *r, const char *name, int fd);
+void rd_close(struct rd *r);
+/* 0 when n bytes are available at r->p, -1 at end of data or on error */
+int rd_need(struct rd *r, size_t n);
+int rd_skip(struct rd *r, uint64_t n);
+/* message for a failed rd_need: RC_IO (read error) or RC_DATA (truncated) */
+int rd_fail(struct rd *r, const char *what);
+int rd_tail_is_marker(struct rd *r);
+
+static inline uint64_t rd_off(const struct rd *r) { return r->base + (uint64_t)(r->p - r->buf); }
+static inline uint64_t rd_left(const struct rd *r)
+{
+	uint64_t o = rd_off(r);
+	uint64_t e = r->secend < r->size ? r->secend : r->size;
+	return o < e ? e - o : 0;
+}
+static inline uint8_t rd_u8(struct rd *r) { return *r->p++; }
+static inline uint16_t rd_u16(struct rd *r)
+{
+	uint16_t v = (uint16_t)(r->p[0] << 8 | r->p[1]);
+	r->p += 2;
+	return v;
+}
+static inline uint32_t rd_u32(struct rd *r)
+{
+	uint32_t v = (uint32_t)r->p[0] << 24 | (uint32_t)r->p[1] << 16 | (uint32_t)r->p[2] << 8 | r->p[3];
+	r->p += 4;
+	return v;
+}
+static inline uint64_t rd_u64(struct rd *r)
+{
+	uint64_t hi = rd_u32(r);
+	return hi << 32 | rd_u32(r);
+}
+
+#endif

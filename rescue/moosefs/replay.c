@@ -1,0 +1,305 @@
+/* replay.c: parse a changelog line's "TS|OP(ARGS)[:RESULTS]" and run the
+ * operation (moosefs-format.md 2.1 and 3).  Numbers follow C strtoul rules
+ * like the master's reader; names and data use the %XX escapes. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lib/xio.h"
+#include "moosefs/replay.h"
+
+static const char *const stnames[] = {
+	"OK", "EPERM", "ENOTDIR", "ENOENT", "EACCES", "EEXIST", "EINVAL",
+	"ENOTEMPTY", "CHUNKLOST", "INDEXTOOBIG", "LOCKED", "NOCHUNK",
+	"WRONGVERSION", "CHUNKEXIST", "BADSESSIONID", "ENOATTR", "ERANGE",
+	"QUOTA", "CANTCREATEPATH", "ACTIVE", "CLASSEXISTS", "NOSUCHCLASS",
+	"CLASSLIMITREACH", "CLASSINUSE", "MISMATCH", "PARSE", "VERSION",
+};
+
+const char *
+mfs_status_name(int st)
+{
+	return st >= 0 && st < (int)(sizeof stnames / sizeof stnames[0]) ? stnames[st] : "?";
+}
+
+int
+rp_fail(struct rp *r, int st, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->msg, r->msz, fmt, ap);
+	va_end(ap);
+	return st;
+}
+
+int
+rp_check(struct rp *r, const char *what, uint64_t logged, uint64_t got)
+{
+	if (logged == got)
+		return ST_OK;
+	return rp_fail(r, ST_MISMATCH, "%s: logged %llu, replay gives %llu", what,
+		       (unsigned long long)logged, (unsigned long long)got);
+}
+
+static int
+perr(struct rp *r, const char *what)
+{
+	return rp_fail(r, ST_PARSE, "cannot parse %s at column %ld", what, (long)(r->p - r->line) + 1);
+}
+
+int
+rp_is(struct rp *r, char c)
+{
+	return *r->p == c;
+}
+
+int
+rp_eat(struct rp *r, char c)
+{
+	char w[16];
+
+	if (*r->p != c) {
+		snprintf(w, sizeof w, "('%c' expected)", c);
+		return perr(r, w);
+	}
+	r->p++;
+	return 0;
+}
+
+static int
+num(struct rp *r, uint64_t *v, int base)
+{
+	const char *p = r->p;
+	uint64_t x = 0;
+	int neg = 0, any = 0, ovf = 0;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '+' || *p == '-')
+		neg = *p++ == '-';
+	if (base == 16 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
+		p += 2;
+	for (;; p++) {
+		int d;
+		if (*p >= '0' && *p <= '9')
+			d = *p - '0';
+		else if (base == 16 && *p >= 'a' && *p <= 'f')
+			d = *p - 'a' + 10;
+		else if (base == 16 && *p >= 'A' && *p <= 'F')
+			d = *p - 'A' + 10;
+		else
+			break;
+		if (x > (UINT64_MAX - (uint64_t)d) / (uint64_t)base)
+			ovf = 1;
+		x = x * (uint64_t)base + (uint64_t)d;
+		any = 1;
+	}
+	if (!any) {
+		*v = 0;
+		return 0;   /* like strtoul: nothing consumed */
+	}
+	if (ovf)
+		x = UINT64_MAX;
+	else if (neg)
+		x = (uint64_t)0 - x;
+	r->p = p;
+	*v = x;
+	return 0;
+}
+
+int
+rp_u64(struct rp *r, uint64_t *v)
+{
+	return num(r, v, 10);
+}
+
+int
+rp_u32(struct rp *r, uint32_t *v)
+{
+	uint64_t x;
+	num(r, &x, 10);
+	*v = (uint32_t)x;
+	return 0;
+}
+
+int
+rp_x32(struct rp *r, uint32_t *v)
+{
+	uint64_t x;
+	num(r, &x, 16);
+	*v = (uint32_t)x;
+	return 0;
+}
+
+int
+rp_ulim(struct rp *r, uint32_t *v, uint32_t max)
+{
+	uint64_t x;
+	num(r, &x, 10);
+	if ((uint32_t)x > max)
+		return rp_fail(r, ST_PARSE, "value %u too big (at most %u) at column %ld",
+			       (uint32_t)x, max, (long)(r->p - r->line));
+	*v = (uint32_t)x;
+	return 0;
+}
+
+static int
+unhex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* one escaped byte at r->p; -1 on a bad escape or end of line */
+static int
+esc_byte(struct rp *r, char delim, int *out)
+{
+	char c = *r->p;
+
+	if (c == delim)
+		return 1;
+	if (c == 0 || c == '\r' || c == '\n')
+		return -1;
+	r->p++;
+	if (c == '%') {
+		int h = unhex(r->p[0]), l = h < 0 ? -1 : unhex(r->p[1]);
+		if (h < 0 || l < 0)
+			return -1;
+		r->p += 2;
+		*out = h * 16 + l;
+	} else {
+		*out = (uint8_t)c;
+	}
+	return 0;
+}
+
+int
+rp_name(struct rp *r, char *name, uint16_t *len, char delim)
+{
+	uint16_t n = 0;
+	int c, k;
+
+	while ((k = esc_byte(r, delim, &c)) == 0) {
+		if (n == 255)
+			return perr(r, "name (longer than 255 bytes)");
+		name[n++] = (char)c;
+	}
+	if (k < 0)
+		return perr(r, "name");
+	name[n] = 0;
+	*len = (uint16_t)strlen(name);   /* the master uses names up to a NUL */
+	return 0;
+}
+
+int
+rp_data(struct rp *r, int b, uint32_t *len, char delim)
+{
+	size_t n = 0;
+	int c, k;
+
+	while ((k = esc_byte(r, delim, &c)) == 0) {
+		xgrow((void **)&r->buf[b], &r->bcap[b], n + 2, 1);
+		r->buf[b][n++] = (uint8_t)c;
+	}
+	if (k < 0)
+		return perr(r, "data");
+	xgrow((void **)&r->buf[b], &r->bcap[b], n + 1, 1);
+	r->buf[b][n] = 0;
+	*len = (uint32_t)n;
+	return 0;
+}
+
+struct opent {
+	const char *name;
+	rp_op fn;
+};
+
+static const struct opent ops[] = {
+	{ "ACCESS", op_access }, { "ACQUIRE", op_acquire }, { "AMTIME", op_amtime },
+	{ "APPEND", op_append }, { "AQUIRE", op_acquire }, { "ARCHCHG", op_archchg },
+	{ "ATTR", op_attr }, { "CHUNKADD", op_chunkadd }, { "CHUNKDEL", op_chunkdel },
+	{ "CREATE", op_create }, { "CSADD", op_csadd }, { "CSDBOP", op_csdbop },
+	{ "CSDEL", op_csdel }, { "CUSTOMER", op_session }, { "EMPTYRESERVED", op_emptysustained },
+	{ "EMPTYSUSTAINED", op_emptysustained }, { "EMPTYTRASH", op_emptytrash },
+	{ "FLOCK", op_flock }, { "FREEINODES", op_freeinodes }, { "IDLE", op_idle },
+	{ "INCVERSION", op_incversion }, { "LENGTH", op_length }, { "LINK", op_link },
+	{ "MOVE", op_move }, { "NEXTCHUNKID", op_nextchunkid }, { "POSIXLOCK", op_posixlock },
+	{ "PURGE", op_purge }, { "QUOTA", op_quota }, { "RELEASE", op_release },
+	{ "RENUMERATEEDGES", op_renumedges }, { "REPAIR", op_repair }, { "ROLLBACK", op_rollback },
+	{ "SCDEL", op_scdel }, { "SCDUP", op_scdup }, { "SCREN", op_scren }, { "SCSET", op_scset },
+	{ "SESADD", op_sesadd }, { "SESCHANGED", op_seschanged }, { "SESDEL", op_sesdel },
+	{ "SESDISCONNECTED", op_sesdisconnected }, { "SESSION", op_session },
+	{ "SETACL", op_setacl }, { "SETEATTR", op_seteattr }, { "SETFILECHUNK", op_setfilechunk },
+	{ "SETGOAL", op_setgoal }, { "SETMETAID", op_setmetaid }, { "SETPATH", op_setpath },
+	{ "SETSCLASS", op_setsclass }, { "SETTRASHTIME", op_settrashtime },
+	{ "SETVERSION", op_setversion }, { "SETXATTR", op_setxattr }, { "SNAPSHOT", op_snapshot },
+	{ "SYMLINK", op_symlink }, { "TRUNC", op_trunc }, { "UNDEL", op_undel },
+	{ "UNLINK", op_unlink }, { "UNLOCK", op_unlock }, { "WRITE", op_write },
+};
+
+int
+mfs_replay(struct mfs_meta *m, const char *text, size_t len, char *msg, size_t msz)
+{
+	static __thread struct rp r;   /* scratch buffers survive between lines */
+	char name[32];
+	size_t nl = 0;
+	const char *end = text + len;
+	int st;
+	uint64_t v0 = m->version;
+
+	r.m = m;
+	r.line = r.p = text;
+	r.msg = msg;
+	r.msz = msz;
+	r.vdone = 0;
+	msg[0] = 0;
+	(void)end;
+	rp_u32(&r, &r.ts);
+	if (rp_eat(&r, '|'))
+		return ST_PARSE;
+	while (r.p[nl] >= 'A' && r.p[nl] <= 'Z' && nl < sizeof name - 1) {
+		name[nl] = r.p[nl];
+		nl++;
+	}
+	name[nl] = 0;
+	r.p += nl;
+	{
+		/* ops[] is sorted by name */
+		size_t lo = 0, hi = sizeof ops / sizeof ops[0], i = 0;
+		int found = 0;
+		while (lo < hi) {
+			int c;
+			i = (lo + hi) / 2;
+			c = strcmp(ops[i].name, name);
+			if (c == 0) {
+				found = 1;
+				break;
+			}
+			if (c < 0)
+				lo = i + 1;
+			else
+				hi = i;
+		}
+		if (found) {
+			if (*r.p != '(')
+				return perr(&r, "operation ('(' expected)");
+			st = ops[i].fn(&r);
+			if (st == ST_OK && !r.vdone)
+				m->version++;
+			if (st != ST_OK && st != ST_PARSE && !msg[0])
+				snprintf(msg, msz, "%s: error %s", name, mfs_status_name(st));
+			else if (st == ST_MISMATCH || (st != ST_OK && st != ST_PARSE)) {
+				char t[512];
+				snprintf(t, sizeof t, "%s: %s", name, msg);
+				snprintf(msg, msz, "%s", t);
+			}
+			(void)v0;
+			return st;
+		}
+	}
+	return rp_fail(&r, ST_PARSE, "unknown operation '%.*s'", (int)(nl ? nl : 20), r.p - nl);
+}

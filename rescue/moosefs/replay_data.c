@@ -1,0 +1,1263 @@
+/* replay_data.c: chunk, session, open-file, lock, chunkserver, storage
+ * class and misc changelog operations.  Spec: moosefs-format.md 3.3-3.5. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/xio.h"
+#include "moosefs/replay.h"
+
+#define EAT(c) do { if (rp_eat(r, (c))) return ST_PARSE; } while (0)
+#define ULIM(v, max) do { uint32_t t_; if (rp_ulim(r, &t_, (max))) return ST_PARSE; (v) = t_; } while (0)
+
+static struct mfs_chunk *
+new_chunk(struct mfs_meta *m)
+{
+	struct mfs_chunk *c = mfs_chunk_add(m, m->nextchunkid++);
+	c->version = 1;
+	c->fcount = 1;
+	return c;
+}
+
+/* WRITE/TRUNC: reuse the chunk (fcount 1) or copy it (fcount > 1) */
+static int
+modify_chunk(struct rp *r, uint64_t *slot, uint64_t logged, int opflag, int trunc)
+{
+	struct mfs_meta *m = r->m;
+	struct mfs_chunk *c;
+	int st;
+
+	if (*slot == 0) {
+		if (trunc)
+			return ST_NOCHUNK;
+		if ((st = rp_check(r, "chunk id", logged, m->nextchunkid)))
+			return st;
+		c = new_chunk(m);
+	} else {
+		if (!(c = mfs_chunk_get(m, *slot)))
+			return ST_NOCHUNK;
+		if (c->fcount == 0)
+			return ST_CHUNKLOST;
+		if (c->fcount == 1) {
+			if ((st = rp_check(r, "chunk id", logged, c->id)))
+				return st;
+			if (opflag)
+				c->version++;
+		} else {
+			if ((st = rp_check(r, "chunk id", logged, m->nextchunkid)))
+				return st;
+			c->fcount--;
+			c = new_chunk(m);
+		}
+	}
+	c->lockedto = r->ts + 120;
+	*slot = c->id;
+	return ST_OK;
+}
+
+int
+op_write(struct rp *r)
+{
+	struct mfs_meta *m = r->m;
+	uint32_t inode, indx, opflag = 1, canmod = 1;
+	uint64_t logged, *t;
+	struct mfs_node *n;
+	int st;
+
+	EAT('(');
+	rp_u32(r, &inode);
+	EAT(',');
+	rp_u32(r, &indx);
+	if (rp_is(r, ',')) {
+		r->p++;
+		rp_u32(r, &opflag);
+		if (rp_is(r, ',')) {
+			r->p++;
+			ULIM(canmod, 255);
+		}
+	}
+	EAT(')');
+	EAT(':');
+	rp_u64(r, &logged);
+	if (!(n = mfs_node_get(m, inode)))
+		return ST_ENOENT;
+	if (!fs_isfile(n))
+		return ST_EPERM;
+	if (indx > MFS_MAX_INDEX)
+		return ST_INDEXTOOBIG;
+	if (indx >= n->u.f.nch)
+		mfs_chunks_resize(n, indx + 1);
+	if (n->u.f.length < (uint64_t)indx * MFS_CHUNKSIZE)
+		n->u.f.length = (uint64_t)indx * MFS_CHUNKSIZE;
+	t = mfs_chunks(n);
+	if ((st = modify_chunk(r, &t[indx], logged, (uint8_t)opflag, 0)))
+		return st;
+	n->eattr &= (uint8_t)~MFS_EA_SNAPSHOT;
+	if (canmod)
+		n->mtime = n->ctime = r->ts;
+	return ST_OK;
+}
+
+int
+op_trunc(struct rp *r)
+{
+	uint32_t inode, indx;
+	uint64_t logged;
+	struct mfs_node *n;
+
+	EAT('(');
+	rp_u32(r, &inode);
+	EAT(',');
+	rp_u32(r, &indx);
+	EAT(')');
+	EAT(':');
+	rp_u64(r, &logged);
+	if (!(n = mfs_node_get(r->m, inode)))
+		return ST_ENOENT;
+	if (!fs_isfile(n))
+		return ST_EINVAL;
+	if (indx > MFS_MAX_INDEX)
+		return ST_INDEXTOOBIG;
+	if (indx >= n->u.f.nch)
+		return ST_EINVAL;
+	return modify_chunk(r, &mfs_chunks(n)[indx], logged, 1, 1);
+}
+
+static int
+chunk_arg(struct rp *r, struct mfs_chunk **c, int more)
+{
+	uint64_t id;
+
+	EAT('(');
+	rp_u64(r, &id);
+	if (!more)
+		EAT(')');
+	*c = mfs_chunk_get(r->m, id);
+	return ST_OK;
+}
+
+int
+op_unlock(struct rp *r)
+{
+	struct mfs_chunk *c;
+
+	if (chunk_arg(r, &c, 0))
+		return ST_PARSE;
+	if (!c)
+		return ST_NOCHUNK;
+	c->lockedto = 0;
+	return ST_OK;
+}
+
+int
+op_incversion(struct rp *r)
+{
+	struct mfs_chunk *c;
+
+	if (chunk_arg(r, &c, 0))
+		return ST_PARSE;
+	if (!c)
+		return ST_NOCHUNK;
+	c->version++;
+	return ST_OK;
+}
+
+int
+op_setversion(struct rp *r)
+{
+	struct mfs_chunk *c;
+	uint32_t v;
+
+	if (chunk_arg(r, &c, 1))
+		return ST_PARSE;
+	EAT(',');
+	rp_u32(r, &v);
+	EAT(')');
+	if (!c)
+		return ST_NOCHUNK;
+	c->version = v;
+	return ST_OK;
+}
+
+int
+op_chunkadd(struct rp *r)
+{
+	struct mfs_meta *m = r->m;
+	uint64_t id;
+	uint32_t v, l;
+	struct mfs_chunk *c;
+
+	EAT('(');
+	rp_u64(r, &id);
+	EAT(',');
+	rp_u32(r, &v);
+	EAT(',');
+	rp_u32(r, &l);
+	EAT(')');
+	if (mfs_chunk_get(m, id))
+		return ST_CHUNKEXIST;
+	if (id > m->nextchunkid + 1000000000ULL)
+		return rp_fail(r, ST_MISMATCH, "chunk id %llu far beyond the next chunk id %llu",
+			       (unsigned long long)id, (unsigned long long)m->nextchunkid);
+	if (id >= m->nextchunkid)
+		m->nextchunkid = id + 1;
+	if (l > 0 && l < r->ts)
+		return rp_fail(r, ST_MISMATCH, "lock time %u is in the past", l);
+	c = mfs_chunk_add(m, id);
+	c->version = v;
+	c->lockedto = l;
+	return ST_OK;
+}
+
+int
+op_chunkdel(struct rp *r)
+{
+	struct mfs_chunk *c;
+	uint32_t v;
+
+	if (chunk_arg(r, &c, 1))
+		return ST_PARSE;
+	EAT(',');
+	rp_u32(r, &v);
+	EAT(')');
+	if (!c)
+		return ST_NOCHUNK;
+	if (c->version != v)
+		return ST_WRONGVERSION;
+	if (c->fcount)
+		return ST_ACTIVE;
+	if (c->lockedto >= r->ts)
+		return ST_LOCKED;
+	mfs_chunk_del(r->m, c);
+	return ST_OK;
+}
+
+int
+op_nextchunkid(struct rp *r)
+{
+	uint64_t id;
+
+	EAT('(');
+	rp_u64(r, &id);
+	EAT(')');
+	if (id <= r->m->nextchunkid)
+		return rp_check(r, "next chunk id", id, r->m->nextchunkid);
+	r->m->nextchunkid = id;
+	return ST_OK;
+}
+
+int
+op_setfilechunk(struct rp *r)
+{
+	uint32_t inode, indx;
+	uint64_t id, *t;
+	struct mfs_node *n;
+
+	EAT('(');
+	rp_u32(r, &inode);
+	EAT(',');
+	rp_u32(r, &indx);
+	EAT(',');
+	rp_u64(r, &id);
+	EAT(')');
+	if (!(n = mfs_node_get(r->m, inode)))
+		return ST_ENOENT;
+	if (!fs_isfile(n) || indx >= n->u.f.nch)
+		return rp_fail(r, ST_MISMATCH, "index %u beyond the file's %u chunks", indx, fs_isfile(n) ? n->u.f.nch : 0);
+	t = mfs_chunks(n);
+	if (t[indx])
+		chunk_delref(r->m, t[indx]);
+	if (id)
+		chunk_addref(r->m, id);
+	t[indx] = id;
+	return ST_OK;
+}
+
+int
+op_rollback(struct rp *r)
+{
+	uint32_t inode, indx;
+	uint64_t prev, id, *t;
+	struct mfs_node *n;
+	struct mfs_chunk *c;
+
+	EAT('(');
+	rp_u32(r, &inode);
+	EAT(',');
+	rp_u32(r, &indx);
+	EAT(',');
+	rp_u64(r, &prev);
+	EAT(',');
+	rp_u64(r, &id);
+	EAT(')');
+	if (!(n = mfs_node_get(r->m, inode)))
+		return ST_ENOENT;
+	if (!fs_isfile(n))
+		return ST_EPERM;
+	if (indx > MFS_MAX_INDEX)
+		return ST_INDEXTOOBIG;
+	if (indx >= n->u.f.nch)
+		return ST_EINVAL;
+	t = mfs_chunks(n);
+	if (prev != id) {
+		if (prev)
+			chunk_addref(r->m, prev);
+		chunk_delref(r->m, id);
+		t[indx] = prev;
+	}
+	if ((c = mfs_chunk_get(r->m, id)))
+		c->lockedto = 0;
+	return ST_OK;
+}
+
+int
+op_repair(struct rp *r)
+{
+	uint32_t inode, indx, v;
+	uint64_t *t;
+	struct mfs_node *n;
+	struct mfs_chunk *c;
+
+	EAT('(');
+	rp_u32(r, &inode);
+	EAT(',');
+	rp_u32(r, &indx);
+	EAT(')');
+	EAT(':');
+	rp_u32(r, &v);
+	if (!(n = mfs_node_get(r->m, inode)))
+		return ST_ENOENT;
+	if (!fs_isfile(n))
+		return ST_EPERM;
+	if (indx > MFS_MAX_INDEX)
+		return ST_INDEXTOOBIG;
+	if (indx >= n->u.f.nch || mfs_chunks(n)[indx] == 0)
+		return ST_NOCHUNK;
+	t = mfs_chunks(n);
+	if (v == 0) {
+		chunk_delref(r->m, t[indx]);
+		t[indx] = 0;
+	} else {
+		if ((c = mfs_chunk_get(r->m, t[indx])))
+			c->version = v;
+		/* 3.0.117 counts this change twice (and then fails the restore) */
+		r->m->version++;
+	}
+	n->mtime = n->ctime = r->ts;
+	return ST_OK;
+}
+
+int
+op_append(struct rp *r)
+{
+	struct mfs_meta *m = r->m;
+	uint32_t dst, src, from = 0xFFFFFFFFu, to = 0, last, nn, d, di, si;
+	struct mfs_node *nd, *ns;
+	uint64_t *td, *ts, slen;
+	int whole;
+
+	EAT('(');
+	rp_u32(r, &dst);
+	EAT(',');
+	rp_u32(r, &src);
+	if (!rp_is(r, ')')) {
+		EAT(',');
+		rp_u32(r, &from);
+		EAT(',');
+		rp_u32(r, &to);
+	}
+	EAT(')');
+	whole = from == 0xFFFFFFFFu && to == 0;
+	if (dst == src)
+		return ST_EINVAL;
+	if (!(di = fs_node(m, dst)) || !(si = fs_node(m, src)))
+		return ST_ENOENT;
+	nd = &m->nodes.v[di];
+	ns = &m->nodes.v[si];
+	if (!fs_isfile(nd) || !fs_isfile(ns))
+		return ST_EPERM;
+	slen = ns->u.f.length;
+	if (slen == 0)
+		return ST_OK;
+	last = (uint32_t)((slen - 1) >> 26);
+	if (whole) {
+		from = 0;
+		to = last;
+	}
+	if (to > last || from > last || from > to)
+		return ST_EINVAL;
+	nn = to - from + 1;
+	d = (uint32_t)((nd->u.f.length + MFS_CHUNKSIZE - 1) / MFS_CHUNKSIZE);
+	if ((uint64_t)d + nn > (uint64_t)MFS_MAX_INDEX + 1)
+		return ST_INDEXTOOBIG;
+	{
+		uint32_t oldn = nd->u.f.nch;
+		td = mfs_chunks(nd);
+		for (uint32_t i = d; i < oldn; i++)
+			if (td[i]) {
+				chunk_delref(m, td[i]);
+				td[i] = 0;
+			}
+		if (oldn > d + nn)
+			nd->u.f.nch = d + nn;
+		mfs_chunks_resize(nd, d + nn);
+	}
+	td = mfs_chunks(nd);
+	ts = mfs_chunks(ns);
+	for (uint32_t i = 0; i < nn; i++) {
+		uint64_t id = from + i < ns->u.f.nch ? ts[from + i] : 0;
+		td[d + i] = id;
+		if (id)
+			chunk_addref(m, id);
+	}
+	if (to >= last)
+		nd->u.f.length = (uint64_t)d * MFS_CHUNKSIZE + slen - (uint64_t)from * MFS_CHUNKSIZE;
+	else
+		nd->u.f.length = (uint64_t)(d + nn) * MFS_CHUNKSIZE;
+	nd->mtime = nd->atime = r->ts;
+	ns->atime = r->ts;
+	return ST_OK;
+}
+
+/* ---- sessions ---- */
+
+struct sesargs {
+	uint64_t csum;
+	uint32_t rootinode, sesflags, rootuid, rootgid, mapalluid, mapallgid;
+	uint32_t ming, maxg, mint, maxt, disables, ip, ileng;
+	uint16_t umask;
+};
+
+static int
+ses_fields(struct rp *r, struct sesargs *a)
+{
+	memset(a, 0, sizeof *a);
+	if (rp_is(r, '#')) {
+		r->p++;
+		rp_u64(r, &a->csum);
+		EAT(',');
+	}
+	rp_u32(r, &a->rootinode);
+	EAT(',');
+	rp_u32(r, &a->sesflags);
+	EAT(',');
+	if (rp_is(r, '0')) {
+		const char *p = r->p;
+		if (p[1] < '0' || p[1] > '7' || p[2] < '0' || p[2] > '7' || p[3] < '0' || p[3] > '7')
+			return rp_fail(r, ST_PARSE, "bad session umask");
+		a->umask = (uint16_t)((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
+		r->p += 4;
+		EAT(',');
+	}
+	rp_u32(r, &a->rootuid);
+	EAT(',');
+	rp_u32(r, &a->rootgid);
+	EAT(',');
+	rp_u32(r, &a->mapalluid);
+	EAT(',');
+	rp_u32(r, &a->mapallgid);
+	EAT(',');
+	rp_u32(r, &a->ming);
+	EAT(',');
+	rp_u32(r, &a->maxg);
+	EAT(',');
+	rp_u32(r, &a->mint);
+	EAT(',');
+	rp_u32(r, &a->maxt);
+	EAT(',');
+	if (r->p[0] == '0' && r->p[1] == 'x') {
+		r->p += 2;
+		rp_x32(r, &a->disables);
+		EAT(',');
+	}
+	rp_u32(r, &a->ip);
+	EAT(',');
+	if (rp_data(r, 0, &a->ileng, ')'))
+		return ST_PARSE;
+	EAT(')');
+	while (a->ileng > 0 && r->buf[0][a->ileng - 1] == 0)
+		a->ileng--;
+	return 0;
+}
+
+static void
+ses_apply(struct rp *r, struct mfs_session *s, const struct sesargs *a)
+{
+	s->csum = a->csum;
+	s->rootinode = a->rootinode;
+	s->sesflags = (uint8_t)a->sesflags & 0x7F;
+	s->umask = a->umask;
+	s->rootuid = a->rootuid;
+	s->rootgid = a->rootgid;
+	s->mapalluid = a->mapalluid;
+	s->mapallgid = a->mapallgid;
+	s->mingoal = (uint8_t)a->ming;
+	s->maxgoal = (uint8_t)a->maxg;
+	s->mintrash = a->mint;
+	s->maxtrash = a->maxt;
+	s->disables = a->disables;
+	s->ip = a->ip;
+	s->info = mfs_strdup(r->m, r->buf[0], a->ileng);
+	s->ileng = a->ileng;
+}
+
+int
+op_sesadd(struct rp *r)
+{
+	struct mfs_meta *m = r->m;
+	struct sesargs a;
+	struct mfs_session *s;
+	uint32_t id;
+
+	EAT('(');
+	if (ses_fields(r, &a))
+		return ST_PARSE;
+	EAT(':');
+	rp_u32(r, &id);
+	{
+		uint32_t k_ = MFS_VEC_ADD(m->sess);
+		s = &m->sess.v[k_];
+	}
+	s->id = m->nextsessionid++;
+	s->alive = 1;
+	s->seq = ++m->seq;
+	ses_apply(r, s, &a);
+	return rp_check(r, "session id", id, s->id);
+}
+
+int
+op_seschanged(struct rp *r)
+{
+	struct sesargs a;
+	struct mfs_session *s;
+	uint32_t id;
+
+	EAT('(');
+	rp_u32(r, &id);
+	EAT(',');
+	if (ses_fields(r, &a))
+		return ST_PARSE;
+	if (!(s = mfs_sess_find(r->m, id)))
+		return rp_fail(r, ST_MISMATCH, "session %u does not exist", id);
+	ses_apply(r, s, &a);
+	return ST_OK;
+}
+
+static void plocks_drop(struct mfs_meta *m, uint32_t sess, uint32_t inode);
+static uint32_t flocks_drop(struct mfs_meta *m, uint32_t sess, uint32_t inode);
+
+static void
+release(struct mfs_meta *m, uint32_t o)
+{
+	uint32_t sess = m->open.v[o].sess, inode = m->open.v[o].inode;
+
+	mfs_open_del(m, o);
+	plocks_drop(m, sess, inode);
+	/* the live path logs FLOCK(...U) and counts a change per lock */
+	m->version += flocks_drop(m, sess, inode);
+}
+
+int
+op_sesdel(struct rp *r)
+{
+	struct mfs_meta *m = r->m;
+	struct mfs_session *s;
+	uint32_t id;
+
+	EAT('(');
+	rp_u32(r, &id);
+	EAT(')');
+	if (!(s = mfs_sess_find(m, id)))
+		return ST_BADSESSIONID;
+	s->alive = 0;
+	for (uint32_t i = 1; i < m->open.n; i++)
+		if (m->open.v[i].alive && m->open.v[i].sess == id)
+			release(m, i);
+	return ST_OK;
+}
+
+int
+op_sesdisconnected(struct rp *r)
+{
+	struct mfs_session *s;
+	uint32_t id;
+
+	EAT('(');
+	rp_u32(r, &id);
+	EAT(')');
+	if (!(s = mfs_sess_find(r->m, id)))
+		return ST_ENOENT;
+	s->disconnected = r->ts;
+	return ST_OK;
+}
+
+int
+op_session(struct rp *r)
+{
+	uint32_t id;
+	int st;
+
+	EAT('(');
+	EAT(')');
+	EAT(':');
+	rp_u32(r, &id);
+	if ((st = rp_check(r, "session id", id, r->m->nextsessionid)))
+		return st;
+	r->m->nextsessionid++;
+	return ST_OK;
+}
+
+int
+op_acquire(struct rp *r)
+{
+	uint32_t inode, sess;
+
+	EAT('(');
+	rp_u32(r, &sess);
+	EAT(',');
+	rp_u32(r, &inode);
+	EAT(')');
+	if (mfs_open_find(r->m, sess, inode))
+		return rp_fail(r, ST_MISMATCH, "session %u already has inode %u open", sess, inode);
+	mfs_open_add(r->m, sess, inode);
+	return ST_OK;
+}
+
+int
+op_release(struct rp *r)
+{
+	uint32_t inode, sess, o;
+
+	EAT('(');
+	rp_u32(r, &sess);
+	EAT(',');
+	rp_u32(r, &inode);
+	EAT(')');
+	if (!(o = mfs_open_find(r->m, sess, inode)))
+		return rp_fail(r, ST_MISMATCH, "session %u does not have inode %u open", sess, inode);
+	release(r->m, o);
+	return ST_OK;
+}
+
+/* ---- flock ---- */
+
+static uint32_t
+lockino_find(struct mfs_meta *m, int posix, uint32_t inode)
+{
+	uint32_t n = posix ? m->plino.n : m->flino.n;
+	struct mfs_lockino *v = posix ? m->plino.v : m->flino.v;
+
+	for (uint32_t i = 0; i < n; i++)
+		if (v[i].alive && v[i].inode == inode)
+			return i + 1;
+	return 0;
+}
+
+static void
+lockino_add(struct mfs_meta *m, int posix, uint32_t inode)
+{
+	uint32_t k;
+	if (posix) {
+		k = MFS_VEC_ADD(m->plino);
+		m->plino.v[k] = (struct mfs_lockino){ inode, ++m->seq, 1 };
+	} else {
+		k = MFS_VEC_ADD(m->flino);
+		m->flino.v[k] = (struct mfs_lockino){ inode, ++m->seq, 1 };
+	}
+}
+
+static void
+flock_gc(struct mfs_meta *m, uint32_t inode)
+{
+	uint32_t li = lockino_find(m, 0, inode);
+	if (!li)
+		return;
+	for (uint32_t i = 0; i < m->flock.n; i++)
+		if (m->flock.v[i].alive && m->flock.v[i].inode == inode)
+			return;
+	m->flino.v[li - 1].alive = 0;
+}
+
+static uint32_t
+flocks_drop(struct mfs_meta *m, uint32_t sess, uint32_t inode)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < m->flock.n; i++) {
+		struct mfs_flock *f = &m->flock.v[i];
+		if (f->alive && f->sess == sess && f->inode == inode) {
+			f->alive = 0;
+			n++;
+		}
+	}
+	if (n)
+		flock_gc(m, inode);
+	return n;
+}
+
+int
+op_flock(struct rp *r)
+{
+	struct mfs_meta *m = r->m;
+	uint32_t inode, sess, k, first = 0;
+	uint64_t owner;
+	char cmd;
+	int excl;
+
+	EAT('(');
+	rp_u32(r, &inode);
+	EAT(',');
+	rp_u32(r, &sess);
+	EAT(',');
+	rp_u64(r, &owner);
+	EAT(',');
+	cmd = *r->p;
+	if (!cmd)
+		return rp_fail(r, ST_PARSE, "missing lock command");
+	r->p++;
+	EAT(')');
+	if (cmd == 'U' || cmd == 'u') {
+		uint32_t n = 0;
+		if (!lockino_find(m, 0, inode))
+			return rp_fail(r, ST_MISMATCH, "no flock on inode %u", inode);
+		for (uint32_t i = 0; i < m->flock.n; i++) {
+			struct mfs_flock *f = &m->flock.v[i];
+			if (f->alive && f->inode == inode && f->sess == sess && f->owner == owner) {
+				f->alive = 0;
+				n++;
+			}
+		}
+		flock_gc(m, inode);
+		/* one version step per removed lock (3.0.117) */
+		m->version += n;
+		r->vdone = 1;
+		return ST_OK;
+	}
+	if (strchr("RrSs", cmd))
+		excl = 0;
+	else if (strchr("WwEe", cmd))
+		excl = 1;
+	else
+		return ST_EINVAL;
+	if (!lockino_find(m, 0, inode))
+		lockino_add(m, 0, inode);
+	/* the "first" active lock is the newest one (LIFO list) */
+	for (uint32_t i = 0; i < m->flock.n; i++) {
+		struct mfs_flock *f = &m->flock.v[i];
+		if (f->alive && f->inode == inode && (!first || f->seq > m->flock.v[first - 1].seq))
+			first = i + 1;
+	}
+	if (first && (m->flock.v[first - 1].type || excl))
+		return rp_fail(r, ST_MISMATCH, "conflicting flock on inode %u", inode);
+	k = MFS_VEC_ADD(m->flock);
+	m->flock.v[k] = (struct mfs_flock){ .inode = inode, .sess = sess, .seq = ++m->seq, .alive = 1,
+		.owner = owner, .type = (uint8_t)excl };
+	return ST_OK;
+}
+
+/* ---- posix locks ---- */
+
+static void
+plocks_drop(struct mfs_meta *m, uint32_t sess, uint32_t inode)
+{
+	uint32_t li = lockino_find(m, 1, inode);
+	int left = 0;
+
+	if (!li)
+		return;
+	for (uint32_t i = 0; i < m->plock.n; i++) {
+		struct mfs_plock *p = &m->plock.v[i];
+		if (!p->alive || p->inode != inode)
+			continue;
+		if (p->sess == sess)
+			p->alive = 0;
+		else
+			left = 1;
+	}
+	/* the record of a closed file goes away when no lock is left */
+	if (!left)
+		m->plino.v[li - 1].alive = 0;
+}
+
+static int
+pl_cmp(const void *a, const void *b)
+{
+	const struct mfs_plock *x = *(struct mfs_plock *const *)a, *y = *(struct mfs_plock *const *)b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+int
+op_posixlock(struct rp *r)
+{
+	struct mfs_meta *m = r->m;
+	uint32_t inode, sess, pid, oseq = 0;
+	uint64_t owner, s, e;
+	char cmd;
+	uint8_t t;
+	struct mfs_plock **mine = NULL;
+	size_t cap = 0, n = 0;
+
+	EAT('(');
+	rp_u32(r, &inode);
+	EAT(',');
+	rp_u32(r, &sess);
+	EAT(',');
+	rp_u64(r, &owner);
+	EAT(',');
+	cmd = *r->p;
+	if (!cmd)
+		return rp_fail(r, ST_PARSE, "missing lock command");
+	r->p++;
+	EAT(',');
+	rp_u64(r, &s);
+	EAT(',');
+	rp_u64(r, &e);
+	EAT(',');
+	rp_u32(r, &pid);
+	EAT(')');
+	if (cmd == 'U' || cmd == 'u') {
+		if (!lockino_find(m, 1, inode))
+			return rp_fail(r, ST_MISMATCH, "no posix lock on inode %u", inode);
+		t = 0;
+	} else if (strchr("RrSs", cmd)) {
+		t = 1;
+	} else if (strchr("WwEe", cmd)) {
+		t = 2;
+	} else {
+		return ST_EINVAL;
+	}
+	if (t) {
+		if (!lockino_find(m, 1, inode))
+			lockino_add(m, 1, inode);
+		for (uint32_t i = 0; i < m->plock.n; i++) {
+			struct mfs_plock *p = &m->plock.v[i];
+			if (p->alive && p->inode == inode && !(p->sess == sess && p->owner == owner) &&
+			    p->start < e && s < p->end && (p->type == 2 || t == 2))
+				return rp_fail(r, ST_MISMATCH, "conflicting posix lock on inode %u", inode);
+		}
+	}
+	/* this owner's ranges, sorted */
+	for (uint32_t i = 0; i < m->plock.n; i++) {
+		struct mfs_plock *p = &m->plock.v[i];
+		if (p->alive && p->inode == inode && p->sess == sess && p->owner == owner) {
+			xgrow((void **)&mine, &cap, n + 1, sizeof *mine);
+			mine[n++] = p;
+			oseq = p->oseq;
+			pid = p->pid ? p->pid : pid;
+		}
+	}
+	if (!n && !t) {
+		free(mine);
+		return ST_OK;
+	}
+	qsort(mine, n, sizeof *mine, pl_cmp);
+	{
+		/* rebuild the owner's list as (start,end,type) triples */
+		struct seg { uint64_t s, e; uint8_t t; } *out = NULL;
+		size_t oc = 0, on = 0;
+		int placed = 0;
+		uint32_t keep_pid = n ? mine[0]->pid : pid;
+#define OUT(S, E, T) do { xgrow((void **)&out, &oc, on + 1, sizeof *out); out[on++] = (struct seg){ (S), (E), (T) }; } while (0)
+		for (size_t i = 0; i < n; i++) {
+			struct mfs_plock *p = mine[i];
+			uint64_t rs = p->start, re = p->end;
+			uint8_t rt = p->type;
+			p->alive = 0;
+			if (placed) {
+				OUT(rs, re, rt);
+				continue;
+			}
+			if (re < s) {
+				OUT(rs, re, rt);
+			} else if (rs > e) {
+				if (t)
+					OUT(s, e, t);
+				placed = 1;
+				OUT(rs, re, rt);
+			} else if (s <= rs && e >= re) {
+				/* covered: dropped */
+			} else if (rs < s && re <= e) {
+				if (rt == t)
+					s = rs;
+				else
+					OUT(rs, s, rt);
+			} else if (rs >= s && re > e) {
+				if (rt == t) {
+					if (t)
+						OUT(s, re, rt);
+				} else {
+					if (t)
+						OUT(s, e, t);
+					OUT(e, re, rt);
+				}
+				placed = 1;
+			} else {
+				/* r strictly contains the new range */
+				if (rt != t) {
+					OUT(rs, s, rt);
+					if (t)
+						OUT(s, e, t);
+					OUT(e, re, rt);
+				} else {
+					OUT(rs, re, rt);
+				}
+				placed = 1;
+			}
+		}
+		if (!placed && t)
+			OUT(s, e, t);
+#undef OUT
+		if (!oseq)
+			oseq = ++m->seq;
+		for (size_t i = 0; i < on; i++) {
+			uint32_t k = MFS_VEC_ADD(m->plock);
+			m->plock.v[k] = (struct mfs_plock){ .inode = inode, .sess = sess, .pid = keep_pid,
+				.oseq = oseq, .alive = 1, .owner = owner, .start = out[i].s, .end = out[i].e,
+				.type = out[i].t };
+		}
+		free(out);
+	}
+	free(mine);
+	return ST_OK;
+}
+
+/* ---- chunkservers ---- */
+
+static struct mfs_cs *
+cs_find(struct mfs_meta *m, uint32_t ip, uint32_t port)
+{
+	for (uint32_t i = 0; i < m->cs.n; i++)
+		if (m->cs.v[i].alive && m->cs.v[i].ip == ip && m->cs.v[i].port == port)
+			return &m->cs.v[i];
+	return NULL;
+}
+
+static struct mfs_cs *
+cs_byid(struct mfs_meta *m, uint32_t id)
+{
+	for (uint32_t i = 0; i < m->cs.n; i++)
+		if (m->cs.v[i].alive && m->cs.v[i].csid == id)
+			return &m->cs.v[i];
+	return NULL;
+}
+
+static int
+csdbop(struct rp *r, uint32_t op, uint32_t ip, uint32_t port, uint32_t arg)
+{
+	struct mfs_meta *m = r->m;
+	struct mfs_cs *c = cs_find(m, ip, port);
+	uint32_t k;
+
+	switch (op) {
+	case 0:
+		if (c || (arg > 0 && cs_byid(m, arg)) || arg > 65535)
+			return rp_fail(r, ST_MISMATCH, "chunkserver %u:%u or id %u already exists", ip, port, arg);
+		k = MFS_VEC_ADD(m->cs);
+		m->cs.v[k] = (struct mfs_cs){ .ip = ip, .port = (uint16_t)port, .csid = (uint16_t)arg,
+			.seq = ++m->seq, .alive = 1 };
+		return ST_OK;
+	case 1:
+		if (!c)
+			return rp_fail(r, ST_MISMATCH, "chunkserver %u:%u does not exist", ip, port);
+		c->alive = 0;
+		return ST_OK;
+	case 2:
+		if (!(c = cs_byid(m, arg)))
+			return rp_fail(r, ST_MISMATCH, "chunkserver id %u does not exist", arg);
+		c->ip = ip;
+		c->port = (uint16_t)port;
+		c->seq = ++m->seq;
+		return ST_OK;
+	case 3:
+		if (arg < 1 || arg > 65535 || cs_byid(m, arg) || !c)
+			return rp_fail(r, ST_MISMATCH, "cannot give chunkserver %u:%u the id %u", ip, port, arg);
+		c->csid = (uint16_t)arg;
+		return ST_OK;
+	case 4:
+	case 5:
+	case 6:
+		if (!c)
+			return rp_fail(r, ST_MISMATCH, "chunkserver %u:%u does not exist", ip, port);
+		c->maint = op == 4 ? 1 : op == 5 ? 0 : 2;
+		c->mto = arg;
+		return ST_OK;
+	default:
+		return rp_fail(r, ST_MISMATCH, "unknown chunkserver operation %u", op);
+	}
+}
+
+int
+op_csdbop(struct rp *r)
+{
+	uint32_t op, ip, port, arg;
+
+	EAT('(');
+	ULIM(op, 255);
+	EAT(',');
+	rp_u32(r, &ip);
+	EAT(',');
+	ULIM(port, 65535);
+	EAT(',');
+	rp_u32(r, &arg);
+	EAT(')');
+	return csdbop(r, op, ip, port, arg);
+}
+
+int
+op_csadd(struct rp *r)
+{
+	uint32_t ip, port;
+
+	EAT('(');
+	rp_u32(r, &ip);
+	EAT(',');
+	ULIM(port, 65535);
+	EAT(')');
+	return csdbop(r, 0, ip, port, 0);
+}
+
+int
+op_csdel(struct rp *r)
+{
+	uint32_t ip, port;
+
+	EAT('(');
+	rp_u32(r, &ip);
+	EAT(',');
+	ULIM(port, 65535);
+	EAT(')');
+	return csdbop(r, 1, ip, port, 0);
+}
+
+/* ---- storage classes ---- */
+
+static uint32_t
+sc_byname(struct mfs_meta *m, const char *name, uint16_t nl)
+{
+	for (uint32_t i = 1; i < 256; i++)
+		if (m->sc[i] && m->sc[i]->nleng == nl && memcmp(m->sc[i]->name, name, nl) == 0)
+			return i;
+	return 0;
+}
+
+static uint32_t
+sc_newid(struct mfs_meta *m)
+{
+	for (uint32_t i = 1; i < m->sc_firstneverused; i++)
+		if (!m->sc[i] || !m->sc[i]->nleng)
+			return i;
+	if (m->sc_firstneverused >= 256)
+		return 0;
+	return m->sc_firstneverused++;
+}
+
+static struct mfs_sclass *
+sc_slot(struct mfs_meta *m, uint32_t id)
+{
+	if (!m->sc[id])
+		m->sc[id] = xcalloc(1, sizeof *m->sc[id]);
+	return m->sc[id];
+}
+
+int
+op_scset(struct rp *r)
+{
+	struct mfs_meta *m = r->m;
+	char name[256];
+	uint16_t nl;
+	uint32_t isnew, c, k, a, mode, delay, admin, id, lid;
+	uint32_t masks[27][4];
+	int st;
+
+	memset(masks, 0, sizeof masks);
+	EAT('(');
+	if (rp_name(r, name, &nl, ','))
+		return ST_PARSE;
+	EAT(',');
+	ULIM(isnew, 255);
+	EAT(',');
+	EAT('W');
+	ULIM(c, 255);
+	EAT(',');
+	EAT('K');
+	ULIM(k, 255);
+	EAT(',');
+	EAT('A');
+	ULIM(a, 255);
+	EAT(',');
+	ULIM(mode, 255);
+	EAT(',');
+	ULIM(delay, 65535);
+	EAT(',');
+	ULIM(admin, 255);
+	EAT(',');
+	if (rp_is(r, '-')) {
+		r->p++;
+	} else {
+		uint32_t total = (c + k + a) * 4;
+		if (c > 9 || k > 9 || a > 9)
+			return rp_fail(r, ST_PARSE, "too many labels");
+		for (uint32_t i = 0; i < total; i++) {
+			if (i)
+				EAT(',');
+			rp_u32(r, &masks[i / 4][i % 4]);
+		}
+	}
+	EAT(')');
+	EAT(':');
+	ULIM(lid, 65535);
+	if (c > 9 || k > 9 || a > 9)
+		return ST_EINVAL;
+	if (isnew) {
+		if (sc_byname(m, name, nl))
+			return ST_CLASSEXISTS;
+		if (!(id = sc_newid(m)))
+			return ST_CLASSLIMITREACH;
+	} else {
+		if (!(id = sc_byname(m, name, nl)))
+			return ST_NOSUCHCLASS;
+	}
+	if ((st = rp_check(r, "storage class id", lid, id)))
+		return st;
+	if (!c || !k || !a)
+		return ST_EINVAL;
+	{
+		struct mfs_sclass *s = sc_slot(m, id);
+		if (isnew) {
+			memset(s, 0, sizeof *s);
+			s->nleng = (uint8_t)nl;
+			memcpy(s->name, name, nl);
+		}
+		s->create = (uint8_t)c;
+		s->keep = (uint8_t)k;
+		s->arch = (uint8_t)a;
+		s->mode = (uint8_t)mode;
+		s->delay = (uint16_t)delay;
+		s->admin = (uint8_t)admin;
+		memcpy(s->masks, masks, sizeof masks);
+	}
+	return ST_OK;
+}
+
+int
+op_scdup(struct rp *r)
+{
+	struct mfs_meta *m = r->m;
+	char sn[256], dn[256];
+	uint16_t sl, dl;
+	uint32_t lsid, ldid, sid, did;
+	int st;
+
+	EAT('(');
+	if (rp_name(r, sn, &sl, ','))
+		return ST_PARSE;
+	EAT(',');
+	if (rp_name(r, dn, &dl, ')'))
+		return ST_PARSE;
+	EAT(')');
+	EAT(':');
+	ULIM(lsid, 65535);
+	EAT(',');
+	ULIM(ldid, 65535);
+	if (!(sid = sc_byname(m, sn, sl)))
+		return ST_NOSUCHCLASS;
+	if ((st = rp_check(r, "source class id", lsid, sid)))
+		return st;
+	if (sc_byname(m, dn, dl))
+		return ST_CLASSEXISTS;
+	if (!(did = sc_newid(m)))
+		return ST_CLASSLIMITREACH;
+	if ((st = rp_check(r, "new class id", ldid, did)))
+		return st;
+	{
+		struct mfs_sclass *d = sc_slot(m, did);
+		*d = *m->sc[sid];
+		d->files = d->dirs = 0;
+		d->nleng = (uint8_t)dl;
+		memset(d->name, 0, sizeof d->name);
+		memcpy(d->name, dn, dl);
+	}
+	return ST_OK;
+}
+
+int
+op_scren(struct rp *r)
+{
+	struct mfs_meta *m = r->m;
+	char on[256], nn[256];
+	uint16_t ol, nl;
+	uint32_t lid, id;
+	int st;
+
+	EAT('(');
+	if (rp_name(r, on, &ol, ','))
+		return ST_PARSE;
+	EAT(',');
+	if (rp_name(r, nn, &nl, ')'))
+		return ST_PARSE;
+	EAT(')');
+	EAT(':');
+	ULIM(lid, 65535);
+	if (!(id = sc_byname(m, on, ol)))
+		return ST_NOSUCHCLASS;
+	if (id < 10)
+		return ST_EPERM;
+	if ((st = rp_check(r, "storage class id", lid, id)))
+		return st;
+	if (sc_byname(m, nn, nl))
+		return ST_CLASSEXISTS;
+	m->sc[id]->nleng = (uint8_t)nl;
+	memset(m->sc[id]->name, 0, sizeof m->sc[id]->name);
+	memcpy(m->sc[id]->name, nn, nl);
+	return ST_OK;
+}
+
+int
+op_scdel(struct rp *r)
+{
+	struct mfs_meta *m = r->m;
+	char name[256];
+	uint16_t nl;
+	uint32_t lid, id;
+	int st;
+
+	EAT('(');
+	if (rp_name(r, name, &nl, ')'))
+		return ST_PARSE;
+	EAT(')');
+	EAT(':');
+	ULIM(lid, 65535);
+	if (!(id = sc_byname(m, name, nl)))
+		return ST_NOSUCHCLASS;
+	if (id < 10)
+		return ST_EPERM;
+	if (m->sc[id]->files || m->sc[id]->dirs)
+		return ST_CLASSINUSE;
+	if ((st = rp_check(r, "storage class id", lid, id)))
+		return st;
+	memset(m->sc[id], 0, sizeof *m->sc[id]);
+	return ST_OK;
+}
+
+/* ---- misc ---- */
+
+int
+op_setmetaid(struct rp *r)
+{
+	uint64_t id;
+
+	EAT('(');
+	rp_u64(r, &id);
+	EAT(')');
+	if (r->m->metaid != 0 && r->m->metaid != id)
+		return rp_fail(r, ST_EINVAL, "metadata id %llu differs from the file's %llu",
+			       (unsigned long long)id, (unsigned long long)r->m->metaid);
+	r->m->metaid = id;
+	return ST_OK;
+}
+
+int
+op_idle(struct rp *r)
+{
+	EAT('(');
+	EAT(')');
+	return ST_OK;
+}

@@ -1,0 +1,1643 @@
+/* replay_fs.c: namespace and attribute changelog operations (CREATE,
+ * SYMLINK, UNLINK, MOVE, LINK, ATTR, AMTIME, ACCESS, LENGTH, SETEATTR,
+ * SETTRASHTIME, SETSCLASS/SETGOAL, ARCHCHG, SETXATTR, SETACL, QUOTA, UNDEL,
+ * PURGE, SETPATH, EMPTYTRASH, EMPTYSUSTAINED, FREEINODES, RENUMERATEEDGES)
+ * and the node helpers they share.  Spec: moosefs-format.md 2.5, 3.1, 3.2. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/xio.h"
+#include "moosefs/replay.h"
+
+#define EAT(c) do { if (rp_eat(r, (c))) return ST_PARSE; } while (0)
+#define NAME(buf, len, d) do { if (rp_name(r, (buf), &(len), (d))) return ST_PARSE; } while (0)
+#define ULIM(v, max) do { uint32_t t_; if (rp_ulim(r, &t_, (max))) return ST_PARSE; (v) = t_; } while (0)
+
+/* ---- helpers ---- */
+
+uint32_t
+fs_node(struct mfs_meta *m, uint32_t inode)
+{
+	return mfs_node_idx(m, inode);
+}
+
+int
+fs_isfile(const struct mfs_node *n)
+{
+	return n->type == MFS_T_FILE || n->type == MFS_T_TRASH || n->type == MFS_T_SUSTAINED;
+}
+
+int
+fs_name_ok(const char *name, uint16_t nl)
+{
+	if (nl == 0 || nl > 255)
+		return 0;
+	if ((nl == 1 && name[0] == '.') || (nl == 2 && name[0] == '.' && name[1] == '.'))
+		return 0;
+	for (uint16_t i = 0; i < nl; i++)
+		if (name[i] == 0 || name[i] == '/')
+			return 0;
+	return 1;
+}
+
+static uint64_t
+next_edgeid(struct mfs_meta *m)
+{
+	return m->nextedgeid < 0x7FFFFFFFFFFFFFFFULL ? m->nextedgeid-- : 0;
+}
+
+void
+chunk_addref(struct mfs_meta *m, uint64_t id)
+{
+	struct mfs_chunk *c = mfs_chunk_get(m, id);
+	if (c)
+		c->fcount++;
+}
+
+void
+chunk_delref(struct mfs_meta *m, uint64_t id)
+{
+	struct mfs_chunk *c = mfs_chunk_get(m, id);
+	if (c && c->fcount)
+		c->fcount--;
+}
+
+static void
+sc_ref(struct mfs_meta *m, const struct mfs_node *n, int d)
+{
+	struct mfs_sclass *sc = m->sc[n->sclass];
+	if (!sc)
+		return;
+	if (n->type == MFS_T_DIR)
+		sc->dirs += (uint32_t)d;
+	else if (fs_isfile(n))
+		sc->files += (uint32_t)d;
+}
+
+void
+fs_sc_change(struct mfs_meta *m, struct mfs_node *n, uint8_t newsc)
+{
+	sc_ref(m, n, -1);
+	n->sclass = newsc;
+	sc_ref(m, n, 1);
+}
+
+void
+fs_link(struct mfs_meta *m, uint32_t ts, uint32_t pidx, uint32_t cidx, const char *name, uint16_t nl)
+{
+	struct mfs_node *p = &m->nodes.v[pidx], *c;
+
+	mfs_edge_add(m, pidx, cidx, mfs_strdup(m, name, nl), nl, next_edgeid(m), 1);
+	p = &m->nodes.v[pidx];
+	c = &m->nodes.v[cidx];
+	p->eattr &= (uint8_t)~MFS_EA_SNAPSHOT;
+	if (ts > 0) {
+		p->mtime = p->ctime = ts;
+		c->ctime = ts;
+	}
+}
+
+static void
+remove_edge(struct mfs_meta *m, uint32_t ts, uint32_t e)
+{
+	struct mfs_edge *ed = &m->edges.v[e];
+	uint32_t c = ed->child;
+
+	if (ed->kind == 0) {
+		struct mfs_node *p = &m->nodes.v[ed->parent];
+		p->mtime = p->ctime = ts;
+		p->eattr &= (uint8_t)~MFS_EA_SNAPSHOT;
+	}
+	if (ts > 0)
+		m->nodes.v[c].ctime = ts;
+	mfs_edge_del(m, e);
+}
+
+void
+xattr_remove_inode(struct mfs_meta *m, uint32_t inode)
+{
+	uint32_t x = mfs_xent_find(m, inode);
+	if (x) {
+		idmap_del(&m->xent_map, mfs_mix64(inode), x, mfs_xent_rh, m);
+		m->xent.v[x].alive = 0;
+		m->xent.v[x].head = 0;
+	}
+}
+
+void
+acl_remove(struct mfs_meta *m, uint32_t inode, uint8_t type)
+{
+	uint32_t a = mfs_acl_find(m, inode, type);
+	if (a) {
+		idmap_del(&m->acl_map, mfs_mix64((uint64_t)inode * 2 + type - 1), a, mfs_acl_rh, m);
+		m->acl.v[a].alive = 0;
+	}
+}
+
+/* create or replace; a new ACL goes to the head of its bucket */
+uint32_t
+acl_set(struct mfs_meta *m, uint32_t inode, uint8_t type, const uint16_t perm[4],
+	uint16_t nu, uint16_t ng, const uint8_t *named)
+{
+	uint32_t a = mfs_acl_find(m, inode, type);
+
+	if (!a) {
+		a = MFS_VEC_ADD(m->acl);
+		m->acl.v[a].inode = inode;
+		m->acl.v[a].type = type;
+		m->acl.v[a].alive = 1;
+		m->acl.v[a].seq = ++m->seq;
+		idmap_put(&m->acl_map, mfs_mix64((uint64_t)inode * 2 + type - 1), a, mfs_acl_rh, m);
+	}
+	memcpy(m->acl.v[a].perm, perm, 4 * sizeof perm[0]);
+	m->acl.v[a].nu = nu;
+	m->acl.v[a].ng = ng;
+	m->acl.v[a].named = (const uint8_t *)mfs_strdup(m, named, ((size_t)nu + ng) * 6);
+	return a;
+}
+
+static void
+free_id(struct mfs_meta *m, uint32_t inode, uint32_t ts)
+{
+	uint32_t k;
+
+	if (ts < m->freelastts) {
+		for (uint32_t i = m->free_first; i < m->freel.n; i++)
+			if (m->freel.v[i].ftime > ts)
+				m->freel.v[i].ftime = ts;
+	}
+	k = MFS_VEC_ADD(m->freel);
+	m->freel.v[k].inode = inode;
+	m->freel.v[k].ftime = ts;
+	m->freelastts = ts;
+}
+
+static void
+remove_node(struct mfs_meta *m, uint32_t ts, uint32_t idx)
+{
+	struct mfs_node *n = &m->nodes.v[idx];
+	uint32_t inode = n->inode;
+
+	if (n->parents)
+		return;
+	if (n->type == MFS_T_DIR && n->u.d.quota) {
+		m->quota.v[n->u.d.quota].alive = 0;
+		n->u.d.quota = 0;
+	}
+	if (fs_isfile(n)) {
+		uint64_t *t = mfs_chunks(n);
+		for (uint32_t i = 0; i < n->u.f.nch; i++)
+			if (t[i])
+				chunk_delref(m, t[i]);
+	}
+	sc_ref(m, n, -1);
+	free_id(m, inode, ts);
+	if (n->flags & MFS_NF_XATTR)
+		xattr_remove_inode(m, inode);
+	if (n->flags & MFS_NF_ACLA)
+		acl_remove(m, inode, 1);
+	if (n->flags & MFS_NF_ACLD)
+		acl_remove(m, inode, 2);
+	mfs_node_del(m, idx);
+}
+
+/* path of a name for the trash: names from below the root joined by '/',
+ * the last 1024 bytes if longer */
+static const char *
+trash_path(struct mfs_meta *m, uint32_t e, uint16_t *len)
+{
+	char buf[1024];
+	uint32_t size = 0, pos;
+	const struct mfs_edge *ed = &m->edges.v[e];
+	uint32_t p;
+
+	size = ed->nleng;
+	for (p = ed->parent; p != m->root && m->nodes.v[p].parents; p = m->edges.v[m->nodes.v[p].parents].parent)
+		size += m->edges.v[m->nodes.v[p].parents].nleng + 1u;
+	if (size > 1024)
+		size = 1024;
+	pos = size;
+	/* fill from the end */
+	{
+		uint32_t cur = e;
+		int first = 1;
+		for (;;) {
+			const struct mfs_edge *x = &m->edges.v[cur];
+			uint32_t nl = x->nleng;
+			if (!first) {
+				if (pos == 0)
+					break;
+			}
+			if (pos >= nl) {
+				pos -= nl;
+				memcpy(buf + pos, x->name, nl);
+			} else {
+				memcpy(buf, x->name + (nl - pos), pos);
+				pos = 0;
+			}
+			if (pos > 0)
+				buf[--pos] = '/';
+			first = 0;
+			p = x->parent;
+			if (p == m->root || !m->nodes.v[p].parents || pos == 0)
+				break;
+			cur = m->nodes.v[p].parents;
+		}
+	}
+	*len = (uint16_t)size;
+	return mfs_strdup(m, buf, size);
+}
+
+void
+fs_unlink(struct mfs_meta *m, uint32_t ts, uint32_t e)
+{
+	uint32_t c = m->edges.v[e].child;
+	struct mfs_node *n = &m->nodes.v[c];
+	int isopen = mfs_is_open(m, n->inode);
+	const char *path = NULL;
+	uint16_t plen = 0;
+
+	if (n->nlink == 1 && n->type == MFS_T_FILE && (n->trashtime > 0 || isopen))
+		path = trash_path(m, e, &plen);
+	remove_edge(m, ts, e);
+	n = &m->nodes.v[c];
+	if (n->nlink)
+		return;
+	if (n->type == MFS_T_FILE && n->trashtime > 0) {
+		n->type = MFS_T_TRASH;
+		n->ctime = ts;
+		mfs_edge_add_special(m, c, 1, path, plen, next_edgeid(m));
+	} else if (n->type == MFS_T_FILE && isopen) {
+		n->type = MFS_T_SUSTAINED;
+		mfs_edge_add_special(m, c, 2, path, plen, next_edgeid(m));
+	} else {
+		remove_node(m, ts, c);
+	}
+}
+
+int
+fs_purge(struct mfs_meta *m, uint32_t ts, uint32_t idx)
+{
+	struct mfs_node *n = &m->nodes.v[idx];
+	uint32_t e = n->parents;
+
+	if (n->type == MFS_T_TRASH) {
+		if (mfs_is_open(m, n->inode)) {
+			const char *name = m->edges.v[e].name;
+			uint16_t nl = m->edges.v[e].nleng;
+			uint64_t id = m->edges.v[e].edgeid;
+			n->type = MFS_T_SUSTAINED;
+			mfs_edge_del(m, e);
+			mfs_edge_add_special(m, idx, 2, name, nl, id);
+			return 0;
+		}
+	} else if (n->type != MFS_T_SUSTAINED) {
+		return -1;
+	}
+	remove_edge(m, ts, e);
+	remove_node(m, ts, idx);
+	return 1;
+}
+
+/* ACL inheritance from the parent's default ACL (posix_acl_copydefaults) */
+static void
+acl_inherit(struct mfs_meta *m, uint32_t pinode, uint32_t idx, int isdir, uint16_t *mode)
+{
+	uint32_t pa = mfs_acl_find(m, pinode, 2);
+	struct mfs_acl P;
+	uint32_t inode = m->nodes.v[idx].inode;
+
+	if (!pa)
+		return;
+	P = m->acl.v[pa];
+	if (P.nu + P.ng == 0 && P.perm[0] <= 7 && P.perm[1] <= 7 && P.perm[2] <= 7 && P.perm[3] == 0xFFFF) {
+		*mode &= (uint16_t)(0xFE00 | (P.perm[0] << 6) | (P.perm[1] << 3) | P.perm[2]);
+	} else {
+		uint32_t a = mfs_acl_find(m, inode, 1);
+		uint16_t cur[4] = { 0, 0, 0, 0 }, np[4];
+		if (a)
+			memcpy(cur, m->acl.v[a].perm, sizeof cur);
+		np[0] = (uint16_t)(((cur[0] & 0xFFF8) | ((*mode >> 6) & 7)) & P.perm[0]);
+		np[1] = P.perm[1];
+		np[2] = (uint16_t)(((cur[2] & 0xFFF8) | (*mode & 7)) & P.perm[2]);
+		np[3] = (uint16_t)(((cur[3] & 0xFFF8) | ((*mode >> 3) & 7)) & P.perm[3]);
+		acl_set(m, inode, 1, np, P.nu, P.ng, P.named);
+		m->nodes.v[idx].flags |= MFS_NF_ACLA;
+		*mode = (uint16_t)((*mode & 0xFE00) | ((np[0] & 7) << 6) | ((np[1] & 7) << 3) | (np[2] & 7));
+	}
+	if (isdir) {
+		pa = mfs_acl_find(m, pinode, 2);
+		P = m->acl.v[pa];
+		acl_set(m, inode, 2, P.perm, P.nu, P.ng, P.named);
+		m->nodes.v[idx].flags |= MFS_NF_ACLD;
+	}
+}
+
+uint32_t
+fs_create(struct mfs_meta *m, uint32_t ts, uint32_t pidx, const char *name, uint16_t nl,
+	  uint8_t type, uint16_t mode, uint16_t cumask, uint32_t uid, uint32_t gid)
+{
+	uint32_t inode = mfs_inode_alloc(m);
+	uint32_t idx = mfs_node_add(m, inode, type);
+	struct mfs_node *p = &m->nodes.v[pidx], *n = &m->nodes.v[idx];
+
+	n->ctime = n->mtime = n->atime = ts;
+	if (type == MFS_T_DIR || type == MFS_T_FILE) {
+		n->sclass = p->sclass;
+		n->trashtime = p->trashtime;
+	} else {
+		n->sclass = 0;
+		n->trashtime = 24;
+	}
+	sc_ref(m, n, 1);
+	n->eattr = p->eattr & (uint8_t)~(MFS_EA_SNAPSHOT | MFS_EA_UNDELETABLE | MFS_EA_APPENDONLY | MFS_EA_IMMUTABLE |
+					  (type == MFS_T_DIR ? 0 : MFS_EA_NOECACHE));
+	if (p->flags & MFS_NF_ACLD) {
+		acl_inherit(m, p->inode, idx, type == MFS_T_DIR, &mode);
+		n = &m->nodes.v[idx];
+		p = &m->nodes.v[pidx];
+		n->mode = mode & 0xFFF;
+	} else {
+		n->mode = (uint16_t)(mode & ~cumask) & 0xFFF;
+	}
+	n->uid = uid;
+	n->gid = (p->mode & 02000) ? p->gid : gid;
+	fs_link(m, ts, pidx, idx, name, nl);
+	return idx;
+}
+
+void
+fs_setlength(struct mfs_meta *m, struct mfs_node *n, uint64_t len)
+{
+	uint32_t keep = (uint32_t)((len + MFS_CHUNKSIZE - 1) / MFS_CHUNKSIZE);
+	uint64_t *t;
+
+	n->u.f.length = len;
+	if (keep < n->u.f.nch) {
+		t = mfs_chunks(n);
+		for (uint32_t i = keep; i < n->u.f.nch; i++)
+			if (t[i]) {
+				chunk_delref(m, t[i]);
+				t[i] = 0;
+			}
+		n->u.f.nch = keep;
+	}
+	n->eattr &= (uint8_t)~MFS_EA_SNAPSHOT;
+}
+
+/* ---- namespace ops ---- */
+
+static int
+parent_dir(struct mfs_meta *m, uint32_t inode, uint32_t *pidx)
+{
+	*pidx = fs_node(m, inode);
+	if (!*pidx)
+		return ST_ENOENT;
+	if (m->nodes.v[*pidx].type != MFS_T_DIR)
+		return ST_ENOTDIR;
+	return ST_OK;
+}
+
+int
+op_create(struct rp *r)
+{
+	struct mfs_meta *m = r->m;
+	uint32_t parent, uid, gid, rdev, inode, mode, cumask = 0, pidx, idx;
+	char name[256];
+	uint16_t nl;
+	uint8_t type;
+	int st;
+
+	EAT('(');
+	rp_u32(r, &parent);
+	EAT(',');
+	NAME(name, nl, ',');
+	EAT(',');
+	if (*r->p >= '0' && *r->p <= '9') {
+		ULIM(type, 255);
+		EAT(',');
+		ULIM(mode, 65535);
+		EAT(',');
+		ULIM(cumask, 65535);
+	} else {
+		static const char letters[] = "fdlqbcs";
+		const char *l = strchr(letters, *r->p);
+		if (!l || !*r->p)
+			return rp_fail(r, ST_PARSE, "bad node type '%c'", *r->p);
+		type = (uint8_t)(l - letters + 1);
+		r->p++;
+		EAT(',');
+		ULIM(mode, 65535);
+	}
+	EAT(',');
+	rp_u32(r, &uid);
+	EAT(',');
+	rp_u32(r, &gid);
+	EAT(',');
+	rp_u32(r, &rdev);
+	EAT(')');
+	EAT(':');
+	rp_u32(r, &inode);
+	if (type != MFS_T_FILE && type != MFS_T_DIR && type != MFS_T_FIFO && type != MFS_T_BLOCKDEV &&
+	    type != MFS_T_CHARDEV && type != MFS_T_SOCKET)
+		return ST_EINVAL;
+	if ((st = parent_dir(m, parent, &pidx)))
+		return st;
+	if (!fs_name_ok(name, nl))
+		return ST_EINVAL;
+	if (mfs_edge_find(m, pidx, name, nl))
+		return ST_EEXIST;
+	idx = fs_create(m, r->ts, pidx, name, nl, type, (uint16_t)mode, (uint16_t)cumask, uid, gid);
+	if (type == MFS_T_BLOCKDEV || type == MFS_T_CHARDEV)
+		m->nodes.v[idx].u.rdev = rdev;
+	return rp_check(r, "inode", inode, m->nodes.v[idx].inode);
+}
+
+int
+op_symlink(struct rp *r)
+{
+	struct mfs_meta *m = r->m;
+	uint32_t parent, uid, gid, inode, plen, pidx, idx;
+	char name[256];
+	uint16_t nl;
+	int st;
+
+	EAT('(');
+	rp_u32(r, &parent);
+	EAT(',');
+	NAME(name, nl, ',');
+	EAT(',');
+	if (rp_data(r, 0, &plen, ','))
+		return ST_PARSE;
+	EAT(',');
+	rp_u32(r, &uid);
+	EAT(',');
+	rp_u32(r, &gid);
+	EAT(')');
+	EAT(':');
+	rp_u32(r, &inode);
+	plen = (uint32_t)strlen((char *)r->buf[0]);
+	if (plen == 0 || plen > 4096)
+		return ST_EINVAL;
+	if ((st = parent_dir(m, parent, &pidx)))
+		return st;
+	if (!fs_name_ok(name, nl))
+		return ST_EINVAL;
+	if (mfs_edge_find(m, pidx, name, nl))
+		return ST_EEXIST;
+	idx = fs_create(m, r->ts, pidx, name, nl, MFS_T_SYMLINK, 0777, 0, uid, gid);
+	m->nodes.v[idx].u.s.path = mfs_strdup(m, r->buf[0], plen);
+	m->nodes.v[idx].u.s.len = plen;
+	return rp_check(r, "inode", inode, m->nodes.v[idx].inode);
+}
+
+int
+op_unlink(struct rp *r)
+{
+	struct mfs_meta *m = r->m;
+	uint32_t parent, inode, pidx, e, c;
+	char name[256];
+	uint16_t nl;
+	int st;
+
+	EAT('(');
+	rp_u32(r, &parent);
+	EAT(',');
+	NAME(name, nl, ')');
+	EAT(')');
+	EAT(':');
+	rp_u32(r, &inode);
+	if ((st = parent_dir(m, parent, &pidx)))
+		return st;
+	if (!fs_name_ok(name, nl))
+		return ST_EINVAL;
+	if (!(e = mfs_edge_find(m, pidx, name, nl)))
+		return ST_ENOENT;
+	c = m->edges.v[e].child;
+	if (m->nodes.v[c].type == MFS_T_DIR && m->nodes.v[c].u.d.nchild)
+		return ST_ENOTEMPTY;
+	inode = inode + 0;
+	{
+		uint32_t got = m->nodes.v[c].inode;
+		fs_unlink(m, r->ts, e);
+		return rp_check(r, "inode", inode, got);
+	}
+}
+
+static int
+is_ancestor(struct mfs_meta *m, uint32_t dir, uint32_t node)
+{
+	/* is `dir` a strict ancestor of `node`? (directories have one parent) */
+	for (uint32_t p = node; p && m->nodes.v[p].parents;) {
+		p = m->edges.v[m->nodes.v[p].parents].parent;
+		if (p == dir)
+			return 1;
+		if (p == 0)
+			break;
+	}
+	return 0;
+}
+
+int
+op_move(struct rp *r)
+{
+	struct mfs_meta *m = r->m;
+	uint32_t ps, pd, inode, psi, pdi, es, ed, c;
+	char ns[256], nd[256];
+	uint16_t ls, ld;
+	int st;
+
+	EAT('(');
+	rp_u32(r, &ps);
+	EAT(',');
+	NAME(ns, ls, ',');
+	EAT(',');
+	rp_u32(r, &pd);
+	EAT(',');
+	NAME(nd, ld, ')');
+	EAT(')');
+	EAT(':');
+	rp_u32(r, &inode);
+	if ((st = parent_dir(m, ps, &psi)) || (st = parent_dir(m, pd, &pdi)))
+		return st;
+	if (!fs_name_ok(ns, ls) || !fs_name_ok(nd, ld))
+		return ST_EINVAL;
+	if (!(es = mfs_edge_find(m, psi, ns, ls)))
+		return ST_ENOENT;
+	c = m->edges.v[es].child;
+	if (m->nodes.v[c].type == MFS_T_DIR && is_ancestor(m, c, pdi))
+		return ST_EINVAL;
+	if ((ed = mfs_edge_find(m, pdi, nd, ld))) {
+		uint32_t dc = m->edges.v[ed].child;
+		if (m->nodes.v[dc].type == MFS_T_DIR && m->nodes.v[dc].u.d.nchild)
+			return ST_ENOTEMPTY;
+		fs_unlink(m, r->ts, ed);
+		es = mfs_edge_find(m, psi, ns, ls);
+		if (!es)
+			return ST_ENOENT;
+	}
+	remove_edge(m, r->ts, es);
+	fs_link(m, r->ts, pdi, c, nd, ld);
+	return rp_check(r, "inode", inode, m->nodes.v[c].inode);
+}
+
+int
+op_link(struct rp *r)
+{
+	struct mfs_meta *m = r->m;
+	uint32_t inode, parent, idx, pidx;
+	char name[256];
+	uint16_t nl;
+	int st;
+
+	EAT('(');
+	rp_u32(r, &inode);
+	EAT(',');
+	rp_u32(r, &parent);
+	EAT(',');
+	NAME(name, nl, ')');
+	EAT(')');
+	if (!(idx = fs_node(m, inode)) || !fs_node(m, parent))
+		return ST_ENOENT;
+	if (m->nodes.v[idx].type == MFS_T_TRASH || m->nodes.v[idx].type == MFS_T_SUSTAINED)
+		return ST_ENOENT;
+	if (m->nodes.v[idx].type == MFS_T_DIR)
+		return ST_EPERM;
+	if ((st = parent_dir(m, parent, &pidx)))
+		return st;
+	if (!fs_name_ok(name, nl))
+		return ST_EINVAL;
+	if (mfs_edge_find(m, pidx, name, nl))
+		return ST_EEXIST;
+	fs_link(m, r->ts, pidx, idx, name, nl);
+	return ST_OK;
+}
+
+/* ---- attributes ---- */
+
+int
+op_attr(struct rp *r)
+{
+	struct mfs_meta *m = r->m;
+	uint32_t inode, mode, uid, gid, at, mt, a7, a8 = 0, winattr = 0, aclmode;
+	int eight = 0, seven = 0;
+	struct mfs_node *n;
+
+	EAT('(');
+	rp_u32(r, &inode);
+	EAT(',');
+	rp_u32(r, &mode);
+	EAT(',');
+	rp_u32(r, &uid);
+	EAT(',');
+	rp_u32(r, &gid);
+	EAT(',');
+	rp_u32(r, &at);
+	EAT(',');
+	rp_u32(r, &mt);
+	if (rp_is(r, ',')) {
+		r->p++;
+		rp_u32(r, &a7);
+		seven = 1;
+		if (rp_is(r, ',')) {
+			r->p++;
+			rp_u32(r, &a8);
+			eight = 1;
+		}
+	}
+	EAT(')');
+	mode &= 0xFFFF;
+	if (eight) {
+		winattr = a7;
+		aclmode = a8;
+	} else if (seven) {
+		aclmode = a7;
+	} else {
+		aclmode = mode;
+	}
+	if (!(n = mfs_node_get(m, inode)))
+		return ST_ENOENT;
+	if (mode > 07777)
+		return ST_EINVAL;
+	n->mode = (uint16_t)mode;
+	if (n->flags & MFS_NF_ACLA) {
+		uint32_t a = mfs_acl_find(m, inode, 1);
+		aclmode &= 0xFFFF;
+		if (!(aclmode & 0x1000))
+			aclmode = (mode & 0707) | 0070;
+		if (a) {
+			uint16_t *p = m->acl.v[a].perm;
+			p[0] = (uint16_t)((p[0] & 0xFFF8) | ((aclmode >> 6) & 7));
+			p[3] = (uint16_t)((p[3] & 0xFFF8) | ((aclmode >> 3) & 7));
+			p[2] = (uint16_t)((p[2] & 0xFFF8) | (aclmode & 7));
+		}
+	}
+	n->uid = uid;
+	n->gid = gid;
+	n->atime = at;
+	n->mtime = mt;
+	n->ctime = r->ts;
+	n->winattr = (uint8_t)winattr;
+	return ST_OK;
+}
+
+int
+op_amtime(struct rp *r)
+{
+	uint32_t inode, a, mt, c;
+	struct mfs_node *n;
+
+	EAT('(');
+	rp_u32(r, &inode);
+	EAT(',');
+	rp_u32(r, &a);
+	EAT(',');
+	rp_u32(r, &mt);
+	EAT(',');
+	rp_u32(r, &c);
+	EAT(')');
+	if (!(n = mfs_node_get(r->m, inode)))
+		return ST_ENOENT;
+	n->atime = a;
+	n->mtime = mt;
+	n->ctime = c;
+	return ST_OK;
+}
+
+int
+op_access(struct rp *r)
+{
+	uint32_t inode;
+	struct mfs_node *n;
+
+	EAT('(');
+	rp_u32(r, &inode);
+	EAT(')');
+	if (!(n = mfs_node_get(r->m, inode)))
+		return ST_ENOENT;
+	n->atime = r->ts;
+	return ST_OK;
+}
+
+int
+op_length(struct rp *r)
+{
+	uint32_t inode, canmod = 1;
+	uint64_t len;
+	struct mfs_node *n;
+
+	EAT('(');
+	rp_u32(r, &inode);
+	EAT(',');
+	rp_u64(r, &len);
+	if (rp_is(r, ',')) {
+		r->p++;
+		ULIM(canmod, 255);
+	}
+	EAT(')');
+	if (!(n = mfs_node_get(r->m, inode)))
+		return ST_ENOENT;
+	if (!fs_isfile(n))
+		return ST_EINVAL;
+	fs_setlength(r->m, n, len);
+	if (canmod)
+		n->mtime = n->ctime = r->ts;
+	return ST_OK;
+}
+
+/* recursive walks over a directory tree, children in list order */
+struct walk {
+	uint32_t *stack;
+	size_t sp, cap;
+};
+
+static void
+walk_push(struct walk *w, uint32_t idx)
+{
+	xgrow((void **)&w->stack, &w->cap, w->sp + 1, sizeof *w->stack);
+	w->stack[w->sp++] = idx;
+}
+
+/* pre-order visit of idx and (if rec) everything below, children in list
+ * order; fn returns nothing */
+static void
+walk_tree(struct mfs_meta *m, uint32_t idx, int rec, void (*fn)(struct mfs_meta *, uint32_t, void *), void *ctx)
+{
+	struct walk w = { 0 };
+	/* stack holds edge cursors; 0 entries mean "visit node" encoded as ~idx */
+	fn(m, idx, ctx);
+	if (!rec || m->nodes.v[idx].type != MFS_T_DIR) {
+		return;
+	}
+	walk_push(&w, m->nodes.v[idx].u.d.head);
+	while (w.sp) {
+		uint32_t e = w.stack[w.sp - 1], c;
+		if (!e) {
+			w.sp--;
+			continue;
+		}
+		w.stack[w.sp - 1] = m->edges.v[e].next;
+		c = m->edges.v[e].child;
+		fn(m, c, ctx);
+		if (m->nodes.v[c].type == MFS_T_DIR)
+			walk_push(&w, m->nodes.v[c].u.d.head);
+	}
+	free(w.stack);
+}
+
+struct setctx {
+	uint32_t ts, uid, changed, notchanged, notperm;
+	uint8_t smode, eattr, src, dst;
+	uint16_t tt;
+	int arch;
+	uint64_t chg, all;
+};
+
+static int
+owner_ok(const struct mfs_node *n, uint32_t uid)
+{
+	return (n->eattr & MFS_EA_NOOWNER) || uid == 0 || uid == n->uid;
+}
+
+static void
+seteattr_one(struct mfs_meta *m, uint32_t idx, void *vctx)
+{
+	struct setctx *c = vctx;
+	struct mfs_node *n = &m->nodes.v[idx];
+	uint8_t ne, ea = c->eattr;
+
+	if (!owner_ok(n, c->uid) || ((n->eattr & MFS_EA_IMMUTABLE) && (ea & MFS_EA_NOOWNER))) {
+		c->notperm++;
+		return;
+	}
+	if (n->type != MFS_T_DIR) {
+		n->eattr &= (uint8_t)~MFS_EA_NOECACHE;
+		ea &= (uint8_t)~MFS_EA_NOECACHE;
+	}
+	switch (c->smode & 3) {
+	case 0: ne = ea; break;
+	case 1: ne = n->eattr | ea; break;
+	case 2: ne = n->eattr & (uint8_t)~ea; break;
+	default: ne = n->eattr; break;
+	}
+	if (ne != n->eattr) {
+		n->eattr = ne;
+		n->ctime = c->ts;
+		c->changed++;
+	} else {
+		c->notchanged++;
+	}
+}
+
+static int
+three_results(struct rp *r, uint32_t *a, uint32_t *b, uint32_t *c)
+{
+	EAT(':');
+	rp_u32(r, a);
+	EAT(',');
+	rp_u32(r, b);
+	EAT(',');
+	rp_u32(r, c);
+	return 0;
+}
+
+static int
+check3(struct rp *r, const struct setctx *c, uint32_t a, uint32_t b, uint32_t d)
+{
+	int st;
+	if ((st = rp_check(r, "changed", a, c->changed)) || (st = rp_check(r, "not changed", b, c->notchanged)) ||
+	    (st = rp_check(r, "not permitted", d, c->notperm)))
+		return st;
+	return ST_OK;
+}
+
+int
+op_seteattr(struct rp *r)
+{
+	uint32_t inode, uid, ea, sm, a, b, d, idx;
+	struct setctx c = { 0 };
+
+	EAT('(');
+	rp_u32(r, &inode);
+	EAT(',');
+	rp_u32(r, &uid);
+	EAT(',');
+	rp_u32(r, &ea);
+	EAT(',');
+	rp_u32(r, &sm);
+	EAT(')');
+	if (three_results(r, &a, &b, &d))
+		return ST_PARSE;
+	c.ts = r->ts;
+	c.uid = uid;
+	c.eattr = (uint8_t)ea;
+	c.smode = (uint8_t)sm;
+	if (c.smode > 7)
+		return ST_EINVAL;
+	if (!(idx = fs_node(r->m, inode)))
+		return ST_ENOENT;
+	walk_tree(r->m, idx, c.smode & 4, seteattr_one, &c);
+	if (!(c.smode & 4) && c.notperm && !c.changed && !c.notchanged)
+		return ST_EPERM;
+	return check3(r, &c, a, b, d);
+}
+
+static void
+settrash_one(struct mfs_meta *m, uint32_t idx, void *vctx)
+{
+	struct setctx *c = vctx;
+	struct mfs_node *n = &m->nodes.v[idx];
+	int set = 0;
+
+	if (!fs_isfile(n) && n->type != MFS_T_DIR)
+		return;
+	if (!owner_ok(n, c->uid) || (n->eattr & MFS_EA_IMMUTABLE)) {
+		c->notperm++;
+		return;
+	}
+	switch (c->smode & 3) {
+	case 0: set = n->trashtime != c->tt; break;
+	case 1: set = n->trashtime < c->tt; break;
+	case 2: set = n->trashtime > c->tt; break;
+	}
+	if (set) {
+		n->trashtime = c->tt;
+		n->ctime = c->ts;
+		c->changed++;
+	} else {
+		c->notchanged++;
+	}
+}
+
+int
+op_settrashtime(struct rp *r)
+{
+	uint32_t inode, uid, secs, sm, a, b, d, idx;
+	struct setctx c = { 0 };
+	struct mfs_node *n;
+
+	EAT('(');
+	rp_u32(r, &inode);
+	EAT(',');
+	rp_u32(r, &uid);
+	EAT(',');
+	rp_u32(r, &secs);
+	EAT(',');
+	rp_u32(r, &sm);
+	EAT(')');
+	if (three_results(r, &a, &b, &d))
+		return ST_PARSE;
+	c.ts = r->ts;
+	c.uid = uid;
+	c.smode = (uint8_t)sm;
+	c.tt = (uint16_t)((secs + 3599u) / 3600u);
+	if (sm > 7)
+		return ST_EINVAL;
+	if (!(idx = fs_node(r->m, inode)))
+		return ST_ENOENT;
+	n = &r->m->nodes.v[idx];
+	if (!fs_isfile(n) && n->type != MFS_T_DIR)
+		return ST_EPERM;
+	walk_tree(r->m, idx, c.smode & 4, settrash_one, &c);
+	if (!(c.smode & 4) && c.notperm && !c.changed && !c.notchanged)
+		return ST_EPERM;
+	return check3(r, &c, a, b, d);
+}
+
+static void
+setsclass_one(struct mfs_meta *m, uint32_t idx, void *vctx)
+{
+	struct setctx *c = vctx;
+	struct mfs_node *n = &m->nodes.v[idx];
+	int set = 0;
+
+	if (!fs_isfile(n) && n->type != MFS_T_DIR)
+		return;
+	if (!owner_ok(n, c->uid) || (n->eattr & MFS_EA_IMMUTABLE)) {
+		c->notperm++;
+		return;
+	}
+	switch (c->smode & 3) {
+	case 0: set = n->sclass != c->dst; break;
+	case 1: set = n->sclass < c->dst; break;
+	case 2: set = n->sclass > c->dst; break;
+	case 3: set = n->sclass == c->src; break;
+	}
+	if (set) {
+		fs_sc_change(m, n, c->dst);
+		n->ctime = c->ts;
+		c->changed++;
+	} else {
+		c->notchanged++;
+	}
+}
+
+static int
+setsclass_common(struct rp *r, uint32_t inode, uint32_t uid, uint32_t src, uint32_t dst, uint32_t sm)
+{
+	uint32_t a, b, d, idx;
+	struct setctx c = { 0 };
+	struct mfs_node *n;
+
+	if (three_results(r, &a, &b, &d))
+		return ST_PARSE;
+	c.ts = r->ts;
+	c.uid = uid;
+	c.smode = (uint8_t)sm;
+	c.src = (uint8_t)src;
+	c.dst = (uint8_t)dst;
+	if (c.smode > 7 || c.src == 0 || c.dst == 0 || (((c.smode & 3) == 1 || (c.smode & 3) == 2) && c.dst > 9))
+		return ST_EINVAL;
+	if (!(idx = fs_node(r->m, inode)))
+		return ST_ENOENT;
+	n = &r->m->nodes.v[idx];
+	if (!fs_isfile(n) && n->type != MFS_T_DIR)
+		return ST_EPERM;
+	walk_tree(r->m, idx, c.smode & 4, setsclass_one, &c);
+	if (!(c.smode & 4) && c.notperm && !c.changed && !c.notchanged)
+		return ST_EPERM;
+	return check3(r, &c, a, b, d);
+}
+
+int
+op_setsclass(struct rp *r)
+{
+	uint32_t inode, uid, src, dst, sm;
+
+	EAT('(');
+	rp_u32(r, &inode);
+	EAT(',');
+	rp_u32(r, &uid);
+	EAT(',');
+	rp_u32(r, &src);
+	EAT(',');
+	rp_u32(r, &dst);
+	EAT(',');
+	rp_u32(r, &sm);
+	EAT(')');
+	return setsclass_common(r, inode, uid, src, dst, sm);
+}
+
+int
+op_setgoal(struct rp *r)
+{
+	uint32_t inode, uid, g, sm;
+
+	EAT('(');
+	rp_u32(r, &inode);
+	EAT(',');
+	rp_u32(r, &uid);
+	EAT(',');
+	rp_u32(r, &g);
+	EAT(',');
+	rp_u32(r, &sm);
+	EAT(')');
+	return setsclass_common(r, inode, uid, g, g, sm);
+}
+
+static void
+archchg_one(struct mfs_meta *m, uint32_t idx, void *vctx)
+{
+	struct setctx *c = vctx;
+	struct mfs_node *n = &m->nodes.v[idx];
+	uint64_t *t;
+
+	if (!fs_isfile(n))
+		return;
+	if (!owner_ok(n, c->uid) || (n->eattr & MFS_EA_IMMUTABLE)) {
+		c->notperm++;
+		return;
+	}
+	t = mfs_chunks(n);
+	for (uint32_t i = 0; i < n->u.f.nch; i++) {
+		struct mfs_chunk *ch;
+		if (!t[i])
+			continue;
+		c->all++;
+		ch = mfs_chunk_get(m, t[i]);
+		if (ch && ch->arch != (c->arch ? 1 : 0)) {
+			ch->arch = c->arch ? 1 : 0;
+			c->chg++;
+		}
+	}
+	if (!c->arch)
+		n->ctime = c->ts;
+}
+
+int
+op_archchg(struct rp *r)
+{
+	uint32_t inode, uid, cmd, a, b, d, idx;
+	struct setctx c = { 0 };
+	struct mfs_node *n;
+	int st;
+
+	EAT('(');
+	rp_u32(r, &inode);
+	EAT(',');
+	rp_u32(r, &uid);
+	EAT(',');
+	ULIM(cmd, 255);
+	EAT(')');
+	if (three_results(r, &a, &b, &d))
+		return ST_PARSE;
+	c.ts = r->ts;
+	c.uid = uid;
+	c.arch = cmd == 1;
+	if (!(idx = fs_node(r->m, inode)))
+		return ST_ENOENT;
+	n = &r->m->nodes.v[idx];
+	if (!fs_isfile(n) && n->type != MFS_T_DIR)
+		return ST_EPERM;
+	walk_tree(r->m, idx, 1, archchg_one, &c);
+	if (n->type != MFS_T_DIR && c.notperm && c.chg == 0 && c.all == 0)
+		return ST_EPERM;
+	if ((st = rp_check(r, "changed chunks", a, c.chg)) || (st = rp_check(r, "unchanged chunks", b, c.all - c.chg)) ||
+	    (st = rp_check(r, "not permitted", d, c.notperm)))
+		return st;
+	return ST_OK;
+}
+
+/* ---- xattr, acl, quota ---- */
+
+int
+op_setxattr(struct rp *r)
+{
+	struct mfs_meta *m = r->m;
+	uint32_t inode, nlen, vlen, mode, x, *pp, total = 0;
+	struct mfs_node *n;
+
+	EAT('(');
+	rp_u32(r, &inode);
+	EAT(',');
+	if (rp_data(r, 0, &nlen, ','))
+		return ST_PARSE;
+	EAT(',');
+	if (rp_data(r, 1, &vlen, ','))
+		return ST_PARSE;
+	EAT(',');
+	rp_u32(r, &mode);
+	EAT(')');
+	nlen = (uint32_t)strlen((char *)r->buf[0]);
+	if (nlen == 0 || nlen > 255 || vlen > 65536 || mode > 3)
+		return ST_EINVAL;
+	if (!(n = mfs_node_get(m, inode)))
+		return ST_ENOENT;
+	x = mfs_xent_find(m, inode);
+	pp = NULL;
+	if (x) {
+		for (uint32_t *q = &m->xent.v[x].head; *q; q = &m->xpair.v[*q].next) {
+			struct mfs_xpair *a = &m->xpair.v[*q];
+			total += a->nleng + 1u;
+			if (a->nleng == nlen && memcmp(a->name, r->buf[0], nlen) == 0)
+				pp = q;
+		}
+	}
+	if (mode == 3 || (mode == 2 && !pp)) {
+		if (!pp)
+			return ST_ENOATTR;
+		*pp = m->xpair.v[*pp].next;
+		if (!m->xent.v[x].head) {
+			xattr_remove_inode(m, inode);
+			n = mfs_node_get(m, inode);
+			n->flags &= (uint8_t)~MFS_NF_XATTR;
+		}
+	} else if (pp) {
+		if (mode == 1)
+			return ST_EEXIST;
+		m->xpair.v[*pp].value = mfs_strdup(m, r->buf[1], vlen);
+		m->xpair.v[*pp].vleng = vlen;
+	} else {
+		uint32_t p;
+		if (mode == 2)
+			return ST_ENOATTR;
+		if (total + nlen + 1 > 65536)
+			return ST_ERANGE;
+		if (!x) {
+			x = MFS_VEC_ADD(m->xent);
+			m->xent.v[x].inode = inode;
+			m->xent.v[x].alive = 1;
+			m->xent.v[x].seq = ++m->seq;
+			idmap_put(&m->xent_map, mfs_mix64(inode), x, mfs_xent_rh, m);
+		}
+		p = MFS_VEC_ADD(m->xpair);
+		m->xpair.v[p].name = mfs_strdup(m, r->buf[0], nlen);
+		m->xpair.v[p].nleng = (uint8_t)nlen;
+		m->xpair.v[p].value = mfs_strdup(m, r->buf[1], vlen);
+		m->xpair.v[p].vleng = vlen;
+		m->xpair.v[p].next = m->xent.v[x].head;
+		m->xent.v[x].head = p;
+		n = mfs_node_get(m, inode);
+		n->flags |= MFS_NF_XATTR;
+	}
+	n = mfs_node_get(m, inode);
+	n->ctime = r->ts;
+	return ST_OK;
+}
+
+int
+op_setacl(struct rp *r)
+{
+	struct mfs_meta *m = r->m;
+	uint32_t inode, mode, cct, type, p[4], nu, ng, blen;
+	uint16_t perm[4];
+	struct mfs_node *n;
+
+	EAT('(');
+	rp_u32(r, &inode);
+	EAT(',');
+	ULIM(mode, 65535);
+	EAT(',');
+	ULIM(cct, 255);
+	EAT(',');
+	ULIM(type, 255);
+	for (int i = 0; i < 4; i++) {
+		EAT(',');
+		ULIM(p[i], 65535);
+		perm[i] = (uint16_t)p[i];
+	}
+	EAT(',');
+	ULIM(nu, 65535);
+	EAT(',');
+	ULIM(ng, 65535);
+	EAT(',');
+	if (rp_data(r, 0, &blen, ')'))
+		return ST_PARSE;
+	EAT(')');
+	if (blen != (nu + ng) * 6)
+		return rp_fail(r, ST_MISMATCH, "ACL data length %u does not match %u entries", blen, nu + ng);
+	if (!(n = mfs_node_get(m, inode)))
+		return ST_ENOENT;
+	if (type != 1 && type != 2)
+		return ST_EINVAL;
+	if ((perm[0] & perm[1] & perm[2] & perm[3]) == 0xFFFF && nu == 0 && ng == 0) {
+		acl_remove(m, inode, (uint8_t)type);
+		n->flags &= (uint8_t)~(type == 1 ? MFS_NF_ACLA : MFS_NF_ACLD);
+		return ST_OK;
+	}
+	if (type == 1 && nu == 0 && ng == 0 && perm[0] <= 7 && perm[1] <= 7 && perm[2] <= 7 && perm[3] == 0xFFFF) {
+		acl_remove(m, inode, 1);
+		n->flags &= (uint8_t)~MFS_NF_ACLA;
+	} else {
+		acl_set(m, inode, (uint8_t)type, perm, (uint16_t)nu, (uint16_t)ng, r->buf[0]);
+		n = mfs_node_get(m, inode);
+		n->flags |= type == 1 ? MFS_NF_ACLA : MFS_NF_ACLD;
+	}
+	n->mode = mode & 0xFFF;
+	if (cct)
+		n->ctime = r->ts;
+	return ST_OK;
+}
+
+int
+op_quota(struct rp *r)
+{
+	struct mfs_meta *m = r->m;
+	uint32_t inode, ex, fl, sts, si, hi, grace = 0;
+	uint64_t v[6];
+	struct mfs_node *n;
+	struct mfs_quota *q;
+
+	EAT('(');
+	rp_u32(r, &inode);
+	EAT(',');
+	rp_u32(r, &ex);
+	EAT(',');
+	rp_u32(r, &fl);
+	EAT(',');
+	rp_u32(r, &sts);
+	EAT(',');
+	rp_u32(r, &si);
+	EAT(',');
+	rp_u32(r, &hi);
+	for (int i = 0; i < 6; i++) {
+		EAT(',');
+		rp_u64(r, &v[i]);
+	}
+	if (rp_is(r, ',')) {
+		r->p++;
+		rp_u32(r, &grace);
+	}
+	EAT(')');
+	if (!(n = mfs_node_get(m, inode)))
+		return ST_ENOENT;
+	if (n->type != MFS_T_DIR)
+		return ST_EPERM;
+	if ((uint8_t)fl == 0) {
+		if (n->u.d.quota) {
+			m->quota.v[n->u.d.quota].alive = 0;
+			n->u.d.quota = 0;
+		}
+		return ST_OK;
+	}
+	if (!n->u.d.quota) {
+		uint32_t k = MFS_VEC_ADD(m->quota);
+		n = mfs_node_get(m, inode);
+		m->quota.v[k].inode = inode;
+		m->quota.v[k].alive = 1;
+		m->quota.v[k].seq = ++m->seq;
+		n->u.d.quota = k;
+	}
+	q = &m->quota.v[n->u.d.quota];
+	q->exceeded = (uint8_t)ex;
+	q->flags = (uint8_t)fl;
+	q->stimestamp = sts;
+	q->sinodes = si;
+	q->hinodes = hi;
+	q->slength = v[0];
+	q->hlength = v[1];
+	q->ssize = v[2];
+	q->hsize = v[3];
+	q->srealsize = v[4];
+	q->hrealsize = v[5];
+	if (grace)
+		q->grace = grace;
+	return ST_OK;
+}
+
+/* ---- trash ---- */
+
+int
+op_undel(struct rp *r)
+{
+	struct mfs_meta *m = r->m;
+	uint32_t inode, idx, dir, e;
+	const char *path;
+	uint16_t plen, s, i;
+
+	EAT('(');
+	rp_u32(r, &inode);
+	EAT(')');
+	if (!(idx = fs_node(m, inode)) || m->nodes.v[idx].type != MFS_T_TRASH)
+		return ST_ENOENT;
+	e = m->nodes.v[idx].parents;
+	path = m->edges.v[e].name;
+	plen = m->edges.v[e].nleng;
+	s = 0;
+	while (s < plen && path[s] == '/')
+		s++;
+	if (s == plen)
+		return ST_CANTCREATEPATH;
+	/* validate every component first */
+	for (i = s; i <= plen; i++) {
+		if (i == plen || path[i] == '/') {
+			uint16_t cl = (uint16_t)(i - s);
+			if (cl == 0 || cl > 255 || (cl == 1 && path[s] == '.') ||
+			    (cl == 2 && path[s] == '.' && path[s + 1] == '.'))
+				return ST_CANTCREATEPATH;
+			s = (uint16_t)(i + 1);
+		} else if (path[i] == 0) {
+			return ST_CANTCREATEPATH;
+		}
+	}
+	s = 0;
+	while (path[s] == '/')
+		s++;
+	dir = m->root;
+	for (i = s;; i++) {
+		if (i == plen || path[i] == '/') {
+			uint16_t cl = (uint16_t)(i - s);
+			struct mfs_node *d = &m->nodes.v[dir];
+			if (d->type == MFS_T_DIR && d->u.d.quota && m->quota.v[d->u.d.quota].exceeded)
+				return ST_QUOTA;
+			if (d->eattr & MFS_EA_IMMUTABLE)
+				return ST_EPERM;
+			if (i == plen) {
+				if (mfs_edge_find(m, dir, path + s, cl))
+					return ST_EEXIST;
+				m->nodes.v[idx].type = MFS_T_FILE;
+				m->nodes.v[idx].ctime = r->ts;
+				fs_link(m, r->ts, dir, idx, path + s, cl);
+				/* the trash edge is the other parent edge */
+				for (e = m->nodes.v[idx].parents; e; e = m->edges.v[e].pnext)
+					if (m->edges.v[e].kind == 1)
+						break;
+				if (e)
+					remove_edge(m, r->ts, e);
+				return ST_OK;
+			}
+			{
+				uint32_t ce = mfs_edge_find(m, dir, path + s, cl);
+				if (ce) {
+					uint32_t c = m->edges.v[ce].child;
+					if (m->nodes.v[c].type != MFS_T_DIR)
+						return ST_CANTCREATEPATH;
+					dir = c;
+				} else {
+					dir = fs_create(m, r->ts, dir, path + s, cl, MFS_T_DIR, 0755, 0, 0, 0);
+				}
+			}
+			s = (uint16_t)(i + 1);
+		}
+	}
+}
+
+int
+op_purge(struct rp *r)
+{
+	uint32_t inode, idx;
+
+	EAT('(');
+	rp_u32(r, &inode);
+	EAT(')');
+	if (!(idx = fs_node(r->m, inode)) || r->m->nodes.v[idx].type != MFS_T_TRASH)
+		return ST_ENOENT;
+	fs_purge(r->m, r->ts, idx);
+	return ST_OK;
+}
+
+int
+op_setpath(struct rp *r)
+{
+	struct mfs_meta *m = r->m;
+	uint32_t inode, idx, plen;
+
+	EAT('(');
+	rp_u32(r, &inode);
+	EAT(',');
+	if (rp_data(r, 0, &plen, ')'))
+		return ST_PARSE;
+	EAT(')');
+	plen = (uint32_t)strlen((char *)r->buf[0]);
+	if (!(idx = fs_node(m, inode)) || m->nodes.v[idx].type != MFS_T_TRASH)
+		return ST_ENOENT;
+	if (plen == 0 || plen > 1024)
+		return ST_EINVAL;
+	mfs_edge_del(m, m->nodes.v[idx].parents);
+	mfs_edge_add_special(m, idx, 1, mfs_strdup(m, r->buf[0], plen), (uint16_t)plen, next_edgeid(m));
+	return ST_OK;
+}
+
+static int
+empty_results(struct rp *r, uint32_t *a, uint32_t *b, uint32_t *cs, int two)
+{
+	*cs = 0;
+	*b = 0;
+	EAT(':');
+	rp_u32(r, a);
+	if (two) {
+		EAT(',');
+		rp_u32(r, b);
+	}
+	if (rp_is(r, ',')) {
+		r->p++;
+		rp_u32(r, cs);
+	}
+	return 0;
+}
+
+static int
+bucket_arg(struct rp *r, uint32_t *bid)
+{
+	*bid = 0xFFFFFFFFu;
+	EAT('(');
+	if (!rp_is(r, ')'))
+		rp_u32(r, bid);
+	EAT(')');
+	return 0;
+}
+
+int
+op_emptytrash(struct rp *r)
+{
+	struct mfs_meta *m = r->m;
+	uint32_t bid, lf, ls, lcs, fi = 0, si = 0, cs = 0, b0, b1;
+	int st;
+
+	if (bucket_arg(r, &bid) || empty_results(r, &lf, &ls, &lcs, 1))
+		return ST_PARSE;
+	if (bid >= MFS_TRASH_BUCKETS) {
+		b0 = 0;
+		b1 = MFS_TRASH_BUCKETS;
+	} else {
+		b0 = bid;
+		b1 = bid + 1;
+	}
+	for (uint32_t b = b0; b < b1; b++) {
+		uint32_t e = m->trash_head[b];
+		while (e) {
+			uint32_t nx = m->edges.v[e].next, c = m->edges.v[e].child;
+			struct mfs_node *n = &m->nodes.v[c];
+			uint64_t lim = (uint64_t)n->trashtime * 3600;
+			if ((uint64_t)n->atime + lim < r->ts && (uint64_t)n->mtime + lim < r->ts &&
+			    (uint64_t)n->ctime + lim < r->ts) {
+				cs ^= n->inode;
+				if (fs_purge(m, r->ts, c) == 1)
+					fi++;
+				else
+					si++;
+			}
+			e = nx;
+		}
+	}
+	if ((st = rp_check(r, "freed", lf, fi)) || (st = rp_check(r, "sustained", ls, si)))
+		return st;
+	if (lcs && (st = rp_check(r, "checksum", lcs, cs)))
+		return st;
+	return ST_OK;
+}
+
+int
+op_emptysustained(struct rp *r)
+{
+	struct mfs_meta *m = r->m;
+	uint32_t bid, lf, dummy, lcs, fi = 0, cs = 0, b0, b1;
+	int st;
+
+	if (bucket_arg(r, &bid) || empty_results(r, &lf, &dummy, &lcs, 0))
+		return ST_PARSE;
+	if (bid >= MFS_SUSTAINED_BUCKETS) {
+		b0 = 0;
+		b1 = MFS_SUSTAINED_BUCKETS;
+	} else {
+		b0 = bid;
+		b1 = bid + 1;
+	}
+	for (uint32_t b = b0; b < b1; b++) {
+		uint32_t e = m->sust_head[b];
+		while (e) {
+			uint32_t nx = m->edges.v[e].next, c = m->edges.v[e].child;
+			if (!mfs_is_open(m, m->nodes.v[c].inode)) {
+				cs ^= m->nodes.v[c].inode;
+				fs_purge(m, r->ts, c);
+				fi++;
+			}
+			e = nx;
+		}
+	}
+	if ((st = rp_check(r, "freed", lf, fi)))
+		return st;
+	if (lcs && (st = rp_check(r, "checksum", lcs, cs)))
+		return st;
+	return ST_OK;
+}
+
+int
+op_freeinodes(struct rp *r)
+{
+	struct mfs_meta *m = r->m;
+	uint32_t delay = 86400, lf, ls = 0, lcs = 0, fi = 0, si = 0, cs = 0;
+	uint32_t *side = NULL;
+	size_t sc = 0, ns = 0;
+	int st;
+
+	EAT('(');
+	if (!rp_is(r, ')'))
+		rp_u32(r, &delay);
+	EAT(')');
+	EAT(':');
+	rp_u32(r, &lf);
+	if (rp_is(r, ',')) {
+		r->p++;
+		rp_u32(r, &ls);
+		if (rp_is(r, ',')) {
+			r->p++;
+			rp_u32(r, &lcs);
+		}
+	}
+	if (r->ts < m->freelastts) {
+		for (uint32_t i = m->free_first; i < m->freel.n; i++)
+			if (m->freel.v[i].ftime > r->ts)
+				m->freel.v[i].ftime = r->ts;
+		m->freelastts = r->ts;
+	}
+	while (m->free_first < m->freel.n) {
+		struct mfs_free *f = &m->freel.v[m->free_first];
+		if (!((uint32_t)(f->ftime + delay) < r->ts))
+			break;
+		cs ^= f->inode;
+		if (ls > 0 && mfs_is_open(m, f->inode)) {
+			xgrow((void **)&side, &sc, ns + 1, sizeof *side);
+			side[ns++] = f->inode;
+			si++;
+		} else {
+			mfs_used_clear(m, f->inode);
+			fi++;
+		}
+		m->free_first++;
+	}
+	for (size_t i = 0; i < ns; i++) {
+		uint32_t k = MFS_VEC_ADD(m->freel);
+		m->freel.v[k].inode = side[i];
+		m->freel.v[k].ftime = r->ts;
+		m->freelastts = r->ts;
+	}
+	free(side);
+	if (m->free_first == m->freel.n) {
+		m->freel.n = m->free_first = 0;
+		m->freelastts = 0;
+	} else if (m->free_first > 4096 && m->free_first * 2 > m->freel.n) {
+		memmove(m->freel.v, m->freel.v + m->free_first, (m->freel.n - m->free_first) * sizeof *m->freel.v);
+		m->freel.n -= m->free_first;
+		m->free_first = 0;
+	}
+	if ((st = rp_check(r, "freed", lf, fi)) || (st = rp_check(r, "sustained", ls, si)))
+		return st;
+	if (lcs && (st = rp_check(r, "checksum", lcs, cs)))
+		return st;
+	return ST_OK;
+}
+
+int
+op_renumedges(struct rp *r)
+{
+	struct mfs_meta *m = r->m;
+	uint64_t logged;
+	struct walk w = { 0 };
+
+	EAT('(');
+	EAT(')');
+	EAT(':');
+	rp_u64(r, &logged);
+	m->nextedgeid = 0x7FFFFFFFFFFFFFFEULL;
+	/* for each directory (pre-order from root): number its children */
+	walk_push(&w, m->root);
+	while (w.sp) {
+		uint32_t d = w.stack[--w.sp], k = 0, e;
+		uint32_t *dirs = NULL;
+		size_t dc = 0, nd = 0;
+		for (e = m->nodes.v[d].u.d.head; e; e = m->edges.v[e].next)
+			k++;
+		m->nextedgeid -= k;
+		k = 0;
+		for (e = m->nodes.v[d].u.d.head; e; e = m->edges.v[e].next) {
+			m->edges.v[e].edgeid = m->nextedgeid + k++;
+			if (m->nodes.v[m->edges.v[e].child].type == MFS_T_DIR) {
+				xgrow((void **)&dirs, &dc, nd + 1, sizeof *dirs);
+				dirs[nd++] = m->edges.v[e].child;
+			}
+		}
+		/* push in reverse so they are visited in list order */
+		while (nd)
+			walk_push(&w, dirs[--nd]);
+		free(dirs);
+	}
+	free(w.stack);
+	return rp_check(r, "nextedgeid", logged, m->nextedgeid);
+}
+
+void
+fs_copy_xattrs(struct mfs_meta *m, uint32_t from, uint32_t to)
+{
+	uint32_t x = mfs_xent_find(m, from), y, last = 0;
+
+	if (!x || !m->xent.v[x].head)
+		return;
+	xattr_remove_inode(m, to);
+	y = MFS_VEC_ADD(m->xent);
+	m->xent.v[y].inode = to;
+	m->xent.v[y].alive = 1;
+	m->xent.v[y].seq = ++m->seq;
+	idmap_put(&m->xent_map, mfs_mix64(to), y, mfs_xent_rh, m);
+	for (uint32_t p = m->xent.v[mfs_xent_find(m, from)].head; p; p = m->xpair.v[p].next) {
+		uint32_t q = MFS_VEC_ADD(m->xpair);
+		m->xpair.v[q] = m->xpair.v[p];
+		m->xpair.v[q].next = 0;
+		if (last)
+			m->xpair.v[last].next = q;
+		else
+			m->xent.v[y].head = q;
+		last = q;
+	}
+	mfs_node_get(m, to)->flags |= MFS_NF_XATTR;
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env bats
+# Project-wide checks: static analysis, shell lint, and that the tool list,
+# man pages, --help texts and test files agree (one source: rescue/tools.h).
+load helpers
+
+@test "lint: cppcheck finds nothing in rescue/" {
+	run cppcheck --enable=warning,performance,portability --error-exitcode=1 -q \
+		--inline-suppr --std=c11 -D__GNUC__ -Irescue "$TOP_DIR/rescue"
+	assert_success
+	assert_output ""
+}
+
+@test "lint: recipes, init and build scripts pass shellcheck -s sh" {
+	local files=()
+	for f in "$TOP_DIR"/recipes/* "$TOP_DIR"/initramfs/init "$TOP_DIR"/initramfs/build-rootfs; do
+		[ -f "$f" ] && head -n 1 "$f" | grep -q '^#!.*sh' && files+=("$f")
+		[ "${f##*.}" = sh ] && [ -f "$f" ] && files+=("$f")
+	done
+	[ ${#files[@]} -gt 0 ] || skip "no shell scripts yet"
+	run shellcheck -s sh "${files[@]}"
+	assert_success
+}
+
+@test "lint: test scripts pass shellcheck (bash)" {
+	run shellcheck -s bash -e SC2154,SC1091 "$TOP_DIR/tests/run" "$TOP_DIR/tests/helpers.bash" "$TOP_DIR/.ci/run"
+	assert_success
+}
+
+@test "lint: every tool has a man page whose SYNOPSIS matches its --help" {
+	for t in $("$RESCUE" --list); do
+		page="$TOP_DIR/docs/man/$t.1"
+		[ -f "$page" ] || fail "missing docs/man/$t.1"
+		usage=$("$RESCUE" "$t" --help | sed -n '1s/^usage: //p')
+		synopsis=$(sed -n '/^\.SH SYNOPSIS/{n;p;q}' "$page" | sed 's/\\-/-/g; s/\\fB//g; s/\\fR//g; s/\\fI//g; s/\\fP//g; s/^\.B //')
+		assert_equal "$synopsis" "$usage"
+		grep -q '^\.SH EXIT STATUS' "$page" || fail "docs/man/$t.1 has no EXIT STATUS"
+	done
+}
+
+@test "lint: man pages format without warnings" {
+	for page in "$TOP_DIR"/docs/man/*.1; do
+		run bash -c "MANWIDTH=80 man --warnings -l '$page' 2>&1 >/dev/null"
+		assert_output ""
+	done
+}
+
+@test "lint: every tool has its bats file" {
+	for t in $("$RESCUE" --list); do
+		[ -f "$TOP_DIR/tests/$t.bats" ] || fail "missing tests/$t.bats"
+	done
+}
+
+@test "lint: every recipe has its bats file and guide" {
+	for r in "$TOP_DIR"/recipes/*; do
+		n=${r##*/}
+		case $n in lib.sh | selftest) continue ;; esac
+		[ -f "$TOP_DIR/tests/recipes/$n.bats" ] || fail "missing tests/recipes/$n.bats"
+		[ -f "$TOP_DIR/docs/recipes/$n.md" ] || fail "missing docs/recipes/$n.md"
+	done
+}

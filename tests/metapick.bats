@@ -1,0 +1,203 @@
+#!/usr/bin/env bats
+# metapick: pick the freshest safe copy of a metadata directory.
+# Fixtures: tests/fixtures/metapick/{starrocks,moosefs,leofs}, made by the
+# make-*.sh scripts beside them (MooseFS images by the real mfsmaster 3.0.117,
+# LeoFS directories by the real Erlang Mnesia).
+load helpers
+
+setup() {
+	T=$BATS_TEST_TMPDIR
+	cp -a "$FIXTURES/metapick/starrocks" "$FIXTURES/metapick/moosefs" \
+		"$FIXTURES/metapick/leofs" "$T/"
+	cd "$T" || return 1
+}
+
+@test "metapick: StarRocks: the follower with the largest image wins over a stale copy (exit 0)" {
+	run_tool metapick starrocks/fe2-stale starrocks/fe1-follower
+	assert_success
+	assert_equal "$stderr" ""
+	assert_line -n 0 "kind: starrocks, 2 candidates"
+	assert_line -n 2 --regexp "^1 +chosen +image\.150023 +starrocks/fe1-follower$"
+	assert_line -n 3 --partial "role=FOLLOWER name=172.26.92.154_9010_1705568349984 host_type=IP cluster_id=1234567 token=a6a1c5e5-7c2b-4a43-8f0a-2b5d3a7cd4e1 run_mode=shared_nothing image=150023 image_file=image/image.150023 image_format=starrocks-v1 image_ckpt=no"
+	assert_line -n 4 --regexp "^2 +older +image\.140011 +starrocks/fe2-stale$"
+	assert_equal "${lines[-2]}" "chosen: starrocks/fe1-follower: largest complete image id: 150023 (FOLLOWER)"
+	assert_equal "${lines[-1]}" "starrocks/fe1-follower"
+}
+
+@test "metapick: StarRocks: an OBSERVER copy with the newest image is chosen with the extra steps named (exit 0)" {
+	run_tool metapick starrocks/fe1-follower starrocks/fe3-observer
+	assert_success
+	assert_line -n 2 --regexp "^1 +chosen +image\.200041 +starrocks/fe3-observer$"
+	assert_output --partial "image_file=image/v2/image.200041 image_format=starrocks-v2 image_ckpt=no v2_checksum=ok"
+	assert_output --partial "warning: the chosen copy is from an OBSERVER: the documented procedure needs extra steps: edit image/ROLE role=OBSERVER to FOLLOWER, add the reset key (bdbje_reset_election_group=true"
+	assert_output --partial "ADD a new FOLLOWER on a new host started with --helper"
+	assert_equal "${lines[-1]}" "starrocks/fe3-observer"
+}
+
+@test "metapick: StarRocks: on equal images a FOLLOWER beats an OBSERVER" {
+	run_tool metapick starrocks/fe4-observer-tie starrocks/fe1-follower
+	assert_success
+	assert_equal "${lines[-1]}" "starrocks/fe1-follower"
+	assert_line -n 4 --regexp "^2 +older +image\.150023 +starrocks/fe4-observer-tie$"
+	refute_output --partial "from an OBSERVER"
+}
+
+@test "metapick: StarRocks: image.ckpt is flagged, a bad v2 checksum falls back, ROLE without VERSION is unusable" {
+	run_tool metapick starrocks/fe5-ckpt starrocks/fe8-v2-bad starrocks/fe7-no-version
+	assert_success
+	assert_output --partial "warning: image.ckpt left by an interrupted checkpoint"
+	assert_output --partial "image_ckpt=yes"
+	assert_output --partial "warning: v2/image.210000: checksum mismatch: expect 3735928559 actual "
+	assert_output --partial "problem: image/ROLE without image/VERSION (FE refuses to start: role file and version file must both exist or both not exist)"
+	assert_line -n 2 --regexp "^1 +chosen +image\.150023 +starrocks/fe8-v2-bad$"
+	assert_output --regexp "3 +unusable +image\.160000 +starrocks/fe7-no-version"
+	assert_equal "${lines[-1]}" "starrocks/fe8-v2-bad"
+}
+
+@test "metapick: StarRocks: copies with different clusterIds give no choice (exit 1)" {
+	snapshot starrocks/fe6-foreign/image/VERSION starrocks/fe1-follower/image/VERSION
+	run_tool metapick starrocks/fe1-follower starrocks/fe6-foreign
+	assert_equal "$status" 1
+	assert_equal "$stderr" "metapick: no safe choice: the copies belong to different clusters: clusterId 1234567, token a6a1c5e5-7c2b-4a43-8f0a-2b5d3a7cd4e1 in starrocks/fe1-follower, clusterId 7654321, token 0b9e6c1e-1111-4c2a-9d3e-5f6a7b8c9d0e in starrocks/fe6-foreign"
+	assert_line -n 2 --regexp "^1 +candidate +image\.900000 +starrocks/fe6-foreign$"
+	refute_output --partial "chosen"
+	assert_unchanged
+	run_tool metapick --print-path starrocks/fe1-follower starrocks/fe6-foreign
+	assert_equal "$status" 1
+	assert_output ""
+}
+
+@test "metapick: Doris: a truncated COR1 image is skipped and the kind is doris" {
+	run_tool metapick starrocks/doris-fe2 starrocks/doris-fe1
+	assert_success
+	assert_line -n 0 "kind: doris, 2 candidates"
+	assert_output --partial "warning: image/image.6002 is truncated (no COR1 footer); using an older image"
+	assert_output --partial "image=5001 image_file=image/image.5001 image_format=doris-cor1"
+	assert_output --regexp "equal +image\.5001"
+	assert_equal "${lines[-1]}" "starrocks/doris-fe2"
+}
+
+@test "metapick: StarRocks: the image directory itself is accepted as DIR" {
+	run_tool metapick --kind starrocks starrocks/fe1-follower/image starrocks/fe2-stale/image
+	assert_success
+	assert_equal "${lines[-1]}" "starrocks/fe1-follower/image"
+	assert_output --partial "warning: DIR is the image directory itself"
+}
+
+@test "metapick: MooseFS: the metalogger that got furthest is chosen; a gap stops the count (exit 0)" {
+	run_tool metapick moosefs/master moosefs/metalogger-gap moosefs/metalogger moosefs/truncated
+	assert_success
+	assert_line -n 0 "kind: moosefs, 4 candidates"
+	assert_line -n 2 --regexp "^1 +chosen +change 40 +moosefs/metalogger$"
+	assert_line -n 3 "      metadata_file=metadata_ml.mfs.back metadata_version=31 metadata_id=4b723ca6d0ed1380 changelog_files=4 last_change=40 max_change=40"
+	assert_line -n 4 --regexp "^2 +older +change 36 +moosefs/master$"
+	assert_output --partial "warning: changelog gap: changes 26..27 are missing; the 11 changes after it cannot be applied (mfsmaster -a stops with 'hole in change files')"
+	assert_output --partial "warning: metadata.mfs.back: no end marker (truncated or still being written); not used"
+	assert_equal "${lines[-2]}" "chosen: moosefs/metalogger: highest change reachable without a gap: 40"
+	assert_equal "${lines[-1]}" "moosefs/metalogger"
+}
+
+@test "metapick: MooseFS: the change ids agree with the real mfsmaster restore" {
+	requires moosefs
+	for d in master metalogger truncated metalogger-gap; do
+		cp -a "moosefs/$d" "oracle-$d"
+		printf 'DATA_PATH = %s\nWORKING_USER = root\nWORKING_GROUP = root\n' "$T/oracle-$d" >"$T/$d.cfg"
+		last=$("$RESCUE" metapick --json "moosefs/$d" | jq '.candidates[0].facts.last_change')
+		if [ $d = metalogger-gap ]; then
+			run timeout 60 mfsmaster -c "$T/$d.cfg" restore
+			assert_failure
+			assert_output --partial "hole in change files"
+			run timeout 60 mfsmaster -c "$T/$d.cfg" -i restore
+		else
+			run timeout 60 mfsmaster -c "$T/$d.cfg" restore
+			assert_success
+		fi
+		version=$((0x$(od -An -tx1 -j8 -N8 "oracle-$d/metadata.mfs" | tr -d ' \n')))
+		echo "$d: metapick last_change $last, mfsmaster version $version" >&2
+		assert_equal "$version" "$((last + 1))"
+	done
+}
+
+@test "metapick: MooseFS: different metadata ids give no choice (exit 1)" {
+	run_tool metapick moosefs/master moosefs/foreign
+	assert_equal "$status" 1
+	assert_equal "$stderr" "metapick: no safe choice: the copies belong to different clusters: metadata id 4b723ca6d0ed1380 in moosefs/master, metadata id 112210f47de98115 in moosefs/foreign"
+	refute_output --partial "chosen"
+}
+
+@test "metapick: MooseFS: a metalogger without an image is unusable, and alone gives no choice (exit 1)" {
+	run_tool metapick moosefs/changelog-only
+	assert_equal "$status" 1
+	assert_output --partial "problem: no valid metadata file (mfsmaster -a: can't find valid metadata file)"
+	assert_equal "$stderr" "metapick: no safe choice: no usable copy"
+}
+
+@test "metapick: LeoFS: the newest committed log wins; a directory without .DCD is unusable (exit 0)" {
+	run_tool metapick leofs/leo_manager_1 leofs/no-dcd leofs/crashed leofs/leo_manager_0
+	assert_success
+	assert_line -n 0 "kind: leofs, 4 candidates"
+	assert_line -n 2 --regexp "^1 +chosen +log [0-9]+\+4 +leofs/leo_manager_0$"
+	assert_line -n 3 --regexp "^      schema=yes dcd_files=9 dcl_files=3 log_node=manager_0@127.0.0.1 log_started=20[0-9-]+T[0-9:]+Z log_started_us=[0-9]+ log_commits=4 log_closed=yes$"
+	assert_output --regexp "2 +older +log [0-9]+\+22 +leofs/leo_manager_1"
+	assert_output --partial "warning: LATEST.LOG was not closed (the manager crashed or is still running); Mnesia repairs it on start"
+	assert_output --partial "problem: no .DCD table files: a manager started on it creates a new, empty cluster configuration"
+	assert_equal "${lines[-1]}" "leofs/leo_manager_0"
+}
+
+@test "metapick: --json is one stable document; --print-path prints only the path" {
+	run_tool metapick --json moosefs/master moosefs/metalogger moosefs/changelog-only
+	assert_success
+	run jq -c '[.metapick, .kind, .status, .chosen, .reason]' <<<"$output"
+	assert_output '[1,"moosefs",0,"moosefs/metalogger","highest change reachable without a gap: 40"]'
+	run_tool metapick --json moosefs/master moosefs/metalogger moosefs/changelog-only
+	run jq -c '.candidates[] | [.rank, .dir, .kind, .verdict, .usable, .key, .key_text, .identity, .problem != null, (.facts | keys_unsorted), (.warnings | length)]' <<<"$output"
+	assert_line -n 0 '[1,"moosefs/metalogger","moosefs","chosen",true,40,"change 40","metadata id 4b723ca6d0ed1380",false,["metadata_file","metadata_version","metadata_id","changelog_files","last_change","max_change"],0]'
+	assert_line -n 1 '[2,"moosefs/master","moosefs","older",true,36,"change 36","metadata id 4b723ca6d0ed1380",false,["metadata_file","metadata_version","metadata_id","changelog_files","last_change","max_change"],0]'
+	assert_line -n 2 '[3,"moosefs/changelog-only","moosefs","unusable",false,null,null,null,true,["metadata_file","metadata_version","metadata_id","changelog_files","last_change","max_change"],0]'
+	run_tool metapick --json starrocks/fe1-follower starrocks/fe3-observer
+	run jq -c '.candidates[0].facts' <<<"$output"
+	assert_output '{"role":"OBSERVER","name":"172.26.92.156_9010_1705568351234","host_type":"IP","cluster_id":"1234567","token":"a6a1c5e5-7c2b-4a43-8f0a-2b5d3a7cd4e1","run_mode":"shared_nothing","image":200041,"image_file":"image/v2/image.200041","image_format":"starrocks-v2","image_ckpt":false,"v2_checksum":"ok","bdb_files":5,"bdb_last":"00000005.jdb"}'
+	run_link metapick --print-path leofs/leo_manager_1 leofs/leo_manager_0
+	assert_success
+	assert_output "leofs/leo_manager_0"
+}
+
+@test "metapick: an unreadable or unknown directory is bad input (exit 3)" {
+	run_tool metapick starrocks/fe1-follower nosuchdir
+	assert_equal "$status" 3
+	assert_equal "$stderr" "metapick: nosuchdir: No such file or directory"
+	assert_output --regexp "unreadable +- +nosuchdir"
+	refute_output --partial "chosen"
+	mkdir empty
+	run_tool metapick --json empty
+	assert_equal "$status" 3
+	assert_equal "$stderr" "metapick: empty: not a StarRocks/Doris, MooseFS or LeoFS metadata directory"
+	run jq -c '[.status, .chosen, .candidates[0].verdict]' <<<"$output"
+	assert_output '[3,null,"unreadable"]'
+	run_tool metapick moosefs/master leofs/leo_manager_0
+	assert_equal "$status" 3
+	assert_equal "$stderr" "metapick: moosefs/master looks like moosefs but leofs/leo_manager_0 like leofs (use --kind)"
+}
+
+@test "metapick: usage errors (exit 2)" {
+	run_tool metapick
+	assert_equal "$status" 2
+	assert_equal "$stderr" "metapick: missing DIR (see 'metapick --help')"
+	assert_output ""
+	run_tool metapick --kind ceph x
+	assert_equal "$status" 2
+	assert_equal "$stderr" "metapick: bad --kind 'ceph' (see 'metapick --help')"
+}
+
+@test "metapick: the man page synopsis is the first line of --help" {
+	run_tool metapick --help
+	assert_success
+	syn=$(sed -n '/^\.SH SYNOPSIS/{n;p;q}' "$TOP_DIR/docs/man/metapick.1")
+	assert_equal "usage: $syn" "${lines[0]}"
+	# and the page renders without warnings where man is installed
+	if command -v man >/dev/null; then
+		run --separate-stderr env MANWIDTH=80 man --warnings -l "$TOP_DIR/docs/man/metapick.1"
+		assert_success
+		assert_equal "$stderr" ""
+	fi
+}

@@ -1,0 +1,265 @@
+#!/usr/bin/env bats
+# mfsmetarestore: restores compared with MooseFS 3.0.117's own offline restore
+# (mfsmaster -c CFG restore) on copies of the same real-cluster files
+# (tests/fixtures/mfsmetarestore/<scenario>, made by
+# tests/integration/moosefs/gen-scenarios), and the bad-input contract.
+load helpers
+
+FX=$FIXTURES/mfsmetarestore
+# a fresh filesystem's root gets the wall clock as atime (in both tools), so
+# the root's atime is masked in comparisons
+mask_root() {
+	sed 's/^\(NODE|k:D|i:         1|.*|a:\)[ 0-9]*/\1X/'
+}
+
+# real_restore DIR: MooseFS's offline restore in DIR (writes DIR/metadata.mfs)
+real_restore() {
+	printf 'DATA_PATH = %s\nWORKING_USER = root\nWORKING_GROUP = root\n' "$1" >"$1.cfg"
+	timeout 60 mfsmaster -c "$1.cfg" restore >"$1.log" 2>&1
+}
+
+# dump_sorted FILE: the real mfsmetadump's records, sorted
+dump_sorted() {
+	mfsmetadump "$1" 2>/dev/null | sort
+}
+
+scenario() {
+	local s=$1
+	requires moosefs root
+	mkdir -p "$BATS_TEST_TMPDIR/real" "$BATS_TEST_TMPDIR/ours"
+	cp "$FX/$s"/* "$BATS_TEST_TMPDIR/real/"
+	cp "$FX/$s"/* "$BATS_TEST_TMPDIR/ours/"
+	real_restore "$BATS_TEST_TMPDIR/real"
+	snapshot "$BATS_TEST_TMPDIR"/ours/*
+	run_tool mfsmetarestore -a -d "$BATS_TEST_TMPDIR/ours"
+	assert_success
+	assert_unchanged
+	assert_equal "$(dump_sorted "$BATS_TEST_TMPDIR/ours/metadata.mfs" | mask_root)" \
+		"$(dump_sorted "$BATS_TEST_TMPDIR/real/metadata.mfs" | mask_root)"
+	# the real master loads what we wrote, and stores the same records again
+	mkdir -p "$BATS_TEST_TMPDIR/reload"
+	cp "$BATS_TEST_TMPDIR/ours/metadata.mfs" "$BATS_TEST_TMPDIR/reload/"
+	real_restore "$BATS_TEST_TMPDIR/reload"
+	assert_equal "$(dump_sorted "$BATS_TEST_TMPDIR/reload/metadata.mfs")" "$(dump_sorted "$BATS_TEST_TMPDIR/ours/metadata.mfs")"
+	if cmp -s "$BATS_TEST_TMPDIR/ours/metadata.mfs" "$BATS_TEST_TMPDIR/real/metadata.mfs"; then
+		echo "# $s: byte-identical to the real restore" >&3
+	elif [ "$(mfsmetadump "$BATS_TEST_TMPDIR/ours/metadata.mfs" 2>/dev/null | mask_root)" = \
+		"$(mfsmetadump "$BATS_TEST_TMPDIR/real/metadata.mfs" 2>/dev/null | mask_root)" ]; then
+		echo "# $s: byte-identical to the real restore except the root's wall-clock atime" >&3
+	else
+		echo "# $s: same records, different order" >&3
+	fi
+}
+
+@test "mfsmetarestore: -a on scenario small equals the real restore (exit 0)" {
+	scenario small
+}
+
+@test "mfsmetarestore: -a on scenario empty (MFSM NEW snapshot + changelog from id 1) equals the real restore (exit 0)" {
+	scenario empty
+}
+
+@test "mfsmetarestore: -a on scenario full equals the real restore (exit 0)" {
+	scenario full
+}
+
+@test "mfsmetarestore: -a on the metalogger-only set equals the real restore (exit 0)" {
+	scenario metalogger
+}
+
+@test "mfsmetarestore: hand-written changelog with the rare operations equals the real restore (exit 0)" {
+	scenario rare-ops
+}
+
+@test "mfsmetarestore: -m/-o with master and metalogger changelogs mixed, in any order (exit 0)" {
+	requires moosefs root
+	d=$BATS_TEST_TMPDIR
+	mkdir -p "$d/real"
+	cp "$FX/full"/* "$d/real/"
+	real_restore "$d/real"
+	run_tool mfsmetarestore -m "$FX/full/metadata.mfs.back" -o "$d/out.mfs" \
+		"$FX/metalogger/changelog_ml.0.mfs" "$FX/full/changelog.0.mfs" "$FX/full/changelog.1.mfs" \
+		"$FX/metalogger/changelog_ml_back.1.mfs" "$FX/metalogger/changelog_ml_back.0.mfs"
+	assert_success
+	assert_equal "$(dump_sorted "$d/out.mfs")" "$(dump_sorted "$d/real/metadata.mfs")"
+	cmp "$d/out.mfs" "$d/real/metadata.mfs"
+}
+
+@test "mfsmetarestore: torn last changelog line: complete lines applied, warned (exit 0)" {
+	requires moosefs root
+	d=$BATS_TEST_TMPDIR
+	mkdir -p "$d/real"
+	cp "$FX/torn"/* "$d/real/"
+	# the real restore on the same files with only the torn fragment removed
+	f=$d/real/changelog.0.mfs
+	# keep everything up to and including the last newline
+	python3 -c 'import sys;d=open(sys.argv[1],"rb").read();open(sys.argv[1],"wb").write(d[:d.rindex(b"\n")+1])' "$f"
+	real_restore "$d/real"
+	run_tool mfsmetarestore -m "$FX/torn/metadata.mfs.back" -o "$d/out.mfs" "$FX/torn/changelog.1.mfs" "$FX/torn/changelog.0.mfs"
+	assert_success
+	[[ "$stderr" == "mfsmetarestore: warning: $FX/torn/changelog.0.mfs:15: last line is torn (no newline: the master died while writing it): '33: 1795258800|AMTIME(6,17952' ignored, the 14 complete lines before it are used (MooseFS 3.0.117 would ignore the whole file)"* ]]
+	assert_equal "$(dump_sorted "$d/out.mfs")" "$(dump_sorted "$d/real/metadata.mfs")"
+}
+
+# ---- bad inputs: clear error, documented status, no output, inputs unchanged ----
+
+bad_setup() {
+	cd "$BATS_TEST_TMPDIR"
+	cp "$FX/small"/* .
+}
+
+bad_check() {
+	# $1 = status, $2 = exact first stderr line
+	assert_equal "$status" "$1"
+	assert_equal "$(printf '%s\n' "$stderr" | sed -n 1p)" "$2"
+	assert_output ""
+	[ ! -e out.mfs ]
+	assert_no_tmp .
+	assert_unchanged
+}
+
+@test "mfsmetarestore: truncated snapshot is refused (exit 3)" {
+	bad_setup
+	head -c 2000 metadata.mfs.back >trunc.mfs
+	snapshot trunc.mfs changelog.0.mfs changelog.1.mfs
+	run_tool mfsmetarestore -m trunc.mfs -o out.mfs changelog.1.mfs changelog.0.mfs
+	bad_check 3 "mfsmetarestore: trunc.mfs@2000: truncated: the file does not end with the MooseFS end marker"
+}
+
+@test "mfsmetarestore: wrong signature is refused (exit 3)" {
+	bad_setup
+	{ printf 'XXXX 2.0'; tail -c +9 metadata.mfs.back; } >sig.mfs
+	snapshot sig.mfs
+	run_tool mfsmetarestore -m sig.mfs -o out.mfs
+	bad_check 3 "mfsmetarestore: sig.mfs@0: not a MooseFS metadata file (bad signature)"
+}
+
+@test "mfsmetarestore: corrupted section length is refused (exit 3)" {
+	bad_setup
+	python3 -c 'd=bytearray(open("metadata.mfs.back","rb").read()); d[39]^=4; open("len.mfs","wb").write(d)'
+	snapshot len.mfs
+	run_tool mfsmetarestore -m len.mfs -o out.mfs
+	bad_check 3 "mfsmetarestore: len.mfs@32: section SESS: length field says 421 bytes but the records use 417"
+}
+
+@test "mfsmetarestore: changelog line with garbage is refused (exit 3)" {
+	bad_setup
+	sed '3s/.*/garbage here/' changelog.0.mfs >g.mfs
+	snapshot metadata.mfs.back changelog.1.mfs g.mfs
+	run_tool mfsmetarestore -m metadata.mfs.back -o out.mfs changelog.1.mfs g.mfs
+	bad_check 3 "mfsmetarestore: g.mfs:3: not a changelog line (no 'ID: ' at the start)"
+}
+
+@test "mfsmetarestore: a gap in the changelogs names the last id applied and the missing range (exit 3)" {
+	bad_setup
+	sed '3d' changelog.0.mfs >gap.mfs
+	snapshot metadata.mfs.back changelog.1.mfs gap.mfs
+	run_tool mfsmetarestore -m metadata.mfs.back -o out.mfs changelog.1.mfs gap.mfs
+	bad_check 3 "mfsmetarestore: gap.mfs:3: gap in the changelogs: last id applied 20, next id found 22 (changes 21..21 are missing)"
+}
+
+@test "mfsmetarestore: -b stores the best metadata before a gap and says so (exit 1)" {
+	bad_setup
+	sed '3d' changelog.0.mfs >gap.mfs
+	run_tool mfsmetarestore -b -m metadata.mfs.back -o out.mfs changelog.1.mfs gap.mfs
+	assert_equal "$status" 1
+	[[ "$stderr" == *"mfsmetarestore: stored INCOMPLETE metadata in out.mfs: version 21 (changes up to 20 applied)"* ]]
+	run mfsmetadump out.mfs
+	[[ "$output" == *"# version: 21 ;"* ]] || [ "$(command -v mfsmetadump)" = "" ]
+}
+
+@test "mfsmetarestore: an operation on a missing inode is refused (exit 3)" {
+	bad_setup
+	printf '34: 1795000000|ACCESS(9999)\n' >miss.mfs
+	snapshot metadata.mfs.back miss.mfs
+	run_tool mfsmetarestore -m metadata.mfs.back -o out.mfs changelog.0.mfs changelog.1.mfs miss.mfs
+	bad_check 3 "mfsmetarestore: miss.mfs:1: change 34: ACCESS: error ENOENT"
+}
+
+@test "mfsmetarestore: a result mismatch names both values (exit 3)" {
+	bad_setup
+	printf '34: 1795000000|CREATE(1,newname,1,420,18,0,0,0):9999\n' >mm.mfs
+	snapshot metadata.mfs.back mm.mfs
+	run_tool mfsmetarestore -m metadata.mfs.back -o out.mfs changelog.0.mfs changelog.1.mfs mm.mfs
+	bad_check 3 "mfsmetarestore: mm.mfs:1: change 34: CREATE: inode: logged 9999, replay gives 9"
+}
+
+@test "mfsmetarestore: output equal to an input is refused (exit 5)" {
+	bad_setup
+	snapshot metadata.mfs.back changelog.0.mfs
+	run_tool mfsmetarestore -m metadata.mfs.back -o changelog.0.mfs changelog.0.mfs
+	assert_equal "$status" 5
+	assert_equal "$stderr" "mfsmetarestore: changelog.0.mfs: output is the same file as the input changelog.0.mfs; refused"
+	assert_unchanged
+	assert_no_tmp .
+}
+
+@test "mfsmetarestore: empty snapshot with changelogs that do not connect names the missing changes (exit 3)" {
+	cd "$BATS_TEST_TMPDIR"
+	cp "$FX/empty/metadata.mfs.back" .
+	sed '1,5d' "$FX/empty/changelog.0.mfs" >changelog.0.mfs
+	snapshot metadata.mfs.back changelog.0.mfs
+	run_tool mfsmetarestore -a -d .
+	assert_equal "$status" 3
+	[[ "$stderr" == *"mfsmetarestore: ./changelog.0.mfs:1: changelogs do not connect to the metadata file: it needs change 1 next, the first change found is 6 (changes 1..5 are missing: a changelog file is missing)"* ]]
+	[ ! -e metadata.mfs ]
+	assert_unchanged
+	assert_no_tmp .
+}
+
+@test "mfsmetarestore: -a refuses snapshots with different metadata ids (exit 5)" {
+	cd "$BATS_TEST_TMPDIR"
+	cp "$FX/small"/* .
+	python3 -c 'd=bytearray(open("metadata.mfs.back","rb").read()); d[23]^=1; open("metadata_ml.mfs.back","wb").write(d)'
+	run_tool mfsmetarestore -a -d .
+	assert_equal "$status" 5
+	[[ "$stderr" == *"belong to different filesystems"* ]]
+	[ ! -e metadata.mfs ]
+}
+
+@test "mfsmetarestore: -a keeps the previous metadata.mfs as a backup (exit 0)" {
+	cd "$BATS_TEST_TMPDIR"
+	cp "$FX/small"/* .
+	printf 'MFSM NEW' >metadata.mfs
+	run_tool mfsmetarestore -a -d .
+	assert_success
+	[[ "$stderr" == *"previous ./metadata.mfs kept as ./metadata.mfs.prev."* ]]
+	[ "$(cat metadata.mfs.prev.*)" = "MFSM NEW" ]
+	[ "$(head -c 8 metadata.mfs)" = "MFSM 2.0" ]
+}
+
+@test "mfsmetarestore: --help and the link name work (exit 0)" {
+	run_link mfsmetarestore --help
+	assert_success
+	assert_line --index 0 "usage: mfsmetarestore [-f] [-x [-x]] [-b] [-i] -m META -o OUT [CHANGELOG...]"
+}
+
+@test "mfsmetarestore: missing -o is a usage error (exit 2)" {
+	run_tool mfsmetarestore -m x
+	assert_equal "$status" 2
+	assert_equal "$stderr" "mfsmetarestore: missing -o OUT (see 'mfsmetarestore --help')"
+}
+
+@test "mfsmetarestore: -a -c CFG takes DATA_PATH from the config (exit 0)" {
+	mkdir -p "$BATS_TEST_TMPDIR/data"
+	cp "$FX/small"/* "$BATS_TEST_TMPDIR/data/"
+	printf '# comment\nWORKING_USER = mfs\n DATA_PATH = %s \n' "$BATS_TEST_TMPDIR/data" >"$BATS_TEST_TMPDIR/mfsmaster.cfg"
+	run_tool mfsmetarestore -a -c "$BATS_TEST_TMPDIR/mfsmaster.cfg"
+	assert_success
+	[[ "$stderr" == *"mfsmetarestore: using $BATS_TEST_TMPDIR/data/metadata.mfs.back (version 19)"* ]]
+	[[ "$stderr" == *"progress: current change: 33 (first:19 - last:33 - 100% - ETA:finished)"* ]]
+	[ -s "$BATS_TEST_TMPDIR/data/metadata.mfs" ]
+}
+
+@test "mfsmetarestore: -a with a failing replay writes nothing and keeps no backup (exit 3)" {
+	cd "$BATS_TEST_TMPDIR"
+	cp "$FX/small"/* .
+	sed -i '3d' changelog.0.mfs
+	printf 'MFSM NEW' >metadata.mfs
+	snapshot metadata.mfs metadata.mfs.back changelog.0.mfs changelog.1.mfs
+	run_tool mfsmetarestore -a -d .
+	assert_equal "$status" 3
+	assert_unchanged
+	[ -z "$(ls metadata.mfs.prev.* 2>/dev/null)" ]
+	assert_no_tmp .
+}
