@@ -28,6 +28,8 @@ struct mp_cand {
 	int prefer;             /* e.g. 1 for a FOLLOWER, 0 for an OBSERVER */
 	char *key_text;         /* "image.150023", "change 1234" ... */
 	char *identity;         /* cluster identity; NULL when unknown */
+	char *identity2;        /* a second part compared only when both have it
+				 * (the StarRocks token, absent in old metadata) */
 	struct mp_fact *facts;
 	size_t nfacts, capfacts;
 	char **warnings;
