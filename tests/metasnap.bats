@@ -422,3 +422,16 @@ extra image/image.200"
 	script -qec "'$RESCUE' metasnap save -q -f '$T/src' -o '$T/a.tar.gz'" /dev/null >"$T/tty.out"
 	assert_equal "$(cat "$T/tty.out")" ""
 }
+
+@test "metasnap: a file that changes while it is saved fails the save (exit 4)" {
+	mkdir "$T/src"
+	head -c 64M /dev/urandom >"$T/src/changelog.0.mfs"
+	(sleep 0.3; echo "41: 1700000000|CREATE(1,x,1,438,18,0,0,0):41" >>"$T/src/changelog.0.mfs") &
+	run_tool metasnap save "$T/src" -o "$T/a.tar.gz"
+	wait
+	assert_equal "$status" 4
+	assert_equal "$stderr" "metasnap: $T/src/changelog.0.mfs: file changed while being read (stop the service, then try again)"
+	assert_output ""
+	[ ! -e "$T/a.tar.gz" ]
+	assert_no_tmp "$T"
+}
