@@ -108,6 +108,13 @@ listing_notime() {
 	"$RESCUE" metasnap save -q "$T/src" -o "$T/a.tar.gz"
 	"$RESCUE" metasnap save -q "$T/src" -o "$T/b.tar.gz"
 	cmp "$T/a.tar.gz" "$T/b.tar.gz"
+	# whatever the number of compression threads (members of at most 4 MiB)
+	head -c 9M /dev/urandom >"$T/src/bdb/00000009.jdb"
+	"$RESCUE" metasnap save -q -j 1 "$T/src" -o "$T/j1.tar.gz"
+	"$RESCUE" metasnap save -q -j 3 "$T/src" -o "$T/j3.tar.gz"
+	cmp "$T/j1.tar.gz" "$T/j3.tar.gz"
+	gzip -t "$T/j3.tar.gz"
+	rm "$T/src/bdb/00000009.jdb"
 	run tar tvzf "$T/a.tar.gz" .metasnap/MANIFEST
 	assert_output --partial "2023-11-14 22:13 .metasnap/MANIFEST"
 	names=$(tar tzf "$T/a.tar.gz" | grep -v '^\.metasnap/')
