@@ -422,9 +422,11 @@ extra image/image.200"
 @test "metasnap: progress is shown on a terminal, and not with -q" {
 	command -v script >/dev/null || skip "needs script(1)"
 	mkdir "$T/src"
-	head -c 24M /dev/urandom >"$T/src/big.jdb"
+	# long enough (>= 1/6 s) for a progress update on any machine
+	truncate -s 1G "$T/src/big.jdb"
 	script -qec "'$RESCUE' metasnap save '$T/src' -o '$T/a.tar.gz'" /dev/null >"$T/tty.out"
-	grep -q "saved 2 entries (24.0 MiB) from $T/src to $T/a.tar.gz" "$T/tty.out"
+	grep -q "saved 2 entries (1.0 GiB) from $T/src to $T/a.tar.gz" "$T/tty.out"
+	grep -q "metasnap: saving .*%" "$T/tty.out"
 	grep -q "%" "$T/tty.out"
 	script -qec "'$RESCUE' metasnap save -q -f '$T/src' -o '$T/a.tar.gz'" /dev/null >"$T/tty.out"
 	assert_equal "$(cat "$T/tty.out")" ""
