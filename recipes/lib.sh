@@ -81,7 +81,8 @@ r_log_open() {
 			fi
 		done
 	fi
-	if [ -z "$R_LOG" ] || ! : >>"$R_LOG" 2>/dev/null; then
+	# (in a subshell: a failed redirection of a special builtin ends the shell)
+	if [ -z "$R_LOG" ] || ! (: >>"$R_LOG") 2>/dev/null; then
 		_l=$R_LOG
 		R_LOG=""
 		r_die "$RC_IO" "cannot write the log '$_l' (set RESCUE_LOG)"
@@ -170,6 +171,13 @@ r_state_init() {
 	fi
 }
 
+# r_nostate WORK: a recipe (or mode) that is idempotent: every run does every
+# step, nothing is resumed.
+r_nostate() {
+	R_NOSTATE=1
+	R_WORK=${RESCUE_WORK:-$1}
+}
+
 # r_saved KEY: a value stored in the state by an earlier run (empty if none).
 r_saved() {
 	printf '%s' "${R_VALS:-}" | sed -n "s/^val\\.$1=//p" | tail -n 1
@@ -183,6 +191,7 @@ r_remember() {
 }
 
 r_state_write() {
+	[ "${R_NOSTATE:-0}" = 0 ] || return 0
 	mkdir -p "$R_WORK" || r_die "$RC_IO" "cannot create the work directory $R_WORK"
 	_t=$R_STATE.tmp.$$
 	{
@@ -250,7 +259,9 @@ _r_cmds() {
 }
 
 r_plan() {
-	if [ "$R_ACT" = 1 ]; then
+	if [ "$R_ACT" = 1 ] && [ "${R_NOSTATE:-0}" = 1 ]; then
+		r_out "$R_NAME: plan ($R_NSTEPS steps)"
+	elif [ "$R_ACT" = 1 ]; then
 		r_out "$R_NAME: plan ($R_NSTEPS steps; state: $R_STATE)"
 	else
 		r_out "$R_NAME: plan ($R_NSTEPS steps; dry run, nothing is changed: add --yes to act)"
@@ -334,6 +345,28 @@ _r_confirmed() {
 	return 1
 }
 
+# _r_lock: one acting run per work directory.  A lock left by a run that died
+# (SIGKILL, power loss) is taken over; a live one refuses (exit 5).
+_r_lock() {
+	_lk=$R_WORK/lock
+	if ! mkdir "$_lk" 2>/dev/null; then
+		_pid=$(cat "$_lk/pid" 2>/dev/null || :)
+		if [ -n "$_pid" ] && [ "$_pid" != $$ ] && kill -0 "$_pid" 2>/dev/null; then
+			r_die "$RC_REFUSED" "another run (pid $_pid) is working in $R_WORK; wait for it or stop it"
+		fi
+		r_msg "taking over the lock of a run that ended without releasing it (pid ${_pid:-unknown})"
+		mkdir -p "$_lk" || r_die "$RC_IO" "cannot create $_lk"
+	fi
+	echo $$ >"$_lk/pid" || r_die "$RC_IO" "cannot write $_lk/pid"
+	R_LOCK=$_lk
+	trap '_r_unlock' EXIT
+	trap 'r_die "$RC_IO" "interrupted; re-run to resume after the last completed step"' INT TERM HUP
+}
+
+_r_unlock() {
+	[ -z "${R_LOCK:-}" ] || rm -rf "$R_LOCK"
+}
+
 # r_main: print the plan; with --yes run the steps not yet done.
 r_main() {
 	r_plan
@@ -341,7 +374,13 @@ r_main() {
 		[ -n "$R_DONE_ARGS" ] && r_msg "--done needs --yes"
 		return 0
 	fi
+	if [ "$R_STATE_DONE" -ge "$R_NSTEPS" ] && [ "$R_NSTEPS" -gt 0 ]; then
+		r_msg "the run recorded in $R_STATE finished every step: starting a new run"
+		R_STATE_DONE=0
+	fi
 	_i=$((R_STATE_DONE + 1))
+	mkdir -p "$R_WORK" || r_die "$RC_IO" "cannot create the work directory $R_WORK"
+	_r_lock
 	r_state_write "$R_STATE_DONE"
 	while [ "$_i" -le "$R_NSTEPS" ]; do
 		eval "_k=\$R_KIND_$_i _t=\$R_TITLE_$_i _b=\$R_BODY_$_i"
@@ -369,7 +408,7 @@ r_main() {
 		fi
 		_i=$((_i + 1))
 	done
-	r_msg "all $R_NSTEPS steps done"
+	if [ "$R_NSTEPS" = 1 ]; then r_msg "the step is done"; else r_msg "all $R_NSTEPS steps done"; fi
 	if [ -n "$R_NOTES" ]; then
 		r_out ""
 		printf '%s' "$R_NOTES" | while IFS= read -r _l; do r_out "$_l"; done
@@ -386,6 +425,30 @@ r_common_opt() {
 	*) return 1 ;;
 	esac
 	return 0
+}
+
+# r_mount SPEC:DIR: mount SPEC (a device, LABEL=x or UUID=x) on DIR unless
+# something is mounted there already: in the rescue system the data is on a
+# disk that nothing has mounted yet (rescue.args="--mount LABEL=mfs:/mnt ...").
+r_mount() {
+	_dir=${1##*:}
+	_spec=${1%:*}
+	if [ -z "$_spec" ] || [ -z "$_dir" ] || [ "$_spec" = "$1" ]; then
+		r_usage_error "bad --mount '$1' (DEVICE:DIR, LABEL=x:DIR or UUID=x:DIR)"
+	fi
+	if awk -v m="$_dir" '$2 == m { f = 1 } END { exit !f }' /proc/mounts 2>/dev/null; then
+		r_msg "$_dir is mounted already"
+		return 0
+	fi
+	case $_spec in
+	LABEL=* | UUID=*)
+		_dev=$(findfs "$_spec" 2>/dev/null) || r_die "$RC_DATA" "no filesystem with $_spec"
+		;;
+	*) _dev=$_spec ;;
+	esac
+	mkdir -p "$_dir" || r_die "$RC_IO" "cannot create $_dir"
+	mount "$_dev" "$_dir" || r_die "$RC_IO" "cannot mount $_dev on $_dir"
+	r_msg "mounted $_dev on $_dir"
 }
 
 # r_done_arg N: record `--done N`.
@@ -408,9 +471,11 @@ r_start() {
 
 # ---- the rescue tools, as the recipes use them -----------------------------
 
-# r_conf_get FILE KEY: print KEY's active value in FILE (status 1 if unset).
+# r_conf_get FILE KEY: print KEY's active value in FILE (the last one when it is
+# set more than once); status 1 if unset, confset's status on an error.
 r_conf_get() {
-	rt confset "$1" --get "$2" 2>/dev/null
+	_v=$(rt confset "$1" --all --get "$2" 2>/dev/null) || return $?
+	printf '%s\n' "$_v" | tail -n 1
 }
 
 # r_conf_set_cmd FILE KEY VALUE / r_conf_unset_cmd FILE KEY: command texts.
@@ -419,7 +484,7 @@ r_conf_set_cmd() {
 }
 
 r_conf_unset_cmd() {
-	rcmd confset "$1" --unset "$2"
+	rcmd confset "$1" --all --unset "$2"
 }
 
 # r_pick KIND DIR...: rank copies with metapick.  Sets R_PICK (the chosen

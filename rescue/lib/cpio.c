@@ -251,7 +251,8 @@ again:
 		r->data_left = r->pad_left = 0;
 	}
 	at = r->off;
-	k = rd(r, hdr, sizeof hdr);
+	/* the magic first, so that junk is called junk even when short */
+	k = rd(r, hdr, 6);
 	if (k == 1) {
 		if (r->archives)
 			return 0;
@@ -264,10 +265,18 @@ again:
 	if (k)
 		return cut(r, "a header");
 	if (memcmp(hdr, "07070", 5) != 0 || (hdr[5] != '1' && hdr[5] != '2')) {
+		for (int i = 0; i < 6; i++)
+			if (hdr[i] < 0x20 || hdr[i] > 0x7e)
+				hdr[i] = '?';
 		warn_off(RC_DATA, r->file, at,
 			 "bad magic '%.6s' (not a newc cpio archive)", hdr);
 		return RC_DATA;
 	}
+	k = rd(r, hdr + 6, sizeof hdr - 6);
+	if (k == -2)
+		return err_status() ? err_status() : RC_IO;
+	if (k)
+		return cut(r, "a header");
 	for (int i = 0; i < 13; i++) {
 		if (hexfield(hdr + 6 + 8 * i, &f[i])) {
 			warn_off(RC_DATA, r->file, at, "bad %s field '%.8s'",

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # cluster.sh: sourced by gen-scenarios and compare.  Starts the real MooseFS
 # 3.0.117 daemons (Debian packages) inside a private network namespace.
 #
@@ -80,18 +81,21 @@ stop_all() {
 	MOUNTS=()
 }
 
+# cfg_head IDENT DATA_PATH: the lines every daemon config starts with.
+cfg_head() {
+	printf '%s\n' "WORKING_USER = root" "WORKING_GROUP = root" "SYSLOG_IDENT = $1-it" \
+		"DATA_PATH = $2" "NICE_LEVEL = 0"
+}
+
 # cfg_master DIR: configs and data dir for a master in DIR (DIR/master = DATA_PATH).
 cfg_master() {
 	local d=$1
 	mkdir -p "$d/master"
-	cat >"$d/mfsmaster.cfg" <<EOF
-WORKING_USER = root
-WORKING_GROUP = root
-SYSLOG_IDENT = mfsmaster-it
-DATA_PATH = $d/master
+	{
+		cfg_head mfsmaster "$d/master"
+		cat <<EOF
 EXPORTS_FILENAME = $d/mfsexports.cfg
 TOPOLOGY_FILENAME = $d/mfstopology.cfg
-NICE_LEVEL = 0
 MATOML_LISTEN_HOST = $MASTER_IP
 MATOCS_LISTEN_HOST = $MASTER_IP
 MATOCL_LISTEN_HOST = $MASTER_IP
@@ -100,6 +104,7 @@ INODE_REUSE_DELAY = 300
 CHUNKS_LOOP_MIN_TIME = 60
 ATIME_MODE = 0
 EOF
+	} >"$d/mfsmaster.cfg"
 	printf '%s\n' "$MASTER_IP/24 / rw,alldirs,admin,maproot=0:0" "$MASTER_IP/24 . rw" >"$d/mfsexports.cfg"
 	: >"$d/mfstopology.cfg"
 }
@@ -107,35 +112,22 @@ EOF
 cfg_chunkserver() {
 	local d=$1
 	mkdir -p "$d/csdata" "$d/hdd"
-	cat >"$d/mfschunkserver.cfg" <<EOF
-WORKING_USER = root
-WORKING_GROUP = root
-SYSLOG_IDENT = mfschunkserver-it
-DATA_PATH = $d/csdata
-HDD_CONF_FILENAME = $d/mfshdd.cfg
-HDD_LEAVE_SPACE_DEFAULT = 64MiB
-NICE_LEVEL = 0
-BIND_HOST = $CS_IP
-CSSERV_LISTEN_HOST = $CS_IP
-MASTER_HOST = $MASTER_IP
-MASTER_RECONNECTION_DELAY = 1
-EOF
+	{
+		cfg_head mfschunkserver "$d/csdata"
+		printf '%s\n' "HDD_CONF_FILENAME = $d/mfshdd.cfg" "HDD_LEAVE_SPACE_DEFAULT = 64MiB" \
+			"BIND_HOST = $CS_IP" "CSSERV_LISTEN_HOST = $CS_IP" "MASTER_HOST = $MASTER_IP" \
+			"MASTER_RECONNECTION_DELAY = 1"
+	} >"$d/mfschunkserver.cfg"
 	echo "$d/hdd" >"$d/mfshdd.cfg"
 }
 
 cfg_metalogger() {
 	local d=$1
 	mkdir -p "$d/ml"
-	cat >"$d/mfsmetalogger.cfg" <<EOF
-WORKING_USER = root
-WORKING_GROUP = root
-SYSLOG_IDENT = mfsmetalogger-it
-DATA_PATH = $d/ml
-NICE_LEVEL = 0
-BIND_HOST = $CS_IP
-MASTER_HOST = $MASTER_IP
-MASTER_RECONNECTION_DELAY = 1
-EOF
+	{
+		cfg_head mfsmetalogger "$d/ml"
+		printf '%s\n' "BIND_HOST = $CS_IP" "MASTER_HOST = $MASTER_IP" "MASTER_RECONNECTION_DELAY = 1"
+	} >"$d/mfsmetalogger.cfg"
 }
 
 # Fake clock for the master (libfaketime reads the offset file every second).
@@ -166,8 +158,10 @@ start_master() {
 	local d=$1 n
 	shift
 	n=$(log_count "$d/master.log" 'daemon initialized properly')
-	LD_PRELOAD=$FAKETIME_LIB FAKETIME_TIMESTAMP_FILE=$FAKE_FILE FAKETIME_CACHE_DURATION=1 \
-		FAKETIME_DONT_FAKE_MONOTONIC=1 FAKETIME_NO_CACHE=0 \
+	local pre=
+	[ -z "$FAKE_FILE" ] || pre=$FAKETIME_LIB
+	LD_PRELOAD=$pre FAKETIME_TIMESTAMP_FILE=$FAKE_FILE FAKETIME_CACHE_DURATION=1 \
+		FAKETIME_DONT_FAKE_MONOTONIC=1 \
 		setsid mfsmaster -c "$d/mfsmaster.cfg" "$@" -f start </dev/null >>"$d/master.log" 2>&1 &
 	MASTER_PID=$!
 	track "$MASTER_PID" master
@@ -226,5 +220,17 @@ force_save() {
 	h=$(((m / 3600 + 1) * 3600))
 	fake_offset $((h - 4 - now))
 	wait_for 40 "metadata save" log_has "$d/master.log" 'store process has finished' $((n + 1))
-	log "metadata saved ($(ls "$d/master" | tr '\n' ' '))"
+	log "metadata saved"
+}
+
+# tree_listing MOUNT: one line per object: inode type mode uid gid nlink size
+# mtime link-target|path ('\n' in names shown as '?'), sorted by path; then
+# md5 of every regular file below 4 MiB.
+tree_listing() {
+	(
+		cd "$1" || exit 1
+		find . -mindepth 1 \( -type d -printf '%i %y %m %U %G %n - %Ts|%p\0' \) -o \
+			-printf '%i %y %m %U %G %n %s %Ts %l|%p\0' | tr '\n\0' '?\n' | sort -t'|' -k2
+		find . -type f -size -4M -print0 | sort -z | xargs -0 -r md5sum -z | tr '\n\0' '?\n'
+	)
 }

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # workload.sh: sourced by gen-scenarios inside the scenario's namespace.
 # File-system workloads run through a real mfsmount; each one makes the master
 # log a known set of changelog operations (names in the comments).
@@ -115,6 +116,7 @@ newline"
 	mfsmakesnapshot -c "$d/src/s1" "$d/snapc"
 	mfsmakesnapshot "$d/src" "$d/snap2"
 	mfsrmsnapshot "$d/snap2"
+	mfsmakesnapshot -p "$d/d2" "$d/snapp"
 	# chunk appends (APPEND, and a slice)
 	mfsappendchunks "$d/app/joined" "$d/d1/f2" "$d/src/s1" >/dev/null
 	mfsappendchunks -s 0:0 "$d/app/joined2" "$d/d1/twochunks" >/dev/null

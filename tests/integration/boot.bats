@@ -1,0 +1,137 @@
+#!/usr/bin/env bats
+# Boot tests: Debian's kernel (make fetch) + out/rescue-initramfs.cpio.gz under
+# qemu-system-x86_64 -accel tcg, with a virtio disk (ext4 from mke2fs -d).
+# The selftest recipe writes /result on the disk; the host reads it with
+# debugfs.  Every boot is bounded by timeout; a failing test prints the
+# serial console log.
+load ../helpers
+
+setup_file() {
+	export KERNEL INITRD
+	KERNEL=$(ls "$TOP_DIR"/build/debroot/boot/vmlinuz-* 2>/dev/null | head -n 1)
+	INITRD=$TOP_DIR/${O:-out}/rescue-initramfs.cpio.gz
+	# qboot starts a -kernel in a fraction of SeaBIOS's time; no default NIC
+	# (its iPXE ROM is slow too)
+	QEMU_FAST=(-nic none)
+	[ -f /usr/share/qemu/qboot.rom ] && QEMU_FAST+=(-bios qboot.rom)
+	export QEMU_FAST_ARGS="${QEMU_FAST[*]}"
+}
+
+setup() {
+	requires qemu
+	[ -n "$KERNEL" ] || fail "no kernel in build/debroot/boot (make fetch)"
+	[ -f "$INITRD" ] || fail "no $INITRD (make images)"
+	LOG=$BATS_TEST_TMPDIR/serial.log
+}
+
+teardown() {
+	if [ -z "${BATS_TEST_COMPLETED:-}" ] && [ -f "${LOG:-/nonexistent}" ]; then
+		echo "---- serial console log ($LOG)" >&2
+		cat "$LOG" >&2
+	fi
+}
+
+# make_disk IMG: the selftest disk, labelled rescuetest.  Expected outputs are
+# made here by the real programs (sha256sum, GNU cpio).
+make_disk() {
+	local d=$BATS_TEST_TMPDIR/disk
+	cp -a "$FIXTURES/images/disk" "$d"
+	(cd "$d/tree" && find . -type f | LC_ALL=C sort | xargs sha256sum) >"$d/tree.sha256"
+	(cd "$d/tree" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$d/gnu.cpio"
+	cpio -it --quiet <"$d/gnu.cpio" >"$d/gnu.list"
+	mkdir -p "$BATS_TEST_TMPDIR/u/sub"
+	echo evil >"$BATS_TEST_TMPDIR/u/evil"
+	(cd "$BATS_TEST_TMPDIR/u/sub" && echo ../evil | cpio -o -H newc --quiet) >"$d/unsafe.cpio"
+	mke2fs -q -F -t ext4 -L rescuetest -d "$d" "$1" 16M
+}
+
+# has TEXT: the console log (CR removed) has a line matching TEXT (grep -E)
+has() {
+	tr -d '\r' <"$LOG" | grep -Eq -- "$1"
+}
+
+# qemu_boot CMDLINE [QEMU ARGS...]: boot, console to $LOG; status of qemu
+qemu_boot() {
+	local append=$1
+	shift
+	# shellcheck disable=SC2086
+	timeout 120 qemu-system-x86_64 -accel tcg -nographic -no-reboot -m 512 $QEMU_FAST_ARGS \
+		-kernel "$KERNEL" -initrd "$INITRD" \
+		-append "console=ttyS0 panic=1 $append" "$@" </dev/null >"$LOG" 2>&1
+}
+
+@test "boot: selftest recipe runs rescue tools on the virtio disk and powers off (exit 0)" {
+	local img=$BATS_TEST_TMPDIR/disk.img
+	make_disk "$img"
+	run qemu_boot "rescue.recipe=selftest rescue.then=poweroff" \
+		-drive "file=$img,if=virtio,format=raw"
+	assert_equal "$status" 0
+	has '^==RESCUE-SELFTEST-START=='
+	has '^==RESCUE-SELFTEST-END rc=0=='
+	has '^rescue: recipe selftest finished \(exit status 0\)'
+	has '^rescue: poweroff'
+	run --separate-stderr debugfs -R 'cat /result' "$img"
+	assert_success
+	assert_line "ok rescue-list"
+	assert_line "ok disk-sha256"
+	assert_line "ok mkcpio-t-gnu"
+	assert_line "ok mkcpio-roundtrip"
+	assert_line "ok mkcpio-unsafe"
+	assert_line "ok mkoci"
+	assert_line "rc=0"
+	refute_line --partial "FAIL"
+}
+
+@test "boot: a failing recipe shows its status, then PID 1 keeps a working shell on the console" {
+	local fifo=$BATS_TEST_TMPDIR/console.in
+	mkfifo "$fifo"
+	# no disk: selftest exits 4; then type into the shell on the serial console
+	(
+		for _ in $(seq 1 900); do
+			has 'starting a shell' 2>/dev/null && break
+			sleep 0.1
+		done
+		sleep 1
+		echo 'echo "ALIVE-$((6*7)) pid1=$(cat /proc/1/comm)"'
+		for _ in $(seq 1 300); do
+			has 'ALIVE-42' 2>/dev/null && break
+			sleep 0.1
+		done
+		echo 'poweroff'
+		sleep 60
+	) >"$fifo" &
+	local writer=$!
+	# shellcheck disable=SC2086
+	timeout 120 qemu-system-x86_64 -accel tcg -nographic -no-reboot -m 512 $QEMU_FAST_ARGS \
+		-kernel "$KERNEL" -initrd "$INITRD" \
+		-append "console=ttyS0 panic=1 rescue.recipe=selftest rescue.then=poweroff" \
+		<"$fifo" >"$LOG" 2>&1
+	local rc=$?
+	kill "$writer" 2>/dev/null || true
+	wait "$writer" 2>/dev/null || true
+	# 0: the poweroff typed in the shell reached PID 1 (not the timeout, 124)
+	assert_equal "$rc" 0
+	has '^==RESCUE-SELFTEST-END rc=4=='
+	has '^rescue: recipe selftest FAILED with exit status 4$'
+	has '^  | selftest: no file system labelled'
+	has 'starting a shell on the console'
+	has '^ALIVE-42 pid1=init'
+	has '^rescue: poweroff'
+	if has 'Kernel panic'; then fail "console shows 'Kernel panic'"; fi
+}
+
+@test "boot: rescue.args quoted words, rescue.net=dhcp and rescue.modules reach the recipe (exit 0)" {
+	local img=$BATS_TEST_TMPDIR/disk.img
+	make_disk "$img"
+	run qemu_boot "rescue.recipe=selftest rescue.args=\"--label 'rescuetest' mkcpio-roundtrip rescue-list\" rescue.net=dhcp rescue.modules=loop,dm-mod rescue.then=poweroff" \
+		-drive "file=$img,if=virtio,format=raw" \
+		-netdev user,id=n0,restrict=on -device virtio-net-pci,netdev=n0,romfile=
+	assert_equal "$status" 0
+	has '^rescue: running recipe selftest --label .rescuetest. mkcpio-roundtrip rescue-list'
+	has 'rescue: eth0: 10.0.2.15/24'
+	has '^==RESCUE-SELFTEST-END rc=0=='
+	if has 'could not load module'; then fail "console shows 'could not load module'"; fi
+	run --separate-stderr debugfs -R 'cat /result' "$img"
+	assert_success
+	assert_output "$(printf 'ok mkcpio-roundtrip\nok rescue-list\nrc=0')"
+}

@@ -1,0 +1,114 @@
+#!/usr/bin/env bats
+# initramfs/build-rootfs: a profile becomes a root tree; every missing item is
+# an error naming it (exit 3).  Uses the fetched Debian kernel and busybox.
+load ../helpers
+
+setup() {
+	DEBROOT=$TOP_DIR/build/debroot
+	[ -x "$DEBROOT/bin/busybox" ] || fail "no build/debroot (make fetch)"
+	KVER=$(basename "$(ls -d "$DEBROOT"/lib/modules/*/ | head -n 1)")
+	cd "$BATS_TEST_TMPDIR"
+	cp "$TOP_DIR/config/default.conf" p.conf
+}
+
+build() {
+	run --separate-stderr "$TOP_DIR/initramfs/build-rootfs" -p "${PROFILE:-p.conf}" -r "$RESCUE" \
+		-b "$DEBROOT/bin/busybox" -k "${KROOT:-$DEBROOT}" -R "$TOP_DIR/recipes" -o out
+}
+
+@test "profile: the default profile has every tool, every recipe and the modules' dependencies (exit 0)" {
+	build
+	assert_success
+	assert_equal "$(sed -n 's/^tool //p' out/manifest)" "$("$RESCUE" --list)"
+	assert_equal "$(sed -n 's/^recipe //p' out/manifest | sort)" "$(ls "$TOP_DIR/recipes" | sort)"
+	m=out/modules/lib/modules/$KVER
+	# virtio_blk came with what modules.dep says it needs, listed before it
+	run sed -n 's/^module //p' out/manifest
+	assert_line kernel/drivers/virtio/virtio_ring.ko
+	assert_line kernel/drivers/virtio/virtio.ko
+	assert_line kernel/fs/xfs/xfs.ko
+	assert_line kernel/lib/libcrc32c.ko
+	[ "$(grep -n virtio_ring.ko out/manifest | cut -d: -f1)" -lt "$(grep -n virtio_blk.ko out/manifest | cut -d: -f1)" ]
+	assert_equal "$(grep -c . "$m/modules.dep")" "$(grep -c '^module ' out/manifest)"
+	grep -q '^kernel/drivers/block/virtio_blk.ko: ' "$m/modules.dep"
+	[ -L out/rootfs/bin/sh ] && [ "$(readlink out/rootfs/bin/sh)" = busybox ]
+	[ "$(readlink out/rootfs/bin/mkcpio)" = rescue ]
+	[ ! -e out/rootfs/lib/modules ]
+	grep -qx "RESCUE_KERNEL='$KVER'" out/rootfs/etc/rescue.conf
+}
+
+@test "profile: another profile (config/minimal.conf) builds a smaller tree (exit 0)" {
+	PROFILE=$TOP_DIR/config/minimal.conf build
+	assert_success
+	assert_equal "$(sed -n 's/^recipe //p' out/manifest)" "$(printf 'selftest\n%s' "$([ -f "$TOP_DIR/recipes/lib.sh" ] && echo lib.sh)" | sed '/^$/d')"
+	[ ! -e out/rootfs/bin/vi ]
+	grep -qx "RESCUE_HOSTNAME='rescue-min'" out/rootfs/etc/rescue.conf
+}
+
+@test "profile: a missing module is an error naming it and the profile line (exit 3)" {
+	sed -i 's/^modules = virtio_pci/modules = no_such_mod virtio_pci/' p.conf
+	line=$(grep -n '^modules' p.conf | cut -d: -f1)
+	build
+	assert_equal "$status" 3
+	assert_equal "$stderr" "build-rootfs: p.conf:$line: no module no_such_mod in kernel $DEBROOT/lib/modules/$KVER"
+}
+
+@test "profile: a module whose dependency is missing is an error naming both (exit 3)" {
+	# a kernel tree with virtio_blk.ko but without the virtio_ring.ko it needs
+	k=$BATS_TEST_TMPDIR/kroot/lib/modules/$KVER
+	mkdir -p "$k/kernel/drivers/block" "$k/kernel/drivers/virtio"
+	cp "$DEBROOT/lib/modules/$KVER/kernel/drivers/block/virtio_blk.ko" "$k/kernel/drivers/block/"
+	cp "$DEBROOT/lib/modules/$KVER/kernel/drivers/virtio/virtio.ko" "$k/kernel/drivers/virtio/"
+	printf '%s\n' 'kernel/drivers/block/virtio_blk.ko: kernel/drivers/virtio/virtio.ko kernel/drivers/virtio/virtio_ring.ko' \
+		'kernel/drivers/virtio/virtio.ko: kernel/drivers/virtio/virtio_ring.ko' \
+		'kernel/drivers/virtio/virtio_ring.ko:' >"$k/modules.dep"
+	sed -i '/^modules = /,/virtio_net$/d' p.conf
+	echo 'modules = virtio_blk' >>p.conf
+	line=$(grep -n '^modules' p.conf | cut -d: -f1)
+	KROOT=$BATS_TEST_TMPDIR/kroot build
+	assert_equal "$status" 3
+	assert_equal "$stderr" "build-rootfs: p.conf:$line: module virtio_blk needs kernel/drivers/virtio/virtio_ring.ko, which is missing from $k"
+}
+
+@test "profile: a missing tool, applet, recipe or file is an error naming it (exit 3)" {
+	sed 's/^tools = all/tools = mkcpio nosuchtool/' "$TOP_DIR/config/default.conf" >t.conf
+	PROFILE=t.conf build
+	assert_equal "$status" 3
+	assert_equal "$stderr" "build-rootfs: t.conf:$(grep -n '^tools' t.conf | cut -d: -f1): no tool 'nosuchtool' in $RESCUE (see rescue --list)"
+	sed 's/^applets = \\/applets = nosuchapplet \\/' "$TOP_DIR/config/default.conf" >a.conf
+	PROFILE=a.conf build
+	assert_equal "$status" 3
+	assert_equal "$stderr" "build-rootfs: a.conf:$(grep -n '^applets' a.conf | cut -d: -f1): no applet 'nosuchapplet' in $DEBROOT/bin/busybox"
+	sed 's/^recipes = all/recipes = selftest nosuchrecipe/' "$TOP_DIR/config/default.conf" >r.conf
+	PROFILE=r.conf build
+	assert_equal "$status" 3
+	assert_equal "$stderr" "build-rootfs: r.conf:$(grep -n '^recipes' r.conf | cut -d: -f1): no recipe 'nosuchrecipe' in $TOP_DIR/recipes/"
+	sed 's,^files =,files = nosuch.txt:/etc/nosuch.txt,' "$TOP_DIR/config/default.conf" >f.conf
+	PROFILE=f.conf build
+	assert_equal "$status" 3
+	assert_equal "$stderr" "build-rootfs: f.conf:$(grep -n '^files' f.conf | cut -d: -f1): no file 'nosuch.txt'"
+}
+
+@test "profile: an unknown key, a bad line and a bad value are errors (exit 3)" {
+	echo 'colour = blue' >>p.conf
+	build
+	assert_equal "$status" 3
+	assert_regex "$stderr" "^build-rootfs: p.conf:[0-9]+: unknown key 'colour' \\(known: .*\\)$"
+	printf 'tools all\n' >b.conf
+	PROFILE=b.conf build
+	assert_equal "$status" 3
+	assert_equal "$stderr" "build-rootfs: b.conf:1: not KEY = VALUE"
+	sed 's/^then = shell/then = explode/' "$TOP_DIR/config/default.conf" >v.conf
+	PROFILE=v.conf build
+	assert_equal "$status" 3
+	assert_equal "$stderr" "build-rootfs: v.conf:$(grep -n '^then' v.conf | cut -d: -f1): 'then' must be shell, poweroff or reboot, not 'explode'"
+}
+
+@test "profile: extra files land where the profile says (exit 0)" {
+	echo 'hello' >extra.txt
+	sed -i 's,^files =,files = extra.txt:/etc/extra/hello.txt,' p.conf
+	build
+	assert_success
+	assert_equal "$(cat out/rootfs/etc/extra/hello.txt)" hello
+	grep -qx 'file /etc/extra/hello.txt' out/manifest
+}

@@ -1,0 +1,136 @@
+#!/usr/bin/env bats
+# recipes/lib.sh on its own, through a small recipe (tests/fixtures/recipes/lib/
+# demo): quoting, the log, step state and --done, failing steps, the lock.
+load ../helpers
+load recipes
+
+setup_file() { recipes_setup_file; }
+teardown() { recipes_teardown; }
+
+setup() {
+	# a directory name with a blank and a quote: every command must quote it
+	D="$BATS_TEST_TMPDIR/it's a dir"
+	mkdir -p "$D"
+	echo input >"$D/in"
+	W="$D.rescue"
+}
+
+demo() {
+	run --separate-stderr env PATH="$BB_DIR:$PATH" RESCUE_TOOL=rescue RESCUE_RECIPE_LIB="$RECIPES/lib.sh" \
+		RESCUE_LOG="${DEMO_LOG-$BATS_TEST_TMPDIR/recipe.log}" busybox sh "$RFIX/lib/demo" "$@"
+	_show_run "demo $*" || [ -n "${RESCUE_RECIPE_STOP_AFTER:-}" ]
+}
+
+@test "lib: the test recipe passes shellcheck -s sh" {
+	run shellcheck -s sh "$RFIX/lib/demo"
+	assert_success
+}
+
+@test "lib: the plan quotes paths with blanks and quotes; the dry run changes nothing (exit 0)" {
+	demo "$D"
+	assert_success
+	assert_equal "$(norm <<<"$output")" "$(cat <<'EOF'
+demo: plan (4 steps; dry run, nothing is changed: add --yes to act)
+ 1. back up /T/it's a dir (metasnap, verified)
+    $ mkdir -p '/T/it'\''s a dir.rescue/backup'
+    $ rescue metasnap save '/T/it'\''s a dir' -o '/T/it'\''s a dir.rescue/backup/dir-TS.tar.gz'
+    $ rescue metasnap verify '/T/it'\''s a dir.rescue/backup/dir-TS.tar.gz'
+ 2. write /T/it's a dir/out
+    $ printf '%s\n' 'it'\''s /T/it'\''s a dir' >'/T/it'\''s a dir/out'
+    $ sleep 0
+ 3. look at /T/it's a dir/out [operator]
+      cat '/T/it'\''s a dir/out'
+ 4. copy it
+    $ cp '/T/it'\''s a dir/out' '/T/it'\''s a dir/out.2'
+EOF
+)"
+	assert_equal "$(head -n 1 <<<"$stderr")" "demo: log: $BATS_TEST_TMPDIR/recipe.log"
+	[ ! -e "$W" ] && [ ! -e "$D/out" ]
+}
+
+@test "lib: acting runs the steps, stops at the operator's, --done continues (exit 0)" {
+	demo --yes "$D"
+	assert_success
+	assert_equal "$(cat "$D/out")" "it's $D"
+	assert_equal "$(err_last)" "demo: stopped before step 3: do it, then re-run with --yes --done 3"
+	assert_line "== step 3: look at $D/out (for the operator)"
+	grep -q '^done=2$' "$W/state"
+	# --done without --yes changes nothing
+	demo --done 3 "$D"
+	assert_success
+	assert_err "demo: --done needs --yes"
+	grep -q '^done=2$' "$W/state"
+	demo --yes --done 3 "$D"
+	assert_success
+	assert_err "demo: step 3/4: look at $D/out: done by the operator"
+	assert_equal "$(err_last)" "demo: all 4 steps done"
+	assert_line "done with $D"
+	cmp "$D/out" "$D/out.2"
+	# the log has the plan, the commands and their output
+	grep -qF "metasnap: saved" "$BATS_TEST_TMPDIR/recipe.log"
+	grep -qF "demo: step 4/4: copy it" "$BATS_TEST_TMPDIR/recipe.log"
+}
+
+@test "lib: a step failing with a status outside 1-5 ends the recipe with 4, the state at the step before (exit 4)" {
+	DEMO_FAIL=2 demo --yes "$D"
+	assert_equal "$status" 4
+	assert_equal "$(err_last)" "demo: step 2 failed (exit 4): sh -c 'exit 7'"
+	grep -q '^done=1$' "$W/state"
+	# fixed, the re-run resumes at step 2
+	demo --yes "$D"
+	assert_success
+	! grep -q "step 1/" <<<"$stderr"
+}
+
+@test "lib: a second run while one is acting is refused; a dead run's lock is taken over (exit 5)" {
+	DEMO_SLEEP=5 demo --yes "$D" &
+	for _ in $(seq 50); do [ -f "$W/lock/pid" ] && break; sleep 0.1; done
+	demo --yes "$D"
+	assert_equal "$status" 5
+	assert_err_re "^demo: another run \\(pid [0-9]+\\) is working in $W; wait for it or stop it$"
+	wait
+	[ ! -e "$W/lock" ]
+	# killed while acting: the lock stays, the next run takes it over
+	rm -rf "$W" "$D/out"
+	RESCUE_RECIPE_STOP_AFTER=1 demo --yes "$D"
+	assert_equal "$status" 137
+	[ -f "$W/lock/pid" ]
+	demo --yes "$D"
+	assert_success
+	assert_err_re "^demo: taking over the lock of a run that ended without releasing it \\(pid [0-9]+\\)$"
+}
+
+@test "lib: a log that cannot be written is an I/O error before anything is done (exit 4)" {
+	DEMO_LOG=$BATS_TEST_TMPDIR/no/such/dir/log demo --yes "$D"
+	assert_equal "$status" 4
+	assert_equal "$stderr" "demo: cannot write the log '$BATS_TEST_TMPDIR/no/such/dir/log' (set RESCUE_LOG)"
+	[ ! -e "$W" ]
+}
+
+@test "lib: without RESCUE_LOG the log goes to /run/rescue, or TMPDIR when that cannot be written (exit 0)" {
+	requires root
+	mkdir "$BATS_TEST_TMPDIR/plain"
+	# in a mount namespace with its own /run, so the host's /run is left alone
+	for setup in "mount -t tmpfs tmpfs /run" "mount -t tmpfs tmpfs /run && touch /run/rescue"; do
+		PATH="$BB_DIR:$PATH" RESCUE_TOOL=rescue RESCUE_RECIPE_LIB="$RECIPES/lib.sh" RESCUE_LOG="" TMPDIR="$BATS_TEST_TMPDIR" \
+			DEMO="$RFIX/lib/demo" DIR="$BATS_TEST_TMPDIR/plain" \
+			unshare -m --propagation private sh -c "$setup"' && busybox sh "$DEMO" "$DIR"' \
+			>/dev/null 2>"$BATS_TEST_TMPDIR/err"
+		head -n 1 "$BATS_TEST_TMPDIR/err" >>"$BATS_TEST_TMPDIR/first"
+	done
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/first")" "$(printf '%s\n' "demo: log: /run/rescue/demo.log" "demo: log: $BATS_TEST_TMPDIR/demo.log")"
+	[ -s "$BATS_TEST_TMPDIR/demo.log" ]
+}
+
+@test "lib: a killed run resumes; a changed input starts again at step 1 (exit 0)" {
+	RESCUE_RECIPE_STOP_AFTER=2 demo --yes "$D"
+	assert_equal "$status" 137
+	demo --yes "$D"
+	grep -q "^ 2\. .*\[done\]" <<<"$output"
+	assert_equal "$(err_last)" "demo: stopped before step 3: do it, then re-run with --yes --done 3"
+	echo changed >"$D/in"
+	demo --yes "$D"
+	assert_err "demo: the inputs changed since $W/state was written: its steps do not apply; starting from step 1"
+	assert_err_re "^demo: step 1/4: "
+	assert_equal "$(ls "$W/backup" | wc -l)" 2
+}
