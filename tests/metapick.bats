@@ -149,11 +149,21 @@ setup() {
 	assert_success
 	assert_line -n 0 "kind: leofs, 4 candidates"
 	assert_line -n 2 --regexp "^1 +chosen +log [0-9]+\+4 +leofs/leo_manager_0$"
-	assert_line -n 3 --regexp "^      schema=yes dcd_files=9 dcl_files=3 log_node=manager_0@127.0.0.1 log_started=20[0-9-]+T[0-9:]+Z log_started_us=[0-9]+ log_commits=4 log_closed=yes$"
+	assert_line -n 3 --regexp "^      schema=yes dcd_files=9 dcl_files=3 log_node=manager_0@127.0.0.1 log_started=20[0-9-]+T[0-9:]+Z log_started_us=[0-9]+ log_commits=4 log_closed=yes conf_nodename=manager_0@127.0.0.1 conf_partner=manager_1@127.0.0.1$"
 	assert_output --regexp "2 +older +log [0-9]+\+22 +leofs/leo_manager_1"
 	assert_output --partial "warning: LATEST.LOG was not closed (the manager crashed or is still running); Mnesia repairs it on start"
 	assert_output --partial "problem: no .DCD table files: a manager started on it creates a new, empty cluster configuration"
 	assert_equal "${lines[-1]}" "leofs/leo_manager_0"
+}
+
+@test "metapick: LeoFS: mnesia files copied from the other manager are flagged" {
+	cp leofs/leo_manager_0/work/mnesia/127.0.0.1/* leofs/leo_manager_1/work/mnesia/127.0.0.1/
+	run_tool metapick leofs/leo_manager_1
+	assert_success
+	assert_output --partial "warning: etc/leo_manager.conf names the node manager_1@127.0.0.1 but the mnesia log was written by manager_0@127.0.0.1: files copied from another node work only when both managers share the schema (in-place recovery); otherwise use the dump-mnesia-data / load-mnesia-data take-over"
+	run_tool metapick leofs/leo_manager_1/work/mnesia/127.0.0.1
+	assert_success
+	assert_output --partial "conf_nodename=- conf_partner=-"
 }
 
 @test "metapick: --json is one stable document; --print-path prints only the path" {
