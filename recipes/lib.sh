@@ -331,6 +331,8 @@ _r_run_step() {
 		_r_exec "$_c" || {
 			_rc=$?
 			[ "$_rc" -ge 1 ] && [ "$_rc" -le 5 ] || _rc=$RC_IO
+			# file utilities say 1 for any failure: that is an I/O error here
+			case ${_c%% *} in cp | mv | mkdir | rm | chown | chmod | ln | sync | cat) _rc=$RC_IO ;; esac
 			r_die "$_rc" "step $_i failed (exit $_rc): $_c"
 		}
 	done

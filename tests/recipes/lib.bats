@@ -134,3 +134,14 @@ EOF
 	assert_err_re "^demo: step 1/4: "
 	assert_equal "$(ls "$W/backup" | wc -l)" 2
 }
+
+@test "lib: a file utility failing in a step is an I/O error (exit 4)" {
+	demo --yes "$D"
+	assert_success
+	rm "$D/out"
+	demo --yes --done 3 "$D"
+	assert_equal "$status" 4
+	# the command exactly as it ran, quoted for the shell
+	q=${D//\'/\'\\\'\'}
+	assert_equal "$(err_last)" "demo: step 4 failed (exit 4): cp '$q/out' '$q/out.2'"
+}
