@@ -244,3 +244,13 @@ EOF
 	assert_equal "$(err_last)" "coda-reinit: step 3 failed (exit 1): coda_lint $W/dumplists"
 	grep -q '^done=2$' "$W/state"
 }
+
+@test "coda-reinit: a volume larger than one medium stops at the inventory step (exit 3)" {
+	tool_ready metasnap
+	ARGS=(--capacity 2G --vice "$V" --volumelist "$BATS_TEST_TMPDIR/server2/VolumeList" --dumps "$BATS_TEST_TMPDIR/dumps")
+	act
+	assert_equal "$status" 3
+	assert_err_re "^dumpplan: .*project.coda.src"
+	assert_err_re "^coda-reinit: step 2 failed \\(exit 3\\): rescue dumpplan --capacity 2G "
+	grep -q '^done=1$' "$W/state"
+}

@@ -266,3 +266,11 @@ EOF
 	assert_equal "$(ls -A "$BATS_TEST_TMPDIR/small")" ""
 	grep -q '^done=0$' "$W/state"
 }
+
+@test "starrocks-fe-recover: an edit_log_port that differs from the ROLE name is said before anything is done (exit 0)" {
+	tool_ready metapick
+	sed -i 's/^edit_log_port = 9010$/edit_log_port = 9011/' "$S/fe1/conf/fe.conf"
+	sr --version 3.2.5 "${FES[@]}"
+	assert_success
+	assert_err "starrocks-fe-recover: warning: ROLE name 172.26.92.139_9010_1698226672727 has edit_log_port 9010 but $S/fe1/conf/fe.conf says 9011: the FE will not find itself in the group (set edit_log_port = 9010, or use a release with bdbje_reset_election_group, which renames the node)"
+}
