@@ -318,8 +318,9 @@ _r_run_step() {
 }
 		mkdir -p "${_dst%/*}" || r_die "$RC_IO" "cannot create ${_dst%/*}"
 		r_need_space "$_src" "${_dst%/*}"
-		# a backup left by a run killed before it recorded the step is ours: redo it
-		rm -f "$_dst"
+		# a backup (or metasnap's temporary file) left by a run killed before it
+		# recorded the step is ours: redo it
+		rm -f "$_dst" "$_dst".tmp.*
 	fi
 	_old_ifs=$IFS
 	IFS='
@@ -383,6 +384,7 @@ r_main() {
 	_i=$((R_STATE_DONE + 1))
 	mkdir -p "$R_WORK" || r_die "$RC_IO" "cannot create the work directory $R_WORK"
 	_r_lock
+	rm -f "$R_WORK"/.rc.*
 	r_state_write "$R_STATE_DONE"
 	while [ "$_i" -le "$R_NSTEPS" ]; do
 		eval "_k=\$R_KIND_$_i _t=\$R_TITLE_$_i _b=\$R_BODY_$_i"
