@@ -145,3 +145,16 @@ EOF
 	q=${D//\'/\'\\\'\'}
 	assert_equal "$(err_last)" "demo: step 4 failed (exit 4): cp '$q/out' '$q/out.2'"
 }
+
+@test "lib: killed in the middle of a step, a re-run does that step again (exit 0)" {
+	run timeout -s KILL 3 env PATH="$BB_DIR:$PATH" RESCUE_TOOL=rescue RESCUE_RECIPE_LIB="$RECIPES/lib.sh" \
+		RESCUE_LOG="$BATS_TEST_TMPDIR/recipe.log" DEMO_SLEEP=30 busybox sh "$RFIX/lib/demo" --yes "$D"
+	assert_equal "$status" 137
+	grep -q '^done=1$' "$W/state"
+	demo --yes "$D"
+	assert_success
+	assert_err_re "^demo: taking over the lock of a run that ended without releasing it"
+	assert_err_re "^demo: step 2/4: "
+	assert_equal "$(cat "$D/out")" "it's $D"
+	assert_equal "$(ls "$W/backup" | wc -l)" 1
+}
