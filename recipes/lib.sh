@@ -348,13 +348,19 @@ _r_confirmed() {
 	return 1
 }
 
+# _r_alive PID: the process runs (a zombie, killed but not yet reaped, does not).
+_r_alive() {
+	kill -0 "$1" 2>/dev/null || return 1
+	[ "$(sed 's/.*) //; s/ .*//' "/proc/$1/stat" 2>/dev/null)" != Z ]
+}
+
 # _r_lock: one acting run per work directory.  A lock left by a run that died
 # (SIGKILL, power loss) is taken over; a live one refuses (exit 5).
 _r_lock() {
 	_lk=$R_WORK/lock
 	if ! mkdir "$_lk" 2>/dev/null; then
 		_pid=$(cat "$_lk/pid" 2>/dev/null || :)
-		if [ -n "$_pid" ] && [ "$_pid" != $$ ] && kill -0 "$_pid" 2>/dev/null; then
+		if [ -n "$_pid" ] && [ "$_pid" != $$ ] && _r_alive "$_pid"; then
 			r_die "$RC_REFUSED" "another run (pid $_pid) is working in $R_WORK; wait for it or stop it"
 		fi
 		r_msg "taking over the lock of a run that ended without releasing it (pid ${_pid:-unknown})"
