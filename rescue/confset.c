@@ -85,10 +85,15 @@ take_option(struct args *a, int c, const char *val)
 	}
 }
 
-/* An option word after FILE ("--get", "-n" ...): its code, or dies. */
+/* An option word after FILE ("--get", "--get=KEY", "-n" ...): its code, or
+ * dies; *val gets the text after '=' (else NULL). */
 static int
-late_option(const char *w)
+late_option(const char *w, const char **val)
 {
+	const char *eq = strchr(w, '=');
+	size_t n = eq ? (size_t)(eq - w) : strlen(w);
+
+	*val = eq ? eq + 1 : NULL;
 	if (!strcmp(w, "-n"))
 		return 'n';
 	if (!strcmp(w, "-q"))
@@ -98,7 +103,8 @@ late_option(const char *w)
 		exit(err_finish(RC_OK));
 	}
 	for (const struct option *o = longopts; w[0] == '-' && w[1] == '-' && o->name; o++)
-		if (!strcmp(w + 2, o->name) && o->val != OPT_VERSION)
+		if (n - 2 == strlen(o->name) && !strncmp(w + 2, o->name, n - 2) &&
+		    o->val != OPT_VERSION && (!eq || o->has_arg))
 			return o->val;
 	die_usage("unknown option '%s'", w);
 }
@@ -106,7 +112,7 @@ late_option(const char *w)
 static void
 parse_args(struct args *a, int argc, char **argv)
 {
-	const char *pos[4] = { 0 };
+	const char *pos[4] = { 0 }, *val;
 	int c, npos = 0, ddash = 0;
 
 	memset(a, 0, sizeof *a);
@@ -125,14 +131,13 @@ parse_args(struct args *a, int argc, char **argv)
 				ddash = 1;
 				continue;
 			}
-			c = late_option(w);
-			if (c == O_GET || c == O_UNSET) {
+			c = late_option(w, &val);
+			if ((c == O_GET || c == O_UNSET) && !val) {
 				if (i + 1 >= argc)
 					die_usage("option '%s' needs a value", w);
-				take_option(a, c, argv[++i]);
-			} else {
-				take_option(a, c, NULL);
+				val = argv[++i];
 			}
+			take_option(a, c, val);
 			continue;
 		}
 		if (npos < 4)
@@ -396,6 +401,9 @@ run(const struct args *a)
 		rc = a->backup ? backup(a, &st, data, len) : RC_OK;
 		if (!rc)
 			rc = write_back(a, &st, &c);
+		if (!rc && st.st_nlink > 1)
+			note("%s: had %lu hard links; the other names keep the old content",
+			     a->file, (unsigned long)st.st_nlink);
 		if (!rc && !a->quiet) {
 			conf_free(&c);
 			conf_parse(&c, a->file, data, len);

@@ -74,7 +74,7 @@ struct bb {
 	size_t nb, best;
 	uint64_t *rest;   /* rest[k] = total size of items k.. */
 	unsigned long nodes, work;
-	uint64_t free_space;  /* sum of room[] */
+	unsigned __int128 free_space;  /* sum of room[]: may pass 2^64 */
 	int stop, hit_limit;
 	size_t lb;
 };
@@ -147,8 +147,8 @@ bb_step(struct bb *s, size_t k)
 		}
 		return;
 	}
-	need = s->rest[k] > s->free_space ? s->rest[k] - s->free_space : 0;
-	if (s->nb + (need + p->cap - 1) / p->cap >= s->best)
+	need = s->rest[k] > s->free_space ? (uint64_t)(s->rest[k] - s->free_space) : 0;
+	if (s->nb + (size_t)(need / p->cap) + (need % p->cap != 0) >= s->best)
 		return;
 	for (size_t b = 0; b < s->nb; b++) {
 		size_t c;

@@ -32,7 +32,7 @@ backup_of() {
 }
 
 no_backup() {
-	assert_equal "$(ls | grep -c 'rescue-bak' || true)" 0
+	assert_equal "$(find . -name '*rescue-bak*' | wc -l)" 0
 }
 
 # error-path check: status, exact stderr, empty stdout, input unchanged, no temp file
@@ -143,15 +143,16 @@ confset: mfsmaster.cfg:16: BACK_LOGS changed from '30' to '40'"
 	chown 1234:5678 mfsmaster.cfg
 	cp -p mfsmaster.cfg orig
 	# occupy this second's and the next seconds' backup names
+	now=$(date +%s)
 	for s in 0 1 2 3; do
-		n=mfsmaster.cfg.rescue-bak.$(date -u -d "+$s seconds" +%Y%m%dT%H%M%SZ)
+		n=mfsmaster.cfg.rescue-bak.$(date -u -d "@$((now + s))" +%Y%m%dT%H%M%SZ)
 		echo "older backup $s" >"$n"
 	done
 	run_tool confset mfsmaster.cfg WORKING_USER root
 	assert_success
 	for s in 0 1 2 3; do
-		n=mfsmaster.cfg.rescue-bak.$(date -u -d "+$s seconds" +%Y%m%dT%H%M%SZ)
-		[ "$(cat "$n" 2>/dev/null)" = "older backup $s" ] || [ ! -e "$n" ]
+		n=mfsmaster.cfg.rescue-bak.$(date -u -d "@$((now + s))" +%Y%m%dT%H%M%SZ)
+		assert_equal "$(cat "$n")" "older backup $s"
 	done
 	bak=$(sed -n 's/^confset: backup //p' <<<"$stderr")
 	[[ $bak =~ ^mfsmaster\.cfg\.rescue-bak\.$STAMP(\.[0-9]+)?$ ]]
@@ -366,6 +367,11 @@ dry_run_matches() {
 	assert_success
 	run_tool confset f.cfg --get A
 	assert_output -- "-q"
+	run_tool confset f.cfg --get=A
+	assert_output -- "-q"
+	run_tool confset f.cfg --list=x
+	assert_equal "$status" 2
+	assert_equal "$stderr" "confset: unknown option '--list=x' (see 'confset --help')"
 	run_tool confset f.cfg -- B --dry-run
 	assert_success
 	run_tool confset f.cfg --list
@@ -502,11 +508,14 @@ big_config() {
 	for i in $(seq 1 12); do
 		cp big.old big.cfg
 		rm -f big.cfg.tmp.* big.cfg.rescue-bak.*
-		delay=0.0$((RANDOM % 10))$((RANDOM % 10))
-		[ "$i" -gt 8 ] && delay=0.$((RANDOM % 4))$((RANDOM % 10))
+		# 0 to 0.69 s: the whole run takes about 0.5 s (read, backup, write)
+		delay=0.$((RANDOM % 7))$((RANDOM % 10))
+		[ "$i" -le 4 ] && delay=0.0$((RANDOM % 10))$((RANDOM % 10))
 		timeout -s KILL "$delay" "$RESCUE" confset -q big.cfg KEY new || true
 		cmp -s big.cfg big.old || cmp -s big.cfg big.new || fail "partial file after SIGKILL at $delay s"
 		for b in big.cfg.rescue-bak.*; do
+			# a temp file left by SIGKILL is allowed; a finished backup is whole
+			case $b in *.tmp.*) continue ;; esac
 			[ -e "$b" ] || continue
 			cmp -s "$b" big.old || fail "partial backup $b after SIGKILL at $delay s"
 		done
@@ -579,4 +588,39 @@ inject() {
 	snapshot mfsmaster.cfg
 	inject rename,renameat,renameat2:error=EXDEV --no-backup mfsmaster.cfg BACK_LOGS 1
 	assert_refused 4 "confset: mfsmaster.cfg: rename: Cross-device link"
+}
+
+@test "confset: a file changed by someone else while confset works is not written (exit 5)" {
+	requires strace
+	fx mfsmaster.cfg
+	cp mfsmaster.cfg expected
+	echo "# added by another admin" >>expected
+	# every read(2) is held for 0.4 s; the other writer appends meanwhile
+	(sleep 0.3 && echo "# added by another admin" >>mfsmaster.cfg) &
+	run --separate-stderr strace -f -o /dev/null -e inject=read:delay_exit=400000 \
+		"$RESCUE" confset --no-backup mfsmaster.cfg BACK_LOGS 1
+	wait
+	assert_equal "$status" 5
+	assert_equal "$stderr" "confset: mfsmaster.cfg: changed while being edited; not written"
+	assert_output ""
+	cmp mfsmaster.cfg expected
+	assert_no_tmp
+}
+
+@test "confset: a file over 64 MiB is refused (exit 3)" {
+	truncate -s 65M big.cfg
+	snapshot big.cfg
+	run_tool confset big.cfg KEY x
+	assert_refused 3 "confset: big.cfg: larger than 67108864 bytes"
+}
+
+@test "confset: replacing a file with other hard links says the other names keep the old content" {
+	fx mfsmaster.cfg
+	ln mfsmaster.cfg other.cfg
+	run_tool confset -q --no-backup mfsmaster.cfg BACK_LOGS 2
+	assert_success
+	assert_equal "$stderr" "confset: mfsmaster.cfg: had 2 hard links; the other names keep the old content"
+	cmp other.cfg "$FIXTURES/confset/mfsmaster.cfg"
+	run_tool confset mfsmaster.cfg --get BACK_LOGS
+	assert_output 2
 }

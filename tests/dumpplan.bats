@@ -87,6 +87,13 @@ lower bound ceil(total/capacity) = 2, media used = 2 (optimal)"
 	awk '{print $2}' v.txt | sort -rn | awk '{ for (b = 1; b <= n; b++) if (r[b] >= $1) break; if (b > n) r[++n] = 100; r[b] -= $1 } END { exit n != 4 }'
 }
 
+@test "dumpplan: the exact search works near 2^64 bytes (sizes in petabytes)" {
+	awk '{ printf "%s %dP\n", $1, $2 * 32 }' "$FIXTURES/dumpplan/ffd-not-optimal.txt" >v.txt
+	run_tool dumpplan -c 3200P v.txt
+	assert_success
+	assert_regex "${lines[-1]}" '^lower bound ceil\(total/capacity\) = 3, media used = 3 \(optimal, exact search'
+}
+
 @test "dumpplan: replicas take their own space and never share a medium (exit 0)" {
 	printf 'rep 1G 3\nsmall 100M\n' >v.txt
 	run_tool dumpplan -c 10G v.txt
@@ -102,7 +109,7 @@ lower bound ceil(total/capacity) = 1, media used = 3 (optimal: a volume with 3 r
 }
 
 @test "dumpplan: random volume lists always give valid plans" {
-	for round in $(seq 1 25); do
+	for _ in $(seq 1 25); do
 		n=$((RANDOM % 30 + 1))
 		for i in $(seq 1 "$n"); do
 			echo "vol$i $((RANDOM % 900 + 1))M $((RANDOM % 3 + 1))"
@@ -134,6 +141,9 @@ lower bound ceil(total/capacity) = 1, media used = 3 (optimal: a volume with 3 r
 	run bash -c '"$RESCUE" dumpplan -c 10G -b - <v.txt'
 	assert_output "$want"
 	assert_line --index 1 "  a       6442450944"
+	run bash -c 'printf "a 1G\nb 2X\n" | "$RESCUE" dumpplan -c 10G'
+	assert_equal "$status" 3
+	assert_equal "$output" "dumpplan: (stdin):2: bad size '2X'"
 }
 
 @test "dumpplan: an empty list needs no media (exit 0)" {
@@ -380,4 +390,14 @@ bad_line() {
 		timeout -s TERM "0.0$((RANDOM % 10))" "$RESCUE" dumpplan -q -f -c 1G --dumplist out v.txt >/dev/null || true
 		assert_no_tmp out
 	done
+}
+
+@test "dumpplan: fsync failing with EIO while writing a dumplist: no temporary file (exit 4)" {
+	requires strace
+	printf '7f000001 1G\n' >v.txt
+	mkdir out
+	run --separate-stderr strace -f -o /dev/null -e inject=fsync:error=EIO "$RESCUE" dumpplan -q -c 5G --dumplist out v.txt
+	assert_equal "$status" 4
+	assert_equal "$stderr" "dumpplan: out/dumplist.1: fsync: I/O error"
+	assert_equal "$(ls out)" ""
 }

@@ -9,7 +9,7 @@ setup() {
 	T=$BATS_TEST_TMPDIR
 	cp -a "$FIXTURES/metapick/starrocks" "$FIXTURES/metapick/moosefs" \
 		"$FIXTURES/metapick/leofs" "$T/"
-	cd "$T"
+	cd "$T" || return 1
 }
 
 @test "metapick: StarRocks: the follower with the largest image wins over a stale copy (exit 0)" {

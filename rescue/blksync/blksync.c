@@ -485,6 +485,7 @@ struct ranges {
 static void
 range_add(struct ranges *r, uint64_t off, uint64_t len)
 {
+	r->bytes += len;
 	if (r->len && r->start + r->len == off) {
 		r->len += len;
 		return;
@@ -494,7 +495,6 @@ range_add(struct ranges *r, uint64_t off, uint64_t len)
 	r->start = off;
 	r->len = len;
 	r->count++;
-	r->bytes += len;
 }
 
 static void

@@ -53,6 +53,10 @@ struct sig_prod {
 	struct bs_wr *w;       /* NULL: only compute the identity */
 	pthread_mutex_t *wlock; /* serve: shared with ACKD/DONE frames */
 	struct bs_ring *ring;  /* serve: keep the hashes for the apply side */
+	/* serve: an ACKD offset to send before the next frame (0: none); only
+	 * this thread writes while it runs, so the apply side never blocks */
+	uint64_t (*ack)(void *ctx);
+	void *ack_ctx;
 	struct progress *prog;
 	int full_width;        /* digest of full-width hashes (a result digest) */
 	uint8_t id[BS_DIGEST_LEN]; /* out: identity digest */

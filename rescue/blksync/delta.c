@@ -86,14 +86,12 @@ dw_data(struct dw *d, uint64_t off, const uint8_t *p, uint32_t n)
 	f.tag = TAG_DATA;
 	f.off = off;
 	f.len = n;
-	f.crc = bs_crc(p, n);
-	f.codec = c ? BS_DEFLATE : BS_RAW;
 	f.stored = c ? (uint32_t)c : n;
 	d->records++;
 	d->data_records++;
 	d->data_bytes += n;
 	d->stored_bytes += f.stored;
-	return bs_wr_frame(d->w, &f, c ? d->zbuf : p) < 0 ? RC_IO : RC_OK;
+	return bs_wr_frame(d->w, &f, c ? d->zbuf : p, p) < 0 ? RC_IO : RC_OK;
 }
 
 int
@@ -108,7 +106,7 @@ dw_zero(struct dw *d, uint64_t off, uint64_t n)
 		f.tag = TAG_ZERO;
 		f.off = off;
 		f.len = k;
-		if (bs_wr_frame(d->w, &f, NULL) < 0)
+		if (bs_wr_frame(d->w, &f, NULL, NULL) < 0)
 			return RC_IO;
 		d->records++;
 		d->zero_bytes += k;
@@ -126,7 +124,7 @@ dw_mark(struct dw *d, uint64_t off)
 	memset(&f, 0, sizeof f);
 	f.tag = TAG_MARK;
 	f.off = off;
-	return bs_wr_frame(d->w, &f, NULL) < 0 ? RC_IO : RC_OK;
+	return bs_wr_frame(d->w, &f, NULL, NULL) < 0 ? RC_IO : RC_OK;
 }
 
 int
@@ -143,8 +141,7 @@ dw_end(struct dw *d, struct bs_trailer *t)
 	f.tag = TAG_DEND;
 	f.off = t->size;
 	f.stored = BS_TRAILER_LEN;
-	f.crc = bs_crc(b, sizeof b);
-	if (bs_wr_frame(d->w, &f, b) < 0 || bs_wr_flush(d->w) < 0)
+	if (bs_wr_frame(d->w, &f, b, NULL) < 0 || bs_wr_flush(d->w) < 0)
 		return RC_IO;
 	return RC_OK;
 }
@@ -275,9 +272,7 @@ dr_next(struct dr *d, struct bs_frame *f, const uint8_t **data)
 		return d->rd.err;
 	switch (f->tag) {
 	case TAG_DATA:
-		if (!extent_ok(d, f, BS_MAX_EXTENT) || f->codec > BS_DEFLATE ||
-		    (f->codec == BS_RAW && f->stored != f->len) ||
-		    (f->codec == BS_DEFLATE && (f->stored == 0 || f->stored >= f->len)))
+		if (!extent_ok(d, f, BS_MAX_EXTENT) || f->stored == 0 || f->stored > f->len)
 			return bad_rec(d, "bad offset, length or codec", f);
 		if (f->codec == BS_RAW) {
 			if ((rc = read_payload(d, f, d->data)))
@@ -288,32 +283,32 @@ dr_next(struct dr *d, struct bs_frame *f, const uint8_t **data)
 			if (inflate_into(d, d->cbuf, f->stored, f->len) < 0)
 				return bad_rec(d, "corrupt compressed data", f);
 		}
-		if (bs_crc(d->data, f->len) != f->crc)
-			return bad_rec(d, "data checksum mismatch", f);
+		if (bs_frame_sum(f, d->data, f->len) != f->crc)
+			return bad_rec(d, "checksum mismatch", f);
 		*data = d->data;
 		d->cursor = f->off + f->len;
 		d->records++;
 		d->data_bytes += f->len;
 		return RC_OK;
 	case TAG_ZERO:
-		if (!extent_ok(d, f, BS_MAX_ZERO) || f->stored || f->codec || f->crc)
+		if (!extent_ok(d, f, BS_MAX_ZERO) || f->stored)
 			return bad_rec(d, "bad offset or length", f);
 		d->cursor = f->off + f->len;
 		d->records++;
 		d->zero_bytes += f->len;
 		return RC_OK;
 	case TAG_MARK:
-		if (f->stored || f->len || f->codec || f->crc || f->off < d->cursor ||
+		if (f->stored || f->len || f->off < d->cursor ||
 		    f->off > d->hdr.size || (f->off % d->hdr.block && f->off != d->hdr.size))
 			return bad_rec(d, "bad sync mark", f);
 		d->cursor = f->off;
 		return RC_OK;
 	case TAG_DEND:
-		if (f->stored != BS_TRAILER_LEN || f->off != d->hdr.size || f->len || f->codec)
+		if (f->stored != BS_TRAILER_LEN || f->off != d->hdr.size || f->len)
 			return bad_rec(d, "bad end record", f);
 		if ((rc = read_payload(d, f, tb)))
 			return rc;
-		if (bs_crc(tb, sizeof tb) != f->crc)
+		if (bs_frame_sum(f, tb, sizeof tb) != f->crc)
 			return bad_rec(d, "end record checksum mismatch", f);
 		bs_trailer_decode(&d->tr, tb);
 		if (d->tr.size != d->hdr.size || d->tr.records != d->records ||
@@ -364,8 +359,9 @@ delta_peek_trailer(int fd, const struct bs_hdr *h, struct bs_trailer *t)
 		return -1;
 	if (pread_full(fd, b, sizeof b, (uint64_t)st.st_size - sizeof b) != (ssize_t)sizeof b)
 		return -1;
-	if (bs_frame_decode(&f, b) || f.tag != TAG_DEND || f.off != h->size ||
-	    f.stored != BS_TRAILER_LEN || bs_crc(b + BS_FRAME_LEN, BS_TRAILER_LEN) != f.crc)
+	bs_frame_decode(&f, b);
+	if (f.tag != TAG_DEND || f.off != h->size || f.stored != BS_TRAILER_LEN ||
+	    bs_frame_sum(&f, b + BS_FRAME_LEN, BS_TRAILER_LEN) != f.crc)
 		return -1;
 	bs_trailer_decode(t, b + BS_FRAME_LEN);
 	return 0;

@@ -121,30 +121,41 @@ bs_hdr_decode(struct bs_hdr *h, const uint8_t in[BS_HDR_LEN])
 void
 bs_frame_encode(const struct bs_frame *f, uint8_t out[BS_FRAME_LEN])
 {
-	memset(out, 0, BS_FRAME_LEN);
 	bs_put32(out, f->tag);
-	out[4] = (uint8_t)f->codec;
-	bs_put64(out + 8, f->off);
-	bs_put32(out + 16, f->len);
-	bs_put32(out + 20, f->stored);
-	bs_put32(out + 24, f->crc);
-	bs_put32(out + 28, bs_crc(out, 28));
+	bs_put64(out + 4, f->off);
+	bs_put32(out + 12, f->len);
+	bs_put32(out + 16, f->stored);
+	bs_put32(out + 20, f->crc);
 }
 
-const char *
+void
 bs_frame_decode(struct bs_frame *f, const uint8_t in[BS_FRAME_LEN])
 {
-	if (bs_get32(in + 28) != bs_crc(in, 28))
-		return "record header checksum mismatch";
 	f->tag = bs_get32(in);
-	f->codec = in[4];
-	f->off = bs_get64(in + 8);
-	f->len = bs_get32(in + 16);
-	f->stored = bs_get32(in + 20);
-	f->crc = bs_get32(in + 24);
-	if (in[5] || in[6] || in[7])
-		return "reserved record bytes are not zero";
-	return NULL;
+	f->off = bs_get64(in + 4);
+	f->len = bs_get32(in + 12);
+	f->stored = bs_get32(in + 16);
+	f->crc = bs_get32(in + 20);
+	f->codec = f->tag == TAG_DATA && f->stored < f->len ? BS_DEFLATE : BS_RAW;
+}
+
+uint32_t
+bs_frame_sum(const struct bs_frame *f, const void *data, size_t n)
+{
+	uint8_t b[BS_FRAME_LEN];
+	uLong c;
+
+	bs_frame_encode(f, b);
+	c = crc32(0L, Z_NULL, 0);
+	c = crc32(c, b, 20);
+	while (n > 0) {
+		uInt k = n > (1u << 30) ? (1u << 30) : (uInt)n;
+
+		c = crc32(c, data, k);
+		data = (const uint8_t *)data + k;
+		n -= k;
+	}
+	return (uint32_t)c;
 }
 
 void
@@ -419,13 +430,15 @@ bs_rd_frame(struct bs_rd *r, struct bs_frame *f, const char *what)
 {
 	uint8_t b[BS_FRAME_LEN];
 	uint64_t at = r->off;
-	const char *bad;
 	int rc = bs_rd_exact(r, b, sizeof b, what);
 
 	if (rc)
 		return rc;
-	if ((bad = bs_frame_decode(f, b))) {
-		warn_off(RC_DATA, r->name, at, "%s", bad);
+	bs_frame_decode(f, b);
+	if (f->stored == 0 && f->tag != TAG_DATA && bs_frame_sum(f, NULL, 0) != f->crc) {
+		char t[8];
+
+		warn_off(RC_DATA, r->name, at, "%s record checksum mismatch", bs_tag_name(f->tag, t));
 		r->err = RC_DATA;
 		return -1;
 	}
@@ -497,10 +510,11 @@ bs_wr_put(struct bs_wr *w, const void *p, size_t n)
 }
 
 int
-bs_wr_frame(struct bs_wr *w, const struct bs_frame *f, const void *payload)
+bs_wr_frame(struct bs_wr *w, struct bs_frame *f, const void *payload, const void *sumdata)
 {
 	uint8_t b[BS_FRAME_LEN];
 
+	f->crc = bs_frame_sum(f, sumdata ? sumdata : payload, sumdata ? f->len : f->stored);
 	bs_frame_encode(f, b);
 	if (bs_wr_put(w, b, sizeof b) < 0)
 		return -1;

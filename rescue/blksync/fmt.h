@@ -13,7 +13,7 @@
 
 #define BS_VERSION 1
 #define BS_HDR_LEN 128
-#define BS_FRAME_LEN 32
+#define BS_FRAME_LEN 24
 #define BS_DIGEST_LEN 32
 #define BS_MIN_BLOCK 4096u
 #define BS_MAX_BLOCK (1u << 20)
@@ -63,11 +63,12 @@ enum { BS_RAW = 0, BS_DEFLATE = 1 };
 
 struct bs_frame {
 	uint32_t tag;
-	unsigned codec;
+	unsigned codec;   /* DATA: BS_DEFLATE when stored < len (not on the wire) */
 	uint64_t off;     /* byte offset (DATA ZERO MARK HASH ACKD), size (SEND, DEND), status (DONE) */
 	uint32_t len;     /* uncompressed bytes (DATA ZERO), hash count (HASH, SEND) */
 	uint32_t stored;  /* payload bytes that follow */
-	uint32_t crc;     /* CRC32 of the uncompressed payload */
+	uint32_t crc;     /* CRC32 of the first 20 header bytes, then of the
+			   * payload (DATA: of the uncompressed bytes) */
 };
 
 /* DEND payload */
@@ -87,7 +88,9 @@ void bs_hdr_encode(const struct bs_hdr *h, uint8_t out[BS_HDR_LEN]);
 /* Returns NULL or what is wrong (a static string). */
 const char *bs_hdr_decode(struct bs_hdr *h, const uint8_t in[BS_HDR_LEN]);
 void bs_frame_encode(const struct bs_frame *f, uint8_t out[BS_FRAME_LEN]);
-const char *bs_frame_decode(struct bs_frame *f, const uint8_t in[BS_FRAME_LEN]);
+void bs_frame_decode(struct bs_frame *f, const uint8_t in[BS_FRAME_LEN]);
+/* The crc field's value for this frame over data (n bytes). */
+uint32_t bs_frame_sum(const struct bs_frame *f, const void *data, size_t n);
 void bs_trailer_encode(const struct bs_trailer *t, uint8_t out[BS_TRAILER_LEN]);
 void bs_trailer_decode(struct bs_trailer *t, const uint8_t in[BS_TRAILER_LEN]);
 const char *bs_tag_name(uint32_t tag, char buf[8]);
@@ -139,7 +142,8 @@ void bs_rd_free(struct bs_rd *r);
 /* Copy exactly n bytes.  0 ok; 1 clean EOF before the first byte; -1
  * after a message (RC_DATA "cut short at OFF" or RC_IO). */
 int bs_rd_exact(struct bs_rd *r, void *out, size_t n, const char *what);
-/* Read a frame header (32 bytes) and check it; same returns as bs_rd_exact. */
+/* Read a frame header (24 bytes); one without payload (stored 0, not DATA)
+ * is checked here, the caller checks the others; same returns as bs_rd_exact. */
 int bs_rd_frame(struct bs_rd *r, struct bs_frame *f, const char *what);
 
 /* ---- buffered writer (fmt.c) ---- */
@@ -156,7 +160,9 @@ void bs_wr_free(struct bs_wr *w);
 /* 0 or -1 after a message (RC_IO). */
 int bs_wr_put(struct bs_wr *w, const void *p, size_t n);
 int bs_wr_flush(struct bs_wr *w);
-int bs_wr_frame(struct bs_wr *w, const struct bs_frame *f, const void *payload);
+/* Set f->crc over the header and sumdata (f->len bytes: DATA's uncompressed
+ * bytes) or else the payload, then write header and payload. */
+int bs_wr_frame(struct bs_wr *w, struct bs_frame *f, const void *payload, const void *sumdata);
 
 /* ---- reading an image with optional --rescue (fmt.c) ---- */
 struct bs_src {

@@ -136,9 +136,12 @@ struct serve {
 	pthread_mutex_t wlock;
 	struct sig_prod prod;
 	int prod_rc;
-	struct ap *ap;
+	struct ap *ap;          /* &ap_st once applying */
+	struct ap ap_st;
 	double last_ack;
 	uint64_t synced_written;
+	pthread_mutex_t ack_mu;
+	uint64_t ack_off;
 };
 
 static void *
@@ -151,24 +154,25 @@ prod_thread(void *arg)
 }
 
 static int
-send_frame(struct serve *s, const struct bs_frame *f, const void *payload)
+send_frame(struct serve *s, struct bs_frame *f, const void *payload)
 {
 	int rc;
 
 	pthread_mutex_lock(&s->wlock);
-	rc = bs_wr_frame(&s->w, f, payload);
+	rc = bs_wr_frame(&s->w, f, payload, NULL);
 	if (rc == 0)
 		rc = bs_wr_flush(&s->w);
 	pthread_mutex_unlock(&s->wlock);
 	return rc;
 }
 
-/* On a MARK: every few seconds make what was written durable and say so. */
+/* On a MARK: every few seconds make what was written durable, and leave
+ * the offset for the reader thread to send (this thread must never block on
+ * a write: push may be waiting for it to read). */
 static void
 serve_mark(void *ctx, uint64_t off)
 {
 	struct serve *s = ctx;
-	struct bs_frame f;
 	double t = mono();
 
 	if (t - s->last_ack < 2.0)
@@ -179,10 +183,22 @@ serve_mark(void *ctx, uint64_t off)
 		s->synced_written = s->ap->written;
 	}
 	s->last_ack = t;
-	memset(&f, 0, sizeof f);
-	f.tag = TAG_ACKD;
-	f.off = off;
-	(void)send_frame(s, &f, NULL);
+	pthread_mutex_lock(&s->ack_mu);
+	s->ack_off = off;
+	pthread_mutex_unlock(&s->ack_mu);
+}
+
+static uint64_t
+take_ack(void *ctx)
+{
+	struct serve *s = ctx;
+	uint64_t off;
+
+	pthread_mutex_lock(&s->ack_mu);
+	off = s->ack_off;
+	s->ack_off = 0;
+	pthread_mutex_unlock(&s->ack_mu);
+	return off;
 }
 
 static int
@@ -211,7 +227,7 @@ serve_run(struct serve *s, const struct bs_opts *o, struct progress *pg)
 	struct bs_rd in;
 	struct bs_hdr hello, sh;
 	struct dr d;
-	struct ap a;
+	struct ap *a = &s->ap_st;
 	struct bs_ring ring;
 	struct stat st;
 	uint8_t hb[BS_HDR_LEN];
@@ -259,6 +275,8 @@ serve_run(struct serve *s, const struct bs_opts *o, struct progress *pg)
 	s->prod.w = &s->w;
 	s->prod.wlock = &s->wlock;
 	s->prod.ring = &ring;
+	s->prod.ack = take_ack;
+	s->prod.ack_ctx = s;
 	if (pthread_create(&th, NULL, prod_thread, s) != 0) {
 		warn_rc(RC_IO, "cannot start a thread");
 		ring_free(&ring);
@@ -276,20 +294,20 @@ serve_run(struct serve *s, const struct bs_opts *o, struct progress *pg)
 	if (rc == RC_OK)
 		rc = ap_check_target(&d.hdr, "stdin", s->name, tsize, S_ISBLK(st.st_mode));
 	if (rc == RC_OK) {
-		memset(&a, 0, sizeof a);
-		a.fd = s->fd;
-		a.name = s->name;
-		a.tsize = tsize;
-		a.is_blk = S_ISBLK(st.st_mode);
-		a.write = 1;
-		a.digests = 1;
-		a.ring = &ring;
-		a.on_mark = serve_mark;
-		a.mark_ctx = s;
-		a.prog = pg;
-		s->ap = &a;
+		memset(a, 0, sizeof *a);
+		a->fd = s->fd;
+		a->name = s->name;
+		a->tsize = tsize;
+		a->is_blk = S_ISBLK(st.st_mode);
+		a->write = 1;
+		a->digests = 1;
+		a->ring = &ring;
+		a->on_mark = serve_mark;
+		a->mark_ctx = s;
+		a->prog = pg;
+		s->ap = a;
 		s->last_ack = mono();
-		rc = ap_run(&a, &d);
+		rc = ap_run(a, &d);
 	}
 	dr_free(&d);
 	if (rc != RC_OK)
@@ -315,6 +333,7 @@ bs_serve(const char *target, const struct bs_opts *o)
 	memset(&s, 0, sizeof s);
 	s.name = target;
 	pthread_mutex_init(&s.wlock, NULL);
+	pthread_mutex_init(&s.ack_mu, NULL);
 	bs_wr_init(&s.w, 1, "stdout");
 	teed = tee_start(&tee) == 0;
 	progress_init(&pg, "serve", "B", 0, 1);
@@ -333,7 +352,6 @@ bs_serve(const char *target, const struct bs_opts *o)
 	f.off = (uint64_t)rc;
 	if (rc && teed) {
 		f.stored = (uint32_t)strlen(tee.last);
-		f.crc = bs_crc(tee.last, f.stored);
 	}
 	(void)send_frame(&s, &f, tee.last);
 	if (rc == RC_OK && o->json)
@@ -460,7 +478,8 @@ open_remote(struct sig_rd *sr, int fd, const char *peer)
 	memset(sr, 0, sizeof *sr);
 	bs_rd_init(&sr->rd, fd, peer);
 	rc = bs_rd_exact(&sr->rd, b, BS_FRAME_LEN, "SIGS header");
-	if (rc == 0 && bs_get32(b) == TAG_DONE && bs_frame_decode(&f, b) == NULL) {
+	if (rc == 0 && bs_get32(b) == TAG_DONE) {
+		bs_frame_decode(&f, b);
 		rc = frame_done(&sr->rd, &f, peer);
 		return rc ? rc : RC_DATA;
 	}
@@ -495,11 +514,9 @@ push_run(struct push *p, struct bs_src *src, int to, int from, const char *peer,
 	struct bs_hdr h;
 	struct bs_frame f;
 	uint8_t hb[BS_HDR_LEN];
-	uint64_t start = 0;
+	uint64_t start = p->acked;
 	int rc;
 
-	if (p->ckpt && (rc = read_ckpt(p, &start)))
-		return rc;
 	memset(&h, 0, sizeof h);
 	h.kind = BS_HELLO;
 	h.version = BS_VERSION;
@@ -593,7 +610,11 @@ bs_push(const char *source, char **cmd, const struct bs_opts *o)
 	src.size = p.size;
 	src.block = p.block;
 	src.rescue = o->rescue;
-	snprintf(peer, sizeof peer, "%s", cmd[0]);
+	if (p.ckpt && (rc = read_ckpt(&p, &p.acked))) {
+		close(src.fd);
+		return rc;
+	}
+	snprintf(peer, sizeof peer, "%s", strrchr(cmd[0], '/') ? strrchr(cmd[0], '/') + 1 : cmd[0]);
 	if ((pid = spawn(cmd, &to, &from)) < 0)
 		return RC_IO;
 	snprintf(what, sizeof what, "push");

@@ -80,7 +80,7 @@ ring_pop(struct bs_ring *r, uint8_t *out)
 }
 
 static int
-prod_frame(struct sig_prod *p, const struct bs_frame *f, const void *payload)
+prod_frame(struct sig_prod *p, struct bs_frame *f, const void *payload)
 {
 	int rc;
 
@@ -88,7 +88,16 @@ prod_frame(struct sig_prod *p, const struct bs_frame *f, const void *payload)
 		return 0;
 	if (p->wlock)
 		pthread_mutex_lock(p->wlock);
-	rc = bs_wr_frame(p->w, f, payload);
+	if (p->ack) {
+		struct bs_frame a;
+
+		memset(&a, 0, sizeof a);
+		a.tag = TAG_ACKD;
+		a.off = p->ack(p->ack_ctx);
+		if (a.off)
+			(void)bs_wr_frame(p->w, &a, NULL, NULL);
+	}
+	rc = bs_wr_frame(p->w, f, payload, NULL);
 	/* serve: the peer is waiting for these hashes */
 	if (rc == 0 && p->wlock)
 		rc = bs_wr_flush(p->w);
@@ -132,7 +141,6 @@ sig_produce(struct sig_prod *p)
 		f.off = off;
 		f.len = k;
 		f.stored = k * wl;
-		f.crc = bs_crc(hs, f.stored);
 		if ((rc = prod_frame(p, &f, hs)))
 			break;
 		if (p->prog)
@@ -145,7 +153,6 @@ sig_produce(struct sig_prod *p)
 		f.off = p->src.size;
 		f.len = (uint32_t)p->blocks;
 		f.stored = BS_DIGEST_LEN;
-		f.crc = bs_crc(p->id, BS_DIGEST_LEN);
 		rc = prod_frame(p, &f, p->id);
 		if (rc == RC_OK && p->w && p->wlock) {
 			pthread_mutex_lock(p->wlock);
@@ -226,6 +233,10 @@ frame_done(struct bs_rd *r, const struct bs_frame *f, const char *peer)
 		return r->err;
 	}
 	msg[f->stored] = 0;
+	if (bs_frame_sum(f, msg, f->stored) != f->crc) {
+		warn_off(RC_DATA, r->name, r->off, "DONE record checksum mismatch");
+		return RC_DATA;
+	}
 	if (rc < 0 || rc > RC_REFUSED)
 		rc = RC_DATA;
 	if (rc != RC_OK)
@@ -293,7 +304,7 @@ sig_rd_next(struct sig_rd *s, const uint8_t **hash)
 		return RC_DATA;
 	}
 	if (f.off != s->next * s->hdr.block || f.len == 0 || f.len > BS_MAX_HASHES ||
-	    f.len > s->nblocks - s->next || f.stored != f.len * hl || f.codec) {
+	    f.len > s->nblocks - s->next || f.stored != f.len * hl) {
 		warn_off(RC_DATA, s->rd.name, s->frame_at,
 			 "bad HASH frame (offset %llu, %u hashes; expected offset %llu)",
 			 (unsigned long long)f.off, f.len,
@@ -305,7 +316,7 @@ sig_rd_next(struct sig_rd *s, const uint8_t **hash)
 			warn_off(RC_DATA, s->rd.name, s->rd.off, "cut short in HASH frame");
 		return s->rd.err ? s->rd.err : RC_DATA;
 	}
-	if (bs_crc(s->frame, f.stored) != f.crc) {
+	if (bs_frame_sum(&f, s->frame, f.stored) != f.crc) {
 		warn_off(RC_DATA, s->rd.name, s->frame_at, "HASH frame checksum mismatch");
 		return RC_DATA;
 	}
@@ -343,7 +354,11 @@ sig_rd_finish(struct sig_rd *s, int check_eof)
 		return s->rd.err ? s->rd.err : RC_DATA;
 	}
 	bs_digest_final(&s->dg, id);
-	if (bs_crc(pay, sizeof pay) != f.crc || memcmp(id, pay, sizeof id) != 0) {
+	if (bs_frame_sum(&f, pay, sizeof pay) != f.crc) {
+		warn_off(RC_DATA, s->rd.name, s->frame_at, "SEND record checksum mismatch");
+		return RC_DATA;
+	}
+	if (memcmp(id, pay, sizeof id) != 0) {
 		warn_off(RC_DATA, s->rd.name, s->frame_at,
 			 "SIGS identity mismatch (trailer %s, hashes give %s)",
 			 bs_hex(pay, bs_hash_len(s->hdr.hash_id), hx[0]),
@@ -371,8 +386,9 @@ sig_peek_id(int fd, const struct bs_hdr *h, uint8_t id[BS_DIGEST_LEN])
 		return -1;
 	if (pread_full(fd, b, sizeof b, (uint64_t)st.st_size - sizeof b) != (ssize_t)sizeof b)
 		return -1;
-	if (bs_frame_decode(&f, b) || f.tag != TAG_SEND || f.off != h->size ||
-	    f.stored != BS_DIGEST_LEN || bs_crc(b + BS_FRAME_LEN, BS_DIGEST_LEN) != f.crc)
+	bs_frame_decode(&f, b);
+	if (f.tag != TAG_SEND || f.off != h->size || f.stored != BS_DIGEST_LEN ||
+	    bs_frame_sum(&f, b + BS_FRAME_LEN, BS_DIGEST_LEN) != f.crc)
 		return -1;
 	memcpy(id, b + BS_FRAME_LEN, BS_DIGEST_LEN);
 	return 0;

@@ -101,6 +101,7 @@ int
 atomic_open(struct atomic_out *o, const char *target, int flags, mode_t mode)
 {
 	struct stat st;
+	sigset_t block, saved;
 	char *path, *slash, *dir;
 	int exists;
 
@@ -146,6 +147,15 @@ atomic_open(struct atomic_out *o, const char *target, int flags, mode_t mode)
 	}
 	free(dir);
 	o->tmp = xmalloc(strlen(o->base) + 40);
+	/* a signal between creating the temp file and recording it would
+	 * leave the file behind: hold the signals until it is recorded */
+	set_handlers();
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &block, &saved);
 	for (unsigned n = 0;; n++) {
 		if (n == 0)
 			sprintf(o->tmp, "%s.tmp.%ld", o->base, (long)getpid());
@@ -157,17 +167,19 @@ atomic_open(struct atomic_out *o, const char *target, int flags, mode_t mode)
 			break;
 		if (errno != EEXIST || n > 100) {
 			warn_sys(RC_IO, "%s: cannot create temporary file", target);
+			sigprocmask(SIG_SETMASK, &saved, NULL);
 			goto fail;
 		}
 	}
-	set_handlers();
 	o->slot = claim_slot(o->dirfd, o->tmp);
 	if (o->slot < 0) {
 		unlinkat(o->dirfd, o->tmp, 0);
 		close(o->fd);
+		sigprocmask(SIG_SETMASK, &saved, NULL);
 		warn_rc(RC_IO, "%s: too many files open for writing", target);
 		goto fail;
 	}
+	sigprocmask(SIG_SETMASK, &saved, NULL);
 	if (exists && (flags & ATOMIC_KEEP_META)) {
 		/* owner first: fchown may clear set-id bits that fchmod then restores */
 		if (fchown(o->fd, st.st_uid, st.st_gid) != 0 && errno != EPERM) {

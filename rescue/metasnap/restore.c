@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,46 @@
 #include <unistd.h>
 
 #define HOLE 16384
+
+/* Set by SIGINT/SIGTERM/SIGHUP: the extraction stops, the temporary
+ * directory is removed, then the signal is raised again. */
+static volatile sig_atomic_t interrupted;
+
+static void
+on_signal(int sig)
+{
+	interrupted = sig;
+}
+
+static void
+catch_signals(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
+static void
+reraise(void)
+{
+	if (interrupted) {
+		signal(interrupted, SIG_DFL);
+		raise(interrupted);
+	}
+}
+
+static int
+stop_now(void)
+{
+	if (interrupted)
+		warn_rc(RC_IO, "interrupted; nothing restored");
+	return interrupted != 0;
+}
 
 struct dmeta {
 	char *name;
@@ -154,6 +195,10 @@ write_file(struct rst *st, int dfd, const char *base, struct ms_entry *e,
 	}
 	sha256_init(&s);
 	while ((k = tar_read_data(r, buf, sizeof buf)) > 0) {
+		if (stop_now()) {
+			close(fd);
+			return RC_IO;
+		}
 		sha256_update(&s, buf, (size_t)k);
 		for (size_t i = 0; i < (size_t)k; i += HOLE) {
 			size_t n = (size_t)k - i < HOLE ? (size_t)k - i : HOLE;
@@ -210,6 +255,8 @@ extract(void *ctx, struct ms_entry *e, struct tar_reader *r)
 	const char *base;
 	int dfd, rc = RC_OK;
 
+	if (stop_now())
+		return RC_IO;
 	if (strcmp(e->name, ".") == 0) {
 		if (e->type != 'd') {
 			warn_off(RC_REFUSED, st->file, e->off, "'.' is not a directory");
@@ -515,6 +562,7 @@ ms_restore(int argc, char **argv)
 		holder = pfd;
 		snprintf(tmpname, sizeof tmpname, "%.40s.tmp.%ld", basecopy, (long)getpid());
 	}
+	catch_signals();
 	if (mkdirat(holder, tmpname, 0700) != 0)
 		die_sys(RC_IO, "%s: cannot create %s", pos[1], tmpname);
 	st.tmpfd = openat(holder, tmpname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -538,6 +586,8 @@ ms_restore(int argc, char **argv)
 		warn_sys(RC_IO, "%s: sync", pos[1]);
 		rc = RC_IO;
 	}
+	if (rc == RC_OK && stop_now())
+		rc = RC_IO;
 	if (rc != RC_OK)
 		goto fail;
 	if (!exists) {
@@ -625,11 +675,13 @@ ms_restore(int argc, char **argv)
 		close(dirfd);
 	free(parent);
 	free(basecopy);
+	reraise();
 	return RC_OK;
 sysfail:
 	warn_sys(RC_IO, "%s", pos[1]);
 	rc = RC_IO;
 fail:
 	rm_tree(holder, tmpname);
+	reraise();
 	return rc;
 }

@@ -40,7 +40,7 @@ enum { MFS_NF_XATTR = 1, MFS_NF_ACLA = 2, MFS_NF_ACLD = 4 };
 
 /* open addressing table of indexes (1-based; 0 = empty slot) */
 struct idmap {
-	uint32_t *slot;
+	uint64_t *slot;          /* hash tag << 32 | index */
 	uint32_t mask;  /* size - 1; size 0 when slot == NULL */
 	uint32_t count;
 };
@@ -180,7 +180,9 @@ struct mfs_meta {
 
 	MFS_VEC(struct mfs_node) nodes;
 	uint32_t node_free;       /* free list through nodes.v[i].inode==0, parents */
-	struct idmap node_map;    /* inode -> node index */
+	struct idmap node_map;    /* inode -> node index, for inodes >= ndirect */
+	uint32_t *direct;         /* inode -> node index for inodes < ndirect */
+	uint32_t ndirect;
 	uint32_t root;            /* node index of inode 1 */
 
 	MFS_VEC(struct mfs_edge) edges;
@@ -275,6 +277,9 @@ typedef uint64_t (*idmap_hash)(const void *ctx, uint32_t idx);
 void idmap_put(struct idmap *t, uint64_t h, uint32_t idx, idmap_hash rh, const void *ctx);
 void idmap_del(struct idmap *t, uint64_t h, uint32_t idx, idmap_hash rh, const void *ctx);
 void idmap_free(struct idmap *t);
+/* make room for n elements without growing */
+void idmap_reserve(struct idmap *t, uint32_t n, idmap_hash rh, const void *ctx);
+void mfs_reserve(struct mfs_meta *m, uint32_t nodes);
 uint64_t mfs_mix64(uint64_t x);
 
 /* sort (key, idx) pairs by key ascending (radix) */

@@ -35,19 +35,24 @@ mfs_mix64(uint64_t x)
 	return x;
 }
 
-/* ---- index tables ---- */
+/* ---- index tables ----
+ * Slots hold (hash tag << 32 | index).  The tag is the hash's high half; it
+ * also gives the home slot, so growing and deleting never rehash keys, and
+ * most mismatches are rejected without touching the element. */
+
+#define TAG(h) ((uint32_t)((h) >> 32))
 
 static void
-idmap_grow(struct idmap *t, idmap_hash rh, const void *ctx)
+idmap_resize(struct idmap *t, uint32_t size)
 {
-	uint32_t size = t->slot ? (t->mask + 1) * 2 : 64;
-	uint32_t *old = t->slot, oldsize = t->slot ? t->mask + 1 : 0;
+	uint64_t *old = t->slot;
+	uint32_t oldsize = t->slot ? t->mask + 1 : 0;
 
 	t->slot = xcalloc(size, sizeof *t->slot);
 	t->mask = size - 1;
 	for (uint32_t i = 0; i < oldsize; i++) {
 		if (old[i]) {
-			uint32_t j = (uint32_t)rh(ctx, old[i]) & t->mask;
+			uint32_t j = (uint32_t)(old[i] >> 32) & t->mask;
 			while (t->slot[j])
 				j = (j + 1) & t->mask;
 			t->slot[j] = old[i];
@@ -56,38 +61,57 @@ idmap_grow(struct idmap *t, idmap_hash rh, const void *ctx)
 	free(old);
 }
 
+void
+idmap_reserve(struct idmap *t, uint32_t n, idmap_hash rh, const void *ctx)
+{
+	uint32_t size = 64;
+
+	(void)rh;
+	(void)ctx;
+	while (size < (1u << 30) && (uint64_t)n * 4 > (uint64_t)size * 3)
+		size *= 2;
+	if (!t->slot || size > t->mask + 1)
+		idmap_resize(t, size);
+}
+
 uint32_t
 idmap_find(const struct idmap *t, uint64_t h, idmap_eq eq, const void *ctx, const void *key)
 {
+	uint32_t tag = TAG(h);
+
 	if (!t->slot)
 		return 0;
-	for (uint32_t i = (uint32_t)h & t->mask; t->slot[i]; i = (i + 1) & t->mask)
-		if (eq(ctx, t->slot[i], key))
-			return t->slot[i];
+	for (uint32_t i = tag & t->mask; t->slot[i]; i = (i + 1) & t->mask)
+		if ((uint32_t)(t->slot[i] >> 32) == tag && eq(ctx, (uint32_t)t->slot[i], key))
+			return (uint32_t)t->slot[i];
 	return 0;
 }
 
 void
 idmap_put(struct idmap *t, uint64_t h, uint32_t idx, idmap_hash rh, const void *ctx)
 {
-	uint32_t i;
+	uint32_t i, tag = TAG(h);
 
+	(void)rh;
+	(void)ctx;
 	if (!t->slot || (uint64_t)(t->count + 1) * 4 > (uint64_t)(t->mask + 1) * 3)
-		idmap_grow(t, rh, ctx);
-	for (i = (uint32_t)h & t->mask; t->slot[i]; i = (i + 1) & t->mask)
+		idmap_resize(t, t->slot ? (t->mask + 1) * 2 : 64);
+	for (i = tag & t->mask; t->slot[i]; i = (i + 1) & t->mask)
 		;
-	t->slot[i] = idx;
+	t->slot[i] = (uint64_t)tag << 32 | idx;
 	t->count++;
 }
 
 void
 idmap_del(struct idmap *t, uint64_t h, uint32_t idx, idmap_hash rh, const void *ctx)
 {
-	uint32_t i, j;
+	uint32_t i, j, tag = TAG(h);
 
+	(void)rh;
+	(void)ctx;
 	if (!t->slot)
 		return;
-	for (i = (uint32_t)h & t->mask; t->slot[i] && t->slot[i] != idx; i = (i + 1) & t->mask)
+	for (i = tag & t->mask; t->slot[i] && (uint32_t)t->slot[i] != idx; i = (i + 1) & t->mask)
 		;
 	if (!t->slot[i])
 		return;
@@ -95,7 +119,7 @@ idmap_del(struct idmap *t, uint64_t h, uint32_t idx, idmap_hash rh, const void *
 	t->count--;
 	/* backward-shift deletion keeps probe chains unbroken */
 	for (j = (i + 1) & t->mask; t->slot[j]; j = (j + 1) & t->mask) {
-		uint32_t home = (uint32_t)rh(ctx, t->slot[j]) & t->mask;
+		uint32_t home = (uint32_t)(t->slot[j] >> 32) & t->mask;
 		if (((j - home) & t->mask) >= ((j - i) & t->mask)) {
 			t->slot[i] = t->slot[j];
 			t->slot[j] = 0;
@@ -122,7 +146,10 @@ mfs_strdup(struct mfs_meta *m, const void *s, size_t n)
 	if (n == 0)
 		return "";
 	if (n > a->left) {
-		size_t sz = n > (1u << 20) ? n : (1u << 20);
+		/* blocks grow from 16 KiB to 1 MiB: small files stay small */
+		size_t sz = a->nblocks < 6 ? (size_t)16384 << a->nblocks : (1u << 20);
+		if (sz < n)
+			sz = n;
 		xgrow((void **)&a->blocks, &a->capblocks, a->nblocks + 1, sizeof *a->blocks);
 		a->cur = a->blocks[a->nblocks++] = xmalloc(sz);
 		a->left = sz;
@@ -225,6 +252,7 @@ mfs_free(struct mfs_meta *m)
 	free(m->freel.v);
 	free(m->usedmap);
 	idmap_free(&m->node_map);
+	free(m->direct);
 	idmap_free(&m->edge_map);
 	idmap_free(&m->chunk_map);
 	idmap_free(&m->xent_map);
@@ -293,6 +321,8 @@ mfs_inode_alloc(struct mfs_meta *m)
 
 /* ---- nodes ---- */
 
+static uint64_t edge_rh_pub(const void *ctx, uint32_t idx);
+
 static int
 node_eq(const void *ctx, uint32_t idx, const void *key)
 {
@@ -310,7 +340,49 @@ node_rh(const void *ctx, uint32_t idx)
 uint32_t
 mfs_node_idx(struct mfs_meta *m, uint32_t inode)
 {
+	if (inode < m->ndirect)
+		return m->direct[inode];
 	return idmap_find(&m->node_map, mfs_mix64(inode), node_eq, m, &inode);
+}
+
+/* Inode numbers are dense (the master hands out the lowest free one), so a
+ * plain array indexed by inode is the fast map; numbers far beyond the node
+ * count (damaged or fuzzed files) go to the hash table instead. */
+static void
+direct_grow(struct mfs_meta *m, uint32_t inode)
+{
+	uint64_t lim = (uint64_t)m->nodes.n * 2 + (1u << 16);
+	uint32_t n = m->ndirect ? m->ndirect : 1024;
+
+	if (inode < m->ndirect || inode >= lim)
+		return;
+	while (n <= inode)
+		n *= 2;
+	if (n > lim)
+		n = (uint32_t)lim;
+	m->direct = xrealloc(m->direct, (size_t)n * sizeof *m->direct);
+	memset(m->direct + m->ndirect, 0, (size_t)(n - m->ndirect) * sizeof *m->direct);
+	/* move hashed entries that now fall into the array */
+	if (m->node_map.count) {
+		for (uint32_t i = m->ndirect; i < n; i++) {
+			uint32_t x = idmap_find(&m->node_map, mfs_mix64(i), node_eq, m, &i);
+			if (x) {
+				idmap_del(&m->node_map, mfs_mix64(i), x, node_rh, m);
+				m->direct[i] = x;
+			}
+		}
+	}
+	m->ndirect = n;
+}
+
+void
+mfs_reserve(struct mfs_meta *m, uint32_t nodes)
+{
+	if (nodes > (1u << 26))
+		nodes = 1u << 26;
+	xgrow((void **)&m->nodes.v, &m->nodes.cap, (size_t)nodes + 1, sizeof *m->nodes.v);
+	xgrow((void **)&m->edges.v, &m->edges.cap, (size_t)nodes + 1, sizeof *m->edges.v);
+	idmap_reserve(&m->edge_map, nodes, edge_rh_pub, m);
 }
 
 struct mfs_node *
@@ -337,7 +409,11 @@ mfs_node_add(struct mfs_meta *m, uint32_t inode, uint8_t type)
 	n->inode = inode;
 	n->type = type;
 	n->seq = ++m->seq;
-	idmap_put(&m->node_map, mfs_mix64(inode), i, node_rh, m);
+	direct_grow(m, inode);
+	if (inode < m->ndirect)
+		m->direct[inode] = i;
+	else
+		idmap_put(&m->node_map, mfs_mix64(inode), i, node_rh, m);
 	mfs_used_set(m, inode);
 	return i;
 }
@@ -347,7 +423,10 @@ mfs_node_del(struct mfs_meta *m, uint32_t idx)
 {
 	struct mfs_node *n = &m->nodes.v[idx];
 
-	idmap_del(&m->node_map, mfs_mix64(n->inode), idx, node_rh, m);
+	if (n->inode < m->ndirect)
+		m->direct[n->inode] = 0;
+	else
+		idmap_del(&m->node_map, mfs_mix64(n->inode), idx, node_rh, m);
 	if ((n->type == MFS_T_FILE || n->type == MFS_T_TRASH || n->type == MFS_T_SUSTAINED) &&
 	    n->u.f.cap > 1)
 		free(n->u.f.ch.many);
@@ -419,6 +498,12 @@ edge_rh(const void *ctx, uint32_t idx)
 	const struct mfs_meta *m = ctx;
 	const struct mfs_edge *e = &m->edges.v[idx];
 	return edge_hash(m->nodes.v[e->parent].inode, e->name, e->nleng);
+}
+
+static uint64_t
+edge_rh_pub(const void *ctx, uint32_t idx)
+{
+	return edge_rh(ctx, idx);
 }
 
 uint32_t

@@ -42,7 +42,10 @@ load_sess(struct mfs_meta *m, struct rd *r)
 			r->p += rec - 4;
 			return RC_OK;
 		}
-		s = &m->sess.v[MFS_VEC_ADD(m->sess)];
+		{
+			uint32_t k_ = MFS_VEC_ADD(m->sess);
+			s = &m->sess.v[k_];
+		}
 		s->id = id;
 		s->alive = 1;
 		s->seq = ++m->seq;
@@ -221,12 +224,13 @@ load_node(struct mfs_meta *m, struct rd *r)
 static int
 load_nodes(struct mfs_meta *m, struct rd *r)
 {
-	uint32_t cnt;
+	uint32_t cnt, want;
 	int rc;
 
 	NEED(r, 8, "truncated NODE header");
 	m->maxnodeid = rd_u32(r);
 	cnt = rd_u32(r);
+	want = cnt;
 	m->nodehash_bits = 0;
 	while (cnt) {
 		cnt >>= 1;
@@ -234,6 +238,11 @@ load_nodes(struct mfs_meta *m, struct rd *r)
 	}
 	if (m->nodehash_bits < 24)
 		m->nodehash_bits = 24;
+	/* size the tables from the header, bounded by what the section can hold */
+	{
+		uint64_t fit = rd_left(r) / 32;
+		mfs_reserve(m, want < fit ? want : (uint32_t)fit);
+	}
 	while ((rc = load_node(m, r)) == 0)
 		;
 	return rc == 1 ? RC_OK : rc;

@@ -188,7 +188,7 @@ replay_all(struct mfs_meta *m, struct job *j, const struct opts *o)
 				     (int)(f->end - f->pos > 40 ? 40 : f->end - f->pos), f->buf + f->pos, (unsigned long long)f->lineno);
 		}
 	}
-	if (rc == RC_OK)
+	if (rc == RC_OK && applied)
 		show_progress(m->version - 1, first, j->lastid > m->version - 1 ? j->lastid : m->version - 1, t0, 1);
 	return rc;
 }
@@ -247,8 +247,26 @@ store(struct mfs_meta *m, const char *out, int flags)
 }
 
 /* load, replay, and (if all went well or -b/-i) store */
+/* -a: keep the current metadata.mfs (a hard link; it stays untouched) */
 static int
-restore(const char *meta, char **cls, size_t ncl, const char *out, int aflags, const struct opts *o)
+keep_previous(const char *out)
+{
+	struct stat st;
+	char prev[4200];
+
+	if (stat(out, &st) != 0 || st.st_size == 0)
+		return RC_OK;
+	snprintf(prev, sizeof prev, "%s.prev.%lld", out, (long long)time(NULL));
+	if (link(out, prev) < 0) {
+		warn_sys(RC_IO, "cannot keep a backup of %s as %s", out, prev);
+		return RC_IO;
+	}
+	fprintf(stderr, "mfsmetarestore: previous %s kept as %s\n", out, prev);
+	return RC_OK;
+}
+
+static int
+restore(const char *meta, char **cls, size_t ncl, const char *out, int aflags, int backup, const struct opts *o)
 {
 	struct mfs_meta m;
 	struct job j = { 0 };
@@ -277,7 +295,11 @@ restore(const char *meta, char **cls, size_t ncl, const char *out, int aflags, c
 		fprintf(stderr, "mfsmetarestore: nothing written (-b stores the metadata reached before the error)\n");
 		return rrc;
 	}
-	rc = store(&m, out, aflags);
+	if (m.empty && m.version == 1)
+		note("warning: the result is an EMPTY filesystem (the snapshot %s is a new, empty one and no change was applied)", meta);
+	rc = backup ? keep_previous(out) : RC_OK;
+	if (rc == RC_OK)
+		rc = store(&m, out, aflags);
 	if (rc == RC_OK && rrc) {
 		note("stored INCOMPLETE metadata in %s: version %llu (changes up to %llu applied)", out,
 		     (unsigned long long)m.version, (unsigned long long)(m.version - 1));
@@ -368,8 +390,7 @@ auto_restore(const char *dir, const struct opts *o)
 	size_t nn = 0, cn = 0, capn = 0, capc = 0;
 	uint64_t bestv = 0, id0 = 0;
 	const char *id0name = NULL;
-	char out[4096], prev[4200];
-	struct stat st;
+	char out[4096];
 	int rc;
 
 	if (!d)
@@ -427,15 +448,7 @@ auto_restore(const char *dir, const struct opts *o)
 	}
 	fprintf(stderr, "mfsmetarestore: using %s (version %llu)\n", best, (unsigned long long)bestv);
 	snprintf(out, sizeof out, "%s/metadata.mfs", dir);
-	if (stat(out, &st) == 0 && st.st_size > 0) {
-		snprintf(prev, sizeof prev, "%s/metadata.mfs.prev.%lld", dir, (long long)time(NULL));
-		if (link(out, prev) < 0) {
-			warn_sys(RC_IO, "cannot keep a backup of %s as %s", out, prev);
-			return RC_IO;
-		}
-		fprintf(stderr, "mfsmetarestore: previous %s kept as %s\n", out, prev);
-	}
-	rc = restore(best, cls, cn, out, ATOMIC_OVERWRITE | ATOMIC_KEEP_META, o);
+	rc = restore(best, cls, cn, out, ATOMIC_OVERWRITE | ATOMIC_KEEP_META, 1, o);
 	for (size_t i = 0; i < nn; i++)
 		free(names[i]);
 	for (size_t i = 0; i < cn; i++)
@@ -495,5 +508,5 @@ mfsmetarestore_main(int argc, char **argv)
 	for (int i = optind; i < argc; i++)
 		if (same_as_input(out, argv[i]))
 			die_msg(RC_REFUSED, "%s: output is the same file as the input %s; refused", out, argv[i]);
-	return err_finish(restore(meta, argv + optind, (size_t)(argc - optind), out, o.force ? ATOMIC_OVERWRITE : 0, &o));
+	return err_finish(restore(meta, argv + optind, (size_t)(argc - optind), out, o.force ? ATOMIC_OVERWRITE : 0, 0, &o));
 }

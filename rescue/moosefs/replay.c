@@ -267,8 +267,24 @@ mfs_replay(struct mfs_meta *m, const char *text, size_t len, char *msg, size_t m
 	}
 	name[nl] = 0;
 	r.p += nl;
-	for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
-		if (strcmp(ops[i].name, name) == 0) {
+	{
+		/* ops[] is sorted by name */
+		size_t lo = 0, hi = sizeof ops / sizeof ops[0], i = 0;
+		int found = 0;
+		while (lo < hi) {
+			int c;
+			i = (lo + hi) / 2;
+			c = strcmp(ops[i].name, name);
+			if (c == 0) {
+				found = 1;
+				break;
+			}
+			if (c < 0)
+				lo = i + 1;
+			else
+				hi = i;
+		}
+		if (found) {
 			if (*r.p != '(')
 				return perr(&r, "operation ('(' expected)");
 			st = ops[i].fn(&r);

@@ -513,7 +513,10 @@ op_sesadd(struct rp *r)
 		return ST_PARSE;
 	EAT(':');
 	rp_u32(r, &id);
-	s = &m->sess.v[MFS_VEC_ADD(m->sess)];
+	{
+		uint32_t k_ = MFS_VEC_ADD(m->sess);
+		s = &m->sess.v[k_];
+	}
 	s->id = m->nextsessionid++;
 	s->alive = 1;
 	s->seq = ++m->seq;

@@ -81,18 +81,21 @@ stop_all() {
 	MOUNTS=()
 }
 
+# cfg_head IDENT DATA_PATH: the lines every daemon config starts with.
+cfg_head() {
+	printf '%s\n' "WORKING_USER = root" "WORKING_GROUP = root" "SYSLOG_IDENT = $1-it" \
+		"DATA_PATH = $2" "NICE_LEVEL = 0"
+}
+
 # cfg_master DIR: configs and data dir for a master in DIR (DIR/master = DATA_PATH).
 cfg_master() {
 	local d=$1
 	mkdir -p "$d/master"
-	cat >"$d/mfsmaster.cfg" <<EOF
-WORKING_USER = root
-WORKING_GROUP = root
-SYSLOG_IDENT = mfsmaster-it
-DATA_PATH = $d/master
+	{
+		cfg_head mfsmaster "$d/master"
+		cat <<EOF
 EXPORTS_FILENAME = $d/mfsexports.cfg
 TOPOLOGY_FILENAME = $d/mfstopology.cfg
-NICE_LEVEL = 0
 MATOML_LISTEN_HOST = $MASTER_IP
 MATOCS_LISTEN_HOST = $MASTER_IP
 MATOCL_LISTEN_HOST = $MASTER_IP
@@ -101,6 +104,7 @@ INODE_REUSE_DELAY = 300
 CHUNKS_LOOP_MIN_TIME = 60
 ATIME_MODE = 0
 EOF
+	} >"$d/mfsmaster.cfg"
 	printf '%s\n' "$MASTER_IP/24 / rw,alldirs,admin,maproot=0:0" "$MASTER_IP/24 . rw" >"$d/mfsexports.cfg"
 	: >"$d/mfstopology.cfg"
 }
@@ -108,35 +112,22 @@ EOF
 cfg_chunkserver() {
 	local d=$1
 	mkdir -p "$d/csdata" "$d/hdd"
-	cat >"$d/mfschunkserver.cfg" <<EOF
-WORKING_USER = root
-WORKING_GROUP = root
-SYSLOG_IDENT = mfschunkserver-it
-DATA_PATH = $d/csdata
-HDD_CONF_FILENAME = $d/mfshdd.cfg
-HDD_LEAVE_SPACE_DEFAULT = 64MiB
-NICE_LEVEL = 0
-BIND_HOST = $CS_IP
-CSSERV_LISTEN_HOST = $CS_IP
-MASTER_HOST = $MASTER_IP
-MASTER_RECONNECTION_DELAY = 1
-EOF
+	{
+		cfg_head mfschunkserver "$d/csdata"
+		printf '%s\n' "HDD_CONF_FILENAME = $d/mfshdd.cfg" "HDD_LEAVE_SPACE_DEFAULT = 64MiB" \
+			"BIND_HOST = $CS_IP" "CSSERV_LISTEN_HOST = $CS_IP" "MASTER_HOST = $MASTER_IP" \
+			"MASTER_RECONNECTION_DELAY = 1"
+	} >"$d/mfschunkserver.cfg"
 	echo "$d/hdd" >"$d/mfshdd.cfg"
 }
 
 cfg_metalogger() {
 	local d=$1
 	mkdir -p "$d/ml"
-	cat >"$d/mfsmetalogger.cfg" <<EOF
-WORKING_USER = root
-WORKING_GROUP = root
-SYSLOG_IDENT = mfsmetalogger-it
-DATA_PATH = $d/ml
-NICE_LEVEL = 0
-BIND_HOST = $CS_IP
-MASTER_HOST = $MASTER_IP
-MASTER_RECONNECTION_DELAY = 1
-EOF
+	{
+		cfg_head mfsmetalogger "$d/ml"
+		printf '%s\n' "BIND_HOST = $CS_IP" "MASTER_HOST = $MASTER_IP" "MASTER_RECONNECTION_DELAY = 1"
+	} >"$d/mfsmetalogger.cfg"
 }
 
 # Fake clock for the master (libfaketime reads the offset file every second).

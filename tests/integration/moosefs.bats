@@ -1,0 +1,149 @@
+#!/usr/bin/env bats
+# MooseFS 3.0.117 against rescue's mfsmetarestore, with a real cluster.
+# setup_file generates every scenario once (tests/integration/moosefs/
+# gen-scenarios: master, chunkserver, metalogger, mfsmount in a private netns,
+# master SIGKILLed), then runs tests/integration/moosefs/compare on them; each
+# test below checks one scenario and one check from that run.  The committed
+# fixtures (tests/fixtures/moosefs) are compared too, without a cluster.
+load ../helpers
+
+MFS_DIR=$TESTS_DIR/integration/moosefs
+SCENARIOS="full metalogger empty small torn gap"
+
+# every operation name the generated changelogs must contain
+EXPECTED_OPS="ACCESS ACQUIRE AMTIME APPEND ARCHCHG ATTR CHUNKADD CHUNKDEL CREATE CSDBOP
+EMPTYSUSTAINED EMPTYTRASH FLOCK FREEINODES LENGTH LINK MOVE POSIXLOCK PURGE QUOTA RELEASE
+REPAIR SCDEL SCDUP SCREN SCSET SESADD SESCHANGED SESDEL SESDISCONNECTED SETACL SETEATTR
+SETMETAID SETPATH SETSCLASS SETTRASHTIME SETXATTR SNAPSHOT SYMLINK TRUNC UNDEL UNLINK
+UNLOCK WRITE"
+
+cluster_ok() {
+	[ "$(id -u)" = 0 ] && command -v ip >/dev/null && command -v mfsmaster >/dev/null &&
+		command -v mfsmount >/dev/null
+}
+
+setup_file() {
+	export GEN=$BATS_FILE_TMPDIR/scenarios CMP=$BATS_FILE_TMPDIR/compare
+	if command -v mfsmaster >/dev/null && command -v mfsmetadump >/dev/null; then
+		timeout 300 "$MFS_DIR/compare" -T -r "$RESCUE" -w "$BATS_FILE_TMPDIR/fixcmp" \
+			"$FIXTURES"/moosefs/{full,metalogger,empty,small,torn,gap} \
+			>"$BATS_FILE_TMPDIR/fixtures.results" 2>"$BATS_FILE_TMPDIR/fixtures.err" || :
+	fi
+	cluster_ok || return 0
+	local t0=$SECONDS rc=0
+	timeout -s KILL 330 "$MFS_DIR/gen-scenarios" "$GEN" >"$BATS_FILE_TMPDIR/gen.log" 2>&1 || rc=$?
+	echo "$rc $((SECONDS - t0))" >"$BATS_FILE_TMPDIR/gen.status"
+	t0=$SECONDS
+	rc=0
+	timeout -s KILL 400 "$MFS_DIR/compare" -r "$RESCUE" -w "$CMP" "$GEN"/{full,metalogger,empty,small,torn,gap} \
+		>"$BATS_FILE_TMPDIR/results" 2>"$BATS_FILE_TMPDIR/compare.err" || rc=$?
+	echo "$rc $((SECONDS - t0))" >"$BATS_FILE_TMPDIR/compare.status"
+}
+
+# result RESULTS STDERR SCENARIO CHECK: assert compare reported "ok SCENARIO CHECK".
+result() {
+	local line
+	line=$(grep -E "^(ok|FAIL|skip) $3 $4(:|$)" "$BATS_FILE_TMPDIR/$1" | head -n 1)
+	{
+		echo "compare result: ${line:-<none>}"
+		echo "--- compare stderr (tail):"
+		tail -n 20 "$BATS_FILE_TMPDIR/$2" 2>/dev/null
+	} >&2
+	[ -n "$line" ] || fail "compare reported nothing for $3 $4 (see $BATS_FILE_TMPDIR)"
+	case $line in
+	"ok "*) ;;
+	*) fail "$line" ;;
+	esac
+}
+
+cluster_result() {
+	requires root netns moosefs
+	read -r rc secs <"$BATS_FILE_TMPDIR/gen.status"
+	[ "$rc" = 0 ] || fail "gen-scenarios failed (status $rc): $(tail -n 30 "$BATS_FILE_TMPDIR/gen.log")"
+	result results compare.err "$@"
+}
+
+fixture_result() {
+	requires moosefs
+	result fixtures.results fixtures.err "$@"
+}
+
+@test "moosefs cluster: every scenario generated with a real cluster in a netns (exit 0)" {
+	requires root netns moosefs
+	read -r rc secs <"$BATS_FILE_TMPDIR/gen.status"
+	echo "# generation: status $rc in ${secs}s" >&3
+	[ "$rc" = 0 ] || fail "$(tail -n 40 "$BATS_FILE_TMPDIR/gen.log")"
+	for s in $SCENARIOS; do
+		ls "$GEN/$s/data"/changelog*.mfs >/dev/null || fail "$s: no changelog"
+	done
+	ls "$GEN/metalogger/data/metadata_ml.mfs.back" "$GEN/full/data/metadata.mfs.back" >/dev/null
+	assert_equal "$(head -c 8 "$GEN/empty/data/metadata.mfs.back")" "MFSM NEW"
+	run head -n 1 "$GEN/empty/data/changelog.0.mfs"
+	assert_output --regexp '^1: '
+}
+
+@test "moosefs cluster: the changelogs contain every operation type (exit 0)" {
+	requires root netns moosefs
+	read -r rc secs <"$BATS_FILE_TMPDIR/gen.status"
+	[ "$rc" = 0 ] || fail "generation failed"
+	local missing="" op
+	for op in $EXPECTED_OPS; do
+		grep -q "^$op " "$GEN/ops-all.txt" || missing="$missing $op"
+	done
+	echo "# operations: $(cut -d' ' -f1 "$GEN/ops-all.txt" | tr '\n' ' ')" >&3
+	assert_equal "$missing" ""
+	# replayed part (after the mid-run save) of full holds them too
+	missing=""
+	for op in $EXPECTED_OPS; do
+		[ "$op" = SETMETAID ] && continue
+		grep -q "|$op(" "$GEN/full/data/changelog.0.mfs" || missing="$missing $op"
+	done
+	assert_equal "$missing" ""
+}
+
+@test "moosefs cluster: the real restore accepts every scenario and refuses gap (exit 0)" {
+	for s in $SCENARIOS; do cluster_result "$s" oracle; done
+}
+
+@test "mfsmetarestore: full -m matches MooseFS restore (exit 0)" { cluster_result full m; cluster_result full dump-m; }
+@test "mfsmetarestore: full -a matches MooseFS restore (exit 0)" { cluster_result full a; cluster_result full dump-a; }
+@test "mfsmetarestore: full output served by the real master, client sees the tree (exit 0)" { cluster_result full tree; }
+@test "mfsmetarestore: metalogger-only -m matches MooseFS restore (exit 0)" { cluster_result metalogger m; cluster_result metalogger dump-m; }
+@test "mfsmetarestore: metalogger-only -a matches MooseFS restore (exit 0)" { cluster_result metalogger a; cluster_result metalogger dump-a; }
+@test "mfsmetarestore: metalogger-only output served by the real master (exit 0)" { cluster_result metalogger tree; }
+@test "mfsmetarestore: empty snapshot + changelog from id 1 -m matches MooseFS (exit 0)" { cluster_result empty m; cluster_result empty dump-m; }
+@test "mfsmetarestore: empty snapshot + changelog from id 1 -a matches MooseFS (exit 0)" { cluster_result empty a; cluster_result empty dump-a; }
+@test "mfsmetarestore: empty-snapshot output served by the real master (exit 0)" { cluster_result empty tree; }
+@test "mfsmetarestore: small -m matches MooseFS restore (exit 0)" { cluster_result small m; cluster_result small dump-m; }
+@test "mfsmetarestore: small -a matches MooseFS restore (exit 0)" { cluster_result small a; cluster_result small dump-a; }
+@test "mfsmetarestore: small output served by the real master (exit 0)" { cluster_result small tree; }
+@test "mfsmetarestore: torn last line warns with file and line (exit 0)" { cluster_result torn m; cluster_result torn torn-warning; }
+@test "mfsmetarestore: torn last line -m equals MooseFS on the files minus the fragment (exit 0)" { cluster_result torn dump-m; }
+@test "mfsmetarestore: torn last line -a equals MooseFS on the files minus the fragment (exit 0)" { cluster_result torn a; cluster_result torn dump-a; }
+@test "mfsmetarestore: torn output served by the real master, tree as MooseFS's (exit 0)" { cluster_result torn tree; }
+@test "mfsmetarestore: empty snapshot + changelog not from id 1: -m refuses, names the gap (exit 3)" { cluster_result gap refuse-m; }
+@test "mfsmetarestore: empty snapshot + changelog not from id 1: -a refuses, names the gap (exit 3)" { cluster_result gap refuse-a; }
+
+@test "mfsmetarestore: byte-identical scenarios are counted (exit 0)" {
+	requires root netns moosefs
+	run grep '^byte-identical: ' "$BATS_FILE_TMPDIR/results"
+	echo "# $output (cluster scenarios, -m)" >&3
+	grep '^ok [a-z]* bytes-' "$BATS_FILE_TMPDIR/results" | sed 's/^/# /' >&3 || true
+	assert_output --regexp '^byte-identical: [0-9]+ of 5 scenarios$'
+}
+
+@test "mfsmetarestore: committed fixtures: the real restore accepts them (exit 0)" {
+	for s in $SCENARIOS; do fixture_result "$s" oracle; done
+}
+
+@test "mfsmetarestore: committed fixtures: -m and -a dumps equal MooseFS's (exit 0)" {
+	for s in full metalogger empty small torn; do
+		fixture_result "$s" dump-m
+		fixture_result "$s" dump-a
+	done
+	fixture_result torn torn-warning
+	fixture_result gap refuse-m
+	fixture_result gap refuse-a
+	run grep '^byte-identical: ' "$BATS_FILE_TMPDIR/fixtures.results"
+	echo "# fixtures: $output" >&3
+}
