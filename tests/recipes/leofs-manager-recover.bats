@@ -210,3 +210,13 @@ EOF
 	assert_equal "$status" 5
 	assert_equal "$(err_last)" "leofs-manager-recover: both managers are named manager_0@127.0.0.1: nodename must be unique; nothing was changed"
 }
+
+@test "leofs-manager-recover: case 1 with the broken node's mnesia directory gone entirely (exit 0)" {
+	rm -rf "$M1"
+	case1
+	assert_success
+	refute_line --partial "back up $M1 "
+	assert_line " 1. back up $M0 (metasnap, verified)"
+	diff -r "$M0" "$M1"
+	assert_equal "$(ls "$M0.rescue/backup" | wc -l)" 1
+}
