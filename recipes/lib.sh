@@ -17,6 +17,8 @@
 #   RESCUE_TOOL        how to run a rescue tool: "rescue" (default when on PATH),
 #                      a path to the multicall binary, or "" for the tool links
 #   RESCUE_LOG         log file (default /run/rescue/RECIPE.log, else $TMPDIR)
+#   RESCUE_LOG_TEED=1  the caller already copies our stdout and stderr into
+#                      RESCUE_LOG (as /init does): do not write it twice
 #   RESCUE_WORK        work directory: state, staging (default: beside the target)
 #   RESCUE_BACKUP_DIR  where backups go (default WORK/backup)
 #   RESCUE_RECIPE_STOP_AFTER=N  test hook: SIGKILL the recipe right after step N
@@ -44,6 +46,7 @@ fi
 
 r_log() {
 	[ -n "$R_LOG" ] || return 0
+	[ "${RESCUE_LOG_TEED:-0}" != 1 ] || return 0
 	printf '%s\n' "$*" >>"$R_LOG" 2>/dev/null || :
 }
 
@@ -302,7 +305,7 @@ _r_exec() {
 	_rcf=$R_WORK/.rc.$$
 	{
 		if eval "$1" 2>&1; then echo 0 >"$_rcf"; else echo "$?" >"$_rcf"; fi
-	} | tee -a "$R_LOG" >&2
+	} | if [ "${RESCUE_LOG_TEED:-0}" = 1 ]; then cat; else tee -a "$R_LOG"; fi >&2
 	_rc=$(cat "$_rcf" 2>/dev/null || echo 4)
 	rm -f "$_rcf"
 	return "$_rc"

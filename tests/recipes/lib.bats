@@ -158,3 +158,14 @@ EOF
 	assert_equal "$(cat "$D/out")" "it's $D"
 	assert_equal "$(ls "$W/backup" | wc -l)" 1
 }
+
+@test "lib: with RESCUE_LOG_TEED=1 (the caller copies the output) nothing is written to the log twice (exit 0)" {
+	: >"$BATS_TEST_TMPDIR/recipe.log"
+	RESCUE_LOG_TEED=1 demo --yes "$D"
+	assert_success
+	assert_equal "$(head -n 1 <<<"$stderr")" "demo: log: $BATS_TEST_TMPDIR/recipe.log"
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/recipe.log")" ""
+	# the output itself is complete
+	assert_err_re "^metasnap: saved "
+	assert_line "== step 3: look at $D/out (for the operator)"
+}
