@@ -287,3 +287,11 @@ EOF
 	assert_equal "$status" 3
 	assert_equal "$(err_last)" "starrocks-fe-recover: no fe.conf for $BATS_TEST_TMPDIR/bare/meta: give the FE's home directory instead of its meta_dir"
 }
+
+@test "starrocks-fe-recover: a run_mode that differs from VERSION's runMode is said before anything is done (exit 0)" {
+	tool_ready metapick
+	echo "run_mode = shared_data" >>"$S/fe1/conf/fe.conf"
+	sr --version 3.2.5 "${FES[@]}"
+	assert_success
+	assert_err "starrocks-fe-recover: warning: $S/fe1/meta/image/VERSION has runMode=shared_nothing but $S/fe1/conf/fe.conf runs shared_data: the FE exits with 'Unmatched run mode between config file and version file' (set run_mode = shared_nothing)"
+}
