@@ -326,3 +326,32 @@ PY
 	[[ "$stderr" == *"$FX/small/changelog.0.mfs:15: applied 33: "*"|AMTIME(6,"* ]]
 	[ "$(grep -c ': applied ' <<<"$stderr")" = 15 ]
 }
+
+# quirk CHANGELOG_TEXT EXPECTED_LINE: a changelog that 3.0.117's own restore
+# refuses with "version mismatch"; ours refuses it the same way
+quirk() {
+	requires moosefs root
+	cd "$BATS_TEST_TMPDIR"
+	printf 'MFSM NEW' >metadata.mfs.back
+	printf '%s' "$1" >changelog.0.mfs
+	mkdir real
+	cp metadata.mfs.back changelog.0.mfs real/
+	real_restore "$PWD/real" && fail "the real restore accepted it"
+	grep -q 'version mismatch' "$PWD/real.log"
+	snapshot metadata.mfs.back changelog.0.mfs
+	run_tool mfsmetarestore -m metadata.mfs.back -o out.mfs changelog.0.mfs
+	bad_check 3 "$2"
+}
+
+@test "mfsmetarestore: REPAIR with a version fails like MooseFS 3.0.117 (exit 3)" {
+	quirk "$(printf '%s\n' '1: 1700000000|CREATE(1,f,1,420,18,0,0,0):2' '2: 1700000000|WRITE(2,0,1):1' \
+		'3: 1700000000|UNLOCK(1)' '4: 1700000000|REPAIR(2,0):7')
+" "mfsmetarestore: changelog.0.mfs:4: change 4: version mismatch: after it the metadata version is 6, expected 5 (MooseFS 3.0.117 fails here too)"
+}
+
+@test "mfsmetarestore: FLOCK unlock of two locks fails like MooseFS 3.0.117 (exit 3)" {
+	quirk "$(printf '%s\n' '1: 1700000000|SESADD(#1,1,0,0000,0,0,999,999,1,9,0,4294967295,0x00000000,167772161,/m):1' \
+		'2: 1700000000|CREATE(1,f,1,420,18,0,0,0):2' '3: 1700000000|ACQUIRE(1,2)' '4: 1700000000|FLOCK(2,1,7,R)' \
+		'5: 1700000000|FLOCK(2,1,7,S)' '6: 1700000000|FLOCK(2,1,7,U)')
+" "mfsmetarestore: changelog.0.mfs:6: change 6: version mismatch: after it the metadata version is 8, expected 7 (MooseFS 3.0.117 fails here too)"
+}
