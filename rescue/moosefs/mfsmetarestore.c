@@ -385,6 +385,7 @@ static int
 is_meta_name(const char *n)
 {
 	return !strcmp(n, "metadata.mfs") || !strcmp(n, "metadata.mfs.back") || !strcmp(n, "metadata_ml.mfs.back") ||
+	       !strcmp(n, "metadata.mfs.emergency") ||
 	       name_is(n, "metadata.mfs.back.", "") || name_is(n, "metadata_ml.mfs.back.", "");
 }
 
