@@ -870,6 +870,13 @@ mfs_sess_find(struct mfs_meta *m, uint32_t id)
 
 /* ---- radix sort on 64-bit keys ---- */
 
+static int
+sortent_cmp(const void *x, const void *y)
+{
+	const struct mfs_sortent *a = x, *b = y;
+	return a->key < b->key ? -1 : a->key > b->key;
+}
+
 void
 mfs_sort(struct mfs_sortent *a, size_t n)
 {
@@ -878,6 +885,12 @@ mfs_sort(struct mfs_sortent *a, size_t n)
 
 	if (n < 2)
 		return;
+	if (n < 4096) {
+		/* small sets: qsort; record keys end in a unique sequence number, so
+		 * its instability cannot change an order */
+		qsort(a, n, sizeof *a, sortent_cmp);
+		return;
+	}
 	for (size_t i = 0; i < n; i++)
 		all_or |= a[i].key;
 	tmp = xmalloc(n * sizeof *tmp);
