@@ -201,7 +201,9 @@ struct mfs_meta {
 
 	MFS_VEC(struct mfs_chunk) chunks;
 	uint32_t chunk_free;
-	struct idmap chunk_map;
+	struct idmap chunk_map;   /* chunk id -> index, for ids >= ncdirect */
+	uint32_t *cdirect;        /* chunk ids are dense too: id -> index */
+	uint32_t ncdirect;
 
 	MFS_VEC(struct mfs_session) sess;
 	struct mfs_sclass *sc[256];

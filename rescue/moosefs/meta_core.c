@@ -255,6 +255,7 @@ mfs_free(struct mfs_meta *m)
 	free(m->direct);
 	idmap_free(&m->edge_map);
 	idmap_free(&m->chunk_map);
+	free(m->cdirect);
 	idmap_free(&m->xent_map);
 	idmap_free(&m->acl_map);
 	idmap_free(&m->open_map);
@@ -691,10 +692,37 @@ chunk_rh(const void *ctx, uint32_t idx)
 	return mfs_mix64(m->chunks.v[idx].id);
 }
 
+/* like direct_grow for inodes: ids far beyond the chunk count stay hashed */
+static void
+cdirect_grow(struct mfs_meta *m, uint64_t id)
+{
+	uint64_t lim = (uint64_t)m->chunks.n * 2 + (1u << 16);
+	uint32_t n = m->ncdirect ? m->ncdirect : 1024;
+
+	if (id < m->ncdirect || id >= lim)
+		return;
+	while (n <= id)
+		n *= 2;
+	if (n > lim)
+		n = (uint32_t)lim;
+	m->cdirect = xrealloc(m->cdirect, (size_t)n * sizeof *m->cdirect);
+	memset(m->cdirect + m->ncdirect, 0, (size_t)(n - m->ncdirect) * sizeof *m->cdirect);
+	if (m->chunk_map.count) {
+		for (uint64_t k = m->ncdirect; k < n; k++) {
+			uint32_t x = idmap_find(&m->chunk_map, mfs_mix64(k), chunk_eq, m, &k);
+			if (x) {
+				idmap_del(&m->chunk_map, mfs_mix64(k), x, chunk_rh, m);
+				m->cdirect[k] = x;
+			}
+		}
+	}
+	m->ncdirect = n;
+}
+
 struct mfs_chunk *
 mfs_chunk_get(struct mfs_meta *m, uint64_t id)
 {
-	uint32_t i = idmap_find(&m->chunk_map, mfs_mix64(id), chunk_eq, m, &id);
+	uint32_t i = id < m->ncdirect ? m->cdirect[id] : idmap_find(&m->chunk_map, mfs_mix64(id), chunk_eq, m, &id);
 	return i ? &m->chunks.v[i] : NULL;
 }
 
@@ -712,7 +740,11 @@ mfs_chunk_add(struct mfs_meta *m, uint64_t id)
 	}
 	m->chunks.v[i].id = id;
 	m->chunks.v[i].seq = ++m->seq;
-	idmap_put(&m->chunk_map, mfs_mix64(id), i, chunk_rh, m);
+	cdirect_grow(m, id);
+	if (id < m->ncdirect)
+		m->cdirect[id] = i;
+	else
+		idmap_put(&m->chunk_map, mfs_mix64(id), i, chunk_rh, m);
 	return &m->chunks.v[i];
 }
 
@@ -721,7 +753,10 @@ mfs_chunk_del(struct mfs_meta *m, struct mfs_chunk *c)
 {
 	uint32_t i = (uint32_t)(c - m->chunks.v);
 
-	idmap_del(&m->chunk_map, mfs_mix64(c->id), i, chunk_rh, m);
+	if (c->id < m->ncdirect)
+		m->cdirect[c->id] = 0;
+	else
+		idmap_del(&m->chunk_map, mfs_mix64(c->id), i, chunk_rh, m);
 	memset(c, 0, sizeof *c);
 	c->seq = m->chunk_free;
 	m->chunk_free = i;

@@ -74,6 +74,19 @@ num(struct rp *r, uint64_t *v, int base)
 	uint64_t x = 0;
 	int neg = 0, any = 0, ovf = 0;
 
+	/* fast path: up to 19 plain decimal digits cannot overflow */
+	if (base == 10 && *p >= '0' && *p <= '9') {
+		int k = 0;
+		while (p[k] >= '0' && p[k] <= '9' && k < 19)
+			x = x * 10 + (uint64_t)(p[k++] - '0');
+		if (!(p[k] >= '0' && p[k] <= '9') && !(p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))) {
+			r->p = p + k;
+			*v = x;
+			return 0;
+		}
+		x = 0;
+	}
+
 	while (*p == ' ' || *p == '\t')
 		p++;
 	if (*p == '+' || *p == '-')
