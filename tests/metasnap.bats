@@ -423,13 +423,15 @@ extra image/image.200"
 	command -v script >/dev/null || skip "needs script(1)"
 	mkdir "$T/src"
 	# long enough (>= 1/6 s) for a progress update on any machine
-	truncate -s 1G "$T/src/big.jdb"
-	script -qec "'$RESCUE' metasnap save '$T/src' -o '$T/a.tar.gz'" /dev/null >"$T/tty.out"
-	grep -q "saved 2 entries (1.0 GiB) from $T/src to $T/a.tar.gz" "$T/tty.out"
+	truncate -s 512M "$T/src/big.jdb"
+	script -qec "'$RESCUE' metasnap save -l 1 '$T/src' -o '$T/a.tar.gz'" /dev/null >"$T/tty.out"
+	grep -q "saved 2 entries (512.0 MiB) from $T/src to $T/a.tar.gz" "$T/tty.out"
 	grep -q "metasnap: saving .*%" "$T/tty.out"
-	grep -q "%" "$T/tty.out"
-	script -qec "'$RESCUE' metasnap save -q -f '$T/src' -o '$T/a.tar.gz'" /dev/null >"$T/tty.out"
+	mkdir "$T/small"
+	echo x >"$T/small/x"
+	script -qec "'$RESCUE' metasnap save -q '$T/small' -o '$T/b.tar.gz'" /dev/null >"$T/tty.out"
 	assert_equal "$(cat "$T/tty.out")" ""
+	[ -s "$T/b.tar.gz" ]
 }
 
 @test "metasnap: a file that changes while it is saved fails the save (exit 4)" {
