@@ -78,8 +78,11 @@ qemu_boot() {
 	assert_line "ok mkcpio-roundtrip"
 	assert_line "ok mkcpio-unsafe"
 	assert_line "ok mkoci"
+	assert_line "ok confset"
+	assert_line "ok metasnap"
 	assert_line "rc=0"
 	refute_line --partial "FAIL"
+	refute_line --partial "skip"
 }
 
 @test "boot: a failing recipe shows its status, then PID 1 keeps a working shell on the console" {
