@@ -157,6 +157,8 @@ sync_files() {
 	sync_files src.img dst.img --hash=sha256
 	scribble src.img 100
 	sync_files src.img dst.img -b 1M
+	scribble src.img 200
+	sync_files src.img dst.img --direct
 }
 
 @test "blksync: full and restore make the image; restore will not replace a file without -f (exit 5)" {
@@ -235,6 +237,14 @@ sync_files() {
 	run_tool $B push -q --hash=sha256 -b 8K small.img -- "$RESCUE" blksync serve dst.img
 	assert_success
 	cmp small.img dst.img
+	# one hash per block instead of group hashes, 1 MiB blocks
+	run_tool $B push -q --flat src.img -- "$RESCUE" blksync serve dst.img
+	assert_success
+	cmp src.img dst.img
+	scribble src.img 3
+	run_tool $B push -q -b 1M src.img -- "$RESCUE" blksync serve dst.img
+	assert_success
+	cmp src.img dst.img
 }
 
 @test "blksync: push over busybox nc on 127.0.0.1 (exit 0)" {
@@ -250,6 +260,19 @@ sync_files() {
 	done
 	run timeout 60 "$RESCUE" blksync push -q src.img -- busybox nc 127.0.0.1 "$port"
 	wait "$pid" || true
+	assert_success
+	cmp src.img dst.img
+}
+
+@test "blksync: a push cut off mid-stream fails; running it again converges (exit 3)" {
+	mkimg src.img 5000000
+	mkimg dst.img 5000000
+	# the link drops after at most 2 MB (dd copies what each read returns)
+	run_tool $B push -q -z 0 src.img -- sh -c 'dd bs=64k count=30 status=none | "$RESCUE" blksync serve dst.img'
+	[ "$status" -ne 0 ]
+	run_tool $B verify -q src.img dst.img
+	assert_equal "$status" 1
+	run_tool $B push -q src.img -- "$RESCUE" blksync serve dst.img
 	assert_success
 	cmp src.img dst.img
 }
@@ -283,10 +306,15 @@ sync_files() {
 	run_tool $B restore big "$dev"
 	status_big=$status
 	stderr_big=$stderr
+	run_tool $B push -q big.img -- "$RESCUE" blksync serve "$dev"
+	status_pbig=$status
+	stderr_pbig=${stderr##*$'\n'}
 	losetup -d "$dev"
 	assert_equal "$status_push $same $status_push2 $same2 $status_restore $same3" "0 0 0 0 0 0"
 	assert_equal "$status_big" 5
 	assert_equal "$stderr_big" "blksync: $dev: too small: the device has 8388608 bytes, the result needs 9000000"
+	assert_equal "$status_pbig" 5
+	assert_equal "$stderr_pbig" "blksync: rescue: blksync: $dev: too small: the device has 8388608 bytes, the result needs 9000000"
 }
 
 @test "blksync: a truncated delta file is refused before writing; the full one then applies (exit 3)" {
@@ -360,6 +388,29 @@ sync_files() {
 	assert_equal "$stderr" "blksync: dst.img: already up to date with this delta"
 }
 
+@test "blksync: a result that does not match the delta's digest is exit 1" {
+	mkimg src.img 300000
+	mkimg dst.img 300000
+	"$RESCUE" $B sig -q dst.img >sigs
+	"$RESCUE" $B diff -q src.img sigs >delta
+	# change the result digest in the end record and make its CRC right
+	# again (gzip's trailer holds the CRC32 of what it compressed)
+	dend=$(($(stat -c %s delta) - 120))
+	cp delta bad
+	printf '\377\377' | dd of=bad bs=1 seek=$((dend + 24 + 32)) conv=notrunc status=none
+	{ head -c $((dend + 20)) bad | tail -c 20; tail -c 96 bad; } | gzip -c | tail -c 8 | head -c 4 >crc
+	dd if=crc of=bad bs=1 seek=$((dend + 20)) conv=notrunc status=none
+	snapshot dst.img
+	run_tool $B patch dst.img bad
+	assert_equal "$status" 1
+	assert_regex "$stderr" "^blksync: dst.img: the result does not match the delta's digest \(got [0-9a-f]{32}, expected ffff[0-9a-f]{28}\)$"
+	assert_unchanged
+	# from a pipe the records are written, and the check comes at the end
+	run --separate-stderr sh -c 'cat bad | "$RESCUE" blksync patch dst.img'
+	assert_equal "$status" 1
+	cmp src.img dst.img
+}
+
 @test "blksync: a delta made for another base is refused (exit 5)" {
 	mkimg src.img 200000
 	mkimg dst.img 200000
@@ -372,7 +423,7 @@ sync_files() {
 	assert_regex "$stderr" "^blksync: other.img: not the base this delta was made for \(identity [0-9a-f]{32}, the delta needs [0-9a-f]{32}\)$"
 	assert_unchanged
 	# through a pipe the header's base identity is checked before any write
-	run --separate-stderr sh -c '"$RESCUE" blksync patch other.img <delta'
+	run --separate-stderr sh -c 'cat delta | "$RESCUE" blksync patch other.img'
 	assert_equal "$status" 5
 	assert_unchanged
 }

@@ -108,6 +108,13 @@ listing_notime() {
 	"$RESCUE" metasnap save -q "$T/src" -o "$T/a.tar.gz"
 	"$RESCUE" metasnap save -q "$T/src" -o "$T/b.tar.gz"
 	cmp "$T/a.tar.gz" "$T/b.tar.gz"
+	# whatever the number of compression threads (members of at most 4 MiB)
+	head -c 9M /dev/urandom >"$T/src/bdb/00000009.jdb"
+	"$RESCUE" metasnap save -q -j 1 "$T/src" -o "$T/j1.tar.gz"
+	"$RESCUE" metasnap save -q -j 3 "$T/src" -o "$T/j3.tar.gz"
+	cmp "$T/j1.tar.gz" "$T/j3.tar.gz"
+	gzip -t "$T/j3.tar.gz"
+	rm "$T/src/bdb/00000009.jdb"
 	run tar tvzf "$T/a.tar.gz" .metasnap/MANIFEST
 	assert_output --partial "2023-11-14 22:13 .metasnap/MANIFEST"
 	names=$(tar tzf "$T/a.tar.gz" | grep -v '^\.metasnap/')
@@ -415,10 +422,25 @@ extra image/image.200"
 @test "metasnap: progress is shown on a terminal, and not with -q" {
 	command -v script >/dev/null || skip "needs script(1)"
 	mkdir "$T/src"
-	head -c 24M /dev/urandom >"$T/src/big.jdb"
+	# long enough (>= 1/6 s) for a progress update on any machine
+	truncate -s 1G "$T/src/big.jdb"
 	script -qec "'$RESCUE' metasnap save '$T/src' -o '$T/a.tar.gz'" /dev/null >"$T/tty.out"
-	grep -q "saved 2 entries (24.0 MiB) from $T/src to $T/a.tar.gz" "$T/tty.out"
+	grep -q "saved 2 entries (1.0 GiB) from $T/src to $T/a.tar.gz" "$T/tty.out"
+	grep -q "metasnap: saving .*%" "$T/tty.out"
 	grep -q "%" "$T/tty.out"
 	script -qec "'$RESCUE' metasnap save -q -f '$T/src' -o '$T/a.tar.gz'" /dev/null >"$T/tty.out"
 	assert_equal "$(cat "$T/tty.out")" ""
+}
+
+@test "metasnap: a file that changes while it is saved fails the save (exit 4)" {
+	mkdir "$T/src"
+	head -c 64M /dev/urandom >"$T/src/changelog.0.mfs"
+	(sleep 0.3; echo "41: 1700000000|CREATE(1,x,1,438,18,0,0,0):41" >>"$T/src/changelog.0.mfs") &
+	run_tool metasnap save "$T/src" -o "$T/a.tar.gz"
+	wait
+	assert_equal "$status" 4
+	assert_equal "$stderr" "metasnap: $T/src/changelog.0.mfs: file changed while being read (stop the service, then try again)"
+	assert_output ""
+	[ ! -e "$T/a.tar.gz" ]
+	assert_no_tmp "$T"
 }

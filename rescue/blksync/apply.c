@@ -191,15 +191,16 @@ finish(struct ap *a, struct dr *d)
 	bs_digest_final(&a->rdg, rd);
 	bs_digest_final(&a->cur, cd);
 	memcpy(a->base_id, bd, sizeof bd);
-	if (!(h->flags & BS_F_FULL) && memcmp(bd, d->tr.base_id, BS_DIGEST_LEN) != 0) {
+	if (!(h->flags & (BS_F_FULL | BS_F_LIVE)) && memcmp(bd, d->tr.base_id, BS_DIGEST_LEN) != 0) {
 		/* a run that was interrupted after writing everything */
 		if (!a->write && h->size == h->base_size &&
 		    memcmp(cd, d->tr.result, BS_DIGEST_LEN) == 0) {
 			a->already = 1;
 			return RC_OK;
 		}
-		warn_rc(RC_REFUSED, "%s: not the base this delta was made for (identity %s, the delta needs %s)",
-			a->name, bs_hex(bd, hl, x[0]), bs_hex(d->tr.base_id, hl, x[1]));
+		warn_rc(RC_REFUSED, "%s: not the base this delta was made for (identity %s, the delta needs %s)%s",
+			a->name, bs_hex(bd, hl, x[0]), bs_hex(d->tr.base_id, hl, x[1]),
+			a->write && a->records ? "; it was written: sync it again" : "");
 		return RC_REFUSED;
 	}
 	if (memcmp(rd, d->tr.result, BS_DIGEST_LEN) != 0) {
@@ -243,6 +244,13 @@ ap_run(struct ap *a, struct dr *d)
 		if (f.tag == TAG_DATA || f.tag == TAG_ZERO) {
 			if ((rc = record(a, d, &f, data, &cur)))
 				break;
+		} else if (f.tag == TAG_NEED) {
+			if (!a->on_need) {
+				warn_off(RC_DATA, d->rd.name, d->rec_at, "a live delta from push, not for patch");
+				rc = RC_DATA;
+				break;
+			}
+			a->on_need(a->mark_ctx, f.off);
 		} else if (f.tag == TAG_MARK) {
 			uint64_t m = nblocks(f.off, B);
 

@@ -43,6 +43,7 @@ static const char usage[] =
 	"      --resume FILE  push: continue from this checkpoint, keep it up to date\n"
 	"      --rescue       fill unreadable source blocks with zeros, list them\n"
 	"      --direct       read SOURCE with O_DIRECT\n"
+	"      --flat         push: one hash per block (no group hashes; more bytes)\n"
 	"  -f, --force        restore: replace an existing file; sig/diff/full: write to a tty\n"
 	"  -q, --quiet        no progress, no summary\n"
 	"      --json         one-line JSON summary (stdout; stderr when stdout is data)\n"
@@ -50,7 +51,7 @@ static const char usage[] =
 	"SOURCE must not change during a sync: use a snapshot or freeze it.\n"
 	"Exit: 0 ok, 1 difference or result mismatch, 2 usage, 3 bad data, 4 I/O, 5 refused.\n";
 
-enum { O_HASH = 0x100, O_SEED, O_RESUME, O_RESCUE, O_DIRECT_, O_JSON };
+enum { O_HASH = 0x100, O_SEED, O_RESUME, O_RESCUE, O_DIRECT_, O_JSON, O_FLAT };
 
 static const struct option longopts[] = {
 	{ "block", required_argument, 0, 'b' },
@@ -63,6 +64,7 @@ static const struct option longopts[] = {
 	{ "force", no_argument, 0, 'f' },
 	{ "quiet", no_argument, 0, 'q' },
 	{ "json", no_argument, 0, O_JSON },
+	{ "flat", no_argument, 0, O_FLAT },
 	OPT_COMMON,
 	{ 0, 0, 0, 0 },
 };
@@ -102,7 +104,7 @@ open_img(struct img *m, const char *path, int flags)
 static int
 open_source(struct img *m, const char *path, const struct bs_opts *o)
 {
-	int rc = open_img(m, path, O_RDONLY | (o->direct ? O_DIRECT : 0));
+	int rc = open_img(m, path, O_RDONLY | bs_direct_flag(path, o->direct));
 
 	if (rc == RC_OK && !S_ISREG(m->st.st_mode) && !S_ISBLK(m->st.st_mode)) {
 		warn_rc(RC_DATA, "%s: not a regular file or block device", path);
@@ -138,6 +140,7 @@ src_init(struct bs_src *s, const struct img *m, uint32_t block, const struct bs_
 	s->size = m->size;
 	s->block = block;
 	s->rescue = o->rescue;
+	s->direct = o->direct && (fcntl(m->fd, F_GETFL) & O_DIRECT);
 }
 
 static int
@@ -367,6 +370,11 @@ cmd_patch(const char *target, const char *delta, const struct bs_opts *o)
 	progress_init(&pg, "patch", "B", 0, o->quiet);
 	if ((rc = dr_open(&d, dl.fd, dl.name)))
 		goto out;
+	if (d.hdr.flags & BS_F_LIVE) {
+		warn_off(RC_DATA, dl.name, 0, "a live delta from push, not for patch");
+		rc = RC_DATA;
+		goto out;
+	}
 	if (seekable && !(d.hdr.flags & BS_F_FULL) && d.hdr.base_size != t.size &&
 	    already_applied(&t, dl.fd, &d.hdr)) {
 		note("%s: already up to date with this delta", target);
@@ -704,6 +712,9 @@ blksync_main(int argc, char **argv)
 			break;
 		case 'q':
 			o.quiet = 1;
+			break;
+		case O_FLAT:
+			o.flat = 1;
 			break;
 		case O_JSON:
 			o.json = 1;

@@ -22,6 +22,7 @@ struct bs_opts {
 	int level;          /* zlib level, 0 = store */
 	int quiet, json, rescue, force, direct;
 	int seed_set;
+	int flat;           /* push: one hash per block, no group hashes */
 	uint64_t seed;
 	const char *resume; /* checkpoint file (push) */
 };
@@ -34,6 +35,9 @@ struct bs_ring {
 	unsigned hl;
 	uint64_t head, tail; /* block indexes: produced, consumed */
 	int done, failed;
+	int consumer_done;
+	uint64_t *req;       /* requested groups (NEED), FIFO */
+	size_t req_cap, req_head, req_tail;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 };
@@ -44,6 +48,17 @@ int ring_push(struct bs_ring *r, const uint8_t *h);
 void ring_close(struct bs_ring *r, int failed);
 /* Consumer: hash of the next block; -1 if the producer ended or failed. */
 int ring_pop(struct bs_ring *r, uint8_t *out);
+/* serve: the apply side asks for the hashes of group g, and says it is done */
+void ring_request(struct bs_ring *r, uint64_t g);
+void ring_consumer_done(struct bs_ring *r);
+/* Producer: push unless full; 1 = full and a request waits (not pushed), -1 failed. */
+int ring_push_or_req(struct bs_ring *r, const uint8_t *h);
+/* Producer: next request without waiting (0) or none (-1). */
+int ring_take_request(struct bs_ring *r, uint64_t *g);
+/* Producer, after the last hash: wait for a request (0) or the end (-1). */
+int ring_wait_request(struct bs_ring *r, uint64_t *g);
+/* Copy the hash of block i if the ring holds it (0), else -1. */
+int ring_peek(struct bs_ring *r, uint64_t i, uint8_t *out);
 
 /* ---- SIGS producer ---- */
 struct sig_prod {
@@ -87,6 +102,8 @@ int sig_rd_open(struct sig_rd *s, int fd, const char *name);
 int sig_rd_next(struct sig_rd *s, const uint8_t **hash);
 /* Skip what is left, read SEND and check the identity.  check_eof: nothing may follow. */
 int sig_rd_finish(struct sig_rd *s, int check_eof);
+/* push with groups: the next GRPH, HASH or SEND frame and its checked payload. */
+int sig_rd_pull(struct sig_rd *s, struct bs_frame *f, const uint8_t **payload);
 void sig_rd_free(struct sig_rd *s);
 /* A seekable SIGS file: its identity from the SEND frame at the end, without
  * reading the hashes (0), or -1 when it cannot be had that way. */
@@ -110,6 +127,7 @@ void dw_free(struct dw *d);
 int dw_data(struct dw *d, uint64_t off, const uint8_t *p, uint32_t n);
 int dw_zero(struct dw *d, uint64_t off, uint64_t n);
 int dw_mark(struct dw *d, uint64_t off);
+int dw_need(struct dw *d, uint64_t off);
 int dw_end(struct dw *d, struct bs_trailer *t);
 
 /* ---- DELTA reader ---- */
@@ -144,6 +162,8 @@ struct scan {
 	struct dw dw;
 	int push;               /* mark and flush when the signatures pause */
 	struct progress *prog;
+	const char *label;      /* the progress label, before the count */
+	char what[64];          /* progress label with the blocks sent */
 	/* state */
 	int ext_kind;
 	uint64_t ext_off, ext_len;
@@ -155,6 +175,8 @@ struct scan {
 };
 /* Emit records and DEND (the header is the caller's).  RC_* status. */
 int scan_run(struct scan *s);
+/* push against a grouped SIGS stream (serve): NEED records ask for detail. */
+int scan_groups(struct scan *s);
 
 /* ---- the target side ---- */
 struct ap {
@@ -168,6 +190,7 @@ struct ap {
 	int fresh;              /* new sparse file: ZERO needs no write */
 	struct bs_ring *ring;   /* serve: base hashes from here */
 	void (*on_mark)(void *ctx, uint64_t off);
+	void (*on_need)(void *ctx, uint64_t off);
 	void *mark_ctx;
 	struct progress *prog;
 	/* state */

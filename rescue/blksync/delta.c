@@ -128,6 +128,17 @@ dw_mark(struct dw *d, uint64_t off)
 }
 
 int
+dw_need(struct dw *d, uint64_t off)
+{
+	struct bs_frame f;
+
+	memset(&f, 0, sizeof f);
+	f.tag = TAG_NEED;
+	f.off = off;
+	return bs_wr_frame(d->w, &f, NULL, NULL) < 0 ? RC_IO : RC_OK;
+}
+
+int
 dw_end(struct dw *d, struct bs_trailer *t)
 {
 	uint8_t b[BS_TRAILER_LEN];
@@ -175,7 +186,7 @@ dr_open(struct dr *d, int fd, const char *name)
 			 d->hdr.kind == BS_SIGS ? "SIGS" : "hello");
 		return RC_DATA;
 	}
-	if ((d->hdr.flags & BS_F_FULL) && (d->hdr.base_size || d->hdr.start)) {
+	if ((d->hdr.flags & BS_F_FULL) && (d->hdr.base_size || d->hdr.start || (d->hdr.flags & BS_F_LIVE))) {
 		warn_off(RC_DATA, name, 0, "full image with a base size");
 		return RC_DATA;
 	}
@@ -302,6 +313,11 @@ dr_next(struct dr *d, struct bs_frame *f, const uint8_t **data)
 		    f->off > d->hdr.size || (f->off % d->hdr.block && f->off != d->hdr.size))
 			return bad_rec(d, "bad sync mark", f);
 		d->cursor = f->off;
+		return RC_OK;
+	case TAG_NEED:
+		if (!(d->hdr.flags & BS_F_LIVE) || f->stored || f->len || f->off < d->cursor ||
+		    f->off >= d->hdr.base_size || f->off % d->hdr.block)
+			return bad_rec(d, "bad request for hashes", f);
 		return RC_OK;
 	case TAG_DEND:
 		if (f->stored != BS_TRAILER_LEN || f->off != d->hdr.size || f->len)

@@ -11,6 +11,7 @@
 #include <xxhash.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +74,7 @@ bs_hdr_encode(const struct bs_hdr *h, uint8_t out[BS_HDR_LEN])
 	out[11] = (uint8_t)h->hash_len;
 	bs_put32(out + 12, h->flags);
 	bs_put32(out + 16, h->block);
+	bs_put32(out + 20, h->group);
 	bs_put64(out + 24, h->seed);
 	bs_put64(out + 32, h->size);
 	bs_put64(out + 40, h->base_size);
@@ -95,6 +97,7 @@ bs_hdr_decode(struct bs_hdr *h, const uint8_t in[BS_HDR_LEN])
 	h->hash_len = in[11];
 	h->flags = bs_get32(in + 12);
 	h->block = bs_get32(in + 16);
+	h->group = bs_get32(in + 20);
 	h->seed = bs_get64(in + 24);
 	h->size = bs_get64(in + 32);
 	h->base_size = bs_get64(in + 40);
@@ -109,8 +112,11 @@ bs_hdr_decode(struct bs_hdr *h, const uint8_t in[BS_HDR_LEN])
 		return "unknown hash algorithm";
 	if (h->block < BS_MIN_BLOCK || h->block > BS_MAX_BLOCK || (h->block & (h->block - 1)))
 		return "bad block size";
-	if (h->flags & ~(uint32_t)(BS_F_FULL | BS_F_BASEID))
+	if (h->flags & ~(uint32_t)(BS_F_FULL | BS_F_BASEID | BS_F_LIVE))
 		return "unknown flags";
+	if (h->group && (h->kind == BS_DELTA || h->group > BS_GROUP ||
+			 (h->group & (h->group - 1)) || (uint64_t)h->group * h->block > BS_CHUNK))
+		return "bad group size";
 	if (h->start % h->block || (h->start && h->start >= h->size))
 		return "bad start offset";
 	if (h->size > (1ull << 62) || h->base_size > (1ull << 62))
@@ -249,6 +255,15 @@ bs_block_hash(const struct bs_hash *h, const void *p, size_t n, uint8_t *out)
 		sha256_update(&s, p, n);
 		sha256_final(&s, out);
 	}
+}
+
+void
+bs_group_hash(const struct bs_hash *h, const uint8_t *hashes, size_t n, uint8_t *out)
+{
+	uint8_t full[BS_DIGEST_LEN];
+
+	bs_block_hash(h, hashes, n * h->len, full);
+	memcpy(out, full, h->wl);
 }
 
 int
@@ -525,6 +540,23 @@ bs_wr_frame(struct bs_wr *w, struct bs_frame *f, const void *payload, const void
 
 /* ---- source reads ---- */
 
+int
+bs_direct_flag(const char *path, int direct)
+{
+	int fd;
+
+	if (!direct)
+		return 0;
+	fd = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC | O_NOCTTY);
+	if (fd >= 0) {
+		close(fd);
+		return O_DIRECT;
+	}
+	if (errno == EINVAL)
+		note("%s: O_DIRECT is not supported here; reading through the page cache", path);
+	return 0;
+}
+
 void *
 bs_alloc(size_t n)
 {
@@ -544,10 +576,22 @@ note_bad(struct bs_src *s, uint64_t off, uint64_t len)
 	s->bad_ranges++;
 }
 
+static ssize_t
+src_pread(struct bs_src *s, uint8_t *buf, size_t n, uint64_t off)
+{
+	ssize_t got;
+
+	if (!s->direct)
+		return pread_full(s->fd, buf, n, off);
+	/* O_DIRECT wants whole units; the end of the image may fall inside one */
+	got = pread_full(s->fd, buf, (n + 4095) & ~(size_t)4095, off);
+	return got > (ssize_t)n ? (ssize_t)n : got;
+}
+
 int
 bs_src_read(struct bs_src *s, uint8_t *buf, size_t n, uint64_t off)
 {
-	ssize_t got = pread_full(s->fd, buf, n, off);
+	ssize_t got = src_pread(s, buf, n, off);
 	uint64_t bad_start = 0, bad_len = 0;
 
 	if (got == (ssize_t)n)
@@ -566,7 +610,7 @@ bs_src_read(struct bs_src *s, uint8_t *buf, size_t n, uint64_t off)
 	for (size_t done = 0; done < n;) {
 		size_t k = n - done < s->block ? n - done : s->block;
 
-		if (pread_full(s->fd, buf + done, k, off + done) != (ssize_t)k) {
+		if (src_pread(s, buf + done, k, off + done) != (ssize_t)k) {
 			memset(buf + done, 0, k);
 			if (bad_len && bad_start + bad_len == off + done) {
 				bad_len += k;

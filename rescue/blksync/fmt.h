@@ -33,7 +33,9 @@ enum { BS_XXH3 = 1, BS_SHA256 = 2 };
 enum {
 	BS_F_FULL = 1,   /* DELTA: every block present, no base (full image) */
 	BS_F_BASEID = 2, /* DELTA: base_id in the header is valid */
+	BS_F_LIVE = 4,   /* DELTA: made by push for serve (NEED records, no base id) */
 };
+#define BS_GROUP 16u     /* push/serve: blocks per group hash (at most) */
 
 struct bs_hdr {
 	int kind;
@@ -41,6 +43,7 @@ struct bs_hdr {
 	unsigned hash_id, hash_len;
 	uint32_t flags;
 	uint32_t block;
+	uint32_t group;     /* SIGS/HELLO: blocks per group hash (push/serve), 0 = none */
 	uint64_t seed;
 	uint64_t size;      /* SIGS: image size; DELTA: size of the result; HELLO: source size */
 	uint64_t base_size; /* DELTA: size of the base it applies to */
@@ -58,6 +61,8 @@ struct bs_hdr {
 #define TAG_ZERO BS_TAG('Z', 'E', 'R', 'O')
 #define TAG_MARK BS_TAG('M', 'A', 'R', 'K')
 #define TAG_DEND BS_TAG('D', 'E', 'N', 'D')
+#define TAG_GRPH BS_TAG('G', 'R', 'P', 'H')
+#define TAG_NEED BS_TAG('N', 'E', 'E', 'D')
 
 enum { BS_RAW = 0, BS_DEFLATE = 1 };
 
@@ -111,6 +116,8 @@ const char *bs_hash_name(unsigned id);
 unsigned bs_hash_len(unsigned id);
 void bs_block_hash(const struct bs_hash *h, const void *p, size_t n, uint8_t *out);
 int bs_is_zero(const void *p, size_t n);
+/* Hash of a group of n full-width block hashes; h->wl bytes are kept. */
+void bs_group_hash(const struct bs_hash *h, const uint8_t *hashes, size_t n, uint8_t *out);
 
 /* Digest of an image: H(size, start, h_i ...) over its block hashes. */
 struct bs_digest {
@@ -170,15 +177,19 @@ struct bs_src {
 	const char *name;
 	uint64_t size;
 	int rescue;           /* zero-fill unreadable blocks instead of failing */
+	int direct;           /* opened with O_DIRECT: read whole 4 KiB units */
 	uint32_t block;
 	uint64_t bad_bytes;   /* zero-filled so far */
 	unsigned bad_ranges;
 	uint64_t last_bad_end;
 };
-/* Read n bytes at off (n > 0, within size).  0, or an RC_* status after a
- * message naming the offset. */
+/* Read n bytes at off (n > 0, within size) into buf (room for n rounded up
+ * to 4 KiB, aligned when direct).  0, or an RC_* status after a message
+ * naming the offset. */
 int bs_src_read(struct bs_src *s, uint8_t *buf, size_t n, uint64_t off);
 
+/* O_DIRECT if asked for and the file system takes it (else 0, with a note). */
+int bs_direct_flag(const char *path, int direct);
 /* Allocate a buffer aligned for O_DIRECT. */
 void *bs_alloc(size_t n);
 

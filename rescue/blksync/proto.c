@@ -141,30 +141,12 @@ struct serve {
 	double last_ack;
 	uint64_t synced_written;
 	pthread_mutex_t ack_mu;
+	pthread_cond_t done_cv;
 	uint64_t ack_off;
+	int prod_done;          /* the reader thread returned */
+	uint32_t group;         /* blocks per group hash, 0 = flat */
+	int stuck;              /* ... or not: the stream is mid-frame */
 };
-
-static void *
-prod_thread(void *arg)
-{
-	struct serve *s = arg;
-
-	s->prod_rc = sig_produce(&s->prod);
-	return NULL;
-}
-
-static int
-send_frame(struct serve *s, struct bs_frame *f, const void *payload)
-{
-	int rc;
-
-	pthread_mutex_lock(&s->wlock);
-	rc = bs_wr_frame(&s->w, f, payload, NULL);
-	if (rc == 0)
-		rc = bs_wr_flush(&s->w);
-	pthread_mutex_unlock(&s->wlock);
-	return rc;
-}
 
 /* On a MARK: every few seconds make what was written durable, and leave
  * the offset for the reader thread to send (this thread must never block on
@@ -199,6 +181,177 @@ take_ack(void *ctx)
 	s->ack_off = 0;
 	pthread_mutex_unlock(&s->ack_mu);
 	return off;
+}
+
+static int
+wframe(struct serve *s, struct bs_frame *f, const void *payload)
+{
+	struct sig_prod *p = &s->prod;
+	uint64_t ack = take_ack(s);
+
+	if (ack) {
+		struct bs_frame a;
+
+		memset(&a, 0, sizeof a);
+		a.tag = TAG_ACKD;
+		a.off = ack;
+		if (bs_wr_frame(p->w, &a, NULL, NULL) < 0)
+			return RC_IO;
+	}
+	if (bs_wr_frame(p->w, f, payload, NULL) < 0 || bs_wr_flush(p->w) < 0)
+		return RC_IO;
+	return RC_OK;
+}
+
+/* The block hashes of group g, asked for by push (NEED). */
+static int
+answer(struct serve *s, uint64_t g, uint8_t *buf)
+{
+	struct sig_prod *p = &s->prod;
+	uint32_t G = s->group, B = p->src.block;
+	uint64_t nblocks = (p->src.size + B - 1) / B, first = g * G;
+	uint8_t h[BS_DIGEST_LEN];
+	struct bs_frame f;
+	uint32_t n;
+
+	if (first >= nblocks) {
+		warn_rc(RC_DATA, "stdin: hashes asked for a group past the end");
+		return RC_DATA;
+	}
+	n = nblocks - first < G ? (uint32_t)(nblocks - first) : G;
+	for (uint32_t i = 0; i < n; i++) {
+		if (ring_peek(p->ring, first + i, h) < 0) {
+			warn_rc(RC_DATA, "stdin: hashes asked for out of order (block %llu)",
+				(unsigned long long)(first + i));
+			return RC_DATA;
+		}
+		memcpy(buf + (size_t)i * p->hash.wl, h, p->hash.wl);
+	}
+	memset(&f, 0, sizeof f);
+	f.tag = TAG_HASH;
+	f.off = first * B;
+	f.len = n;
+	f.stored = n * p->hash.wl;
+	return wframe(s, &f, buf);
+}
+
+static int
+answer_all(struct serve *s, uint8_t *buf)
+{
+	uint64_t g;
+	int rc;
+
+	while (ring_take_request(s->prod.ring, &g) == 0)
+		if ((rc = answer(s, g, buf)))
+			return rc;
+	return RC_OK;
+}
+
+/* serve's reader with group hashes: hash TARGET, keep each block's hash in
+ * the ring, send one hash per group, answer NEED requests in between. */
+static int
+serve_produce(struct serve *s)
+{
+	struct sig_prod *p = &s->prod;
+	uint32_t B = p->src.block, G = s->group;
+	unsigned hl = p->hash.len, wl = p->hash.wl;
+	uint64_t gbytes = (uint64_t)G * B, groups = 0;
+	uint8_t *buf = bs_alloc(BS_CHUNK), *full = xmalloc((BS_CHUNK / B) * hl);
+	uint8_t *gh = xmalloc((BS_CHUNK / gbytes + 1) * wl), *det = xmalloc(G * wl);
+	struct bs_digest dg;
+	struct bs_frame f;
+	uint8_t id[BS_DIGEST_LEN];
+	uint64_t g;
+	int rc = RC_OK;
+
+	bs_digest_init(&dg, &p->hash, p->src.size, p->start);
+	for (uint64_t off = p->start; off < p->src.size && rc == RC_OK; off += BS_CHUNK) {
+		size_t n = p->src.size - off < BS_CHUNK ? (size_t)(p->src.size - off) : BS_CHUNK;
+		uint32_t k = 0, ng = 0;
+
+		if ((rc = bs_src_read(&p->src, buf, n, off)))
+			break;
+		for (size_t o = 0; o < n && rc == RC_OK; o += B, k++) {
+			int x;
+
+			bs_block_hash(&p->hash, buf + o, n - o < B ? n - o : B, full + (size_t)k * hl);
+			while ((x = ring_push_or_req(p->ring, full + (size_t)k * hl)) == 1)
+				if ((rc = answer_all(s, det)))
+					break;
+			if (x < 0 && rc == RC_OK)
+				rc = RC_IO;
+		}
+		for (size_t o = 0; o < n && rc == RC_OK; o += gbytes, ng++) {
+			size_t nb = ((n - o < gbytes ? n - o : gbytes) + B - 1) / B;
+
+			bs_group_hash(&p->hash, full + (o / B) * hl, nb, gh + (size_t)ng * wl);
+			bs_digest_add(&dg, gh + (size_t)ng * wl, wl);
+		}
+		if (rc == RC_OK)
+			rc = answer_all(s, det);
+		if (rc == RC_OK) {
+			memset(&f, 0, sizeof f);
+			f.tag = TAG_GRPH;
+			f.off = off;
+			f.len = ng;
+			f.stored = ng * wl;
+			rc = wframe(s, &f, gh);
+			groups += ng;
+		}
+	}
+	if (rc == RC_OK) {
+		bs_digest_final(&dg, id);
+		memset(&f, 0, sizeof f);
+		f.tag = TAG_SEND;
+		f.off = p->src.size;
+		f.len = (uint32_t)groups;
+		f.stored = BS_DIGEST_LEN;
+		rc = wframe(s, &f, id);
+	}
+	while (rc == RC_OK && ring_wait_request(p->ring, &g) == 0)
+		rc = answer(s, g, det);
+	p->blocks = groups;
+	ring_close(p->ring, rc != RC_OK);
+	bs_digest_free(&dg);
+	free(buf);
+	free(full);
+	free(gh);
+	free(det);
+	return rc;
+}
+
+static void
+serve_need(void *ctx, uint64_t off)
+{
+	struct serve *s = ctx;
+
+	ring_request(s->prod.ring, off / ((uint64_t)s->group * s->prod.src.block));
+}
+
+static void *
+prod_thread(void *arg)
+{
+	struct serve *s = arg;
+
+	s->prod_rc = s->group ? serve_produce(s) : sig_produce(&s->prod);
+	pthread_mutex_lock(&s->ack_mu);
+	s->prod_done = 1;
+	pthread_cond_broadcast(&s->done_cv);
+	pthread_mutex_unlock(&s->ack_mu);
+	return NULL;
+}
+
+static int
+send_frame(struct serve *s, struct bs_frame *f, const void *payload)
+{
+	int rc;
+
+	pthread_mutex_lock(&s->wlock);
+	rc = bs_wr_frame(&s->w, f, payload, NULL);
+	if (rc == 0)
+		rc = bs_wr_flush(&s->w);
+	pthread_mutex_unlock(&s->wlock);
+	return rc;
 }
 
 static int
@@ -258,6 +411,13 @@ serve_run(struct serve *s, const struct bs_opts *o, struct progress *pg)
 	sh.seed = hello.seed;
 	sh.size = tsize;
 	sh.start = hello.start;
+	sh.group = hello.group;
+	s->group = hello.group;
+	if (hello.group && hello.start % ((uint64_t)hello.group * hello.block)) {
+		warn_rc(RC_DATA, "stdin: resume offset %llu is not on a group boundary",
+			(unsigned long long)hello.start);
+		return RC_DATA;
+	}
 	bs_hdr_encode(&sh, hb);
 	if (bs_wr_put(&s->w, hb, sizeof hb) < 0 || bs_wr_flush(&s->w) < 0)
 		return RC_IO;
@@ -287,7 +447,7 @@ serve_run(struct serve *s, const struct bs_opts *o, struct progress *pg)
 	rc = dr_open(&d, 0, "stdin");
 	if (rc == RC_OK && (d.hdr.hash_id != hello.hash_id || d.hdr.block != hello.block ||
 			    d.hdr.seed != hello.seed || d.hdr.start != hello.start ||
-			    (d.hdr.flags & BS_F_FULL))) {
+			    (d.hdr.flags & BS_F_FULL) || !(d.hdr.flags & BS_F_LIVE) != !hello.group)) {
 		warn_off(RC_DATA, "stdin", 0, "delta header does not match the hello");
 		rc = RC_DATA;
 	}
@@ -303,6 +463,7 @@ serve_run(struct serve *s, const struct bs_opts *o, struct progress *pg)
 		a->digests = 1;
 		a->ring = &ring;
 		a->on_mark = serve_mark;
+		a->on_need = serve_need;
 		a->mark_ctx = s;
 		a->prog = pg;
 		s->ap = a;
@@ -312,6 +473,24 @@ serve_run(struct serve *s, const struct bs_opts *o, struct progress *pg)
 	dr_free(&d);
 	if (rc != RC_OK)
 		ring_close(&ring, 1);
+	else
+		ring_consumer_done(&ring);
+	if (started && rc != RC_OK) {
+		/* the reader may be blocked writing to a push that stopped
+		 * reading; give it a moment, then leave it (we are exiting) */
+		struct timespec until;
+
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 2;
+		pthread_mutex_lock(&s->ack_mu);
+		while (!s->prod_done &&
+		       pthread_cond_timedwait(&s->done_cv, &s->ack_mu, &until) == 0)
+			;
+		s->stuck = !s->prod_done;
+		pthread_mutex_unlock(&s->ack_mu);
+	}
+	if (s->stuck)
+		return rc;
 	if (started)
 		pthread_join(th, NULL);
 	ring_free(&ring);
@@ -334,6 +513,7 @@ bs_serve(const char *target, const struct bs_opts *o)
 	s.name = target;
 	pthread_mutex_init(&s.wlock, NULL);
 	pthread_mutex_init(&s.ack_mu, NULL);
+	pthread_cond_init(&s.done_cv, NULL);
 	bs_wr_init(&s.w, 1, "stdout");
 	teed = tee_start(&tee) == 0;
 	progress_init(&pg, "serve", "B", 0, 1);
@@ -353,13 +533,15 @@ bs_serve(const char *target, const struct bs_opts *o)
 	if (rc && teed) {
 		f.stored = (uint32_t)strlen(tee.last);
 	}
-	(void)send_frame(&s, &f, tee.last);
+	if (!s.stuck)
+		(void)send_frame(&s, &f, tee.last);
 	if (rc == RC_OK && o->json)
 		bs_json(2, "serve", s.ap ? s.prod.blocks : 0, s.ap ? s.ap->records : 0,
 			0, s.ap ? s.ap->written : 0, progress_elapsed(&pg), rc);
 	if (s.fd >= 0)
 		close(s.fd);
-	bs_wr_free(&s.w);
+	if (!s.stuck)
+		bs_wr_free(&s.w);
 	return rc;
 }
 
@@ -525,13 +707,18 @@ push_run(struct push *p, struct bs_src *src, int to, int from, const char *peer,
 	h.block = p->block;
 	h.seed = o->seed_set ? o->seed : bs_random_seed();
 	h.size = p->size;
+	h.group = BS_CHUNK / p->block < BS_GROUP ? BS_CHUNK / p->block : BS_GROUP;
+	if (o->flat)
+		h.group = 0;
+	if (h.group)
+		start -= start % ((uint64_t)h.group * p->block);
 	h.start = start;
 	bs_hdr_encode(&h, hb);
 	if (bs_wr_put(w, hb, sizeof hb) < 0 || bs_wr_flush(w) < 0)
 		return RC_IO;
 	if ((rc = open_remote(sr, from, peer)))
 		return rc;
-	if (sr->hdr.block != h.block || sr->hdr.hash_id != h.hash_id ||
+	if (sr->hdr.block != h.block || sr->hdr.hash_id != h.hash_id || sr->hdr.group != h.group ||
 	    sr->hdr.seed != h.seed || sr->hdr.start != start) {
 		warn_rc(RC_DATA, "%s: answered with other parameters than asked for", peer);
 		return RC_DATA;
@@ -541,6 +728,8 @@ push_run(struct push *p, struct bs_src *src, int to, int from, const char *peer,
 	h.kind = BS_DELTA;
 	h.size = p->size;
 	h.base_size = sr->hdr.size;
+	h.flags = h.group ? BS_F_LIVE : 0;
+	h.group = 0;
 	bs_hdr_encode(&h, hb);
 	if (bs_wr_put(w, hb, sizeof hb) < 0)
 		return RC_IO;
@@ -553,7 +742,7 @@ push_run(struct push *p, struct bs_src *src, int to, int from, const char *peer,
 	sc->push = 1;
 	sc->prog = pg;
 	dw_init(&sc->dw, w, o->level);
-	rc = scan_run(sc);
+	rc = sr->hdr.group ? scan_groups(sc) : scan_run(sc);
 	*src = sc->src;
 	dw_free(&sc->dw);
 	if (rc)
@@ -601,7 +790,7 @@ bs_push(const char *source, char **cmd, const struct bs_opts *o)
 	p.ckpt = o->resume;
 	p.block = o->block ? o->block : BS_MIN_BLOCK;
 	p.hash_id = o->hash_id ? o->hash_id : BS_XXH3;
-	src.fd = open(source, O_RDONLY | O_CLOEXEC | O_NOCTTY | (o->direct ? O_DIRECT : 0));
+	src.fd = open(source, O_RDONLY | O_CLOEXEC | O_NOCTTY | bs_direct_flag(source, o->direct));
 	if (src.fd < 0 || fd_size(src.fd, &p.size) < 0) {
 		warn_sys(RC_IO, "%s", source);
 		return RC_IO;
@@ -610,6 +799,7 @@ bs_push(const char *source, char **cmd, const struct bs_opts *o)
 	src.size = p.size;
 	src.block = p.block;
 	src.rescue = o->rescue;
+	src.direct = o->direct;
 	if (p.ckpt && (rc = read_ckpt(&p, &p.acked))) {
 		close(src.fd);
 		return rc;

@@ -28,6 +28,8 @@ ring_init(struct bs_ring *r, size_t cap, unsigned hl, uint64_t first)
 void
 ring_free(struct bs_ring *r)
 {
+	free(r->req);
+	r->req = NULL;
 	free(r->h);
 	r->h = NULL;
 	pthread_mutex_destroy(&r->mu);
@@ -77,6 +79,99 @@ ring_pop(struct bs_ring *r, uint8_t *out)
 	pthread_cond_broadcast(&r->cv);
 	pthread_mutex_unlock(&r->mu);
 	return 0;
+}
+
+void
+ring_request(struct bs_ring *r, uint64_t g)
+{
+	pthread_mutex_lock(&r->mu);
+	if (r->req_tail == r->req_cap) {
+		if (r->req_head > 0) {
+			memmove(r->req, r->req + r->req_head, (r->req_tail - r->req_head) * sizeof *r->req);
+			r->req_tail -= r->req_head;
+			r->req_head = 0;
+		} else {
+			xgrow((void **)&r->req, &r->req_cap, r->req_tail + 1, sizeof *r->req);
+		}
+	}
+	r->req[r->req_tail++] = g;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+}
+
+void
+ring_consumer_done(struct bs_ring *r)
+{
+	pthread_mutex_lock(&r->mu);
+	r->consumer_done = 1;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+}
+
+int
+ring_push_or_req(struct bs_ring *r, const uint8_t *h)
+{
+	pthread_mutex_lock(&r->mu);
+	while (r->head - r->tail == r->cap && !r->failed && !r->consumer_done &&
+	       r->req_head == r->req_tail)
+		pthread_cond_wait(&r->cv, &r->mu);
+	if (r->failed || r->consumer_done) {
+		pthread_mutex_unlock(&r->mu);
+		return -1;
+	}
+	if (r->head - r->tail == r->cap) {
+		pthread_mutex_unlock(&r->mu);
+		return 1;
+	}
+	memcpy(r->h + (r->head % r->cap) * r->hl, h, r->hl);
+	r->head++;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+	return 0;
+}
+
+int
+ring_take_request(struct bs_ring *r, uint64_t *g)
+{
+	int rc = -1;
+
+	pthread_mutex_lock(&r->mu);
+	if (r->req_head < r->req_tail) {
+		*g = r->req[r->req_head++];
+		rc = 0;
+	}
+	pthread_mutex_unlock(&r->mu);
+	return rc;
+}
+
+int
+ring_wait_request(struct bs_ring *r, uint64_t *g)
+{
+	int rc = -1;
+
+	pthread_mutex_lock(&r->mu);
+	while (r->req_head == r->req_tail && !r->failed && !r->consumer_done)
+		pthread_cond_wait(&r->cv, &r->mu);
+	if (r->req_head < r->req_tail && !r->failed) {
+		*g = r->req[r->req_head++];
+		rc = 0;
+	}
+	pthread_mutex_unlock(&r->mu);
+	return rc;
+}
+
+int
+ring_peek(struct bs_ring *r, uint64_t i, uint8_t *out)
+{
+	int rc = -1;
+
+	pthread_mutex_lock(&r->mu);
+	if (i >= r->tail && i < r->head) {
+		memcpy(out, r->h + (i % r->cap) * r->hl, r->hl);
+		rc = 0;
+	}
+	pthread_mutex_unlock(&r->mu);
+	return rc;
 }
 
 static int
@@ -270,7 +365,8 @@ next_frame(struct sig_rd *s, struct bs_frame *f)
 		}
 		if (f->tag == TAG_DONE && s->on_ack)
 			return frame_done(&s->rd, f, s->rd.name);
-		if (f->tag == TAG_HASH || f->tag == TAG_SEND)
+		if (f->tag == TAG_HASH || f->tag == TAG_SEND ||
+		    (f->tag == TAG_GRPH && s->hdr.group))
 			return RC_OK;
 		warn_off(RC_DATA, s->rd.name, s->frame_at, "unexpected '%s' frame in SIGS",
 			 bs_tag_name(f->tag, t));
@@ -326,6 +422,30 @@ sig_rd_next(struct sig_rd *s, const uint8_t **hash)
 	s->fpos = 1;
 	*hash = s->frame;
 	s->next++;
+	return RC_OK;
+}
+
+int
+sig_rd_pull(struct sig_rd *s, struct bs_frame *f, const uint8_t **payload)
+{
+	int rc;
+
+	if ((rc = next_frame(s, f)))
+		return rc;
+	if (f->stored > (size_t)BS_MAX_HASHES * s->hdr.hash_len) {
+		warn_off(RC_DATA, s->rd.name, s->frame_at, "frame too large");
+		return RC_DATA;
+	}
+	if ((rc = bs_rd_exact(&s->rd, s->frame, f->stored, "frame")) != 0) {
+		if (rc == 1)
+			warn_off(RC_DATA, s->rd.name, s->rd.off, "cut short in a frame");
+		return s->rd.err ? s->rd.err : RC_DATA;
+	}
+	if (bs_frame_sum(f, s->frame, f->stored) != f->crc) {
+		warn_off(RC_DATA, s->rd.name, s->frame_at, "frame checksum mismatch");
+		return RC_DATA;
+	}
+	*payload = s->frame;
 	return RC_OK;
 }
 
