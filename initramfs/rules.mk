@@ -53,6 +53,7 @@ size: images $(IMG)/rescue-initramfs-nomod.cpio.gz
 	printf '  %-44s %s %s\n' "bin/rescue" "$$(kib $$(stat -c %s $$r/bin/rescue))" "$$(gz $$r/bin/rescue)"; \
 	printf '  %-44s %s %s\n' "bin/busybox" "$$(kib $$(stat -c %s $$r/bin/busybox))" "$$(gz $$r/bin/busybox)"; \
 	printf '  %-44s %s %s\n' "lib/rescue (recipes)" "$$(kib $$(cat $$r/lib/rescue/recipes/* $$r/lib/rescue/*.script | wc -c))" "$$(gz $$r/lib/rescue/recipes/* $$r/lib/rescue/*.script)"; \
-	printf '  %-44s %s\n' "init + etc" "$$(kib $$(cat $$r/init $$r/etc/* 2>/dev/null | wc -c))"; \
+	printf '  %-44s %s %s\n' "init + etc" "$$(kib $$(cat $$r/init $$r/etc/* 2>/dev/null | wc -c))" "$$(gz $$r/init $$r/etc/rescue.conf $$r/etc/profile)"; \
 	m=$(IMG)/tree/modules; n=$$(find $$m -name '*.ko*' | wc -l); \
-	printf '  %-44s %s\n' "lib/modules ($$n modules)" "$$(kib $$(find $$m -type f -exec cat {} + | wc -c))"
+	printf '  %-44s %s %s\n' "lib/modules ($$n modules)" "$$(kib $$(find $$m -type f -exec cat {} + | wc -c))" \
+		"$$(kib $$(find $$m -type f -exec cat {} + | gzip -9 | wc -c))"

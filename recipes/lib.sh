@@ -17,6 +17,8 @@
 #   RESCUE_TOOL        how to run a rescue tool: "rescue" (default when on PATH),
 #                      a path to the multicall binary, or "" for the tool links
 #   RESCUE_LOG         log file (default /run/rescue/RECIPE.log, else $TMPDIR)
+#   RESCUE_LOG_TEED=1  the caller already copies our stdout and stderr into
+#                      RESCUE_LOG (as /init does): do not write it twice
 #   RESCUE_WORK        work directory: state, staging (default: beside the target)
 #   RESCUE_BACKUP_DIR  where backups go (default WORK/backup)
 #   RESCUE_RECIPE_STOP_AFTER=N  test hook: SIGKILL the recipe right after step N
@@ -44,6 +46,7 @@ fi
 
 r_log() {
 	[ -n "$R_LOG" ] || return 0
+	[ "${RESCUE_LOG_TEED:-0}" != 1 ] || return 0
 	printf '%s\n' "$*" >>"$R_LOG" 2>/dev/null || :
 }
 
@@ -302,7 +305,7 @@ _r_exec() {
 	_rcf=$R_WORK/.rc.$$
 	{
 		if eval "$1" 2>&1; then echo 0 >"$_rcf"; else echo "$?" >"$_rcf"; fi
-	} | tee -a "$R_LOG" >&2
+	} | if [ "${RESCUE_LOG_TEED:-0}" = 1 ]; then cat; else tee -a "$R_LOG"; fi >&2
 	_rc=$(cat "$_rcf" 2>/dev/null || echo 4)
 	rm -f "$_rcf"
 	return "$_rc"
@@ -318,8 +321,9 @@ _r_run_step() {
 }
 		mkdir -p "${_dst%/*}" || r_die "$RC_IO" "cannot create ${_dst%/*}"
 		r_need_space "$_src" "${_dst%/*}"
-		# a backup left by a run killed before it recorded the step is ours: redo it
-		rm -f "$_dst"
+		# a backup (or metasnap's temporary file) left by a run killed before it
+		# recorded the step is ours: redo it
+		rm -f "$_dst" "$_dst".tmp.*
 	fi
 	_old_ifs=$IFS
 	IFS='
@@ -331,6 +335,8 @@ _r_run_step() {
 		_r_exec "$_c" || {
 			_rc=$?
 			[ "$_rc" -ge 1 ] && [ "$_rc" -le 5 ] || _rc=$RC_IO
+			# file utilities say 1 for any failure: that is an I/O error here
+			case ${_c%% *} in cp | mv | mkdir | rm | chown | chmod | ln | sync | cat) _rc=$RC_IO ;; esac
 			r_die "$_rc" "step $_i failed (exit $_rc): $_c"
 		}
 	done
@@ -345,13 +351,19 @@ _r_confirmed() {
 	return 1
 }
 
+# _r_alive PID: the process runs (a zombie, killed but not yet reaped, does not).
+_r_alive() {
+	kill -0 "$1" 2>/dev/null || return 1
+	[ "$(sed 's/.*) //; s/ .*//' "/proc/$1/stat" 2>/dev/null)" != Z ]
+}
+
 # _r_lock: one acting run per work directory.  A lock left by a run that died
 # (SIGKILL, power loss) is taken over; a live one refuses (exit 5).
 _r_lock() {
 	_lk=$R_WORK/lock
 	if ! mkdir "$_lk" 2>/dev/null; then
 		_pid=$(cat "$_lk/pid" 2>/dev/null || :)
-		if [ -n "$_pid" ] && [ "$_pid" != $$ ] && kill -0 "$_pid" 2>/dev/null; then
+		if [ -n "$_pid" ] && [ "$_pid" != $$ ] && _r_alive "$_pid"; then
 			r_die "$RC_REFUSED" "another run (pid $_pid) is working in $R_WORK; wait for it or stop it"
 		fi
 		r_msg "taking over the lock of a run that ended without releasing it (pid ${_pid:-unknown})"
@@ -381,6 +393,7 @@ r_main() {
 	_i=$((R_STATE_DONE + 1))
 	mkdir -p "$R_WORK" || r_die "$RC_IO" "cannot create the work directory $R_WORK"
 	_r_lock
+	rm -f "$R_WORK"/.rc.*
 	r_state_write "$R_STATE_DONE"
 	while [ "$_i" -le "$R_NSTEPS" ]; do
 		eval "_k=\$R_KIND_$_i _t=\$R_TITLE_$_i _b=\$R_BODY_$_i"

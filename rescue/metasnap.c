@@ -11,7 +11,7 @@
 #include <string.h>
 
 const char ms_usage[] =
-	"usage: metasnap save [-q] [-f] [-l LEVEL] DIR -o FILE.tar.gz | verify [-q] FILE | diff FILE DIR | restore [-q] [--force] FILE DIR\n"
+	"usage: metasnap save [-q] [-f] [-l LEVEL] [-j JOBS] DIR -o FILE.tar.gz | verify [-q] FILE | diff FILE DIR | restore [-q] [--force] FILE DIR\n"
 	"\n"
 	"  save DIR -o FILE   write DIR as a gzip'd tar with .metasnap/MANIFEST (SHA-256\n"
 	"                     of every file); refuses FILE inside DIR (exit 5)\n"
@@ -24,6 +24,8 @@ const char ms_usage[] =
 	"  -f, --force        save: replace FILE; restore: DIR may be non-empty (its\n"
 	"                     content is moved to DIR.old.PID first)\n"
 	"  -l, --level N      gzip level 0-9 (default 6)\n"
+	"  -j, --jobs N       compress with N threads (default: the CPUs, at most 8;\n"
+	"                     the archive is the same whatever N)\n"
 	"  -q, --quiet        no progress or summary on stderr\n"
 	"  -h, --help         this text;  --version  the version\n"
 	"\n"

@@ -58,13 +58,25 @@ setup() {
 	snapshot starrocks/fe6-foreign/image/VERSION starrocks/fe1-follower/image/VERSION
 	run_tool metapick starrocks/fe1-follower starrocks/fe6-foreign
 	assert_equal "$status" 1
-	assert_equal "$stderr" "metapick: no safe choice: the copies belong to different clusters: clusterId 1234567, token a6a1c5e5-7c2b-4a43-8f0a-2b5d3a7cd4e1 in starrocks/fe1-follower, clusterId 7654321, token 0b9e6c1e-1111-4c2a-9d3e-5f6a7b8c9d0e in starrocks/fe6-foreign"
+	assert_equal "$stderr" "metapick: no safe choice: the copies belong to different clusters: clusterId 1234567 in starrocks/fe1-follower, clusterId 7654321 in starrocks/fe6-foreign"
 	assert_line -n 2 --regexp "^1 +candidate +image\.900000 +starrocks/fe6-foreign$"
 	refute_output --partial "chosen"
 	assert_unchanged
 	run_tool metapick --print-path starrocks/fe1-follower starrocks/fe6-foreign
 	assert_equal "$status" 1
 	assert_output ""
+}
+
+@test "metapick: StarRocks: the same clusterId with another token is another cluster; a missing token is not (exit 1)" {
+	cp -a starrocks/fe2-stale other-token
+	sed -i 's/^token=.*/token=ffffffff-0000-4000-8000-000000000000/' other-token/image/VERSION
+	run_tool metapick starrocks/fe1-follower other-token
+	assert_equal "$status" 1
+	assert_equal "$stderr" "metapick: no safe choice: the copies belong to different clusters: token a6a1c5e5-7c2b-4a43-8f0a-2b5d3a7cd4e1 in starrocks/fe1-follower, token ffffffff-0000-4000-8000-000000000000 in other-token"
+	sed -i '/^token=/d' other-token/image/VERSION
+	run_tool metapick starrocks/fe1-follower other-token
+	assert_success
+	assert_equal "${lines[-1]}" "starrocks/fe1-follower"
 }
 
 @test "metapick: Doris: a truncated COR1 image is skipped and the kind is doris" {
@@ -137,11 +149,21 @@ setup() {
 	assert_success
 	assert_line -n 0 "kind: leofs, 4 candidates"
 	assert_line -n 2 --regexp "^1 +chosen +log [0-9]+\+4 +leofs/leo_manager_0$"
-	assert_line -n 3 --regexp "^      schema=yes dcd_files=9 dcl_files=3 log_node=manager_0@127.0.0.1 log_started=20[0-9-]+T[0-9:]+Z log_started_us=[0-9]+ log_commits=4 log_closed=yes$"
+	assert_line -n 3 --regexp "^      schema=yes dcd_files=9 dcl_files=3 log_node=manager_0@127.0.0.1 log_started=20[0-9-]+T[0-9:]+Z log_started_us=[0-9]+ log_commits=4 log_closed=yes conf_nodename=manager_0@127.0.0.1 conf_partner=manager_1@127.0.0.1$"
 	assert_output --regexp "2 +older +log [0-9]+\+22 +leofs/leo_manager_1"
 	assert_output --partial "warning: LATEST.LOG was not closed (the manager crashed or is still running); Mnesia repairs it on start"
 	assert_output --partial "problem: no .DCD table files: a manager started on it creates a new, empty cluster configuration"
 	assert_equal "${lines[-1]}" "leofs/leo_manager_0"
+}
+
+@test "metapick: LeoFS: mnesia files copied from the other manager are flagged" {
+	cp leofs/leo_manager_0/work/mnesia/127.0.0.1/* leofs/leo_manager_1/work/mnesia/127.0.0.1/
+	run_tool metapick leofs/leo_manager_1
+	assert_success
+	assert_output --partial "warning: etc/leo_manager.conf names the node manager_1@127.0.0.1 but the mnesia log was written by manager_0@127.0.0.1: files copied from another node work only when both managers share the schema (in-place recovery); otherwise use the dump-mnesia-data / load-mnesia-data take-over"
+	run_tool metapick leofs/leo_manager_1/work/mnesia/127.0.0.1
+	assert_success
+	assert_output --partial "conf_nodename=- conf_partner=-"
 }
 
 @test "metapick: --json is one stable document; --print-path prints only the path" {
@@ -150,10 +172,10 @@ setup() {
 	run jq -c '[.metapick, .kind, .status, .chosen, .reason]' <<<"$output"
 	assert_output '[1,"moosefs",0,"moosefs/metalogger","highest change reachable without a gap: 40"]'
 	run_tool metapick --json moosefs/master moosefs/metalogger moosefs/changelog-only
-	run jq -c '.candidates[] | [.rank, .dir, .kind, .verdict, .usable, .key, .key_text, .identity, .problem != null, (.facts | keys_unsorted), (.warnings | length)]' <<<"$output"
-	assert_line -n 0 '[1,"moosefs/metalogger","moosefs","chosen",true,40,"change 40","metadata id 4b723ca6d0ed1380",false,["metadata_file","metadata_version","metadata_id","changelog_files","last_change","max_change"],0]'
-	assert_line -n 1 '[2,"moosefs/master","moosefs","older",true,36,"change 36","metadata id 4b723ca6d0ed1380",false,["metadata_file","metadata_version","metadata_id","changelog_files","last_change","max_change"],0]'
-	assert_line -n 2 '[3,"moosefs/changelog-only","moosefs","unusable",false,null,null,null,true,["metadata_file","metadata_version","metadata_id","changelog_files","last_change","max_change"],0]'
+	run jq -c '.candidates[] | [.rank, .dir, .kind, .verdict, .usable, .key, .key_text, .identity, .identity2, .problem != null, (.facts | keys_unsorted), (.warnings | length)]' <<<"$output"
+	assert_line -n 0 '[1,"moosefs/metalogger","moosefs","chosen",true,40,"change 40","metadata id 4b723ca6d0ed1380",null,false,["metadata_file","metadata_version","metadata_id","changelog_files","last_change","max_change"],0]'
+	assert_line -n 1 '[2,"moosefs/master","moosefs","older",true,36,"change 36","metadata id 4b723ca6d0ed1380",null,false,["metadata_file","metadata_version","metadata_id","changelog_files","last_change","max_change"],0]'
+	assert_line -n 2 '[3,"moosefs/changelog-only","moosefs","unusable",false,null,null,null,null,true,["metadata_file","metadata_version","metadata_id","changelog_files","last_change","max_change"],0]'
 	run_tool metapick --json starrocks/fe1-follower starrocks/fe3-observer
 	run jq -c '.candidates[0].facts' <<<"$output"
 	assert_output '{"role":"OBSERVER","name":"172.26.92.156_9010_1705568351234","host_type":"IP","cluster_id":"1234567","token":"a6a1c5e5-7c2b-4a43-8f0a-2b5d3a7cd4e1","run_mode":"shared_nothing","image":200041,"image_file":"image/v2/image.200041","image_format":"starrocks-v2","image_ckpt":false,"v2_checksum":"ok","bdb_files":5,"bdb_last":"00000005.jdb"}'

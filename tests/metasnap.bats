@@ -8,6 +8,12 @@ setup() {
 	export SOURCE_DATE_EPOCH=1700000000
 }
 
+teardown() {
+	if mountpoint -q "$T/mnt" 2>/dev/null; then
+		umount "$T/mnt"
+	fi
+}
+
 long1=$(printf 'L%.0s' $(seq 1 120))
 long2=$(printf 'M%.0s' $(seq 1 150))
 long3=$(printf 'N%.0s' $(seq 1 250))
@@ -42,10 +48,11 @@ make_tree() {
 	touch -d '2022-02-02 02:02:02.000000001' "$d/$long1/$long2" "$d/image/v2" "$d"
 }
 
-# One line per entry: name type mode owner size mtime(ns) link content-hash.
+# One line per entry: name type mode owner size mtime(ns) link content-hash
+# (no size for directories: it depends on the file system).
 listing() {
 	(cd "$1" && find . -path ./.metasnap -prune -o -printf '%p %y %m %U:%G %s %T@ %l\n' |
-		grep -v "^\. " | sort)
+		grep -v "^\. " | sed 's/^\(.* d [0-7]* [0-9]*:[0-9]*\) [0-9]* /\1 - /' | sort)
 	(cd "$1" && find . -path ./.metasnap -prune -o -type f -exec sha256sum {} + | sort -k2)
 }
 
@@ -108,6 +115,13 @@ listing_notime() {
 	"$RESCUE" metasnap save -q "$T/src" -o "$T/a.tar.gz"
 	"$RESCUE" metasnap save -q "$T/src" -o "$T/b.tar.gz"
 	cmp "$T/a.tar.gz" "$T/b.tar.gz"
+	# whatever the number of compression threads (members of at most 4 MiB)
+	head -c 9M /dev/urandom >"$T/src/bdb/00000009.jdb"
+	"$RESCUE" metasnap save -q -j 1 "$T/src" -o "$T/j1.tar.gz"
+	"$RESCUE" metasnap save -q -j 3 "$T/src" -o "$T/j3.tar.gz"
+	cmp "$T/j1.tar.gz" "$T/j3.tar.gz"
+	gzip -t "$T/j3.tar.gz"
+	rm "$T/src/bdb/00000009.jdb"
 	run tar tvzf "$T/a.tar.gz" .metasnap/MANIFEST
 	assert_output --partial "2023-11-14 22:13 .metasnap/MANIFEST"
 	names=$(tar tzf "$T/a.tar.gz" | grep -v '^\.metasnap/')
@@ -415,10 +429,64 @@ extra image/image.200"
 @test "metasnap: progress is shown on a terminal, and not with -q" {
 	command -v script >/dev/null || skip "needs script(1)"
 	mkdir "$T/src"
-	head -c 24M /dev/urandom >"$T/src/big.jdb"
-	script -qec "'$RESCUE' metasnap save '$T/src' -o '$T/a.tar.gz'" /dev/null >"$T/tty.out"
-	grep -q "saved 2 entries (24.0 MiB) from $T/src to $T/a.tar.gz" "$T/tty.out"
-	grep -q "%" "$T/tty.out"
-	script -qec "'$RESCUE' metasnap save -q -f '$T/src' -o '$T/a.tar.gz'" /dev/null >"$T/tty.out"
+	# long enough (>= 1/6 s) for a progress update on any machine
+	truncate -s 512M "$T/src/big.jdb"
+	script -qec "'$RESCUE' metasnap save -l 1 '$T/src' -o '$T/a.tar.gz'" /dev/null >"$T/tty.out"
+	grep -q "saved 2 entries (512.0 MiB) from $T/src to $T/a.tar.gz" "$T/tty.out"
+	grep -q "metasnap: saving .*%" "$T/tty.out"
+	mkdir "$T/small"
+	echo x >"$T/small/x"
+	script -qec "'$RESCUE' metasnap save -q '$T/small' -o '$T/b.tar.gz'" /dev/null >"$T/tty.out"
 	assert_equal "$(cat "$T/tty.out")" ""
+	[ -s "$T/b.tar.gz" ]
+}
+
+@test "metasnap: a file that changes while it is saved fails the save (exit 4)" {
+	mkdir "$T/src"
+	head -c 64M /dev/urandom >"$T/src/changelog.0.mfs"
+	(sleep 0.3; echo "41: 1700000000|CREATE(1,x,1,438,18,0,0,0):41" >>"$T/src/changelog.0.mfs") &
+	run_tool metasnap save "$T/src" -o "$T/a.tar.gz"
+	wait
+	assert_equal "$status" 4
+	assert_equal "$stderr" "metasnap: $T/src/changelog.0.mfs: file changed while being read (stop the service, then try again)"
+	assert_output ""
+	[ ! -e "$T/a.tar.gz" ]
+	assert_no_tmp "$T"
+}
+
+@test "metasnap: restore --force replaces a DIR holding symlinks without following them" {
+	make_tree "$T/src"
+	"$RESCUE" metasnap save -q "$T/src" -o "$T/a.tar.gz"
+	mkdir -p "$T/dst" "$T/outside"
+	ln -s "$T/outside" "$T/dst/image"
+	ln -s "$T/outside" "$T/dst/bdb"
+	run_tool metasnap restore --force "$T/a.tar.gz" "$T/dst"
+	assert_success
+	assert_equal "$(ls -A "$T/outside")" ""
+	[ -d "$T/dst/image" ] && [ ! -L "$T/dst/image" ]
+	assert_equal "$(listing "$T/dst")" "$(listing "$T/src")"
+	old=$(ls -d "$T"/dst.old.*)
+	assert_equal "$(readlink "$old/image")" "$T/outside"
+	assert_regex "$stderr" "metasnap: $T/dst: previous content kept in $T/dst.old.[0-9]+"
+}
+
+@test "metasnap: restore into a mount point keeps it mounted and the old content inside" {
+	requires root
+	make_tree "$T/src"
+	"$RESCUE" metasnap save -q "$T/src" -o "$T/a.tar.gz"
+	mkdir "$T/mnt"
+	mount -t tmpfs tmpfs "$T/mnt" || skip "cannot mount a tmpfs here"
+	echo old >"$T/mnt/old-file"
+	run_tool metasnap restore --force "$T/a.tar.gz" "$T/mnt"
+	status_was=$status
+	listing_now=$(listing "$T/mnt" | grep -v '\.metasnap\.old')
+	old=$(ls -d "$T"/mnt/.metasnap.old.* 2>/dev/null)
+	kept=$(cat "$old/old-file" 2>/dev/null)
+	mountpoint -q "$T/mnt"
+	mounted=$?
+	umount "$T/mnt"
+	assert_equal "$status_was" 0
+	assert_equal "$mounted" 0
+	assert_equal "$kept" "old"
+	assert_equal "$listing_now" "$(listing "$T/src")"
 }

@@ -130,6 +130,7 @@ mp_cand_free(struct mp_cand *c)
 	free(c->problem);
 	free(c->key_text);
 	free(c->identity);
+	free(c->identity2);
 	memset(c, 0, sizeof *c);
 }
 

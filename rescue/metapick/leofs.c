@@ -209,6 +209,35 @@ static const char *core[] = {
 	"leo_system_conf",
 };
 
+/* "key = value" from leo_manager.conf (cuttlefish format); malloc'd or NULL */
+static char *
+conf_get(const char *buf, const char *key)
+{
+	size_t kl = strlen(key);
+
+	for (const char *p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		const char *q = p, *end;
+
+		while (*q == ' ' || *q == '\t')
+			q++;
+		if (strncmp(q, key, kl) != 0)
+			continue;
+		q += kl;
+		while (*q == ' ' || *q == '\t')
+			q++;
+		if (*q != '=')
+			continue;
+		q++;
+		while (*q == ' ' || *q == '\t')
+			q++;
+		end = q + strcspn(q, "\r\n");
+		while (end > q && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		return mp_strf("%.*s", (int)(end - q), q);
+	}
+	return NULL;
+}
+
 void
 mp_leo_scan(int dirfd, struct mp_cand *c)
 {
@@ -216,10 +245,18 @@ mp_leo_scan(int dirfd, struct mp_cand *c)
 	char **names;
 	struct mp_leo_log l;
 	int fd = dup(dirfd), schema = 0;
-	char *buf, tables[512] = "";
+	char *buf, tables[512] = "", *nodename, *partner;
 	size_t len = 0;
 
 	c->kind = "leofs";
+	{
+		size_t cl;
+		char *conf = mp_slurp(dirfd, "etc/leo_manager.conf", 1 << 20, &cl);
+
+		nodename = conf ? conf_get(conf, "nodename") : NULL;
+		partner = conf ? conf_get(conf, "manager.partner") : NULL;
+		free(conf);
+	}
 	{
 		/* an install dir: use its single work/mnesia/<dir> */
 		int w = openat(fd, "work/mnesia", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -296,6 +333,15 @@ mp_leo_scan(int dirfd, struct mp_cand *c)
 	}
 	mp_fact_num(c, "log_commits", l.records);
 	mp_fact_bool(c, "log_closed", l.closed);
+	mp_fact_str(c, "conf_nodename", nodename);
+	mp_fact_str(c, "conf_partner", partner);
+	if (nodename && l.has_header && strcmp(nodename, l.node) != 0)
+		mp_warn(c, "etc/leo_manager.conf names the node %s but the mnesia log was "
+			"written by %s: files copied from another node work only when both "
+			"managers share the schema (in-place recovery); otherwise use the "
+			"dump-mnesia-data / load-mnesia-data take-over", nodename, l.node);
+	free(nodename);
+	free(partner);
 	if (l.valid && !l.closed)
 		mp_warn(c, "LATEST.LOG was not closed (the manager crashed or is still "
 			"running); Mnesia repairs it on start");

@@ -28,6 +28,8 @@ struct mp_cand {
 	int prefer;             /* e.g. 1 for a FOLLOWER, 0 for an OBSERVER */
 	char *key_text;         /* "image.150023", "change 1234" ... */
 	char *identity;         /* cluster identity; NULL when unknown */
+	char *identity2;        /* a second part compared only when both have it
+				 * (the StarRocks token, absent in old metadata) */
 	struct mp_fact *facts;
 	size_t nfacts, capfacts;
 	char **warnings;
@@ -95,9 +97,17 @@ struct mp_changelog {
 	int unterminated;       /* last line has no newline: ignored by mfsmaster */
 	int garbage;            /* a line broke the id order: the rest is dropped */
 	uint64_t garbage_line;
+	/* streaming state */
+	uint64_t prev;
+	char head[24];
+	size_t headlen;
+	int partial;
 };
-/* Parse changelog text (ids only), following the merger's rules. */
+/* Parse changelog text (ids only), following the merger's rules: in one
+ * piece, or fed in pieces (zeroed struct, feed..., finish). */
 void mp_mfs_changelog(const char *buf, size_t n, struct mp_changelog *cl);
+void mp_changelog_feed(struct mp_changelog *cl, const char *buf, size_t n);
+void mp_changelog_finish(struct mp_changelog *cl);
 void mp_changelog_free(struct mp_changelog *cl);
 int mp_mfs_detect(int dirfd);
 void mp_mfs_scan(int dirfd, struct mp_cand *c);

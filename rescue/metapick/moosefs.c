@@ -117,33 +117,46 @@ line_id(const char *p, size_t len)
 }
 
 void
-mp_mfs_changelog(const char *buf, size_t n, struct mp_changelog *cl)
+mp_changelog_feed(struct mp_changelog *cl, const char *buf, size_t n)
 {
-	size_t pos = 0;
-	uint64_t prev = 0;
-
-	memset(cl, 0, sizeof *cl);
-	if (n && buf[n - 1] != '\n')
-		cl->unterminated = 1;
-	while (pos < n) {
-		const char *nl = memchr(buf + pos, '\n', n - pos);
-		size_t len;
+	for (size_t i = 0; i < n && !cl->garbage; i++) {
 		uint64_t id;
 
-		if (!nl)
-			break; /* the unterminated tail is not a complete line */
-		len = (size_t)(nl - (buf + pos));
+		if (buf[i] != '\n') {
+			/* only the leading "id:" of a line matters */
+			if (cl->headlen < sizeof cl->head)
+				cl->head[cl->headlen++] = buf[i];
+			cl->partial = 1;
+			continue;
+		}
 		cl->lines++;
-		id = line_id(buf + pos, len);
-		if (id == 0 || (cl->lines > 1 && (id <= prev || id >= prev + 10000))) {
+		id = line_id(cl->head, cl->headlen);
+		cl->headlen = 0;
+		cl->partial = 0;
+		if (id == 0 || (cl->lines > 1 && (id <= cl->prev || id >= cl->prev + 10000))) {
 			cl->garbage = 1;
 			cl->garbage_line = cl->lines;
 			break;
 		}
 		add_id(cl, id);
-		prev = id;
-		pos += len + 1;
+		cl->prev = id;
 	}
+}
+
+void
+mp_changelog_finish(struct mp_changelog *cl)
+{
+	/* a last line without newline: mfsmaster ignores the whole file */
+	if (cl->partial && !cl->garbage)
+		cl->unterminated = 1;
+}
+
+void
+mp_mfs_changelog(const char *buf, size_t n, struct mp_changelog *cl)
+{
+	memset(cl, 0, sizeof *cl);
+	mp_changelog_feed(cl, buf, n);
+	mp_changelog_finish(cl);
 }
 
 static int
@@ -185,6 +198,27 @@ cmp_range(const void *a, const void *b)
 	const struct mp_range *x = a, *y = b;
 
 	return x->first < y->first ? -1 : x->first > y->first;
+}
+
+static int
+read_changelog(int dirfd, const char *name, struct mp_changelog *cl)
+{
+	static char buf[1 << 16];
+	int f = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	ssize_t k;
+
+	memset(cl, 0, sizeof *cl);
+	if (f < 0)
+		return -1;
+	while ((k = read_full(f, buf, sizeof buf)) > 0 && !cl->garbage)
+		mp_changelog_feed(cl, buf, (size_t)k);
+	close(f);
+	if (k < 0) {
+		mp_changelog_free(cl);
+		return -1;
+	}
+	mp_changelog_finish(cl);
+	return 0;
 }
 
 static void
@@ -250,19 +284,14 @@ mp_mfs_scan(int dirfd, struct mp_cand *c)
 			    (unsigned long long)other_id, other);
 	for (size_t i = 0; i < n; i++) {
 		struct mp_changelog cl;
-		size_t len;
-		char *buf;
 
 		if (!changelog_name(names[i]))
 			continue;
 		nlogs++;
-		buf = mp_slurp(dirfd, names[i], (size_t)1 << 34, &len);
-		if (!buf) {
+		if (read_changelog(dirfd, names[i], &cl) != 0) {
 			mp_unreadable(c, RC_IO, "%s: cannot be read", names[i]);
 			continue;
 		}
-		mp_mfs_changelog(buf, len, &cl);
-		free(buf);
 		if (cl.unterminated) {
 			mp_warn(c, "%s: last line has no newline; mfsmaster ignores the whole file",
 				names[i]);

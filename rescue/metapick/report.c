@@ -54,7 +54,7 @@ mp_rank(struct mp_cand *c, size_t n, const char *kind, char **reason)
 {
 	struct mp_cand **order = xcalloc(n + 1, sizeof *order), *b;
 	int chosen = -1, unreadable = 0;
-	const struct mp_cand *id1 = NULL, *id2 = NULL;
+	const struct mp_cand *id1 = NULL, *id2 = NULL, *tok1 = NULL, *tok2 = NULL;
 
 	*reason = NULL;
 	for (size_t i = 0; i < n; i++) {
@@ -67,6 +67,12 @@ mp_rank(struct mp_cand *c, size_t n, const char *kind, char **reason)
 			else if (!id2 && strcmp(id1->identity, c[i].identity) != 0)
 				id2 = &c[i];
 		}
+		if (!c[i].status && c[i].identity2) {
+			if (!tok1)
+				tok1 = &c[i];
+			else if (!tok2 && strcmp(tok1->identity2, c[i].identity2) != 0)
+				tok2 = &c[i];
+		}
 	}
 	if (n)
 		qsort(order, n, sizeof *order, better);
@@ -76,6 +82,9 @@ mp_rank(struct mp_cand *c, size_t n, const char *kind, char **reason)
 	} else if (id2) {
 		*reason = mp_strf("the copies belong to different clusters: %s in %s, %s in %s",
 				  id1->identity, id1->dir, id2->identity, id2->dir);
+	} else if (tok2) {
+		*reason = mp_strf("the copies belong to different clusters: %s in %s, %s in %s",
+				  tok1->identity2, tok1->dir, tok2->identity2, tok2->dir);
 	} else if (n == 0 || b->problem || !b->has_key) {
 		*reason = xstrdup("no usable copy");
 	} else {
@@ -229,6 +238,8 @@ mp_print_json(struct mp_cand *c, size_t n, const char *kind, int status, int cho
 		json_str_or_null(x->key_text);
 		printf(",\"identity\":");
 		json_str_or_null(x->identity);
+		printf(",\"identity2\":");
+		json_str_or_null(x->identity2);
 		printf(",\"problem\":");
 		json_str_or_null(x->problem);
 		printf(",\"facts\":{");

@@ -432,10 +432,11 @@ props_facts(int img, struct mp_cand *c, struct mp_props *role, struct mp_props *
 		unsigned long long id = ver->cluster_id ? strtoull(ver->cluster_id, &end, 10) : 0;
 		if (!ver->cluster_id || *end || id < 1 || id > 2147483647ULL)
 			mp_unusable(c, "image/VERSION: bad or missing clusterId");
-		else
-			c->identity = ver->token ? mp_strf("clusterId %s, token %s",
-							   ver->cluster_id, ver->token)
-						 : mp_strf("clusterId %s", ver->cluster_id);
+		else {
+			c->identity = mp_strf("clusterId %s", ver->cluster_id);
+			if (ver->token)
+				c->identity2 = mp_strf("token %s", ver->token);
+		}
 	}
 	c->prefer = role->role && strcmp(role->role, "FOLLOWER") == 0;
 }

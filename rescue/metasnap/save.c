@@ -4,9 +4,9 @@
  * (a bad CRC) points at one entry.  The bytes depend only on DIR and on
  * SOURCE_DATE_EPOCH (the time given to metasnap's own members). */
 #include "metasnap/metasnap.h"
+#include "metasnap/pgz.h"
 #include "lib/atomic.h"
 #include "lib/err.h"
-#include "lib/gz.h"
 #include "lib/opt.h"
 #include "lib/progress.h"
 #include "lib/tar.h"
@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 struct out {
-	struct gz_writer gz;
+	struct pgz gz;
 	struct tar_writer tw;
 	struct progress p;
 	uint64_t done;
@@ -80,11 +80,11 @@ out_dir_fd(const char *file)
 static int
 new_member(struct out *o)
 {
-	if (gz_writer_finish(&o->gz) != 0) {
+	if (pgz_cut(&o->gz) != 0) {
 		warn_sys(RC_IO, "%s", o->file);
 		return RC_IO;
 	}
-	return gz_writer_init(&o->gz, o->gz.fd, o->level);
+	return RC_OK;
 }
 
 static int
@@ -213,6 +213,7 @@ ms_save(int argc, char **argv)
 		{ "force", no_argument, 0, 'f' },
 		{ "quiet", no_argument, 0, 'q' },
 		{ "level", required_argument, 0, 'l' },
+		{ "jobs", required_argument, 0, 'j' },
 		OPT_COMMON, { 0, 0, 0, 0 },
 	};
 	const char *file = NULL, *dir = NULL;
@@ -222,16 +223,19 @@ ms_save(int argc, char **argv)
 	struct stat root;
 	int c, quiet = 0, force = 0, rootfd, outdir, rc;
 	uint64_t total = 0;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int threads = ncpu < 1 ? 1 : ncpu > 8 ? 8 : (int)ncpu;
 
 	memset(&o, 0, sizeof o);
 	o.level = 6;
 	for (;;) {
-		while ((c = opt_next(argc, argv, "+:o:fql:h", longs, ms_usage)) != -1) {
+		while ((c = opt_next(argc, argv, "+:o:fql:j:h", longs, ms_usage)) != -1) {
 			switch (c) {
 			case 'o': file = optarg; break;
 			case 'f': force = 1; break;
 			case 'q': quiet = 1; break;
 			case 'l': o.level = (int)opt_uint("--level", optarg, 0, 9); break;
+			case 'j': threads = (int)opt_uint("--jobs", optarg, 1, 64); break;
 			}
 		}
 		if (optind >= argc)
@@ -265,18 +269,15 @@ ms_save(int argc, char **argv)
 	if ((rc = atomic_open(&ao, file, force ? ATOMIC_OVERWRITE : 0, 0600)) != RC_OK)
 		return rc;
 	o.file = file;
-	if ((rc = gz_writer_init(&o.gz, ao.fd, o.level)) != RC_OK) {
-		atomic_abort(&ao);
-		return rc;
-	}
-	tar_writer_init(&o.tw, tar_to_gz, &o.gz);
+	pgz_init(&o.gz, ao.fd, o.level, threads);
+	tar_writer_init(&o.tw, pgz_write, &o.gz);
 	progress_init(&o.p, "saving", "B", total, quiet);
 	rc = write_all(&o, rootfd, dir, &l);
-	if (rc == RC_OK && gz_writer_finish(&o.gz) != 0) {
+	if (rc == RC_OK && pgz_finish(&o.gz) != 0) {
 		warn_sys(RC_IO, "%s", file);
 		rc = RC_IO;
 	}
-	gz_writer_free(&o.gz);
+	pgz_free(&o.gz);
 	if (rc != RC_OK) {
 		atomic_abort(&ao);
 		return rc;

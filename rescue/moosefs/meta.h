@@ -82,7 +82,7 @@ struct mfs_edge {
 	uint8_t kind;             /* 0 dir entry, 1 trash, 2 sustained */
 	uint32_t prev, next;      /* sibling list (in a dir, or a bucket) */
 	uint32_t pnext;           /* next parent edge of the child */
-	uint32_t seq;
+	uint32_t cinode;          /* the child's inode number (saves a lookup on store) */
 };
 
 struct mfs_chunk {
@@ -188,6 +188,7 @@ struct mfs_meta {
 	MFS_VEC(struct mfs_edge) edges;
 	uint32_t edge_free;
 	struct idmap edge_map;    /* (parent inode, name) -> edge index */
+	int edge_map_stale;       /* loading: the map is built in bulk on first use */
 	uint32_t trash_head[MFS_TRASH_BUCKETS];
 	uint32_t sust_head[MFS_SUSTAINED_BUCKETS];
 

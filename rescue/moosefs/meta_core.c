@@ -382,7 +382,8 @@ mfs_reserve(struct mfs_meta *m, uint32_t nodes)
 		nodes = 1u << 26;
 	xgrow((void **)&m->nodes.v, &m->nodes.cap, (size_t)nodes + 1, sizeof *m->nodes.v);
 	xgrow((void **)&m->edges.v, &m->edges.cap, (size_t)nodes + 1, sizeof *m->edges.v);
-	idmap_reserve(&m->edge_map, nodes, edge_rh_pub, m);
+	(void)edge_rh_pub;
+	(void)nodes;
 }
 
 struct mfs_node *
@@ -506,9 +507,40 @@ edge_rh_pub(const void *ctx, uint32_t idx)
 	return edge_rh(ctx, idx);
 }
 
+/* Build the name index of all directory entries at once: hashes sorted by
+ * home slot are inserted in slot order, so the table is written almost
+ * sequentially instead of with one cache miss per name. */
+static void
+edge_map_build(struct mfs_meta *m)
+{
+	struct idmap *t = &m->edge_map;
+	struct mfs_sortent *s;
+	size_t n = 0;
+
+	m->edge_map_stale = 0;
+	idmap_free(t);
+	s = xmalloc(((size_t)m->edges.n + 1) * sizeof *s);
+	for (uint32_t i = 1; i < m->edges.n; i++) {
+		const struct mfs_edge *e = &m->edges.v[i];
+		if (e->child && e->kind == 0)
+			s[n++] = (struct mfs_sortent){ edge_hash(m->nodes.v[e->parent].inode, e->name, e->nleng), i };
+	}
+	idmap_reserve(t, (uint32_t)n + 1024, NULL, NULL);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t h = s[i].key;
+		s[i].key = ((h >> 32) & t->mask) << 32 | (h >> 32);
+	}
+	mfs_sort(s, n);
+	for (size_t i = 0; i < n; i++)
+		idmap_put(t, (uint64_t)(uint32_t)s[i].key << 32, s[i].idx, NULL, NULL);
+	free(s);
+}
+
 uint32_t
 mfs_edge_find(struct mfs_meta *m, uint32_t pidx, const char *name, uint16_t nleng)
 {
+	if (m->edge_map_stale)
+		edge_map_build(m);
 	struct edgekey k = { m->nodes.v[pidx].inode, nleng, name };
 	return idmap_find(&m->edge_map, edge_hash(k.parent_inode, name, nleng), edge_eq, m, &k);
 }
@@ -525,7 +557,6 @@ edge_new(struct mfs_meta *m)
 	} else {
 		i = MFS_VEC_ADD(m->edges);
 	}
-	m->edges.v[i].seq = ++m->seq;
 	return i;
 }
 
@@ -536,6 +567,7 @@ edge_link_child(struct mfs_meta *m, uint32_t e, uint32_t cidx)
 	m->edges.v[e].pnext = c->parents;
 	c->parents = e;
 	c->nlink++;
+	m->edges.v[e].cinode = c->inode;
 }
 
 uint32_t
@@ -569,7 +601,8 @@ mfs_edge_add(struct mfs_meta *m, uint32_t pidx, uint32_t cidx,
 	}
 	p->u.d.nchild++;
 	edge_link_child(m, e, cidx);
-	idmap_put(&m->edge_map, edge_hash(p->inode, name, nleng), e, edge_rh, m);
+	if (!m->edge_map_stale)
+		idmap_put(&m->edge_map, edge_hash(p->inode, name, nleng), e, edge_rh, m);
 	return e;
 }
 
@@ -606,7 +639,8 @@ mfs_edge_del(struct mfs_meta *m, uint32_t e)
 
 	if (ed->kind == 0) {
 		struct mfs_node *p = &m->nodes.v[ed->parent];
-		idmap_del(&m->edge_map, edge_hash(p->inode, ed->name, ed->nleng), e, edge_rh, m);
+		if (!m->edge_map_stale)
+			idmap_del(&m->edge_map, edge_hash(p->inode, ed->name, ed->nleng), e, edge_rh, m);
 		if (ed->prev)
 			m->edges.v[ed->prev].next = ed->next;
 		else

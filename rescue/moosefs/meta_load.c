@@ -251,8 +251,12 @@ load_nodes(struct mfs_meta *m, struct rd *r)
 static int
 load_edges(struct mfs_meta *m, struct rd *r, int flags)
 {
+	uint32_t lastp = 0, lastpidx = 0;
+
 	NEED(r, 8, "truncated EDGE header");
 	m->nextedgeid = rd_u64(r);
+	/* the name index is built in one pass when first needed */
+	m->edge_map_stale = 1;
 	for (;;) {
 		uint32_t parent, child, pidx, cidx;
 		uint64_t eid;
@@ -284,7 +288,12 @@ load_edges(struct mfs_meta *m, struct rd *r, int flags)
 			mfs_edge_add_special(m, cidx, t == MFS_T_TRASH ? 1 : 2, name, nl, eid);
 			continue;
 		}
-		pidx = mfs_node_idx(m, parent);
+		/* names of one directory come together: remember its index */
+		if (parent != lastp) {
+			lastp = parent;
+			lastpidx = mfs_node_idx(m, parent);
+		}
+		pidx = lastpidx;
 		if (!pidx || m->nodes.v[pidx].type != MFS_T_DIR) {
 			if (!(flags & MFS_LOAD_IGNORE))
 				return bad(r, pidx ? "EDGE: parent is not a directory"
@@ -295,11 +304,6 @@ load_edges(struct mfs_meta *m, struct rd *r, int flags)
 		}
 		if (nl == 0)
 			return bad(r, "EDGE: empty name");
-		if (mfs_edge_find(m, pidx, name, nl)) {
-			if (flags & MFS_LOAD_IGNORE)
-				continue;
-			return bad(r, "EDGE: name used twice in one directory");
-		}
 		if (m->nodes.v[cidx].type == MFS_T_DIR && m->nodes.v[cidx].nlink) {
 			if (flags & MFS_LOAD_IGNORE)
 				continue;

@@ -246,21 +246,26 @@ store_nodes(struct mfs_meta *m, struct wr *w)
 	free(s);
 }
 
+/* one list of names (a directory's, or a trash bucket's: pinode 0) */
 static void
-put_edge(struct mfs_meta *m, struct wr *w, const struct mfs_edge *e)
+put_edge_list(struct mfs_meta *m, struct wr *w, uint32_t pinode, uint32_t e)
 {
-	put32(w, e->parent ? m->nodes.v[e->parent].inode : 0);
-	put32(w, m->nodes.v[e->child].inode);
-	put64(w, e->edgeid);
-	put16(w, e->nleng);
-	put(w, e->name, e->nleng);
-}
-
-static void
-put_edge_list(struct mfs_meta *m, struct wr *w, uint32_t e)
-{
-	for (; e; e = m->edges.v[e].next)
-		put_edge(m, w, &m->edges.v[e]);
+	for (; e; e = m->edges.v[e].next) {
+		const struct mfs_edge *x = &m->edges.v[e];
+		uint8_t *p = wr_get(w, 18 + (size_t)x->nleng);
+		uint32_t v[2] = { pinode, x->cinode };
+		for (int i = 0; i < 2; i++) {
+			p[4 * i] = (uint8_t)(v[i] >> 24);
+			p[4 * i + 1] = (uint8_t)(v[i] >> 16);
+			p[4 * i + 2] = (uint8_t)(v[i] >> 8);
+			p[4 * i + 3] = (uint8_t)v[i];
+		}
+		for (int i = 0; i < 8; i++)
+			p[8 + i] = (uint8_t)(x->edgeid >> (56 - 8 * i));
+		p[16] = (uint8_t)(x->nleng >> 8);
+		p[17] = (uint8_t)x->nleng;
+		memcpy(p + 18, x->name, x->nleng);
+	}
 }
 
 static void
@@ -272,7 +277,7 @@ store_edges(struct mfs_meta *m, struct wr *w)
 
 	put64(w, m->nextedgeid);
 	if (m->root) {
-		put_edge_list(m, w, m->nodes.v[m->root].u.d.head);
+		put_edge_list(m, w, 1, m->nodes.v[m->root].u.d.head);
 		xgrow((void **)&stack, &cap, 1, sizeof *stack);
 		stack[sp++] = m->nodes.v[m->root].u.d.head;
 	}
@@ -287,16 +292,16 @@ store_edges(struct mfs_meta *m, struct wr *w)
 		stack[sp - 1] = m->edges.v[e].next;
 		{
 			uint32_t c = m->edges.v[e].child;
-			put_edge_list(m, w, m->nodes.v[c].u.d.head);
+			put_edge_list(m, w, m->nodes.v[c].inode, m->nodes.v[c].u.d.head);
 			xgrow((void **)&stack, &cap, sp + 1, sizeof *stack);
 			stack[sp++] = m->nodes.v[c].u.d.head;
 		}
 	}
 	free(stack);
 	for (uint32_t b = 0; b < MFS_TRASH_BUCKETS; b++)
-		put_edge_list(m, w, m->trash_head[b]);
+		put_edge_list(m, w, 0, m->trash_head[b]);
 	for (uint32_t b = 0; b < MFS_SUSTAINED_BUCKETS; b++)
-		put_edge_list(m, w, m->sust_head[b]);
+		put_edge_list(m, w, 0, m->sust_head[b]);
 	zeros(w, 18);
 }
 

@@ -208,6 +208,12 @@ open_changelogs(struct job *j, char **paths, size_t n, uint64_t version, const s
 			warn_at(RC_DATA, paths[i], 1, "not a changelog line (no 'ID: ' at the start)");
 			return RC_DATA;
 		}
+		if (f->torn && f->last < version && f->size > 0) {
+			note("warning: %s: last line is torn (no newline: the master died while writing it) and no complete line in it is newer than the metadata: file not used",
+			     paths[i]);
+			cl_close(f);
+			continue;
+		}
 		if (f->size == 0 || f->last < version) {
 			if (o->verbose > 1)
 				fprintf(stderr, "%s: skipped (its last change %llu is already in the metadata)\n", paths[i],

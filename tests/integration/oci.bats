@@ -98,3 +98,45 @@ setup() {
 	assert_line "rescue ${TAG#rescue:}"
 	assert_line 'usage: selftest [--label LABEL] [CHECK]...'
 }
+
+# a private dockerd (vfs storage, no network setup) for one test
+start_dockerd() {
+	DK=$BATS_TEST_TMPDIR/dk
+	mkdir -p "$DK"
+	DOCKER=(docker -H "unix://$DK/sock")
+	[ -x /usr/bin/docker ] && DOCKER[0]=/usr/bin/docker
+	timeout 300 dockerd --data-root "$DK/root" --exec-root "$DK/exec" -H "unix://$DK/sock" \
+		--pidfile "$DK/pid" --storage-driver vfs --iptables=false --ip6tables=false \
+		--bridge=none >"$DK/log" 2>&1 &
+	DOCKERD=$!
+	for _ in $(seq 1 300); do
+		"${DOCKER[@]}" info >/dev/null 2>&1 && return 0
+		kill -0 "$DOCKERD" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$DK/log" >&2
+	return 1
+}
+
+teardown() {
+	if [ -n "${DOCKERD:-}" ]; then
+		kill "$DOCKERD" 2>/dev/null || true
+		wait "$DOCKERD" 2>/dev/null || true
+	fi
+}
+
+@test "oci: docker load (Debian 12's docker 20.10) takes the archive and docker run starts its shell" {
+	requires root
+	command -v dockerd >/dev/null || skip "needs dockerd (Debian package docker.io)"
+	start_dockerd || fail "dockerd did not start"
+	run "${DOCKER[@]}" load -i "$IMAGE"
+	assert_success
+	assert_output "Loaded image: $TAG"
+	run "${DOCKER[@]}" image inspect --format '{{json .Config.Entrypoint}} {{index .Config.Labels "org.opencontainers.image.version"}}' "$TAG"
+	assert_success
+	assert_output "[\"/bin/sh\"] ${TAG#rescue:}"
+	run timeout 60 "${DOCKER[@]}" run --rm --network none "$TAG" -c 'rescue --version && selftest --help | head -n 1'
+	assert_success
+	assert_line "rescue ${TAG#rescue:}"
+	assert_line 'usage: selftest [--label LABEL] [CHECK]...'
+}

@@ -244,3 +244,21 @@ EOF
 	assert_equal "$(err_last)" "coda-reinit: step 3 failed (exit 1): coda_lint $W/dumplists"
 	grep -q '^done=2$' "$W/state"
 }
+
+@test "coda-reinit: a volume larger than one medium stops at the inventory step (exit 3)" {
+	tool_ready metasnap
+	ARGS=(--capacity 2G --vice "$V" --volumelist "$BATS_TEST_TMPDIR/server2/VolumeList" --dumps "$BATS_TEST_TMPDIR/dumps")
+	act
+	assert_equal "$status" 3
+	assert_err_re "^dumpplan: .*project.coda.src"
+	assert_err_re "^coda-reinit: step 2 failed \\(exit 3\\): rescue dumpplan --capacity 2G "
+	grep -q '^done=1$' "$W/state"
+}
+
+@test "coda-reinit: replicas missing from VRList or from every VolumeList are reported (exit 0)" {
+	echo "Wlost.vol.0 I1000009 H1 P/vicepa m0 M0 U10 W1000009 C5e1a2b3c D5e1a2b3c B0 A1f" >>"$V/vol/VolumeList"
+	run_recipe coda-reinit --capacity 4G --vice "$V" --dumps "$BATS_TEST_TMPDIR/dumps"
+	assert_success
+	assert_err "coda-reinit: warning: replica 2000001 of coda.root (7f000000) is in no VolumeList given"
+	assert_err "coda-reinit: warning: lost.vol.0 (1000009) is a replica in no VRList group: backup would skip it"
+}

@@ -26,7 +26,7 @@ case2() { lf --yes --case 2 --survivor "$L/leo_manager_0" --new "$L/leo_manager_
 @test "leofs-manager-recover: --help prints the usage (exit 0)" {
 	lf --help
 	assert_success
-	assert_line --index 0 "usage: leofs-manager-recover [-y] --case 1 --broken DIR --partner DIR"
+	assert_line --index 0 "usage: leofs-manager-recover [-y] --case 1 --broken DIR --partner DIR [--node-conf FILE]..."
 	assert_equal "$stderr" ""
 }
 
@@ -209,4 +209,43 @@ EOF
 	case2
 	assert_equal "$status" 5
 	assert_equal "$(err_last)" "leofs-manager-recover: both managers are named manager_0@127.0.0.1: nodename must be unique; nothing was changed"
+}
+
+@test "leofs-manager-recover: case 1 with the broken node's mnesia directory gone entirely (exit 0)" {
+	rm -rf "$M1"
+	case1
+	assert_success
+	refute_line --partial "back up $M1 "
+	assert_line " 1. back up $M0 (metasnap, verified)"
+	diff -r "$M0" "$M1"
+	assert_equal "$(ls "$M0.rescue/backup" | wc -l)" 1
+}
+
+@test "leofs-manager-recover: case 1 warns about a node configuration that does not name both managers (exit 0)" {
+	sed -i 's/^managers = .*/managers = [manager_0@127.0.0.1]/' "$L/nodes/leo_gateway.conf"
+	snapshot "$L/nodes/leo_storage.conf" "$L/nodes/leo_gateway.conf"
+	case1 --node-conf "$L/nodes/leo_storage.conf" --node-conf "$L/nodes/leo_gateway.conf"
+	assert_success
+	assert_err "leofs-manager-recover: warning: $L/nodes/leo_gateway.conf: managers = [manager_0@127.0.0.1] does not name manager_1@127.0.0.1"
+	refute_line --partial "leo_storage.conf: managers"
+	assert_unchanged
+}
+
+@test "leofs-manager-recover: case 2 names the new pair in the node configurations, with their backups (exit 0)" {
+	sed -i 's/^nodename = .*/nodename = manager_2@127.0.0.1/' "$L/leo_manager_1/etc/leo_manager.conf"
+	case2 --node-conf "$L/nodes/leo_storage.conf" --node-conf "$L/nodes/leo_gateway.conf"
+	assert_success
+	assert_line " 6. name the new pair in the storage and gateway node configurations"
+	assert_line "       (done here for: $L/nodes/leo_storage.conf $L/nodes/leo_gateway.conf); any other node the same way"
+	for f in leo_storage.conf leo_gateway.conf; do
+		run_tool confset "$L/nodes/$f" --get managers
+		assert_output "[manager_0@127.0.0.1, manager_2@127.0.0.1]"
+		cmp "$RFIX/leofs/nodes/$f" "$(ls "$L/nodes/$f".rescue-bak.*)"
+	done
+}
+
+@test "leofs-manager-recover: a node configuration that does not exist is bad input (exit 3)" {
+	case1 --node-conf "$L/nodes/nope.conf"
+	assert_equal "$status" 3
+	assert_equal "$(err_last)" "leofs-manager-recover: $L/nodes/nope.conf: no such node configuration file"
 }

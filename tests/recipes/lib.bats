@@ -134,3 +134,38 @@ EOF
 	assert_err_re "^demo: step 1/4: "
 	assert_equal "$(ls "$W/backup" | wc -l)" 2
 }
+
+@test "lib: a file utility failing in a step is an I/O error (exit 4)" {
+	demo --yes "$D"
+	assert_success
+	rm "$D/out"
+	demo --yes --done 3 "$D"
+	assert_equal "$status" 4
+	# the command exactly as it ran, quoted for the shell
+	q=${D//\'/\'\\\'\'}
+	assert_equal "$(err_last)" "demo: step 4 failed (exit 4): cp '$q/out' '$q/out.2'"
+}
+
+@test "lib: killed in the middle of a step, a re-run does that step again (exit 0)" {
+	run timeout -s KILL 3 env PATH="$BB_DIR:$PATH" RESCUE_TOOL=rescue RESCUE_RECIPE_LIB="$RECIPES/lib.sh" \
+		RESCUE_LOG="$BATS_TEST_TMPDIR/recipe.log" DEMO_SLEEP=30 busybox sh "$RFIX/lib/demo" --yes "$D"
+	assert_equal "$status" 137
+	grep -q '^done=1$' "$W/state"
+	demo --yes "$D"
+	assert_success
+	assert_err_re "^demo: taking over the lock of a run that ended without releasing it"
+	assert_err_re "^demo: step 2/4: "
+	assert_equal "$(cat "$D/out")" "it's $D"
+	assert_equal "$(ls "$W/backup" | wc -l)" 1
+}
+
+@test "lib: with RESCUE_LOG_TEED=1 (the caller copies the output) nothing is written to the log twice (exit 0)" {
+	: >"$BATS_TEST_TMPDIR/recipe.log"
+	RESCUE_LOG_TEED=1 demo --yes "$D"
+	assert_success
+	assert_equal "$(head -n 1 <<<"$stderr")" "demo: log: $BATS_TEST_TMPDIR/recipe.log"
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/recipe.log")" ""
+	# the output itself is complete
+	assert_err_re "^metasnap: saved "
+	assert_line "== step 3: look at $D/out (for the operator)"
+}

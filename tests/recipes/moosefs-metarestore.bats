@@ -270,3 +270,16 @@ EOF
 	assert_equal "$status" 2
 	assert_equal "$stderr" "$(printf '%s\n' "moosefs-metarestore: log: $BATS_TEST_TMPDIR/recipe.log" "moosefs-metarestore: bad --mount '/dev/vdb' (DEVICE:DIR, LABEL=x:DIR or UUID=x:DIR) (see 'moosefs-metarestore --help')")"
 }
+
+@test "moosefs-metarestore: a metalogger that never got a snapshot (changelogs only) is refused (exit 5)" {
+	tool_ready metapick
+	mkdir -p "$D"
+	cp "$MFIX/metalogger/data/changelog_ml.0.mfs" "$D/"
+	snapshot "$D/changelog_ml.0.mfs"
+	mfs --yes "$D"
+	assert_equal "$status" 5
+	assert_line --partial "problem: no valid metadata file"
+	assert_equal "$(err_last)" "moosefs-metarestore: metapick found no safe copy to restore from (see above); nothing was changed"
+	assert_unchanged
+	[ ! -e "$W/backup" ]
+}

@@ -266,3 +266,32 @@ EOF
 	assert_equal "$(ls -A "$BATS_TEST_TMPDIR/small")" ""
 	grep -q '^done=0$' "$W/state"
 }
+
+@test "starrocks-fe-recover: an edit_log_port that differs from the ROLE name is said before anything is done (exit 0)" {
+	tool_ready metapick
+	sed -i 's/^edit_log_port = 9010$/edit_log_port = 9011/' "$S/fe1/conf/fe.conf"
+	sr --version 3.2.5 "${FES[@]}"
+	assert_success
+	assert_err "starrocks-fe-recover: warning: ROLE name 172.26.92.139_9010_1698226672727 has edit_log_port 9010 but $S/fe1/conf/fe.conf says 9011: the FE will not find itself in the group (set edit_log_port = 9010, or use a release with bdbje_reset_election_group, which renames the node)"
+}
+
+@test "starrocks-fe-recover: meta_dirs given directly find their fe.conf beside them (exit 0)" {
+	tool_ready metapick
+	sr --version 3.2.5 "$S/fe1/meta" "$S/fe2/meta" "$S/fe3/meta"
+	assert_success
+	assert_line " 4. set bdbje_reset_election_group = true in $S/fe1/conf/fe.conf"
+	# without a conf/ beside it, a meta_dir alone cannot get the flag
+	mkdir "$BATS_TEST_TMPDIR/bare"
+	mv "$S/fe1/meta" "$BATS_TEST_TMPDIR/bare/meta"
+	sr --version 3.2.5 "$BATS_TEST_TMPDIR/bare/meta" "$S/fe2/meta" "$S/fe3/meta"
+	assert_equal "$status" 3
+	assert_equal "$(err_last)" "starrocks-fe-recover: no fe.conf for $BATS_TEST_TMPDIR/bare/meta: give the FE's home directory instead of its meta_dir"
+}
+
+@test "starrocks-fe-recover: a run_mode that differs from VERSION's runMode is said before anything is done (exit 0)" {
+	tool_ready metapick
+	echo "run_mode = shared_data" >>"$S/fe1/conf/fe.conf"
+	sr --version 3.2.5 "${FES[@]}"
+	assert_success
+	assert_err "starrocks-fe-recover: warning: $S/fe1/meta/image/VERSION has runMode=shared_nothing but $S/fe1/conf/fe.conf runs shared_data: the FE exits with 'Unmatched run mode between config file and version file' (set run_mode = shared_nothing)"
+}

@@ -7,6 +7,7 @@
 #                       entirely inside it (10.201.0.1/24 on va, .2 on vb):
 #                       nothing is routed out, no host interface is touched.
 #   ns_destroy NAME     SIGKILL every process in NAME, then delete it.
+#   ns_reap PREFIX      ns_destroy what a SIGKILLed earlier run left behind.
 # Inner side (inside one `ip netns exec NAME bash ...` invocation, which is also
 # a private mount namespace, so every mount of a scenario lives and dies there):
 #   cfg_* / start_* / wait_* / mount_* / stop_all  (see each function).
@@ -36,6 +37,17 @@ ns_destroy() {
 	done
 	sleep 0.2
 	ip netns del "$1" 2>/dev/null
+}
+
+# ns_reap PREFIX: destroy namespaces PREFIX<pid>... left by a run of these
+# scripts that was killed with SIGKILL (its pid is gone), never a live run's.
+ns_reap() {
+	local n pid
+	for n in $(ip netns list 2>/dev/null | sed -n "s/^\($1[0-9][0-9]*[a-z]*[0-9]*\)\( .*\)\{0,1\}$/\1/p"); do
+		pid=${n#"$1"}
+		pid=${pid%%[a-z]*}
+		[ -d "/proc/$pid" ] || ns_destroy "$n"
+	done
 }
 
 # ---- inner side -------------------------------------------------------------
