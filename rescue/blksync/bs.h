@@ -200,6 +200,8 @@ struct ap {
 	uint64_t blk;
 	struct bs_digest bd, rdg, cur;  /* base, result, target as it is */
 	int already;            /* out: the target is the result already */
+	int partial;            /* out: partly patched; applying gives the result */
+	int first_seen, first_in; /* the first DATA record is on the target already */
 	uint64_t written, records;
 	uint8_t base_id[BS_DIGEST_LEN];
 };
