@@ -296,8 +296,10 @@ sync_files() {
 	run_tool $B push -q src.img -- "$RESCUE" blksync serve "$dev"
 	status_push2=$status
 	cmp src.img "$dev"; same2=$?
+	# zeros in the image must reach a device full of random bytes
+	dd if=/dev/zero of=src.img bs=1M seek=2 count=2 conv=notrunc status=none
 	"$RESCUE" $B full -q src.img >img
-	dd if=/dev/zero of="$dev" bs=1M count=8 status=none
+	head -c 8388608 /dev/urandom >"$dev"
 	run_tool $B restore -q img "$dev"
 	status_restore=$status
 	cmp src.img "$dev"; same3=$?

@@ -250,7 +250,7 @@ ap_run(struct ap *a, struct dr *d)
 				rc = RC_DATA;
 				break;
 			}
-			a->on_need(a->mark_ctx, f.off);
+			a->on_need(a->mark_ctx, f.off, f.len);
 		} else if (f.tag == TAG_MARK) {
 			uint64_t m = nblocks(f.off, B);
 
