@@ -305,3 +305,53 @@ PY
 	timeout 60 mfsmaster -c real.cfg -i restore >real.log 2>&1
 	assert_equal "$(mfsmetadump out.mfs 2>/dev/null)" "$(mfsmetadump real/metadata.mfs 2>/dev/null)"
 }
+
+@test "mfsmetarestore: an existing OUT is refused before any work unless -f (exit 5)" {
+	cd "$BATS_TEST_TMPDIR"
+	printf 'keep me' >out.mfs
+	snapshot out.mfs
+	run_tool mfsmetarestore -m "$FX/small/metadata.mfs.back" -o out.mfs "$FX/small/changelog.0.mfs" "$FX/small/changelog.1.mfs"
+	assert_equal "$status" 5
+	assert_equal "$stderr" "mfsmetarestore: out.mfs: exists; not overwritten (use -f)"
+	assert_unchanged
+	run_tool mfsmetarestore -f -m "$FX/small/metadata.mfs.back" -o out.mfs "$FX/small/changelog.0.mfs" "$FX/small/changelog.1.mfs"
+	assert_success
+	[ "$(head -c 8 out.mfs)" = "MFSM 2.0" ]
+	assert_no_tmp .
+}
+
+@test "mfsmetarestore: -x prints every applied change with its file and line (exit 0)" {
+	run_tool mfsmetarestore -x -m "$FX/small/metadata.mfs.back" -o "$BATS_TEST_TMPDIR/out.mfs" "$FX/small/changelog.1.mfs" "$FX/small/changelog.0.mfs"
+	assert_success
+	[[ "$stderr" == *"$FX/small/changelog.0.mfs:15: applied 33: "*"|AMTIME(6,"* ]]
+	[ "$(grep -c ': applied ' <<<"$stderr")" = 15 ]
+}
+
+# quirk CHANGELOG_TEXT EXPECTED_LINE: a changelog that 3.0.117's own restore
+# refuses with "version mismatch"; ours refuses it the same way
+quirk() {
+	requires moosefs root
+	cd "$BATS_TEST_TMPDIR"
+	printf 'MFSM NEW' >metadata.mfs.back
+	printf '%s' "$1" >changelog.0.mfs
+	mkdir real
+	cp metadata.mfs.back changelog.0.mfs real/
+	real_restore "$PWD/real" && fail "the real restore accepted it"
+	grep -q 'version mismatch' "$PWD/real.log"
+	snapshot metadata.mfs.back changelog.0.mfs
+	run_tool mfsmetarestore -m metadata.mfs.back -o out.mfs changelog.0.mfs
+	bad_check 3 "$2"
+}
+
+@test "mfsmetarestore: REPAIR with a version fails like MooseFS 3.0.117 (exit 3)" {
+	quirk "$(printf '%s\n' '1: 1700000000|CREATE(1,f,1,420,18,0,0,0):2' '2: 1700000000|WRITE(2,0,1):1' \
+		'3: 1700000000|UNLOCK(1)' '4: 1700000000|REPAIR(2,0):7')
+" "mfsmetarestore: changelog.0.mfs:4: change 4: version mismatch: after it the metadata version is 6, expected 5 (MooseFS 3.0.117 fails here too)"
+}
+
+@test "mfsmetarestore: FLOCK unlock of two locks fails like MooseFS 3.0.117 (exit 3)" {
+	quirk "$(printf '%s\n' '1: 1700000000|SESADD(#1,1,0,0000,0,0,999,999,1,9,0,4294967295,0x00000000,167772161,/m):1' \
+		'2: 1700000000|CREATE(1,f,1,420,18,0,0,0):2' '3: 1700000000|ACQUIRE(1,2)' '4: 1700000000|FLOCK(2,1,7,R)' \
+		'5: 1700000000|FLOCK(2,1,7,S)' '6: 1700000000|FLOCK(2,1,7,U)')
+" "mfsmetarestore: changelog.0.mfs:6: change 6: version mismatch: after it the metadata version is 8, expected 7 (MooseFS 3.0.117 fails here too)"
+}

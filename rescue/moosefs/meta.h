@@ -222,6 +222,8 @@ struct mfs_meta {
 	MFS_VEC(struct mfs_cs) cs;
 
 	struct arena ar;
+	uint8_t *scratch[2];      /* replay: decoded paths and data */
+	size_t scratchcap[2];
 };
 
 /* ---- meta_core.c ---- */
@@ -298,7 +300,9 @@ void mfs_sort(struct mfs_sortent *a, size_t n);
  * (message printed with the file name and offset). */
 enum { MFS_LOAD_IGNORE = 1 };
 int mfs_load_mem(struct mfs_meta *m, const char *name, const uint8_t *data, size_t len, int flags);
-int mfs_load_file(struct mfs_meta *m, const char *path, int flags);
+struct progress;
+/* pr (may be NULL): a lib/progress.h bar fed with the bytes read */
+int mfs_load_file(struct mfs_meta *m, const char *path, int flags, struct progress *pr);
 /* Read only the header: version/id; returns RC_OK, RC_DATA (bad), RC_IO. */
 int mfs_peek_header(const char *path, uint64_t *version, uint64_t *metaid, int *is_new);
 

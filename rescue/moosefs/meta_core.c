@@ -263,6 +263,8 @@ mfs_free(struct mfs_meta *m)
 	for (size_t i = 0; i < m->ar.nblocks; i++)
 		free(m->ar.blocks[i]);
 	free(m->ar.blocks);
+	free(m->scratch[0]);
+	free(m->scratch[1]);
 	memset(m, 0, sizeof *m);
 }
 
@@ -868,6 +870,13 @@ mfs_sess_find(struct mfs_meta *m, uint32_t id)
 
 /* ---- radix sort on 64-bit keys ---- */
 
+static int
+sortent_cmp(const void *x, const void *y)
+{
+	const struct mfs_sortent *a = x, *b = y;
+	return a->key < b->key ? -1 : a->key > b->key;
+}
+
 void
 mfs_sort(struct mfs_sortent *a, size_t n)
 {
@@ -876,6 +885,12 @@ mfs_sort(struct mfs_sortent *a, size_t n)
 
 	if (n < 2)
 		return;
+	if (n < 4096) {
+		/* small sets: qsort; record keys end in a unique sequence number, so
+		 * its instability cannot change an order */
+		qsort(a, n, sizeof *a, sortent_cmp);
+		return;
+	}
 	for (size_t i = 0; i < n; i++)
 		all_or |= a[i].key;
 	tmp = xmalloc(n * sizeof *tmp);

@@ -794,7 +794,7 @@ mfs_load_mem(struct mfs_meta *m, const char *name, const uint8_t *data, size_t l
 }
 
 int
-mfs_load_file(struct mfs_meta *m, const char *path, int flags)
+mfs_load_file(struct mfs_meta *m, const char *path, int flags, struct progress *pr)
 {
 	struct rd r;
 	int rc, fd = open_ro(path);
@@ -804,6 +804,7 @@ mfs_load_file(struct mfs_meta *m, const char *path, int flags)
 		return RC_IO;
 	}
 	rc = rd_init_fd(&r, path, fd);
+	r.pr = pr;
 	if (rc == RC_OK)
 		rc = load_all(m, &r, flags);
 	else

@@ -17,6 +17,7 @@
 #include "lib/atomic.h"
 #include "lib/err.h"
 #include "lib/opt.h"
+#include "lib/progress.h"
 #include "lib/xio.h"
 #include "moosefs/changelog.h"
 #include "moosefs/meta.h"
@@ -278,7 +279,13 @@ restore(const char *meta, char **cls, size_t ncl, const char *out, int aflags, i
 	struct job j = { 0 };
 	int rc, rrc;
 
-	rc = mfs_load_file(&m, meta, o->ignore ? MFS_LOAD_IGNORE : 0);
+	{
+		struct progress pr;
+		struct stat st;
+		progress_init(&pr, "loading", "B", stat(meta, &st) == 0 ? (uint64_t)st.st_size : 0, 0);
+		rc = mfs_load_file(&m, meta, o->ignore ? MFS_LOAD_IGNORE : 0, &pr);
+		progress_clear();
+	}
 	if (rc)
 		return rc;
 	if (m.empty)
@@ -378,6 +385,7 @@ static int
 is_meta_name(const char *n)
 {
 	return !strcmp(n, "metadata.mfs") || !strcmp(n, "metadata.mfs.back") || !strcmp(n, "metadata_ml.mfs.back") ||
+	       !strcmp(n, "metadata.mfs.emergency") ||
 	       name_is(n, "metadata.mfs.back.", "") || name_is(n, "metadata_ml.mfs.back.", "");
 }
 
@@ -514,5 +522,7 @@ mfsmetarestore_main(int argc, char **argv)
 	for (int i = optind; i < argc; i++)
 		if (same_as_input(out, argv[i]))
 			die_msg(RC_REFUSED, "%s: output is the same file as the input %s; refused", out, argv[i]);
+	if (!o.force && access(out, F_OK) == 0)
+		die_msg(RC_REFUSED, "%s: exists; not overwritten (use -f)", out);
 	return err_finish(restore(meta, argv + optind, (size_t)(argc - optind), out, o.force ? ATOMIC_OVERWRITE : 0, 0, &o));
 }

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "lib/err.h"
+#include "lib/progress.h"
 #include "lib/xio.h"
 #include "moosefs/rd.h"
 
@@ -69,6 +70,8 @@ rd_need(struct rd *r, size_t n)
 	}
 	r->p = r->buf;
 	r->end = r->buf + have;
+	if (r->pr)
+		progress_update(r->pr, r->base);
 	while ((size_t)(r->end - r->p) < n) {
 		ssize_t k = read_full(r->fd, r->end, r->cap - (size_t)(r->end - r->buf));
 		if (k < 0) {

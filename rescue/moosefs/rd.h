@@ -15,6 +15,7 @@ struct rd {
 	uint64_t base;    /* file offset of buf[0] */
 	uint64_t size;    /* file size */
 	uint64_t secend;  /* end offset of the current section (UINT64_MAX: none) */
+	struct progress *pr;  /* fed at every refill (NULL: none) */
 };
 
 void rd_init_mem(struct rd *r, const char *name, const uint8_t *data, size_t len);

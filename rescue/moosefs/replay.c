@@ -241,65 +241,72 @@ static const struct opent ops[] = {
 	{ "UNLINK", op_unlink }, { "UNLOCK", op_unlock }, { "WRITE", op_write },
 };
 
+/* find the operation (ops[] is sorted by name) and run it */
+static int
+replay_op(struct rp *r)
+{
+	struct mfs_meta *m = r->m;
+	char name[32];
+	size_t nl = 0, lo = 0, hi = sizeof ops / sizeof ops[0];
+	int st;
+
+	rp_u32(r, &r->ts);
+	if (rp_eat(r, '|'))
+		return ST_PARSE;
+	while (r->p[nl] >= 'A' && r->p[nl] <= 'Z' && nl < sizeof name - 1) {
+		name[nl] = r->p[nl];
+		nl++;
+	}
+	name[nl] = 0;
+	r->p += nl;
+	while (lo < hi) {
+		size_t i = (lo + hi) / 2;
+		int c = strcmp(ops[i].name, name);
+		if (c < 0) {
+			lo = i + 1;
+		} else if (c > 0) {
+			hi = i;
+		} else {
+			if (*r->p != '(')
+				return perr(r, "operation ('(' expected)");
+			st = ops[i].fn(r);
+			if (st == ST_OK && !r->vdone)
+				m->version++;
+			if (st != ST_OK && st != ST_PARSE && !r->msg[0]) {
+				snprintf(r->msg, r->msz, "%s: error %s", name, mfs_status_name(st));
+			} else if (st != ST_OK && st != ST_PARSE) {
+				char t[512];
+				snprintf(t, sizeof t, "%s: %s", name, r->msg);
+				snprintf(r->msg, r->msz, "%s", t);
+			}
+			return st;
+		}
+	}
+	return rp_fail(r, ST_PARSE, "unknown operation '%.*s'", (int)(nl ? nl : 20), r->p - nl);
+}
+
 int
 mfs_replay(struct mfs_meta *m, const char *text, size_t len, char *msg, size_t msz)
 {
-	static __thread struct rp r;   /* scratch buffers survive between lines */
-	char name[32];
-	size_t nl = 0;
-	const char *end = text + len;
+	struct rp r;
 	int st;
-	uint64_t v0 = m->version;
 
+	(void)len;   /* the reader NUL-terminates each line */
+	memset(&r, 0, sizeof r);
 	r.m = m;
 	r.line = r.p = text;
 	r.msg = msg;
 	r.msz = msz;
-	r.vdone = 0;
+	/* the scratch buffers live in m and are reused line after line */
+	r.buf[0] = m->scratch[0];
+	r.buf[1] = m->scratch[1];
+	r.bcap[0] = m->scratchcap[0];
+	r.bcap[1] = m->scratchcap[1];
 	msg[0] = 0;
-	(void)end;
-	rp_u32(&r, &r.ts);
-	if (rp_eat(&r, '|'))
-		return ST_PARSE;
-	while (r.p[nl] >= 'A' && r.p[nl] <= 'Z' && nl < sizeof name - 1) {
-		name[nl] = r.p[nl];
-		nl++;
-	}
-	name[nl] = 0;
-	r.p += nl;
-	{
-		/* ops[] is sorted by name */
-		size_t lo = 0, hi = sizeof ops / sizeof ops[0], i = 0;
-		int found = 0;
-		while (lo < hi) {
-			int c;
-			i = (lo + hi) / 2;
-			c = strcmp(ops[i].name, name);
-			if (c == 0) {
-				found = 1;
-				break;
-			}
-			if (c < 0)
-				lo = i + 1;
-			else
-				hi = i;
-		}
-		if (found) {
-			if (*r.p != '(')
-				return perr(&r, "operation ('(' expected)");
-			st = ops[i].fn(&r);
-			if (st == ST_OK && !r.vdone)
-				m->version++;
-			if (st != ST_OK && st != ST_PARSE && !msg[0])
-				snprintf(msg, msz, "%s: error %s", name, mfs_status_name(st));
-			else if (st == ST_MISMATCH || (st != ST_OK && st != ST_PARSE)) {
-				char t[512];
-				snprintf(t, sizeof t, "%s: %s", name, msg);
-				snprintf(msg, msz, "%s", t);
-			}
-			(void)v0;
-			return st;
-		}
-	}
-	return rp_fail(&r, ST_PARSE, "unknown operation '%.*s'", (int)(nl ? nl : 20), r.p - nl);
+	st = replay_op(&r);
+	m->scratch[0] = r.buf[0];
+	m->scratch[1] = r.buf[1];
+	m->scratchcap[0] = r.bcap[0];
+	m->scratchcap[1] = r.bcap[1];
+	return st;
 }

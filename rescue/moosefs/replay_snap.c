@@ -21,7 +21,43 @@ struct snap {
 	size_t hl_n, hl_cap, hl_cap2;
 };
 
-/* access test of the live master (no ACL refinement: owner/group/other) */
+/* permission bits (rwx) a user gets from an access ACL (posix_acl_accmode) */
+static int
+acl_bits(struct snap *s, const struct mfs_node *n)
+{
+	uint32_t a = mfs_acl_find(s->m, n->inode, 1);
+	const struct mfs_acl *A;
+	int found = 0, bits = 0;
+
+	if (!a)
+		return 0;
+	A = &s->m->acl.v[a];
+	if (s->uid == n->uid)
+		return A->perm[0] & 7;
+	for (uint32_t i = 0; i < A->nu; i++) {
+		const uint8_t *e = A->named + 6 * i;
+		uint32_t id = (uint32_t)e[0] << 24 | (uint32_t)e[1] << 16 | (uint32_t)e[2] << 8 | e[3];
+		if (id == s->uid)
+			return (e[4] << 8 | e[5]) & A->perm[3] & 7;
+	}
+	for (uint32_t j = 0; j < s->ngids; j++)
+		if (s->gids[j] == n->gid) {
+			bits |= A->perm[1] & A->perm[3] & 7;
+			found = 1;
+		}
+	for (uint32_t i = A->nu; i < (uint32_t)A->nu + A->ng; i++) {
+		const uint8_t *e = A->named + 6 * i;
+		uint32_t id = (uint32_t)e[0] << 24 | (uint32_t)e[1] << 16 | (uint32_t)e[2] << 8 | e[3];
+		for (uint32_t j = 0; j < s->ngids; j++)
+			if (s->gids[j] == id) {
+				bits |= (e[4] << 8 | e[5]) & A->perm[3] & 7;
+				found = 1;
+			}
+	}
+	return found ? bits : A->perm[2] & 7;
+}
+
+/* access test of the live master (fsnodes_accessmode) */
 static int
 access_ok(struct snap *s, uint32_t idx, int want)
 {
@@ -30,7 +66,9 @@ access_ok(struct snap *s, uint32_t idx, int want)
 
 	if (s->uid == 0)
 		return 1;
-	if (s->uid == n->uid || (n->eattr & MFS_EA_NOOWNER)) {
+	if (n->flags & MFS_NF_ACLA) {
+		bits = acl_bits(s, n);
+	} else if (s->uid == n->uid || (n->eattr & MFS_EA_NOOWNER)) {
 		bits = (n->mode >> 6) & 7;
 	} else if (s->sesflags & 0x04) {
 		bits = ((n->mode >> 3) | n->mode) & 7;
@@ -322,7 +360,7 @@ op_snapshot(struct rp *r)
 	uint32_t isrc, pdst, smode, sesflags, uid, cumask, res[6] = { 0 };
 	char name[256];
 	uint16_t nl;
-	int st, any = 0;
+	int st, any = 0, oldest = 0;
 
 	memset(&s, 0, sizeof s);
 	EAT('(');
@@ -340,31 +378,58 @@ op_snapshot(struct rp *r)
 	rp_u32(r, &uid);
 	EAT(',');
 	if (rp_is(r, '[')) {
+		/* 3.0.117's reader consumes the first digit of each group id before
+		 * converting the rest ("[1000]" gives 0, "[12,34]" gives 2,4);
+		 * replay what it did, not what was meant */
 		r->p++;
-		while (!rp_is(r, ']')) {
-			if (rp_is(r, ',')) {
-				r->p++;
-				continue;
-			}
-			if (*r->p < '0' || *r->p > '9')
+		for (;;) {
+			char c = *r->p++;
+			uint32_t g;
+			if (c == ']')
+				break;
+			if (c == 0 || c == '\r' || c == '\n')
 				return rp_fail(r, ST_PARSE, "bad group list");
-			if (s.ngids < 64)
-				rp_u32(r, &s.gids[s.ngids++]);
-			else {
-				uint32_t dummy;
-				rp_u32(r, &dummy);
+			if (c >= '0' && c <= '9') {
+				rp_u32(r, &g);
+				if (s.ngids < 64)
+					s.gids[s.ngids++] = g;
+			} else if (c != ',') {
+				return rp_fail(r, ST_PARSE, "bad group list");
 			}
 		}
-		r->p++;
+		EAT(',');
 	} else {
-		rp_u32(r, &s.gids[0]);
-		s.ngids = 1;
+		/* old forms: "GID,CUMASK)" or "NGIDS,<raw gids, host order>,CUMASK)" */
+		uint32_t n, len;
+		const char *q;
+		int raw = 0;
+		rp_u32(r, &n);
+		EAT(',');
+		for (q = r->p; *q && *q != ')'; q++)
+			if (*q < '0' || *q > '9') {
+				raw = 1;
+				break;
+			}
+		if (!raw) {
+			s.gids[0] = n;
+			s.ngids = 1;
+			oldest = 1;
+		} else {
+			if (rp_data(r, 0, &len, ','))
+				return ST_PARSE;
+			if ((uint64_t)n * 4 != len)
+				return rp_fail(r, ST_MISMATCH, "%u groups but %u bytes of group data", n, len);
+			for (uint32_t i = 0; i < n && i < 64; i++) {
+				const uint8_t *g = r->buf[0] + 4 * i;
+				s.gids[i] = (uint32_t)g[0] | (uint32_t)g[1] << 8 | (uint32_t)g[2] << 16 | (uint32_t)g[3] << 24;
+			}
+			s.ngids = n < 64 ? n : 64;
+			EAT(',');
+		}
 	}
-	EAT(',');
-	if (rp_ulim(r, &cumask, 65535))
-		return ST_PARSE;
+	rp_u32(r, &cumask);
 	EAT(')');
-	if (rp_is(r, ':')) {
+	if (!oldest && rp_is(r, ':')) {
 		r->p++;
 		for (int i = 0; i < 6; i++) {
 			if (i)
