@@ -5,8 +5,17 @@ load helpers
 @test "build: make deps as a non-root user names the missing packages and fails" {
 	command -v setpriv >/dev/null || skip "needs setpriv"
 	requires root
+	# a copy of the make files that nobody can read, wherever the tree lives
+	tree=$(mktemp -d /tmp/rescue-deps.XXXXXX)
+	mkdir -p "$tree/tests" "$tree/initramfs" "$tree/bench"
+	cp -r "$TOP_DIR/Makefile" "$TOP_DIR/config" "$tree/"
+	cp "$TOP_DIR/tests/rules.mk" "$TOP_DIR/tests/packages.txt" "$tree/tests/"
+	cp "$TOP_DIR/initramfs/rules.mk" "$tree/initramfs/"
+	cp "$TOP_DIR/bench/rules.mk" "$tree/bench/"
+	chmod -R a+rX "$tree"
 	run setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		make -s -C "$TOP_DIR" deps BUILD_PKGS="make rescue-no-such-package-1 rescue-no-such-package-2"
+		make -s -C "$tree" deps BUILD_PKGS="make rescue-no-such-package-1 rescue-no-such-package-2"
+	rm -rf "$tree"
 	assert_failure
 	assert_output --partial "make: missing Debian packages: rescue-no-such-package-1 rescue-no-such-package-2"
 	assert_output --partial "sudo apt-get install rescue-no-such-package-1 rescue-no-such-package-2"

@@ -8,6 +8,12 @@ setup() {
 	export SOURCE_DATE_EPOCH=1700000000
 }
 
+teardown() {
+	if mountpoint -q "$T/mnt" 2>/dev/null; then
+		umount "$T/mnt"
+	fi
+}
+
 long1=$(printf 'L%.0s' $(seq 1 120))
 long2=$(printf 'M%.0s' $(seq 1 150))
 long3=$(printf 'N%.0s' $(seq 1 250))
@@ -42,10 +48,11 @@ make_tree() {
 	touch -d '2022-02-02 02:02:02.000000001' "$d/$long1/$long2" "$d/image/v2" "$d"
 }
 
-# One line per entry: name type mode owner size mtime(ns) link content-hash.
+# One line per entry: name type mode owner size mtime(ns) link content-hash
+# (no size for directories: it depends on the file system).
 listing() {
 	(cd "$1" && find . -path ./.metasnap -prune -o -printf '%p %y %m %U:%G %s %T@ %l\n' |
-		grep -v "^\. " | sort)
+		grep -v "^\. " | sed 's/^\(.* d [0-7]* [0-9]*:[0-9]*\) [0-9]* /\1 - /' | sort)
 	(cd "$1" && find . -path ./.metasnap -prune -o -type f -exec sha256sum {} + | sort -k2)
 }
 
@@ -423,13 +430,15 @@ extra image/image.200"
 	command -v script >/dev/null || skip "needs script(1)"
 	mkdir "$T/src"
 	# long enough (>= 1/6 s) for a progress update on any machine
-	truncate -s 1G "$T/src/big.jdb"
-	script -qec "'$RESCUE' metasnap save '$T/src' -o '$T/a.tar.gz'" /dev/null >"$T/tty.out"
-	grep -q "saved 2 entries (1.0 GiB) from $T/src to $T/a.tar.gz" "$T/tty.out"
+	truncate -s 512M "$T/src/big.jdb"
+	script -qec "'$RESCUE' metasnap save -l 1 '$T/src' -o '$T/a.tar.gz'" /dev/null >"$T/tty.out"
+	grep -q "saved 2 entries (512.0 MiB) from $T/src to $T/a.tar.gz" "$T/tty.out"
 	grep -q "metasnap: saving .*%" "$T/tty.out"
-	grep -q "%" "$T/tty.out"
-	script -qec "'$RESCUE' metasnap save -q -f '$T/src' -o '$T/a.tar.gz'" /dev/null >"$T/tty.out"
+	mkdir "$T/small"
+	echo x >"$T/small/x"
+	script -qec "'$RESCUE' metasnap save -q '$T/small' -o '$T/b.tar.gz'" /dev/null >"$T/tty.out"
 	assert_equal "$(cat "$T/tty.out")" ""
+	[ -s "$T/b.tar.gz" ]
 }
 
 @test "metasnap: a file that changes while it is saved fails the save (exit 4)" {
@@ -443,4 +452,41 @@ extra image/image.200"
 	assert_output ""
 	[ ! -e "$T/a.tar.gz" ]
 	assert_no_tmp "$T"
+}
+
+@test "metasnap: restore --force replaces a DIR holding symlinks without following them" {
+	make_tree "$T/src"
+	"$RESCUE" metasnap save -q "$T/src" -o "$T/a.tar.gz"
+	mkdir -p "$T/dst" "$T/outside"
+	ln -s "$T/outside" "$T/dst/image"
+	ln -s "$T/outside" "$T/dst/bdb"
+	run_tool metasnap restore --force "$T/a.tar.gz" "$T/dst"
+	assert_success
+	assert_equal "$(ls -A "$T/outside")" ""
+	[ -d "$T/dst/image" ] && [ ! -L "$T/dst/image" ]
+	assert_equal "$(listing "$T/dst")" "$(listing "$T/src")"
+	old=$(ls -d "$T"/dst.old.*)
+	assert_equal "$(readlink "$old/image")" "$T/outside"
+	assert_regex "$stderr" "metasnap: $T/dst: previous content kept in $T/dst.old.[0-9]+"
+}
+
+@test "metasnap: restore into a mount point keeps it mounted and the old content inside" {
+	requires root
+	make_tree "$T/src"
+	"$RESCUE" metasnap save -q "$T/src" -o "$T/a.tar.gz"
+	mkdir "$T/mnt"
+	mount -t tmpfs tmpfs "$T/mnt" || skip "cannot mount a tmpfs here"
+	echo old >"$T/mnt/old-file"
+	run_tool metasnap restore --force "$T/a.tar.gz" "$T/mnt"
+	status_was=$status
+	listing_now=$(listing "$T/mnt" | grep -v '\.metasnap\.old')
+	old=$(ls -d "$T"/mnt/.metasnap.old.* 2>/dev/null)
+	kept=$(cat "$old/old-file" 2>/dev/null)
+	mountpoint -q "$T/mnt"
+	mounted=$?
+	umount "$T/mnt"
+	assert_equal "$status_was" 0
+	assert_equal "$mounted" 0
+	assert_equal "$kept" "old"
+	assert_equal "$listing_now" "$(listing "$T/src")"
 }

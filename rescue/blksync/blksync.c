@@ -380,7 +380,12 @@ cmd_patch(const char *target, const char *delta, const struct bs_opts *o)
 		note("%s: already up to date with this delta", target);
 		goto out;
 	}
-	if ((rc = ap_check_target(&d.hdr, dl.name, target, t.size, S_ISBLK(t.st.st_mode))))
+	/* an interrupted patch of a file that grows has grown part way; the
+	 * check pass decides whether it can be completed */
+	if ((rc = ap_check_target(&d.hdr, dl.name, target,
+				  seekable && S_ISREG(t.st.st_mode) && !(d.hdr.flags & BS_F_FULL) &&
+				  t.size > d.hdr.base_size && t.size <= d.hdr.size ?
+				  d.hdr.base_size : t.size, S_ISBLK(t.st.st_mode))))
 		goto out;
 	pg.total = d.hdr.size;
 	if (seekable) {
@@ -392,6 +397,8 @@ cmd_patch(const char *target, const char *delta, const struct bs_opts *o)
 			note("%s: already up to date with this delta", target);
 			goto out;
 		}
+		if (a.partial)
+			note("%s: partly patched already (an interrupted run?); completing it", target);
 		dr_free(&d);
 		if (lseek(dl.fd, 0, SEEK_SET) != 0) {
 			warn_sys(RC_IO, "%s: seek", dl.name);

@@ -49,14 +49,14 @@ void ring_close(struct bs_ring *r, int failed);
 /* Consumer: hash of the next block; -1 if the producer ended or failed. */
 int ring_pop(struct bs_ring *r, uint8_t *out);
 /* serve: the apply side asks for the hashes of group g, and says it is done */
-void ring_request(struct bs_ring *r, uint64_t g);
+void ring_request(struct bs_ring *r, uint64_t g, uint32_t n);
 void ring_consumer_done(struct bs_ring *r);
 /* Producer: push unless full; 1 = full and a request waits (not pushed), -1 failed. */
 int ring_push_or_req(struct bs_ring *r, const uint8_t *h);
 /* Producer: next request without waiting (0) or none (-1). */
-int ring_take_request(struct bs_ring *r, uint64_t *g);
+int ring_take_request(struct bs_ring *r, uint64_t *g, uint32_t *n);
 /* Producer, after the last hash: wait for a request (0) or the end (-1). */
-int ring_wait_request(struct bs_ring *r, uint64_t *g);
+int ring_wait_request(struct bs_ring *r, uint64_t *g, uint32_t *n);
 /* Copy the hash of block i if the ring holds it (0), else -1. */
 int ring_peek(struct bs_ring *r, uint64_t i, uint8_t *out);
 
@@ -127,7 +127,7 @@ void dw_free(struct dw *d);
 int dw_data(struct dw *d, uint64_t off, const uint8_t *p, uint32_t n);
 int dw_zero(struct dw *d, uint64_t off, uint64_t n);
 int dw_mark(struct dw *d, uint64_t off);
-int dw_need(struct dw *d, uint64_t off);
+int dw_need(struct dw *d, uint64_t off, uint32_t groups);
 int dw_end(struct dw *d, struct bs_trailer *t);
 
 /* ---- DELTA reader ---- */
@@ -190,7 +190,7 @@ struct ap {
 	int fresh;              /* new sparse file: ZERO needs no write */
 	struct bs_ring *ring;   /* serve: base hashes from here */
 	void (*on_mark)(void *ctx, uint64_t off);
-	void (*on_need)(void *ctx, uint64_t off);
+	void (*on_need)(void *ctx, uint64_t off, uint32_t groups);
 	void *mark_ctx;
 	struct progress *prog;
 	/* state */
@@ -200,6 +200,8 @@ struct ap {
 	uint64_t blk;
 	struct bs_digest bd, rdg, cur;  /* base, result, target as it is */
 	int already;            /* out: the target is the result already */
+	int partial;            /* out: partly patched; applying gives the result */
+	int first_seen, first_in; /* the first DATA record is on the target already */
 	uint64_t written, records;
 	uint8_t base_id[BS_DIGEST_LEN];
 };

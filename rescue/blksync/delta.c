@@ -128,13 +128,14 @@ dw_mark(struct dw *d, uint64_t off)
 }
 
 int
-dw_need(struct dw *d, uint64_t off)
+dw_need(struct dw *d, uint64_t off, uint32_t groups)
 {
 	struct bs_frame f;
 
 	memset(&f, 0, sizeof f);
 	f.tag = TAG_NEED;
 	f.off = off;
+	f.len = groups;
 	return bs_wr_frame(d->w, &f, NULL, NULL) < 0 ? RC_IO : RC_OK;
 }
 
@@ -315,7 +316,8 @@ dr_next(struct dr *d, struct bs_frame *f, const uint8_t **data)
 		d->cursor = f->off;
 		return RC_OK;
 	case TAG_NEED:
-		if (!(d->hdr.flags & BS_F_LIVE) || f->stored || f->len || f->off < d->cursor ||
+		if (!(d->hdr.flags & BS_F_LIVE) || f->stored || f->len == 0 ||
+		    f->len > BS_MAX_NEED || f->off < d->cursor ||
 		    f->off >= d->hdr.base_size || f->off % d->hdr.block)
 			return bad_rec(d, "bad request for hashes", f);
 		return RC_OK;

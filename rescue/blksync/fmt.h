@@ -36,6 +36,7 @@ enum {
 	BS_F_LIVE = 4,   /* DELTA: made by push for serve (NEED records, no base id) */
 };
 #define BS_GROUP 16u     /* push/serve: blocks per group hash (at most) */
+#define BS_MAX_NEED 64u  /* groups asked for by one NEED record */
 
 struct bs_hdr {
 	int kind;

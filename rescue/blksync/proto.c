@@ -203,9 +203,9 @@ wframe(struct serve *s, struct bs_frame *f, const void *payload)
 	return RC_OK;
 }
 
-/* The block hashes of group g, asked for by push (NEED). */
+/* The block hashes of groups g..g+ng-1, asked for by push (NEED). */
 static int
-answer(struct serve *s, uint64_t g, uint8_t *buf)
+answer(struct serve *s, uint64_t g, uint32_t ng, uint8_t *buf)
 {
 	struct sig_prod *p = &s->prod;
 	uint32_t G = s->group, B = p->src.block;
@@ -214,11 +214,11 @@ answer(struct serve *s, uint64_t g, uint8_t *buf)
 	struct bs_frame f;
 	uint32_t n;
 
-	if (first >= nblocks) {
+	if (first >= nblocks || ng > BS_MAX_NEED) {
 		warn_rc(RC_DATA, "stdin: hashes asked for a group past the end");
 		return RC_DATA;
 	}
-	n = nblocks - first < G ? (uint32_t)(nblocks - first) : G;
+	n = nblocks - first < (uint64_t)G * ng ? (uint32_t)(nblocks - first) : G * ng;
 	for (uint32_t i = 0; i < n; i++) {
 		if (ring_peek(p->ring, first + i, h) < 0) {
 			warn_rc(RC_DATA, "stdin: hashes asked for out of order (block %llu)",
@@ -239,10 +239,11 @@ static int
 answer_all(struct serve *s, uint8_t *buf)
 {
 	uint64_t g;
+	uint32_t n;
 	int rc;
 
-	while (ring_take_request(s->prod.ring, &g) == 0)
-		if ((rc = answer(s, g, buf)))
+	while (ring_take_request(s->prod.ring, &g, &n) == 0)
+		if ((rc = answer(s, g, n, buf)))
 			return rc;
 	return RC_OK;
 }
@@ -257,11 +258,12 @@ serve_produce(struct serve *s)
 	unsigned hl = p->hash.len, wl = p->hash.wl;
 	uint64_t gbytes = (uint64_t)G * B, groups = 0;
 	uint8_t *buf = bs_alloc(BS_CHUNK), *full = xmalloc((BS_CHUNK / B) * hl);
-	uint8_t *gh = xmalloc((BS_CHUNK / gbytes + 1) * wl), *det = xmalloc(G * wl);
+	uint8_t *gh = xmalloc((BS_CHUNK / gbytes + 1) * wl), *det = xmalloc(BS_MAX_NEED * G * wl);
 	struct bs_digest dg;
 	struct bs_frame f;
 	uint8_t id[BS_DIGEST_LEN];
 	uint64_t g;
+	uint32_t ng;
 	int rc = RC_OK;
 
 	bs_digest_init(&dg, &p->hash, p->src.size, p->start);
@@ -308,8 +310,8 @@ serve_produce(struct serve *s)
 		f.stored = BS_DIGEST_LEN;
 		rc = wframe(s, &f, id);
 	}
-	while (rc == RC_OK && ring_wait_request(p->ring, &g) == 0)
-		rc = answer(s, g, det);
+	while (rc == RC_OK && ring_wait_request(p->ring, &g, &ng) == 0)
+		rc = answer(s, g, ng, det);
 	p->blocks = groups;
 	ring_close(p->ring, rc != RC_OK);
 	bs_digest_free(&dg);
@@ -321,11 +323,11 @@ serve_produce(struct serve *s)
 }
 
 static void
-serve_need(void *ctx, uint64_t off)
+serve_need(void *ctx, uint64_t off, uint32_t groups)
 {
 	struct serve *s = ctx;
 
-	ring_request(s->prod.ring, off / ((uint64_t)s->group * s->prod.src.block));
+	ring_request(s->prod.ring, off / ((uint64_t)s->group * s->prod.src.block), groups);
 }
 
 static void *

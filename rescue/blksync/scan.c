@@ -196,8 +196,22 @@ struct gscan {
 	uint64_t gh_first;
 	struct bs_digest idg;   /* identity over the group hashes */
 	struct bs_digest rdg;   /* result digest over the source's block hashes */
+	uint64_t need_off;      /* a run of groups to ask for, not sent yet */
+	uint32_t need_n;
 	int ended;
 };
+
+/* Send the NEED record for the run of groups collected so far. */
+static int
+g_flush_need(struct gscan *g)
+{
+	int rc = RC_OK;
+
+	if (g->need_n)
+		rc = dw_need(&g->s->dw, g->need_off, g->need_n);
+	g->need_n = 0;
+	return rc;
+}
 
 static int
 g_pull(struct gscan *g)
@@ -229,7 +243,14 @@ g_pull(struct gscan *g)
 		return RC_OK;
 	}
 	if (f.tag == TAG_HASH) {
-		for (size_t k = 0; k < g->qn; k++) {
+		/* the answer to one NEED: the block hashes of a run of groups,
+		 * the oldest ones still waiting */
+		uint32_t used = 0;
+		uint64_t at = f.off;
+
+		if (f.stored != f.len * wl)
+			goto bad;
+		for (size_t k = 0; k < g->qn && used < f.len; k++) {
 			struct pend *e = &g->q[(g->qhead + k) % g->qcap];
 			uint64_t first;
 
@@ -237,13 +258,16 @@ g_pull(struct gscan *g)
 				continue;
 			first = e->off / s->block;
 			e->tnb = g->base_n - first < g->G ? (uint32_t)(g->base_n - first) : g->G;
-			if (f.off != e->off || f.len != e->tnb || f.stored != f.len * wl)
+			if (e->off != at || e->tnb > f.len - used)
 				goto bad;
-			memcpy(e->det, p, f.stored);
+			memcpy(e->det, p + (size_t)used * wl, (size_t)e->tnb * wl);
 			e->state = P_READY;
-			return RC_OK;
+			used += e->tnb;
+			at += g->gbytes;
 		}
-		goto bad;
+		if (used != f.len)
+			goto bad;
+		return RC_OK;
 	}
 	if (f.tag == TAG_SEND) {
 		uint8_t id[BS_DIGEST_LEN];
@@ -329,7 +353,7 @@ g_wait_head(struct gscan *g)
 {
 	int rc;
 
-	if (bs_wr_flush(g->s->dw.w) < 0)
+	if (g_flush_need(g) || bs_wr_flush(g->s->dw.w) < 0)
 		return RC_IO;
 	while (g->qn > 0 && g->q[g->qhead].state == P_NEED)
 		if ((rc = g_pull(g)))
@@ -361,6 +385,8 @@ g_group(struct gscan *g, uint64_t off, const uint8_t *data, size_t len)
 	}
 	s->compared += e->nb;
 	if (gi < g->base_groups) {
+		if (gi >= g->gh_first + g->gh_n && (rc = g_flush_need(g)))
+			return rc;
 		while (gi >= g->gh_first + g->gh_n)
 			if ((rc = g_pull(g)))
 				return rc;
@@ -370,8 +396,16 @@ g_group(struct gscan *g, uint64_t off, const uint8_t *data, size_t len)
 	} else {
 		e->state = P_ALL;
 	}
-	if (e->state == P_NEED && (rc = dw_need(&s->dw, off)))
+	if (e->state == P_NEED) {
+		if (g->need_n && (g->need_off + g->need_n * g->gbytes != off ||
+				  g->need_n == BS_MAX_NEED) && (rc = g_flush_need(g)))
+			return rc;
+		if (!g->need_n)
+			g->need_off = off;
+		g->need_n++;
+	} else if ((rc = g_flush_need(g))) {
 		return rc;
+	}
 	if (g->qn == 0 && e->state != P_NEED)
 		return g_emit(g, e, data);
 	/* keep it in order behind the groups still waiting */
@@ -422,6 +456,8 @@ scan_groups(struct scan *s)
 			break;
 		for (size_t o = 0; o < n && rc == RC_OK; o += g.gbytes)
 			rc = g_group(&g, off + o, buf + o, n - o < g.gbytes ? n - o : g.gbytes);
+		if (rc == RC_OK)
+			rc = g_flush_need(&g);
 		show(s, off + n);
 	}
 	while (rc == RC_OK && g.qn > 0)

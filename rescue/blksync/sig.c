@@ -82,7 +82,7 @@ ring_pop(struct bs_ring *r, uint8_t *out)
 }
 
 void
-ring_request(struct bs_ring *r, uint64_t g)
+ring_request(struct bs_ring *r, uint64_t g, uint32_t n)
 {
 	pthread_mutex_lock(&r->mu);
 	if (r->req_tail == r->req_cap) {
@@ -94,7 +94,8 @@ ring_request(struct bs_ring *r, uint64_t g)
 			xgrow((void **)&r->req, &r->req_cap, r->req_tail + 1, sizeof *r->req);
 		}
 	}
-	r->req[r->req_tail++] = g;
+	/* n <= BS_MAX_NEED < 128 */
+	r->req[r->req_tail++] = g << 7 | n;
 	pthread_cond_broadcast(&r->cv);
 	pthread_mutex_unlock(&r->mu);
 }
@@ -131,13 +132,14 @@ ring_push_or_req(struct bs_ring *r, const uint8_t *h)
 }
 
 int
-ring_take_request(struct bs_ring *r, uint64_t *g)
+ring_take_request(struct bs_ring *r, uint64_t *g, uint32_t *n)
 {
 	int rc = -1;
 
 	pthread_mutex_lock(&r->mu);
 	if (r->req_head < r->req_tail) {
-		*g = r->req[r->req_head++];
+		*g = r->req[r->req_head] >> 7;
+		*n = (uint32_t)(r->req[r->req_head++] & 127);
 		rc = 0;
 	}
 	pthread_mutex_unlock(&r->mu);
@@ -145,7 +147,7 @@ ring_take_request(struct bs_ring *r, uint64_t *g)
 }
 
 int
-ring_wait_request(struct bs_ring *r, uint64_t *g)
+ring_wait_request(struct bs_ring *r, uint64_t *g, uint32_t *n)
 {
 	int rc = -1;
 
@@ -153,7 +155,8 @@ ring_wait_request(struct bs_ring *r, uint64_t *g)
 	while (r->req_head == r->req_tail && !r->failed && !r->consumer_done)
 		pthread_cond_wait(&r->cv, &r->mu);
 	if (r->req_head < r->req_tail && !r->failed) {
-		*g = r->req[r->req_head++];
+		*g = r->req[r->req_head] >> 7;
+		*n = (uint32_t)(r->req[r->req_head++] & 127);
 		rc = 0;
 	}
 	pthread_mutex_unlock(&r->mu);

@@ -139,11 +139,17 @@ ms_scan(const char *file, struct ms_archive *a, ms_entry_fn on_entry, void *ctx,
 		progress_update(&p, gz.in_off);
 		if (strcmp(name, MS_MANIFEST) == 0 || strcmp(name, MS_MANIFEST_SUM) == 0) {
 			int m = name[strlen(name) - 1] == 'T';
-			free(name);
+			free(last);
+			last = name;
 			rc = m ? slurp(&r, &a->manifest, &a->manifest_len)
 			       : slurp(&r, &a->sum, &a->sum_len);
-			if (rc != RC_OK)
+			if (rc != RC_OK) {
+				if (r.left > 0) {
+					warn_rc(RC_DATA, "%s: damaged data in entry '%s'", file, last);
+					named = 1;
+				}
 				break;
+			}
 			continue;
 		}
 		if (strcmp(name, MS_DIR) == 0 && r.h.type == '5') {

@@ -273,7 +273,8 @@ ms_read_file(int rootfd, const char *dirname, struct ms_entry *e, ms_chunk_fn cb
 	     void *ctx)
 {
 	static uint8_t buf[1 << 20];
-	static const uint8_t zero[1 << 20];
+	/* not const: a const array would put 1 MiB of zeros into the binary */
+	static uint8_t zero[1 << 20];
 	struct sha256 s;
 	struct stat st, st2;
 	uint64_t left = e->size, pos = 0;

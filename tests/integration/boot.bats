@@ -85,7 +85,7 @@ qemu_boot() {
 	refute_line --partial "skip"
 }
 
-@test "boot: a failing recipe shows its status, then PID 1 keeps a working shell on the console" {
+@test "boot: a failing recipe shows its status, then PID 1 keeps a working shell on the console (static rescue.net)" {
 	local fifo=$BATS_TEST_TMPDIR/console.in
 	mkfifo "$fifo"
 	# no disk: selftest exits 4; then type into the shell on the serial console
@@ -95,7 +95,9 @@ qemu_boot() {
 			sleep 0.1
 		done
 		sleep 1
-		echo 'echo "ALIVE-$((6*7)) pid1=$(cat /proc/1/comm)"'
+		# xfs is not loaded at boot (load = needed): mounting one loads it
+		echo 'mount -t xfs /dev/null /mnt 2>/dev/null; echo "XFS=$(grep -c xfs /proc/filesystems)"'
+		echo 'echo "ALIVE-$((6*7)) pid1=$(cat /proc/1/comm) $(ip route | grep default)"'
 		for _ in $(seq 1 300); do
 			has 'ALIVE-42' 2>/dev/null && break
 			sleep 0.1
@@ -107,7 +109,8 @@ qemu_boot() {
 	# shellcheck disable=SC2086
 	timeout 120 qemu-system-x86_64 -accel tcg -nographic -no-reboot -m 512 $QEMU_FAST_ARGS \
 		-kernel "$KERNEL" -initrd "$INITRD" \
-		-append "console=ttyS0 panic=1 rescue.recipe=selftest rescue.then=poweroff" \
+		-append "console=ttyS0 panic=1 rescue.recipe=selftest rescue.then=poweroff rescue.net=10.0.2.99/24,10.0.2.2" \
+		-netdev user,id=n0,restrict=on -device virtio-net-pci,netdev=n0,romfile= \
 		<"$fifo" >"$LOG" 2>&1
 	local rc=$?
 	kill "$writer" 2>/dev/null || true
@@ -118,15 +121,17 @@ qemu_boot() {
 	has '^rescue: recipe selftest FAILED with exit status 4$'
 	has '^  | selftest: no file system labelled'
 	has 'starting a shell on the console'
-	has '^ALIVE-42 pid1=init'
+	has '^ALIVE-42 pid1=init default via 10.0.2.2 dev eth0'
+	has '^rescue: eth0: 10.0.2.99/24 via 10.0.2.2$'
+	has '^XFS=1'
 	has '^rescue: poweroff'
 	if has 'Kernel panic'; then fail "console shows 'Kernel panic'"; fi
 }
 
-@test "boot: rescue.args quoted words, rescue.net=dhcp and rescue.modules reach the recipe (exit 0)" {
+@test "boot: rescue.args quoted words, rescue.net=dhcp, rescue.load=all and rescue.modules reach the recipe (exit 0)" {
 	local img=$BATS_TEST_TMPDIR/disk.img
 	make_disk "$img"
-	run qemu_boot "rescue.recipe=selftest rescue.args=\"--label 'rescuetest' mkcpio-roundtrip rescue-list\" rescue.net=dhcp rescue.modules=loop,dm-mod rescue.then=poweroff" \
+	run qemu_boot "rescue.recipe=selftest rescue.args=\"--label 'rescuetest' mkcpio-roundtrip rescue-list\" rescue.net=dhcp rescue.modules=loop,dm-mod rescue.load=all rescue.then=poweroff" \
 		-drive "file=$img,if=virtio,format=raw" \
 		-netdev user,id=n0,restrict=on -device virtio-net-pci,netdev=n0,romfile=
 	assert_equal "$status" 0
@@ -134,6 +139,7 @@ qemu_boot() {
 	has 'rescue: eth0: 10.0.2.15/24'
 	has '^==RESCUE-SELFTEST-END rc=0=='
 	if has 'could not load module'; then fail "console shows 'could not load module'"; fi
+	has 'SGI XFS with ACLs'
 	run --separate-stderr debugfs -R 'cat /result' "$img"
 	assert_success
 	assert_output "$(printf 'ok mkcpio-roundtrip\nok rescue-list\nrc=0')"

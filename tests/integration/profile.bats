@@ -31,6 +31,12 @@ build() {
 	[ "$(grep -n virtio_ring.ko out/manifest | cut -d: -f1)" -lt "$(grep -n virtio_blk.ko out/manifest | cut -d: -f1)" ]
 	assert_equal "$(grep -c . "$m/modules.dep")" "$(grep -c '^module ' out/manifest)"
 	grep -q '^kernel/drivers/block/virtio_blk.ko: ' "$m/modules.dep"
+	# aliases for coldplug and on-demand loading, only of modules in the image
+	grep -qx 'alias fs-xfs xfs' "$m/modules.alias"
+	grep -qx 'alias virtio:d00000002v\* virtio_blk' "$m/modules.alias"
+	run grep -c ' btrfs$' "$m/modules.alias"
+	assert_output 0
+	grep -qx "RESCUE_LOAD='needed'" out/rootfs/etc/rescue.conf
 	[ -L out/rootfs/bin/sh ] && [ "$(readlink out/rootfs/bin/sh)" = busybox ]
 	[ "$(readlink out/rootfs/bin/mkcpio)" = rescue ]
 	[ ! -e out/rootfs/lib/modules ]
@@ -98,6 +104,10 @@ build() {
 	PROFILE=b.conf build
 	assert_equal "$status" 3
 	assert_equal "$stderr" "build-rootfs: b.conf:1: not KEY = VALUE"
+	sed 's/^load = needed/load = some/' "$TOP_DIR/config/default.conf" >l.conf
+	PROFILE=l.conf build
+	assert_equal "$status" 3
+	assert_equal "$stderr" "build-rootfs: l.conf:$(grep -n '^load' l.conf | cut -d: -f1): 'load' must be all or needed, not 'some'"
 	sed 's/^then = shell/then = explode/' "$TOP_DIR/config/default.conf" >v.conf
 	PROFILE=v.conf build
 	assert_equal "$status" 3

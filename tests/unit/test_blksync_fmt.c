@@ -172,4 +172,32 @@ test_delta_roundtrip(void)
 	free(rnd);
 }
 
-UNIT_MAIN(test_header_roundtrip, test_frame_sum, test_hashes, test_digest, test_delta_roundtrip)
+static void
+test_ring(void)
+{
+	struct bs_ring r;
+	uint8_t h[16], o[16];
+	uint64_t g;
+	uint32_t n;
+
+	ring_init(&r, 4, 16, 10);
+	for (int i = 0; i < 4; i++) {
+		memset(h, i, sizeof h);
+		CHECK(ring_push_or_req(&r, h) == 0);
+	}
+	/* full, and a request waiting: the producer is told so */
+	ring_request(&r, 3, 64);
+	CHECK(ring_push_or_req(&r, h) == 1);
+	CHECK(ring_take_request(&r, &g, &n) == 0 && g == 3 && n == 64);
+	CHECK(ring_take_request(&r, &g, &n) < 0);
+	CHECK(ring_peek(&r, 12, o) == 0 && o[0] == 2);
+	CHECK(ring_peek(&r, 14, o) < 0);
+	CHECK(ring_pop(&r, o) == 0 && o[0] == 0);
+	CHECK(ring_peek(&r, 10, o) < 0);  /* consumed */
+	ring_consumer_done(&r);
+	CHECK(ring_wait_request(&r, &g, &n) < 0);
+	ring_free(&r);
+}
+
+UNIT_MAIN(test_header_roundtrip, test_frame_sum, test_hashes, test_digest, test_delta_roundtrip,
+	  test_ring)

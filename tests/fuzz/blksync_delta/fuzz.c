@@ -40,7 +40,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_fix_crcs(buf, size - 1);
 	fd = memfd_with(buf, size - 1);
 	if (dr_open(&d, fd, "delta") == RC_OK && d.hdr.base_size <= (1u << 20) &&
-	    d.hdr.size <= (1ull << 40)) {
+	    d.hdr.size <= (16u << 20)) {
 		uint8_t *t = calloc(1, d.hdr.base_size + 1);
 
 		/* a target with some non-zero blocks */

@@ -35,11 +35,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint8_t id[BS_DIGEST_LEN];
 
 		(void)sig_peek_id(fd, &s.hdr, id);
-		/* at most a bounded number of hashes, then the trailer */
-		for (int i = 0; i < 4096 && s.next < s.nblocks && rc == RC_OK; i++)
-			rc = sig_rd_next(&s, &h);
-		if (rc == RC_OK)
-			(void)sig_rd_finish(&s, 1);
+		if (s.hdr.group) {
+			/* a serve stream: group hashes, block hashes, SEND */
+			struct bs_frame f;
+			const uint8_t *p;
+
+			for (int i = 0; i < 64 && rc == RC_OK; i++)
+				rc = sig_rd_pull(&s, &f, &p);
+		} else {
+			/* at most a bounded number of hashes, then the trailer */
+			for (int i = 0; i < 4096 && s.next < s.nblocks && rc == RC_OK; i++)
+				rc = sig_rd_next(&s, &h);
+			if (rc == RC_OK)
+				(void)sig_rd_finish(&s, 1);
+		}
 	}
 	sig_rd_free(&s);
 	close(fd);
