@@ -10,7 +10,7 @@ FUZZ_BINS := $(FUZZ_DIRS:tests/fuzz/%/=$(W)/fuzz/%)
 FUZZ_CC ?= clang
 FUZZ_CFLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -DRESCUE_VERSION='"$(VERSION)"' \
 	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
-	-Irescue -isystem $(INC) -Wall -Wextra -Werror
+	-Irescue -isystem $(INC) -Wall -Wextra -Werror -MMD -MP
 FUZZ_OBJS := $(LIB_SRCS:%.c=$(W)/fuzzobj/%.o)
 
 $(W)/unit/%: tests/unit/%.c tests/unit/unit.h $(LIB_OBJS) $(ZLIB)
@@ -31,6 +31,8 @@ $(W)/fuzz/%: tests/fuzz/%/fuzz.c $(FUZZ_OBJS)
 	@mkdir -p $(@D)
 	$(if $(Q),@echo "  FUZZ    $@")
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) -lz
+
+-include $(FUZZ_OBJS:.o=.d)
 
 # keep the objects between runs (make would delete them as intermediates)
 .SECONDARY: $(FUZZ_OBJS)
