@@ -163,30 +163,14 @@ dw_end(struct dw *d, struct bs_trailer *t)
 int
 dr_open(struct dr *d, int fd, const char *name)
 {
-	uint8_t b[BS_HDR_LEN];
-	const char *bad;
 	int rc;
 
 	memset(d, 0, sizeof *d);
 	bs_rd_init(&d->rd, fd, name);
 	d->data = xmalloc(BS_MAX_EXTENT);
 	d->cbuf = xmalloc(BS_MAX_EXTENT);
-	rc = bs_rd_exact(&d->rd, b, sizeof b, "header");
-	if (rc == 1) {
-		warn_rc(RC_DATA, "%s: empty, not a delta", name);
-		return RC_DATA;
-	}
-	if (rc)
-		return d->rd.err;
-	if ((bad = bs_hdr_decode(&d->hdr, b))) {
-		warn_off(RC_DATA, name, 0, "%s", bad);
-		return RC_DATA;
-	}
-	if (d->hdr.kind != BS_DELTA) {
-		warn_off(RC_DATA, name, 0, "not a delta (a %s stream)",
-			 d->hdr.kind == BS_SIGS ? "SIGS" : "hello");
-		return RC_DATA;
-	}
+	if ((rc = bs_rd_header(&d->rd, &d->hdr, BS_DELTA)) != RC_OK)
+		return rc;
 	if ((d->hdr.flags & BS_F_FULL) && (d->hdr.base_size || d->hdr.start || (d->hdr.flags & BS_F_LIVE))) {
 		warn_off(RC_DATA, name, 0, "full image with a base size");
 		return RC_DATA;

@@ -440,6 +440,38 @@ bs_rd_exact(struct bs_rd *r, void *out, size_t n, const char *what)
 	return 0;
 }
 
+static const char *
+kind_name(int kind)
+{
+	return kind == BS_SIGS ? "SIGS stream" : kind == BS_DELTA ? "delta" : "hello";
+}
+
+int
+bs_rd_header(struct bs_rd *r, struct bs_hdr *h, int want)
+{
+	uint8_t b[BS_HDR_LEN];
+	const char *bad;
+	int rc = bs_rd_exact(r, b, sizeof b, "header");
+
+	if (rc == 1) {
+		warn_rc(RC_DATA, "%s: empty, not a %s", r->name, kind_name(want));
+		return RC_DATA;
+	}
+	if (rc)
+		return r->err;
+	if ((bad = bs_hdr_decode(h, b))) {
+		warn_off(RC_DATA, r->name, 0, "%s", bad);
+		return RC_DATA;
+	}
+	if (h->kind != want) {
+		/* "not a delta (a SIGS stream)", "not a SIGS stream (a delta)" */
+		warn_off(RC_DATA, r->name, 0, "not a %s (a %s)", kind_name(want),
+			 h->kind == BS_SIGS ? "SIGS stream" : kind_name(h->kind));
+		return RC_DATA;
+	}
+	return RC_OK;
+}
+
 int
 bs_rd_frame(struct bs_rd *r, struct bs_frame *f, const char *what)
 {

@@ -150,6 +150,9 @@ void bs_rd_free(struct bs_rd *r);
 /* Copy exactly n bytes.  0 ok; 1 clean EOF before the first byte; -1
  * after a message (RC_DATA "cut short at OFF" or RC_IO). */
 int bs_rd_exact(struct bs_rd *r, void *out, size_t n, const char *what);
+/* Read and check the header of a stream that must be of kind `want`
+ * (BS_SIGS or BS_DELTA).  RC_OK, or an RC_* status after a message. */
+int bs_rd_header(struct bs_rd *r, struct bs_hdr *h, int want);
 /* Read a frame header (24 bytes); one without payload (stored 0, not DATA)
  * is checked here, the caller checks the others; same returns as bs_rd_exact. */
 int bs_rd_frame(struct bs_rd *r, struct bs_frame *f, const char *what);

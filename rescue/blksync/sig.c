@@ -270,28 +270,12 @@ out:
 int
 sig_rd_open(struct sig_rd *s, int fd, const char *name)
 {
-	uint8_t b[BS_HDR_LEN];
-	const char *bad;
 	int rc;
 
 	memset(s, 0, sizeof *s);
 	bs_rd_init(&s->rd, fd, name);
-	rc = bs_rd_exact(&s->rd, b, sizeof b, "header");
-	if (rc == 1) {
-		warn_rc(RC_DATA, "%s: empty, not a SIGS stream", name);
-		return RC_DATA;
-	}
-	if (rc)
-		return s->rd.err;
-	if ((bad = bs_hdr_decode(&s->hdr, b))) {
-		warn_off(RC_DATA, name, 0, "%s", bad);
-		return RC_DATA;
-	}
-	if (s->hdr.kind != BS_SIGS) {
-		warn_off(RC_DATA, name, 0, "not a SIGS stream (a %s)",
-			 s->hdr.kind == BS_DELTA ? "delta" : "hello");
-		return RC_DATA;
-	}
+	if ((rc = bs_rd_header(&s->rd, &s->hdr, BS_SIGS)) != RC_OK)
+		return rc;
 	s->first = s->hdr.start / s->hdr.block;
 	s->nblocks = (s->hdr.size + s->hdr.block - 1) / s->hdr.block;
 	s->next = s->first;
