@@ -841,10 +841,19 @@ three_results(struct rp *r, uint32_t *a, uint32_t *b, uint32_t *c)
 	return 0;
 }
 
+/* The common tail of SETEATTR, SETTRASHTIME and SETSCLASS: apply fn to the
+ * node (and its subtree when smode has the recursive bit), refuse a
+ * non-recursive change the caller may not make, then compare the counts with
+ * the logged ones (changed, not changed, not permitted). */
 static int
-check3(struct rp *r, const struct setctx *c, uint32_t a, uint32_t b, uint32_t d)
+set_walk_check(struct rp *r, uint32_t idx, void (*fn)(struct mfs_meta *, uint32_t, void *),
+	       struct setctx *c, uint32_t a, uint32_t b, uint32_t d)
 {
 	int st;
+
+	walk_tree(r->m, idx, c->smode & 4, fn, c);
+	if (!(c->smode & 4) && c->notperm && !c->changed && !c->notchanged)
+		return ST_EPERM;
 	if ((st = rp_check(r, "changed", a, c->changed)) || (st = rp_check(r, "not changed", b, c->notchanged)) ||
 	    (st = rp_check(r, "not permitted", d, c->notperm)))
 		return st;
@@ -876,10 +885,7 @@ op_seteattr(struct rp *r)
 		return ST_EINVAL;
 	if (!(idx = fs_node(r->m, inode)))
 		return ST_ENOENT;
-	walk_tree(r->m, idx, c.smode & 4, seteattr_one, &c);
-	if (!(c.smode & 4) && c.notperm && !c.changed && !c.notchanged)
-		return ST_EPERM;
-	return check3(r, &c, a, b, d);
+	return set_walk_check(r, idx, seteattr_one, &c, a, b, d);
 }
 
 static void
@@ -938,10 +944,7 @@ op_settrashtime(struct rp *r)
 	n = &r->m->nodes.v[idx];
 	if (!fs_isfile(n) && n->type != MFS_T_DIR)
 		return ST_EPERM;
-	walk_tree(r->m, idx, c.smode & 4, settrash_one, &c);
-	if (!(c.smode & 4) && c.notperm && !c.changed && !c.notchanged)
-		return ST_EPERM;
-	return check3(r, &c, a, b, d);
+	return set_walk_check(r, idx, settrash_one, &c, a, b, d);
 }
 
 static void
@@ -993,10 +996,7 @@ setsclass_common(struct rp *r, uint32_t inode, uint32_t uid, uint32_t src, uint3
 	n = &r->m->nodes.v[idx];
 	if (!fs_isfile(n) && n->type != MFS_T_DIR)
 		return ST_EPERM;
-	walk_tree(r->m, idx, c.smode & 4, setsclass_one, &c);
-	if (!(c.smode & 4) && c.notperm && !c.changed && !c.notchanged)
-		return ST_EPERM;
-	return check3(r, &c, a, b, d);
+	return set_walk_check(r, idx, setsclass_one, &c, a, b, d);
 }
 
 int
