@@ -5,30 +5,10 @@
 # debugfs.  Every boot is bounded by timeout; a failing test prints the
 # serial console log.
 load ../helpers
+load qemu
 
 setup_file() {
-	export KERNEL INITRD
-	KERNEL=$(ls "$TOP_DIR"/build/debroot/boot/vmlinuz-* 2>/dev/null | head -n 1)
-	INITRD=$TOP_DIR/${O:-out}/rescue-initramfs.cpio.gz
-	# qboot starts a -kernel in a fraction of SeaBIOS's time; no default NIC
-	# (its iPXE ROM is slow too)
-	QEMU_FAST=(-nic none)
-	[ -f /usr/share/qemu/qboot.rom ] && QEMU_FAST+=(-bios qboot.rom)
-	export QEMU_FAST_ARGS="${QEMU_FAST[*]}"
-}
-
-setup() {
-	requires qemu
-	[ -n "$KERNEL" ] || fail "no kernel in build/debroot/boot (make fetch)"
-	[ -f "$INITRD" ] || fail "no $INITRD (make images)"
-	LOG=$BATS_TEST_TMPDIR/serial.log
-}
-
-teardown() {
-	if [ -z "${BATS_TEST_COMPLETED:-}" ] && [ -f "${LOG:-/nonexistent}" ]; then
-		echo "---- serial console log ($LOG)" >&2
-		cat "$LOG" >&2
-	fi
+	qemu_setup_file
 }
 
 # make_disk IMG: the selftest disk, labelled rescuetest.  Expected outputs are
@@ -43,21 +23,6 @@ make_disk() {
 	echo evil >"$BATS_TEST_TMPDIR/u/evil"
 	(cd "$BATS_TEST_TMPDIR/u/sub" && echo ../evil | cpio -o -H newc --quiet) >"$d/unsafe.cpio"
 	mke2fs -q -F -t ext4 -L rescuetest -d "$d" "$1" 16M
-}
-
-# has TEXT: the console log (CR removed) has a line matching TEXT (grep -E)
-has() {
-	tr -d '\r' <"$LOG" | grep -Eq -- "$1"
-}
-
-# qemu_boot CMDLINE [QEMU ARGS...]: boot, console to $LOG; status of qemu
-qemu_boot() {
-	local append=$1
-	shift
-	# shellcheck disable=SC2086
-	timeout 120 qemu-system-x86_64 -accel tcg -nographic -no-reboot -m 512 $QEMU_FAST_ARGS \
-		-kernel "$KERNEL" -initrd "$INITRD" \
-		-append "console=ttyS0 panic=1 $append" "$@" </dev/null >"$LOG" 2>&1
 }
 
 @test "boot: selftest recipe runs rescue tools on the virtio disk and powers off (exit 0)" {

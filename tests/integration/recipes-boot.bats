@@ -5,41 +5,11 @@
 # Back on the host the result is checked with the real programs: MooseFS's own
 # restore and mfsmetadump for moosefs-metarestore, cmp for blockvol-hash-backup.
 load ../helpers
+load qemu
 
 setup_file() {
-	export KERNEL INITRD QEMU_FAST_ARGS
-	KERNEL=$(ls "$TOP_DIR"/build/debroot/boot/vmlinuz-* 2>/dev/null | head -n 1)
-	INITRD=$TOP_DIR/${O:-out}/rescue-initramfs.cpio.gz
-	QEMU_FAST_ARGS="-nic none"
-	[ -f /usr/share/qemu/qboot.rom ] && QEMU_FAST_ARGS="$QEMU_FAST_ARGS -bios qboot.rom"
-}
-
-setup() {
-	requires qemu
-	[ -n "$KERNEL" ] || fail "no kernel in build/debroot/boot (make fetch)"
-	[ -f "$INITRD" ] || fail "no $INITRD (make images)"
-	LOG=$BATS_TEST_TMPDIR/serial.log
-}
-
-teardown() {
-	if [ -z "${BATS_TEST_COMPLETED:-}" ] && [ -f "${LOG:-/nonexistent}" ]; then
-		echo "---- serial console log ($LOG)" >&2
-		cat "$LOG" >&2
-	fi
-}
-
-has() {
-	tr -d '\r' <"$LOG" | grep -Eq -- "$1"
-}
-
-# qemu_boot CMDLINE [QEMU ARGS...]: boot, console to $LOG; status of qemu
-qemu_boot() {
-	local append=$1
-	shift
-	# shellcheck disable=SC2086
-	timeout 300 qemu-system-x86_64 -accel tcg -nographic -no-reboot -m 512 $QEMU_FAST_ARGS \
-		-kernel "$KERNEL" -initrd "$INITRD" \
-		-append "console=ttyS0 panic=1 $append" "$@" </dev/null >"$LOG" 2>&1
+	qemu_setup_file
+	export QEMU_TIMEOUT=300
 }
 
 @test "recipes-boot: moosefs-metarestore in the image restores a killed master's data disk like mfsmaster restore (exit 0)" {

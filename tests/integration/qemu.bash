@@ -1,0 +1,45 @@
+# qemu.bash: what the boot tests share (loaded after ../helpers).
+# Debian's kernel (make fetch) + out/rescue-initramfs.cpio.gz under
+# qemu-system-x86_64 -accel tcg; the serial console goes to $LOG, which a
+# failing test prints.  QEMU_TIMEOUT (seconds) bounds every boot.
+
+# qemu_setup_file: find the kernel and initramfs; pick the fast firmware.
+qemu_setup_file() {
+	export KERNEL INITRD QEMU_FAST_ARGS
+	KERNEL=$(ls "$TOP_DIR"/build/debroot/boot/vmlinuz-* 2>/dev/null | head -n 1)
+	INITRD=$TOP_DIR/${O:-out}/rescue-initramfs.cpio.gz
+	# qboot starts a -kernel in a fraction of SeaBIOS's time; no default NIC
+	# (its iPXE ROM is slow too)
+	QEMU_FAST_ARGS="-nic none"
+	[ -f /usr/share/qemu/qboot.rom ] && QEMU_FAST_ARGS="$QEMU_FAST_ARGS -bios qboot.rom"
+	return 0
+}
+
+setup() {
+	requires qemu
+	[ -n "$KERNEL" ] || fail "no kernel in build/debroot/boot (make fetch)"
+	[ -f "$INITRD" ] || fail "no $INITRD (make images)"
+	LOG=$BATS_TEST_TMPDIR/serial.log
+}
+
+teardown() {
+	if [ -z "${BATS_TEST_COMPLETED:-}" ] && [ -f "${LOG:-/nonexistent}" ]; then
+		echo "---- serial console log ($LOG)" >&2
+		cat "$LOG" >&2
+	fi
+}
+
+# has TEXT: the console log (CR removed) has a line matching TEXT (grep -E)
+has() {
+	tr -d '\r' <"$LOG" | grep -Eq -- "$1"
+}
+
+# qemu_boot CMDLINE [QEMU ARGS...]: boot, console to $LOG; status of qemu
+qemu_boot() {
+	local append=$1
+	shift
+	# shellcheck disable=SC2086
+	timeout "${QEMU_TIMEOUT:-120}" qemu-system-x86_64 -accel tcg -nographic -no-reboot -m 512 $QEMU_FAST_ARGS \
+		-kernel "$KERNEL" -initrd "$INITRD" \
+		-append "console=ttyS0 panic=1 $append" "$@" </dev/null >"$LOG" 2>&1
+}
