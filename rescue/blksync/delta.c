@@ -352,19 +352,10 @@ dr_check_eof(struct dr *d)
 int
 delta_peek_trailer(int fd, const struct bs_hdr *h, struct bs_trailer *t)
 {
-	uint8_t b[BS_FRAME_LEN + BS_TRAILER_LEN];
-	struct bs_frame f;
-	struct stat st;
+	uint8_t b[BS_TRAILER_LEN];
 
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    st.st_size < BS_HDR_LEN + (off_t)sizeof b)
+	if (bs_peek_end(fd, h, TAG_DEND, b, sizeof b) != 0)
 		return -1;
-	if (pread_full(fd, b, sizeof b, (uint64_t)st.st_size - sizeof b) != (ssize_t)sizeof b)
-		return -1;
-	bs_frame_decode(&f, b);
-	if (f.tag != TAG_DEND || f.off != h->size || f.stored != BS_TRAILER_LEN ||
-	    bs_frame_sum(&f, b + BS_FRAME_LEN, BS_TRAILER_LEN) != f.crc)
-		return -1;
-	bs_trailer_decode(t, b + BS_FRAME_LEN);
+	bs_trailer_decode(t, b);
 	return 0;
 }

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -658,4 +659,25 @@ bs_src_read(struct bs_src *s, uint8_t *buf, size_t n, uint64_t off)
 	if (bad_len)
 		note_bad(s, bad_start, bad_len);
 	return RC_OK;
+}
+
+int
+bs_peek_end(int fd, const struct bs_hdr *h, uint32_t tag, uint8_t *out, size_t n)
+{
+	uint8_t b[BS_FRAME_LEN + 256];
+	size_t len = BS_FRAME_LEN + n;
+	struct bs_frame f;
+	struct stat st;
+
+	if (n > sizeof b - BS_FRAME_LEN || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    st.st_size < BS_HDR_LEN + (off_t)len)
+		return -1;
+	if (pread_full(fd, b, len, (uint64_t)st.st_size - len) != (ssize_t)len)
+		return -1;
+	bs_frame_decode(&f, b);
+	if (f.tag != tag || f.off != h->size || f.stored != n ||
+	    bs_frame_sum(&f, b + BS_FRAME_LEN, n) != f.crc)
+		return -1;
+	memcpy(out, b + BS_FRAME_LEN, n);
+	return 0;
 }

@@ -97,6 +97,10 @@ void bs_frame_encode(const struct bs_frame *f, uint8_t out[BS_FRAME_LEN]);
 void bs_frame_decode(struct bs_frame *f, const uint8_t in[BS_FRAME_LEN]);
 /* The crc field's value for this frame over data (n bytes). */
 uint32_t bs_frame_sum(const struct bs_frame *f, const void *data, size_t n);
+/* Read the end record (tag, n bytes of payload) at the tail of a regular file
+ * without reading the rest: 0 with the payload in out, or -1 (not a regular
+ * file, too short, or no valid end record there). */
+int bs_peek_end(int fd, const struct bs_hdr *h, uint32_t tag, uint8_t *out, size_t n);
 void bs_trailer_encode(const struct bs_trailer *t, uint8_t out[BS_TRAILER_LEN]);
 void bs_trailer_decode(struct bs_trailer *t, const uint8_t in[BS_TRAILER_LEN]);
 const char *bs_tag_name(uint32_t tag, char buf[8]);

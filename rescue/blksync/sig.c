@@ -484,19 +484,5 @@ sig_rd_finish(struct sig_rd *s, int check_eof)
 int
 sig_peek_id(int fd, const struct bs_hdr *h, uint8_t id[BS_DIGEST_LEN])
 {
-	uint8_t b[BS_FRAME_LEN + BS_DIGEST_LEN];
-	struct bs_frame f;
-	struct stat st;
-
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    st.st_size < BS_HDR_LEN + (off_t)sizeof b)
-		return -1;
-	if (pread_full(fd, b, sizeof b, (uint64_t)st.st_size - sizeof b) != (ssize_t)sizeof b)
-		return -1;
-	bs_frame_decode(&f, b);
-	if (f.tag != TAG_SEND || f.off != h->size || f.stored != BS_DIGEST_LEN ||
-	    bs_frame_sum(&f, b + BS_FRAME_LEN, BS_DIGEST_LEN) != f.crc)
-		return -1;
-	memcpy(id, b + BS_FRAME_LEN, BS_DIGEST_LEN);
-	return 0;
+	return bs_peek_end(fd, h, TAG_SEND, id, BS_DIGEST_LEN);
 }
