@@ -3,6 +3,7 @@
 # are there, `make` needs no network.  Pieces already present are not fetched
 # again, so a build/ copied to an air-gapped host is used as it is.
 include config/kernel.conf
+include config/zlib.conf
 
 FETCH_DEBS := busybox-static libxxhash-dev linux-libc-dev
 DEBROOT := $(B)/debroot
@@ -26,12 +27,9 @@ $(FETCH_STAMP):
 		fi; \
 		ls linux-image-*.deb >/dev/null 2>&1 || { echo "make fetch: could not download a kernel package" >&2; exit 1; }; \
 	fi
-	$(Q)cd $(B)/src && if ! ls zlib_*.dsc >/dev/null 2>&1; then \
-		echo "  FETCH   zlib (source)"; \
-		if ! apt-get source -q --download-only zlib >/dev/null 2>&1; then \
-			$(MAKE) -s -C $(CURDIR) deb-src && apt-get source -q --download-only zlib >/dev/null 2>&1 \
-			|| { echo "make fetch: could not download the zlib source package" >&2; exit 1; }; \
-		fi; \
+	$(Q)if ! ls $(B)/src/zlib_*.dsc >/dev/null 2>&1; then \
+		apt-cache showsrc zlib 2>/dev/null | grep -q '^Version:' || $(MAKE) -s -C $(CURDIR) deb-src; \
+		config/fetch-zlib $(B)/src; \
 	fi
 	$(Q)touch $@
 
@@ -55,8 +53,11 @@ $(B)/debroot.stamp: $(FETCH_STAMP)
 	$(Q)touch $@
 
 # zlib from Debian's source package, built with musl-gcc.
-$(ZLIB): $(FETCH_STAMP)
-	$(if $(Q),@echo "  ZLIB    $$(ls $(B)/src/zlib_*.dsc)")
+$(ZLIB): $(FETCH_STAMP) config/zlib.conf
+	$(Q)echo "$(ZLIB_ORIG_SHA256)  $(B)/src/$(ZLIB_ORIG)" | sha256sum -c --status \
+		|| { echo "make: $(B)/src/$(ZLIB_ORIG) does not match the SHA-256 pinned in config/zlib.conf" >&2; exit 1; }
+	$(Q)dsc=$$(ls $(B)/src/zlib_*.dsc | head -n 1); v=$$(sed -n 's/^Version: //p' $$dsc); \
+		echo "$$v" > $(B)/zlib.revision; echo "  ZLIB    Debian revision $$v ($$dsc)"
 	$(Q)rm -rf $(B)/zlib-src $(B)/zlib && mkdir -p $(B)/zlib $(INC)
 	$(Q)dpkg-source --no-check -x $$(ls $(B)/src/zlib_*.dsc | head -n 1) $(B)/zlib-src >$(B)/zlib-unpack.log 2>&1 \
 		|| { cat $(B)/zlib-unpack.log; exit 1; }
