@@ -230,12 +230,15 @@ lock_holder(const struct file_lock *l, char *buf, unsigned long n)
 void
 lock_release(struct file_lock *l)
 {
-	if (l->fd >= 0) {
-		/* the next holder may not write a pid: name no one meanwhile */
-		if (l->held && l->writable)
+	if (l->fd >= 0 && l->held) {
+		/* remove it while still holding it: a run waiting on this inode
+		 * then finds it unlinked (still_there) and locks the new one, so
+		 * no lock file is left behind in config or metadata directories */
+		if (!(still_there(l) && unlink(l->path) == 0) && l->writable)
 			(void)!ftruncate(l->fd, 0);
-		close(l->fd);
 	}
+	if (l->fd >= 0)
+		close(l->fd);
 	free(l->path);
 	memset(l, 0, sizeof *l);
 	l->fd = -1;

@@ -2,11 +2,13 @@
  *
  * The lock is flock(2) on DIR/.NAME.lock beside the target DIR/NAME (the
  * target itself cannot carry it: each rename puts a new inode there).  The
- * kernel drops the lock when its holder dies, even by SIGKILL, so a lock
- * file left behind never blocks a later run; the file stays (removing it
- * would let two runs lock two different inodes).  The holder writes its pid
- * into the file and empties it on release; lock_holder() asks /proc/locks
- * first, which also names holders such as flock(1) that write nothing.
+ * holder writes its pid into the file and removes the file before it lets
+ * go; a run that was waiting on the removed file sees that and locks the
+ * new one, so there is never more than one holder and no file is left in
+ * the directory.  The kernel drops the lock when its holder dies, even by
+ * SIGKILL: the file it leaves behind blocks no later run, which locks it,
+ * and removes it in turn.  lock_holder() asks /proc/locks first, which also
+ * names holders such as flock(1) that write no pid.
  *
  * An attacker who can write the directory may plant the lock file: it is
  * opened with O_NOFOLLOW|O_NONBLOCK and refused unless it is a regular file
@@ -31,7 +33,7 @@ struct file_lock {
 int lock_take(struct file_lock *l, const char *target, unsigned long wait_ms);
 /* Who holds l now: "pid N (COMM)", "pid N" or "an unknown process". */
 void lock_holder(const struct file_lock *l, char *buf, unsigned long n);
-/* Empty the lock file, drop the lock, free l. */
+/* Remove the lock file (if we hold it), drop the lock, free l. */
 void lock_release(struct file_lock *l);
 
 #endif
