@@ -549,6 +549,8 @@ inject() {
 	snapshot mfsmaster.cfg
 	inject fsync:error=EIO --no-backup mfsmaster.cfg BACK_LOGS 1
 	assert_refused 4 "confset: mfsmaster.cfg: fsync: I/O error"
+	# a failed run lets go of its lock and removes the lock file too
+	[ ! -e .mfsmaster.cfg.lock ]
 }
 
 @test "confset: fsync failing with EIO on the backup: nothing changed, no backup left (exit 4)" {
