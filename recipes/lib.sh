@@ -440,6 +440,68 @@ r_common_opt() {
 	return 0
 }
 
+# r_parse_args SPEC "$@": the command-line parser of every recipe.
+# Options may come before, between and after the positional arguments; "--"
+# ends them (every later word is positional, even "-x").  SPEC lists the
+# recipe's own options, blank-separated: NAME takes no argument, NAME:1 one,
+# NAME:2 two (e.g. "-b:1 --block:1 --finish --remote:2"); a long option may
+# also be given as --NAME=VALUE.  -h/--help, -n/--dry-run and -y/--yes are
+# every recipe's.  Each option found calls the recipe's function
+#   r_opt NAME [ARG...]
+# in command-line order.  The positional arguments are left in R_POS_1 ..
+# R_POS_$R_NPOS; `eval "set -- $R_POS"` makes them "$@" again.  R_DDASH is
+# how many came before "--" (empty without "--").
+r_parse_args() {
+	_rp_spec=" -h --help -n --dry-run -y --yes $1 "
+	shift
+	R_NPOS=0 R_POS="" R_DDASH=""
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--)
+			R_DDASH=$R_NPOS
+			shift
+			while [ $# -gt 0 ]; do _r_pos "$1"; shift; done
+			return 0
+			;;
+		-?*) ;;
+		*) _r_pos "$1"; shift; continue ;;
+		esac
+		_rp_o=$1
+		shift
+		_rp_eq=0
+		case $_rp_o in
+		--?*=*)
+			set -- "${_rp_o#*=}" "$@"
+			_rp_o=${_rp_o%%=*}
+			_rp_eq=1
+			;;
+		esac
+		case $_rp_spec in
+		*" $_rp_o "*) _rp_n=0 ;;
+		*" $_rp_o:1 "*) _rp_n=1 ;;
+		*" $_rp_o:2 "*) _rp_n=2 ;;
+		*) r_usage_error "unknown option '$_rp_o'" ;;
+		esac
+		[ "$_rp_n" != 0 ] || [ "$_rp_eq" = 0 ] || r_usage_error "option '$_rp_o' takes no argument"
+		if [ $# -lt "$_rp_n" ]; then
+			[ "$_rp_n" = 1 ] || r_usage_error "option '$_rp_o' needs $_rp_n arguments"
+			r_usage_error "option '$_rp_o' needs an argument"
+		fi
+		case $_rp_n in
+		0) r_common_opt "$_rp_o" || r_opt "$_rp_o" ;;
+		1) r_opt "$_rp_o" "$1" ;;
+		*) r_opt "$_rp_o" "$1" "$2" ;;
+		esac
+		shift "$_rp_n"
+	done
+}
+
+_r_pos() {
+	R_NPOS=$((R_NPOS + 1))
+	eval "R_POS_$R_NPOS=\$1"
+	R_POS="$R_POS \"\$R_POS_$R_NPOS\""
+}
+
 # r_mount SPEC:DIR: mount SPEC (a device, LABEL=x or UUID=x) on DIR unless
 # something is mounted there already: in the rescue system the data is on a
 # disk that nothing has mounted yet (rescue.args="--mount LABEL=mfs:/mnt ...").
@@ -468,11 +530,6 @@ r_mount() {
 r_done_arg() {
 	case $1 in '' | *[!0-9]*) r_usage_error "bad --done '$1'" ;; esac
 	R_DONE_ARGS="$R_DONE_ARGS $1"
-}
-
-# r_need_arg OPTION COUNT: an option's argument is present.
-r_need_arg() {
-	[ "$2" -ge 2 ] || r_usage_error "option '$1' needs an argument"
 }
 
 # r_start NAME "$@": name the recipe and remember its command line.

@@ -4,17 +4,23 @@
  * missing final newline, the file's mode and owner (line model: lib/conf.h).
  *
  * An edit writes FILE.rescue-bak.<UTC YYYYmmddTHHMMSSZ> first (atomically),
- * then replaces FILE atomically (lib/atomic.h; a symlink is followed).
+ * then replaces FILE atomically (lib/atomic.h; a symlink is followed).  It
+ * holds an flock on .FILE.lock beside the real file from before the read to
+ * after the rename (lib/lock.h): two runs that overlap would otherwise both
+ * edit the same old content, and the second rename would drop the first
+ * change.  Reads take no lock (a rename never shows a half-written file).
  * Exit 1 means: --get found no active line for KEY.
  * Man page: docs/man/confset.1.
  */
 #include "lib/atomic.h"
 #include "lib/conf.h"
 #include "lib/err.h"
+#include "lib/lock.h"
 #include "lib/opt.h"
 #include "lib/xio.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,19 +39,30 @@ static const char usage[] =
 	"  --list          print every active KEY=VALUE\n"
 	"  --all           act on every active line of KEY (else a key set twice is refused)\n"
 	"  --no-backup     do not write FILE.rescue-bak.<UTC time> before a change\n"
+	"  --wait SECONDS  wait this long for another run's lock on .FILE.lock\n"
+	"                  (default 10; 0 = do not wait)\n"
 	"  -n, --dry-run   print the unified diff of the change; change nothing\n"
 	"  -q, --quiet     print only errors\n"
 	"  -h, --help      this text; --version\n"
 	"Options may also follow FILE; the argument after KEY is always VALUE.\n"
 	"Exit: 0 done (or nothing to do), 1 --get: not set, 2 usage, 3 bad file\n"
 	"(binary, line over 65536 bytes), 4 I/O error, 5 refused (KEY set twice\n"
-	"without --all, FILE changed meanwhile, not a regular file).\n";
+	"without --all, FILE changed meanwhile, not a regular file, still locked\n"
+	"by another run after --wait).\n";
+
+/* seconds to wait for the lock: a run takes well under a second, so this is
+ * room for a queue of them, and short enough for a script to notice */
+#define WAIT_DEFAULT 10
+#define WAIT_MAX 86400
+/* bytes of a bad VALUE shown in the error */
+#define SHOW_MAX 64
 
 enum { DO_SET, DO_GET, DO_UNSET, DO_LIST };
-enum { O_GET = 0x100, O_UNSET, O_LIST, O_ALL, O_NOBACKUP };
+enum { O_GET = 0x100, O_UNSET, O_LIST, O_ALL, O_NOBACKUP, O_WAIT };
 
 struct args {
 	int action, all, backup, dry, quiet;
+	unsigned wait;
 	const char *file, *key, *value;
 };
 
@@ -55,6 +72,7 @@ static const struct option longopts[] = {
 	{ "list", no_argument, 0, O_LIST },
 	{ "all", no_argument, 0, O_ALL },
 	{ "no-backup", no_argument, 0, O_NOBACKUP },
+	{ "wait", required_argument, 0, O_WAIT },
 	{ "dry-run", no_argument, 0, 'n' },
 	{ "quiet", no_argument, 0, 'q' },
 	OPT_COMMON,
@@ -79,6 +97,7 @@ take_option(struct args *a, int c, const char *val)
 	case O_LIST: set_action(a, DO_LIST, NULL); break;
 	case O_ALL: a->all = 1; break;
 	case O_NOBACKUP: a->backup = 0; break;
+	case O_WAIT: a->wait = (unsigned)opt_uint("--wait", val, 0, WAIT_MAX); break;
 	case 'n': a->dry = 1; break;
 	case 'q': a->quiet = 1; break;
 	default: die_usage("unknown option");
@@ -110,6 +129,18 @@ late_option(const char *w, const char **val)
 }
 
 static void
+check_value(const char *v)
+{
+	size_t n = strlen(v);
+
+	if (n > CONF_MAX_VALUE)
+		die_usage("VALUE is %zu bytes; the limit is %d", n, CONF_MAX_VALUE);
+	if (!conf_value_ok(v))
+		die_usage("bad VALUE '%.*s%s' (no control bytes, line breaks or "
+			  "leading/trailing blanks)", SHOW_MAX, v, n > SHOW_MAX ? "..." : "");
+}
+
+static void
 parse_args(struct args *a, int argc, char **argv)
 {
 	const char *pos[4] = { 0 }, *val;
@@ -117,6 +148,7 @@ parse_args(struct args *a, int argc, char **argv)
 
 	memset(a, 0, sizeof *a);
 	a->backup = 1;
+	a->wait = WAIT_DEFAULT;
 	while ((c = opt_next(argc, argv, "+:nqh", longopts, usage)) != -1)
 		take_option(a, c, optarg);
 	if (optind > 0 && !strcmp(argv[optind - 1], "--"))
@@ -132,7 +164,7 @@ parse_args(struct args *a, int argc, char **argv)
 				continue;
 			}
 			c = late_option(w, &val);
-			if ((c == O_GET || c == O_UNSET) && !val) {
+			if ((c == O_GET || c == O_UNSET || c == O_WAIT) && !val) {
 				if (i + 1 >= argc)
 					die_usage("option '%s' needs a value", w);
 				val = argv[++i];
@@ -155,13 +187,16 @@ parse_args(struct args *a, int argc, char **argv)
 			die_usage("missing VALUE");
 		a->key = pos[1];
 		a->value = pos[2];
-		if (!conf_value_ok(a->value))
-			die_usage("bad VALUE '%s' (no control bytes, line breaks or "
-				  "leading/trailing blanks)", a->value);
+		check_value(a->value);
 	} else if (npos > 1) {
 		die_usage("unexpected argument '%s'", pos[1]);
 	}
-	if (a->key && !conf_key_ok(a->key))
+	if (!a->key)
+		return;
+	/* the length first, so that the message never repeats a huge word */
+	if (strlen(a->key) > CONF_MAX_KEY)
+		die_usage("KEY is %zu bytes; the limit is %d", strlen(a->key), CONF_MAX_KEY);
+	if (!conf_key_ok(a->key))
 		die_usage("bad KEY '%s'", a->key);
 }
 
@@ -319,36 +354,38 @@ out:
 	return rc;
 }
 
+/* path (named name in messages) is still the file stat() described in was */
 static int
-unchanged_since(const char *file, const struct stat *was)
+unchanged_since(const char *path, const char *name, const struct stat *was)
 {
 	struct stat now;
 
-	if (stat(file, &now) != 0) {
-		warn_sys(RC_IO, "%s", file);
+	if (stat(path, &now) != 0) {
+		warn_sys(RC_IO, "%s", name);
 		return RC_IO;
 	}
 	if (now.st_ino != was->st_ino || now.st_dev != was->st_dev ||
 	    now.st_size != was->st_size ||
 	    now.st_mtim.tv_sec != was->st_mtim.tv_sec ||
 	    now.st_mtim.tv_nsec != was->st_mtim.tv_nsec) {
-		warn_rc(RC_REFUSED, "%s: changed while being edited; not written", file);
+		warn_rc(RC_REFUSED, "%s: changed while being edited; not written", name);
 		return RC_REFUSED;
 	}
 	return RC_OK;
 }
 
 static int
-write_back(const struct args *a, const struct stat *st, const struct conf *c)
+write_back(const struct args *a, const char *path, const struct stat *st,
+	   const struct conf *c)
 {
 	struct atomic_out o;
 	size_t len = conf_size(c);
 	char *out = xmalloc(len + 1);
-	int rc = unchanged_since(a->file, st);
+	int rc = unchanged_since(path, a->file, st);
 
 	conf_render(c, out);
 	if (!rc)
-		rc = atomic_open(&o, a->file, ATOMIC_OVERWRITE | ATOMIC_KEEP_META, 0600);
+		rc = atomic_open(&o, path, ATOMIC_OVERWRITE | ATOMIC_KEEP_META, 0600);
 	if (!rc && write_full(o.fd, out, len) != 0) {
 		warn_sys(RC_IO, "%s: write", a->file);
 		atomic_abort(&o);
@@ -360,25 +397,78 @@ write_back(const struct args *a, const struct stat *st, const struct conf *c)
 	return rc;
 }
 
+/* stat() path into st; anything but a regular file is refused before it is
+ * opened (a FIFO would block the read, a device could have side effects). */
 static int
-run(const struct args *a)
+check_kind(const struct args *a, const char *path, struct stat *st, int edit)
+{
+	if (stat(path, st) != 0) {
+		warn_sys(RC_IO, "%s", a->file);
+		return RC_IO;
+	}
+	if (S_ISREG(st->st_mode))
+		return RC_OK;
+	if (!edit && S_ISDIR(st->st_mode)) {
+		warn_rc(RC_DATA, "%s: is a directory", a->file);
+		return RC_DATA;
+	}
+	warn_rc(RC_REFUSED, "%s: not a regular file; not %s", a->file,
+		edit ? "edited" : "read");
+	return RC_REFUSED;
+}
+
+/* Read the st_size bytes of path, which check_kind() found to be a regular
+ * file: O_NONBLOCK and a second check, so that a FIFO or device put there
+ * meanwhile is neither read nor waited for.  A file that grows meanwhile is
+ * caught by unchanged_since() before it is replaced. */
+static int
+load(const char *path, const char *name, const struct stat *st, char **data,
+     size_t *len)
+{
+	struct stat now;
+	ssize_t r;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+
+	*data = NULL;
+	if (fd < 0) {
+		warn_sys(RC_IO, "%s", name);
+		return RC_IO;
+	}
+	if (fstat(fd, &now) != 0 || !S_ISREG(now.st_mode) || !same_file(&now, st)) {
+		close(fd);
+		warn_rc(RC_REFUSED, "%s: replaced while being opened; not read", name);
+		return RC_REFUSED;
+	}
+	if ((unsigned long long)now.st_size > CONF_MAX_FILE) {
+		close(fd);
+		warn_rc(RC_DATA, "%s: larger than %lu bytes", name, CONF_MAX_FILE);
+		return RC_DATA;
+	}
+	*data = xmalloc((size_t)now.st_size + 1);
+	r = read_full(fd, *data, (size_t)now.st_size);
+	close(fd);
+	if (r < 0) {
+		warn_sys(RC_IO, "%s", name);
+		free(*data);
+		*data = NULL;
+		return RC_IO;
+	}
+	(*data)[r] = 0;
+	*len = (size_t)r;
+	return RC_OK;
+}
+
+/* Read path and act on it; with an edit the caller holds the lock. */
+static int
+process(const struct args *a, const char *path, const struct stat *st)
 {
 	struct conf orig, c;
-	struct stat st;
 	char *data;
 	size_t len;
 	long changed;
 	int rc;
 
-	if (stat(a->file, &st) != 0) {
-		warn_sys(RC_IO, "%s", a->file);
-		return RC_IO;
-	}
-	if (a->action != DO_GET && a->action != DO_LIST && !S_ISREG(st.st_mode)) {
-		warn_rc(RC_REFUSED, "%s: not a regular file; not edited", a->file);
-		return RC_REFUSED;
-	}
-	if ((rc = read_file(a->file, CONF_MAX_FILE, &data, &len)))
+	if ((rc = load(path, a->file, st, &data, &len)))
 		return rc;
 	if ((rc = conf_parse(&orig, a->file, data, len)))
 		goto out_data;
@@ -398,12 +488,12 @@ run(const struct args *a)
 	} else if (a->dry) {
 		conf_diff(stdout, a->file, &orig, &c);
 	} else {
-		rc = a->backup ? backup(a, &st, data, len) : RC_OK;
+		rc = a->backup ? backup(a, st, data, len) : RC_OK;
 		if (!rc)
-			rc = write_back(a, &st, &c);
-		if (!rc && st.st_nlink > 1)
+			rc = write_back(a, path, st, &c);
+		if (!rc && st->st_nlink > 1)
 			note("%s: had %lu hard links; the other names keep the old content",
-			     a->file, (unsigned long)st.st_nlink);
+			     a->file, (unsigned long)st->st_nlink);
 		if (!rc && !a->quiet) {
 			conf_free(&c);
 			conf_parse(&c, a->file, data, len);
@@ -416,6 +506,58 @@ out_orig:
 out_data:
 	free(data);
 	return rc;
+}
+
+/* An edit: lock beside the real file (a symlink is resolved once, so the
+ * lock, the read and the rename all concern the same file), then process. */
+static int
+locked_edit(const struct args *a)
+{
+	struct file_lock lk;
+	struct stat st;
+	char *path;
+	int rc;
+
+	if (lstat(a->file, &st) == 0 && S_ISLNK(st.st_mode)) {
+		path = realpath(a->file, NULL);
+		if (!path) {
+			warn_sys(RC_IO, "%s", a->file);
+			return RC_IO;
+		}
+	} else {
+		path = xstrdup(a->file);
+	}
+	rc = lock_take(&lk, path, a->wait * 1000UL);
+	if (lk.busy) {
+		char who[64];
+
+		lock_holder(&lk, who, sizeof who);
+		warn_rc(RC_REFUSED, "%s: locked by %s through %s; not changed after "
+			"waiting %u s (see --wait)", a->file, who, lk.path, a->wait);
+	}
+	/* stat again under the lock: what was read is what gets replaced */
+	if (!rc)
+		rc = check_kind(a, path, &st, 1);
+	if (!rc)
+		rc = process(a, path, &st);
+	lock_release(&lk);
+	free(path);
+	return rc;
+}
+
+static int
+run(const struct args *a)
+{
+	int reading = a->action == DO_GET || a->action == DO_LIST;
+	struct stat st;
+	int rc = check_kind(a, a->file, &st, !reading);
+
+	if (rc)
+		return rc;
+	/* a dry run changes nothing and leaves no lock file */
+	if (reading || a->dry)
+		return process(a, a->file, &st);
+	return locked_edit(a);
 }
 
 int

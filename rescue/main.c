@@ -1,7 +1,8 @@
 /* main.c: the multicall dispatcher.
  * The tool is basename(argv[0]); if that is "rescue", it is argv[1].
- * `rescue` alone or `rescue --help` lists the tools; `rescue --list` prints one
- * name per line (for scripts); `rescue --install DIR` makes the links. */
+ * `rescue --help` lists the tools; `rescue --list` prints one name per line
+ * (for scripts); `rescue --install DIR` makes the links.  `rescue` alone is a
+ * usage error (exit 2): a script that lost its TOOL argument must not pass. */
 #include "lib/err.h"
 
 #include <errno.h>
@@ -106,8 +107,9 @@ main(int argc, char **argv)
 	const struct tool *t;
 
 	if (strcmp(name, "rescue") == 0) {
-		if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
-		    strcmp(argv[1], "-h") == 0)
+		if (argc < 2)
+			die_usage("missing TOOL");
+		if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
 			return list_tools(1);
 		if (strcmp(argv[1], "--list") == 0)
 			return list_tools(0);

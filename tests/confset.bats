@@ -549,6 +549,8 @@ inject() {
 	snapshot mfsmaster.cfg
 	inject fsync:error=EIO --no-backup mfsmaster.cfg BACK_LOGS 1
 	assert_refused 4 "confset: mfsmaster.cfg: fsync: I/O error"
+	# a failed run lets go of its lock and removes the lock file too
+	[ ! -e .mfsmaster.cfg.lock ]
 }
 
 @test "confset: fsync failing with EIO on the backup: nothing changed, no backup left (exit 4)" {
@@ -623,4 +625,155 @@ inject() {
 	cmp other.cfg "$FIXTURES/confset/mfsmaster.cfg"
 	run_tool confset mfsmaster.cfg --get BACK_LOGS
 	assert_output 2
+}
+
+# ---- locking: concurrent runs, a held lock, planted lock files ---------------
+
+# hold_lock LOCKFILE: hold an flock(1) lock on LOCKFILE; sets $holder to the
+# pid that owns the lock (flock itself: -o keeps the lock from its child, so
+# killing $holder releases it) and $holder_child to that child (sleep 60).
+hold_lock() {
+	flock -o -x "$1" sleep 60 &
+	holder=$!
+	# wait (at most 5 s) until the lock is really held
+	for _ in $(seq 1 50); do
+		if ! flock -n -x "$1" true; then
+			holder_child=$(cat "/proc/$holder/task/$holder/children")
+			return 0
+		fi
+		sleep 0.1
+	done
+	fail "flock did not take $1"
+}
+
+teardown() {
+	local p
+	for p in ${holder:-} ${holder_child:-}; do
+		kill -KILL "$p" 2>/dev/null || :
+	done
+}
+
+@test "confset: 30 runs at once, each setting its own key: every change exited 0 is in the file" {
+	printf '# parallel\nA = 1\n' >p.cfg
+	for i in $(seq 1 30); do
+		( "$RESCUE" confset -q --no-backup p.cfg "K$i" "v$i"; echo $? >"rc.$i" ) &
+	done
+	wait
+	for i in $(seq 1 30); do
+		rc=$(cat "rc.$i")
+		case $rc in
+		0) grep -qx "K$i = v$i" p.cfg || fail "run $i exited 0 but K$i is not in the file" ;;
+		5) ;;
+		*) fail "run $i exited $rc" ;;
+		esac
+	done
+	# with the default wait of 10 s no run had to give up
+	assert_equal "$(grep -c '^K[0-9]* = v[0-9]*$' p.cfg)" 30
+	assert_equal "$(grep -c . p.cfg)" 32
+	assert_no_tmp
+	[ ! -e .p.cfg.lock ]
+}
+
+@test "confset: a held lock makes a run wait 10 s, then give up naming the holder (exit 5); after SIGKILL of the holder the next run works" {
+	printf 'A = 1\n' >f.cfg
+	snapshot f.cfg
+	hold_lock .f.cfg.lock
+	start=$(date +%s)
+	run_tool confset f.cfg A 2
+	took=$(($(date +%s) - start))
+	assert_refused 5 "confset: f.cfg: locked by pid $holder (flock) through ./.f.cfg.lock; not changed after waiting 10 s (see --wait)"
+	[ "$took" -ge 9 ] && [ "$took" -le 20 ] || fail "waited $took s, not about 10"
+	kill -KILL "$holder"
+	wait "$holder" 2>/dev/null || :
+	holder=""
+	run_tool confset -q --no-backup f.cfg A 2
+	assert_success
+	assert_bytes f.cfg $'A = 2\n'
+	# the run removed the lock file that the killed holder left
+	[ ! -e .f.cfg.lock ]
+}
+
+@test "confset: --wait SECONDS sets the lock wait; 0 tries once; bad values are usage errors (exit 5, 2)" {
+	printf 'A = 1\n' >f.cfg
+	snapshot f.cfg
+	hold_lock .f.cfg.lock
+	start=$(date +%s)
+	run_tool confset --wait 0 f.cfg A 2
+	assert_refused 5 "confset: f.cfg: locked by pid $holder (flock) through ./.f.cfg.lock; not changed after waiting 0 s (see --wait)"
+	run_tool confset f.cfg --wait=2 A 2
+	assert_refused 5 "confset: f.cfg: locked by pid $holder (flock) through ./.f.cfg.lock; not changed after waiting 2 s (see --wait)"
+	[ $(($(date +%s) - start)) -le 6 ] || fail "--wait 0 and --wait 2 took too long"
+	run_tool confset --wait x f.cfg A 2
+	assert_refused 2 "confset: bad --wait 'x' (see 'confset --help')"
+	run_tool confset --wait 100000 f.cfg A 2
+	assert_refused 2 "confset: bad --wait '100000' (see 'confset --help')"
+	# reading takes no lock
+	run_tool confset f.cfg --get A
+	assert_success
+	assert_output 1
+}
+
+@test "confset: a lock file planted as a symlink, a hard link or a FIFO is refused, nothing written through it (exit 5)" {
+	printf 'A = 1\n' >f.cfg
+	printf 'precious\n' >victim
+	snapshot f.cfg victim
+	ln -s victim .f.cfg.lock
+	run_tool confset f.cfg A 2
+	assert_refused 5 "confset: ./.f.cfg.lock: lock file is a symbolic link; refused"
+	rm .f.cfg.lock
+	ln victim .f.cfg.lock
+	run_tool confset f.cfg A 2
+	assert_refused 5 "confset: ./.f.cfg.lock: lock file has 2 hard links; refused"
+	rm .f.cfg.lock
+	mkfifo .f.cfg.lock
+	run timeout 10 "$RESCUE" confset f.cfg A 2
+	assert_equal "$status" 5
+	assert_unchanged
+}
+
+@test "confset: a symlinked config is locked beside the file it points to (exit 5 while held there)" {
+	mkdir real
+	printf 'A = 1\n' >real/f.cfg
+	ln -s real/f.cfg link.cfg
+	snapshot real/f.cfg
+	hold_lock real/.f.cfg.lock
+	run_tool confset --wait 0 link.cfg A 2
+	assert_equal "$status" 5
+	assert_equal "$stderr" "confset: link.cfg: locked by pid $holder (flock) through $(realpath real)/.f.cfg.lock; not changed after waiting 0 s (see --wait)"
+	assert_unchanged
+	[ ! -e .link.cfg.lock ]
+}
+
+@test "confset: --get and --list on a FIFO return at once without reading it (exit 5)" {
+	mkfifo p
+	run timeout 5 "$RESCUE" confset p --get A
+	assert_equal "$status" 5
+	assert_equal "$output" "confset: p: not a regular file; not read"
+	run timeout 5 "$RESCUE" confset p --list
+	assert_equal "$status" 5
+	ln -s p plink
+	run timeout 5 "$RESCUE" confset plink --list
+	assert_equal "$status" 5
+	assert_equal "$output" "confset: plink: not a regular file; not read"
+}
+
+@test "confset: an over-long VALUE or KEY is refused naming the limit, not echoed (exit 2)" {
+	printf 'A = 1\n' >f.cfg
+	snapshot f.cfg
+	long=$(head -c 40000 /dev/zero | tr '\0' x)
+	run_tool confset f.cfg A "$long"
+	assert_refused 2 "confset: VALUE is 40000 bytes; the limit is 32768 (see 'confset --help')"
+	run_tool confset -q --no-backup f.cfg A "${long:0:32768}"
+	assert_success
+	assert_equal "$(wc -c <f.cfg)" $((4 + 32768 + 1))
+	snapshot f.cfg
+	run_tool confset f.cfg "${long:0:300}" 1
+	assert_refused 2 "confset: KEY is 300 bytes; the limit is 256 (see 'confset --help')"
+	run_tool confset f.cfg --get "${long:0:300}"
+	assert_equal "$status" 2
+	assert_equal "$stderr" "confset: KEY is 300 bytes; the limit is 256 (see 'confset --help')"
+	# a bad value is shown cut to 64 bytes
+	run_tool confset f.cfg A "${long:0:100}"$'\n'
+	assert_equal "$status" 2
+	assert_equal "$stderr" "confset: bad VALUE '${long:0:64}...' (no control bytes, line breaks or leading/trailing blanks) (see 'confset --help')"
 }

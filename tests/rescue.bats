@@ -2,8 +2,15 @@
 # The multicall binary itself: dispatch, listing, links, static linking.
 load helpers
 
-@test "rescue: alone lists every tool with a summary (exit 0)" {
+@test "rescue: alone is a usage error (exit 2)" {
 	run_tool
+	assert_equal "$status" 2
+	assert_equal "$stderr" "rescue: missing TOOL (see 'rescue --help')"
+	assert_output ""
+}
+
+@test "rescue: --help lists every tool with a summary (exit 0)" {
+	run_tool --help
 	assert_success
 	assert_output --partial "usage: rescue TOOL"
 	for t in $("$RESCUE" --list); do

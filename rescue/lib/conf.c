@@ -165,7 +165,7 @@ conf_key_ok(const char *s)
 {
 	size_t n = strlen(s);
 
-	if (n == 0 || n > 256 || s[0] == '#' || s[0] == '-')
+	if (n == 0 || n > CONF_MAX_KEY || s[0] == '#' || s[0] == '-')
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)s[i];
@@ -189,7 +189,7 @@ conf_value_ok(const char *s)
 		if ((ch < ' ' && ch != '\t') || ch == 0x7f)
 			return 0;
 	}
-	return n <= CONF_MAX_LINE / 2;
+	return n <= CONF_MAX_VALUE;
 }
 
 size_t

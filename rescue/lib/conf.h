@@ -28,6 +28,8 @@
 
 #define CONF_MAX_LINE 65536          /* bytes per line, without the ending */
 #define CONF_MAX_FILE (64UL << 20)   /* bytes per file */
+#define CONF_MAX_KEY 256             /* bytes of a key given on the command line */
+#define CONF_MAX_VALUE (CONF_MAX_LINE / 2)  /* bytes of a value given there */
 #define CONF_NONE ((size_t)-1)
 
 enum conf_kind { CONF_BLANK, CONF_COMMENT, CONF_DEFAULT, CONF_ENTRY, CONF_OTHER };
@@ -54,9 +56,10 @@ int conf_parse(struct conf *c, const char *name, const char *data, size_t len);
 void conf_free(struct conf *c);
 
 /* 1 if s can be a key on the command line: non-empty, no blank, '=', '#'
- * first, control byte; at most 256 bytes. */
+ * first, control byte; at most CONF_MAX_KEY bytes. */
 int conf_key_ok(const char *s);
-/* 1 if s can be a value: no control byte but tab, no leading or trailing blank. */
+/* 1 if s can be a value: no control byte but tab, no leading or trailing
+ * blank; at most CONF_MAX_VALUE bytes. */
 int conf_value_ok(const char *s);
 
 /* Index of the next line at or after from of the given kind whose key is

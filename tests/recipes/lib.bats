@@ -169,3 +169,81 @@ EOF
 	assert_err_re "^metasnap: saved "
 	assert_line "== step 3: look at $D/out (for the operator)"
 }
+
+# parse ARGS...: a recipe that only parses its command line (recipes/lib.sh's
+# r_parse_args) and prints what it got
+parse() {
+	cat >"$BATS_TEST_TMPDIR/t" <<'SH'
+set -eu
+. "$RESCUE_RECIPE_LIB"
+usage() { echo "usage: t"; }
+r_start t "$@"
+r_opt() { printf 'opt %s\n' "$*"; }
+r_parse_args "-a --flag --one:1 --two:2" "$@"
+eval "set -- $R_POS"
+for p in "$@"; do printf 'pos <%s>\n' "$p"; done
+echo "npos=$R_NPOS ddash=${R_DDASH:-none} act=$R_ACT"
+SH
+	run --separate-stderr env RESCUE_RECIPE_LIB="$RECIPES/lib.sh" busybox sh "$BATS_TEST_TMPDIR/t" "$@"
+	_show_run "t $*"
+}
+
+@test "lib: r_parse_args takes options anywhere, '--' ends them, --NAME=VALUE works (exit 0)" {
+	parse p1 --one v1 "it's \"2\"" --flag -y --two a -b -a --one=x=y -- --one -x '' $'l1\nl2'
+	assert_success
+	assert_equal "$stderr" ""
+	assert_equal "$output" "opt --one v1
+opt --flag
+opt --two a -b
+opt -a
+opt --one x=y
+pos <p1>
+pos <it's \"2\">
+pos <--one>
+pos <-x>
+pos <>
+pos <l1
+l2>
+npos=6 ddash=2 act=1"
+	parse -- -y
+	assert_output "pos <-y>
+npos=1 ddash=0 act=0"
+	parse p -
+	assert_output "pos <p>
+pos <->
+npos=2 ddash=none act=0"
+	parse p --help
+	assert_success
+	assert_output "usage: t"
+}
+
+@test "lib: r_parse_args usage errors name the option (exit 2)" {
+	parse p --bogus
+	assert_equal "$status" 2
+	assert_equal "$stderr" "t: unknown option '--bogus' (see 't --help')"
+	assert_output ""
+	parse p --one
+	assert_equal "$status" 2
+	assert_equal "$stderr" "t: option '--one' needs an argument (see 't --help')"
+	parse --two a
+	assert_equal "$status" 2
+	assert_equal "$stderr" "t: option '--two' needs 2 arguments (see 't --help')"
+	parse --flag=1 p
+	assert_equal "$status" 2
+	assert_equal "$stderr" "t: option '--flag' takes no argument (see 't --help')"
+	parse --yes=1
+	assert_equal "$status" 2
+	assert_equal "$stderr" "t: option '--yes' takes no argument (see 't --help')"
+}
+
+@test "lib: every recipe uses r_parse_args and sees an option after a positional argument (exit 0)" {
+	local r n
+	for r in "$RECIPES"/*; do
+		n=${r##*/}
+		[ "$n" != lib.sh ] || continue
+		grep -q '^r_parse_args ' "$r" || fail "$n does not use r_parse_args"
+		run_recipe "$n" some-arg --help
+		assert_success
+		assert_line --index 0 --regexp "^usage: $n "
+	done
+}

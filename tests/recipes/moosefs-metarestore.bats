@@ -110,6 +110,15 @@ EOF
 	[ ! -e "$W" ] && [ ! -e "$D/metadata.mfs" ]
 }
 
+@test "moosefs-metarestore: an option after DATA_PATH is an option: DATA_PATH --yes acts (exit 0)" {
+	tool_ready metapick
+	scenario small
+	mfs "$D" --yes
+	assert_success
+	assert_equal "$(err_last)" "moosefs-metarestore: all 5 steps done"
+	[ -s "$D/metadata.mfs" ]
+}
+
 @test "moosefs-metarestore: restores what MooseFS's own restore makes, with a restorable backup (exit 0)" {
 	requires moosefs
 	tool_ready metapick

@@ -169,6 +169,29 @@ EOF
 	assert_success
 }
 
+@test "starrocks-fe-recover: options after the FE directories are options, '--' ends them (exit 0)" {
+	tool_ready metapick metasnap
+	sr --version 3.2.5 "${FES[@]}"
+	assert_success
+	plan=$output
+	sr "$S/fe1" --version=3.2.5 "$S/fe2" "$S/fe3"
+	assert_success
+	assert_equal "$output" "$plan"
+	# an FE directory named like an option, after "--"
+	cp -r "$S/fe3" "$S/--fe3"
+	cd "$S"
+	sr --version 3.2.5 fe1 fe2 -- --fe3
+	assert_success
+	assert_output --partial "$S/--fe3"
+	cd "$BATS_TEST_TMPDIR"
+	sr "${FES[@]}" --version 3.2.5 --yes
+	assert_success
+	assert_equal "$(err_last)" "starrocks-fe-recover: stopped at step 5, the operator's (see above)"
+	run_tool confset "$S/fe1/conf/fe.conf" --get bdbje_reset_election_group
+	assert_output "true"
+	[ ! -e "$PWD/--yes" ]
+}
+
 @test "starrocks-fe-recover: an OBSERVER with the newest image gets ROLE=FOLLOWER and the extra follower round (exit 0)" {
 	tool_ready metapick metasnap
 	observer_newest
