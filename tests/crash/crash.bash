@@ -6,14 +6,15 @@
 #   sc_NAME_setup          make the inputs and the OLD target in the current dir
 #   sc_NAME_cmd PREFIX...  run the writer, with PREFIX (strace ...) put in front
 #                          of the one process whose syscalls are counted
-#   sc_NAME_recover        (optional) the documented recovery: run after a kill,
+#   sc_NAME_recover        (optional) the documented recovery, run after a kill:
 #                          it must leave the NEW target
 #   sc_NAME_check OLDSTATE (optional) an extra invariant after a kill
 # and variables set by sc_NAME_info: TARGET (a file or directory, relative),
 # LEFTOVERS (globs of names that a kill may leave beside TARGET, as documented),
 # CONTRACT ("atomic": TARGET is OLD or NEW after any kill; "resumable": TARGET
 # is written in place and may be mixed after a kill, but the recovery must
-# reach NEW) and KNOWN (why the scenario fails on main, if it does).
+# reach NEW), RECOVER ("rerun": the recovery is running the command again) and
+# KNOWN (why the scenario fails on main, if it does).
 #
 # A crash point is (SYSCALL, N): the writer gets SIGKILL on entry to its Nth
 # call of SYSCALL, so calls 1..N-1 ran and the Nth did not.  strace counts
@@ -53,7 +54,7 @@ crash_state() {
 			printf '%s f %s %s\n' "${rel:-.}" "$(stat -c %a "$f")" "$(sha256sum <"$f" | cut -c1-64)"
 			seen[$ino]=${rel:-.}
 		else
-			printf '%s %s %s\n' "${rel:-.}" "$(stat -c '%F %a' "$f")"
+			printf '%s %s\n' "${rel:-.}" "$(stat -c '%F %a' "$f")"
 		fi
 	done < <(find "$p" -printf '%i\t%P\n' | sort -t "$(printf '\t')" -k 2)
 }
@@ -113,7 +114,7 @@ crash_leftovers() {
 # return 1 if any did.  CRASH_VERBOSE=1 prints every point.
 crash_sweep() {
 	local sc=$1 max=$2 work=$3 fn=sc_${1//-/_}
-	local TARGET LEFTOVERS CONTRACT=atomic KNOWN=""
+	local TARGET LEFTOVERS CONTRACT=atomic RECOVER="" KNOWN="" recover=""
 	local old new new2 oldn newn now sys n rc how bad=0 pts=0 mixed=0 killed=0 left tdir
 	"${fn}_info"
 	mkdir -p "$work/tmpl"
@@ -121,6 +122,8 @@ crash_sweep() {
 		echo "$sc: setup failed:"; cat "$work/setup.log"; return 1
 	}
 	tdir=$(dirname "$TARGET")
+	[ "$RECOVER" = rerun ] && recover=${fn}_cmd
+	declare -F "${fn}_recover" >/dev/null && recover=${fn}_recover
 	old=$(crash_state "$work/tmpl/$TARGET")
 	oldn=$(crash_names "$work/tmpl/$tdir")
 	# NEW: one clean run in a copy; a second one must give the same state
@@ -165,9 +168,9 @@ crash_sweep() {
 			(cd "$work/run" && "${fn}_check" "$old") >"$work/check.log" 2>&1 ||
 				fail="$fail $(tr '\n' ' ' <"$work/check.log");"
 		fi
-		if declare -F "${fn}_recover" >/dev/null; then
+		if [ -n "$recover" ]; then
 			local rrc=0
-			(cd "$work/run" && "${fn}_recover") >"$work/recover.log" 2>&1 || rrc=$?
+			(cd "$work/run" && "$recover") >"$work/recover.log" 2>&1 || rrc=$?
 			if [ "$(crash_state "$work/run/$TARGET")" != "$new" ]; then
 				fail="$fail recovery did not reach NEW (status $rrc: $(head -c 300 "$work/recover.log" | tr '\n' ' '));"
 			fi
