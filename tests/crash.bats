@@ -17,7 +17,7 @@ sweep() {
 @test "crash: the harness catches a writer that rewrites its target in place" {
 	sweep selftest-inplace
 	assert_failure 1
-	assert_output --partial "FAIL selftest-inplace write when=2 (status 137, target MIXED):target neither old nor new;"
+	assert_output --partial "FAIL selftest-inplace write when=2 (status 137, target MIXED): target neither old nor new;"
 }
 
 @test "crash: the harness catches an undocumented temporary file left beside the target" {

@@ -161,7 +161,7 @@ crash_sweep() {
 			mixed=$((mixed + 1))
 		fi
 		local fail=""
-		[ "$how" = MIXED ] && [ "$CONTRACT" = atomic ] && fail="target neither old nor new;"
+		[ "$how" = MIXED ] && [ "$CONTRACT" = atomic ] && fail=" target neither old nor new;"
 		left=$(crash_leftovers "$work/run/$tdir" "$oldn" "$newn" "$LEFTOVERS")
 		[ -z "$left" ] || fail="$fail undocumented leftovers: $left;"
 		if declare -F "${fn}_check" >/dev/null; then
