@@ -44,5 +44,14 @@ fuzz: fuzz-build
 	$(Q)for f in $(FUZZ_BINS); do n=$${f##*/}; mkdir -p $(W)/fuzz/$$n.new; \
 		echo "== fuzz $$n"; $$f -max_total_time=$${FUZZ_TIME:-300} $(W)/fuzz/$$n.new tests/fuzz/$$n/corpus || exit 1; done
 
+# Crash consistency: kill every writer at each of its write-path syscalls
+# (tests/crash/sweep --full, docs/testing.md); `make check` runs a bounded
+# sweep (tests/crash.bats).  Part of `make fuzz`.
+.PHONY: crash-sweep
+crash-sweep: $(O)/rescue
+	$(Q)RESCUE=$(abspath $(O)/rescue) tests/crash/sweep --full
+
+fuzz: crash-sweep
+
 check: check-deps all unit fuzz-build
 	$(Q)W=$(W) O=$(O) tests/run
