@@ -40,10 +40,11 @@ crash_mfs() {
 }
 
 # confset: FILE.tmp.PID is left by a kill before the rename (rescue/lib/atomic.c);
-# FILE.rescue-bak.<UTC time> is the documented backup, written first.
+# FILE.rescue-bak.<UTC time> is the documented backup, written first; .FILE.lock
+# (confset.1) may stay after a kill and blocks nothing.
 sc_confset_info() {
 	TARGET=t/mfsmaster.cfg
-	LEFTOVERS='mfsmaster.cfg.tmp.* mfsmaster.cfg.rescue-bak.*'
+	LEFTOVERS='mfsmaster.cfg.tmp.* mfsmaster.cfg.rescue-bak.* .mfsmaster.cfg.lock'
 }
 sc_confset_setup() {
 	mkdir t
