@@ -74,7 +74,7 @@ listing_notime() {
 	assert_success
 	assert_output ""
 	assert_regex "$stderr" "^metasnap: $T/a.tar.gz: [0-9]+ entries \(.*\) match the manifest$"
-	run_tool metasnap restore "$T/a.tar.gz" "$T/dst"
+	run_tool metasnap restore --devices "$T/a.tar.gz" "$T/dst"
 	assert_success
 	assert_equal "$(listing "$T/dst")" "$(listing "$T/src")"
 	assert_equal "$(stat -c '%a %Y' "$T/dst")" "$(stat -c '%a %Y' "$T/src")"
@@ -286,24 +286,24 @@ listing_notime() {
 	assert_equal "$stderr" "metasnap: $T/dst: not empty; not overwritten (use --force; the current content is then kept in $T/dst.old.PID)"
 	assert_unchanged
 	assert_equal "$(ls -A "$T/dst")" "keep"
-	run_tool metasnap restore --force "$T/a.tar.gz" "$T/dst"
+	run_tool metasnap restore --force --devices "$T/a.tar.gz" "$T/dst"
 	assert_success
 	assert_equal "$(listing "$T/dst")" "$(listing "$T/src")"
 	old=$(ls -d "$T"/dst.old.*)
 	assert_equal "$(cat "$old/keep")" "precious"
 }
 
-@test "metasnap: restore into an empty directory keeps the directory (exit 0)" {
+@test "metasnap: restore into an empty directory replaces it in one rename (exit 0)" {
 	make_tree "$T/src"
 	"$RESCUE" metasnap save -q "$T/src" -o "$T/a.tar.gz"
 	mkdir "$T/dst"
-	ino=$(stat -c %i "$T/dst")
-	run_tool metasnap restore -q "$T/a.tar.gz" "$T/dst"
+	run_tool metasnap restore -q --devices "$T/a.tar.gz" "$T/dst"
 	assert_success
 	assert_equal "$stderr" ""
-	assert_equal "$(stat -c %i "$T/dst")" "$ino"
 	assert_equal "$(listing "$T/dst")" "$(listing "$T/src")"
-	assert_equal "$(find "$T/dst" -maxdepth 1 -name '*metasnap*')" ""
+	assert_equal "$(stat -c '%a %Y' "$T/dst")" "$(stat -c '%a %Y' "$T/src")"
+	# the empty old directory is not kept, and nothing else is left
+	assert_equal "$(find "$T" -maxdepth 1 -name 'dst?*')" ""
 }
 
 # hostile archives, made with GNU tar
@@ -460,7 +460,7 @@ extra image/image.200"
 	mkdir -p "$T/dst" "$T/outside"
 	ln -s "$T/outside" "$T/dst/image"
 	ln -s "$T/outside" "$T/dst/bdb"
-	run_tool metasnap restore --force "$T/a.tar.gz" "$T/dst"
+	run_tool metasnap restore --force --devices "$T/a.tar.gz" "$T/dst"
 	assert_success
 	assert_equal "$(ls -A "$T/outside")" ""
 	[ -d "$T/dst/image" ] && [ ! -L "$T/dst/image" ]
@@ -477,7 +477,7 @@ extra image/image.200"
 	mkdir "$T/mnt"
 	mount -t tmpfs tmpfs "$T/mnt" || skip "cannot mount a tmpfs here"
 	echo old >"$T/mnt/old-file"
-	run_tool metasnap restore --force "$T/a.tar.gz" "$T/mnt"
+	run_tool metasnap restore --force --devices "$T/a.tar.gz" "$T/mnt"
 	status_was=$status
 	listing_now=$(listing "$T/mnt" | grep -v '\.metasnap\.old')
 	old=$(ls -d "$T"/mnt/.metasnap.old.* 2>/dev/null)
