@@ -40,9 +40,15 @@ $(W)/fuzz/%: tests/fuzz/%/fuzz.c $(FUZZ_OBJS)
 fuzz-build: $(FUZZ_BINS)
 
 # Long fuzzing campaigns: FUZZ_TIME seconds per harness (default 300).
-fuzz: fuzz-build
+fuzz: fuzz-build fuzz-hostile
 	$(Q)for f in $(FUZZ_BINS); do n=$${f##*/}; mkdir -p $(W)/fuzz/$$n.new; \
 		echo "== fuzz $$n"; $$f -max_total_time=$${FUZZ_TIME:-300} $(W)/fuzz/$$n.new tests/fuzz/$$n/corpus || exit 1; done
+
+# metasnap restore against random hostile archives (tests/hostile/), FUZZ_TIME s
+.PHONY: fuzz-hostile
+fuzz-hostile: $(O)/rescue
+	$(Q)echo "== fuzz metasnap restore (hostile archives)"
+	$(Q)tests/hostile/metasnap-check $(O)/rescue $(W)/fuzz/metasnap-hostile --for $${FUZZ_TIME:-300}
 
 check: check-deps all unit fuzz-build
 	$(Q)W=$(W) O=$(O) tests/run
