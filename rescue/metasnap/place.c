@@ -398,14 +398,37 @@ say_kept(const struct ms_place *p, int kept)
 		     p->mode == 'm' ? p->dir : p->parent, p->old);
 }
 
+/* A journal's temp file left by a killed run (JNAME.tmp.PID, PID gone):
+ * removed, so that it does not stay in DIR. */
+static void
+drop_stale(int hold, const char *jname)
+{
+	size_t n, len = strlen(jname);
+	char **v = ms_list_dir(hold, &n);
+
+	for (size_t i = 0; v && i < n; i++) {
+		char *end;
+		long pid;
+
+		if (strncmp(v[i], jname, len) || strncmp(v[i] + len, ".tmp.", 5))
+			continue;
+		pid = strtol(v[i] + len + 5, &end, 10);
+		if (!*end && pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH)
+			unlinkat(hold, v[i], 0);
+	}
+	ms_free_names(v, n);
+}
+
 /* Finish or undo what one journal describes. */
 static int
 recover_one(struct ms_place *p, int hold, const char *jname)
 {
 	struct ms_place q = *p;
 	struct jrnl j;
-	int rc = jread(&q, hold, jname, &j), kept = 0, done;
+	int rc, kept = 0, done;
 
+	drop_stale(hold, jname);
+	rc = jread(&q, hold, jname, &j);
 	if (rc != 1)
 		return rc;
 	if ((hold == p->pfd) != (j.mode != 'm')) {
