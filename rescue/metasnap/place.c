@@ -505,6 +505,8 @@ split_dir(struct ms_place *p, const char *dir)
 	while (n > 1 && d[n - 1] == '/')
 		d[--n] = 0;
 	slash = strrchr(d, '/');
+	if (strlen(slash ? slash + 1 : d) >= sizeof p->base)
+		die_msg(RC_USAGE, "%s: name too long", dir);
 	snprintf(p->base, sizeof p->base, "%s", slash ? slash + 1 : d);
 	if (!slash)
 		p->parent = xstrdup(".");
@@ -521,7 +523,6 @@ ms_place_open(struct ms_place *p, const char *dir, int force)
 	struct stat sb;
 	size_t n;
 	char **v;
-	int rc;
 
 	memset(p, 0, sizeof *p);
 	p->dir = dir;
@@ -530,11 +531,11 @@ ms_place_open(struct ms_place *p, const char *dir, int force)
 	split_dir(p, dir);
 	if (!p->base[0] || !strcmp(p->base, ".") || !strcmp(p->base, ".."))
 		die_msg(RC_REFUSED, "%s: give DIR by its name, not '.' or '..'", dir);
-	if (strlen(p->base) > 255)
-		die_msg(RC_USAGE, "%s: name too long", dir);
 	if ((p->pfd = open(p->parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		die_sys(RC_IO, "%s", p->parent);
 	for (int pass = 0; pass < 2; pass++) {
+		int rc;
+
 		if (fstatat(p->pfd, p->base, &sb, AT_SYMLINK_NOFOLLOW) != 0) {
 			if (errno != ENOENT)
 				die_sys(RC_IO, "%s", dir);

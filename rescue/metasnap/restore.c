@@ -483,10 +483,12 @@ ms_restore(int argc, char **argv)
 	struct ms_archive a;
 	struct ms_list m = { 0 };
 	struct ms_place pl;
-	int c, n = 0, force = 0, quiet = 0, rc, afd;
+	int n = 0, force = 0, quiet = 0, rc, afd;
 
 	memset(&st, 0, sizeof st);
 	for (;;) {
+		int c;
+
 		while ((c = opt_next(argc, argv, "+:fqh", longs, ms_usage)) != -1) {
 			if (c == 'f')
 				force = 1;
@@ -499,7 +501,10 @@ ms_restore(int argc, char **argv)
 			break;
 		if (n >= 2)
 			die_usage("unexpected argument '%s'", argv[optind]);
-		pos[n++] = argv[optind++];
+		else
+			pos[n] = argv[optind];
+		n++;
+		optind++;
 	}
 	if (n < 2)
 		die_usage("missing %s", n ? "DIR" : "FILE");
