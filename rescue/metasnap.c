@@ -11,18 +11,20 @@
 #include <string.h>
 
 const char ms_usage[] =
-	"usage: metasnap save [-q] [-f] [-l LEVEL] [-j JOBS] DIR -o FILE.tar.gz | verify [-q] FILE | diff FILE DIR | restore [-q] [--force] FILE DIR\n"
+	"usage: metasnap save [-q] [-f] [-l LEVEL] [-j JOBS] DIR -o FILE.tar.gz | verify [-q] FILE | diff FILE DIR | restore [-q] [--force] [--devices] FILE DIR\n"
 	"\n"
 	"  save DIR -o FILE   write DIR as a gzip'd tar with .metasnap/MANIFEST (SHA-256\n"
 	"                     of every file); refuses FILE inside DIR (exit 5)\n"
 	"  verify FILE        re-read every member and check it against the manifest\n"
 	"  diff FILE DIR      list what differs between the archive and DIR\n"
 	"  restore FILE DIR   restore into an empty or absent DIR (checked against the\n"
-	"                     manifest before anything is moved into place)\n"
+	"                     manifest, then put in place atomically; an interrupted\n"
+	"                     restore is finished or undone by the next one)\n"
 	"\n"
 	"  -o, --output FILE  archive to write (save)\n"
 	"  -f, --force        save: replace FILE; restore: DIR may be non-empty (its\n"
-	"                     content is moved to DIR.old.PID first)\n"
+	"                     content is kept in DIR.old.PID)\n"
+	"      --devices      restore: create the archive's device nodes (else refused)\n"
 	"  -l, --level N      gzip level 0-9 (default 6)\n"
 	"  -j, --jobs N       compress with N threads (default: the CPUs, at most 8;\n"
 	"                     the archive is the same whatever N)\n"

@@ -74,7 +74,7 @@ listing_notime() {
 	assert_success
 	assert_output ""
 	assert_regex "$stderr" "^metasnap: $T/a.tar.gz: [0-9]+ entries \(.*\) match the manifest$"
-	run_tool metasnap restore "$T/a.tar.gz" "$T/dst"
+	run_tool metasnap restore --devices "$T/a.tar.gz" "$T/dst"
 	assert_success
 	assert_equal "$(listing "$T/dst")" "$(listing "$T/src")"
 	assert_equal "$(stat -c '%a %Y' "$T/dst")" "$(stat -c '%a %Y' "$T/src")"
@@ -286,24 +286,24 @@ listing_notime() {
 	assert_equal "$stderr" "metasnap: $T/dst: not empty; not overwritten (use --force; the current content is then kept in $T/dst.old.PID)"
 	assert_unchanged
 	assert_equal "$(ls -A "$T/dst")" "keep"
-	run_tool metasnap restore --force "$T/a.tar.gz" "$T/dst"
+	run_tool metasnap restore --force --devices "$T/a.tar.gz" "$T/dst"
 	assert_success
 	assert_equal "$(listing "$T/dst")" "$(listing "$T/src")"
 	old=$(ls -d "$T"/dst.old.*)
 	assert_equal "$(cat "$old/keep")" "precious"
 }
 
-@test "metasnap: restore into an empty directory keeps the directory (exit 0)" {
+@test "metasnap: restore into an empty directory replaces it in one rename (exit 0)" {
 	make_tree "$T/src"
 	"$RESCUE" metasnap save -q "$T/src" -o "$T/a.tar.gz"
 	mkdir "$T/dst"
-	ino=$(stat -c %i "$T/dst")
-	run_tool metasnap restore -q "$T/a.tar.gz" "$T/dst"
+	run_tool metasnap restore -q --devices "$T/a.tar.gz" "$T/dst"
 	assert_success
 	assert_equal "$stderr" ""
-	assert_equal "$(stat -c %i "$T/dst")" "$ino"
 	assert_equal "$(listing "$T/dst")" "$(listing "$T/src")"
-	assert_equal "$(find "$T/dst" -maxdepth 1 -name '*metasnap*')" ""
+	assert_equal "$(stat -c '%a %Y' "$T/dst")" "$(stat -c '%a %Y' "$T/src")"
+	# the empty old directory is not kept, and nothing else is left
+	assert_equal "$(find "$T" -maxdepth 1 -name 'dst?*')" ""
 }
 
 # hostile archives, made with GNU tar
@@ -460,7 +460,7 @@ extra image/image.200"
 	mkdir -p "$T/dst" "$T/outside"
 	ln -s "$T/outside" "$T/dst/image"
 	ln -s "$T/outside" "$T/dst/bdb"
-	run_tool metasnap restore --force "$T/a.tar.gz" "$T/dst"
+	run_tool metasnap restore --force --devices "$T/a.tar.gz" "$T/dst"
 	assert_success
 	assert_equal "$(ls -A "$T/outside")" ""
 	[ -d "$T/dst/image" ] && [ ! -L "$T/dst/image" ]
@@ -477,7 +477,7 @@ extra image/image.200"
 	mkdir "$T/mnt"
 	mount -t tmpfs tmpfs "$T/mnt" || skip "cannot mount a tmpfs here"
 	echo old >"$T/mnt/old-file"
-	run_tool metasnap restore --force "$T/a.tar.gz" "$T/mnt"
+	run_tool metasnap restore --force --devices "$T/a.tar.gz" "$T/mnt"
 	status_was=$status
 	listing_now=$(listing "$T/mnt" | grep -v '\.metasnap\.old')
 	old=$(ls -d "$T"/mnt/.metasnap.old.* 2>/dev/null)
@@ -489,4 +489,177 @@ extra image/image.200"
 	assert_equal "$mounted" 0
 	assert_equal "$kept" "old"
 	assert_equal "$listing_now" "$(listing "$T/src")"
+}
+
+@test "metasnap: a directory holding absolute and outward symlinks is saved, verified and restored exactly (exit 0)" {
+	mkdir -p "$T/src/q/w"
+	ln -s /var/lib/mfs/metadata.mfs "$T/src/l"
+	ln -s .. "$T/src/q/w/back"
+	ln -s w/back/w/back/../../x "$T/src/q/gate"
+	ln -s ../../../../../etc/passwd "$T/src/q/w/up"
+	echo data >"$T/src/q/f"
+	run_tool metasnap save -q "$T/src" -o "$T/a.tar.gz"
+	assert_success
+	run_tool metasnap verify -q "$T/a.tar.gz"
+	assert_success
+	run_tool metasnap restore "$T/a.tar.gz" "$T/dst"
+	assert_success
+	assert_equal "$(readlink "$T/dst/l")" /var/lib/mfs/metadata.mfs
+	assert_equal "$(readlink "$T/dst/q/gate")" w/back/w/back/../../x
+	assert_equal "$(listing "$T/dst")" "$(listing "$T/src")"
+	run_tool metasnap diff "$T/a.tar.gz" "$T/dst"
+	assert_success
+	assert_output ""
+}
+
+@test "metasnap: a hard link to a missing entry is refused naming its target (exit 5)" {
+	mkdir -p "$T/h/x" "$T/outside"
+	echo data >"$T/h/x/f"
+	ln "$T/h/x/f" "$T/h/x/g"
+	# x/g is stored as a hard link to x/f; its target is renamed to 'nosuch'
+	tar czf "$T/h.tar.gz" -C "$T/h" --transform 's,^x/f$,nosuch,hRS' x/f x/g
+	run_tool metasnap restore "$T/h.tar.gz" "$T/dst"
+	assert_equal "$status" 5
+	assert_output ""
+	assert_regex "$stderr" "^metasnap: $T/h.tar.gz@[0-9]+: refusing hard link 'x/g' to 'nosuch': no such entry before it$"
+	[ ! -e "$T/dst" ]
+	assert_equal "$(find "$T" -maxdepth 1 -name 'dst*')" ""
+}
+
+@test "metasnap: a symlink stored twice is bad data with its position (exit 3)" {
+	mkdir "$T/h"
+	ln -s target "$T/h/l"
+	tar czf "$T/h.tar.gz" -C "$T/h" l l
+	run_tool metasnap restore "$T/h.tar.gz" "$T/dst"
+	assert_equal "$status" 3
+	assert_output ""
+	assert_equal "$stderr" "metasnap: $T/h.tar.gz@512: l: stored twice"
+	[ ! -e "$T/dst" ]
+	assert_equal "$(find "$T" -maxdepth 1 -name 'dst*')" ""
+	# GNU tar wrote the second one as a hard link; now two symlink members
+	tar czf "$T/h2.tar.gz" --hard-dereference -C "$T/h" l l
+	run_tool metasnap restore "$T/h2.tar.gz" "$T/dst"
+	assert_equal "$status" 3
+	assert_equal "$stderr" "metasnap: $T/h2.tar.gz@512: l: stored twice"
+	[ ! -e "$T/dst" ]
+}
+
+@test "metasnap: device nodes are recreated only with --devices (exit 5 without)" {
+	requires root
+	mkdir "$T/src"
+	mknod "$T/src/null" c 1 3
+	echo x >"$T/src/x"
+	"$RESCUE" metasnap save -q "$T/src" -o "$T/a.tar.gz"
+	run_tool metasnap restore "$T/a.tar.gz" "$T/dst"
+	assert_equal "$status" 5
+	assert_output ""
+	assert_regex "$stderr" "^metasnap: $T/a.tar.gz@[0-9]+: refusing device node 'null' \(use --devices to create it\)$"
+	[ ! -e "$T/dst" ]
+	run_tool metasnap restore --devices "$T/a.tar.gz" "$T/dst"
+	assert_success
+	[ -c "$T/dst/null" ]
+	assert_equal "$(listing "$T/dst")" "$(listing "$T/src")"
+}
+
+# state DIR: the entries of DIR (without a kept .metasnap.old.*), for the
+# old-or-new comparisons
+state() {
+	(cd "$1" && find . -mindepth 1 -path './.metasnap.old.*' -prune -o \
+		-printf '%p %y %m %U:%G %l\n' | sort
+	 find . -path './.metasnap.old.*' -prune -o -type f -exec sha256sum {} + | sort -k2)
+}
+
+# kill_sweep DIR SYSCALL MAX: restore --force into DIR (holding $T/old), killed
+# on entering the Nth SYSCALL for N = 1..MAX; after each kill DIR must be the
+# old tree or the new one (MOUNT=1: only after the next run), and the next
+# run must finish or undo the interrupted restore and say which.
+kill_sweep() {
+	local dir=$1 sc=$2 max=$3 n want_old want_new now
+	want_old=$(state "$T/old")
+	want_new=$(state "$T/src")
+	for n in $(seq 1 "$max"); do
+		find "$dir" -mindepth 1 -maxdepth 1 -exec rm -rf {} +
+		rm -rf "$dir".*
+		cp -a "$T/old/." "$dir/"
+		run timeout 60 strace -f -o /dev/null -e trace="$sc" \
+			-e inject="$sc":signal=SIGKILL:when="$n" \
+			"$RESCUE" metasnap restore -q --force --devices "$T/a.tar.gz" "$dir"
+		echo "$sc #$n: status $status" >&2
+		now=$(state "$dir")
+		if [ "$status" = 0 ]; then
+			assert_equal "$now" "$want_new"
+			break
+		fi
+		assert_equal "$status" 137
+		if [ "${MOUNT:-0}" = 0 ] && [ "$now" != "$want_old" ]; then
+			assert_equal "$now" "$want_new"
+		fi
+		# the next run (without --force: it stops at "not empty")
+		run_tool metasnap restore -q "$T/a.tar.gz" "$dir"
+		assert_equal "$status" 5
+		now=$(state "$dir")
+		case $stderr in
+		*"finished the restore interrupted in pid "*": the directory holds the restored content"*)
+			assert_equal "$now" "$want_new" ;;
+		*"undid the restore interrupted in pid "*": the directory keeps its previous content"*)
+			assert_equal "$now" "$want_old" ;;
+		*)
+			# killed before the journal was written, or after its removal
+			[ "$now" = "$want_old" ] || assert_equal "$now" "$want_new" ;;
+		esac
+		assert_regex "$stderr" "not empty; not overwritten"
+		# nothing half-done is left: no temporary tree, no journal
+		assert_equal "$(ls -d "$dir".tmp.* "$dir".metasnap-journal "$dir"/.metasnap.tmp.* \
+			"$dir"/.metasnap.journal 2>/dev/null)" ""
+		if [ "$now" = "$want_old" ]; then
+			assert_equal "$(ls -d "$dir".old.* "$dir"/.metasnap.old.* 2>/dev/null)" ""
+		fi
+	done
+}
+
+kill_setup() {
+	requires strace
+	make_tree "$T/src"
+	"$RESCUE" metasnap save -q "$T/src" -o "$T/a.tar.gz"
+	mkdir -p "$T/old/sub"
+	echo old >"$T/old/image"
+	echo old2 >"$T/old/sub/keep"
+	ln -s "$T/src" "$T/old/bdb"
+}
+
+@test "metasnap: restore --force killed at any step leaves DIR old or new; the next run finishes or undoes it" {
+	kill_setup
+	mkdir "$T/dst"
+	kill_sweep "$T/dst" renameat2 4
+	kill_sweep "$T/dst" renameat 5
+	kill_sweep "$T/dst" unlinkat 3
+	kill_sweep "$T/dst" mkdirat 3
+	kill_sweep "$T/dst" fsync 12
+}
+
+@test "metasnap: restore --force into a mount point killed at any step is finished or undone by the next run" {
+	requires root
+	kill_setup
+	mkdir "$T/mnt"
+	mount -t tmpfs tmpfs "$T/mnt" || skip "cannot mount a tmpfs here"
+	MOUNT=1 kill_sweep "$T/mnt" renameat2 12
+	MOUNT=1 kill_sweep "$T/mnt" renameat 5
+	MOUNT=1 kill_sweep "$T/mnt" unlinkat 3
+	MOUNT=1 kill_sweep "$T/mnt" fsync 12
+	mountpoint -q "$T/mnt"
+}
+
+@test "metasnap: a SIGTERM that arrives after the swap reports success (exit 0)" {
+	requires strace
+	make_tree "$T/src"
+	"$RESCUE" metasnap save -q "$T/src" -o "$T/a.tar.gz"
+	mkdir "$T/dst"
+	echo old >"$T/dst/old"
+	# the first unlinkat comes after the new tree is in place
+	run timeout 60 strace -f -o /dev/null -e trace=unlinkat -e inject=unlinkat:signal=SIGTERM:when=1 \
+		"$RESCUE" metasnap restore -q --force --devices "$T/a.tar.gz" "$T/dst"
+	assert_equal "$status" 0
+	assert_equal "$(listing "$T/dst")" "$(listing "$T/src")"
+	assert_equal "$(cat "$T"/dst.old.*/old)" old
+	assert_equal "$(find "$T" -maxdepth 1 -name 'dst.*' ! -name 'dst.old.*')" ""
 }

@@ -51,7 +51,13 @@ fuzz: fuzz-build
 crash-sweep: $(O)/rescue
 	$(Q)RESCUE=$(abspath $(O)/rescue) tests/crash/sweep --full
 
-fuzz: crash-sweep
+# metasnap restore against random hostile archives (tests/hostile/), FUZZ_TIME s
+.PHONY: fuzz-hostile
+fuzz-hostile: $(O)/rescue
+	$(Q)echo "== fuzz metasnap restore (hostile archives)"
+	$(Q)tests/hostile/metasnap-check $(O)/rescue $(W)/fuzz/metasnap-hostile --for $${FUZZ_TIME:-300}
+
+fuzz: crash-sweep fuzz-hostile
 
 check: check-deps all unit fuzz-build
 	$(Q)W=$(W) O=$(O) tests/run

@@ -39,14 +39,16 @@ ms_escape(char **buf, size_t *len, size_t *cap, const char *s)
 const char *
 ms_show(const char *name)
 {
-	static char *buf;
-	static size_t cap;
+	static char *buf[2];
+	static size_t cap[2];
+	static int turn;
 	size_t len = 0;
 
-	if (buf)
-		buf[0] = 0;
-	ms_escape(&buf, &len, &cap, name);
-	return buf ? buf : "";
+	turn = !turn;
+	if (buf[turn])
+		buf[turn][0] = 0;
+	ms_escape(&buf[turn], &len, &cap[turn], name);
+	return buf[turn] ? buf[turn] : "";
 }
 
 void

@@ -62,7 +62,8 @@ void ms_escape(char **buf, size_t *len, size_t *cap, const char *s);
 void ms_manifest_line(char **buf, size_t *len, size_t *cap, const struct ms_entry *e);
 /* Parse a manifest; RC_OK or RC_DATA after "FILE:LINE: ..." */
 int ms_manifest_parse(const char *file, const char *buf, size_t n, struct ms_list *l);
-/* "a/b/c" for messages (escaped like the manifest); a static buffer. */
+/* "a/b/c" for messages (escaped like the manifest); one of two static
+ * buffers in turn, so two names can go in one message. */
 const char *ms_show(const char *name);
 /* Compare two entries; returns a malloc'd ", "-separated list of what
  * differs, or NULL when they agree.  mtime_dirs=0 ignores directory mtimes. */
@@ -70,7 +71,10 @@ char *ms_compare(const struct ms_entry *a, const struct ms_entry *b, int mtime_d
 
 /* scan.c: read an archive.  For each data member, on_entry (or, when NULL,
  * a hasher) consumes the data and fills e->sha.  The MANIFEST members are
- * kept in *manifest / *sum.  Returns RC_OK, or a status after messages. */
+ * kept in *manifest / *sum.  Returns RC_OK, or a status after messages.
+ * on_entry returns RC_OK, a status after its own message, or MS_DAMAGED
+ * when the entry's data could not be read (scan names the entry). */
+#define MS_DAMAGED 100
 typedef int (*ms_entry_fn)(void *ctx, struct ms_entry *e, struct tar_reader *r);
 struct ms_archive {
 	struct ms_list entries;
@@ -84,6 +88,39 @@ void ms_archive_free(struct ms_archive *a);
 /* Check the archive's entries against its manifest: RC_OK, RC_DIFF (each
  * difference named) or RC_DATA (no or bad manifest). */
 int ms_check_manifest(const char *file, struct ms_archive *a, struct ms_list *m);
+
+/* place.c: put a restored tree in place atomically (see place.c). */
+struct ms_top {
+	uint32_t mode;
+	uint64_t uid, gid;
+	int64_t sec;
+	uint32_t nsec;
+};
+
+struct ms_place {
+	const char *dir;    /* DIR as given, for messages */
+	char *parent;       /* its parent directory */
+	int pfd, dirfd;     /* the parent; DIR (-1 when absent) */
+	int hold;           /* holds tmp, old and the journal: pfd or dirfd */
+	char mode;          /* 'n' DIR absent, 's' swap, 'm' mount point */
+	int nonempty, root, tmpfd, has_top;
+	struct ms_top top;  /* DIR's own mode, owner and time */
+	char base[256], tmp[300], old[300], jname[300];
+};
+
+/* Finish or undo an interrupted restore of dir, then check dir (absent, or
+ * empty unless force).  RC_OK or a status after a message. */
+int ms_place_open(struct ms_place *p, const char *dir, int force);
+/* Journal, then the empty tree in p->tmpfd.  RC_OK or RC_IO. */
+int ms_place_begin(struct ms_place *p);
+/* The point of no return: the tree goes in place.  RC_OK or RC_IO. */
+int ms_place_commit(struct ms_place *p);
+void ms_place_abort(struct ms_place *p);
+void ms_place_close(struct ms_place *p);
+int ms_set_top(int fd, const struct ms_top *t, int root);
+void ms_rm_tree(int dfd, const char *name);
+char **ms_list_dir(int fd, size_t *n);
+void ms_free_names(char **v, size_t n);
 
 extern const char ms_usage[];
 

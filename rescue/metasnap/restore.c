@@ -1,9 +1,12 @@
-/* restore.c: metasnap restore FILE DIR.  Everything is created relative to
- * directory fds opened with O_NOFOLLOW, so no symlink (in the archive or in
- * DIR) is ever followed; absolute names, "..", and symlinks or hard links
- * that lead outside DIR are refused.  The archive is extracted into a fresh
- * temporary directory, every entry is checked against the MANIFEST, and only
- * then is the result moved into place: a failure leaves DIR as it was.
+/* restore.c: metasnap restore FILE DIR.  Every entry is created relative to
+ * the temporary top directory's fd, one path component at a time with
+ * O_NOFOLLOW (after openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS where the
+ * kernel has it), so no symlink, from the archive or not, is ever followed;
+ * symlinks are written as plain data, whatever their target.  Absolute names,
+ * "." and "..", paths through a symlink or a non-directory, hard links to
+ * missing entries or directories, and device nodes (unless --devices) are
+ * refused.  Every entry is checked against the MANIFEST before place.c puts
+ * the tree in place atomically: a failure leaves DIR as it was.
  * Runs of zero bytes in file data become holes (sparse files). */
 #include "metasnap/metasnap.h"
 #include "lib/err.h"
@@ -15,11 +18,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define HOLE 16384
@@ -66,18 +71,18 @@ stop_now(void)
 
 struct dmeta {
 	char *name;
-	uint32_t mode;
-	uint64_t uid, gid;
-	struct timespec t;
+	struct ms_top t;
 };
 
 struct rst {
 	const char *file;
 	int tmpfd;        /* the temporary top directory */
-	int root;         /* running as root: owners and devices are restored */
+	int root;         /* running as root: owners are restored */
+	int devices;      /* --devices: device nodes are created */
+	int mount;        /* DIR is a mount point: our names are inside it */
 	struct dmeta *dirs;
 	size_t ndirs, capdirs;
-	struct dmeta top; /* the "." entry */
+	struct ms_top top; /* the "." entry */
 	int has_top;
 };
 
@@ -103,16 +108,60 @@ name_ok(const char *n)
 	return 1;
 }
 
-/* Open the directory that holds name (creating missing parents, 0700);
- * *base points at the last part.  -1 with errno (ELOOP/ENOTDIR = a symlink
- * or a non-directory in the way). */
+/* openat2(2) arguments (<linux/openat2.h>), kept here so that the build
+ * does not depend on the headers having them. */
+struct how {
+	uint64_t flags, mode, resolve;
+};
+#define RESOLVE_NO_XDEV_ 0x01
+#define RESOLVE_NO_MAGICLINKS_ 0x02
+#define RESOLVE_NO_SYMLINKS_ 0x04
+#define RESOLVE_BENEATH_ 0x08
+
+/* The directory path (len bytes of name) opened by the kernel with no
+ * symlink, no "..", no mount crossing; -2 when the kernel has no openat2. */
+static int
+open_beneath(int top, const char *name, size_t len)
+{
+	static int missing;
+	struct how how = { O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0,
+		RESOLVE_BENEATH_ | RESOLVE_NO_SYMLINKS_ | RESOLVE_NO_MAGICLINKS_ |
+		RESOLVE_NO_XDEV_ };
+	char path[4097];
+	long fd;
+
+	if (missing || len >= sizeof path)
+		return -2;
+	memcpy(path, name, len);
+	path[len] = 0;
+	fd = syscall(SYS_openat2, top, path, &how, sizeof how);
+	if (fd < 0 && (errno == ENOSYS || errno == EPERM || errno == E2BIG)) {
+		missing = 1;
+		return -2;
+	}
+	if (fd < 0 && errno == EXDEV)
+		errno = ELOOP;
+	return (int)fd;
+}
+
+/* Open the directory that holds name (creating missing parents, 0700),
+ * one component at a time from top with O_NOFOLLOW; *base points at the
+ * last part.  -1 with errno (ELOOP/ENOTDIR = a symlink or a non-directory
+ * in the way). */
 static int
 open_parent(int top, const char *name, const char **base, int create)
 {
 	char part[4097];
-	const char *p = name, *s;
-	int fd = dup(top);
+	const char *p = name, *s, *last = strrchr(name, '/');
+	int fd;
 
+	*base = last ? last + 1 : name;
+	if (!last)
+		return dup(top);
+	fd = open_beneath(top, name, (size_t)(last - name));
+	if (fd >= 0 || (fd == -1 && (errno != ENOENT || !create)))
+		return fd;
+	fd = dup(top);
 	while (fd >= 0 && (s = strchr(p, '/'))) {
 		size_t len = (size_t)(s - p);
 		int sub;
@@ -134,36 +183,7 @@ open_parent(int top, const char *name, const char **base, int create)
 		fd = sub;
 		p = s + 1;
 	}
-	*base = p;
 	return fd;
-}
-
-/* 1 if a symlink at name with this target stays inside the top directory. */
-static int
-link_inside(const char *name, const char *target)
-{
-	long depth = 0;
-	const char *p;
-
-	if (target[0] == '/' || !target[0])
-		return 0;
-	for (p = name; (p = strchr(p, '/')); p++)
-		depth++;
-	for (p = target; *p;) {
-		const char *s = strchr(p, '/');
-		size_t len = s ? (size_t)(s - p) : strlen(p);
-
-		if (len == 2 && p[0] == '.' && p[1] == '.') {
-			if (--depth < 0)
-				return 0;
-		} else if (len && !(len == 1 && p[0] == '.')) {
-			depth++;
-		}
-		p += len;
-		if (*p == '/')
-			p++;
-	}
-	return 1;
 }
 
 static int
@@ -172,6 +192,13 @@ all_zero(const uint8_t *b, size_t n)
 	static const uint8_t z[HOLE];
 
 	return n <= sizeof z && memcmp(b, z, n) == 0;
+}
+
+static int
+twice(struct rst *st, const struct ms_entry *e)
+{
+	warn_off(RC_DATA, st->file, e->off, "%s: stored twice", ms_show(e->name));
+	return RC_DATA;
 }
 
 static int
@@ -186,10 +213,8 @@ write_file(struct rst *st, int dfd, const char *base, struct ms_entry *e,
 			0600);
 
 	if (fd < 0) {
-		if (errno == EEXIST) {
-			warn_off(RC_DATA, st->file, e->off, "%s: stored twice", ms_show(e->name));
-			return RC_DATA;
-		}
+		if (errno == EEXIST)
+			return twice(st, e);
 		warn_sys(RC_IO, "%s: cannot create", ms_show(e->name));
 		return RC_IO;
 	}
@@ -215,7 +240,7 @@ write_file(struct rst *st, int dfd, const char *base, struct ms_entry *e,
 	}
 	if (k < 0) {
 		close(fd);
-		return RC_DATA;
+		return MS_DAMAGED;
 	}
 	sha256_final(&s, e->sha);
 	e->has_sha = 1;
@@ -248,12 +273,99 @@ finish_node(struct rst *st, int dfd, const char *base, struct ms_entry *e)
 	return utimensat(dfd, base, t, AT_SYMLINK_NOFOLLOW);
 }
 
+static int PRINTF_LIKE(3, 4)
+refuse(struct rst *st, const struct ms_entry *e, const char *fmt, ...)
+{
+	char why[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	warn_off(RC_REFUSED, st->file, e->off, "refusing %s", why);
+	return RC_REFUSED;
+}
+
+/* A hard link to an earlier entry (a file, a FIFO, a device or a symlink,
+ * which is linked itself, not followed). */
+static int
+make_link(struct rst *st, int dfd, const char *base, struct ms_entry *e)
+{
+	const char *tbase, *what = NULL;
+	struct stat sb;
+	int tfd = open_parent(st->tmpfd, e->link, &tbase, 0), rc = RC_OK;
+
+	if (tfd < 0 || fstatat(tfd, tbase, &sb, AT_SYMLINK_NOFOLLOW) != 0) {
+		if (errno == ENOENT)
+			what = "no such entry before it";
+		else if (errno == ELOOP || errno == ENOTDIR)
+			what = "its path goes through a symlink or a non-directory";
+		else
+			rc = RC_IO;
+	} else if (S_ISDIR(sb.st_mode)) {
+		what = "a directory";
+	} else if (linkat(tfd, tbase, dfd, base, 0) != 0) {
+		rc = errno == EEXIST ? twice(st, e) : RC_IO;
+	}
+	if (rc == RC_IO)
+		warn_sys(RC_IO, "%s: hard link to '%s'", ms_show(e->name), ms_show(e->link));
+	if (what)
+		rc = refuse(st, e, "hard link '%s' to '%s': %s", ms_show(e->name),
+			    ms_show(e->link), what);
+	if (tfd >= 0)
+		close(tfd);
+	return rc;
+}
+
+static int
+make_dir(struct rst *st, int dfd, const char *base, struct ms_entry *e)
+{
+	struct stat sb;
+
+	if (mkdirat(dfd, base, 0700) != 0) {
+		/* made already as a parent of an earlier entry */
+		if (errno != EEXIST || fstatat(dfd, base, &sb, AT_SYMLINK_NOFOLLOW) != 0) {
+			warn_sys(RC_IO, "%s", ms_show(e->name));
+			return RC_IO;
+		}
+		if (!S_ISDIR(sb.st_mode))
+			return twice(st, e);
+	}
+	xgrow((void **)&st->dirs, &st->capdirs, st->ndirs + 1, sizeof *st->dirs);
+	st->dirs[st->ndirs++] = (struct dmeta){ xstrdup(e->name),
+		{ e->mode, e->uid, e->gid, e->mtime, e->nsec } };
+	return RC_OK;
+}
+
+/* Checks that need no file system: names, link targets, devices. */
+static int
+precheck(struct rst *st, struct ms_entry *e)
+{
+	if (!name_ok(e->name))
+		return refuse(st, e, "unsafe name '%s'", ms_show(e->name));
+	if (st->mount && strncmp(e->name, ".metasnap.", 10) == 0)
+		return refuse(st, e, "'%s': name reserved for metasnap's own files in a "
+			      "mount point", ms_show(e->name));
+	if (e->type == 'h' && !name_ok(e->link))
+		return refuse(st, e, "hard link '%s' to unsafe name '%s'", ms_show(e->name),
+			      ms_show(e->link));
+	if (e->type == 'l' && !e->link[0]) {
+		warn_off(RC_DATA, st->file, e->off, "%s: symlink with an empty target",
+			 ms_show(e->name));
+		return RC_DATA;
+	}
+	if ((e->type == 'c' || e->type == 'b') && !st->devices)
+		return refuse(st, e, "device node '%s' (use --devices to create it)",
+			      ms_show(e->name));
+	return RC_OK;
+}
+
 static int
 extract(void *ctx, struct ms_entry *e, struct tar_reader *r)
 {
 	struct rst *st = ctx;
 	const char *base;
-	int dfd, rc = RC_OK;
+	int dfd, rc;
 
 	if (stop_now())
 		return RC_IO;
@@ -262,35 +374,17 @@ extract(void *ctx, struct ms_entry *e, struct tar_reader *r)
 			warn_off(RC_REFUSED, st->file, e->off, "'.' is not a directory");
 			return RC_REFUSED;
 		}
-		st->top = (struct dmeta){ NULL, e->mode, e->uid, e->gid, { e->mtime, e->nsec } };
+		st->top = (struct ms_top){ e->mode, e->uid, e->gid, e->mtime, e->nsec };
 		st->has_top = 1;
 		return RC_OK;
 	}
-	if (!name_ok(e->name)) {
-		warn_off(RC_REFUSED, st->file, e->off, "refusing unsafe name '%s'",
-			 ms_show(e->name));
-		return RC_REFUSED;
-	}
-	if (e->type == 'l' && !link_inside(e->name, e->link)) {
-		warn_off(RC_REFUSED, st->file, e->off,
-			 "refusing symlink '%s' -> '%s' that leads outside the directory",
-			 ms_show(e->name), e->link);
-		return RC_REFUSED;
-	}
-	if (e->type == 'h' && !name_ok(e->link)) {
-		warn_off(RC_REFUSED, st->file, e->off,
-			 "refusing hard link '%s' to unsafe name '%s'", ms_show(e->name),
-			 e->link);
-		return RC_REFUSED;
-	}
+	if ((rc = precheck(st, e)) != RC_OK)
+		return rc;
 	dfd = open_parent(st->tmpfd, e->name, &base, 1);
 	if (dfd < 0) {
-		if (errno == ELOOP || errno == ENOTDIR) {
-			warn_off(RC_REFUSED, st->file, e->off,
-				 "refusing '%s': its path goes through a symlink or a "
-				 "non-directory", ms_show(e->name));
-			return RC_REFUSED;
-		}
+		if (errno == ELOOP || errno == ENOTDIR)
+			return refuse(st, e, "'%s': its path goes through a symlink or a "
+				      "non-directory", ms_show(e->name));
 		warn_sys(RC_IO, "%s", ms_show(e->name));
 		return RC_IO;
 	}
@@ -299,37 +393,16 @@ extract(void *ctx, struct ms_entry *e, struct tar_reader *r)
 		rc = write_file(st, dfd, base, e, r);
 		break;
 	case 'd':
-		if (mkdirat(dfd, base, 0700) != 0) {
-			struct stat sb;
-			if (errno != EEXIST || fstatat(dfd, base, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
-			    !S_ISDIR(sb.st_mode)) {
-				warn_sys(RC_IO, "%s", ms_show(e->name));
-				rc = RC_IO;
-				break;
-			}
-		}
-		xgrow((void **)&st->dirs, &st->capdirs, st->ndirs + 1, sizeof *st->dirs);
-		st->dirs[st->ndirs++] = (struct dmeta){ xstrdup(e->name), e->mode, e->uid,
-			e->gid, { e->mtime, e->nsec } };
+		rc = make_dir(st, dfd, base, e);
+		break;
+	case 'h':
+		rc = make_link(st, dfd, base, e);
 		break;
 	case 'l':
+		/* the target is data: written as it is, never followed */
 		if (symlinkat(e->link, dfd, base) != 0 || finish_node(st, dfd, base, e) != 0)
 			goto sys;
 		break;
-	case 'h': {
-		const char *tbase;
-		int tfd = open_parent(st->tmpfd, e->link, &tbase, 0);
-		int ok = tfd >= 0 && linkat(tfd, tbase, dfd, base, 0) == 0;
-
-		if (tfd >= 0)
-			close(tfd);
-		if (!ok) {
-			warn_sys(RC_DATA, "%s: hard link to '%s'", ms_show(e->name),
-				 ms_show(e->link));
-			rc = RC_DATA;
-		}
-		break;
-	}
 	case 'c':
 	case 'b':
 	case 'p': {
@@ -343,21 +416,9 @@ extract(void *ctx, struct ms_entry *e, struct tar_reader *r)
 	close(dfd);
 	return rc;
 sys:
-	warn_sys(RC_IO, "%s", ms_show(e->name));
+	rc = errno == EEXIST ? twice(st, e) : (warn_sys(RC_IO, "%s", ms_show(e->name)), RC_IO);
 	close(dfd);
-	return RC_IO;
-}
-
-static int
-set_dir(int fd, const struct dmeta *d, int root)
-{
-	struct timespec t[2] = { d->t, d->t };
-
-	if (root && fchown(fd, (uid_t)d->uid, (gid_t)d->gid) != 0)
-		return -1;
-	if (fchmod(fd, d->mode) != 0)
-		return -1;
-	return futimens(fd, t);
+	return rc;
 }
 
 /* Directory owners, modes and times, deepest first (after their content). */
@@ -370,7 +431,7 @@ finish_dirs(struct rst *st)
 
 		if (p >= 0)
 			fd = openat(p, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0 || set_dir(fd, &st->dirs[i], st->root) != 0) {
+		if (fd < 0 || ms_set_top(fd, &st->dirs[i].t, st->root) != 0) {
 			warn_sys(RC_IO, "%s", ms_show(st->dirs[i].name));
 			if (p >= 0)
 				close(p);
@@ -384,105 +445,30 @@ finish_dirs(struct rst *st)
 	return RC_OK;
 }
 
-/* Remove a tree made by us (never follows symlinks). */
-static void
-rm_tree(int dfd, const char *name)
-{
-	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	DIR *d;
-	struct dirent *de;
-
-	if (fd < 0) {
-		unlinkat(dfd, name, 0);
-		return;
-	}
-	fchmod(fd, 0700);
-	if (!(d = fdopendir(fd))) {
-		close(fd);
-		return;
-	}
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			rm_tree(fd, de->d_name);
-	closedir(d);
-	unlinkat(dfd, name, AT_REMOVEDIR);
-}
-
-/* Names in a directory, except skip; NULL-terminated, malloc'd. */
-static char **
-list_dir(int fd, const char *skip, size_t *n)
-{
-	char **v = NULL;
-	size_t cap = 0;
-	int dup_fd = dup(fd);
-	DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
-	struct dirent *de;
-
-	*n = 0;
-	if (!d) {
-		if (dup_fd >= 0)
-			close(dup_fd);
-		return NULL;
-	}
-	rewinddir(d);
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
-		    (skip && !strcmp(de->d_name, skip)))
-			continue;
-		xgrow((void **)&v, &cap, *n + 2, sizeof *v);
-		v[(*n)++] = xstrdup(de->d_name);
-		v[*n] = NULL;
-	}
-	closedir(d);
-	return v;
-}
-
-static void
-free_names(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-/* Move every entry (but skip) from one directory fd to another. */
+/* Extract the archive into the temporary tree and check it against the
+ * manifest; RC_OK or a status after messages. */
 static int
-move_all(int from, int to, const char *skip, const char *what)
+build(struct rst *st, const char *dir, struct ms_archive *a, struct ms_list *m, int quiet)
 {
-	size_t n;
-	char **v = list_dir(from, skip, &n);
+	int rc = ms_scan(st->file, a, extract, st, quiet);
 
-	for (size_t i = 0; i < n; i++) {
-		if (renameat(from, v[i], to, v[i]) != 0) {
-			warn_sys(RC_IO, "%s: moving '%s'", what, v[i]);
-			free_names(v, n);
-			return RC_IO;
-		}
+	if (rc == RC_OK) {
+		rc = ms_check_manifest(st->file, a, m);
+		if (rc == RC_DIFF)
+			warn_rc(RC_DATA, "%s: archive does not match its manifest; nothing "
+				"restored", st->file);
+		if (rc != RC_OK)
+			rc = RC_DATA;
 	}
-	free_names(v, n);
-	return RC_OK;
-}
-
-static char *
-parent_of(const char *path, const char **base)
-{
-	char *d = xstrdup(path), *slash;
-	size_t n = strlen(d);
-
-	while (n > 1 && d[n - 1] == '/')
-		d[--n] = 0;
-	slash = strrchr(d, '/');
-	if (!slash) {
-		*base = path;
-		free(d);
-		return xstrdup(".");
+	if (rc == RC_OK)
+		rc = finish_dirs(st);
+	if (rc == RC_OK && syncfs(st->tmpfd) != 0) {
+		warn_sys(RC_IO, "%s: sync", dir);
+		rc = RC_IO;
 	}
-	*base = path + (slash - d) + 1;
-	if (slash == d)
-		slash[1] = 0;
-	else
-		*slash = 0;
-	return d;
+	if (rc == RC_OK && stop_now())
+		rc = RC_IO;
+	return rc;
 }
 
 int
@@ -490,23 +476,26 @@ ms_restore(int argc, char **argv)
 {
 	static const struct option longs[] = {
 		{ "force", no_argument, 0, 'f' }, { "quiet", no_argument, 0, 'q' },
-		OPT_COMMON, { 0, 0, 0, 0 },
+		{ "devices", no_argument, 0, 'D' }, OPT_COMMON, { 0, 0, 0, 0 },
 	};
-	const char *pos[2] = { 0 }, *base;
+	const char *pos[2] = { 0 };
 	struct rst st;
 	struct ms_archive a;
 	struct ms_list m = { 0 };
-	struct stat sb;
-	char tmpname[64], *parent, *basecopy;
-	int c, n = 0, force = 0, quiet = 0, exists, pfd, dirfd = -1, holder, rc;
-	size_t nold = 0;
+	struct ms_place pl;
+	int n = 0, force = 0, quiet = 0, rc, afd;
 
+	memset(&st, 0, sizeof st);
 	for (;;) {
+		int c;
+
 		while ((c = opt_next(argc, argv, "+:fqh", longs, ms_usage)) != -1) {
 			if (c == 'f')
 				force = 1;
 			else if (c == 'q')
 				quiet = 1;
+			else if (c == 'D')
+				st.devices = 1;
 		}
 		if (optind >= argc)
 			break;
@@ -519,146 +508,32 @@ ms_restore(int argc, char **argv)
 	}
 	if (n < 2)
 		die_usage("missing %s", n ? "DIR" : "FILE");
-	memset(&st, 0, sizeof st);
 	st.file = pos[0];
 	st.root = geteuid() == 0;
-	{
-		int afd = open_ro(pos[0]);
-		if (afd < 0)
-			return RC_IO;
-		close(afd);
-	}
-	exists = lstat(pos[1], &sb) == 0;
-	if (!exists && errno != ENOENT)
-		die_sys(RC_IO, "%s", pos[1]);
-	if (exists && S_ISLNK(sb.st_mode))
-		die_msg(RC_REFUSED, "%s: is a symlink; give the real directory", pos[1]);
-	if (exists && !S_ISDIR(sb.st_mode))
-		die_msg(RC_REFUSED, "%s: exists and is not a directory", pos[1]);
-	parent = parent_of(pos[1], &base);
-	basecopy = xstrdup(base);
-	{
-		size_t bl = strlen(basecopy);
-		while (bl > 1 && basecopy[bl - 1] == '/')
-			basecopy[--bl] = 0;
-	}
-	pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (pfd < 0)
-		die_sys(RC_IO, "%s", parent);
-	if (exists) {
-		char **old;
-		dirfd = open(pos[1], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (dirfd < 0)
-			die_sys(RC_IO, "%s", pos[1]);
-		old = list_dir(dirfd, NULL, &nold);
-		free_names(old, nold);
-		if (nold && !force)
-			die_msg(RC_REFUSED, "%s: not empty; not overwritten (use --force; the "
-				"current content is then kept in %s.old.PID)", pos[1], pos[1]);
-		/* inside DIR: the same file system even when DIR is a mount point */
-		holder = dirfd;
-		snprintf(tmpname, sizeof tmpname, ".metasnap.tmp.%ld", (long)getpid());
-	} else {
-		holder = pfd;
-		snprintf(tmpname, sizeof tmpname, "%.40s.tmp.%ld", basecopy, (long)getpid());
-	}
+	if ((afd = open_ro(pos[0])) < 0)
+		return RC_IO;
+	close(afd);
+	if ((rc = ms_place_open(&pl, pos[1], force)) != RC_OK)
+		return rc;
+	st.mount = pl.mode == 'm';
 	catch_signals();
-	if (mkdirat(holder, tmpname, 0700) != 0)
-		die_sys(RC_IO, "%s: cannot create %s", pos[1], tmpname);
-	st.tmpfd = openat(holder, tmpname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (st.tmpfd < 0) {
-		warn_sys(RC_IO, "%s", tmpname);
-		rc = RC_IO;
-		goto fail;
+	if ((rc = ms_place_begin(&pl)) != RC_OK) {
+		reraise();
+		return rc;
 	}
-	rc = ms_scan(pos[0], &a, extract, &st, quiet);
+	st.tmpfd = pl.tmpfd;
+	rc = build(&st, pos[1], &a, &m, quiet);
+	if (rc != RC_OK) {
+		ms_place_abort(&pl);
+		reraise();
+		return rc;
+	}
+	pl.has_top = st.has_top;
+	pl.top = st.top;
+	/* from here on a signal no longer stops the restore: it finishes and
+	 * reports success */
+	rc = ms_place_commit(&pl);
 	if (rc == RC_OK) {
-		rc = ms_check_manifest(pos[0], &a, &m);
-		if (rc == RC_DIFF)
-			warn_rc(RC_DATA, "%s: archive does not match its manifest; nothing "
-				"restored", pos[0]);
-		if (rc != RC_OK)
-			rc = RC_DATA;
-	}
-	if (rc == RC_OK)
-		rc = finish_dirs(&st);
-	if (rc == RC_OK && syncfs(st.tmpfd) != 0) {
-		warn_sys(RC_IO, "%s: sync", pos[1]);
-		rc = RC_IO;
-	}
-	if (rc == RC_OK && stop_now())
-		rc = RC_IO;
-	if (rc != RC_OK)
-		goto fail;
-	if (!exists) {
-		if ((st.has_top && set_dir(st.tmpfd, &st.top, st.root) != 0) ||
-		    renameat(pfd, tmpname, pfd, basecopy) != 0) {
-			warn_sys(RC_IO, "%s", pos[1]);
-			rc = RC_IO;
-			goto fail;
-		}
-	} else {
-		if (nold) {
-			/* keep what was there: a sibling DIR.old.PID, or inside DIR
-			 * when DIR is a mount point (rename cannot cross) */
-			char oldname[96];
-			int ofd, inside = 0;
-
-			snprintf(oldname, sizeof oldname, "%.40s.old.%ld", basecopy, (long)getpid());
-			if (mkdirat(pfd, oldname, 0700) != 0)
-				goto sysfail;
-			ofd = openat(pfd, oldname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (ofd < 0)
-				goto sysfail;
-			{
-				struct stat a1, b1;
-				if (fstat(ofd, &a1) == 0 && fstat(dirfd, &b1) == 0 &&
-				    a1.st_dev != b1.st_dev) {
-					close(ofd);
-					unlinkat(pfd, oldname, AT_REMOVEDIR);
-					snprintf(oldname, sizeof oldname, ".metasnap.old.%ld",
-						 (long)getpid());
-					if (mkdirat(dirfd, oldname, 0700) != 0)
-						goto sysfail;
-					ofd = openat(dirfd, oldname,
-						     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-					if (ofd < 0)
-						goto sysfail;
-					inside = 1;
-				}
-			}
-			{
-				char skip2[96];
-				snprintf(skip2, sizeof skip2, "%s", inside ? oldname : tmpname);
-				/* move everything except our two directories */
-				size_t k;
-				char **v = list_dir(dirfd, NULL, &k);
-				for (size_t i = 0; i < k; i++) {
-					if (!strcmp(v[i], tmpname) || !strcmp(v[i], skip2))
-						continue;
-					if (renameat(dirfd, v[i], ofd, v[i]) != 0) {
-						warn_sys(RC_IO, "%s: moving '%s' aside", pos[1], v[i]);
-						free_names(v, k);
-						close(ofd);
-						rc = RC_IO;
-						goto fail;
-					}
-				}
-				free_names(v, k);
-			}
-			close(ofd);
-			note("%s: previous content kept in %s%s%s", pos[1],
-			     inside ? pos[1] : parent, "/", oldname);
-		}
-		if ((rc = move_all(st.tmpfd, dirfd, NULL, pos[1])) != RC_OK)
-			goto fail;
-		if (unlinkat(dirfd, tmpname, AT_REMOVEDIR) != 0 ||
-		    (st.has_top && set_dir(dirfd, &st.top, st.root) != 0))
-			goto sysfail;
-	}
-	if (fd_sync(exists ? dirfd : pfd) != 0)
-		goto sysfail;
-	{
 		struct progress p;
 		progress_init(&p, "", "B", 0, quiet);
 		progress_done(&p, "restored %zu entries from %s into %s", a.entries.n, pos[0],
@@ -669,19 +544,6 @@ ms_restore(int argc, char **argv)
 	for (size_t i = 0; i < st.ndirs; i++)
 		free(st.dirs[i].name);
 	free(st.dirs);
-	close(st.tmpfd);
-	close(pfd);
-	if (dirfd >= 0)
-		close(dirfd);
-	free(parent);
-	free(basecopy);
-	reraise();
-	return RC_OK;
-sysfail:
-	warn_sys(RC_IO, "%s", pos[1]);
-	rc = RC_IO;
-fail:
-	rm_tree(holder, tmpname);
-	reraise();
+	ms_place_close(&pl);
 	return rc;
 }

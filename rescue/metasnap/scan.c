@@ -86,7 +86,7 @@ hash_entry(void *ctx, struct ms_entry *e, struct tar_reader *r)
 	while ((k = tar_read_data(r, buf, sizeof buf)) > 0)
 		sha256_update(&s, buf, (size_t)k);
 	if (k < 0)
-		return RC_DATA;
+		return MS_DAMAGED;
 	sha256_final(&s, e->sha);
 	e->has_sha = 1;
 	return RC_OK;
@@ -174,11 +174,13 @@ ms_scan(const char *file, struct ms_archive *a, ms_entry_fn on_entry, void *ctx,
 		last = xstrdup(e->name);
 		rc = (on_entry ? on_entry : hash_entry)(ctx, e, &r);
 		if (rc != RC_OK) {
-			if (rc == RC_DATA && r.left > 0) {
+			/* other failures were reported by on_entry itself */
+			if (rc == MS_DAMAGED) {
 				warn_rc(RC_DATA, "%s: damaged data in entry '%s' (nothing after "
 					"it can be read)", file, ms_show(last));
-				named = 1;
+				rc = RC_DATA;
 			}
+			named = 1;
 			break;
 		}
 	}
