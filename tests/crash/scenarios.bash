@@ -69,10 +69,12 @@ sc_metasnap_save_cmd() {
 	"$@" "$RESCUE" metasnap save -q -f in/src -o t/a.tar.gz
 }
 
-# metasnap restore into an absent DIR: DIR.tmp.PID is left by a kill
+# metasnap restore into an absent DIR: DIR.tmp.PID (the tree being built) and
+# DIR.metasnap-journal (metasnap.1: the next restore finishes or undoes the
+# interrupted one) may be left by a kill
 sc_metasnap_restore_info() {
 	TARGET=t/dst
-	LEFTOVERS='dst.tmp.*'
+	LEFTOVERS='dst.tmp.* dst.metasnap-journal dst.metasnap-journal.tmp.*'
 }
 sc_metasnap_restore_setup() {
 	mkdir in t
@@ -83,12 +85,11 @@ sc_metasnap_restore_cmd() {
 	"$@" "$RESCUE" metasnap restore -q in/a.tar.gz t/dst
 }
 
-# metasnap restore into an existing empty DIR: the archive is extracted into
-# DIR/.metasnap.tmp.PID, inside the target.
+# metasnap restore into an existing empty DIR: the new tree is built beside it
+# and swapped in (RENAME_EXCHANGE); the same leftovers as above
 sc_metasnap_restore_empty_info() {
 	TARGET=t/dst
-	LEFTOVERS='dst.tmp.*'
-	KNOWN='the temporary directory is made inside the empty DIR, so a kill leaves DIR/.metasnap.tmp.PID in the target'
+	LEFTOVERS='dst.tmp.* dst.metasnap-journal dst.metasnap-journal.tmp.*'
 }
 sc_metasnap_restore_empty_setup() {
 	sc_metasnap_restore_setup
@@ -98,13 +99,13 @@ sc_metasnap_restore_empty_cmd() {
 	sc_metasnap_restore_cmd "$@"
 }
 
-# metasnap restore --force over a non-empty DIR: the old content goes to
-# DIR.old.PID; re-running the restore is the recovery.
+# metasnap restore --force over a non-empty DIR: the new tree is swapped in
+# (RENAME_EXCHANGE), the old content goes to DIR.old.PID; re-running the
+# restore finishes or undoes an interrupted one (journal).
 sc_metasnap_restore_force_info() {
 	TARGET=t/dst
-	LEFTOVERS='dst.tmp.* dst.old.*'
+	LEFTOVERS='dst.tmp.* dst.old.* dst.metasnap-journal dst.metasnap-journal.tmp.*'
 	RECOVER=rerun
-	KNOWN='restore --force moves the old entries out and the new ones in one by one, inside DIR (not atomic)'
 }
 sc_metasnap_restore_force_setup() {
 	sc_metasnap_restore_setup
