@@ -82,6 +82,14 @@ EOF
 	assert_equal "${lines[-1]}" "0 passed, 2 failed, 1 skipped"
 }
 
+@test "harness: tests/run fails when bats itself fails before any test (exit 1)" {
+	tree
+	run_run TESTS=bats BATS_FILES=tests/no-such.bats
+	assert_failure 1
+	assert_line --regexp '^  bats: exit status [1-9][0-9]*, no test failed$'
+	assert_equal "${lines[-1]}" "0 passed, 1 failed"
+}
+
 @test "harness: every allowlisted skip names an existing test and gives a reason (exit 0)" {
 	local name reason bad=""
 	while IFS= read -r line; do
