@@ -63,9 +63,32 @@ assert_no_tmp() {
 	assert_equal "$left" ""
 }
 
+# The only tests that may skip under RESCUE_TEST_STRICT=1 (CI), each with a
+# reason: one "TEST NAME :: REASON" a line, TEST NAME exactly as in @test.
+SKIP_ALLOWLIST=$TESTS_DIR/skip-allowlist.txt
+
+# skip_allowed NAME: NAME is in $SKIP_ALLOWLIST, with a reason.
+skip_allowed() {
+	awk -F ' :: ' -v n="$1" '!/^#/ && $1 == n && $2 ~ /[^ ]/ { f = 1 } END { exit !f }' "$SKIP_ALLOWLIST"
+}
+
+# skip [REASON]: bats' skip (kept as _bats_skip), except that with
+# RESCUE_TEST_STRICT=1 a test not in $SKIP_ALLOWLIST fails instead (also a
+# skip in setup_file, which names no test).  tests/run checks the TAP too.
+if ! declare -F _bats_skip >/dev/null; then
+	eval "_bats_$(declare -f skip)"
+fi
+skip() {
+	if [ "${RESCUE_TEST_STRICT:-0}" = 1 ] && ! skip_allowed "${BATS_TEST_DESCRIPTION:-}"; then
+		echo "skip refused (RESCUE_TEST_STRICT=1): '${BATS_TEST_DESCRIPTION:-setup_file}' is not in ${SKIP_ALLOWLIST#"$TOP_DIR"/}: ${1:-no reason given}" >&2
+		exit 1
+	fi
+	_bats_skip "$@"
+}
+
 # requires WHAT...: skip unless available (root qemu moosefs strace podman
-# netns loop); an unknown requirement is an error.  With RESCUE_TEST_STRICT=1
-# (CI) a missing requirement fails instead of skipping.
+# netns loop chroot); an unknown requirement is an error.  With
+# RESCUE_TEST_STRICT=1 (CI) the skip fails unless the test is allowlisted.
 requires() {
 	local r why=""
 	for r in "$@"; do
@@ -80,12 +103,6 @@ requires() {
 		chroot) [ "$(id -u)" = 0 ] || why="needs root for chroot" ;;
 		*) echo "requires: unknown requirement '$r'" >&2; return 1 ;;
 		esac
-		if [ -n "$why" ]; then
-			if [ "${RESCUE_TEST_STRICT:-0}" = 1 ] && [ "$r" != podman ] && [ "$r" != loop ]; then
-				echo "requires: $why (RESCUE_TEST_STRICT=1)" >&2
-				return 1
-			fi
-			skip "$why"
-		fi
+		[ -z "$why" ] || skip "$why"
 	done
 }

@@ -24,13 +24,16 @@ cluster_ok() {
 
 setup_file() {
 	export GEN=$BATS_FILE_TMPDIR/scenarios CMP=$BATS_FILE_TMPDIR/compare
+	local t0=$SECONDS rc=0
 	if command -v mfsmaster >/dev/null && command -v mfsmetadump >/dev/null; then
 		timeout 300 "$MFS_DIR/compare" -T -r "$RESCUE" -w "$BATS_FILE_TMPDIR/fixcmp" \
 			"$FIXTURES"/moosefs/{full,metalogger,empty,small,torn,gap} \
-			>"$BATS_FILE_TMPDIR/fixtures.results" 2>"$BATS_FILE_TMPDIR/fixtures.err" || :
+			>"$BATS_FILE_TMPDIR/fixtures.results" 2>"$BATS_FILE_TMPDIR/fixtures.err" || rc=$?
+		echo "$rc" >"$BATS_FILE_TMPDIR/fixtures.status"
+		rc=0
 	fi
 	cluster_ok || return 0
-	local t0=$SECONDS rc=0
+	t0=$SECONDS
 	timeout -k 30 330 "$MFS_DIR/gen-scenarios" "$GEN" >"$BATS_FILE_TMPDIR/gen.log" 2>&1 || rc=$?
 	echo "$rc $((SECONDS - t0))" >"$BATS_FILE_TMPDIR/gen.status"
 	t0=$SECONDS
@@ -105,48 +108,56 @@ fixture_result() {
 	for s in $SCENARIOS; do cluster_result "$s" oracle; done
 }
 
-@test "mfsmetarestore: full -m matches MooseFS restore (exit 0)" { cluster_result full m; cluster_result full dump-m; }
-@test "mfsmetarestore: full -a matches MooseFS restore (exit 0)" { cluster_result full a; cluster_result full dump-a; }
+@test "mfsmetarestore: full -m is byte-identical to MooseFS restore (exit 0)" { cluster_result full m; cluster_result full dump-m; cluster_result full bytes-m; }
+@test "mfsmetarestore: full -a is byte-identical to MooseFS restore (exit 0)" { cluster_result full a; cluster_result full dump-a; cluster_result full bytes-a; }
 @test "mfsmetarestore: full output served by the real master, client sees the tree (exit 0)" { cluster_result full tree; }
-@test "mfsmetarestore: metalogger-only -m matches MooseFS restore (exit 0)" { cluster_result metalogger m; cluster_result metalogger dump-m; }
-@test "mfsmetarestore: metalogger-only -a matches MooseFS restore (exit 0)" { cluster_result metalogger a; cluster_result metalogger dump-a; }
+@test "mfsmetarestore: metalogger-only -m is byte-identical to MooseFS restore (exit 0)" { cluster_result metalogger m; cluster_result metalogger dump-m; cluster_result metalogger bytes-m; }
+@test "mfsmetarestore: metalogger-only -a is byte-identical to MooseFS restore (exit 0)" { cluster_result metalogger a; cluster_result metalogger dump-a; cluster_result metalogger bytes-a; }
 @test "mfsmetarestore: metalogger-only output served by the real master (exit 0)" { cluster_result metalogger tree; }
-@test "mfsmetarestore: master + metalogger changelogs mixed, any order, -m matches MooseFS (exit 0)" { cluster_result mixed m; cluster_result mixed dump-m; }
-@test "mfsmetarestore: master + metalogger changelogs mixed -a matches MooseFS (exit 0)" { cluster_result mixed a; cluster_result mixed dump-a; }
+@test "mfsmetarestore: master + metalogger changelogs mixed, any order, -m is byte-identical to MooseFS (exit 0)" { cluster_result mixed m; cluster_result mixed dump-m; cluster_result mixed bytes-m; }
+@test "mfsmetarestore: master + metalogger changelogs mixed -a is byte-identical to MooseFS (exit 0)" { cluster_result mixed a; cluster_result mixed dump-a; cluster_result mixed bytes-a; }
 @test "mfsmetarestore: mixed output served by the real master (exit 0)" { cluster_result mixed tree; }
-@test "mfsmetarestore: empty snapshot + changelog from id 1 -m matches MooseFS (exit 0)" { cluster_result empty m; cluster_result empty dump-m; }
-@test "mfsmetarestore: empty snapshot + changelog from id 1 -a matches MooseFS (exit 0)" { cluster_result empty a; cluster_result empty dump-a; }
+@test "mfsmetarestore: empty snapshot + changelog from id 1 -m is byte-identical to MooseFS (exit 0)" { cluster_result empty m; cluster_result empty dump-m; cluster_result empty bytes-m; }
+@test "mfsmetarestore: empty snapshot + changelog from id 1 -a is byte-identical to MooseFS (exit 0)" { cluster_result empty a; cluster_result empty dump-a; cluster_result empty bytes-a; }
 @test "mfsmetarestore: empty-snapshot output served by the real master (exit 0)" { cluster_result empty tree; }
-@test "mfsmetarestore: small -m matches MooseFS restore (exit 0)" { cluster_result small m; cluster_result small dump-m; }
-@test "mfsmetarestore: small -a matches MooseFS restore (exit 0)" { cluster_result small a; cluster_result small dump-a; }
+@test "mfsmetarestore: small -m is byte-identical to MooseFS restore (exit 0)" { cluster_result small m; cluster_result small dump-m; cluster_result small bytes-m; }
+@test "mfsmetarestore: small -a is byte-identical to MooseFS restore (exit 0)" { cluster_result small a; cluster_result small dump-a; cluster_result small bytes-a; }
 @test "mfsmetarestore: small output served by the real master (exit 0)" { cluster_result small tree; }
 @test "mfsmetarestore: torn last line warns with file and line (exit 0)" { cluster_result torn m; cluster_result torn torn-warning; }
-@test "mfsmetarestore: torn last line -m equals MooseFS on the files minus the fragment (exit 0)" { cluster_result torn dump-m; }
-@test "mfsmetarestore: torn last line -a equals MooseFS on the files minus the fragment (exit 0)" { cluster_result torn a; cluster_result torn dump-a; }
+@test "mfsmetarestore: torn last line -m is byte-identical to MooseFS on the files minus the fragment (exit 0)" { cluster_result torn dump-m; cluster_result torn bytes-m; }
+@test "mfsmetarestore: torn last line -a is byte-identical to MooseFS on the files minus the fragment (exit 0)" { cluster_result torn a; cluster_result torn dump-a; cluster_result torn bytes-a; }
 @test "mfsmetarestore: torn output served by the real master, tree as MooseFS's (exit 0)" { cluster_result torn tree; }
 @test "mfsmetarestore: empty snapshot + changelog not from id 1: -m refuses, names the gap (exit 3)" { cluster_result gap refuse-m; }
 @test "mfsmetarestore: empty snapshot + changelog not from id 1: -a refuses, names the gap (exit 3)" { cluster_result gap refuse-a; }
 
-@test "mfsmetarestore: byte-identical scenarios are counted (exit 0)" {
+@test "mfsmetarestore: every cluster scenario is byte-identical, -m and -a; compare exits 0 (exit 0)" {
 	requires root netns moosefs
+	read -r rc secs <"$BATS_FILE_TMPDIR/compare.status"
+	echo "# compare: status $rc in ${secs}s" >&3
 	run grep '^byte-identical: ' "$BATS_FILE_TMPDIR/results"
-	echo "# $output (cluster scenarios, -m)" >&3
-	grep '^ok [a-z]* bytes-' "$BATS_FILE_TMPDIR/results" | sed 's/^/# /' >&3 || true
-	assert_output --regexp '^byte-identical: [0-9]+ of 6 scenarios$'
+	assert_output 'byte-identical: 6 of 6 scenarios'
+	run grep -v '^ok \|^byte-identical: ' "$BATS_FILE_TMPDIR/results"
+	assert_output ''
+	assert_equal "$rc" 0
 }
 
 @test "mfsmetarestore: committed fixtures: the real restore accepts them (exit 0)" {
 	for s in full metalogger empty small torn gap; do fixture_result "$s" oracle; done
 }
 
-@test "mfsmetarestore: committed fixtures: -m and -a dumps equal MooseFS's (exit 0)" {
+@test "mfsmetarestore: committed fixtures: -m and -a are byte-identical to MooseFS's, dumps in the same order (exit 0)" {
 	for s in full metalogger empty small torn; do # (mixed is not committed)
 		fixture_result "$s" dump-m
+		fixture_result "$s" bytes-m
 		fixture_result "$s" dump-a
+		fixture_result "$s" bytes-a
 	done
 	fixture_result torn torn-warning
 	fixture_result gap refuse-m
 	fixture_result gap refuse-a
 	run grep '^byte-identical: ' "$BATS_FILE_TMPDIR/fixtures.results"
-	echo "# fixtures: $output" >&3
+	assert_output 'byte-identical: 5 of 5 scenarios'
+	run grep -v '^ok \|^byte-identical: ' "$BATS_FILE_TMPDIR/fixtures.results"
+	assert_output ''
+	assert_equal "$(cat "$BATS_FILE_TMPDIR/fixtures.status")" 0
 }

@@ -169,6 +169,6 @@ teardown(void)
 	CHECK(system(cmd) == 0);
 }
 
-UNIT_MAIN(setup, test_create_and_refuse_existing, test_keep_meta,
+UNIT_MAIN_FIXTURE(setup, teardown, test_create_and_refuse_existing, test_keep_meta,
 	  test_symlink_is_followed, test_abort_keeps_old, test_not_a_regular_file,
-	  test_killed_writer, teardown)
+	  test_killed_writer)

@@ -239,5 +239,5 @@ quiet(void)
 	err_set_quiet(1);
 }
 
-UNIT_MAIN(quiet, test_roundtrip, test_classify, test_set_keeps_style, test_insert,
+UNIT_MAIN_FIXTURE(quiet, unit_nothing, test_roundtrip, test_classify, test_set_keeps_style, test_insert,
 	  test_delete, test_refused, test_key_value_ok, test_diff)

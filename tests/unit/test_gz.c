@@ -162,6 +162,5 @@ teardown(void)
 	CHECK(system(cmd) == 0);
 }
 
-UNIT_MAIN(setup, test_round_trip_and_gzip_agrees, test_reproducible_bytes,
-	  test_multi_member, test_truncated_and_corrupt_are_errors, test_zbuf,
-	  teardown)
+UNIT_MAIN_FIXTURE(setup, teardown, test_round_trip_and_gzip_agrees, test_reproducible_bytes,
+	  test_multi_member, test_truncated_and_corrupt_are_errors, test_zbuf)

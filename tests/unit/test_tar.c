@@ -126,5 +126,5 @@ teardown(void)
 	CHECK(system(cmd) == 0);
 }
 
-UNIT_MAIN(setup, test_gnu_tar_reads_it, test_busybox_tar_reads_it,
-	  test_same_entries_same_bytes, teardown)
+UNIT_MAIN_FIXTURE(setup, teardown, test_gnu_tar_reads_it, test_busybox_tar_reads_it,
+	  test_same_entries_same_bytes)
