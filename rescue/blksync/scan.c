@@ -74,7 +74,48 @@ mark(struct scan *s, uint64_t off)
 	if ((rc = flush_ext(s)))
 		return rc;
 	s->last_mark = off;
-	return dw_mark(&s->dw, off);
+	s->mark_t = bs_now();
+	if ((rc = dw_mark(&s->dw, off)))
+		return rc;
+	if (s->marked && s->pre)
+		s->marked(s->marked_ctx, off, s->pre, s->pre_blocks);
+	return RC_OK;
+}
+
+/* push: a MARK every BS_MARK_PUSH bytes or BS_MARK_SECS, whichever comes
+ * first, so that serve can acknowledge (and push checkpoint) even when the
+ * link, not the signatures, is what push waits for. */
+static int
+mark_due(struct scan *s, uint64_t off)
+{
+	return s->push && off > s->last_mark &&
+	       (off - s->last_mark >= BS_MARK_PUSH || bs_now() - s->mark_t >= BS_MARK_SECS);
+}
+
+/* push: the decided block hashes, in order, into the running result digest */
+static void
+pre_add(struct scan *s, const uint8_t *h, uint64_t n)
+{
+	if (!s->pre)
+		return;
+	for (uint64_t i = 0; i < n; i++)
+		bs_digest_add(s->pre, h + i * s->hash.len, s->hash.len);
+	s->pre_blocks += n;
+}
+
+/* push, flat: take the acknowledgements that have arrived, and the SIGS
+ * trailer once every hash is read, without waiting. */
+static int
+flat_drain(struct scan *s)
+{
+	uint32_t tag;
+	int rc;
+
+	while ((rc = sig_rd_ready(s->sig, &tag)) == 1 && tag == TAG_SEND && !s->sig->ended &&
+	       s->sig->next == s->sig->nblocks && s->sig->fpos == s->sig->fn)
+		if ((rc = sig_rd_finish(s->sig, 0)))
+			return rc;
+	return rc < 0 ? -rc : RC_OK;
 }
 
 /* push: about to wait for more signatures; let the target catch up. */
@@ -122,6 +163,9 @@ scan_run(struct scan *s)
 			uint64_t i = (off + o) / B;
 			int changed = 1;
 
+			if (mark_due(s, off + o) &&
+			    ((rc = mark(s, off + o)) || (rc = flat_drain(s))))
+				break;
 			bs_block_hash(&s->hash, buf + o, len, h);
 			bs_digest_add(&dg, h, s->hash.len);
 			s->compared++;
@@ -134,6 +178,7 @@ scan_run(struct scan *s)
 					break;
 				changed = blen != len || memcmp(sh, h, wl) != 0;
 			}
+			pre_add(s, h, 1);
 			if (changed) {
 				s->changed++;
 				if ((rc = add_block(s, off + o, buf + o, len)))
@@ -153,7 +198,7 @@ scan_run(struct scan *s)
 		memcpy(t.base_id, s->sig->id, BS_DIGEST_LEN);
 	}
 	if (rc == RC_OK) {
-		bs_digest_final(&dg, t.result);
+		bs_digest_final(s->pre ? s->pre : &dg, t.result);
 		t.size = size;
 		memcpy(s->result, t.result, BS_DIGEST_LEN);
 		memcpy(s->base_id, t.base_id, BS_DIGEST_LEN);
@@ -292,6 +337,21 @@ bad:
 	return RC_DATA;
 }
 
+/* Take every whole frame that has arrived, without waiting: ACKD frames
+ * reach the checkpoint even while push only writes (a target smaller
+ * than the source sends nothing else). */
+static int
+g_drain_acks(struct gscan *g)
+{
+	uint32_t tag;
+	int rc;
+
+	while ((rc = sig_rd_ready(g->s->sig, &tag)) == 1)
+		if ((rc = g_pull(g)))
+			return rc;
+	return rc < 0 ? -rc : RC_OK;
+}
+
 static int
 g_emit(struct gscan *g, struct pend *e, const uint8_t *data)
 {
@@ -323,9 +383,10 @@ g_emit(struct gscan *g, struct pend *e, const uint8_t *data)
 			}
 		}
 	}
+	pre_add(s, e->full, e->nb);
 	s->pos = e->off + e->len;
-	if (rc == RC_OK && s->pos - s->last_mark >= BS_MARK_EVERY)
-		rc = mark(s, s->pos - s->pos % s->block);
+	if (rc == RC_OK && mark_due(s, s->pos) && (rc = mark(s, s->pos - s->pos % s->block)) == RC_OK)
+		rc = g_drain_acks(g);
 	return rc;
 }
 
@@ -469,7 +530,7 @@ scan_groups(struct scan *s)
 	s->sig->rd.idle = NULL;
 	if (rc == RC_OK) {
 		memset(&t, 0, sizeof t);
-		bs_digest_final(&g.rdg, t.result);
+		bs_digest_final(s->pre ? s->pre : &g.rdg, t.result);
 		t.size = size;
 		memcpy(s->result, t.result, BS_DIGEST_LEN);
 		rc = dw_end(&s->dw, &t);

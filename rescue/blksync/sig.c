@@ -152,15 +152,27 @@ ring_wait_request(struct bs_ring *r, uint64_t *g, uint32_t *n)
 	int rc = -1;
 
 	pthread_mutex_lock(&r->mu);
-	while (r->req_head == r->req_tail && !r->failed && !r->consumer_done)
+	while (r->req_head == r->req_tail && !r->failed && !r->consumer_done && !r->kick)
 		pthread_cond_wait(&r->cv, &r->mu);
 	if (r->req_head < r->req_tail && !r->failed) {
 		*g = r->req[r->req_head] >> 7;
 		*n = (uint32_t)(r->req[r->req_head++] & 127);
 		rc = 0;
+	} else if (r->kick && !r->failed) {
+		r->kick = 0;
+		rc = 1;
 	}
 	pthread_mutex_unlock(&r->mu);
 	return rc;
+}
+
+void
+ring_kick(struct bs_ring *r)
+{
+	pthread_mutex_lock(&r->mu);
+	r->kick = 1;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
 }
 
 int
@@ -437,6 +449,53 @@ sig_rd_pull(struct sig_rd *s, struct bs_frame *f, const uint8_t **payload)
 }
 
 int
+sig_rd_ready(struct sig_rd *s, uint32_t *tag)
+{
+	const uint8_t *p;
+	struct bs_frame f;
+
+	for (;;) {
+		if (bs_rd_poll(&s->rd, BS_FRAME_LEN) < 0)
+			return -s->rd.err;
+		if (!(p = bs_rd_peek(&s->rd, BS_FRAME_LEN)))
+			return 0;
+		bs_frame_decode(&f, p);
+		if (f.tag != TAG_ACKD || f.stored) {
+			/* whole, so that reading it cannot block */
+			if (bs_rd_poll(&s->rd, BS_FRAME_LEN + (size_t)f.stored) < 0)
+				return -s->rd.err;
+			*tag = f.tag;
+			return bs_rd_peek(&s->rd, BS_FRAME_LEN + (size_t)f.stored) != NULL;
+		}
+		if (bs_rd_frame(&s->rd, &f, "ACKD") != 0)
+			return -(s->rd.err ? s->rd.err : RC_DATA);
+		if (s->on_ack)
+			s->on_ack(s->ack_ctx, f.off);
+	}
+}
+
+int
+sig_range(struct bs_src *src, uint64_t end, const struct bs_hash *h, struct bs_digest *d)
+{
+	uint8_t *buf = bs_alloc(BS_CHUNK), hh[BS_DIGEST_LEN];
+	uint32_t B = src->block;
+	int rc = RC_OK;
+
+	for (uint64_t off = 0; off < end && rc == RC_OK; off += BS_CHUNK) {
+		size_t n = end - off < BS_CHUNK ? (size_t)(end - off) : BS_CHUNK;
+
+		if ((rc = bs_src_read(src, buf, n, off)))
+			break;
+		for (size_t o = 0; o < n; o += B) {
+			bs_block_hash(h, buf + o, n - o < B ? n - o : B, hh);
+			bs_digest_add(d, hh, h->len);
+		}
+	}
+	free(buf);
+	return rc;
+}
+
+int
 sig_rd_finish(struct sig_rd *s, int check_eof)
 {
 	uint8_t id[BS_DIGEST_LEN], pay[BS_DIGEST_LEN], tail;
@@ -445,6 +504,9 @@ sig_rd_finish(struct sig_rd *s, int check_eof)
 	char hx[2][65];
 	int rc;
 
+	/* push may have taken the trailer early, while draining ACKD frames */
+	if (s->ended && !check_eof)
+		return RC_OK;
 	while (s->next < s->nblocks)
 		if ((rc = sig_rd_next(s, &h)))
 			return rc;
