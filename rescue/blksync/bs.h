@@ -105,10 +105,9 @@ int sig_rd_open(struct sig_rd *s, int fd, const char *name);
 int sig_rd_next(struct sig_rd *s, const uint8_t **hash);
 /* Skip what is left, read SEND and check the identity.  check_eof: nothing may follow. */
 int sig_rd_finish(struct sig_rd *s, int check_eof);
-/* push: without waiting, take the ACKD frames that have arrived (to the
- * callback); 1 if another whole frame is there (*tag), 0 if none, or an
- * RC_* status (negative) after a message. */
-int sig_rd_ready(struct sig_rd *s, uint32_t *tag);
+/* push: without waiting, take the ACKD frames that have arrived, also
+ * those behind frames not read yet (to the callback).  RC_* status. */
+int sig_rd_acks(struct sig_rd *s);
 /* push with groups: the next GRPH, HASH or SEND frame and its checked payload. */
 int sig_rd_pull(struct sig_rd *s, struct bs_frame *f, const uint8_t **payload);
 void sig_rd_free(struct sig_rd *s);
@@ -179,6 +178,7 @@ struct scan {
 	uint64_t pre_blocks;
 	void (*marked)(void *ctx, uint64_t off, const struct bs_digest *pre, uint64_t blocks);
 	void *marked_ctx;
+	uint64_t mark_align;    /* timed MARKs only at multiples of this */
 	double mark_t;
 	struct progress *prog;
 	const char *label;      /* the progress label, before the count */

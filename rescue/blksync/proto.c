@@ -1002,6 +1002,7 @@ push_run(struct push *p, struct bs_src *src, int from, const char *peer, const s
 	sc->pre_blocks = p->start / p->block;
 	sc->marked = on_mark;
 	sc->marked_ctx = p;
+	sc->mark_align = p->align;
 	dw_init(&sc->dw, w, o->level);
 	rc = sr->hdr.group ? scan_groups(sc) : scan_run(sc);
 	*src = sc->src;

@@ -88,7 +88,7 @@ mark(struct scan *s, uint64_t off)
 static int
 mark_due(struct scan *s, uint64_t off)
 {
-	return s->push && off > s->last_mark &&
+	return s->push && off > s->last_mark && (!s->mark_align || off % s->mark_align == 0) &&
 	       (off - s->last_mark >= BS_MARK_PUSH || bs_now() - s->mark_t >= BS_MARK_SECS);
 }
 
@@ -103,19 +103,15 @@ pre_add(struct scan *s, const uint8_t *h, uint64_t n)
 	s->pre_blocks += n;
 }
 
-/* push, flat: take the acknowledgements that have arrived, and the SIGS
- * trailer once every hash is read, without waiting. */
+/* push, after a timed MARK: take the acknowledgements that have arrived,
+ * even while push only writes (a target smaller than the source sends
+ * nothing else), so that checkpoints follow. */
 static int
-flat_drain(struct scan *s)
+timed_mark(struct scan *s, uint64_t off)
 {
-	uint32_t tag;
-	int rc;
+	int rc = mark(s, off);
 
-	while ((rc = sig_rd_ready(s->sig, &tag)) == 1 && tag == TAG_SEND && !s->sig->ended &&
-	       s->sig->next == s->sig->nblocks && s->sig->fpos == s->sig->fn)
-		if ((rc = sig_rd_finish(s->sig, 0)))
-			return rc;
-	return rc < 0 ? -rc : RC_OK;
+	return rc ? rc : sig_rd_acks(s->sig);
 }
 
 /* push: about to wait for more signatures; let the target catch up. */
@@ -163,8 +159,7 @@ scan_run(struct scan *s)
 			uint64_t i = (off + o) / B;
 			int changed = 1;
 
-			if (mark_due(s, off + o) &&
-			    ((rc = mark(s, off + o)) || (rc = flat_drain(s))))
+			if (mark_due(s, off + o) && (rc = timed_mark(s, off + o)))
 				break;
 			bs_block_hash(&s->hash, buf + o, len, h);
 			bs_digest_add(&dg, h, s->hash.len);
@@ -337,21 +332,6 @@ bad:
 	return RC_DATA;
 }
 
-/* Take every whole frame that has arrived, without waiting: ACKD frames
- * reach the checkpoint even while push only writes (a target smaller
- * than the source sends nothing else). */
-static int
-g_drain_acks(struct gscan *g)
-{
-	uint32_t tag;
-	int rc;
-
-	while ((rc = sig_rd_ready(g->s->sig, &tag)) == 1)
-		if ((rc = g_pull(g)))
-			return rc;
-	return rc < 0 ? -rc : RC_OK;
-}
-
 static int
 g_emit(struct gscan *g, struct pend *e, const uint8_t *data)
 {
@@ -385,8 +365,8 @@ g_emit(struct gscan *g, struct pend *e, const uint8_t *data)
 	}
 	pre_add(s, e->full, e->nb);
 	s->pos = e->off + e->len;
-	if (rc == RC_OK && mark_due(s, s->pos) && (rc = mark(s, s->pos - s->pos % s->block)) == RC_OK)
-		rc = g_drain_acks(g);
+	if (rc == RC_OK && mark_due(s, s->pos))
+		rc = timed_mark(s, s->pos - s->pos % s->block);
 	return rc;
 }
 

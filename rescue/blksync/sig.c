@@ -449,29 +449,28 @@ sig_rd_pull(struct sig_rd *s, struct bs_frame *f, const uint8_t **payload)
 }
 
 int
-sig_rd_ready(struct sig_rd *s, uint32_t *tag)
+sig_rd_acks(struct sig_rd *s)
 {
-	const uint8_t *p;
+	struct bs_rd *r = &s->rd;
 	struct bs_frame f;
+	size_t at;
 
-	for (;;) {
-		if (bs_rd_poll(&s->rd, BS_FRAME_LEN) < 0)
-			return -s->rd.err;
-		if (!(p = bs_rd_peek(&s->rd, BS_FRAME_LEN)))
-			return 0;
-		bs_frame_decode(&f, p);
-		if (f.tag != TAG_ACKD || f.stored) {
-			/* whole, so that reading it cannot block */
-			if (bs_rd_poll(&s->rd, BS_FRAME_LEN + (size_t)f.stored) < 0)
-				return -s->rd.err;
-			*tag = f.tag;
-			return bs_rd_peek(&s->rd, BS_FRAME_LEN + (size_t)f.stored) != NULL;
+	if (bs_rd_poll(r, r->cap) < 0)
+		return r->err;
+	/* step over whole frames still to be read; take the ACKD among them
+	 * out of the buffer (a bad one is left for the reader to report) */
+	for (at = r->pos; r->len - at >= BS_FRAME_LEN;) {
+		bs_frame_decode(&f, r->buf + at);
+		if (f.tag != TAG_ACKD || f.stored || bs_frame_sum(&f, NULL, 0) != f.crc) {
+			at += BS_FRAME_LEN + (size_t)f.stored;
+			continue;
 		}
-		if (bs_rd_frame(&s->rd, &f, "ACKD") != 0)
-			return -(s->rd.err ? s->rd.err : RC_DATA);
+		memmove(r->buf + at, r->buf + at + BS_FRAME_LEN, r->len - at - BS_FRAME_LEN);
+		r->len -= BS_FRAME_LEN;
 		if (s->on_ack)
 			s->on_ack(s->ack_ctx, f.off);
 	}
+	return RC_OK;
 }
 
 int
@@ -504,9 +503,6 @@ sig_rd_finish(struct sig_rd *s, int check_eof)
 	char hx[2][65];
 	int rc;
 
-	/* push may have taken the trailer early, while draining ACKD frames */
-	if (s->ended && !check_eof)
-		return RC_OK;
 	while (s->next < s->nblocks)
 		if ((rc = sig_rd_next(s, &h)))
 			return rc;
