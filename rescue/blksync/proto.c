@@ -136,7 +136,6 @@ struct serve {
 	struct ap *ap;          /* &ap_st once applying */
 	struct ap ap_st;
 	double last_ack;
-	uint64_t last_ack_off;
 	uint64_t synced_written;
 	struct bs_digest pre;   /* resumed: the done range's result digest */
 	int have_pre;
@@ -284,7 +283,7 @@ serve_produce(struct serve *s)
 	uint8_t id[BS_DIGEST_LEN];
 	uint64_t g;
 	uint32_t ng;
-	int rc = RC_OK, x;
+	int rc = RC_OK, w;
 
 	bs_digest_init(&dg, &p->hash, p->src.size, p->start);
 	for (uint64_t off = p->start; off < p->src.size && rc == RC_OK; off += BS_CHUNK) {
@@ -330,8 +329,8 @@ serve_produce(struct serve *s)
 		f.stored = BS_DIGEST_LEN;
 		rc = wframe(s, &f, id);
 	}
-	while (rc == RC_OK && (x = ring_wait_request(p->ring, &g, &ng)) >= 0)
-		rc = x ? send_ack(s) : answer(s, g, ng, det);
+	while (rc == RC_OK && (w = ring_wait_request(p->ring, &g, &ng)) >= 0)
+		rc = w ? send_ack(s) : answer(s, g, ng, det);
 	p->blocks = groups;
 	ring_close(p->ring, rc != RC_OK);
 	bs_digest_free(&dg);
@@ -355,13 +354,13 @@ prod_thread(void *arg)
 {
 	struct serve *s = arg;
 
-	uint64_t g;
-	uint32_t n;
-	int x;
-
 	if (s->group) {
 		s->prod_rc = serve_produce(s);
 	} else {
+		uint64_t g;
+		uint32_t n;
+		int x;
+
 		/* after the SEND, stay to send the acknowledgements */
 		s->prod_rc = sig_produce(&s->prod);
 		while (s->prod_rc == RC_OK && (x = ring_wait_request(s->prod.ring, &g, &n)) >= 0) {
@@ -421,8 +420,6 @@ serve_done_range(struct serve *s, const struct bs_hdr *hello, uint64_t tsize,
 {
 	struct bs_src src;
 	struct bs_hash hs;
-	uint8_t d[BS_DIGEST_LEN];
-	int rc;
 
 	*start = 0;
 	if (!hello->start)
@@ -435,6 +432,9 @@ serve_done_range(struct serve *s, const struct bs_hdr *hello, uint64_t tsize,
 	bs_digest_init(&s->pre, &hs, hello->size, 0);
 	s->have_pre = 1;
 	if (tsize >= hello->start) {
+		uint8_t d[BS_DIGEST_LEN];
+		int rc;
+
 		memset(&src, 0, sizeof src);
 		src.fd = s->fd;
 		src.name = s->name;
