@@ -568,6 +568,20 @@ resume_fixture() {
 	assert_differ src.img dst.img
 }
 
+# poke FILE OFFSET: change one byte
+poke() {
+	printf 'X' | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+
+# resume_push [OPTIONS]: push src.img to dst.img with --resume ck; it must
+# succeed, with a copy equal to the source and the checkpoint gone
+resume_push() {
+	run_tool $B push -q --resume ck "$@" src.img -- "$RESCUE" blksync serve dst.img
+	assert_success
+	cmp src.img dst.img
+	[ ! -e ck ]
+}
+
 # assert_differ A B: the files are not equal
 assert_differ() {
 	if cmp -s "$1" "$2"; then
@@ -630,66 +644,48 @@ assert_differ() {
 @test "blksync: push --resume: the source changed below 'done': starts over with a message (cmp)" {
 	resume_fixture
 	# one byte in the first block, far below the checkpoint
-	printf 'X' | dd of=src.img bs=1 seek=5000 conv=notrunc status=none
-	run_tool $B push -q --resume ck src.img -- "$RESCUE" blksync serve dst.img
-	assert_success
+	poke src.img 5000
+	resume_push
 	assert_equal "$stderr" "blksync: ck: the source differs from the checkpoint below $DONE; starting over from 0"
-	cmp src.img dst.img
-	[ ! -e ck ]
 	# the last block below 'done'
 	resume_fixture
-	printf 'Y' | dd of=src.img bs=1 seek=$((DONE - 1)) conv=notrunc status=none
-	run_tool $B push -q --resume ck src.img -- "$RESCUE" blksync serve dst.img
-	assert_success
-	cmp src.img dst.img
+	poke src.img $((DONE - 1))
+	resume_push
 }
 
 @test "blksync: push --resume: the target changed below 'done', or is another file by its name: starts over (cmp)" {
 	resume_fixture
-	printf 'X' | dd of=dst.img bs=1 seek=70000 conv=notrunc status=none
-	run_tool $B push -q --resume ck src.img -- "$RESCUE" blksync serve dst.img
-	assert_success
+	poke dst.img 70000
+	resume_push
 	assert_equal "${stderr##*$'\n'}" "blksync: ck: the target differs from the checkpoint below $DONE; starting over from 0"
-	cmp src.img dst.img
-	[ ! -e ck ]
 	# another file under the target's name, the same size
 	resume_fixture
 	mkimg dst.img "$(stat -c %s dst.img)"
-	run_tool $B push -q --resume ck src.img -- "$RESCUE" blksync serve dst.img
-	assert_success
-	cmp src.img dst.img
+	resume_push
 	# cut short below 'done'
 	resume_fixture
 	truncate -s 1M dst.img
-	run_tool $B push -q --flat --resume ck src.img -- "$RESCUE" blksync serve dst.img
-	assert_success
-	cmp src.img dst.img
+	resume_push --flat
 }
 
 @test "blksync: push --resume: a damaged checkpoint starts over; a file that is not one is refused and kept (exit 5)" {
 	resume_fixture
 	head -c 200 ck >cut
 	mv cut ck
-	run_tool $B push -q --resume ck src.img -- "$RESCUE" blksync serve dst.img
-	assert_success
+	resume_push
 	assert_equal "$stderr" "blksync: ck: a damaged checkpoint (cut short or changed); starting over from 0"
-	cmp src.img dst.img
 	# 'done' moved past what was synced
 	resume_fixture
 	sed -i "s/^done .*/done $((DONE + 1048576))/" ck
-	run_tool $B push -q --resume ck src.img -- "$RESCUE" blksync serve dst.img
-	assert_success
+	resume_push
 	assert_equal "$stderr" "blksync: ck: a damaged checkpoint (cut short or changed); starting over from 0"
-	cmp src.img dst.img
-	# 'done' and its digest moved together, with the sum made right
+	# 'done' moved, with the sum made right: the digest tells
 	resume_fixture
 	head -n -1 ck | sed "s/^done .*/done $((DONE + 1048576))/" >ck2
 	printf 'sum %08x\n' "$(gzip -c ck2 | tail -c 8 | od -An -tu4 -N4 | tr -d ' ')" >>ck2
 	mv ck2 ck
-	run_tool $B push -q --resume ck src.img -- "$RESCUE" blksync serve dst.img
-	assert_success
-	assert_regex "$stderr" "differs from the checkpoint below $((DONE + 1048576)); starting over from 0$"
-	cmp src.img dst.img
+	resume_push
+	assert_equal "$stderr" "blksync: ck: the source differs from the checkpoint below $((DONE + 1048576)); starting over from 0"
 	# not a checkpoint at all: neither used nor replaced
 	resume_fixture
 	echo "precious" >ck

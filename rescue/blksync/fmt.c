@@ -265,6 +265,12 @@ bs_block_hash(const struct bs_hash *h, const void *p, size_t n, uint8_t *out)
 }
 
 void
+bs_digest_final(struct bs_digest *d, uint8_t out[BS_DIGEST_LEN])
+{
+	bs_digest_peek(d, out);
+}
+
+void
 bs_group_hash(const struct bs_hash *h, const uint8_t *hashes, size_t n, uint8_t *out)
 {
 	uint8_t full[BS_DIGEST_LEN];
@@ -326,20 +332,6 @@ bs_digest_add(struct bs_digest *d, const uint8_t *hash, unsigned n)
 		XXH3_128bits_update(d->state, hash, n);
 	else
 		sha256_update(d->state, hash, n);
-}
-
-void
-bs_digest_final(struct bs_digest *d, uint8_t out[BS_DIGEST_LEN])
-{
-	memset(out, 0, BS_DIGEST_LEN);
-	if (d->h.id == BS_XXH3) {
-		XXH128_canonical_t c;
-
-		XXH128_canonicalFromHash(&c, XXH3_128bits_digest(d->state));
-		memcpy(out, c.digest, 16);
-	} else {
-		sha256_final(d->state, out);
-	}
 }
 
 void

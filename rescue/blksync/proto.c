@@ -963,8 +963,11 @@ push_run(struct push *p, struct bs_src *src, int from, const char *peer, const s
 		memcpy(h.base_id, p->want, BS_DIGEST_LEN);
 	}
 	bs_hdr_encode(&h, hb);
-	if (bs_wr_put(w, hb, sizeof hb) < 0 || bs_wr_flush(w) < 0)
-		return RC_IO;
+	if (bs_wr_put(w, hb, sizeof hb) < 0 || bs_wr_flush(w) < 0) {
+		/* serve may have failed and gone before reading: its DONE says why */
+		rc = open_remote(sr, from, peer);
+		return rc ? rc : RC_IO;
+	}
 	if ((rc = open_remote(sr, from, peer)))
 		return rc;
 	if (sr->hdr.block != h.block || sr->hdr.hash_id != h.hash_id || sr->hdr.group != h.group ||
