@@ -532,14 +532,14 @@ THROTTLE='perl -e '\''$|=1; while (sysread(STDIN, $b, 65536)) { syswrite(STDOUT,
 # link with --resume CK; SIGKILL it after SECONDS, or as soon as CK exists
 # when SECONDS is 0 (then within 30 s).  Waits until serve has exited.
 slow_push() {
-	local secs=$1 ck=$2 src=$3 dst=$4 pid i
+	local secs=$1 ck=$2 src=$3 dst=$4 pid
 	shift 4
 	rm -f serve.pid
 	"$RESCUE" blksync push -q --resume "$ck" "$@" "$src" -- \
 		sh -c "echo \$\$ >serve.pid; $THROTTLE | exec \"$RESCUE\" blksync serve $dst" 2>/dev/null &
 	pid=$!
 	if [ "$secs" = 0 ]; then
-		for i in $(seq 300); do
+		for _ in $(seq 300); do
 			[ -e "$ck" ] && break
 			sleep 0.1
 		done
@@ -670,8 +670,8 @@ assert_differ() {
 
 @test "blksync: push --resume: a damaged checkpoint starts over; a file that is not one is refused and kept (exit 5)" {
 	resume_fixture
-	head -c 200 ck >cut
-	mv cut ck
+	head -c 200 ck >ck.cut
+	mv ck.cut ck
 	resume_push
 	assert_equal "$stderr" "blksync: ck: a damaged checkpoint (cut short or changed); starting over from 0"
 	# 'done' moved past what was synced
