@@ -492,11 +492,20 @@ sync_files() {
 	snapshot src.img
 	run --separate-stderr sh -c '"$RESCUE" blksync diff src.img sigs >>src.img'
 	assert_equal "$status" 5
-	assert_equal "$stderr" "blksync: stdout is the same file as src.img; not overwritten"
+	assert_equal "$stderr" "blksync: stdout is the same file as src.img; nothing written (if the shell opened it with '>', it was emptied before blksync started)"
 	assert_unchanged
 	run_tool $B patch src.img src.img
 	assert_equal "$status" 5
 	assert_equal "$stderr" "blksync: src.img: the delta and the target are the same file"
+}
+
+@test "blksync: stdout opened with '>' on an input is refused; the message says the shell emptied it (exit 5)" {
+	mkimg src.img 100000
+	run --separate-stderr sh -c '"$RESCUE" blksync full src.img >src.img'
+	assert_equal "$status" 5
+	assert_equal "$stderr" "blksync: stdout is the same file as src.img; nothing written (if the shell opened it with '>', it was emptied before blksync started)"
+	# what the message warns about: the shell truncated it, blksync cannot undo that
+	assert_equal "$(stat -c %s src.img)" 0
 }
 
 @test "blksync: a read error stops with the offset; --rescue fills zeros and lists the range (exit 4, 1)" {
@@ -516,22 +525,200 @@ sync_files() {
 	cmp -i 8192 src.img out.img
 }
 
-@test "blksync: --resume starts at the checkpoint and removes it when done (exit 0)" {
+# A link of about 6 MB/s for push: serve reads through it.
+THROTTLE='perl -e '\''$|=1; while (sysread(STDIN, $b, 65536)) { syswrite(STDOUT, $b); select(undef, undef, undef, 0.01) }'\'''
+
+# slow_push SECONDS CK SRC DST [OPTIONS]: push SRC to DST through the slow
+# link with --resume CK; SIGKILL it after SECONDS, or as soon as CK exists
+# when SECONDS is 0 (then within 30 s).  Waits until serve has exited.
+slow_push() {
+	local secs=$1 ck=$2 src=$3 dst=$4 pid
+	shift 4
+	rm -f serve.pid
+	"$RESCUE" blksync push -q --resume "$ck" "$@" "$src" -- \
+		sh -c "echo \$\$ >serve.pid; $THROTTLE | exec \"$RESCUE\" blksync serve $dst" 2>/dev/null &
+	pid=$!
+	if [ "$secs" = 0 ]; then
+		for _ in $(seq 300); do
+			[ -e "$ck" ] && break
+			sleep 0.1
+		done
+	else
+		sleep "$secs"
+	fi
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" || true
+	timeout 30 sh -c 'while [ ! -e serve.pid ] || kill -0 "$(cat serve.pid)" 2>/dev/null; do sleep 0.1; done'
+}
+
+# resume_fixture: src.img (32 MiB), dst.img synced part way by a killed
+# push, and its checkpoint ck; made once per file, copied into the test.
+resume_fixture() {
+	local d=$BATS_FILE_TMPDIR/resume
+	if [ ! -e "$d/ck" ]; then
+		mkdir -p "$d"
+		(cd "$d" && mkimg src.img 33554432 && : >dst.img && slow_push 0 ck src.img dst.img)
+	fi
+	cp "$d/src.img" "$d/dst.img" "$d/ck" .
+	[ -s ck ]
+	DONE=$(sed -n 's/^done //p' ck)
+	[ "$DONE" -gt 0 ]
+	[ "$DONE" -lt 33554432 ]
+	# the target is not a copy yet
+	assert_differ src.img dst.img
+}
+
+# poke FILE OFFSET: change one byte
+poke() {
+	printf 'X' | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+
+# resume_push [OPTIONS]: push src.img to dst.img with --resume ck; it must
+# succeed, with a copy equal to the source and the checkpoint gone
+resume_push() {
+	run_tool $B push -q --resume ck "$@" src.img -- "$RESCUE" blksync serve dst.img
+	assert_success
+	cmp src.img dst.img
+	[ ! -e ck ]
+}
+
+# assert_differ A B: the files are not equal
+assert_differ() {
+	if cmp -s "$1" "$2"; then
+		echo "$1 and $2 are equal" >&2
+		return 1
+	fi
+}
+
+@test "blksync: push --resume: a push killed after seconds has left a checkpoint; resuming completes it (cmp)" {
+	# 100 MB through a 6 MB/s link, killed after 4 s: the checkpoint is
+	# written by time (not only at 64 MiB marks)
+	mkimg src.img 100000000
+	: >dst.img
+	slow_push 4 ck src.img dst.img
+	[ -s ck ]
+	done=$(sed -n 's/^done //p' ck)
+	[ "$done" -gt 0 ]
+	# and it was written before 64 MiB were through
+	[ "$done" -lt 67108864 ]
+	assert_differ src.img dst.img
+	snapshot src.img
+	run_tool $B push --resume ck src.img -- timeout 120 "$RESCUE" blksync serve dst.img
+	assert_success
+	assert_equal "${stderr%%$'\n'*}" "blksync: ck: resuming at $done (the done range checked on both sides)"
+	cmp src.img dst.img
+	[ ! -e ck ]
+	assert_unchanged
+	# the same with one hash per block
+	: >dst.img
+	slow_push 4 ck src.img dst.img --flat
+	[ -s ck ]
+	run_tool $B push -q --flat --resume ck src.img -- timeout 120 "$RESCUE" blksync serve dst.img
+	assert_success
+	cmp src.img dst.img
+}
+
+@test "blksync: push --resume: a checkpoint of another source, target or block size is refused (exit 5)" {
+	resume_fixture
+	snapshot ck dst.img src.img
+	cp src.img same-content.img
+	run_tool $B push --resume ck same-content.img -- "$RESCUE" blksync serve dst.img
+	assert_equal "$status" 5
+	assert_equal "$stderr" "blksync: ck: checkpoint is for another sync (src.img, 33554432 bytes, block 4096, xxh3)"
+	run_tool $B push -b 8K --resume ck src.img -- "$RESCUE" blksync serve dst.img
+	assert_equal "$status" 5
+	assert_equal "$stderr" "blksync: ck: checkpoint is for another sync (src.img, 33554432 bytes, block 4096, xxh3)"
+	run_tool $B push --hash=sha256 --resume ck src.img -- "$RESCUE" blksync serve dst.img
+	assert_equal "$status" 5
+	# another target, even with the same bytes below 'done'
+	cp dst.img other.img
+	snapshot ck dst.img src.img other.img
+	run_tool $B push --resume ck src.img -- "$RESCUE" blksync serve other.img
+	assert_equal "$status" 5
+	assert_equal "${stderr%%$'\n'*}" "blksync: ck: checkpoint is for another target (not the TARGET of this 'blksync serve')"
+	assert_output ""
+	assert_unchanged
+	assert_no_tmp .
+}
+
+@test "blksync: push --resume: the source changed below 'done': starts over with a message (cmp)" {
+	resume_fixture
+	# one byte in the first block, far below the checkpoint
+	poke src.img 5000
+	resume_push
+	assert_equal "$stderr" "blksync: ck: the source differs from the checkpoint below $DONE; starting over from 0"
+	# the last block below 'done'
+	resume_fixture
+	poke src.img $((DONE - 1))
+	resume_push
+}
+
+@test "blksync: push --resume: the target changed below 'done', or is another file by its name: starts over (cmp)" {
+	resume_fixture
+	poke dst.img 70000
+	resume_push
+	assert_equal "${stderr##*$'\n'}" "blksync: ck: the target differs from the checkpoint below $DONE; starting over from 0"
+	# another file under the target's name, the same size
+	resume_fixture
+	mkimg dst.img "$(stat -c %s dst.img)"
+	resume_push
+	# cut short below 'done'
+	resume_fixture
+	truncate -s 1M dst.img
+	resume_push --flat
+}
+
+@test "blksync: push --resume: a damaged checkpoint starts over; a file that is not one is refused and kept (exit 5)" {
+	resume_fixture
+	head -c 200 ck >ck.cut
+	mv ck.cut ck
+	resume_push
+	assert_equal "$stderr" "blksync: ck: a damaged checkpoint (cut short or changed); starting over from 0"
+	# 'done' moved past what was synced
+	resume_fixture
+	sed -i "s/^done .*/done $((DONE + 1048576))/" ck
+	resume_push
+	assert_equal "$stderr" "blksync: ck: a damaged checkpoint (cut short or changed); starting over from 0"
+	# 'done' moved, with the sum made right: the digest tells
+	resume_fixture
+	head -n -1 ck | sed "s/^done .*/done $((DONE + 1048576))/" >ck2
+	printf 'sum %08x\n' "$(gzip -c ck2 | tail -c 8 | od -An -tu4 -N4 | tr -d ' ')" >>ck2
+	mv ck2 ck
+	resume_push
+	assert_equal "$stderr" "blksync: ck: the source differs from the checkpoint below $((DONE + 1048576)); starting over from 0"
+	# not a checkpoint at all: neither used nor replaced
+	resume_fixture
+	echo "precious" >ck
+	snapshot ck dst.img
+	run_tool $B push -q --resume ck src.img -- "$RESCUE" blksync serve dst.img
+	assert_equal "$status" 5
+	assert_equal "$stderr" "blksync: ck: not a blksync checkpoint; not used or replaced (give another file, or remove it)"
+	assert_unchanged
+}
+
+@test "blksync: push --resume: an older checkpoint without a digest starts over; the copy is equal (cmp)" {
 	mkimg src.img 4194304
 	cp src.img dst.img
 	scribble src.img 0 900
 	printf '# blksync push checkpoint\nblksync-checkpoint 1\nsource src.img\nsize 4194304\nblock 4096\nhash xxh3\ndone 1048576\n' >ck
 	run_tool $B push -q --resume ck src.img -- "$RESCUE" blksync serve dst.img
 	assert_success
+	assert_equal "$stderr" "blksync: ck: an older checkpoint, without a digest of the done range; starting over from 0"
 	[ ! -e ck ]
-	# block 0 is below the checkpoint: trusted, not sent
-	run_tool $B verify src.img dst.img
-	assert_equal "$status" 1
-	assert_output "0 4096"
-	printf '# x\nblksync-checkpoint 1\nsource src.img\nsize 999\nblock 4096\nhash xxh3\ndone 0\n' >ck
-	run_tool $B push --resume ck src.img -- "$RESCUE" blksync serve dst.img
+	cmp src.img dst.img
+}
+
+@test "blksync: serve refuses a resumed push without a digest of the done range (exit 5)" {
+	mkimg dst.img 1048576
+	snapshot dst.img
+	# a HELLO (docs/blksync.md "Header") with start 65536 and no
+	# done-range digest, as an older push sends it; CRC32 from gzip's trailer
+	perl -e 'print "BLKSYNCH", pack("vCCVVVQ<Q<Q<Q<", 1, 1, 8, 0, 4096, 16, 1, 1048576, 0, 65536), "\0" x 68' >h
+	{ cat h; gzip -c h | tail -c 8 | head -c 4; } >hello
+	run --separate-stderr sh -c '"$RESCUE" blksync serve dst.img <hello >/dev/null'
 	assert_equal "$status" 5
-	assert_equal "$stderr" "blksync: ck: checkpoint is for another sync (src.img, 999 bytes, block 4096, xxh3)"
+	assert_equal "$stderr" "blksync: stdin: a resumed push without a digest of the done range (an older blksync?); not resumed"
+	assert_unchanged
 }
 
 @test "blksync: sig --json goes to stderr, the signatures to stdout" {

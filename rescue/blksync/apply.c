@@ -251,7 +251,10 @@ ap_run(struct ap *a, struct dr *d)
 	a->chunk_len = 0;
 	if (a->digests) {
 		bs_digest_init(&a->bd, &hs, h->base_size, h->start);
-		bs_digest_init(&a->rdg, &hs, h->size, h->start);
+		if (a->pre)
+			bs_digest_copy(&a->rdg, a->pre);
+		else
+			bs_digest_init(&a->rdg, &hs, h->size, h->start);
 		bs_digest_init(&a->cur, &hs, h->base_size, h->start);
 	}
 	for (;;) {

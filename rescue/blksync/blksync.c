@@ -124,7 +124,10 @@ check_stdout(const struct bs_opts *o, const struct img *a, const struct img *b)
 		return RC_REFUSED;
 	}
 	if (fstat(1, &st) == 0 && ((a && same_file(&st, &a->st)) || (b && same_file(&st, &b->st)))) {
-		warn_rc(RC_REFUSED, "stdout is the same file as %s; not overwritten",
+		/* too late to protect it from a shell's '>', which truncated it
+		 * before we ran: say so rather than claim it is intact */
+		warn_rc(RC_REFUSED, "stdout is the same file as %s; nothing written "
+			"(if the shell opened it with '>', it was emptied before blksync started)",
 			a && same_file(&st, &a->st) ? a->name : b->name);
 		return RC_REFUSED;
 	}

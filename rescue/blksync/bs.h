@@ -36,6 +36,7 @@ struct bs_ring {
 	uint64_t head, tail; /* block indexes: produced, consumed */
 	int done, failed;
 	int consumer_done;
+	int kick;            /* serve: an ACKD offset waits to be sent */
 	uint64_t *req;       /* requested groups (NEED), FIFO */
 	size_t req_cap, req_head, req_tail;
 	pthread_mutex_t mu;
@@ -55,8 +56,10 @@ void ring_consumer_done(struct bs_ring *r);
 int ring_push_or_req(struct bs_ring *r, const uint8_t *h);
 /* Producer: next request without waiting (0) or none (-1). */
 int ring_take_request(struct bs_ring *r, uint64_t *g, uint32_t *n);
-/* Producer, after the last hash: wait for a request (0) or the end (-1). */
+/* Producer, after the last hash: wait for a request (0), a kick (1) or the end (-1). */
 int ring_wait_request(struct bs_ring *r, uint64_t *g, uint32_t *n);
+/* serve's apply side: wake the producer to send an acknowledgement. */
+void ring_kick(struct bs_ring *r);
 /* Copy the hash of block i if the ring holds it (0), else -1. */
 int ring_peek(struct bs_ring *r, uint64_t i, uint8_t *out);
 
@@ -102,9 +105,15 @@ int sig_rd_open(struct sig_rd *s, int fd, const char *name);
 int sig_rd_next(struct sig_rd *s, const uint8_t **hash);
 /* Skip what is left, read SEND and check the identity.  check_eof: nothing may follow. */
 int sig_rd_finish(struct sig_rd *s, int check_eof);
+/* push: without waiting, take the ACKD frames that have arrived, also
+ * those behind frames not read yet (to the callback).  RC_* status. */
+int sig_rd_acks(struct sig_rd *s);
 /* push with groups: the next GRPH, HASH or SEND frame and its checked payload. */
 int sig_rd_pull(struct sig_rd *s, struct bs_frame *f, const uint8_t **payload);
 void sig_rd_free(struct sig_rd *s);
+/* Add the full-width hashes of the blocks of [0, end) of src to d
+ * (a resumed push: the digest of the done range).  RC_* status. */
+int sig_range(struct bs_src *src, uint64_t end, const struct bs_hash *h, struct bs_digest *d);
 /* A seekable SIGS file: its identity from the SEND frame at the end, without
  * reading the hashes (0), or -1 when it cannot be had that way. */
 int sig_peek_id(int fd, const struct bs_hdr *h, uint8_t id[BS_DIGEST_LEN]);
@@ -161,6 +170,16 @@ struct scan {
 	struct sig_rd *sig;     /* NULL: full image */
 	struct dw dw;
 	int push;               /* mark and flush when the signatures pause */
+	/* push: the result digest from block 0, fed as blocks are decided (so
+	 * at each MARK it is the digest of the range below it, for a
+	 * checkpoint), told to marked() at each MARK; it is the trailer's
+	 * result digest */
+	struct bs_digest *pre;
+	uint64_t pre_blocks;
+	void (*marked)(void *ctx, uint64_t off, const struct bs_digest *pre, uint64_t blocks);
+	void *marked_ctx;
+	uint64_t mark_align;    /* timed MARKs only at multiples of this */
+	double mark_t;
 	struct progress *prog;
 	const char *label;      /* the progress label, before the count */
 	char what[64];          /* progress label with the blocks sent */
@@ -189,6 +208,8 @@ struct ap {
 	int digests;            /* compute and check base and result digests */
 	int fresh;              /* new sparse file: ZERO needs no write */
 	struct bs_ring *ring;   /* serve: base hashes from here */
+	const struct bs_digest *pre; /* serve, resumed: the result digest of the
+				      * done range, continued (else from start) */
 	void (*on_mark)(void *ctx, uint64_t off);
 	void (*on_need)(void *ctx, uint64_t off, uint32_t groups);
 	void *mark_ctx;

@@ -12,10 +12,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -81,6 +83,7 @@ bs_hdr_encode(const struct bs_hdr *h, uint8_t out[BS_HDR_LEN])
 	bs_put64(out + 40, h->base_size);
 	bs_put64(out + 48, h->start);
 	memcpy(out + 56, h->base_id, BS_DIGEST_LEN);
+	bs_put64(out + 88, h->target_id);
 	bs_put32(out + 124, bs_crc(out, 124));
 }
 
@@ -104,6 +107,7 @@ bs_hdr_decode(struct bs_hdr *h, const uint8_t in[BS_HDR_LEN])
 	h->base_size = bs_get64(in + 40);
 	h->start = bs_get64(in + 48);
 	memcpy(h->base_id, in + 56, BS_DIGEST_LEN);
+	h->target_id = bs_get64(in + 88);
 	if (h->kind != BS_SIGS && h->kind != BS_DELTA && h->kind != BS_HELLO)
 		return "unknown stream kind";
 	if (h->version != BS_VERSION)
@@ -113,8 +117,10 @@ bs_hdr_decode(struct bs_hdr *h, const uint8_t in[BS_HDR_LEN])
 		return "unknown hash algorithm";
 	if (h->block < BS_MIN_BLOCK || h->block > BS_MAX_BLOCK || (h->block & (h->block - 1)))
 		return "bad block size";
-	if (h->flags & ~(uint32_t)(BS_F_FULL | BS_F_BASEID | BS_F_LIVE))
+	if (h->flags & ~(uint32_t)(BS_F_FULL | BS_F_BASEID | BS_F_LIVE | BS_F_DONEID))
 		return "unknown flags";
+	if ((h->flags & BS_F_DONEID) && (h->kind == BS_DELTA || !h->start))
+		return "bad flags";
 	if (h->group && (h->kind == BS_DELTA || h->group > BS_GROUP ||
 			 (h->group & (h->group - 1)) || (uint64_t)h->group * h->block > BS_CHUNK))
 		return "bad group size";
@@ -259,6 +265,12 @@ bs_block_hash(const struct bs_hash *h, const void *p, size_t n, uint8_t *out)
 }
 
 void
+bs_digest_final(struct bs_digest *d, uint8_t out[BS_DIGEST_LEN])
+{
+	bs_digest_peek(d, out);
+}
+
+void
 bs_group_hash(const struct bs_hash *h, const uint8_t *hashes, size_t n, uint8_t *out)
 {
 	uint8_t full[BS_DIGEST_LEN];
@@ -323,17 +335,54 @@ bs_digest_add(struct bs_digest *d, const uint8_t *hash, unsigned n)
 }
 
 void
-bs_digest_final(struct bs_digest *d, uint8_t out[BS_DIGEST_LEN])
+bs_digest_peek(const struct bs_digest *d, uint8_t out[BS_DIGEST_LEN])
 {
 	memset(out, 0, BS_DIGEST_LEN);
 	if (d->h.id == BS_XXH3) {
 		XXH128_canonical_t c;
 
+		/* XXH3 digests leave the state as it was */
 		XXH128_canonicalFromHash(&c, XXH3_128bits_digest(d->state));
 		memcpy(out, c.digest, 16);
 	} else {
-		sha256_final(d->state, out);
+		struct sha256 s = *(const struct sha256 *)d->state;
+
+		sha256_final(&s, out);
 	}
+}
+
+void
+bs_digest_copy(struct bs_digest *dst, const struct bs_digest *src)
+{
+	dst->h = src->h;
+	if (src->h.id == BS_XXH3) {
+		XXH3_state_t *s = XXH3_createState();
+
+		if (!s)
+			die_msg(RC_IO, "out of memory");
+		XXH3_copyState(s, src->state);
+		dst->state = s;
+	} else {
+		dst->state = xmalloc(sizeof(struct sha256));
+		memcpy(dst->state, src->state, sizeof(struct sha256));
+	}
+}
+
+uint64_t
+bs_name_id(const char *s)
+{
+	uint64_t v = XXH3_64bits(s, strlen(s));
+
+	return v ? v : 1;
+}
+
+double
+bs_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 void
@@ -407,6 +456,28 @@ rd_fill(struct bs_rd *r)
 		r->eof = 1;
 	r->len += (size_t)n;
 	return 0;
+}
+
+int
+bs_rd_poll(struct bs_rd *r, size_t n)
+{
+	struct pollfd pf = { .fd = r->fd, .events = POLLIN };
+	void (*idle)(void *) = r->idle;
+	int rc;
+
+	if (r->eof || r->len - r->pos >= n || n > r->cap || poll(&pf, 1, 0) <= 0)
+		return 0;
+	/* data (or EOF) is there: the read will not block */
+	r->idle = NULL;
+	rc = rd_fill(r);
+	r->idle = idle;
+	return rc;
+}
+
+const uint8_t *
+bs_rd_peek(const struct bs_rd *r, size_t n)
+{
+	return r->len - r->pos >= n ? r->buf + r->pos : NULL;
 }
 
 int

@@ -20,6 +20,8 @@
 #define BS_MAX_EXTENT (1u << 20)        /* DATA record payload, uncompressed */
 #define BS_MAX_ZERO (1u << 30)          /* ZERO record length */
 #define BS_MARK_EVERY (64ull << 20)     /* sync mark interval */
+#define BS_MARK_PUSH (4ull << 20)       /* push: a MARK after this many bytes */
+#define BS_MARK_SECS 0.5                /* ... or after this long */
 #define BS_MAX_HASHES 65536u            /* hashes per HASH frame */
 #define BS_MAX_MSG 1024u                /* DONE frame message */
 #define BS_TRAILER_LEN 96u
@@ -34,6 +36,8 @@ enum {
 	BS_F_FULL = 1,   /* DELTA: every block present, no base (full image) */
 	BS_F_BASEID = 2, /* DELTA: base_id in the header is valid */
 	BS_F_LIVE = 4,   /* DELTA: made by push for serve (NEED records, no base id) */
+	BS_F_DONEID = 8, /* HELLO, SIGS: a resumed push; base_id is the digest of
+			  * the done range [0, start), checked by serve */
 };
 #define BS_GROUP 16u     /* push/serve: blocks per group hash (at most) */
 #define BS_MAX_NEED 64u  /* groups asked for by one NEED record */
@@ -50,6 +54,7 @@ struct bs_hdr {
 	uint64_t base_size; /* DELTA: size of the base it applies to */
 	uint64_t start;     /* first byte covered (a resumed push), else 0 */
 	uint8_t base_id[BS_DIGEST_LEN];
+	uint64_t target_id; /* SIGS from serve: bs_name_id() of its TARGET, else 0 */
 };
 
 /* frame tags (4 ASCII bytes) */
@@ -133,6 +138,14 @@ void bs_digest_init(struct bs_digest *d, const struct bs_hash *h, uint64_t size,
 void bs_digest_add(struct bs_digest *d, const uint8_t *hash, unsigned n);
 void bs_digest_final(struct bs_digest *d, uint8_t out[BS_DIGEST_LEN]);
 void bs_digest_free(struct bs_digest *d);
+/* The value of the digest so far, without ending it (more may be added). */
+void bs_digest_peek(const struct bs_digest *d, uint8_t out[BS_DIGEST_LEN]);
+/* A second, independent digest in the same state. */
+void bs_digest_copy(struct bs_digest *dst, const struct bs_digest *src);
+/* A 64-bit name for a string (serve's TARGET in a checkpoint); never 0. */
+uint64_t bs_name_id(const char *s);
+/* Monotonic seconds. */
+double bs_now(void);
 /* Lower-case hex of the first n bytes into buf (2n+1). */
 char *bs_hex(const uint8_t *p, size_t n, char *buf);
 
@@ -157,6 +170,11 @@ int bs_rd_exact(struct bs_rd *r, void *out, size_t n, const char *what);
 /* Read and check the header of a stream that must be of kind `want`
  * (BS_SIGS or BS_DELTA).  RC_OK, or an RC_* status after a message. */
 int bs_rd_header(struct bs_rd *r, struct bs_hdr *h, int want);
+/* Take in what has arrived without waiting: 0 (maybe nothing), -1 after a
+ * message.  Only when fewer than n bytes are buffered. */
+int bs_rd_poll(struct bs_rd *r, size_t n);
+/* The next n buffered bytes, not consumed, or NULL when not all there. */
+const uint8_t *bs_rd_peek(const struct bs_rd *r, size_t n);
 /* Read a frame header (24 bytes); one without payload (stored 0, not DATA)
  * is checked here, the caller checks the others; same returns as bs_rd_exact. */
 int bs_rd_frame(struct bs_rd *r, struct bs_frame *f, const char *what);

@@ -29,14 +29,11 @@
 #include <time.h>
 #include <unistd.h>
 
-static double
-mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+/* serve acknowledges (after fdatasync) when ACK_SECS have passed or
+ * ACK_BYTES were written since the last acknowledgement, whichever comes
+ * first; push checkpoints at each acknowledgement that moves it on */
+#define ACK_SECS 1.0
+#define ACK_BYTES (64ull << 20)
 
 uint64_t
 bs_random_seed(void)
@@ -140,6 +137,8 @@ struct serve {
 	struct ap ap_st;
 	double last_ack;
 	uint64_t synced_written;
+	struct bs_digest pre;   /* resumed: the done range's result digest */
+	int have_pre;
 	pthread_mutex_t ack_mu;
 	pthread_cond_t done_cv;
 	uint64_t ack_off;
@@ -155,9 +154,9 @@ static void
 serve_mark(void *ctx, uint64_t off)
 {
 	struct serve *s = ctx;
-	double t = mono();
+	double t = bs_now();
 
-	if (t - s->last_ack < 2.0)
+	if (t - s->last_ack < ACK_SECS && s->ap->written - s->synced_written < ACK_BYTES)
 		return;
 	if (s->ap->written != s->synced_written) {
 		if (fdatasync(s->fd) < 0 && errno != EINVAL)
@@ -168,6 +167,8 @@ serve_mark(void *ctx, uint64_t off)
 	pthread_mutex_lock(&s->ack_mu);
 	s->ack_off = off;
 	pthread_mutex_unlock(&s->ack_mu);
+	/* the reader may have sent its last hash and be waiting */
+	ring_kick(s->prod.ring);
 }
 
 static uint64_t
@@ -201,6 +202,24 @@ wframe(struct serve *s, struct bs_frame *f, const void *payload)
 	if (bs_wr_frame(p->w, f, payload, NULL) < 0 || bs_wr_flush(p->w) < 0)
 		return RC_IO;
 	return RC_OK;
+}
+
+/* An acknowledgement on its own (the reader has nothing else to send). */
+static int
+send_ack(struct serve *s)
+{
+	struct bs_frame a;
+	int rc = RC_OK;
+
+	memset(&a, 0, sizeof a);
+	a.tag = TAG_ACKD;
+	if ((a.off = take_ack(s)) == 0)
+		return RC_OK;
+	pthread_mutex_lock(&s->wlock);
+	if (bs_wr_frame(&s->w, &a, NULL, NULL) < 0 || bs_wr_flush(&s->w) < 0)
+		rc = RC_IO;
+	pthread_mutex_unlock(&s->wlock);
+	return rc;
 }
 
 /* The block hashes of groups g..g+ng-1, asked for by push (NEED). */
@@ -264,7 +283,7 @@ serve_produce(struct serve *s)
 	uint8_t id[BS_DIGEST_LEN];
 	uint64_t g;
 	uint32_t ng;
-	int rc = RC_OK;
+	int rc = RC_OK, w;
 
 	bs_digest_init(&dg, &p->hash, p->src.size, p->start);
 	for (uint64_t off = p->start; off < p->src.size && rc == RC_OK; off += BS_CHUNK) {
@@ -310,8 +329,8 @@ serve_produce(struct serve *s)
 		f.stored = BS_DIGEST_LEN;
 		rc = wframe(s, &f, id);
 	}
-	while (rc == RC_OK && ring_wait_request(p->ring, &g, &ng) == 0)
-		rc = answer(s, g, ng, det);
+	while (rc == RC_OK && (w = ring_wait_request(p->ring, &g, &ng)) >= 0)
+		rc = w ? send_ack(s) : answer(s, g, ng, det);
 	p->blocks = groups;
 	ring_close(p->ring, rc != RC_OK);
 	bs_digest_free(&dg);
@@ -335,7 +354,23 @@ prod_thread(void *arg)
 {
 	struct serve *s = arg;
 
-	s->prod_rc = s->group ? serve_produce(s) : sig_produce(&s->prod);
+	if (s->group) {
+		s->prod_rc = serve_produce(s);
+	} else {
+		uint64_t g;
+		uint32_t n;
+		int x;
+
+		/* after the SEND, stay to send the acknowledgements */
+		s->prod_rc = sig_produce(&s->prod);
+		while (s->prod_rc == RC_OK && (x = ring_wait_request(s->prod.ring, &g, &n)) >= 0) {
+			s->prod_rc = x ? send_ack(s) : RC_DATA;
+			if (!x)
+				warn_rc(RC_DATA, "stdin: hashes asked for without group hashes");
+		}
+		if (s->prod_rc)
+			ring_close(s->prod.ring, 1);
+	}
 	pthread_mutex_lock(&s->ack_mu);
 	s->prod_done = 1;
 	pthread_cond_broadcast(&s->done_cv);
@@ -376,6 +411,51 @@ read_hello(struct bs_rd *in, struct bs_hdr *h)
 	return RC_OK;
 }
 
+/* A resumed push: the target's done range [0, start) must still be what
+ * push's checkpoint says (its digest).  *start: hello's start when it is,
+ * with s->pre holding the digest to continue; 0 (start over) when not. */
+static int
+serve_done_range(struct serve *s, const struct bs_hdr *hello, uint64_t tsize,
+		 const struct bs_opts *o, uint64_t *start)
+{
+	struct bs_src src;
+	struct bs_hash hs;
+
+	*start = 0;
+	if (!hello->start)
+		return RC_OK;
+	if (!(hello->flags & BS_F_DONEID)) {
+		warn_rc(RC_REFUSED, "stdin: a resumed push without a digest of the done range (an older blksync?); not resumed");
+		return RC_REFUSED;
+	}
+	bs_hash_init(&hs, hello->hash_id, hello->hash_len, hello->seed);
+	bs_digest_init(&s->pre, &hs, hello->size, 0);
+	s->have_pre = 1;
+	if (tsize >= hello->start) {
+		uint8_t d[BS_DIGEST_LEN];
+		int rc;
+
+		memset(&src, 0, sizeof src);
+		src.fd = s->fd;
+		src.name = s->name;
+		src.size = tsize;
+		src.block = hello->block;
+		src.rescue = o->rescue;
+		if ((rc = sig_range(&src, hello->start, &hs, &s->pre)))
+			return rc;
+		bs_digest_peek(&s->pre, d);
+		if (memcmp(d, hello->base_id, BS_DIGEST_LEN) == 0) {
+			*start = hello->start;
+			return RC_OK;
+		}
+	}
+	note("%s: differs from the checkpoint below %llu (another target, or changed since); starting over from 0",
+	     s->name, (unsigned long long)hello->start);
+	bs_digest_free(&s->pre);
+	s->have_pre = 0;
+	return RC_OK;
+}
+
 static int
 serve_run(struct serve *s, const struct bs_opts *o, struct progress *pg)
 {
@@ -386,7 +466,7 @@ serve_run(struct serve *s, const struct bs_opts *o, struct progress *pg)
 	struct bs_ring ring;
 	struct stat st;
 	uint8_t hb[BS_HDR_LEN];
-	uint64_t tsize;
+	uint64_t tsize, start;
 	pthread_t th;
 	int rc, started = 0;
 
@@ -399,11 +479,13 @@ serve_run(struct serve *s, const struct bs_opts *o, struct progress *pg)
 		warn_sys(RC_IO, "%s", s->name);
 		return RC_IO;
 	}
-	if (hello.start && hello.start >= tsize) {
-		warn_rc(RC_REFUSED, "%s: has %llu bytes; cannot resume at %llu",
-			s->name, (unsigned long long)tsize, (unsigned long long)hello.start);
-		return RC_REFUSED;
+	if (hello.group && hello.start % ((uint64_t)hello.group * hello.block)) {
+		warn_rc(RC_DATA, "stdin: resume offset %llu is not on a group boundary",
+			(unsigned long long)hello.start);
+		return RC_DATA;
 	}
+	if ((rc = serve_done_range(s, &hello, tsize, o, &start)))
+		return rc;
 	memset(&sh, 0, sizeof sh);
 	sh.kind = BS_SIGS;
 	sh.version = BS_VERSION;
@@ -412,20 +494,20 @@ serve_run(struct serve *s, const struct bs_opts *o, struct progress *pg)
 	sh.block = hello.block;
 	sh.seed = hello.seed;
 	sh.size = tsize;
-	sh.start = hello.start;
+	sh.start = start;
+	if (start) {
+		sh.flags = BS_F_DONEID;
+		memcpy(sh.base_id, hello.base_id, BS_DIGEST_LEN);
+	}
+	sh.target_id = bs_name_id(s->name);
 	sh.group = hello.group;
 	s->group = hello.group;
-	if (hello.group && hello.start % ((uint64_t)hello.group * hello.block)) {
-		warn_rc(RC_DATA, "stdin: resume offset %llu is not on a group boundary",
-			(unsigned long long)hello.start);
-		return RC_DATA;
-	}
 	bs_hdr_encode(&sh, hb);
 	if (bs_wr_put(&s->w, hb, sizeof hb) < 0 || bs_wr_flush(&s->w) < 0)
 		return RC_IO;
 
 	ring_init(&ring, (512u << 20) / hello.block, bs_hash_len(hello.hash_id),
-		  hello.start / hello.block);
+		  start / hello.block);
 	memset(&s->prod, 0, sizeof s->prod);
 	s->prod.src.fd = s->fd;
 	s->prod.src.name = s->name;
@@ -433,7 +515,7 @@ serve_run(struct serve *s, const struct bs_opts *o, struct progress *pg)
 	s->prod.src.block = hello.block;
 	s->prod.src.rescue = o->rescue;
 	bs_hash_init(&s->prod.hash, hello.hash_id, hello.hash_len, hello.seed);
-	s->prod.start = hello.start;
+	s->prod.start = start;
 	s->prod.w = &s->w;
 	s->prod.wlock = &s->wlock;
 	s->prod.ring = &ring;
@@ -448,7 +530,7 @@ serve_run(struct serve *s, const struct bs_opts *o, struct progress *pg)
 
 	rc = dr_open(&d, 0, "stdin");
 	if (rc == RC_OK && (d.hdr.hash_id != hello.hash_id || d.hdr.block != hello.block ||
-			    d.hdr.seed != hello.seed || d.hdr.start != hello.start ||
+			    d.hdr.seed != hello.seed || d.hdr.start != start ||
 			    (d.hdr.flags & BS_F_FULL) || !(d.hdr.flags & BS_F_LIVE) != !hello.group)) {
 		warn_off(RC_DATA, "stdin", 0, "delta header does not match the hello");
 		rc = RC_DATA;
@@ -464,12 +546,13 @@ serve_run(struct serve *s, const struct bs_opts *o, struct progress *pg)
 		a->write = 1;
 		a->digests = 1;
 		a->ring = &ring;
+		a->pre = s->have_pre ? &s->pre : NULL;
 		a->on_mark = serve_mark;
 		a->on_need = serve_need;
 		a->mark_ctx = s;
 		a->prog = pg;
 		s->ap = a;
-		s->last_ack = mono();
+		s->last_ack = bs_now();
 		rc = ap_run(a, &d);
 	}
 	dr_free(&d);
@@ -542,6 +625,8 @@ bs_serve(const char *target, const struct bs_opts *o)
 			0, s.ap ? s.ap->written : 0, progress_elapsed(&pg), rc);
 	if (s.fd >= 0)
 		close(s.fd);
+	if (s.have_pre)
+		bs_digest_free(&s.pre);
 	if (!s.stuck)
 		bs_wr_free(&s.w);
 	return rc;
@@ -549,75 +634,209 @@ bs_serve(const char *target, const struct bs_opts *o)
 
 /* ---- push ---- */
 
+#define CK_VERSION 2
+#define CK_MARKS 64
+
+/* A MARK push sent, with the digest of the source below it: an ACKD for
+ * it (or past it) makes it the checkpoint. */
+struct ck_mark {
+	uint64_t off;
+	uint8_t dg[BS_DIGEST_LEN];
+};
+
 struct push {
 	const char *source;
 	const char *ckpt;
 	uint64_t size;
 	uint32_t block;
 	unsigned hash_id;
-	uint64_t acked;
-	double last_write;
+	uint64_t align;         /* a checkpoint is on a group boundary */
+	uint64_t seed;
+	uint64_t start;         /* resumed at (0: from the beginning) */
+	uint8_t want[BS_DIGEST_LEN];    /* the checkpoint's digest of [0, start) */
+	uint64_t target_id;     /* serve's bs_name_id(TARGET) */
+	struct bs_digest pre;   /* the result digest from block 0 */
+	struct ck_mark marks[CK_MARKS];
+	int nmarks;
+	uint64_t done, written_done;    /* acknowledged; in the file */
+	uint8_t done_dg[BS_DIGEST_LEN];
+	int write_failed;
 };
 
 static void
 write_ckpt(struct push *p)
 {
-	char b[1024];
+	char b[8192], x[65];
 	int n;
 
-	if (!p->ckpt)
+	if (!p->ckpt || p->done <= p->written_done)
 		return;
 	n = snprintf(b, sizeof b,
 		     "# blksync push checkpoint: the target is in sync with the source below 'done'\n"
-		     "blksync-checkpoint 1\nsource %s\nsize %llu\nblock %u\nhash %s\ndone %llu\n",
-		     p->source, (unsigned long long)p->size, p->block, bs_hash_name(p->hash_id),
-		     (unsigned long long)p->acked);
-	if (n > 0 && (size_t)n < sizeof b)
-		(void)atomic_write_file(p->ckpt, b, (size_t)n, ATOMIC_OVERWRITE, 0644);
-	p->last_write = mono();
+		     "blksync-checkpoint %d\nsource %s\nsize %llu\ntarget %016llx\nblock %u\n"
+		     "hash %s\nseed %llu\ndone %llu\ndigest %s\n",
+		     CK_VERSION, p->source, (unsigned long long)p->size,
+		     (unsigned long long)p->target_id, p->block, bs_hash_name(p->hash_id),
+		     (unsigned long long)p->seed, (unsigned long long)p->done,
+		     bs_hex(p->done_dg, BS_DIGEST_LEN, x));
+	if (n <= 0 || (size_t)n + 16 > sizeof b)
+		return;
+	/* a torn or edited file is told apart from a checkpoint */
+	n += snprintf(b + n, sizeof b - (size_t)n, "sum %08x\n", (unsigned)bs_crc(b, (size_t)n));
+	if (atomic_write_file(p->ckpt, b, (size_t)n, ATOMIC_OVERWRITE, 0644) == RC_OK)
+		p->written_done = p->done;
+	else if (!p->write_failed++)
+		note("%s: cannot write the checkpoint; going on without", p->ckpt);
 }
 
+/* scan: a MARK went out; remember the digest below it */
+static void
+on_mark(void *ctx, uint64_t off, const struct bs_digest *pre, uint64_t blocks)
+{
+	struct push *p = ctx;
+	struct ck_mark *m;
+
+	if (!p->ckpt || off != blocks * p->block || off % p->align || off >= p->size ||
+	    (p->nmarks && off <= p->marks[p->nmarks - 1].off))
+		return;
+	/* full: the newest slot moves on, the older ones still match acks */
+	m = &p->marks[p->nmarks < CK_MARKS ? p->nmarks++ : CK_MARKS - 1];
+	m->off = off;
+	bs_digest_peek(pre, m->dg);
+}
+
+/* serve made everything below off durable: the newest MARK at or below it
+ * is the checkpoint (serve acknowledges every ACK_SECS or ACK_BYTES). */
 static void
 on_ack(void *ctx, uint64_t off)
 {
 	struct push *p = ctx;
+	int k = -1;
 
-	if (off > p->acked)
-		p->acked = off;
-	if (mono() - p->last_write >= 3.0)
-		write_ckpt(p);
+	while (k + 1 < p->nmarks && p->marks[k + 1].off <= off)
+		k++;
+	if (k < 0)
+		return;
+	p->done = p->marks[k].off;
+	memcpy(p->done_dg, p->marks[k].dg, BS_DIGEST_LEN);
+	p->nmarks -= k + 1;
+	memmove(p->marks, p->marks + k + 1, (size_t)p->nmarks * sizeof *p->marks);
+	write_ckpt(p);
 }
 
-/* Read a checkpoint; returns RC_OK with *start set (0 if the file is absent). */
-static int
-read_ckpt(struct push *p, uint64_t *start)
+/* Start from the beginning: the checkpoint does not hold. */
+static void
+start_over(struct push *p, const char *why)
 {
-	char *data, src[4096], hash[16];
-	unsigned long long size, done;
-	unsigned block;
-	size_t len;
-	int rc;
+	struct bs_hash hs;
 
-	*start = 0;
+	note("%s: %s; starting over from 0", p->ckpt, why);
+	(void)unlink(p->ckpt);
+	p->start = 0;
+	bs_digest_free(&p->pre);
+	bs_hash_init(&hs, p->hash_id, bs_wire_len(p->hash_id), p->seed);
+	bs_digest_init(&p->pre, &hs, p->size, 0);
+}
+
+/* The fields of a version 2 checkpoint (text after the sum is checked). */
+static int
+parse_ckpt(struct push *p, const char *t, char *src, size_t srcn, unsigned long long *size,
+	   unsigned *block, char *hash, unsigned long long *done)
+{
+	char dg[BS_DIGEST_LEN * 2 + 1], fmt[128];
+	unsigned long long tid, seed;
+	int used = 0;
+
+	snprintf(fmt, sizeof fmt, "source %%%zu[^\n]\nsize %%llu\ntarget %%16llx\nblock %%u\n"
+		 "hash %%15s\nseed %%llu\ndone %%llu\ndigest %%64[0-9a-f]\n%%n", srcn - 1);
+	if (sscanf(t, fmt, src, size, &tid, block, hash, &seed, done, dg, &used) != 8 || !used ||
+	    strlen(dg) != 2 * BS_DIGEST_LEN)
+		return -1;
+	for (int i = 0; i < BS_DIGEST_LEN; i++) {
+		unsigned v;
+
+		if (sscanf(dg + 2 * i, "%2x", &v) != 1)
+			return -1;
+		p->want[i] = (uint8_t)v;
+	}
+	p->target_id = tid;
+	p->seed = seed;
+	return 0;
+}
+
+/* Read a checkpoint: p->start stays 0 when there is none, or when it is
+ * damaged or older (with a message).  RC_REFUSED for a file that is not a
+ * checkpoint or one made for another sync. */
+static int
+read_ckpt(struct push *p)
+{
+	static const char head[] = "# blksync push checkpoint";
+	char *data, *t, *sum, src[4096], hash[16];
+	unsigned long long size, done;
+	unsigned block, crc;
+	size_t len;
+	int rc, ver;
+
 	if (access(p->ckpt, F_OK) != 0)
 		return RC_OK;
 	if ((rc = read_file(p->ckpt, 65536, &data, &len)))
 		return rc;
-	rc = sscanf(data, "# %*[^\n]\nblksync-checkpoint 1\nsource %4095[^\n]\nsize %llu\n"
-		    "block %u\nhash %15s\ndone %llu", src, &size, &block, hash, &done);
-	free(data);
-	if (rc != 5) {
-		warn_rc(RC_DATA, "%s: not a blksync checkpoint", p->ckpt);
-		return RC_DATA;
-	}
-	if (size != p->size || block != p->block || strcmp(hash, bs_hash_name(p->hash_id)) ||
-	    done % block || done >= size) {
-		warn_rc(RC_REFUSED, "%s: checkpoint is for another sync (%s, %llu bytes, block %u, %s)",
-			p->ckpt, src, size, block, hash);
+	t = memchr(data, '\n', len);
+	if (len < sizeof head || memcmp(data, head, sizeof head - 1) || !t ||
+	    sscanf(t + 1, "blksync-checkpoint %d\n", &ver) != 1 || memchr(data, 0, len)) {
+		free(data);
+		warn_rc(RC_REFUSED, "%s: not a blksync checkpoint; not used or replaced (give another file, or remove it)",
+			p->ckpt);
 		return RC_REFUSED;
 	}
-	*start = done;
-	p->acked = done;
+	if (ver > CK_VERSION) {
+		free(data);
+		warn_rc(RC_REFUSED, "%s: a checkpoint of a newer blksync (version %d)", p->ckpt, ver);
+		return RC_REFUSED;
+	}
+	t = strchr(t + 1, '\n');
+	sum = strstr(data, "\nsum ");
+	if (ver < CK_VERSION) {
+		start_over(p, "an older checkpoint, without a digest of the done range");
+	} else if (!t || !sum || sscanf(sum, "\nsum %8x\n", &crc) != 1 ||
+		   crc != bs_crc(data, (size_t)(sum + 1 - data)) ||
+		   strlen(sum) != 14 ||
+		   parse_ckpt(p, t + 1, src, sizeof src, &size, &block, hash, &done) < 0) {
+		start_over(p, "a damaged checkpoint (cut short or changed)");
+	} else if (size != p->size || block != p->block || strcmp(hash, bs_hash_name(p->hash_id)) ||
+		   strcmp(src, p->source)) {
+		warn_rc(RC_REFUSED, "%s: checkpoint is for another sync (%s, %llu bytes, block %u, %s)",
+			p->ckpt, src, size, block, hash);
+		free(data);
+		return RC_REFUSED;
+	} else if (done == 0 || done % p->align || done >= size) {
+		start_over(p, "a damaged checkpoint (bad 'done')");
+	} else {
+		p->start = done;
+	}
+	free(data);
+	return RC_OK;
+}
+
+/* Resuming: the source below the checkpoint must still hash to its digest. */
+static int
+check_source_range(struct push *p, struct bs_src *src, const struct bs_hash *hs)
+{
+	uint8_t d[BS_DIGEST_LEN];
+	int rc;
+
+	if (!p->start)
+		return RC_OK;
+	if ((rc = sig_range(src, p->start, hs, &p->pre)))
+		return rc;
+	bs_digest_peek(&p->pre, d);
+	if (memcmp(d, p->want, BS_DIGEST_LEN) != 0) {
+		char why[128];
+
+		snprintf(why, sizeof why, "the source differs from the checkpoint below %llu",
+			 (unsigned long long)p->start);
+		start_over(p, why);
+	}
 	return RC_OK;
 }
 
@@ -690,15 +909,40 @@ open_remote(struct sig_rd *sr, int fd, const char *peer)
 	return RC_OK;
 }
 
+/* serve's answer to a resumed HELLO: it checked the target's done range
+ * (start kept) or found it differs (start 0: start over). */
 static int
-push_run(struct push *p, struct bs_src *src, int to, int from, const char *peer,
-	 const struct bs_opts *o, struct scan *sc, struct bs_wr *w, struct sig_rd *sr,
-	 struct progress *pg)
+resume_answer(struct push *p, const struct sig_rd *sr, const char *peer)
+{
+	if (!p->start)
+		return RC_OK;
+	if (sr->hdr.target_id != p->target_id) {
+		warn_rc(RC_REFUSED, "%s: checkpoint is for another target (not the TARGET of this 'blksync serve')",
+			p->ckpt);
+		return RC_REFUSED;
+	}
+	if (sr->hdr.start == 0) {
+		char why[128];
+
+		snprintf(why, sizeof why, "the target differs from the checkpoint below %llu",
+			 (unsigned long long)p->start);
+		start_over(p, why);
+		return RC_OK;
+	}
+	if (!(sr->hdr.flags & BS_F_DONEID) || memcmp(sr->hdr.base_id, p->want, BS_DIGEST_LEN) != 0) {
+		warn_rc(RC_DATA, "%s: answered with other parameters than asked for", peer);
+		return RC_DATA;
+	}
+	return RC_OK;
+}
+
+static int
+push_run(struct push *p, struct bs_src *src, int from, const char *peer, const struct bs_opts *o,
+	 struct scan *sc, struct bs_wr *w, struct sig_rd *sr, struct progress *pg)
 {
 	struct bs_hdr h;
 	struct bs_frame f;
 	uint8_t hb[BS_HDR_LEN];
-	uint64_t start = p->acked;
 	int rc;
 
 	memset(&h, 0, sizeof h);
@@ -707,24 +951,36 @@ push_run(struct push *p, struct bs_src *src, int to, int from, const char *peer,
 	h.hash_id = p->hash_id;
 	h.hash_len = bs_wire_len(p->hash_id);
 	h.block = p->block;
-	h.seed = o->seed_set ? o->seed : bs_random_seed();
+	h.seed = p->seed;
 	h.size = p->size;
-	h.group = BS_CHUNK / p->block < BS_GROUP ? BS_CHUNK / p->block : BS_GROUP;
+	h.group = (uint32_t)(p->align / p->block);
 	if (o->flat)
 		h.group = 0;
-	if (h.group)
-		start -= start % ((uint64_t)h.group * p->block);
-	h.start = start;
+	h.start = p->start;
+	if (p->start) {
+		/* serve checks its done range against this before anything */
+		h.flags = BS_F_DONEID;
+		memcpy(h.base_id, p->want, BS_DIGEST_LEN);
+	}
 	bs_hdr_encode(&h, hb);
-	if (bs_wr_put(w, hb, sizeof hb) < 0 || bs_wr_flush(w) < 0)
-		return RC_IO;
+	if (bs_wr_put(w, hb, sizeof hb) < 0 || bs_wr_flush(w) < 0) {
+		/* serve may have failed and gone before reading: its DONE says why */
+		rc = open_remote(sr, from, peer);
+		return rc ? rc : RC_IO;
+	}
 	if ((rc = open_remote(sr, from, peer)))
 		return rc;
 	if (sr->hdr.block != h.block || sr->hdr.hash_id != h.hash_id || sr->hdr.group != h.group ||
-	    sr->hdr.seed != h.seed || sr->hdr.start != start) {
+	    sr->hdr.seed != h.seed || (sr->hdr.start != h.start && sr->hdr.start != 0)) {
 		warn_rc(RC_DATA, "%s: answered with other parameters than asked for", peer);
 		return RC_DATA;
 	}
+	if ((rc = resume_answer(p, sr, peer)))
+		return rc;
+	if (p->start && !o->quiet)
+		note("%s: resuming at %llu (the done range checked on both sides)", p->ckpt,
+		     (unsigned long long)p->start);
+	p->target_id = sr->hdr.target_id;
 	sr->on_ack = on_ack;
 	sr->ack_ctx = p;
 	h.kind = BS_DELTA;
@@ -732,6 +988,8 @@ push_run(struct push *p, struct bs_src *src, int to, int from, const char *peer,
 	h.base_size = sr->hdr.size;
 	h.flags = h.group ? BS_F_LIVE : 0;
 	h.group = 0;
+	h.start = p->start;
+	memset(h.base_id, 0, sizeof h.base_id);
 	bs_hdr_encode(&h, hb);
 	if (bs_wr_put(w, hb, sizeof hb) < 0)
 		return RC_IO;
@@ -739,10 +997,15 @@ push_run(struct push *p, struct bs_src *src, int to, int from, const char *peer,
 	sc->src = *src;
 	bs_hash_init(&sc->hash, h.hash_id, h.hash_len, h.seed);
 	sc->block = h.block;
-	sc->start = start;
+	sc->start = p->start;
 	sc->sig = sr;
 	sc->push = 1;
 	sc->prog = pg;
+	sc->pre = &p->pre;
+	sc->pre_blocks = p->start / p->block;
+	sc->marked = on_mark;
+	sc->marked_ctx = p;
+	sc->mark_align = p->align;
 	dw_init(&sc->dw, w, o->level);
 	rc = sr->hdr.group ? scan_groups(sc) : scan_run(sc);
 	*src = sc->src;
@@ -767,7 +1030,6 @@ push_run(struct push *p, struct bs_src *src, int to, int from, const char *peer,
 		warn_off(RC_DATA, peer, sr->rd.off, "unexpected frame instead of the result");
 		return RC_DATA;
 	}
-	(void)to;
 }
 
 int
@@ -779,6 +1041,7 @@ bs_push(const char *source, char **cmd, const struct bs_opts *o)
 	struct bs_wr w;
 	struct sig_rd sr;
 	struct progress pg;
+	struct bs_hash hs;
 	char peer[256], what[96];
 	int to = -1, from = -1, st, rc;
 	pid_t pid;
@@ -802,17 +1065,27 @@ bs_push(const char *source, char **cmd, const struct bs_opts *o)
 	src.block = p.block;
 	src.rescue = o->rescue;
 	src.direct = o->direct;
-	if (p.ckpt && (rc = read_ckpt(&p, &p.acked))) {
+	p.align = (uint64_t)(BS_CHUNK / p.block < BS_GROUP ? BS_CHUNK / p.block : BS_GROUP) * p.block;
+	p.seed = o->seed_set ? o->seed : bs_random_seed();
+	if (p.ckpt && (rc = read_ckpt(&p))) {
 		close(src.fd);
 		return rc;
 	}
+	/* a resumed push hashes with the checkpoint's seed: its digest of the
+	 * done range is checked on both sides with it */
+	bs_hash_init(&hs, p.hash_id, bs_wire_len(p.hash_id), p.seed);
+	bs_digest_init(&p.pre, &hs, p.size, 0);
+	if ((rc = check_source_range(&p, &src, &hs)))
+		goto out;
 	snprintf(peer, sizeof peer, "%s", strrchr(cmd[0], '/') ? strrchr(cmd[0], '/') + 1 : cmd[0]);
-	if ((pid = spawn(cmd, &to, &from)) < 0)
-		return RC_IO;
+	if ((pid = spawn(cmd, &to, &from)) < 0) {
+		rc = RC_IO;
+		goto out;
+	}
 	snprintf(what, sizeof what, "push");
 	progress_init(&pg, what, "B", p.size, o->quiet);
 	bs_wr_init(&w, to, peer);
-	rc = push_run(&p, &src, to, from, peer, o, &sc, &w, &sr, &pg);
+	rc = push_run(&p, &src, from, peer, o, &sc, &w, &sr, &pg);
 	close(to);
 	if (sr.frame)
 		sig_rd_free(&sr);
@@ -823,7 +1096,7 @@ bs_push(const char *source, char **cmd, const struct bs_opts *o)
 		;
 	if (rc == RC_OK && p.ckpt)
 		(void)unlink(p.ckpt);
-	else if (p.ckpt && p.acked)
+	else
 		write_ckpt(&p);
 	if (rc == RC_OK) {
 		char a[32], b[32];
@@ -843,6 +1116,8 @@ bs_push(const char *source, char **cmd, const struct bs_opts *o)
 		rc = RC_DIFF;
 	}
 	bs_wr_free(&w);
+out:
+	bs_digest_free(&p.pre);
 	close(src.fd);
 	return rc;
 }

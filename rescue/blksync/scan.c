@@ -74,7 +74,44 @@ mark(struct scan *s, uint64_t off)
 	if ((rc = flush_ext(s)))
 		return rc;
 	s->last_mark = off;
-	return dw_mark(&s->dw, off);
+	s->mark_t = bs_now();
+	if ((rc = dw_mark(&s->dw, off)))
+		return rc;
+	if (s->marked && s->pre)
+		s->marked(s->marked_ctx, off, s->pre, s->pre_blocks);
+	return RC_OK;
+}
+
+/* push: a MARK every BS_MARK_PUSH bytes or BS_MARK_SECS, whichever comes
+ * first, so that serve can acknowledge (and push checkpoint) even when the
+ * link, not the signatures, is what push waits for. */
+static int
+mark_due(struct scan *s, uint64_t off)
+{
+	return s->push && off > s->last_mark && (!s->mark_align || off % s->mark_align == 0) &&
+	       (off - s->last_mark >= BS_MARK_PUSH || bs_now() - s->mark_t >= BS_MARK_SECS);
+}
+
+/* push: the decided block hashes, in order, into the running result digest */
+static void
+pre_add(struct scan *s, const uint8_t *h, uint64_t n)
+{
+	if (!s->pre)
+		return;
+	for (uint64_t i = 0; i < n; i++)
+		bs_digest_add(s->pre, h + i * s->hash.len, s->hash.len);
+	s->pre_blocks += n;
+}
+
+/* push, after a timed MARK: take the acknowledgements that have arrived,
+ * even while push only writes (a target smaller than the source sends
+ * nothing else), so that checkpoints follow. */
+static int
+timed_mark(struct scan *s, uint64_t off)
+{
+	int rc = mark(s, off);
+
+	return rc ? rc : sig_rd_acks(s->sig);
 }
 
 /* push: about to wait for more signatures; let the target catch up. */
@@ -122,6 +159,8 @@ scan_run(struct scan *s)
 			uint64_t i = (off + o) / B;
 			int changed = 1;
 
+			if (mark_due(s, off + o) && (rc = timed_mark(s, off + o)))
+				break;
 			bs_block_hash(&s->hash, buf + o, len, h);
 			bs_digest_add(&dg, h, s->hash.len);
 			s->compared++;
@@ -134,6 +173,7 @@ scan_run(struct scan *s)
 					break;
 				changed = blen != len || memcmp(sh, h, wl) != 0;
 			}
+			pre_add(s, h, 1);
 			if (changed) {
 				s->changed++;
 				if ((rc = add_block(s, off + o, buf + o, len)))
@@ -153,7 +193,7 @@ scan_run(struct scan *s)
 		memcpy(t.base_id, s->sig->id, BS_DIGEST_LEN);
 	}
 	if (rc == RC_OK) {
-		bs_digest_final(&dg, t.result);
+		bs_digest_final(s->pre ? s->pre : &dg, t.result);
 		t.size = size;
 		memcpy(s->result, t.result, BS_DIGEST_LEN);
 		memcpy(s->base_id, t.base_id, BS_DIGEST_LEN);
@@ -323,9 +363,10 @@ g_emit(struct gscan *g, struct pend *e, const uint8_t *data)
 			}
 		}
 	}
+	pre_add(s, e->full, e->nb);
 	s->pos = e->off + e->len;
-	if (rc == RC_OK && s->pos - s->last_mark >= BS_MARK_EVERY)
-		rc = mark(s, s->pos - s->pos % s->block);
+	if (rc == RC_OK && mark_due(s, s->pos))
+		rc = timed_mark(s, s->pos - s->pos % s->block);
 	return rc;
 }
 
@@ -469,7 +510,7 @@ scan_groups(struct scan *s)
 	s->sig->rd.idle = NULL;
 	if (rc == RC_OK) {
 		memset(&t, 0, sizeof t);
-		bs_digest_final(&g.rdg, t.result);
+		bs_digest_final(s->pre ? s->pre : &g.rdg, t.result);
 		t.size = size;
 		memcpy(s->result, t.result, BS_DIGEST_LEN);
 		rc = dw_end(&s->dw, &t);

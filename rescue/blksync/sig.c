@@ -152,15 +152,27 @@ ring_wait_request(struct bs_ring *r, uint64_t *g, uint32_t *n)
 	int rc = -1;
 
 	pthread_mutex_lock(&r->mu);
-	while (r->req_head == r->req_tail && !r->failed && !r->consumer_done)
+	while (r->req_head == r->req_tail && !r->failed && !r->consumer_done && !r->kick)
 		pthread_cond_wait(&r->cv, &r->mu);
 	if (r->req_head < r->req_tail && !r->failed) {
 		*g = r->req[r->req_head] >> 7;
 		*n = (uint32_t)(r->req[r->req_head++] & 127);
 		rc = 0;
+	} else if (r->kick && !r->failed) {
+		r->kick = 0;
+		rc = 1;
 	}
 	pthread_mutex_unlock(&r->mu);
 	return rc;
+}
+
+void
+ring_kick(struct bs_ring *r)
+{
+	pthread_mutex_lock(&r->mu);
+	r->kick = 1;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
 }
 
 int
@@ -434,6 +446,52 @@ sig_rd_pull(struct sig_rd *s, struct bs_frame *f, const uint8_t **payload)
 	}
 	*payload = s->frame;
 	return RC_OK;
+}
+
+int
+sig_rd_acks(struct sig_rd *s)
+{
+	struct bs_rd *r = &s->rd;
+	struct bs_frame f;
+	size_t at;
+
+	if (bs_rd_poll(r, r->cap) < 0)
+		return r->err;
+	/* step over whole frames still to be read; take the ACKD among them
+	 * out of the buffer (a bad one is left for the reader to report) */
+	for (at = r->pos; r->len - at >= BS_FRAME_LEN;) {
+		bs_frame_decode(&f, r->buf + at);
+		if (f.tag != TAG_ACKD || f.stored || bs_frame_sum(&f, NULL, 0) != f.crc) {
+			at += BS_FRAME_LEN + (size_t)f.stored;
+			continue;
+		}
+		memmove(r->buf + at, r->buf + at + BS_FRAME_LEN, r->len - at - BS_FRAME_LEN);
+		r->len -= BS_FRAME_LEN;
+		if (s->on_ack)
+			s->on_ack(s->ack_ctx, f.off);
+	}
+	return RC_OK;
+}
+
+int
+sig_range(struct bs_src *src, uint64_t end, const struct bs_hash *h, struct bs_digest *d)
+{
+	uint8_t *buf = bs_alloc(BS_CHUNK), hh[BS_DIGEST_LEN];
+	uint32_t B = src->block;
+	int rc = RC_OK;
+
+	for (uint64_t off = 0; off < end && rc == RC_OK; off += BS_CHUNK) {
+		size_t n = end - off < BS_CHUNK ? (size_t)(end - off) : BS_CHUNK;
+
+		if ((rc = bs_src_read(src, buf, n, off)))
+			break;
+		for (size_t o = 0; o < n; o += B) {
+			bs_block_hash(h, buf + o, n - o < B ? n - o : B, hh);
+			bs_digest_add(d, hh, h->len);
+		}
+	}
+	free(buf);
+	return rc;
 }
 
 int

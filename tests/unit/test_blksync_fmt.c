@@ -199,5 +199,91 @@ test_ring(void)
 	ring_free(&r);
 }
 
+/* A resumed HELLO: DONEID with start > 0 only; the target id round-trips. */
+static void
+test_hello_doneid(void)
+{
+	struct bs_hdr h = { 0 }, g;
+	uint8_t b[BS_HDR_LEN];
+
+	h.kind = BS_HELLO;
+	h.version = BS_VERSION;
+	h.hash_id = BS_SHA256;
+	h.hash_len = 32;
+	h.block = 4096;
+	h.size = 1 << 20;
+	h.start = 65536;
+	h.flags = BS_F_DONEID;
+	h.target_id = 0x1122334455667788ULL;
+	memset(h.base_id, 0x5a, sizeof h.base_id);
+	bs_hdr_encode(&h, b);
+	CHECK(b[88] == 0x88 && b[95] == 0x11);
+	CHECK(bs_hdr_decode(&g, b) == NULL);
+	CHECK(g.flags == BS_F_DONEID && g.start == 65536 && g.target_id == h.target_id);
+	CHECK(memcmp(g.base_id, h.base_id, 32) == 0);
+	h.start = 0;
+	bs_hdr_encode(&h, b);
+	CHECK_STR(bs_hdr_decode(&g, b), "bad flags");
+	h.kind = BS_DELTA;
+	h.start = 65536;
+	bs_hdr_encode(&h, b);
+	CHECK_STR(bs_hdr_decode(&g, b), "bad flags");
+	CHECK(bs_name_id("dst.img") != bs_name_id("other.img") && bs_name_id("") != 0);
+}
+
+/* The done-range digest: a peek is the digest so far and leaves the state
+ * as it was; a copy goes on independently. */
+static void
+test_digest_peek(void)
+{
+	struct bs_hash hs;
+	struct bs_digest a, b, c;
+	uint8_t h1[32], h2[32], p[32], f[32], g[32];
+	unsigned ids[] = { BS_XXH3, BS_SHA256 };
+
+	memset(h1, 1, sizeof h1);
+	memset(h2, 2, sizeof h2);
+	for (int i = 0; i < 2; i++) {
+		bs_hash_init(&hs, ids[i], 0, 99);
+		bs_digest_init(&a, &hs, 8192, 0);
+		bs_digest_init(&b, &hs, 8192, 0);
+		bs_digest_add(&a, h1, hs.len);
+		bs_digest_add(&b, h1, hs.len);
+		bs_digest_peek(&a, p);
+		bs_digest_copy(&c, &a);
+		bs_digest_add(&a, h2, hs.len);
+		bs_digest_final(&b, f);
+		CHECK(memcmp(p, f, 32) == 0);
+		bs_digest_final(&a, f);
+		bs_digest_add(&c, h2, hs.len);
+		bs_digest_final(&c, g);
+		CHECK(memcmp(f, g, 32) == 0 && memcmp(f, p, 32) != 0);
+		bs_digest_free(&a);
+		bs_digest_free(&b);
+		bs_digest_free(&c);
+	}
+}
+
+/* serve's reader, done with its hashes, is woken to send an ACKD. */
+static void
+test_ring_kick(void)
+{
+	struct bs_ring r;
+	uint64_t g;
+	uint32_t n;
+
+	ring_init(&r, 4, 16, 0);
+	ring_close(&r, 0);
+	ring_kick(&r);
+	CHECK(ring_wait_request(&r, &g, &n) == 1);
+	ring_request(&r, 5, 2);
+	ring_kick(&r);
+	CHECK(ring_wait_request(&r, &g, &n) == 0 && g == 5 && n == 2);
+	CHECK(ring_wait_request(&r, &g, &n) == 1);
+	ring_consumer_done(&r);
+	CHECK(ring_wait_request(&r, &g, &n) < 0);
+	ring_free(&r);
+}
+
 UNIT_MAIN(test_header_roundtrip, test_frame_sum, test_hashes, test_digest, test_delta_roundtrip,
-	  test_ring)
+	  test_ring, test_hello_doneid, test_digest_peek, test_ring_kick)
