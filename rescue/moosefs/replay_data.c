@@ -848,7 +848,10 @@ op_posixlock(struct rp *r)
 		free(mine);
 		return ST_OK;
 	}
-	qsort(mine, n, sizeof *mine, pl_cmp);
+	/* a new lock for an owner without one: nothing to sort (and qsort
+	 * must not get the NULL list) */
+	if (n > 1)
+		qsort(mine, n, sizeof *mine, pl_cmp);
 	{
 		/* rebuild the owner's list as (start,end,type) triples */
 		struct seg { uint64_t s, e; uint8_t t; } *out = NULL;
