@@ -91,7 +91,7 @@ show_progress(uint64_t cur, uint64_t first, uint64_t last, double t0, int final)
 		snprintf(eta, sizeof eta, "%us", (unsigned)rest);
 	}
 	fprintf(stderr, "%sprogress: current change: %llu (first:%llu - last:%llu - %u%% - ETA:%s)%s",
-		final ? "\r" : "\r", (unsigned long long)cur, (unsigned long long)first,
+		"\r", (unsigned long long)cur, (unsigned long long)first,
 		(unsigned long long)last, (unsigned)pct, eta, final ? "\n" : "");
 }
 
@@ -254,9 +254,9 @@ replay_all(struct mfs_meta *m, struct job *j, const struct opts *o)
 		heap_up(j);
 	}
 	while (j->nh) {
-		struct clfile *f = &j->f[j->heap[0]], *use;
+		struct clfile *f = &j->f[j->heap[0]];
 		uint64_t id;
-		int st, k;
+		int k;
 
 		id = f->id;
 		if (id == 0) {
@@ -292,7 +292,9 @@ replay_all(struct mfs_meta *m, struct job *j, const struct opts *o)
 			break;
 		}
 		if (id == m->version) {
-			use = pick_line(j, f, o);
+			struct clfile *use = pick_line(j, f, o);
+			int st;
+
 			if (!use) {
 				rc = RC_REFUSED;
 				break;

@@ -315,7 +315,6 @@ op_repair(struct rp *r)
 	uint32_t inode, indx, v;
 	uint64_t *t;
 	struct mfs_node *n;
-	struct mfs_chunk *c;
 
 	EAT('(');
 	rp_u32(r, &inode);
@@ -337,7 +336,8 @@ op_repair(struct rp *r)
 		chunk_delref(r->m, t[indx]);
 		t[indx] = 0;
 	} else {
-		if ((c = mfs_chunk_get(r->m, t[indx])))
+		struct mfs_chunk *c = mfs_chunk_get(r->m, t[indx]);
+		if (c)
 			c->version = v;
 		/* 3.0.117 counts this change twice (and then fails the restore) */
 		r->m->version++;
