@@ -130,6 +130,29 @@ setup() {
 	done
 }
 
+@test "metapick: MooseFS: with a damaged changelog end it reports the version mfsmetarestore reaches" {
+	src=$FIXTURES/mfsmetarestore/small
+	# blank last line, NUL padding, a line cut short, a garbage last line
+	for v in blank nul cut garbage; do
+		mkdir "$v"
+		cp "$src"/* "$v/"
+	done
+	printf '\n' >>blank/changelog.0.mfs
+	head -c 4096 /dev/zero >>nul/changelog.0.mfs
+	truncate -s -10 cut/changelog.0.mfs
+	printf 'garbage\n' >>garbage/changelog.0.mfs
+	for v in blank nul cut garbage; do
+		last=$("$RESCUE" metapick --json "$v" | jq '.candidates[0].facts.last_change')
+		run_tool mfsmetarestore -a -d "$v"
+		assert_success
+		version=$(sed -n 's/^mfsmetarestore: wrote .*: version \([0-9]*\)$/\1/p' <<<"$stderr")
+		echo "$v: metapick last_change $last, mfsmetarestore version $version" >&2
+		assert_equal "$version" "$((last + 1))"
+	done
+	run_tool metapick nul
+	assert_output --partial "warning: changelog.0.mfs:16: damaged end of file, 4096 byte(s) ignored; mfsmetarestore uses the lines before it (mfsmaster -a ignores the whole file)"
+}
+
 @test "metapick: MooseFS: different metadata ids give no choice (exit 1)" {
 	run_tool metapick moosefs/master moosefs/foreign
 	assert_equal "$status" 1

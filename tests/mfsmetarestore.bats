@@ -85,20 +85,73 @@ scenario() {
 	cmp "$d/out.mfs" "$d/real/metadata.mfs"
 }
 
-@test "mfsmetarestore: torn last changelog line: complete lines applied, warned (exit 0)" {
+# damaged_end LINES WARNING <TAIL: changelog.0.mfs of scenario small cut to
+# its first LINES lines (all: 15) plus the bytes on stdin: our
+# restore applies the lines and prints WARNING; it is byte-identical to the
+# real restore of the same files without the damaged end (the real master
+# ignores the whole damaged file, which would lose 15 changes)
+damaged_end() {
 	requires moosefs root
-	d=$BATS_TEST_TMPDIR
-	mkdir -p "$d/real"
-	cp "$FX/torn"/* "$d/real/"
-	# the real restore on the same files with only the torn fragment removed
-	f=$d/real/changelog.0.mfs
-	# keep everything up to and including the last newline
-	python3 -c 'import sys;d=open(sys.argv[1],"rb").read();open(sys.argv[1],"wb").write(d[:d.rindex(b"\n")+1])' "$f"
-	real_restore "$d/real"
-	run_tool mfsmetarestore -m "$FX/torn/metadata.mfs.back" -o "$d/out.mfs" "$FX/torn/changelog.1.mfs" "$FX/torn/changelog.0.mfs"
+	cd "$BATS_TEST_TMPDIR"
+	mkdir real
+	cp "$FX/small"/* real/
+	head -n "$1" "$FX/small/changelog.0.mfs" >real/changelog.0.mfs
+	cp "$FX/small/metadata.mfs.back" "$FX/small/changelog.1.mfs" .
+	{ cat real/changelog.0.mfs; cat; } >changelog.0.mfs
+	real_restore "$PWD/real"
+	snapshot metadata.mfs.back changelog.0.mfs changelog.1.mfs
+	run_tool mfsmetarestore -m metadata.mfs.back -o out.mfs changelog.1.mfs changelog.0.mfs
 	assert_success
-	[[ "$stderr" == "mfsmetarestore: warning: $FX/torn/changelog.0.mfs:15: last line is torn (no newline: the master died while writing it): '33: 1795258800|AMTIME(6,17952' ignored, the 14 complete lines before it are used (MooseFS 3.0.117 would ignore the whole file)"* ]]
-	assert_equal "$(dump_sorted "$d/out.mfs")" "$(dump_sorted "$d/real/metadata.mfs")"
+	assert_equal "$(printf '%s\n' "$stderr" | sed -n 1p)" "mfsmetarestore: warning: changelog.0.mfs:$2"
+	assert_output ""
+	assert_unchanged
+	cmp out.mfs real/metadata.mfs
+}
+
+@test "mfsmetarestore: torn last changelog line: complete lines applied, warned with FILE:LINE and bytes (exit 0)" {
+	damaged_end 14 \
+		"15: damaged end of file, 29 bytes ignored: last line is torn (no newline: the master died while writing it): '33: 1795258800|AMTIME(6,17952'; the 14 complete lines before it are used (MooseFS 3.0.117 would ignore the whole file)" \
+		< <(printf '33: 1795258800|AMTIME(6,17952')
+}
+
+@test "mfsmetarestore: blank last changelog line: complete lines applied, warned (exit 0)" {
+	damaged_end 15 \
+		"16: damaged end of file, 1 byte ignored: blank line; the 15 complete lines before it are used (MooseFS 3.0.117 would ignore the whole file)" \
+		< <(printf '\n')
+}
+
+@test "mfsmetarestore: NUL padding after the last line (ext4 after a power cut): complete lines applied, warned (exit 0)" {
+	damaged_end 15 \
+		"16: damaged end of file, 4096 bytes ignored: NUL bytes (what a file system leaves after a power loss); the 15 complete lines before it are used (MooseFS 3.0.117 would ignore the whole file)" \
+		< <(head -c 4096 /dev/zero)
+}
+
+@test "mfsmetarestore: a cut line, NUL bytes, a newline and garbage at the end: complete lines applied, warned (exit 0)" {
+	damaged_end 14 \
+		"15: damaged end of file, 32 bytes ignored: NUL bytes (what a file system leaves after a power loss); the 14 complete lines before it are used (MooseFS 3.0.117 would ignore the whole file)" \
+		< <(printf '33: 1795258800|AMT\0\0\0\0\n\ngarbage\n')
+}
+
+@test "mfsmetarestore: garbage last changelog line: complete lines applied, warned (exit 0)" {
+	damaged_end 15 \
+		"16: damaged end of file, 8 bytes ignored: not a changelog line: 'garbage'; the 15 complete lines before it are used (MooseFS 3.0.117 would ignore the whole file)" \
+		< <(printf 'garbage\n')
+}
+
+@test "mfsmetarestore: a changelog of NUL bytes only is ignored with a warning (exit 0)" {
+	requires moosefs root
+	cd "$BATS_TEST_TMPDIR"
+	mkdir real
+	cp "$FX/small"/* real/
+	cp "$FX/small"/* .
+	head -c 5000 /dev/zero >changelog.2.mfs
+	real_restore "$PWD/real"
+	snapshot changelog.2.mfs
+	run_tool mfsmetarestore -m metadata.mfs.back -o out.mfs changelog.0.mfs changelog.1.mfs changelog.2.mfs
+	assert_success
+	assert_equal "$(printf '%s\n' "$stderr" | sed -n 1p)" "mfsmetarestore: warning: changelog.2.mfs:1: damaged file, 5000 bytes ignored: NUL bytes (what a file system leaves after a power loss); it holds no complete changelog line (MooseFS 3.0.117 ignores it too)"
+	assert_unchanged
+	cmp out.mfs real/metadata.mfs
 }
 
 # ---- bad inputs: clear error, documented status, no output, inputs unchanged ----
@@ -148,6 +201,73 @@ bad_check() {
 	snapshot metadata.mfs.back changelog.1.mfs g.mfs
 	run_tool mfsmetarestore -m metadata.mfs.back -o out.mfs changelog.1.mfs g.mfs
 	bad_check 3 "mfsmetarestore: g.mfs:3: not a changelog line (no 'ID: ' at the start)"
+}
+
+@test "mfsmetarestore: a damaged line with valid lines after it is corruption, not a damaged end (exit 3)" {
+	bad_setup
+	# line 14 (change 32) is complete, then NUL bytes; line 15 is valid
+	{ head -n 13 changelog.0.mfs; printf '%s\0\0\n' "$(sed -n 14p changelog.0.mfs)"; sed -n 15p changelog.0.mfs; } >nul.mfs
+	{ head -n 13 changelog.0.mfs; printf '\n'; sed -n '14,$p' changelog.0.mfs; } >blank.mfs
+	snapshot metadata.mfs.back changelog.1.mfs nul.mfs blank.mfs
+	run_tool mfsmetarestore -m metadata.mfs.back -o out.mfs changelog.1.mfs nul.mfs
+	bad_check 3 "mfsmetarestore: nul.mfs:14: change 32: NUL bytes (what a file system leaves after a power loss), and valid lines follow it: the file is damaged, not just cut short"
+	run_tool mfsmetarestore -m metadata.mfs.back -o out.mfs changelog.1.mfs blank.mfs
+	bad_check 3 "mfsmetarestore: blank.mfs:14: not a changelog line (no 'ID: ' at the start)"
+}
+
+@test "mfsmetarestore: one change id with different text in two files is refused naming both places (exit 5)" {
+	bad_setup
+	printf '33: 1795258800|AMTIME(6,1,1,1)\n' >other.mfs
+	snapshot metadata.mfs.back changelog.0.mfs changelog.1.mfs other.mfs
+	run_tool mfsmetarestore -m metadata.mfs.back -o out.mfs changelog.1.mfs changelog.0.mfs other.mfs
+	bad_check 5 "mfsmetarestore: changelog.0.mfs:15: change 33 differs from the line with the same id at other.mfs:1; refused (name the changelog to trust with -t)"
+	# the argument order does not change the answer
+	run_tool mfsmetarestore -m metadata.mfs.back -o out.mfs other.mfs changelog.1.mfs changelog.0.mfs
+	bad_check 5 "mfsmetarestore: changelog.0.mfs:15: change 33 differs from the line with the same id at other.mfs:1; refused (name the changelog to trust with -t)"
+	run_tool mfsmetarestore -t nosuch.mfs -m metadata.mfs.back -o out.mfs changelog.1.mfs changelog.0.mfs other.mfs
+	bad_check 2 "mfsmetarestore: -t nosuch.mfs: No such file or directory"
+	run_tool mfsmetarestore -t metadata.mfs.back -m metadata.mfs.back -o out.mfs changelog.1.mfs changelog.0.mfs other.mfs
+	bad_check 2 "mfsmetarestore: -t metadata.mfs.back: not one of the changelogs (see 'mfsmetarestore --help')"
+}
+
+@test "mfsmetarestore: -t names the changelog to trust for an id with two texts; equals the real restore of that file (exit 0)" {
+	requires moosefs root
+	bad_setup
+	printf '33: 1795258800|AMTIME(6,1,1,1)\n' >other.mfs
+	mkdir real real2
+	cp "$FX/small"/* real/
+	cp "$FX/small"/* real2/
+	{ head -n 14 changelog.0.mfs; cat other.mfs; } >real2/changelog.0.mfs
+	real_restore "$PWD/real"
+	real_restore "$PWD/real2"
+	snapshot metadata.mfs.back changelog.0.mfs changelog.1.mfs other.mfs
+	run_tool mfsmetarestore -t other.mfs -m metadata.mfs.back -o out.mfs changelog.1.mfs changelog.0.mfs other.mfs
+	assert_success
+	assert_equal "$(printf '%s\n' "$stderr" | sed -n 1p)" "mfsmetarestore: warning: other.mfs:1: change 33 differs from the line with the same id at changelog.0.mfs:15; applying other.mfs:1 (-t)"
+	cmp out.mfs real2/metadata.mfs
+	run_tool mfsmetarestore -t changelog.0.mfs -m metadata.mfs.back -o out0.mfs changelog.1.mfs other.mfs changelog.0.mfs
+	assert_success
+	assert_equal "$(printf '%s\n' "$stderr" | sed -n 1p)" "mfsmetarestore: warning: changelog.0.mfs:15: change 33 differs from the line with the same id at other.mfs:1; applying changelog.0.mfs:15 (-t)"
+	cmp out0.mfs real/metadata.mfs
+	assert_unchanged
+}
+
+@test "mfsmetarestore: -a applies the line of a duplicated id that the real master applies, and warns with both places (exit 0)" {
+	requires moosefs root
+	cd "$BATS_TEST_TMPDIR"
+	# changelog.0.mfs (first by name) holds only change 33, with other text;
+	# the master reaches 33 through changelog.2.mfs and applies that line
+	for d in real ours; do
+		mkdir "$d"
+		cp "$FX/small/metadata.mfs.back" "$FX/small/changelog.1.mfs" "$d/"
+		cp "$FX/small/changelog.0.mfs" "$d/changelog.2.mfs"
+		printf '33: 1795258800|AMTIME(6,1,1,1)\n' >"$d/changelog.0.mfs"
+	done
+	real_restore "$PWD/real"
+	run_tool mfsmetarestore -a -d ours
+	assert_success
+	[[ "$stderr" == *"mfsmetarestore: warning: ours/changelog.2.mfs:15: change 33 differs from the line with the same id at ours/changelog.0.mfs:1; applying ours/changelog.2.mfs:15 (the one mfsmaster -a applies)"* ]]
+	cmp ours/metadata.mfs real/metadata.mfs
 }
 
 @test "mfsmetarestore: a gap in the changelogs names the last id applied and the missing range (exit 3)" {
@@ -231,7 +351,7 @@ bad_check() {
 @test "mfsmetarestore: --help and the link name work (exit 0)" {
 	run_link mfsmetarestore --help
 	assert_success
-	assert_line --index 0 "usage: mfsmetarestore [-f] [-x [-x]] [-b] [-i] -m META -o OUT [CHANGELOG...]"
+	assert_line --index 0 "usage: mfsmetarestore [-f] [-x [-x]] [-b] [-i] [-t CHANGELOG] -m META -o OUT [CHANGELOG...]"
 }
 
 @test "mfsmetarestore: missing -o is a usage error (exit 2)" {

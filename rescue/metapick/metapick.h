@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "moosefs/changelog.h"
+
 enum { MP_STR = 's', MP_NUM = 'n', MP_BOOL = 'b', MP_NULL = 'z' };
 
 struct mp_fact {
@@ -94,16 +96,20 @@ struct mp_changelog {
 	struct mp_range *r;     /* runs of consecutive ids */
 	size_t n, cap;
 	uint64_t lines;
-	int unterminated;       /* last line has no newline: ignored by mfsmaster */
-	int garbage;            /* a line broke the id order: the rest is dropped */
+	/* the damaged end (mfsmetarestore's rule, changelog.h): from line
+	 * tail_line on, tail_bytes bytes (0: none); mfsmaster ignores the file */
+	uint64_t tail_line, tail_bytes;
+	int garbage;            /* a line broke the id order or is damaged with
+				 * valid lines after it: the rest is not used */
+	int damaged;            /* garbage is a damaged line, not an id order */
 	uint64_t garbage_line;
 	/* streaming state */
-	uint64_t prev;
-	char head[24];
+	uint64_t prev, bytes, linelen, bad_off;
+	char head[CL_HEADMAX];
 	size_t headlen;
-	int partial;
+	int partial, partial_text, nul, paren;
 };
-/* Parse changelog text (ids only), following the merger's rules: in one
+/* Parse changelog text (ids only), following mfsmetarestore's rules: in one
  * piece, or fed in pieces (zeroed struct, feed..., finish). */
 void mp_mfs_changelog(const char *buf, size_t n, struct mp_changelog *cl);
 void mp_changelog_feed(struct mp_changelog *cl, const char *buf, size_t n);

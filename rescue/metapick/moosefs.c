@@ -3,9 +3,12 @@
  * the next change, u64 BE metadata id; "[MFS EOF MARKER]" at the end; "MFSM
  * NEW" = version 1) and §2.1-2.3, §4 (which files `mfsmaster -a` takes: names
  * starting with "metadata"; changelog.N.mfs, changelog_ml.N.mfs and
- * changelog_ml_back.N.mfs; a changelog whose last line has no newline is
- * ignored; inside a file each id must be > the previous and < previous +
- * 10000, else the rest of the file is dropped; a hole stops the restore).
+ * changelog_ml_back.N.mfs; a hole stops the restore).  Changelog lines are
+ * read with rescue mfsmetarestore's rules (changelog.h), so that both agree
+ * on the version a directory reaches: a damaged end of a file (torn, NUL,
+ * blank or garbage lines) is ignored and the lines before it are used
+ * (mfsmaster ignores the whole file); a damaged line with valid lines after
+ * it, or an id not above the previous one, stops the file there.
  * Rank key: the highest change id reachable from the newest valid metadata
  * file without a gap. */
 #include "metapick/metapick.h"
@@ -101,54 +104,73 @@ add_id(struct mp_changelog *cl, uint64_t id)
 	cl->n++;
 }
 
-/* Leading "digits:" of a line; 0 when absent (as the merger reads it). */
-static uint64_t
-line_id(const char *p, size_t len)
+/* a whole line was seen (its newline is next): mfsmetarestore's rules */
+static void
+end_line(struct mp_changelog *cl)
 {
-	uint64_t v = 0;
-	size_t i = 0;
+	int kind = cl_kind_parts(cl->head, cl->headlen, cl->linelen, cl->nul, cl->paren, !cl->partial_text);
+	const char *rest;
+	uint64_t id;
 
-	for (; i < len && p[i] >= '0' && p[i] <= '9'; i++) {
-		if (v > UINT64_MAX / 10 - 10)
-			return 0;
-		v = v * 10 + (uint64_t)(p[i] - '0');
+	cl->lines++;
+	if (kind != CL_OK) {
+		/* maybe the damaged end: decided by what follows */
+		if (!cl->tail_line) {
+			cl->tail_line = cl->lines;
+			cl->bad_off = cl->bytes - cl->linelen;
+		}
+		return;
 	}
-	return i && i < len && p[i] == ':' ? v : 0;
+	id = cl_parse_id(cl->head, cl->headlen, &rest);
+	if (cl->tail_line || (cl->n && id <= cl->prev)) {
+		cl->garbage = 1;
+		cl->damaged = cl->tail_line != 0;
+		cl->garbage_line = cl->tail_line ? cl->tail_line : cl->lines;
+		cl->tail_line = 0;
+		return;
+	}
+	add_id(cl, id);
+	cl->prev = id;
 }
 
 void
 mp_changelog_feed(struct mp_changelog *cl, const char *buf, size_t n)
 {
 	for (size_t i = 0; i < n && !cl->garbage; i++) {
-		uint64_t id;
+		char ch = buf[i];
 
-		if (buf[i] != '\n') {
-			/* only the leading "id:" of a line matters */
+		if (ch != '\n') {
+			/* only the head of a line and a few facts about it matter */
 			if (cl->headlen < sizeof cl->head)
-				cl->head[cl->headlen++] = buf[i];
+				cl->head[cl->headlen++] = ch;
+			cl->nul |= ch == 0;
+			cl->paren |= ch == ')';
+			cl->partial_text |= ch != ' ' && ch != '\t' && ch != '\r';
+			cl->linelen++;
+			cl->bytes++;
 			cl->partial = 1;
 			continue;
 		}
-		cl->lines++;
-		id = line_id(cl->head, cl->headlen);
+		end_line(cl);
+		cl->bytes++;
 		cl->headlen = 0;
-		cl->partial = 0;
-		if (id == 0 || (cl->lines > 1 && (id <= cl->prev || id >= cl->prev + 10000))) {
-			cl->garbage = 1;
-			cl->garbage_line = cl->lines;
-			break;
-		}
-		add_id(cl, id);
-		cl->prev = id;
+		cl->linelen = 0;
+		cl->nul = cl->paren = cl->partial = cl->partial_text = 0;
 	}
 }
 
 void
 mp_changelog_finish(struct mp_changelog *cl)
 {
-	/* a last line without newline: mfsmaster ignores the whole file */
-	if (cl->partial && !cl->garbage)
-		cl->unterminated = 1;
+	if (cl->garbage)
+		return;
+	/* a last line without newline is part of the damaged end */
+	if (cl->partial && !cl->tail_line) {
+		cl->tail_line = cl->lines + 1;
+		cl->bad_off = cl->bytes - cl->linelen;
+	}
+	if (cl->tail_line)
+		cl->tail_bytes = cl->bytes - cl->bad_off;
 }
 
 void
@@ -292,15 +314,17 @@ mp_mfs_scan(int dirfd, struct mp_cand *c)
 			mp_unreadable(c, RC_IO, "%s: cannot be read", names[i]);
 			continue;
 		}
-		if (cl.unterminated) {
-			mp_warn(c, "%s: last line has no newline; mfsmaster ignores the whole file",
-				names[i]);
-			mp_changelog_free(&cl);
-			continue;
-		}
-		if (cl.garbage)
-			mp_warn(c, "%s:%llu: id out of order; mfsmaster drops the rest of the file",
-				names[i], (unsigned long long)cl.garbage_line);
+		if (cl.tail_line)
+			mp_warn(c, "%s:%llu: damaged end of file, %llu byte(s) ignored; mfsmetarestore "
+				"uses the lines before it (mfsmaster -a ignores the whole file)", names[i],
+				(unsigned long long)cl.tail_line, (unsigned long long)cl.tail_bytes);
+		if (cl.garbage && cl.damaged)
+			mp_warn(c, "%s:%llu: damaged line with valid lines after it; mfsmetarestore "
+				"stops here (exit 3)", names[i], (unsigned long long)cl.garbage_line);
+		else if (cl.garbage)
+			mp_warn(c, "%s:%llu: id out of order; mfsmetarestore stops here (exit 3), "
+				"mfsmaster drops the rest of the file", names[i],
+				(unsigned long long)cl.garbage_line);
 		for (size_t k = 0; k < cl.n; k++) {
 			xgrow((void **)&all, &capr, nr + 1, sizeof *all);
 			all[nr++] = cl.r[k];

@@ -30,10 +30,131 @@ cl_parse_id(const char *s, size_t len, const char **rest)
 }
 
 int
+cl_head_valid(const char *s, size_t len)
+{
+	const char *p;
+	size_t i, n;
+
+	/* a cap, so that readers that keep only a line's head agree */
+	if (len > CL_HEADMAX)
+		len = CL_HEADMAX;
+	if (!cl_parse_id(s, len, &p))
+		return 0;
+	i = (size_t)(p - s);
+	for (n = 0; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+		n++;
+	if (n == 0 || n > 20 || i >= len || s[i++] != '|')
+		return 0;
+	for (n = 0; i < len && s[i] >= 'A' && s[i] <= 'Z'; i++)
+		n++;
+	return n > 0 && n < 32 && i < len && s[i] == '(';
+}
+
+int
+cl_kind_parts(const char *head, size_t headlen, uint64_t len, int nul, int paren, int blank)
+{
+	if (blank)
+		return CL_BLANK;
+	if (nul)
+		return CL_NUL;
+	if (len > CL_MAXLINE || !paren || !cl_head_valid(head, headlen))
+		return CL_GARBAGE;
+	return CL_OK;
+}
+
+int
+cl_line_kind(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r'))
+		i++;
+	return cl_kind_parts(s, len, len, memchr(s, 0, len) != NULL, memchr(s, ')', len) != NULL, i == len);
+}
+
+const char *
+cl_kind_name(int kind)
+{
+	switch (kind) {
+	case CL_TORN: return "last line is torn (no newline: the master died while writing it)";
+	case CL_BLANK: return "blank line";
+	case CL_NUL: return "NUL bytes (what a file system leaves after a power loss)";
+	case CL_OK: return "valid line";
+	default: return "not a changelog line";
+	}
+}
+
+/* start of the line that ends at offset e: just after the newline before
+ * e, or 0; -1 on a read error (f->buf is the scratch buffer) */
+static int64_t
+line_start(struct clfile *f, uint64_t e)
+{
+	while (e > 0) {
+		uint64_t from = e > f->cap ? e - f->cap : 0;
+		ssize_t n = pread_full(f->fd, f->buf, (size_t)(e - from), from);
+		const char *nl;
+
+		if (n != (ssize_t)(e - from))
+			return -1;
+		nl = memrchr(f->buf, '\n', (size_t)n);
+		if (nl)
+			return (int64_t)(from + (uint64_t)(nl - f->buf) + 1);
+		e = from;
+	}
+	return 0;
+}
+
+/* Walk back from the end over invalid lines to the last valid one: what
+ * ext4 leaves after a power cut (NUL blocks), a cut line, blank or garbage
+ * lines are the damaged end; an invalid line before a valid one is not. */
+static int
+scan_tail(struct clfile *f)
+{
+	uint64_t e = f->size;
+	char last;
+	const char *rest;
+
+	f->tail = f->size;
+	if (e == 0)
+		return 0;
+	if (pread_full(f->fd, &last, 1, e - 1) != 1)
+		return -1;
+	if (last != '\n') {
+		int64_t s = line_start(f, e);
+		if (s < 0)
+			return -1;
+		f->tail = e = (uint64_t)s;
+		/* ext4 after a power cut: the size grew, the blocks are zeros */
+		f->tailkind = last == 0 ? CL_NUL : CL_TORN;
+	}
+	while (e > 0) {
+		int64_t s = line_start(f, e - 1);
+		uint64_t len;
+		int kind = CL_GARBAGE;
+
+		if (s < 0)
+			return -1;
+		len = e - 1 - (uint64_t)s;
+		if (len <= CL_MAXLINE) {
+			if (pread_full(f->fd, f->buf, (size_t)len, (uint64_t)s) != (ssize_t)len)
+				return -1;
+			kind = cl_line_kind(f->buf, (size_t)len);
+		}
+		if (kind == CL_OK) {
+			f->last = cl_parse_id(f->buf, (size_t)len, &rest);
+			break;
+		}
+		f->tail = e = (uint64_t)s;
+		f->tailkind = kind;
+	}
+	return 0;
+}
+
+int
 cl_open(struct clfile *f, const char *path)
 {
 	struct stat st;
-	char tail[CL_MAXLINE + 2], head[32];
+	char head[32];
 	ssize_t n;
 	const char *rest;
 
@@ -42,49 +163,48 @@ cl_open(struct clfile *f, const char *path)
 	f->fd = open_ro(path);
 	if (f->fd < 0)
 		return RC_IO;
-	if (fstat(f->fd, &st) < 0) {
-		warn_sys(RC_IO, "%s", path);
-		close(f->fd);
-		f->fd = -1;
-		return RC_IO;
-	}
-	f->size = (uint64_t)st.st_size;
-	n = pread_full(f->fd, head, sizeof head, 0);
-	if (n > 0)
-		f->first = cl_parse_id(head, (size_t)n, &rest);
-	if (f->size > 0) {
-		uint64_t from = f->size > sizeof tail ? f->size - sizeof tail : 0;
-		size_t k;
-		n = pread_full(f->fd, tail, (size_t)(f->size - from), from);
-		if (n < 0) {
-			warn_sys(RC_IO, "%s", path);
-			close(f->fd);
-			f->fd = -1;
-			return RC_IO;
-		}
-		k = (size_t)n;
-		f->torn = tail[k - 1] != '\n';
-		/* the last complete line ends at the last newline */
-		while (k > 0 && tail[k - 1] != '\n')
-			k--;
-		if (k > 0) {
-			size_t e = k - 1, b = e;
-			while (b > 0 && tail[b - 1] != '\n')
-				b--;
-			if (b > 0 || from == 0)
-				f->last = cl_parse_id(tail + b, e - b, &rest);
-		}
-	}
 	f->cap = 1u << 18;
 	f->buf = xmalloc(f->cap);
+	if (fstat(f->fd, &st) < 0)
+		goto fail;
+	f->size = (uint64_t)st.st_size;
+	n = pread_full(f->fd, head, sizeof head, 0);
+	if (n < 0)
+		goto fail;
+	if (n > 0)
+		f->first = cl_parse_id(head, (size_t)n, &rest);
+	if (scan_tail(f) < 0)
+		goto fail;
 	return RC_OK;
+fail:
+	warn_sys(RC_IO, "%s", path);
+	cl_close(f);
+	return RC_IO;
+}
+
+void
+cl_tail_excerpt(struct clfile *f, char *out, size_t n)
+{
+	ssize_t k = n > 1 ? pread_full(f->fd, out, n - 1, f->tail) : 0;
+	size_t i;
+
+	for (i = 0; k > 0 && i < (size_t)k && out[i] != '\n'; i++)
+		if ((unsigned char)out[i] < 32 || (unsigned char)out[i] > 126)
+			out[i] = '?';
+	if (n)
+		out[i] = 0;
 }
 
 int
 cl_next(struct clfile *f)
 {
 	for (;;) {
-		char *nl = f->pos < f->end ? memchr(f->buf + f->pos, '\n', f->end - f->pos) : NULL;
+		char *nl;
+
+		/* the damaged end is not read (scan_tail found it) */
+		if (f->off >= f->tail)
+			return 0;
+		nl = f->pos < f->end ? memchr(f->buf + f->pos, '\n', f->end - f->pos) : NULL;
 		if (nl) {
 			size_t l = (size_t)(nl - (f->buf + f->pos));
 			f->raw = f->buf + f->pos;
@@ -98,6 +218,7 @@ cl_next(struct clfile *f)
 			f->id = cl_parse_id(f->raw, l, &f->text);
 			if (f->id)
 				f->len = l - (size_t)(f->text - f->raw);
+			f->kind = cl_line_kind(f->raw, l);
 			return 1;
 		}
 		if (f->eof)

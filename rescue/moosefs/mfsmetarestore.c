@@ -2,9 +2,12 @@
  * snapshot, replay every later changelog line (master and metalogger files
  * in any order, duplicates taken once), store a new metadata file.
  * Spec: moosefs-format.md 2.3, 2.4, 4, 5.  Deliberate difference from
- * MooseFS: a torn last changelog line does not make the whole file be
- * ignored; the complete lines before it are applied and a warning is given.
- * Exit 1: -b/-i stored incomplete metadata after an error. */
+ * MooseFS: a damaged end of a changelog (a torn last line, NUL blocks,
+ * blank or garbage lines) does not make the whole file be ignored; the
+ * complete lines before it are applied and a warning is given.  Lines with
+ * the same id and different text in two files are refused unless -t names
+ * the file to trust (-a applies the one MooseFS's merger.c applies, and
+ * warns).  Exit 1: -b/-i stored incomplete metadata after an error. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -24,8 +27,8 @@
 #include "moosefs/replay.h"
 
 static const char usage[] =
-	"usage: mfsmetarestore [-f] [-x [-x]] [-b] [-i] -m META -o OUT [CHANGELOG...]\n"
-	"       mfsmetarestore -a [-x [-x]] [-b] [-i] [-d DATA_PATH | -c CFG]\n"
+	"usage: mfsmetarestore [-f] [-x [-x]] [-b] [-i] [-t CHANGELOG] -m META -o OUT [CHANGELOG...]\n"
+	"       mfsmetarestore -a [-x [-x]] [-b] [-i] [-t CHANGELOG] [-d DATA_PATH | -c CFG]\n"
 	"Restore MooseFS 3.0.117 metadata without MooseFS: load the snapshot META\n"
 	"(metadata.mfs.back, metadata_ml.mfs.back, ...), apply every later line of\n"
 	"the changelogs (changelog.N.mfs, changelog_ml.N.mfs, changelog_ml_back.N.mfs,\n"
@@ -42,18 +45,26 @@ static const char usage[] =
 	"  -c CFG        mfsmaster.cfg to read DATA_PATH from (default /etc/mfs/mfsmaster.cfg)\n"
 	"  -b            on a replay error or gap, store the best metadata reached\n"
 	"  -i            ignore structure errors like mfsmaster -i (implies -b)\n"
+	"  -t CHANGELOG  when two changelogs hold one change id with different text,\n"
+	"                use this file's line (may be repeated: the first named wins;\n"
+	"                without it such a conflict is refused, -a applies the line\n"
+	"                mfsmaster -a would and warns)\n"
 	"  -x            print every applied change (-x -x: also the file decisions)\n"
 	"Exit status: 0 restored, 1 incomplete metadata stored (-b/-i), 2 usage,\n"
 	"3 bad input data (nothing written), 4 I/O error, 5 refused.\n";
 
 struct opts {
-	int best, ignore, verbose, force;
+	int best, ignore, verbose, force, automatic;
+	struct stat *trust;     /* -t files, in the order given */
+	char **trustname;
+	size_t ntrust;
 };
 
 struct job {
 	struct clfile *f;
 	size_t nf;
 	uint64_t lastid;        /* highest last id among the files */
+	size_t *heap, nh;       /* indices into f, merger.c's heap order */
 };
 
 static int
@@ -80,7 +91,7 @@ show_progress(uint64_t cur, uint64_t first, uint64_t last, double t0, int final)
 		snprintf(eta, sizeof eta, "%us", (unsigned)rest);
 	}
 	fprintf(stderr, "%sprogress: current change: %llu (first:%llu - last:%llu - %u%% - ETA:%s)%s",
-		final ? "\r" : "\r", (unsigned long long)cur, (unsigned long long)first,
+		"\r", (unsigned long long)cur, (unsigned long long)first,
 		(unsigned long long)last, (unsigned)pct, eta, final ? "\n" : "");
 }
 
@@ -92,7 +103,134 @@ mono(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* replay all files; returns RC_OK, or RC_DATA/RC_IO after a message */
+/* The merge order of MooseFS 3.0.117 (mfsmaster/merger.c): a binary heap
+ * of the files by their next id, filled in the files' order.  It decides
+ * only between lines with the same id: the master applies the one at the
+ * root and skips the others as duplicates, and -a does the same. */
+static uint64_t
+heap_id(const struct job *j, size_t pos)
+{
+	return j->f[j->heap[pos]].id;
+}
+
+static void
+heap_swap(struct job *j, size_t a, size_t b)
+{
+	size_t t = j->heap[a];
+
+	j->heap[a] = j->heap[b];
+	j->heap[b] = t;
+}
+
+static void
+heap_down(struct job *j)
+{
+	size_t pos = 0;
+
+	for (;;) {
+		size_t l = 2 * pos + 1, m = l;
+		if (l >= j->nh)
+			return;
+		if (l + 1 < j->nh && heap_id(j, l + 1) < heap_id(j, l))
+			m = l + 1;
+		if (heap_id(j, pos) <= heap_id(j, m))
+			return;
+		heap_swap(j, pos, m);
+		pos = m;
+	}
+}
+
+static void
+heap_up(struct job *j)
+{
+	size_t pos = j->nh - 1;
+
+	while (pos > 0 && heap_id(j, pos) < heap_id(j, (pos - 1) / 2)) {
+		heap_swap(j, pos, (pos - 1) / 2);
+		pos = (pos - 1) / 2;
+	}
+}
+
+static void
+warn_tail(struct clfile *f)
+{
+	char ex[41];
+	int quote = f->tailkind == CL_TORN || f->tailkind == CL_GARBAGE;
+
+	uint64_t n = f->size - f->tail;
+
+	if (n == 0)
+		return;
+	cl_tail_excerpt(f, ex, sizeof ex);
+	if (f->lineno == 0)
+		note("warning: %s:1: damaged file, %llu byte%s ignored: %s%s%s%s; it holds no complete changelog line (MooseFS 3.0.117 ignores it too)",
+		     f->path, (unsigned long long)n, n == 1 ? "" : "s", cl_kind_name(f->tailkind),
+		     quote ? ": '" : "", quote ? ex : "", quote ? "'" : "");
+	else
+		note("warning: %s:%llu: damaged end of file, %llu byte%s ignored: %s%s%s%s; the %llu complete lines before it are used (MooseFS 3.0.117 would ignore the whole file)",
+		     f->path, (unsigned long long)f->lineno + 1, (unsigned long long)n, n == 1 ? "" : "s",
+		     cl_kind_name(f->tailkind), quote ? ": '" : "", quote ? ex : "", quote ? "'" : "",
+		     (unsigned long long)f->lineno);
+}
+
+/* next line of the file at the heap's root; -RC_* on a read error */
+static int
+heap_advance(struct job *j)
+{
+	struct clfile *f = &j->f[j->heap[0]];
+	int k = cl_next(f);
+
+	if (k < 0)
+		return k;
+	if (k == 0) {
+		warn_tail(f);
+		f->id = UINT64_MAX;
+		heap_swap(j, 0, --j->nh);
+	}
+	heap_down(j);
+	return 0;
+}
+
+static int
+same_line(const struct clfile *a, const struct clfile *b)
+{
+	return a->len == b->len && memcmp(a->text, b->text, a->len) == 0;
+}
+
+/* The line to apply for change f->id (f: the heap's root), when other
+ * files hold the same id: a trusted file's (-t), else f's if they all
+ * agree or with -a (as the master does); NULL after a message: refused. */
+static struct clfile *
+pick_line(struct job *j, struct clfile *f, const struct opts *o)
+{
+	struct clfile *use = f, *other = NULL;
+
+	for (size_t i = 0; i < j->nf; i++) {
+		struct clfile *g = &j->f[i];
+		if (g->id == f->id && g->trust && (!use->trust || g->trust < use->trust))
+			use = g;
+	}
+	for (size_t i = 0; i < j->nf && !other; i++) {
+		struct clfile *g = &j->f[i];
+		if (g != use && g->id == f->id && !same_line(g, use))
+			other = g;
+	}
+	if (!other)
+		return use;
+	if (!use->trust && !o->automatic) {
+		warn_at(RC_REFUSED, use->path, use->lineno,
+			"change %llu differs from the line with the same id at %s:%llu; refused (name the changelog to trust with -t)",
+			(unsigned long long)f->id, other->path, (unsigned long long)other->lineno);
+		return NULL;
+	}
+	note("warning: %s:%llu: change %llu differs from the line with the same id at %s:%llu; applying %s:%llu (%s)",
+	     use->path, (unsigned long long)use->lineno, (unsigned long long)f->id, other->path,
+	     (unsigned long long)other->lineno, use->path, (unsigned long long)use->lineno,
+	     use->trust ? "-t" : "the one mfsmaster -a applies");
+	return use;
+}
+
+/* replay all files; returns RC_OK, or RC_DATA/RC_IO/RC_REFUSED after a message */
 static int
 replay_all(struct mfs_meta *m, struct job *j, const struct opts *o)
 {
@@ -102,27 +240,34 @@ replay_all(struct mfs_meta *m, struct job *j, const struct opts *o)
 	char msg[1024];
 	int rc = RC_OK;
 
+	j->heap = xcalloc(j->nf + 1, sizeof *j->heap);
+	j->nh = 0;
 	for (size_t i = 0; i < j->nf; i++) {
 		int k = cl_next(&j->f[i]);
 		if (k < 0)
 			return -k;
-		if (k == 0)
+		if (k == 0) {
 			j->f[i].id = UINT64_MAX;
-	}
-	for (;;) {
-		struct clfile *f = NULL;
-		uint64_t id;
-		int st, k;
-
-		for (size_t i = 0; i < j->nf; i++) {
-			if (j->f[i].id != UINT64_MAX && (!f || j->f[i].id < f->id))
-				f = &j->f[i];
+			continue;
 		}
-		if (!f)
-			break;
+		j->heap[j->nh++] = i;
+		heap_up(j);
+	}
+	while (j->nh) {
+		struct clfile *f = &j->f[j->heap[0]];
+		uint64_t id;
+		int k;
+
 		id = f->id;
 		if (id == 0) {
 			warn_at(RC_DATA, f->path, f->lineno, "not a changelog line (no 'ID: ' at the start)");
+			rc = RC_DATA;
+			break;
+		}
+		if (f->kind != CL_OK) {
+			warn_at(RC_DATA, f->path, f->lineno,
+				"change %llu: %s, and valid lines follow it: the file is damaged, not just cut short",
+				(unsigned long long)id, cl_kind_name(f->kind));
 			rc = RC_DATA;
 			break;
 		}
@@ -147,19 +292,21 @@ replay_all(struct mfs_meta *m, struct job *j, const struct opts *o)
 			break;
 		}
 		if (id == m->version) {
-			st = mfs_replay(m, f->text, f->len, msg, sizeof msg);
-			if (st == ST_PARSE) {
-				warn_at(RC_DATA, f->path, f->lineno, "change %llu: %s", (unsigned long long)id, msg);
-				rc = RC_DATA;
+			struct clfile *use = pick_line(j, f, o);
+			int st;
+
+			if (!use) {
+				rc = RC_REFUSED;
 				break;
 			}
+			st = mfs_replay(m, use->text, use->len, msg, sizeof msg);
 			if (st != ST_OK) {
-				warn_at(RC_DATA, f->path, f->lineno, "change %llu: %s", (unsigned long long)id, msg);
+				warn_at(RC_DATA, use->path, use->lineno, "change %llu: %s", (unsigned long long)id, msg);
 				rc = RC_DATA;
 				break;
 			}
 			if (m->version != id + 1) {
-				warn_at(RC_DATA, f->path, f->lineno,
+				warn_at(RC_DATA, use->path, use->lineno,
 					"change %llu: version mismatch: after it the metadata version is %llu, expected %llu (MooseFS 3.0.117 fails here too)",
 					(unsigned long long)id, (unsigned long long)m->version, (unsigned long long)(id + 1));
 				rc = RC_DATA;
@@ -167,8 +314,8 @@ replay_all(struct mfs_meta *m, struct job *j, const struct opts *o)
 			}
 			applied++;
 			if (o->verbose)
-				fprintf(stderr, "%s:%llu: applied %.*s\n", f->path, (unsigned long long)f->lineno,
-					(int)f->rawlen, f->raw);
+				fprintf(stderr, "%s:%llu: applied %.*s\n", use->path, (unsigned long long)use->lineno,
+					(int)use->rawlen, use->raw);
 			if (tty && (applied & 1023) == 0 && mono() - tl > 0.2) {
 				tl = mono();
 				show_progress(id, first, j->lastid, t0, 0);
@@ -178,44 +325,60 @@ replay_all(struct mfs_meta *m, struct job *j, const struct opts *o)
 				(unsigned long long)f->lineno, (unsigned long long)id);
 		}
 		f->prev = id;
-		k = cl_next(f);
+		k = heap_advance(j);
 		if (k < 0)
 			return -k;
-		if (k == 0) {
-			f->id = UINT64_MAX;
-			if (f->torn)
-				note("warning: %s:%llu: last line is torn (no newline: the master died while writing it): '%.*s' ignored, the %llu complete lines before it are used (MooseFS 3.0.117 would ignore the whole file)",
-				     f->path, (unsigned long long)f->lineno + 1,
-				     (int)(f->end - f->pos > 40 ? 40 : f->end - f->pos), f->buf + f->pos, (unsigned long long)f->lineno);
-		}
 	}
 	if (rc == RC_OK && applied)
 		show_progress(m->version - 1, first, j->lastid > m->version - 1 ? j->lastid : m->version - 1, t0, 1);
 	return rc;
 }
 
+/* the rank of f in the -t list (0: not named); marks the entry used */
+static int
+trust_rank(const struct clfile *f, const struct opts *o, char *used)
+{
+	struct stat st;
+
+	if (fstat(f->fd, &st) != 0)
+		return 0;
+	for (size_t i = 0; i < o->ntrust; i++)
+		if (same_file(&st, &o->trust[i])) {
+			used[i] = 1;
+			return (int)i + 1;
+		}
+	return 0;
+}
+
 static int
 open_changelogs(struct job *j, char **paths, size_t n, uint64_t version, const struct opts *o)
 {
+	char *used = xcalloc(o->ntrust + 1, 1);
+
 	j->f = xcalloc(n + 1, sizeof *j->f);
 	j->nf = 0;
 	j->lastid = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct clfile *f = &j->f[j->nf];
 		int rc = cl_open(f, paths[i]);
-		if (rc)
+		if (rc) {
+			free(used);
 			return rc;
-		if (f->first == 0 && f->size > 0) {
-			warn_at(RC_DATA, paths[i], 1, "not a changelog line (no 'ID: ' at the start)");
-			return RC_DATA;
 		}
-		if (f->torn && f->last < version && f->size > 0) {
-			note("warning: %s: last line is torn (no newline: the master died while writing it) and no complete line in it is newer than the metadata: file not used",
-			     paths[i]);
+		f->trust = trust_rank(f, o, used);
+		if (f->size > 0 && f->tail == 0) {
+			warn_tail(f);
 			cl_close(f);
 			continue;
 		}
-		if (f->size == 0 || f->last < version) {
+		if (f->first == 0 && f->size > 0) {
+			warn_at(RC_DATA, paths[i], 1, "not a changelog line (no 'ID: ' at the start)");
+			cl_close(f);
+			free(used);
+			return RC_DATA;
+		}
+		/* a file with a damaged end is read to its end, to say where it is */
+		if (f->size == 0 || (f->last < version && f->tail == f->size)) {
 			if (o->verbose > 1)
 				fprintf(stderr, "%s: skipped (its last change %llu is already in the metadata)\n", paths[i],
 					(unsigned long long)f->last);
@@ -226,6 +389,13 @@ open_changelogs(struct job *j, char **paths, size_t n, uint64_t version, const s
 			j->lastid = f->last;
 		j->nf++;
 	}
+	for (size_t i = 0; i < o->ntrust; i++)
+		if (!used[i]) {
+			warn_rc(RC_USAGE, "-t %s: not one of the changelogs (see 'mfsmetarestore --help')", o->trustname[i]);
+			free(used);
+			return RC_USAGE;
+		}
+	free(used);
 	return RC_OK;
 }
 
@@ -235,6 +405,7 @@ close_changelogs(struct job *j)
 	for (size_t i = 0; i < j->nf; i++)
 		cl_close(&j->f[i]);
 	free(j->f);
+	free(j->heap);
 }
 
 static int
@@ -427,7 +598,8 @@ auto_restore(const char *dir, const struct opts *o)
 	}
 	closedir(d);
 	qsort(names, nn, sizeof *names, cmpstr);
-	qsort(cls, cn, sizeof *cls, cmpstr);
+	/* the changelogs stay in directory order: the master merges them in
+	 * that order, which decides between lines with the same id */
 	fprintf(stderr, "mfsmetarestore: data path %s: %zu metadata file(s), %zu changelog file(s)\n", dir, nn, cn);
 	for (size_t i = 0; i < nn; i++) {
 		uint64_t v, id;
@@ -473,6 +645,16 @@ auto_restore(const char *dir, const struct opts *o)
 	return rc;
 }
 
+static void
+add_trust(struct opts *o, char *path)
+{
+	o->trust = xrealloc(o->trust, (o->ntrust + 1) * sizeof *o->trust);
+	o->trustname = xrealloc(o->trustname, (o->ntrust + 1) * sizeof *o->trustname);
+	if (stat(path, &o->trust[o->ntrust]) != 0)
+		die_sys(RC_USAGE, "-t %s", path);
+	o->trustname[o->ntrust++] = path;
+}
+
 int
 mfsmetarestore_main(int argc, char **argv)
 {
@@ -481,7 +663,7 @@ mfsmetarestore_main(int argc, char **argv)
 	struct opts o = { 0 };
 	int c, autom = 0;
 
-	while ((c = opt_next(argc, argv, "+:m:o:ad:c:bixfh", lo, usage)) != -1) {
+	while ((c = opt_next(argc, argv, "+:m:o:ad:c:bixft:h", lo, usage)) != -1) {
 		switch (c) {
 		case 'm': meta = optarg; break;
 		case 'o': out = optarg; break;
@@ -492,9 +674,11 @@ mfsmetarestore_main(int argc, char **argv)
 		case 'i': o.ignore = 1; break;
 		case 'x': o.verbose++; break;
 		case 'f': o.force = 1; break;
+		case 't': add_trust(&o, optarg); break;
 		default: die_usage("unknown option");
 		}
 	}
+	o.automatic = autom;
 	if (autom) {
 		char *dp = NULL;
 		int rc;

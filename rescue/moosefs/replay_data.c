@@ -315,7 +315,6 @@ op_repair(struct rp *r)
 	uint32_t inode, indx, v;
 	uint64_t *t;
 	struct mfs_node *n;
-	struct mfs_chunk *c;
 
 	EAT('(');
 	rp_u32(r, &inode);
@@ -337,7 +336,8 @@ op_repair(struct rp *r)
 		chunk_delref(r->m, t[indx]);
 		t[indx] = 0;
 	} else {
-		if ((c = mfs_chunk_get(r->m, t[indx])))
+		struct mfs_chunk *c = mfs_chunk_get(r->m, t[indx]);
+		if (c)
 			c->version = v;
 		/* 3.0.117 counts this change twice (and then fails the restore) */
 		r->m->version++;
@@ -848,7 +848,10 @@ op_posixlock(struct rp *r)
 		free(mine);
 		return ST_OK;
 	}
-	qsort(mine, n, sizeof *mine, pl_cmp);
+	/* a new lock for an owner without one: nothing to sort (and qsort
+	 * must not get the NULL list) */
+	if (n > 1)
+		qsort(mine, n, sizeof *mine, pl_cmp);
 	{
 		/* rebuild the owner's list as (start,end,type) triples */
 		struct seg { uint64_t s, e; uint8_t t; } *out = NULL;

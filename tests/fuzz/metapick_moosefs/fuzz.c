@@ -1,5 +1,5 @@
 /* fuzz.c: metapick's MooseFS parsers (metadata file header and end marker,
- * changelog ids with the merger's rules) on arbitrary bytes. */
+ * changelog ids with mfsmetarestore's rules) on arbitrary bytes. */
 #include "lib/err.h"
 #include "metapick/metapick.h"
 
@@ -27,7 +27,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < size; i += step)
 		mp_changelog_feed(&pieces, (const char *)data + i, size - i < step ? size - i : step);
 	mp_changelog_finish(&pieces);
-	if (pieces.n != cl.n || pieces.unterminated != cl.unterminated ||
+	if (pieces.n != cl.n || pieces.tail_line != cl.tail_line || pieces.tail_bytes != cl.tail_bytes ||
 	    pieces.garbage != cl.garbage ||
 	    (cl.n && memcmp(pieces.r, cl.r, cl.n * sizeof *cl.r) != 0))
 		__builtin_trap();
