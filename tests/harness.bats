@@ -197,7 +197,7 @@ EOF
 		-w "$BATS_TEST_TMPDIR/w" "$FIXTURES/moosefs/small"
 	assert_failure 1
 	assert_line "ok small oracle: progress: current change: 34 (first:19 - last:34 - 100% - ETA:finished)"
-	assert_line --regexp "^FAIL small bytes-m: not byte-identical: .* differ: byte [0-9]+, line [0-9]+$"
+	assert_line --regexp "^FAIL small bytes-m: not byte-identical: .* differ: (byte|char) [0-9]+, line [0-9]+$"
 	assert_line --regexp "^FAIL small bytes-a: not byte-identical: "
 	assert_line --regexp "^FAIL small dump-m: 2 records differ; first: < CHUNK\|i:0x0000000000000002\|v:0x00000001"
 	assert_line 'byte-identical: 0 of 1 scenarios'
