@@ -231,22 +231,6 @@ gz_read(struct gz_reader *g, void *buf, size_t n)
 	}
 }
 
-int
-gz_read_exact(struct gz_reader *g, void *buf, size_t n)
-{
-	size_t done = 0;
-
-	while (done < n) {
-		ssize_t r = gz_read(g, (char *)buf + done, n - done);
-		if (r < 0)
-			return -1;
-		if (r == 0)
-			return done == 0 ? 1 : -1;
-		done += (size_t)r;
-	}
-	return 0;
-}
-
 void
 gz_reader_free(struct gz_reader *g)
 {
@@ -256,41 +240,4 @@ gz_reader_free(struct gz_reader *g)
 		free(g->in);
 		g->in = NULL;
 	}
-}
-
-int
-zbuf_deflate(const void *in, size_t n, void *out, size_t *outn, int level)
-{
-	z_stream z;
-	int zr;
-
-	memset(&z, 0, sizeof z);
-	if (deflateInit2(&z, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		return -1;
-	z.next_in = (Bytef *)(uintptr_t)in;
-	z.avail_in = (uInt)n;
-	z.next_out = out;
-	z.avail_out = (uInt)*outn;
-	zr = deflate(&z, Z_FINISH);
-	*outn = z.total_out;
-	deflateEnd(&z);
-	return zr == Z_STREAM_END ? 0 : -1;
-}
-
-int
-zbuf_inflate(const void *in, size_t n, void *out, size_t outn)
-{
-	z_stream z;
-	int zr;
-
-	memset(&z, 0, sizeof z);
-	if (inflateInit2(&z, -15) != Z_OK)
-		return -1;
-	z.next_in = (Bytef *)(uintptr_t)in;
-	z.avail_in = (uInt)n;
-	z.next_out = out;
-	z.avail_out = (uInt)outn;
-	zr = inflate(&z, Z_FINISH);
-	inflateEnd(&z);
-	return zr == Z_STREAM_END && z.total_out == outn && z.avail_in == 0 ? 0 : -1;
 }

@@ -45,15 +45,6 @@ int gz_reader_init(struct gz_reader *g, int fd, const char *name, int mode);
 /* Bytes read (0 = clean end); -1 after printing a message (RC_DATA for a
  * truncated or corrupt stream, RC_IO for a read error): see err_status(). */
 ssize_t gz_read(struct gz_reader *g, void *buf, size_t n);
-/* Read exactly n bytes; 0 ok, 1 clean EOF before any byte, -1 error/short. */
-int gz_read_exact(struct gz_reader *g, void *buf, size_t n);
 void gz_reader_free(struct gz_reader *g);
-
-/* One-shot raw deflate of a buffer (blksync extents).  *outn is the room in
- * out on entry, the compressed size on return.  Returns 0, or -1 when the
- * result would not fit in *outn bytes. */
-int zbuf_deflate(const void *in, size_t n, void *out, size_t *outn, int level);
-/* Inflate exactly outn bytes from a raw deflate buffer; 0 or -1 (corrupt). */
-int zbuf_inflate(const void *in, size_t n, void *out, size_t outn);
 
 #endif

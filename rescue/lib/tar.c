@@ -1,6 +1,5 @@
 /* tar.c: POSIX ustar/pax writer (IEEE Std 1003.1-2001, "pax" format). */
 #include "lib/tar.h"
-#include "lib/gz.h"
 #include "lib/xio.h"
 
 #include <errno.h>
@@ -283,10 +282,4 @@ int
 tar_to_fd(void *ctx, const void *buf, size_t n)
 {
 	return write_full(*(int *)ctx, buf, n);
-}
-
-int
-tar_to_gz(void *ctx, const void *buf, size_t n)
-{
-	return gz_write(ctx, buf, n);
 }

@@ -52,8 +52,7 @@ int tar_write_mem(struct tar_writer *w, const struct tar_entry *e,
 /* End-of-archive: two zero blocks. */
 int tar_finish(struct tar_writer *w);
 
-/* Ready-made callbacks: ctx is a pointer to an int fd / a struct gz_writer. */
+/* Ready-made callback: ctx is a pointer to an int fd. */
 int tar_to_fd(void *ctx, const void *buf, size_t n);
-int tar_to_gz(void *ctx, const void *buf, size_t n);
 
 #endif

@@ -227,16 +227,6 @@ same_file(const struct stat *a, const struct stat *b)
 }
 
 int
-path_is_fd(const char *path, int fd)
-{
-	struct stat a, b;
-
-	if (stat(path, &a) != 0 || fstat(fd, &b) != 0)
-		return 0;
-	return same_file(&a, &b);
-}
-
-int
 fd_size(int fd, uint64_t *size)
 {
 	struct stat st;

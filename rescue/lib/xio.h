@@ -33,8 +33,6 @@ int read_file(const char *path, size_t max, char **data, size_t *len);
 
 /* 1 if both stats name the same file (st_dev and st_ino). */
 int same_file(const struct stat *a, const struct stat *b);
-/* 1 if path exists and is the same file as the open fd. */
-int path_is_fd(const char *path, int fd);
 
 /* Size of a regular file or block device (ioctl BLKGETSIZE64); -1 on error. */
 int fd_size(int fd, uint64_t *size);

@@ -243,7 +243,6 @@ uint32_t mfs_node_add(struct mfs_meta *m, uint32_t inode, uint8_t type);
 void mfs_node_del(struct mfs_meta *m, uint32_t idx);
 void mfs_used_set(struct mfs_meta *m, uint32_t inode);
 void mfs_used_clear(struct mfs_meta *m, uint32_t inode);
-int mfs_used_get(const struct mfs_meta *m, uint32_t inode);
 uint32_t mfs_inode_alloc(struct mfs_meta *m);
 
 uint64_t *mfs_chunks(struct mfs_node *n);

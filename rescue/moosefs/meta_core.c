@@ -299,13 +299,6 @@ mfs_used_clear(struct mfs_meta *m, uint32_t inode)
 	}
 }
 
-int
-mfs_used_get(const struct mfs_meta *m, uint32_t inode)
-{
-	uint32_t w = inode >> 5;
-	return w < m->usedwords && (m->usedmap[w] >> (inode & 31)) & 1;
-}
-
 uint32_t
 mfs_inode_alloc(struct mfs_meta *m)
 {

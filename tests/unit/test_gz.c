@@ -122,24 +122,6 @@ test_truncated_and_corrupt_are_errors(void)
 }
 
 static void
-test_zbuf(void)
-{
-	static uint8_t comp[sizeof data + 1024], back[sizeof data + 16];
-	size_t n = sizeof comp;
-
-	CHECK(zbuf_deflate(data, sizeof data, comp, &n, 1) == 0);
-	CHECK(n > 0 && n < sizeof data);
-	CHECK(zbuf_inflate(comp, n, back, sizeof data) == 0);
-	CHECK(memcmp(back, data, sizeof data) == 0);
-	/* wrong expected size or a cut buffer are refused */
-	CHECK(zbuf_inflate(comp, n, back, sizeof data - 1) == -1);
-	CHECK(zbuf_inflate(comp, n / 2, back, sizeof data) == -1);
-	/* not enough room to compress: reported, not overrun */
-	n = 10;
-	CHECK(zbuf_deflate(data, sizeof data, comp, &n, 1) == -1);
-}
-
-static void
 setup(void)
 {
 	uint32_t x = 12345;
@@ -163,4 +145,4 @@ teardown(void)
 }
 
 UNIT_MAIN_FIXTURE(setup, teardown, test_round_trip_and_gzip_agrees, test_reproducible_bytes,
-	  test_multi_member, test_truncated_and_corrupt_are_errors, test_zbuf)
+	  test_multi_member, test_truncated_and_corrupt_are_errors)
