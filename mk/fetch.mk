@@ -62,7 +62,7 @@ $(ZLIB): $(FETCH_STAMP) config/zlib.conf
 	$(Q)rm -rf $(B)/zlib-src $(B)/zlib && mkdir -p $(B)/zlib $(INC)
 	$(Q)dpkg-source --no-check -x $$(ls $(B)/src/zlib_*.dsc | head -n 1) $(B)/zlib-src >$(B)/zlib-unpack.log 2>&1 \
 		|| { cat $(B)/zlib-unpack.log; exit 1; }
-	$(Q)cd $(B)/zlib-src && CC="$(CC)" CFLAGS="-O2 -ffile-prefix-map=$(CURDIR)/$(B)/zlib-src=zlib" \
+	$(Q)cd $(B)/zlib-src && CC="$(CC)" CFLAGS="-O2 -ffile-prefix-map=$(abspath $(B))/zlib-src=zlib" \
 		./configure --static >../zlib-build.log 2>&1 && MAKEFLAGS= $(MAKE) libz.a >>../zlib-build.log 2>&1 \
 		|| { cat ../zlib-build.log; exit 1; }
 	$(Q)cp $(B)/zlib-src/zlib.h $(B)/zlib-src/zconf.h $(INC)/
