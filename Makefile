@@ -11,29 +11,42 @@
 #   make size | bench | fuzz      (see README.md)
 #   V=1             show the commands;  PROFILE=config/x.conf  another image profile
 #
-# Local overrides go in config.mak (see config.mak.example), never in this file.
+# Settings: every variable in config.mak.example.  Each is taken from, highest
+# first: the command line (make CC=...), config.mak (copy config.mak.example;
+# git ignores it), the environment, the default below.  Never edit this file
+# for a local setting.  mk/ holds the make fragments; config/ the image
+# profiles and the pinned inputs (config/kernel.conf, config/zlib.conf).
 
+# ---- the defaults (config.mak.example documents each; IMAGE_TAG and FUZZ_CC
+# default with ?= in initramfs/rules.mk and tests/rules.mk, after config.mak) ----
 VERSION := 0.1.0
 PREFIX ?= /usr/local
 DESTDIR ?=
 PROFILE ?= config/default.conf
+B ?= build
+W ?= $(B)
+O ?= out
+V ?=
+# CC is make's own built-in ("cc", origin default), so ?= would never apply;
+# -R (no built-in variables) leaves it undefined.
+ifneq ($(filter default undefined,$(origin CC)),)
+CC := musl-gcc
+endif
+CFLAGS ?= -O2
+# Reproducible builds: every timestamp comes from here (the last commit).
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 1)
+include config/kernel.conf
 -include config.mak
 
 # B holds the fetched inputs and shared build pieces (zlib, headers);
 # W the compiled objects and test programs; O the artifacts.  Several people
 # (or agents) can build in one tree at once with their own W= and O=.
-B := build
-W ?= $(B)
-O ?= out
+# Nothing below assigns a setting again: config.mak's values stand.
 Q := $(if $(filter 1,$(V)),,@)
-# Reproducible builds: every timestamp comes from here (the last commit).
-SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 1)
 export SOURCE_DATE_EPOCH
 export LC_ALL := C
 export TZ := UTC
 
-CC := musl-gcc
-CFLAGS ?= -O2
 # the include dirs: build/include (zlib, xxhash) and build/kernel-headers, which
 # holds ONLY linux/ asm/ asm-generic/ (musl-gcc must not see the glibc headers)
 INC := $(B)/include
@@ -53,8 +66,8 @@ HEADERS_STAMP := $(B)/headers.stamp
 .PHONY: all deps check-deps fetch links install clean distclean size bench fuzz check
 all: deps $(O)/rescue links images
 
-include config/deps.mk
-include config/fetch.mk
+include mk/deps.mk
+include mk/fetch.mk
 include tests/rules.mk
 -include initramfs/rules.mk
 -include bench/rules.mk

@@ -1,17 +1,39 @@
 #!/usr/bin/env bats
-# The build itself: make deps, make install, make clean, V=1.
+# The build itself: make deps, make install, V=1, config.mak and the settings, make fetch's zlib.
 load helpers
+
+# copy_make_files TREE: the files make reads to parse the Makefile, into TREE
+# (times kept, so nothing in a linked build/ looks out of date)
+copy_make_files() {
+	mkdir -p "$1/tests" "$1/initramfs" "$1/bench"
+	cp -a "$TOP_DIR/Makefile" "$TOP_DIR/config" "$1/"
+	[ ! -d "$TOP_DIR/mk" ] || cp -a "$TOP_DIR/mk" "$1/"
+	cp -a "$TOP_DIR/tests/rules.mk" "$TOP_DIR/tests/packages.txt" "$1/tests/"
+	cp -a "$TOP_DIR/initramfs/rules.mk" "$1/initramfs/"
+	cp -a "$TOP_DIR/bench/rules.mk" "$1/bench/"
+}
+
+# build_tree TREE: the make files and the sources, with the fetched inputs of
+# the real tree (build/) linked, so a config.mak can be tried without touching
+# the developer's own
+build_tree() {
+	copy_make_files "$1"
+	cp -a "$TOP_DIR/rescue" "$1/"
+	ln -s "$TOP_DIR/build" "$1/build"
+}
+
+# cc_wrapper FILE LOG: a compiler that logs its arguments to LOG, then is musl-gcc
+cc_wrapper() {
+	printf '#!/bin/sh\necho "$*" >>%s\nexec musl-gcc "$@"\n' "$2" >"$1"
+	chmod +x "$1"
+}
 
 @test "build: make deps as a non-root user names the missing packages and fails" {
 	command -v setpriv >/dev/null || skip "needs setpriv"
 	requires root
 	# a copy of the make files that nobody can read, wherever the tree lives
 	tree=$(mktemp -d /tmp/rescue-deps.XXXXXX)
-	mkdir -p "$tree/tests" "$tree/initramfs" "$tree/bench"
-	cp -r "$TOP_DIR/Makefile" "$TOP_DIR/config" "$tree/"
-	cp "$TOP_DIR/tests/rules.mk" "$TOP_DIR/tests/packages.txt" "$tree/tests/"
-	cp "$TOP_DIR/initramfs/rules.mk" "$tree/initramfs/"
-	cp "$TOP_DIR/bench/rules.mk" "$tree/bench/"
+	copy_make_files "$tree"
 	chmod -R a+rX "$tree"
 	run setpriv --reuid=nobody --regid=nogroup --clear-groups \
 		make -s -C "$tree" deps BUILD_PKGS="make rescue-no-such-package-1 rescue-no-such-package-2"
@@ -69,7 +91,7 @@ zlib_known_versions() {
 	known=$(zlib_known_versions)
 	[ -n "$known" ] || fail "apt knows no zlib source (make fetch adds a deb-src list)"
 	dir="$BATS_TEST_TMPDIR/src"
-	ZLIB_VERSIONS="1:1.2.13.dfsg-99+rescue.unavailable $known" run "$TOP_DIR/config/fetch-zlib" "$dir"
+	ZLIB_VERSIONS="1:1.2.13.dfsg-99+rescue.unavailable $known" run "$TOP_DIR/mk/fetch-zlib" "$dir"
 	assert_success
 	assert_output --partial "not downloadable: 1:1.2.13.dfsg-99+rescue.unavailable"
 	rev=$(cat "$BATS_TEST_TMPDIR/zlib.revision")
@@ -83,11 +105,11 @@ zlib_known_versions() {
 @test "build: fetch-zlib refuses a tarball that does not match the pinned SHA-256" {
 	requires root
 	tree="$BATS_TEST_TMPDIR/tree"
-	mkdir -p "$tree/config"
-	cp "$TOP_DIR/config/fetch-zlib" "$tree/config/"
+	mkdir -p "$tree/mk" "$tree/config"
+	cp "$TOP_DIR/mk/fetch-zlib" "$tree/mk/"
 	sed 's/^ZLIB_ORIG_SHA256 = .*/ZLIB_ORIG_SHA256 = 0000000000000000000000000000000000000000000000000000000000000000/' \
 		"$TOP_DIR/config/zlib.conf" >"$tree/config/zlib.conf"
-	run "$tree/config/fetch-zlib" "$BATS_TEST_TMPDIR/src"
+	run "$tree/mk/fetch-zlib" "$BATS_TEST_TMPDIR/src"
 	assert_failure 1
 	assert_output --partial "config/zlib.conf pins 0000000000000000"
 	[ -z "$(ls -A "$BATS_TEST_TMPDIR/src")" ] || fail "a tarball that failed the check was kept"
@@ -96,4 +118,69 @@ zlib_known_versions() {
 @test "build: the build recorded the zlib revision it used" {
 	rev=$(cat "$TOP_DIR/build/zlib.revision")
 	assert_equal "$rev" "$(sed -n 's/^Version: //p' "$TOP_DIR"/build/src/zlib_*.dsc)"
+}
+
+@test "build: config.mak's CC and CFLAGS compile the objects" {
+	tree="$BATS_TEST_TMPDIR/tree"
+	build_tree "$tree"
+	cc_wrapper "$BATS_TEST_TMPDIR/cc" "$BATS_TEST_TMPDIR/cc.log"
+	printf 'CC = %s\nCFLAGS = -O2 -DRESCUE_FROM_CONFIG_MAK\n' "$BATS_TEST_TMPDIR/cc" >"$tree/config.mak"
+	w="$BATS_TEST_TMPDIR/w"
+	run env -u CC -u CFLAGS make -C "$tree" W="$w" O="$BATS_TEST_TMPDIR/o" "$w/obj/rescue/main.o"
+	assert_success
+	[ -f "$w/obj/rescue/main.o" ] || fail "no object built"
+	run grep -c -- '-DRESCUE_FROM_CONFIG_MAK .*-c -o .*/main.o rescue/main.c' "$BATS_TEST_TMPDIR/cc.log"
+	assert_output 1
+}
+
+@test "build: make CC=... on the command line compiles the objects, over config.mak's" {
+	tree="$BATS_TEST_TMPDIR/tree"
+	build_tree "$tree"
+	cc_wrapper "$BATS_TEST_TMPDIR/cc" "$BATS_TEST_TMPDIR/cc.log"
+	echo "CC = $BATS_TEST_TMPDIR/no-such-compiler" >"$tree/config.mak"
+	w="$BATS_TEST_TMPDIR/w"
+	run make -C "$tree" W="$w" O="$BATS_TEST_TMPDIR/o" CC="$BATS_TEST_TMPDIR/cc" "$w/obj/rescue/main.o"
+	assert_success
+	run grep -c -- '-c -o .*/main.o rescue/main.c' "$BATS_TEST_TMPDIR/cc.log"
+	assert_output 1
+}
+
+# make_value TREE VAR [ARGS...]: VAR's value once every makefile is read
+make_value() {
+	local tree=$1 var=$2
+	shift 2
+	make -s -C "$tree" --eval "rescue-show-value: ; @echo '\$($var)'" "$@" rescue-show-value
+}
+
+@test "build: config.mak.example exists and config.mak overrides every variable it names" {
+	[ -f "$TOP_DIR/config.mak.example" ] || fail "no config.mak.example"
+	vars=$(sed -n 's/^#* *\([A-Z_][A-Z_0-9]*\) *[:?]*=.*/\1/p' "$TOP_DIR/config.mak.example" | sort -u)
+	[ "$(echo "$vars" | wc -l)" -ge 8 ] || fail "config.mak.example names too few variables: $vars"
+	for v in CC CFLAGS W O PROFILE PREFIX; do
+		echo "$vars" | grep -qx "$v" || fail "config.mak.example does not name $v"
+	done
+	tree="$BATS_TEST_TMPDIR/tree"
+	copy_make_files "$tree"
+	for v in $vars; do
+		echo "$v = rescue-from-config-mak" >"$tree/config.mak"
+		# over the environment and the defaults
+		run env "$v=rescue-from-env" bash -c "$(declare -f make_value); make_value '$tree' '$v'"
+		assert_success
+		[ "$output" = rescue-from-config-mak ] || fail "$v from config.mak is '$output'"
+		# under the command line
+		run make_value "$tree" "$v" "$v=rescue-from-command-line"
+		assert_success
+		[ "$output" = rescue-from-command-line ] || fail "$v from the command line is '$output'"
+	done
+}
+
+@test "build: without config.mak the environment's CC is used, else musl-gcc" {
+	tree="$BATS_TEST_TMPDIR/tree"
+	copy_make_files "$tree"
+	run env -u CC bash -c "$(declare -f make_value); make_value '$tree' CC"
+	assert_output musl-gcc
+	run env CC=rescue-from-env bash -c "$(declare -f make_value); make_value '$tree' CC"
+	assert_output rescue-from-env
+	run env -u CC bash -c "$(declare -f make_value); make_value '$tree' CC -R"
+	assert_output musl-gcc
 }

@@ -12,7 +12,7 @@ load helpers
 
 @test "lint: recipes, init and build scripts pass shellcheck -s sh" {
 	local files=()
-	for f in "$TOP_DIR"/recipes/* "$TOP_DIR"/initramfs/init "$TOP_DIR"/initramfs/build-rootfs "$TOP_DIR"/config/fetch-zlib; do
+	for f in "$TOP_DIR"/recipes/* "$TOP_DIR"/initramfs/init "$TOP_DIR"/initramfs/build-rootfs "$TOP_DIR"/mk/fetch-zlib; do
 		[ -f "$f" ] && head -n 1 "$f" | grep -q '^#!.*sh' && files+=("$f")
 		[ "${f##*.}" = sh ] && [ -f "$f" ] && files+=("$f")
 	done

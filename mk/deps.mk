@@ -1,7 +1,7 @@
-# deps.mk: the Debian packages the build and the tests need.
+# mk/deps.mk: the Debian packages the build and the tests need.
 # `make deps` installs the missing ones when run as root (apt-get), else names them.
-BUILD_PKGS := $(shell sed 's/\#.*//' config/packages-build.txt)
-TEST_PKGS := $(shell sed 's/\#.*//' tests/packages.txt)
+BUILD_PKGS ?= $(shell sed 's/\#.*//' config/packages-build.txt)
+TEST_PKGS ?= $(shell sed 's/\#.*//' tests/packages.txt)
 
 # $(call install_missing,PACKAGES)
 define install_missing

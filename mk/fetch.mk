@@ -1,8 +1,9 @@
-# fetch.mk: every outside input of the build, gathered into build/ by `make fetch`
+# mk/fetch.mk: every outside input of the build, gathered into build/ by `make fetch`
 # (Debian packages as .deb files, zlib as Debian's source package).  Once they
 # are there, `make` needs no network.  Pieces already present are not fetched
 # again, so a build/ copied to an air-gapped host is used as it is.
-include config/kernel.conf
+# config/kernel.conf (KERNEL_PACKAGE, a setting config.mak may override) is read
+# by the Makefile before config.mak; the zlib pin is not a setting.
 include config/zlib.conf
 
 FETCH_DEBS := busybox-static libxxhash-dev linux-libc-dev
@@ -29,7 +30,7 @@ $(FETCH_STAMP):
 	fi
 	$(Q)if ! ls $(B)/src/zlib_*.dsc >/dev/null 2>&1; then \
 		apt-cache showsrc zlib 2>/dev/null | grep -q '^Version:' || $(MAKE) -s -C $(CURDIR) deb-src; \
-		config/fetch-zlib $(B)/src; \
+		mk/fetch-zlib $(B)/src; \
 	fi
 	$(Q)touch $@
 
@@ -61,7 +62,7 @@ $(ZLIB): $(FETCH_STAMP) config/zlib.conf
 	$(Q)rm -rf $(B)/zlib-src $(B)/zlib && mkdir -p $(B)/zlib $(INC)
 	$(Q)dpkg-source --no-check -x $$(ls $(B)/src/zlib_*.dsc | head -n 1) $(B)/zlib-src >$(B)/zlib-unpack.log 2>&1 \
 		|| { cat $(B)/zlib-unpack.log; exit 1; }
-	$(Q)cd $(B)/zlib-src && CC=$(CC) CFLAGS="-O2 -ffile-prefix-map=$(CURDIR)/$(B)/zlib-src=zlib" \
+	$(Q)cd $(B)/zlib-src && CC="$(CC)" CFLAGS="-O2 -ffile-prefix-map=$(abspath $(B))/zlib-src=zlib" \
 		./configure --static >../zlib-build.log 2>&1 && MAKEFLAGS= $(MAKE) libz.a >>../zlib-build.log 2>&1 \
 		|| { cat ../zlib-build.log; exit 1; }
 	$(Q)cp $(B)/zlib-src/zlib.h $(B)/zlib-src/zconf.h $(INC)/
