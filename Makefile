@@ -13,7 +13,7 @@
 #
 # Settings: every variable in config.mak.example.  Each is taken from, highest
 # first: the command line (make CC=...), config.mak (copy config.mak.example;
-# git ignores it), the environment, the default below.  Never edit this file
+# git ignores it), the environment (not for CC), the default below.  Never edit this file
 # for a local setting.  mk/ holds the make fragments; config/ the image
 # profiles and the pinned inputs (config/kernel.conf, config/zlib.conf).
 
@@ -28,8 +28,10 @@ W ?= $(B)
 O ?= out
 V ?=
 # CC is make's own built-in ("cc", origin default), so ?= would never apply;
-# -R (no built-in variables) leaves it undefined.
-ifneq ($(filter default undefined,$(origin CC)),)
+# -R (no built-in variables) leaves it undefined.  An exported CC (often gcc)
+# is ignored too: it would silently link against glibc, and the product is a
+# static musl binary, so only the command line or config.mak change CC.
+ifneq ($(filter default undefined environment,$(origin CC)),)
 CC := musl-gcc
 endif
 CFLAGS ?= -O2
