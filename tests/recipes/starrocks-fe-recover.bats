@@ -171,12 +171,13 @@ EOF
 
 @test "starrocks-fe-recover: options after the FE directories are options, '--' ends them (exit 0)" {
 	tool_ready metapick metasnap
+	# the backup names carry the time (to the second): the two runs may straddle one
 	sr --version 3.2.5 "${FES[@]}"
 	assert_success
-	plan=$output
+	plan=$(sed -E 's/[0-9]{8}T[0-9]{6}Z/TIME/g' <<<"$output")
 	sr "$S/fe1" --version=3.2.5 "$S/fe2" "$S/fe3"
 	assert_success
-	assert_equal "$output" "$plan"
+	assert_equal "$(sed -E 's/[0-9]{8}T[0-9]{6}Z/TIME/g' <<<"$output")" "$plan"
 	# an FE directory named like an option, after "--"
 	cp -r "$S/fe3" "$S/--fe3"
 	cd "$S"
