@@ -513,3 +513,19 @@ mfsmetarestore: nothing written (-b stores the metadata reached before the error
 	assert_success
 	assert_equal "$stderr" "mfsmetarestore: warning: ./changelog.0.mfs:16: damaged end of file, 18 bytes ignored: last line is torn (no newline: the master died while writing it): '34: 1795258800|AMT'; the 15 complete lines before it are used (MooseFS 3.0.117 would ignore the whole file)"
 }
+
+@test "mfsmetarestore: -a -c reads a CRLF config; a binary config is refused with FILE:LINE (exit 0, then 3)" {
+	mkdir -p "$BATS_TEST_TMPDIR/data"
+	cp "$FX/small"/* "$BATS_TEST_TMPDIR/data/"
+	printf 'WORKING_USER = mfs\r\nDATA_PATH = /nonexistent\r\nDATA_PATH = %s\r\n' "$BATS_TEST_TMPDIR/data" >"$BATS_TEST_TMPDIR/crlf.cfg"
+	run_tool mfsmetarestore -q -a -c "$BATS_TEST_TMPDIR/crlf.cfg"
+	assert_success
+	assert_equal "$stderr" ""
+	[ -s "$BATS_TEST_TMPDIR/data/metadata.mfs" ]
+	printf 'WORKING_USER = mfs\nDATA_PATH = %s\0\n' "$BATS_TEST_TMPDIR/data" >"$BATS_TEST_TMPDIR/nul.cfg"
+	snapshot "$BATS_TEST_TMPDIR/data"/*
+	run_tool mfsmetarestore -a -c "$BATS_TEST_TMPDIR/nul.cfg"
+	assert_equal "$status" 3
+	assert_equal "$stderr" "mfsmetarestore: $BATS_TEST_TMPDIR/nul.cfg:2: NUL byte (binary file?); refused"
+	assert_unchanged
+}
