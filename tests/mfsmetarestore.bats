@@ -483,3 +483,49 @@ quirk() {
 		'5: 1700000000|FLOCK(2,1,7,S)' '6: 1700000000|FLOCK(2,1,7,U)')
 " "mfsmetarestore: changelog.0.mfs:6: change 6: version mismatch: after it the metadata version is 8, expected 7 (MooseFS 3.0.117 fails here too)"
 }
+
+@test "mfsmetarestore: -q prints nothing on success, with -m and with -a (exit 0)" {
+	run_tool mfsmetarestore -q -m "$FX/small/metadata.mfs.back" -o "$BATS_TEST_TMPDIR/out.mfs" "$FX/small/changelog.1.mfs" "$FX/small/changelog.0.mfs"
+	assert_success
+	assert_equal "$stderr" ""
+	[ "$(head -c 8 "$BATS_TEST_TMPDIR/out.mfs")" = "MFSM 2.0" ]
+	mkdir "$BATS_TEST_TMPDIR/data"
+	cp "$FX/small"/* "$BATS_TEST_TMPDIR/data/"
+	printf 'MFSM NEW' >"$BATS_TEST_TMPDIR/data/metadata.mfs"
+	run_tool mfsmetarestore -q -a -d "$BATS_TEST_TMPDIR/data"
+	assert_success
+	assert_equal "$stderr" ""
+	[ "$(head -c 8 "$BATS_TEST_TMPDIR/data/metadata.mfs")" = "MFSM 2.0" ]
+	[ "$(cat "$BATS_TEST_TMPDIR"/data/metadata.mfs.prev.*)" = "MFSM NEW" ]
+}
+
+@test "mfsmetarestore: -q still prints errors and warnings (exit 3, then 0)" {
+	cd "$BATS_TEST_TMPDIR"
+	cp "$FX/small"/* .
+	sed -i '3d' changelog.0.mfs
+	run_tool mfsmetarestore -q -a -d .
+	assert_equal "$status" 3
+	assert_equal "$stderr" "mfsmetarestore: ./changelog.0.mfs:3: gap in the changelogs: last id applied 20, next id found 22 (changes 21..21 are missing)
+mfsmetarestore: nothing written (-b stores the metadata reached before the error)"
+	cp "$FX/small/changelog.0.mfs" .
+	printf '34: 1795258800|AMT' >>changelog.0.mfs
+	run_tool mfsmetarestore -q -a -d .
+	assert_success
+	assert_equal "$stderr" "mfsmetarestore: warning: ./changelog.0.mfs:16: damaged end of file, 18 bytes ignored: last line is torn (no newline: the master died while writing it): '34: 1795258800|AMT'; the 15 complete lines before it are used (MooseFS 3.0.117 would ignore the whole file)"
+}
+
+@test "mfsmetarestore: -a -c reads a CRLF config; a binary config is refused with FILE:LINE (exit 0, then 3)" {
+	mkdir -p "$BATS_TEST_TMPDIR/data"
+	cp "$FX/small"/* "$BATS_TEST_TMPDIR/data/"
+	printf 'WORKING_USER = mfs\r\nDATA_PATH = /nonexistent\r\nDATA_PATH = %s\r\n' "$BATS_TEST_TMPDIR/data" >"$BATS_TEST_TMPDIR/crlf.cfg"
+	run_tool mfsmetarestore -q -a -c "$BATS_TEST_TMPDIR/crlf.cfg"
+	assert_success
+	assert_equal "$stderr" ""
+	[ -s "$BATS_TEST_TMPDIR/data/metadata.mfs" ]
+	printf 'WORKING_USER = mfs\nDATA_PATH = %s\0\n' "$BATS_TEST_TMPDIR/data" >"$BATS_TEST_TMPDIR/nul.cfg"
+	snapshot "$BATS_TEST_TMPDIR/data"/*
+	run_tool mfsmetarestore -a -c "$BATS_TEST_TMPDIR/nul.cfg"
+	assert_equal "$status" 3
+	assert_equal "$stderr" "mfsmetarestore: $BATS_TEST_TMPDIR/nul.cfg:2: NUL byte (binary file?); refused"
+	assert_unchanged
+}

@@ -152,6 +152,16 @@ note(const char *fmt, ...)
 	va_end(ap);
 }
 
+void
+note_at(const char *file, unsigned long line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	emit(file, line, 1, 0, 0, 0, fmt, ap);
+	va_end(ap);
+}
+
 _Noreturn void
 die_msg(int rc, const char *fmt, ...)
 {

@@ -34,6 +34,8 @@ void warn_at(int rc, const char *file, unsigned long line, const char *fmt, ...)
 void warn_off(int rc, const char *file, uint64_t off, const char *fmt, ...) PRINTF_LIKE(4, 5);
 /* A note that does not change the status (e.g. "warning: ..."). */
 void note(const char *fmt, ...) PRINTF_LIKE(1, 2);
+/* The same at a position: "TOOL: FILE:LINE: ...". */
+void note_at(const char *file, unsigned long line, const char *fmt, ...) PRINTF_LIKE(3, 4);
 
 _Noreturn void die_msg(int rc, const char *fmt, ...) PRINTF_LIKE(2, 3);
 _Noreturn void die_sys(int rc, const char *fmt, ...) PRINTF_LIKE(2, 3);

@@ -69,6 +69,28 @@ amount(char *buf, unsigned n, const struct progress *p, double v)
 		snprintf(buf, n, "%.0f %s", v, p->unit);
 }
 
+/* write a formatted line (snprintf's len, truncated to the buffer of n);
+ * open: it ends without a newline, progress_clear erases it */
+static void
+put_line(const char *line, int len, size_t n, int open)
+{
+	if (len > 0 && write_full(2, line, (size_t)len < n ? (size_t)len : n - 1) == 0)
+		showing = open;
+}
+
+/* 1 (and the time in *t) if a tty line is wanted now: ~6 a second */
+static int
+due(struct progress *p, double *t)
+{
+	if (!p->tty)
+		return 0;
+	*t = now();
+	if (*t - p->last < 0.16)
+		return 0;
+	p->last = *t;
+	return 1;
+}
+
 void
 progress_update(struct progress *p, uint64_t done)
 {
@@ -77,12 +99,8 @@ progress_update(struct progress *p, uint64_t done)
 	int len;
 
 	p->done = done;
-	if (!p->tty)
+	if (!due(p, &t))
 		return;
-	t = now();
-	if (t - p->last < 0.16)
-		return;
-	p->last = t;
 	el = t - p->start;
 	rate = el > 0 ? (double)done / el : 0;
 	amount(a, sizeof a, p, (double)done);
@@ -98,8 +116,7 @@ progress_update(struct progress *p, uint64_t done)
 	else
 		len = snprintf(line, sizeof line, "\r\033[K%s: %s %s (%s/s)",
 			       prog, p->what, a, r);
-	if (len > 0 && write_full(2, line, (size_t)len < sizeof line ? (size_t)len : sizeof line - 1) == 0)
-		showing = 1;
+	put_line(line, len, sizeof line, 1);
 }
 
 double
@@ -121,4 +138,30 @@ progress_done(struct progress *p, const char *fmt, ...)
 	vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
 	note("%s", text);
+}
+
+void
+progress_changes(struct progress *p, uint64_t cur, uint64_t first,
+		 uint64_t last, int final)
+{
+	char line[256], eta[32];
+	double t, pct;
+	int len;
+
+	if (p->quiet || (!final && !due(p, &t)))
+		return;
+	if (final)
+		t = now();
+	pct = last > first ? 100.0 * (double)(cur - first) / (double)(last - first) : 100.0;
+	if (final || pct >= 100.0)
+		snprintf(eta, sizeof eta, "finished");
+	else
+		snprintf(eta, sizeof eta, "%us",
+			 (unsigned)(pct > 0 ? (t - p->start) * (100.0 - pct) / pct : 0));
+	/* no "TOOL: " and no erase: the bytes MooseFS's mfsmetarestore prints */
+	len = snprintf(line, sizeof line,
+		       "\rprogress: current change: %llu (first:%llu - last:%llu - %u%% - ETA:%s)%s",
+		       (unsigned long long)cur, (unsigned long long)first,
+		       (unsigned long long)last, (unsigned)pct, eta, final ? "\n" : "");
+	put_line(line, len, sizeof line, !final);
 }

@@ -21,6 +21,12 @@ void progress_update(struct progress *p, uint64_t done);
 /* Erase the line and print "TOOL: <text>" built from fmt (unless quiet). */
 void progress_done(struct progress *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* MooseFS mfsmetarestore's line, byte for byte (scripts parse it):
+ * "\rprogress: current change: CUR (first:FIRST - last:LAST - P% - ETA:Ns)",
+ * throttled and on a tty only; final (ETA:finished, then a newline) is
+ * printed on any stderr.  Nothing when quiet. */
+void progress_changes(struct progress *p, uint64_t cur, uint64_t first,
+		      uint64_t last, int final);
 /* Seconds since progress_init. */
 double progress_elapsed(const struct progress *p);
 /* Erase a progress line if one is showing (err.c calls this). */

@@ -352,7 +352,7 @@ d_xattr(struct dump *d)
 		if (inode == 0)
 			return 0;
 		if (nl == 0) {
-			fputs("loading xattr: empty name", stderr);
+			note("loading xattr: empty name");
 			if (rd_skip(&d->r, vl))
 				return dbad(d, "truncated XATR record");
 			continue;

@@ -9,7 +9,6 @@
  * the file to trust (-a applies the one MooseFS's merger.c applies, and
  * warns).  Exit 1: -b/-i stored incomplete metadata after an error. */
 #include <dirent.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include <unistd.h>
 
 #include "lib/atomic.h"
+#include "lib/conf.h"
 #include "lib/err.h"
 #include "lib/opt.h"
 #include "lib/progress.h"
@@ -50,11 +50,13 @@ static const char usage[] =
 	"                without it such a conflict is refused, -a applies the line\n"
 	"                mfsmaster -a would and warns)\n"
 	"  -x            print every applied change (-x -x: also the file decisions)\n"
+	"  -q            quiet: no progress and no summary (warnings and errors are\n"
+	"                still printed)\n"
 	"Exit status: 0 restored, 1 incomplete metadata stored (-b/-i), 2 usage,\n"
 	"3 bad input data (nothing written), 4 I/O error, 5 refused.\n";
 
 struct opts {
-	int best, ignore, verbose, force, automatic;
+	int best, ignore, verbose, force, automatic, quiet;
 	struct stat *trust;     /* -t files, in the order given */
 	char **trustname;
 	size_t ntrust;
@@ -66,42 +68,6 @@ struct job {
 	uint64_t lastid;        /* highest last id among the files */
 	size_t *heap, nh;       /* indices into f, merger.c's heap order */
 };
-
-static int
-tty2(void)
-{
-	return isatty(2);
-}
-
-static void
-show_progress(uint64_t cur, uint64_t first, uint64_t last, double t0, int final)
-{
-	double now, el, pct;
-	char eta[32];
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (double)ts.tv_sec + ts.tv_nsec / 1e9;
-	el = now - t0;
-	pct = last > first ? 100.0 * (double)(cur - first) / (double)(last - first) : 100.0;
-	if (final || pct >= 100.0) {
-		snprintf(eta, sizeof eta, "finished");
-	} else {
-		double rest = pct > 0 ? el * (100.0 - pct) / pct : 0;
-		snprintf(eta, sizeof eta, "%us", (unsigned)rest);
-	}
-	fprintf(stderr, "%sprogress: current change: %llu (first:%llu - last:%llu - %u%% - ETA:%s)%s",
-		"\r", (unsigned long long)cur, (unsigned long long)first,
-		(unsigned long long)last, (unsigned)pct, eta, final ? "\n" : "");
-}
-
-static double
-mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* The merge order of MooseFS 3.0.117 (mfsmaster/merger.c): a binary heap
  * of the files by their next id, filled in the files' order.  It decides
@@ -235,10 +201,11 @@ static int
 replay_all(struct mfs_meta *m, struct job *j, const struct opts *o)
 {
 	uint64_t first = m->version, applied = 0;
-	double t0 = mono(), tl = 0;
-	int tty = tty2();
+	struct progress pr;
 	char msg[1024];
 	int rc = RC_OK;
+
+	progress_init(&pr, "replaying", "changes", 0, o->quiet);
 
 	j->heap = xcalloc(j->nf + 1, sizeof *j->heap);
 	j->nh = 0;
@@ -314,15 +281,11 @@ replay_all(struct mfs_meta *m, struct job *j, const struct opts *o)
 			}
 			applied++;
 			if (o->verbose)
-				fprintf(stderr, "%s:%llu: applied %.*s\n", use->path, (unsigned long long)use->lineno,
-					(int)use->rawlen, use->raw);
-			if (tty && (applied & 1023) == 0 && mono() - tl > 0.2) {
-				tl = mono();
-				show_progress(id, first, j->lastid, t0, 0);
-			}
+				note_at(use->path, use->lineno, "applied %.*s", (int)use->rawlen, use->raw);
+			if ((applied & 1023) == 0)
+				progress_changes(&pr, id, first, j->lastid, 0);
 		} else if (o->verbose > 1) {
-			fprintf(stderr, "%s:%llu: change %llu already applied, skipped\n", f->path,
-				(unsigned long long)f->lineno, (unsigned long long)id);
+			note_at(f->path, f->lineno, "change %llu already applied, skipped", (unsigned long long)id);
 		}
 		f->prev = id;
 		k = heap_advance(j);
@@ -330,7 +293,8 @@ replay_all(struct mfs_meta *m, struct job *j, const struct opts *o)
 			return -k;
 	}
 	if (rc == RC_OK && applied)
-		show_progress(m->version - 1, first, j->lastid > m->version - 1 ? j->lastid : m->version - 1, t0, 1);
+		progress_changes(&pr, m->version - 1, first,
+				 j->lastid > m->version - 1 ? j->lastid : m->version - 1, 1);
 	return rc;
 }
 
@@ -380,8 +344,8 @@ open_changelogs(struct job *j, char **paths, size_t n, uint64_t version, const s
 		/* a file with a damaged end is read to its end, to say where it is */
 		if (f->size == 0 || (f->last < version && f->tail == f->size)) {
 			if (o->verbose > 1)
-				fprintf(stderr, "%s: skipped (its last change %llu is already in the metadata)\n", paths[i],
-					(unsigned long long)f->last);
+				note("%s: skipped (its last change %llu is already in the metadata)", paths[i],
+				     (unsigned long long)f->last);
 			cl_close(f);
 			continue;
 		}
@@ -424,10 +388,9 @@ store(struct mfs_meta *m, const char *out, int flags)
 	return atomic_commit(&ao);
 }
 
-/* load, replay, and (if all went well or -b/-i) store */
 /* -a: keep the current metadata.mfs (a hard link; it stays untouched) */
 static int
-keep_previous(const char *out)
+keep_previous(const char *out, const struct opts *o)
 {
 	struct stat st;
 	char prev[4200];
@@ -439,10 +402,12 @@ keep_previous(const char *out)
 		warn_sys(RC_IO, "cannot keep a backup of %s as %s", out, prev);
 		return RC_IO;
 	}
-	fprintf(stderr, "mfsmetarestore: previous %s kept as %s\n", out, prev);
+	if (!o->quiet)
+		note("previous %s kept as %s", out, prev);
 	return RC_OK;
 }
 
+/* load, replay, and (if all went well or -b/-i) store */
 static int
 restore(const char *meta, char **cls, size_t ncl, const char *out, int aflags, int backup, const struct opts *o)
 {
@@ -453,7 +418,7 @@ restore(const char *meta, char **cls, size_t ncl, const char *out, int aflags, i
 	{
 		struct progress pr;
 		struct stat st;
-		progress_init(&pr, "loading", "B", stat(meta, &st) == 0 ? (uint64_t)st.st_size : 0, 0);
+		progress_init(&pr, "loading", "B", stat(meta, &st) == 0 ? (uint64_t)st.st_size : 0, o->quiet);
 		rc = mfs_load_file(&m, meta, o->ignore ? MFS_LOAD_IGNORE : 0, &pr);
 		progress_clear();
 	}
@@ -462,8 +427,8 @@ restore(const char *meta, char **cls, size_t ncl, const char *out, int aflags, i
 	if (m.empty)
 		m.nodes.v[m.root].atime = m.nodes.v[m.root].mtime = m.nodes.v[m.root].ctime = (uint32_t)time(NULL);
 	if (o->verbose)
-		fprintf(stderr, "mfsmetarestore: %s: version %llu, id %llu\n", meta,
-			(unsigned long long)m.version, (unsigned long long)m.metaid);
+		note("%s: version %llu, id %llu", meta, (unsigned long long)m.version,
+		     (unsigned long long)m.metaid);
 	rc = open_changelogs(&j, cls, ncl, m.version, o);
 	if (rc) {
 		close_changelogs(&j);
@@ -476,20 +441,20 @@ restore(const char *meta, char **cls, size_t ncl, const char *out, int aflags, i
 	close_changelogs(&j);
 	if (rrc && !(o->best || o->ignore)) {
 		mfs_free(&m);
-		fprintf(stderr, "mfsmetarestore: nothing written (-b stores the metadata reached before the error)\n");
+		note("nothing written (-b stores the metadata reached before the error)");
 		return rrc;
 	}
 	if (m.empty && m.version == 1)
 		note("warning: the result is an EMPTY filesystem (the snapshot %s is a new, empty one and no change was applied)", meta);
-	rc = backup ? keep_previous(out) : RC_OK;
+	rc = backup ? keep_previous(out, o) : RC_OK;
 	if (rc == RC_OK)
 		rc = store(&m, out, aflags);
 	if (rc == RC_OK && rrc) {
 		note("stored INCOMPLETE metadata in %s: version %llu (changes up to %llu applied)", out,
 		     (unsigned long long)m.version, (unsigned long long)(m.version - 1));
 		rc = RC_DIFF;
-	} else if (rc == RC_OK) {
-		fprintf(stderr, "mfsmetarestore: wrote %s: version %llu\n", out, (unsigned long long)m.version);
+	} else if (rc == RC_OK && !o->quiet) {
+		note("wrote %s: version %llu", out, (unsigned long long)m.version);
 	}
 	/* the process exits next: unmapping a few hundred MiB piece by piece
 	 * would only cost time (mfs_free is for library users and fuzzers) */
@@ -503,41 +468,36 @@ same_as_input(const char *out, const char *in)
 	return stat(out, &a) == 0 && stat(in, &b) == 0 && same_file(&a, &b);
 }
 
-static char *
-cfg_data_path(const char *cfg, int must)
+/* *res: DATA_PATH from mfsmaster.cfg (the last one set; NULL if none or,
+ * unless must, the file cannot be read); RC_OK or an RC_* after a message */
+static int
+cfg_data_path(const char *cfg, int must, char **res)
 {
-	FILE *f = fopen(cfg, "r");
-	char line[4096];
-	char *res = NULL;
+	struct conf c;
+	char *data;
+	size_t len, i, last = CONF_NONE;
+	int rc;
 
-	if (!f) {
-		if (must)
-			die_sys(RC_IO, "%s", cfg);
-		return NULL;
+	*res = NULL;
+	if (!must && access(cfg, R_OK) != 0)
+		return RC_OK;
+	if ((rc = read_file(cfg, CONF_MAX_FILE, &data, &len)))
+		return rc;
+	if ((rc = conf_parse(&c, cfg, data, len))) {
+		free(data);
+		return rc;
 	}
-	while (fgets(line, sizeof line, f)) {
-		char *p = line, *e;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (strncmp(p, "DATA_PATH", 9) != 0)
-			continue;
-		p += 9;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p != '=')
-			continue;
-		p++;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		e = p + strlen(p);
-		while (e > p && (e[-1] == '\n' || e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-			e--;
-		*e = 0;
-		free(res);
-		res = xstrdup(p);
+	for (i = 0; (i = conf_find(&c, "DATA_PATH", CONF_ENTRY, i)) != CONF_NONE; i++)
+		last = i;
+	if (last != CONF_NONE) {
+		const struct conf_line *l = &c.line[last];
+		*res = xmalloc(l->vallen + 1);
+		memcpy(*res, l->text + l->val, l->vallen);
+		(*res)[l->vallen] = 0;
 	}
-	fclose(f);
-	return res;
+	conf_free(&c);
+	free(data);
+	return RC_OK;
 }
 
 static int
@@ -600,7 +560,8 @@ auto_restore(const char *dir, const struct opts *o)
 	qsort(names, nn, sizeof *names, cmpstr);
 	/* the changelogs stay in directory order: the master merges them in
 	 * that order, which decides between lines with the same id */
-	fprintf(stderr, "mfsmetarestore: data path %s: %zu metadata file(s), %zu changelog file(s)\n", dir, nn, cn);
+	if (!o->quiet)
+		note("data path %s: %zu metadata file(s), %zu changelog file(s)", dir, nn, cn);
 	for (size_t i = 0; i < nn; i++) {
 		uint64_t v, id;
 		int isnew;
@@ -608,11 +569,12 @@ auto_restore(const char *dir, const struct opts *o)
 		rc = mfs_peek_header(names[i], &v, &id, &isnew);
 		err_set_quiet(0);
 		if (rc) {
-			fprintf(stderr, "mfsmetarestore: %s: not a valid metadata file, not used\n", names[i]);
+			note("%s: not a valid metadata file, not used", names[i]);
 			continue;
 		}
-		fprintf(stderr, "mfsmetarestore: %s: version %llu, id %llu%s\n", names[i], (unsigned long long)v,
-			(unsigned long long)id, isnew ? " (new, empty filesystem)" : "");
+		if (!o->quiet)
+			note("%s: version %llu, id %llu%s", names[i], (unsigned long long)v,
+			     (unsigned long long)id, isnew ? " (new, empty filesystem)" : "");
 		if (id) {
 			if (id0 && id != id0 && !o->ignore) {
 				warn_rc(RC_REFUSED, "%s has metadata id %llu but %s has %llu: they belong to different filesystems; move the foreign one away (or use -i)",
@@ -633,7 +595,8 @@ auto_restore(const char *dir, const struct opts *o)
 		warn_rc(RC_DATA, "%s: no valid metadata file (metadata.mfs, metadata.mfs.back[.N], metadata_ml.mfs.back)", dir);
 		return RC_DATA;
 	}
-	fprintf(stderr, "mfsmetarestore: using %s (version %llu)\n", best, (unsigned long long)bestv);
+	if (!o->quiet)
+		note("using %s (version %llu)", best, (unsigned long long)bestv);
 	snprintf(out, sizeof out, "%s/metadata.mfs", dir);
 	rc = restore(best, cls, cn, out, ATOMIC_OVERWRITE | ATOMIC_KEEP_META, 1, o);
 	for (size_t i = 0; i < nn; i++)
@@ -663,7 +626,7 @@ mfsmetarestore_main(int argc, char **argv)
 	struct opts o = { 0 };
 	int c, autom = 0;
 
-	while ((c = opt_next(argc, argv, "+:m:o:ad:c:bixft:h", lo, usage)) != -1) {
+	while ((c = opt_next(argc, argv, "+:m:o:ad:c:bixqft:h", lo, usage)) != -1) {
 		switch (c) {
 		case 'm': meta = optarg; break;
 		case 'o': out = optarg; break;
@@ -673,6 +636,7 @@ mfsmetarestore_main(int argc, char **argv)
 		case 'b': o.best = 1; break;
 		case 'i': o.ignore = 1; break;
 		case 'x': o.verbose++; break;
+		case 'q': o.quiet = 1; break;
 		case 'f': o.force = 1; break;
 		case 't': add_trust(&o, optarg); break;
 		default: die_usage("unknown option");
@@ -689,7 +653,9 @@ mfsmetarestore_main(int argc, char **argv)
 		if (optind != argc)
 			die_usage("-a takes no changelog arguments (it uses those in DATA_PATH)");
 		if (!dpath) {
-			dp = cfg_data_path(cfg ? cfg : "/etc/mfs/mfsmaster.cfg", cfg != NULL);
+			rc = cfg_data_path(cfg ? cfg : "/etc/mfs/mfsmaster.cfg", cfg != NULL, &dp);
+			if (rc)
+				return err_finish(rc);
 			dpath = dp ? dp : "/var/lib/mfs";
 		}
 		rc = auto_restore(dpath, &o);
