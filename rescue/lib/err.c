@@ -186,28 +186,6 @@ die_sys(int rc, const char *fmt, ...)
 }
 
 _Noreturn void
-die_at(int rc, const char *file, unsigned long line, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	emit(file, line, 1, 0, 0, 0, fmt, ap);
-	va_end(ap);
-	exit(rc);
-}
-
-_Noreturn void
-die_off(int rc, const char *file, uint64_t off, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	emit(file, 0, 0, off, 1, 0, fmt, ap);
-	va_end(ap);
-	exit(rc);
-}
-
-_Noreturn void
 die_usage(const char *fmt, ...)
 {
 	char what[1024];

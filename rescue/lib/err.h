@@ -39,8 +39,6 @@ void note_at(const char *file, unsigned long line, const char *fmt, ...) PRINTF_
 
 _Noreturn void die_msg(int rc, const char *fmt, ...) PRINTF_LIKE(2, 3);
 _Noreturn void die_sys(int rc, const char *fmt, ...) PRINTF_LIKE(2, 3);
-_Noreturn void die_at(int rc, const char *file, unsigned long line, const char *fmt, ...) PRINTF_LIKE(4, 5);
-_Noreturn void die_off(int rc, const char *file, uint64_t off, const char *fmt, ...) PRINTF_LIKE(4, 5);
 /* "TOOL: what (see 'TOOL --help')", exit 2. */
 _Noreturn void die_usage(const char *fmt, ...) PRINTF_LIKE(1, 2);
 
