@@ -1,13 +1,15 @@
 # initramfs/rules.mk: the images, built from $(PROFILE) with our own tools.
-#   $(W)/image/rootfs, modules/, devices.list   initramfs/build-rootfs
+#   $(W)/image/tree/rootfs, modules/, devices.list, oci.env   initramfs/build-rootfs
 #   $(O)/rescue-initramfs.cpio.gz   mkcpio: rootfs + modules + device nodes
-#   $(O)/rescue-oci.tar              mkoci: rootfs only (no kernel modules)
+#   $(O)/rescue-oci.tar              mkoci: rootfs only (no kernel modules), the
+#                                    environment from oci.env, IMAGE_TAG if set
+#                                    (else mkoci's default, rescue:VERSION)
 #   make size                        sizes of every artifact and rootfs part
 IMG := $(W)/image
-IMAGE_TAG ?= rescue:$(VERSION)
+IMAGE_TAG ?=
 KERNEL_ROOT := $(DEBROOT)
 BUSYBOX := $(DEBROOT)/bin/busybox
-IMAGE_INPUTS := initramfs/init initramfs/build-rootfs initramfs/udhcpc.script \
+IMAGE_INPUTS := initramfs/init initramfs/init.applets initramfs/build-rootfs initramfs/udhcpc.script \
 	$(sort $(wildcard recipes/*)) $(B)/debroot.stamp $(O)/rescue
 
 .PHONY: images size FORCE
@@ -24,7 +26,6 @@ $(IMG)/stamp: $(IMG)/profile.id $(IMAGE_INPUTS)
 	$(Q)[ -f "$(PROFILE)" ] || { echo "make: profile $(PROFILE): no such file" >&2; exit 1; }
 	$(Q)initramfs/build-rootfs -p $(PROFILE) -r $(O)/rescue -b $(BUSYBOX) -k $(KERNEL_ROOT) \
 		-R recipes -o $(IMG)/tree.new
-	$(Q)mkdir -p $(IMG)/tree.new/modules
 	$(Q)rm -rf $(IMG)/tree && mv $(IMG)/tree.new $(IMG)/tree
 	$(Q)touch $@
 
@@ -40,7 +41,8 @@ $(IMG)/rescue-initramfs-nomod.cpio.gz: $(IMG)/stamp
 $(O)/rescue-oci.tar: $(IMG)/stamp
 	@mkdir -p $(@D)
 	$(if $(Q),@echo "  MKOCI   $@")
-	$(Q)$(O)/rescue mkoci -q -f -t $(IMAGE_TAG) -o $@ $(IMG)/tree/rootfs
+	$(Q)set -- $(if $(IMAGE_TAG),-t '$(IMAGE_TAG)'); while IFS= read -r e; do set -- "$$@" -E "$$e"; done <$(IMG)/tree/oci.env; \
+		$(O)/rescue mkoci -q -f "$$@" -o $@ $(IMG)/tree/rootfs
 
 size: images $(IMG)/rescue-initramfs-nomod.cpio.gz
 	@kib() { echo "$$1" | awk '{ printf "%9.1f KiB", $$1 / 1024 }'; }; \

@@ -40,7 +40,7 @@ static const char usage[] =
 	"  -o OUT          the image tar ('-' = stdout, not a terminal)\n"
 	"  -t NAME:TAG     image name (default rescue:" RESCUE_VERSION ")\n"
 	"  -e WORD         entrypoint word, repeat for more (default /bin/sh)\n"
-	"  -E KEY=VALUE    environment (default PATH=/bin:/sbin:/usr/bin:/usr/sbin:/lib/rescue/recipes)\n"
+	"  -E KEY=VALUE    environment entry, repeat for more (default none)\n"
 	"  -l KEY=VALUE    label (org.opencontainers.image.version and .created are always set)\n"
 	"  -f              replace OUT if it exists\n"
 	"  -q              no summary line\n"
@@ -503,7 +503,6 @@ mkoci_main(int argc, char **argv)
 {
 	static const struct option longopts[] = { OPT_COMMON, { 0 } };
 	static char def_entry[] = "/bin/sh";
-	static char def_env[] = "PATH=/bin:/sbin:/usr/bin:/usr/sbin:/lib/rescue/recipes";
 	struct image im = { .tag = "rescue:" RESCUE_VERSION };
 	const char *out = NULL, *sde = getenv("SOURCE_DATE_EPOCH");
 	char *version_label, *created_label;
@@ -552,8 +551,6 @@ mkoci_main(int argc, char **argv)
 	strftime(im.created, sizeof im.created, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	if (im.nentry == 0)
 		im.entry[im.nentry++] = def_entry;
-	if (im.nenv == 0)
-		im.env[im.nenv++] = def_env;
 	/* fixed labels first, then the user's (sorted by key for stable output) */
 	version_label = xmalloc(96);
 	snprintf(version_label, 96, "org.opencontainers.image.version=%s", RESCUE_VERSION);

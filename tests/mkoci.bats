@@ -121,3 +121,14 @@ setup() {
 	assert_success
 	assert_regex "$stderr" "^mkoci: img.tar: rescue:[^,]+, 6 entries, layer [0-9]+ bytes \\(sha256:[0-9a-f]{12}\\), manifest sha256:[0-9a-f]{12}$"
 }
+
+@test "mkoci: without -E the image has no environment; the builder gives it (exit 0)" {
+	run_tool mkoci -q -o img.tar root
+	assert_success
+	cfg=$(tar -xOf img.tar manifest.json | jq -r '.[0].Config')
+	run tar -xOf img.tar "$cfg"
+	assert_success
+	assert_equal "$(jq -c .config.Env <<<"$output")" '[]'
+	run --separate-stderr skopeo inspect --config oci-archive:img.tar
+	assert_success
+}

@@ -122,3 +122,38 @@ build() {
 	assert_equal "$(cat out/rootfs/etc/extra/hello.txt)" hello
 	grep -qx 'file /etc/extra/hello.txt' out/manifest
 }
+
+@test "profile: PATH in /etc/profile and in oci.env is /init's own PATH line (exit 0)" {
+	build
+	assert_success
+	init_path=$(sed -n 's/^PATH=//p' "$TOP_DIR/initramfs/init")
+	[ -n "$init_path" ]
+	grep -qxF "export PATH=$init_path" out/rootfs/etc/profile
+	# the OCI PATH: /bin, the links to it that the tree has, then the rest
+	assert_equal "$(cat out/oci.env)" "PATH=/bin:/sbin:/usr/bin:/usr/sbin:${init_path#/bin:}"
+	for d in sbin usr/bin usr/sbin; do
+		[ "$(cd out/rootfs/$d && pwd -P)" = "$(cd out/rootfs/bin && pwd -P)" ]
+	done
+}
+
+@test "profile: a profile without an applet that /init needs is an error naming it (exit 3)" {
+	needed=$(sed 's/#.*//' "$TOP_DIR/initramfs/init.applets" | xargs)
+	[ -n "$needed" ]
+	for a in $needed; do
+		grep -qw -- "$a" "$TOP_DIR/initramfs/init" || fail "init.applets names $a, which initramfs/init does not use"
+	done
+	last=${needed##* }
+	printf 'tools = all\napplets = %s\nrecipes = selftest\n' "${needed% "$last"}" >n.conf
+	PROFILE=n.conf build
+	assert_equal "$status" 3
+	assert_equal "$stderr" "build-rootfs: n.conf:2: applet '$last' is needed by /init"
+}
+
+@test "profile: a profile without modules still makes the modules directory, empty (exit 0)" {
+	sed -i 's/^modules = .*/modules =/; /^	virtio_net$/d' p.conf
+	grep -q '^modules =$' p.conf
+	build
+	assert_success
+	[ -d out/modules ]
+	assert_equal "$(find out/modules -mindepth 1 | wc -l)" 0
+}
