@@ -234,27 +234,28 @@ is_conv(char c)
 	return c && strchr("uUxbwsd", c) != NULL;
 }
 
-/* the ']' closing the group that opens at f */
+/* the ']' or '}' closing the group that opens at f */
 static const char *
 group_end(const char *f)
 {
 	int depth = 0;
 
 	for (;; f++) {
-		if (*f == '[')
+		if (*f == '[' || *f == '{')
 			depth++;
-		else if (*f == ']' && --depth == 0)
+		else if ((*f == ']' || *f == '}') && --depth == 0)
 			return f;
 	}
 }
 
-/* Is the optional group f..end present in the input?  One opening with a
- * literal is there when the input has that literal next; one opening with
- * a conversion is there unless the input has the literal after the group. */
+/* Is the optional group f..end in the input?  "[,u]" is when the input has
+ * its first character (a literal) next; "{,u}" is unless the input has the
+ * character after the group next.  (The two differ in which literal a
+ * malformed line is said to miss, and that message is kept.) */
 static int
 group_taken(const struct rp *r, const char *f, const char *end)
 {
-	if (!is_conv(f[1]) && f[1] != '[')
+	if (*f == '[')
 		return *r->p == f[1];
 	return *r->p != end[1];
 }
@@ -309,9 +310,9 @@ rp_args(struct rp *r, const char *fmt, ...)
 
 	va_start(ap, fmt);
 	for (f = fmt; *f; f++) {
-		if (*f == ']')
+		if (*f == ']' || *f == '}')
 			continue;   /* the end of a group that was there */
-		if (*f == '[') {
+		if (*f == '[' || *f == '{') {
 			const char *end = group_end(f);
 			if (group_taken(r, f, end))
 				continue;

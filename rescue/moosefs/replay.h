@@ -39,8 +39,8 @@ const char *mfs_status_name(int st);
 /* ---- parsing (replay.c) ----
  *
  * rp_args(r, fmt, ...) reads an operation's arguments and results at r->p,
- * left to right, the way the format says, e.g. CREATE's letters form
- * "(u,s,u,u,u,u)"-like, UNLINK "(u,s):u", SCDUP "(s,s):w,w".  Letters:
+ * left to right, the way the format says: UNLINK is "(u,s):u", ATTR
+ * "(u,u,u,u,u,u[,u[,u]])", EMPTYTRASH "({u}):u,u[,u]".  Letters:
  *   u  number into uint32_t *   (strtoul rules: no digits gives 0, consumes nothing)
  *   U  number into uint64_t *
  *   x  hexadecimal number into uint32_t * (an optional 0x is skipped)
@@ -51,10 +51,13 @@ const char *mfs_status_name(int st);
  *   d  data with %XX escapes into scratch buffer r->buf[k] (the k-th d of
  *      the format, k = 0 or 1), NUL-terminated, length into uint32_t *;
  *      it ends at the format's next character, like s
- *   [...]  optional group, may nest: one opening with a literal is read when
- *      the input has that character next (the values stay as the caller set
- *      them otherwise); one opening with a letter is read unless the input
- *      has the character that follows the ']' next
+ *   [...]  optional group, opening with a literal: read when the input has
+ *      that literal next; otherwise its values stay as the caller set them
+ *   {...}  optional group: read unless the input has the character that
+ *      follows the '}' next ("({u})": an empty or a one-number list)
+ *   Groups nest.  The two kinds differ only in which literal a malformed
+ *   line is said to lack, and that message is kept as the master's tools
+ *   (and our tests) know it.
  *   anything else is a literal that must come next: ( ) , : | W K A ...
  * The results are the part after the literal ':'.  Returns the number of
  * values stored (so the caller can tell which optional parts were there), or

@@ -1231,7 +1231,7 @@ op_emptytrash(struct rp *r)
 	int st;
 
 	/* (bucket or all):freed,sustained[,checksum] */
-	if (rp_args(r, "([u]):u,u[,u]", &bid, &lf, &ls, &lcs) < 0)
+	if (rp_args(r, "({u}):u,u[,u]", &bid, &lf, &ls, &lcs) < 0)
 		return ST_PARSE;
 	if (bid >= MFS_TRASH_BUCKETS) {
 		b0 = 0;
@@ -1272,7 +1272,7 @@ op_emptysustained(struct rp *r)
 	int st;
 
 	/* (bucket or all):freed[,checksum] */
-	if (rp_args(r, "([u]):u[,u]", &bid, &lf, &lcs) < 0)
+	if (rp_args(r, "({u}):u[,u]", &bid, &lf, &lcs) < 0)
 		return ST_PARSE;
 	if (bid >= MFS_SUSTAINED_BUCKETS) {
 		b0 = 0;
@@ -1310,7 +1310,7 @@ op_freeinodes(struct rp *r)
 	int st;
 
 	/* ([delay]):freed[,sustained[,checksum]] */
-	if (rp_args(r, "([u]):u[,u[,u]]", &delay, &lf, &ls, &lcs) < 0)
+	if (rp_args(r, "({u}):u[,u[,u]]", &delay, &lf, &ls, &lcs) < 0)
 		return ST_PARSE;
 	if (r->ts < m->freelastts) {
 		for (uint32_t i = m->free_first; i < m->freel.n; i++)
