@@ -57,9 +57,8 @@ rp_is(struct rp *r, char c)
 int
 rp_eat(struct rp *r, char c)
 {
-	char w[16];
-
 	if (*r->p != c) {
+		char w[16];
 		snprintf(w, sizeof w, "('%c' expected)", c);
 		perr(r, w);
 		return -1;

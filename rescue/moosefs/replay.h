@@ -56,9 +56,11 @@ const char *mfs_status_name(int st);
  *   {...}  optional group: read unless the input has the character that
  *      follows the '}' next ("({u})": an empty or a one-number list)
  *   Groups nest.  The two kinds differ only in which literal a malformed
- *   line is said to lack, and that message is kept as the master's tools
- *   (and our tests) know it.
+ *   line is said to lack; each operation uses the kind that keeps the
+ *   message it always gave (tests/unit/test_mfs_replay.c holds them).
  *   anything else is a literal that must come next: ( ) , : | W K A ...
+ * The compiler cannot check the pointers' types: every number but U goes
+ * into a uint32_t, whatever the field's width.
  * The results are the part after the literal ':'.  Returns the number of
  * values stored (so the caller can tell which optional parts were there), or
  * -1 after writing "cannot parse ... at column N" or "value N too big ..."

@@ -82,7 +82,7 @@ fs_sc_change(struct mfs_meta *m, struct mfs_node *n, uint8_t newsc)
 void
 fs_link(struct mfs_meta *m, uint32_t ts, uint32_t pidx, uint32_t cidx, const char *name, uint16_t nl)
 {
-	struct mfs_node *p = &m->nodes.v[pidx], *c;
+	struct mfs_node *p, *c;
 
 	mfs_edge_add(m, pidx, cidx, mfs_strdup(m, name, nl), nl, next_edgeid(m), 1);
 	p = &m->nodes.v[pidx];
@@ -367,11 +367,9 @@ void
 fs_setlength(struct mfs_meta *m, struct mfs_node *n, uint64_t len)
 {
 	uint32_t keep = (uint32_t)((len + MFS_CHUNKSIZE - 1) / MFS_CHUNKSIZE);
-	uint64_t *t;
-
 	n->u.f.length = len;
 	if (keep < n->u.f.nch) {
-		t = mfs_chunks(n);
+		uint64_t *t = mfs_chunks(n);
 		for (uint32_t i = keep; i < n->u.f.nch; i++)
 			if (t[i]) {
 				chunk_delref(m, t[i]);
