@@ -57,18 +57,20 @@ rp_is(struct rp *r, char c)
 int
 rp_eat(struct rp *r, char c)
 {
-	char w[16];
-
 	if (*r->p != c) {
+		char w[16];
 		snprintf(w, sizeof w, "('%c' expected)", c);
-		return perr(r, w);
+		perr(r, w);
+		return -1;
 	}
 	r->p++;
 	return 0;
 }
 
-static int
-num(struct rp *r, uint64_t *v, int base)
+/* A number the way strtoul reads it: never fails; with no digits the
+ * cursor stays and the value is 0. */
+static uint64_t
+num(struct rp *r, int base)
 {
 	const char *p = r->p;
 	uint64_t x = 0;
@@ -81,8 +83,7 @@ num(struct rp *r, uint64_t *v, int base)
 			x = x * 10 + (uint64_t)(p[k++] - '0');
 		if (!(p[k] >= '0' && p[k] <= '9') && !(p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))) {
 			r->p = p + k;
-			*v = x;
-			return 0;
+			return x;
 		}
 		x = 0;
 	}
@@ -108,52 +109,44 @@ num(struct rp *r, uint64_t *v, int base)
 		x = x * (uint64_t)base + (uint64_t)d;
 		any = 1;
 	}
-	if (!any) {
-		*v = 0;
+	if (!any)
 		return 0;   /* like strtoul: nothing consumed */
-	}
 	if (ovf)
 		x = UINT64_MAX;
 	else if (neg)
 		x = (uint64_t)0 - x;
 	r->p = p;
-	*v = x;
-	return 0;
+	return x;
 }
 
-int
+void
 rp_u64(struct rp *r, uint64_t *v)
 {
-	return num(r, v, 10);
+	*v = num(r, 10);
 }
 
-int
+void
 rp_u32(struct rp *r, uint32_t *v)
 {
-	uint64_t x;
-	num(r, &x, 10);
-	*v = (uint32_t)x;
-	return 0;
+	*v = (uint32_t)num(r, 10);
 }
 
-int
+void
 rp_x32(struct rp *r, uint32_t *v)
 {
-	uint64_t x;
-	num(r, &x, 16);
-	*v = (uint32_t)x;
-	return 0;
+	*v = (uint32_t)num(r, 16);
 }
 
 int
 rp_ulim(struct rp *r, uint32_t *v, uint32_t max)
 {
-	uint64_t x;
-	num(r, &x, 10);
-	if ((uint32_t)x > max)
-		return rp_fail(r, ST_PARSE, "value %u too big (at most %u) at column %ld",
-			       (uint32_t)x, max, (long)(r->p - r->line));
-	*v = (uint32_t)x;
+	uint32_t x = (uint32_t)num(r, 10);
+
+	if (x > max) {
+		rp_fail(r, ST_PARSE, "value %u too big (at most %u) at column %ld", x, max, (long)(r->p - r->line));
+		return -1;
+	}
+	*v = x;
 	return 0;
 }
 
@@ -197,12 +190,16 @@ rp_name(struct rp *r, char *name, uint16_t *len, char delim)
 	int c, k;
 
 	while ((k = esc_byte(r, delim, &c)) == 0) {
-		if (n == 255)
-			return perr(r, "name (longer than 255 bytes)");
+		if (n == 255) {
+			perr(r, "name (longer than 255 bytes)");
+			return -1;
+		}
 		name[n++] = (char)c;
 	}
-	if (k < 0)
-		return perr(r, "name");
+	if (k < 0) {
+		perr(r, "name");
+		return -1;
+	}
 	name[n] = 0;
 	*len = (uint16_t)strlen(name);   /* the master uses names up to a NUL */
 	return 0;
@@ -218,12 +215,121 @@ rp_data(struct rp *r, int b, uint32_t *len, char delim)
 		xgrow((void **)&r->buf[b], &r->bcap[b], n + 2, 1);
 		r->buf[b][n++] = (uint8_t)c;
 	}
-	if (k < 0)
-		return perr(r, "data");
+	if (k < 0) {
+		perr(r, "data");
+		return -1;
+	}
 	xgrow((void **)&r->buf[b], &r->bcap[b], n + 1, 1);
 	r->buf[b][n] = 0;
 	*len = (uint32_t)n;
 	return 0;
+}
+
+/* ---- rp_args: the format mini-language of replay.h ---- */
+
+static int
+is_conv(char c)
+{
+	return c && strchr("uUxbwsd", c) != NULL;
+}
+
+/* the ']' or '}' closing the group that opens at f */
+static const char *
+group_end(const char *f)
+{
+	int depth = 0;
+
+	for (;; f++) {
+		if (*f == '[' || *f == '{')
+			depth++;
+		else if ((*f == ']' || *f == '}') && --depth == 0)
+			return f;
+	}
+}
+
+/* Is the optional group f..end in the input?  "[,u]" is when the input has
+ * its first character (a literal) next; "{,u}" is unless the input has the
+ * character after the group next.  (The two differ in which literal a
+ * malformed line is said to miss, and that message is kept.) */
+static int
+group_taken(const struct rp *r, const char *f, const char *end)
+{
+	if (*f == '[')
+		return *r->p == f[1];
+	return *r->p != end[1];
+}
+
+/* pass over a conversion's arguments without storing (a skipped group) */
+static void
+skip_arg(char c, va_list *ap)
+{
+	if (c == 'U') {
+		(void)va_arg(*ap, uint64_t *);
+	} else if (c == 's') {
+		(void)va_arg(*ap, char *);
+		(void)va_arg(*ap, uint16_t *);
+	} else {
+		(void)va_arg(*ap, uint32_t *);
+	}
+}
+
+/* one conversion; delim is the format's next character (for s and d) */
+static int
+conv(struct rp *r, char c, char delim, int *nd, va_list *ap)
+{
+	switch (c) {
+	case 'u':
+		rp_u32(r, va_arg(*ap, uint32_t *));
+		return 0;
+	case 'U':
+		rp_u64(r, va_arg(*ap, uint64_t *));
+		return 0;
+	case 'x':
+		rp_x32(r, va_arg(*ap, uint32_t *));
+		return 0;
+	case 'b':
+		return rp_ulim(r, va_arg(*ap, uint32_t *), 255);
+	case 'w':
+		return rp_ulim(r, va_arg(*ap, uint32_t *), 65535);
+	case 's': {
+		char *name = va_arg(*ap, char *);
+		return rp_name(r, name, va_arg(*ap, uint16_t *), delim);
+	}
+	default:   /* 'd' */
+		return rp_data(r, (*nd)++, va_arg(*ap, uint32_t *), delim);
+	}
+}
+
+int
+rp_args(struct rp *r, const char *fmt, ...)
+{
+	va_list ap;
+	const char *f;
+	int n = 0, nd = 0;
+
+	va_start(ap, fmt);
+	for (f = fmt; *f; f++) {
+		if (*f == ']' || *f == '}')
+			continue;   /* the end of a group that was there */
+		if (*f == '[' || *f == '{') {
+			const char *end = group_end(f);
+			if (group_taken(r, f, end))
+				continue;
+			for (; f < end; f++) {
+				if (is_conv(*f))
+					skip_arg(*f, &ap);
+				nd += *f == 'd';
+			}
+			continue;
+		}
+		if (is_conv(*f) ? conv(r, *f, f[1], &nd, &ap) : rp_eat(r, *f)) {
+			n = -1;
+			break;
+		}
+		n += is_conv(*f);
+	}
+	va_end(ap);
+	return n;
 }
 
 struct opent {
@@ -263,8 +369,7 @@ replay_op(struct rp *r)
 	size_t nl = 0, lo = 0, hi = sizeof ops / sizeof ops[0];
 	int st;
 
-	rp_u32(r, &r->ts);
-	if (rp_eat(r, '|'))
+	if (rp_args(r, "u|", &r->ts) < 0)
 		return ST_PARSE;
 	while (r->p[nl] >= 'A' && r->p[nl] <= 'Z' && nl < sizeof name - 1) {
 		name[nl] = r->p[nl];

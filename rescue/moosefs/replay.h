@@ -36,11 +36,42 @@ struct rp {
 int mfs_replay(struct mfs_meta *m, const char *text, size_t len, char *msg, size_t msz);
 const char *mfs_status_name(int st);
 
-/* ---- parsing helpers (replay.c) ---- */
+/* ---- parsing (replay.c) ----
+ *
+ * rp_args(r, fmt, ...) reads an operation's arguments and results at r->p,
+ * left to right, the way the format says: UNLINK is "(u,s):u", ATTR
+ * "(u,u,u,u,u,u[,u[,u]])", EMPTYTRASH "({u}):u,u[,u]".  Letters:
+ *   u  number into uint32_t *   (strtoul rules: no digits gives 0, consumes nothing)
+ *   U  number into uint64_t *
+ *   x  hexadecimal number into uint32_t * (an optional 0x is skipped)
+ *   b  number at most 255 into uint32_t *   ("value N too big" otherwise)
+ *   w  number at most 65535 into uint32_t *
+ *   s  name with %XX escapes into char[256] and its length into uint16_t *;
+ *      it ends at the format's next character, which must be a literal
+ *   d  data with %XX escapes into scratch buffer r->buf[k] (the k-th d of
+ *      the format, k = 0 or 1), NUL-terminated, length into uint32_t *;
+ *      it ends at the format's next character, like s
+ *   [...]  optional group, opening with a literal: read when the input has
+ *      that literal next; otherwise its values stay as the caller set them
+ *   {...}  optional group: read unless the input has the character that
+ *      follows the '}' next ("({u})": an empty or a one-number list)
+ *   Groups nest.  The two kinds differ only in which literal a malformed
+ *   line is said to lack; each operation uses the kind that keeps the
+ *   message it always gave (tests/unit/test_mfs_replay.c holds them).
+ *   anything else is a literal that must come next: ( ) , : | W K A ...
+ * The compiler cannot check the pointers' types: every number but U goes
+ * into a uint32_t, whatever the field's width.
+ * The results are the part after the literal ':'.  Returns the number of
+ * values stored (so the caller can tell which optional parts were there), or
+ * -1 after writing "cannot parse ... at column N" or "value N too big ..."
+ * into r->msg; the caller then returns ST_PARSE.  The single-step helpers
+ * below are for the few shapes a format cannot say; they return 0 or -1 the
+ * same way (numbers cannot fail). */
+int rp_args(struct rp *r, const char *fmt, ...);
 int rp_eat(struct rp *r, char c);
-int rp_u32(struct rp *r, uint32_t *v);
-int rp_u64(struct rp *r, uint64_t *v);
-int rp_x32(struct rp *r, uint32_t *v);
+void rp_u32(struct rp *r, uint32_t *v);
+void rp_u64(struct rp *r, uint64_t *v);
+void rp_x32(struct rp *r, uint32_t *v);
 int rp_ulim(struct rp *r, uint32_t *v, uint32_t max);
 int rp_name(struct rp *r, char *name, uint16_t *len, char delim);
 /* unbounded escaped data into scratch buffer b (0/1), NUL-terminated */

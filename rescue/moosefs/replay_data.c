@@ -6,8 +6,6 @@
 #include "lib/xio.h"
 #include "moosefs/replay.h"
 
-#define EAT(c) do { if (rp_eat(r, (c))) return ST_PARSE; } while (0)
-#define ULIM(v, max) do { uint32_t t_; if (rp_ulim(r, &t_, (max))) return ST_PARSE; (v) = t_; } while (0)
 
 static struct mfs_chunk *
 new_chunk(struct mfs_meta *m)
@@ -63,21 +61,8 @@ op_write(struct rp *r)
 	struct mfs_node *n;
 	int st;
 
-	EAT('(');
-	rp_u32(r, &inode);
-	EAT(',');
-	rp_u32(r, &indx);
-	if (rp_is(r, ',')) {
-		r->p++;
-		rp_u32(r, &opflag);
-		if (rp_is(r, ',')) {
-			r->p++;
-			ULIM(canmod, 255);
-		}
-	}
-	EAT(')');
-	EAT(':');
-	rp_u64(r, &logged);
+	if (rp_args(r, "(u,u[,u[,b]]):U", &inode, &indx, &opflag, &canmod, &logged) < 0)
+		return ST_PARSE;
 	if (!(n = mfs_node_get(m, inode)))
 		return ST_ENOENT;
 	if (!fs_isfile(n))
@@ -104,13 +89,8 @@ op_trunc(struct rp *r)
 	uint64_t logged;
 	struct mfs_node *n;
 
-	EAT('(');
-	rp_u32(r, &inode);
-	EAT(',');
-	rp_u32(r, &indx);
-	EAT(')');
-	EAT(':');
-	rp_u64(r, &logged);
+	if (rp_args(r, "(u,u):U", &inode, &indx, &logged) < 0)
+		return ST_PARSE;
 	if (!(n = mfs_node_get(r->m, inode)))
 		return ST_ENOENT;
 	if (!fs_isfile(n))
@@ -122,27 +102,15 @@ op_trunc(struct rp *r)
 	return modify_chunk(r, &mfs_chunks(n)[indx], logged, 1, 1);
 }
 
-static int
-chunk_arg(struct rp *r, struct mfs_chunk **c, int more)
-{
-	uint64_t id;
-
-	EAT('(');
-	rp_u64(r, &id);
-	if (!more)
-		EAT(')');
-	*c = mfs_chunk_get(r->m, id);
-	return ST_OK;
-}
-
 int
 op_unlock(struct rp *r)
 {
+	uint64_t id;
 	struct mfs_chunk *c;
 
-	if (chunk_arg(r, &c, 0))
+	if (rp_args(r, "(U)", &id) < 0)
 		return ST_PARSE;
-	if (!c)
+	if (!(c = mfs_chunk_get(r->m, id)))
 		return ST_NOCHUNK;
 	c->lockedto = 0;
 	return ST_OK;
@@ -151,11 +119,12 @@ op_unlock(struct rp *r)
 int
 op_incversion(struct rp *r)
 {
+	uint64_t id;
 	struct mfs_chunk *c;
 
-	if (chunk_arg(r, &c, 0))
+	if (rp_args(r, "(U)", &id) < 0)
 		return ST_PARSE;
-	if (!c)
+	if (!(c = mfs_chunk_get(r->m, id)))
 		return ST_NOCHUNK;
 	c->version++;
 	return ST_OK;
@@ -165,14 +134,12 @@ int
 op_setversion(struct rp *r)
 {
 	struct mfs_chunk *c;
+	uint64_t id;
 	uint32_t v;
 
-	if (chunk_arg(r, &c, 1))
+	if (rp_args(r, "(U,u)", &id, &v) < 0)
 		return ST_PARSE;
-	EAT(',');
-	rp_u32(r, &v);
-	EAT(')');
-	if (!c)
+	if (!(c = mfs_chunk_get(r->m, id)))
 		return ST_NOCHUNK;
 	c->version = v;
 	return ST_OK;
@@ -186,13 +153,8 @@ op_chunkadd(struct rp *r)
 	uint32_t v, l;
 	struct mfs_chunk *c;
 
-	EAT('(');
-	rp_u64(r, &id);
-	EAT(',');
-	rp_u32(r, &v);
-	EAT(',');
-	rp_u32(r, &l);
-	EAT(')');
+	if (rp_args(r, "(U,u,u)", &id, &v, &l) < 0)
+		return ST_PARSE;
 	if (mfs_chunk_get(m, id))
 		return ST_CHUNKEXIST;
 	if (id > m->nextchunkid + 1000000000ULL)
@@ -212,14 +174,12 @@ int
 op_chunkdel(struct rp *r)
 {
 	struct mfs_chunk *c;
+	uint64_t id;
 	uint32_t v;
 
-	if (chunk_arg(r, &c, 1))
+	if (rp_args(r, "(U,u)", &id, &v) < 0)
 		return ST_PARSE;
-	EAT(',');
-	rp_u32(r, &v);
-	EAT(')');
-	if (!c)
+	if (!(c = mfs_chunk_get(r->m, id)))
 		return ST_NOCHUNK;
 	if (c->version != v)
 		return ST_WRONGVERSION;
@@ -236,9 +196,8 @@ op_nextchunkid(struct rp *r)
 {
 	uint64_t id;
 
-	EAT('(');
-	rp_u64(r, &id);
-	EAT(')');
+	if (rp_args(r, "(U)", &id) < 0)
+		return ST_PARSE;
 	if (id <= r->m->nextchunkid)
 		return rp_check(r, "next chunk id", id, r->m->nextchunkid);
 	r->m->nextchunkid = id;
@@ -252,13 +211,8 @@ op_setfilechunk(struct rp *r)
 	uint64_t id, *t;
 	struct mfs_node *n;
 
-	EAT('(');
-	rp_u32(r, &inode);
-	EAT(',');
-	rp_u32(r, &indx);
-	EAT(',');
-	rp_u64(r, &id);
-	EAT(')');
+	if (rp_args(r, "(u,u,U)", &inode, &indx, &id) < 0)
+		return ST_PARSE;
 	if (!(n = mfs_node_get(r->m, inode)))
 		return ST_ENOENT;
 	if (!fs_isfile(n) || indx >= n->u.f.nch)
@@ -280,15 +234,8 @@ op_rollback(struct rp *r)
 	struct mfs_node *n;
 	struct mfs_chunk *c;
 
-	EAT('(');
-	rp_u32(r, &inode);
-	EAT(',');
-	rp_u32(r, &indx);
-	EAT(',');
-	rp_u64(r, &prev);
-	EAT(',');
-	rp_u64(r, &id);
-	EAT(')');
+	if (rp_args(r, "(u,u,U,U)", &inode, &indx, &prev, &id) < 0)
+		return ST_PARSE;
 	if (!(n = mfs_node_get(r->m, inode)))
 		return ST_ENOENT;
 	if (!fs_isfile(n))
@@ -316,13 +263,8 @@ op_repair(struct rp *r)
 	uint64_t *t;
 	struct mfs_node *n;
 
-	EAT('(');
-	rp_u32(r, &inode);
-	EAT(',');
-	rp_u32(r, &indx);
-	EAT(')');
-	EAT(':');
-	rp_u32(r, &v);
+	if (rp_args(r, "(u,u):u", &inode, &indx, &v) < 0)
+		return ST_PARSE;
 	if (!(n = mfs_node_get(r->m, inode)))
 		return ST_ENOENT;
 	if (!fs_isfile(n))
@@ -355,17 +297,8 @@ op_append(struct rp *r)
 	uint64_t *td, *ts, slen;
 	int whole;
 
-	EAT('(');
-	rp_u32(r, &dst);
-	EAT(',');
-	rp_u32(r, &src);
-	if (!rp_is(r, ')')) {
-		EAT(',');
-		rp_u32(r, &from);
-		EAT(',');
-		rp_u32(r, &to);
-	}
-	EAT(')');
+	if (rp_args(r, "(u,u{,u,u})", &dst, &src, &from, &to) < 0)
+		return ST_PARSE;
 	whole = from == 0xFFFFFFFFu && to == 0;
 	if (dst == src)
 		return ST_EINVAL;
@@ -431,52 +364,30 @@ static int
 ses_fields(struct rp *r, struct sesargs *a)
 {
 	memset(a, 0, sizeof *a);
-	if (rp_is(r, '#')) {
-		r->p++;
-		rp_u64(r, &a->csum);
-		EAT(',');
-	}
-	rp_u32(r, &a->rootinode);
-	EAT(',');
-	rp_u32(r, &a->sesflags);
-	EAT(',');
+	if (rp_args(r, "[#U,]u,u,", &a->csum, &a->rootinode, &a->sesflags) < 0)
+		return ST_PARSE;
 	if (rp_is(r, '0')) {
 		const char *p = r->p;
 		if (p[1] < '0' || p[1] > '7' || p[2] < '0' || p[2] > '7' || p[3] < '0' || p[3] > '7')
 			return rp_fail(r, ST_PARSE, "bad session umask");
 		a->umask = (uint16_t)((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
 		r->p += 4;
-		EAT(',');
+		if (rp_args(r, ",") < 0)
+			return ST_PARSE;
 	}
-	rp_u32(r, &a->rootuid);
-	EAT(',');
-	rp_u32(r, &a->rootgid);
-	EAT(',');
-	rp_u32(r, &a->mapalluid);
-	EAT(',');
-	rp_u32(r, &a->mapallgid);
-	EAT(',');
-	rp_u32(r, &a->ming);
-	EAT(',');
-	rp_u32(r, &a->maxg);
-	EAT(',');
-	rp_u32(r, &a->mint);
-	EAT(',');
-	rp_u32(r, &a->maxt);
-	EAT(',');
+	if (rp_args(r, "u,u,u,u,u,u,u,u,", &a->rootuid, &a->rootgid, &a->mapalluid, &a->mapallgid, &a->ming,
+			 &a->maxg, &a->mint, &a->maxt) < 0)
+		return ST_PARSE;
 	if (r->p[0] == '0' && r->p[1] == 'x') {
 		r->p += 2;
-		rp_x32(r, &a->disables);
-		EAT(',');
+		if (rp_args(r, "x,", &a->disables) < 0)
+			return ST_PARSE;
 	}
-	rp_u32(r, &a->ip);
-	EAT(',');
-	if (rp_data(r, 0, &a->ileng, ')'))
+	if (rp_args(r, "u,d)", &a->ip, &a->ileng) < 0)
 		return ST_PARSE;
-	EAT(')');
 	while (a->ileng > 0 && r->buf[0][a->ileng - 1] == 0)
 		a->ileng--;
-	return 0;
+	return ST_OK;
 }
 
 static void
@@ -508,11 +419,8 @@ op_sesadd(struct rp *r)
 	struct mfs_session *s;
 	uint32_t id;
 
-	EAT('(');
-	if (ses_fields(r, &a))
+	if (rp_args(r, "(") < 0 || ses_fields(r, &a) || rp_args(r, ":u", &id) < 0)
 		return ST_PARSE;
-	EAT(':');
-	rp_u32(r, &id);
 	{
 		uint32_t k_ = MFS_VEC_ADD(m->sess);
 		s = &m->sess.v[k_];
@@ -531,10 +439,7 @@ op_seschanged(struct rp *r)
 	struct mfs_session *s;
 	uint32_t id;
 
-	EAT('(');
-	rp_u32(r, &id);
-	EAT(',');
-	if (ses_fields(r, &a))
+	if (rp_args(r, "(u,", &id) < 0 || ses_fields(r, &a))
 		return ST_PARSE;
 	if (!(s = mfs_sess_find(r->m, id)))
 		return rp_fail(r, ST_MISMATCH, "session %u does not exist", id);
@@ -563,9 +468,8 @@ op_sesdel(struct rp *r)
 	struct mfs_session *s;
 	uint32_t id;
 
-	EAT('(');
-	rp_u32(r, &id);
-	EAT(')');
+	if (rp_args(r, "(u)", &id) < 0)
+		return ST_PARSE;
 	if (!(s = mfs_sess_find(m, id)))
 		return ST_BADSESSIONID;
 	s->alive = 0;
@@ -581,9 +485,8 @@ op_sesdisconnected(struct rp *r)
 	struct mfs_session *s;
 	uint32_t id;
 
-	EAT('(');
-	rp_u32(r, &id);
-	EAT(')');
+	if (rp_args(r, "(u)", &id) < 0)
+		return ST_PARSE;
 	if (!(s = mfs_sess_find(r->m, id)))
 		return ST_ENOENT;
 	s->disconnected = r->ts;
@@ -596,10 +499,8 @@ op_session(struct rp *r)
 	uint32_t id;
 	int st;
 
-	EAT('(');
-	EAT(')');
-	EAT(':');
-	rp_u32(r, &id);
+	if (rp_args(r, "():u", &id) < 0)
+		return ST_PARSE;
 	if ((st = rp_check(r, "session id", id, r->m->nextsessionid)))
 		return st;
 	r->m->nextsessionid++;
@@ -611,11 +512,8 @@ op_acquire(struct rp *r)
 {
 	uint32_t inode, sess;
 
-	EAT('(');
-	rp_u32(r, &sess);
-	EAT(',');
-	rp_u32(r, &inode);
-	EAT(')');
+	if (rp_args(r, "(u,u)", &sess, &inode) < 0)
+		return ST_PARSE;
 	if (mfs_open_find(r->m, sess, inode))
 		return rp_fail(r, ST_MISMATCH, "session %u already has inode %u open", sess, inode);
 	mfs_open_add(r->m, sess, inode);
@@ -627,11 +525,8 @@ op_release(struct rp *r)
 {
 	uint32_t inode, sess, o;
 
-	EAT('(');
-	rp_u32(r, &sess);
-	EAT(',');
-	rp_u32(r, &inode);
-	EAT(')');
+	if (rp_args(r, "(u,u)", &sess, &inode) < 0)
+		return ST_PARSE;
 	if (!(o = mfs_open_find(r->m, sess, inode)))
 		return rp_fail(r, ST_MISMATCH, "session %u does not have inode %u open", sess, inode);
 	release(r->m, o);
@@ -693,6 +588,18 @@ flocks_drop(struct mfs_meta *m, uint32_t sess, uint32_t inode)
 	return n;
 }
 
+/* FLOCK and POSIXLOCK open with "(inode,session,owner,CMD" */
+static int
+lock_head(struct rp *r, uint32_t *inode, uint32_t *sess, uint64_t *owner, char *cmd)
+{
+	if (rp_args(r, "(u,u,U,", inode, sess, owner) < 0)
+		return ST_PARSE;
+	if (!(*cmd = *r->p))
+		return rp_fail(r, ST_PARSE, "missing lock command");
+	r->p++;
+	return ST_OK;
+}
+
 int
 op_flock(struct rp *r)
 {
@@ -702,18 +609,8 @@ op_flock(struct rp *r)
 	char cmd;
 	int excl;
 
-	EAT('(');
-	rp_u32(r, &inode);
-	EAT(',');
-	rp_u32(r, &sess);
-	EAT(',');
-	rp_u64(r, &owner);
-	EAT(',');
-	cmd = *r->p;
-	if (!cmd)
-		return rp_fail(r, ST_PARSE, "missing lock command");
-	r->p++;
-	EAT(')');
+	if (lock_head(r, &inode, &sess, &owner, &cmd) || rp_args(r, ")") < 0)
+		return ST_PARSE;
 	if (cmd == 'U' || cmd == 'u') {
 		uint32_t n = 0;
 		if (!lockino_find(m, 0, inode))
@@ -795,24 +692,8 @@ op_posixlock(struct rp *r)
 	struct mfs_plock **mine = NULL;
 	size_t cap = 0, n = 0;
 
-	EAT('(');
-	rp_u32(r, &inode);
-	EAT(',');
-	rp_u32(r, &sess);
-	EAT(',');
-	rp_u64(r, &owner);
-	EAT(',');
-	cmd = *r->p;
-	if (!cmd)
-		return rp_fail(r, ST_PARSE, "missing lock command");
-	r->p++;
-	EAT(',');
-	rp_u64(r, &s);
-	EAT(',');
-	rp_u64(r, &e);
-	EAT(',');
-	rp_u32(r, &pid);
-	EAT(')');
+	if (lock_head(r, &inode, &sess, &owner, &cmd) || rp_args(r, ",U,U,u)", &s, &e, &pid) < 0)
+		return ST_PARSE;
 	if (cmd == 'U' || cmd == 'u') {
 		if (!lockino_find(m, 1, inode))
 			return rp_fail(r, ST_MISMATCH, "no posix lock on inode %u", inode);
@@ -992,15 +873,8 @@ op_csdbop(struct rp *r)
 {
 	uint32_t op, ip, port, arg;
 
-	EAT('(');
-	ULIM(op, 255);
-	EAT(',');
-	rp_u32(r, &ip);
-	EAT(',');
-	ULIM(port, 65535);
-	EAT(',');
-	rp_u32(r, &arg);
-	EAT(')');
+	if (rp_args(r, "(b,u,w,u)", &op, &ip, &port, &arg) < 0)
+		return ST_PARSE;
 	return csdbop(r, op, ip, port, arg);
 }
 
@@ -1009,11 +883,8 @@ op_csadd(struct rp *r)
 {
 	uint32_t ip, port;
 
-	EAT('(');
-	rp_u32(r, &ip);
-	EAT(',');
-	ULIM(port, 65535);
-	EAT(')');
+	if (rp_args(r, "(u,w)", &ip, &port) < 0)
+		return ST_PARSE;
 	return csdbop(r, 0, ip, port, 0);
 }
 
@@ -1022,11 +893,8 @@ op_csdel(struct rp *r)
 {
 	uint32_t ip, port;
 
-	EAT('(');
-	rp_u32(r, &ip);
-	EAT(',');
-	ULIM(port, 65535);
-	EAT(')');
+	if (rp_args(r, "(u,w)", &ip, &port) < 0)
+		return ST_PARSE;
 	return csdbop(r, 1, ip, port, 0);
 }
 
@@ -1071,27 +939,8 @@ op_scset(struct rp *r)
 	int st;
 
 	memset(masks, 0, sizeof masks);
-	EAT('(');
-	if (rp_name(r, name, &nl, ','))
+	if (rp_args(r, "(s,b,Wb,Kb,Ab,b,w,b,", name, &nl, &isnew, &c, &k, &a, &mode, &delay, &admin) < 0)
 		return ST_PARSE;
-	EAT(',');
-	ULIM(isnew, 255);
-	EAT(',');
-	EAT('W');
-	ULIM(c, 255);
-	EAT(',');
-	EAT('K');
-	ULIM(k, 255);
-	EAT(',');
-	EAT('A');
-	ULIM(a, 255);
-	EAT(',');
-	ULIM(mode, 255);
-	EAT(',');
-	ULIM(delay, 65535);
-	EAT(',');
-	ULIM(admin, 255);
-	EAT(',');
 	if (rp_is(r, '-')) {
 		r->p++;
 	} else {
@@ -1099,14 +948,12 @@ op_scset(struct rp *r)
 		if (c > 9 || k > 9 || a > 9)
 			return rp_fail(r, ST_PARSE, "too many labels");
 		for (uint32_t i = 0; i < total; i++) {
-			if (i)
-				EAT(',');
-			rp_u32(r, &masks[i / 4][i % 4]);
+			if (rp_args(r, i ? ",u" : "u", &masks[i / 4][i % 4]) < 0)
+				return ST_PARSE;
 		}
 	}
-	EAT(')');
-	EAT(':');
-	ULIM(lid, 65535);
+	if (rp_args(r, "):w", &lid) < 0)
+		return ST_PARSE;
 	if (c > 9 || k > 9 || a > 9)
 		return ST_EINVAL;
 	if (isnew) {
@@ -1149,17 +996,8 @@ op_scdup(struct rp *r)
 	uint32_t lsid, ldid, sid, did;
 	int st;
 
-	EAT('(');
-	if (rp_name(r, sn, &sl, ','))
+	if (rp_args(r, "(s,s):w,w", sn, &sl, dn, &dl, &lsid, &ldid) < 0)
 		return ST_PARSE;
-	EAT(',');
-	if (rp_name(r, dn, &dl, ')'))
-		return ST_PARSE;
-	EAT(')');
-	EAT(':');
-	ULIM(lsid, 65535);
-	EAT(',');
-	ULIM(ldid, 65535);
 	if (!(sid = sc_byname(m, sn, sl)))
 		return ST_NOSUCHCLASS;
 	if ((st = rp_check(r, "source class id", lsid, sid)))
@@ -1190,15 +1028,8 @@ op_scren(struct rp *r)
 	uint32_t lid, id;
 	int st;
 
-	EAT('(');
-	if (rp_name(r, on, &ol, ','))
+	if (rp_args(r, "(s,s):w", on, &ol, nn, &nl, &lid) < 0)
 		return ST_PARSE;
-	EAT(',');
-	if (rp_name(r, nn, &nl, ')'))
-		return ST_PARSE;
-	EAT(')');
-	EAT(':');
-	ULIM(lid, 65535);
 	if (!(id = sc_byname(m, on, ol)))
 		return ST_NOSUCHCLASS;
 	if (id < 10)
@@ -1222,12 +1053,8 @@ op_scdel(struct rp *r)
 	uint32_t lid, id;
 	int st;
 
-	EAT('(');
-	if (rp_name(r, name, &nl, ')'))
+	if (rp_args(r, "(s):w", name, &nl, &lid) < 0)
 		return ST_PARSE;
-	EAT(')');
-	EAT(':');
-	ULIM(lid, 65535);
 	if (!(id = sc_byname(m, name, nl)))
 		return ST_NOSUCHCLASS;
 	if (id < 10)
@@ -1247,9 +1074,8 @@ op_setmetaid(struct rp *r)
 {
 	uint64_t id;
 
-	EAT('(');
-	rp_u64(r, &id);
-	EAT(')');
+	if (rp_args(r, "(U)", &id) < 0)
+		return ST_PARSE;
 	if (r->m->metaid != 0 && r->m->metaid != id)
 		return rp_fail(r, ST_EINVAL, "metadata id %llu differs from the file's %llu",
 			       (unsigned long long)id, (unsigned long long)r->m->metaid);
@@ -1260,7 +1086,7 @@ op_setmetaid(struct rp *r)
 int
 op_idle(struct rp *r)
 {
-	EAT('(');
-	EAT(')');
+	if (rp_args(r, "()") < 0)
+		return ST_PARSE;
 	return ST_OK;
 }

@@ -9,9 +9,6 @@
 #include "lib/xio.h"
 #include "moosefs/replay.h"
 
-#define EAT(c) do { if (rp_eat(r, (c))) return ST_PARSE; } while (0)
-#define NAME(buf, len, d) do { if (rp_name(r, (buf), &(len), (d))) return ST_PARSE; } while (0)
-#define ULIM(v, max) do { uint32_t t_; if (rp_ulim(r, &t_, (max))) return ST_PARSE; (v) = t_; } while (0)
 
 /* ---- helpers ---- */
 
@@ -85,7 +82,7 @@ fs_sc_change(struct mfs_meta *m, struct mfs_node *n, uint8_t newsc)
 void
 fs_link(struct mfs_meta *m, uint32_t ts, uint32_t pidx, uint32_t cidx, const char *name, uint16_t nl)
 {
-	struct mfs_node *p = &m->nodes.v[pidx], *c;
+	struct mfs_node *p, *c;
 
 	mfs_edge_add(m, pidx, cidx, mfs_strdup(m, name, nl), nl, next_edgeid(m), 1);
 	p = &m->nodes.v[pidx];
@@ -370,11 +367,9 @@ void
 fs_setlength(struct mfs_meta *m, struct mfs_node *n, uint64_t len)
 {
 	uint32_t keep = (uint32_t)((len + MFS_CHUNKSIZE - 1) / MFS_CHUNKSIZE);
-	uint64_t *t;
-
 	n->u.f.length = len;
 	if (keep < n->u.f.nch) {
-		t = mfs_chunks(n);
+		uint64_t *t = mfs_chunks(n);
 		for (uint32_t i = keep; i < n->u.f.nch; i++)
 			if (t[i]) {
 				chunk_delref(m, t[i]);
@@ -402,42 +397,28 @@ int
 op_create(struct rp *r)
 {
 	struct mfs_meta *m = r->m;
-	uint32_t parent, uid, gid, rdev, inode, mode, cumask = 0, pidx, idx;
+	uint32_t parent, uid, gid, rdev, inode, type, mode, cumask = 0, pidx, idx;
 	char name[256];
 	uint16_t nl;
-	uint8_t type;
 	int st;
 
-	EAT('(');
-	rp_u32(r, &parent);
-	EAT(',');
-	NAME(name, nl, ',');
-	EAT(',');
+	if (rp_args(r, "(u,s,", &parent, name, &nl) < 0)
+		return ST_PARSE;
 	if (*r->p >= '0' && *r->p <= '9') {
-		ULIM(type, 255);
-		EAT(',');
-		ULIM(mode, 65535);
-		EAT(',');
-		ULIM(cumask, 65535);
+		if (rp_args(r, "b,w,w", &type, &mode, &cumask) < 0)
+			return ST_PARSE;
 	} else {
 		static const char letters[] = "fdlqbcs";
 		const char *l = strchr(letters, *r->p);
 		if (!l || !*r->p)
 			return rp_fail(r, ST_PARSE, "bad node type '%c'", *r->p);
-		type = (uint8_t)(l - letters + 1);
+		type = (uint32_t)(l - letters + 1);
 		r->p++;
-		EAT(',');
-		ULIM(mode, 65535);
+		if (rp_args(r, ",w", &mode) < 0)
+			return ST_PARSE;
 	}
-	EAT(',');
-	rp_u32(r, &uid);
-	EAT(',');
-	rp_u32(r, &gid);
-	EAT(',');
-	rp_u32(r, &rdev);
-	EAT(')');
-	EAT(':');
-	rp_u32(r, &inode);
+	if (rp_args(r, ",u,u,u):u", &uid, &gid, &rdev, &inode) < 0)
+		return ST_PARSE;
 	if (type != MFS_T_FILE && type != MFS_T_DIR && type != MFS_T_FIFO && type != MFS_T_BLOCKDEV &&
 	    type != MFS_T_CHARDEV && type != MFS_T_SOCKET)
 		return ST_EINVAL;
@@ -447,7 +428,7 @@ op_create(struct rp *r)
 		return ST_EINVAL;
 	if (mfs_edge_find(m, pidx, name, nl))
 		return ST_EEXIST;
-	idx = fs_create(m, r->ts, pidx, name, nl, type, (uint16_t)mode, (uint16_t)cumask, uid, gid);
+	idx = fs_create(m, r->ts, pidx, name, nl, (uint8_t)type, (uint16_t)mode, (uint16_t)cumask, uid, gid);
 	if (type == MFS_T_BLOCKDEV || type == MFS_T_CHARDEV)
 		m->nodes.v[idx].u.rdev = rdev;
 	return rp_check(r, "inode", inode, m->nodes.v[idx].inode);
@@ -462,20 +443,8 @@ op_symlink(struct rp *r)
 	uint16_t nl;
 	int st;
 
-	EAT('(');
-	rp_u32(r, &parent);
-	EAT(',');
-	NAME(name, nl, ',');
-	EAT(',');
-	if (rp_data(r, 0, &plen, ','))
+	if (rp_args(r, "(u,s,d,u,u):u", &parent, name, &nl, &plen, &uid, &gid, &inode) < 0)
 		return ST_PARSE;
-	EAT(',');
-	rp_u32(r, &uid);
-	EAT(',');
-	rp_u32(r, &gid);
-	EAT(')');
-	EAT(':');
-	rp_u32(r, &inode);
 	plen = (uint32_t)strlen((char *)r->buf[0]);
 	if (plen == 0 || plen > 4096)
 		return ST_EINVAL;
@@ -500,13 +469,8 @@ op_unlink(struct rp *r)
 	uint16_t nl;
 	int st;
 
-	EAT('(');
-	rp_u32(r, &parent);
-	EAT(',');
-	NAME(name, nl, ')');
-	EAT(')');
-	EAT(':');
-	rp_u32(r, &inode);
+	if (rp_args(r, "(u,s):u", &parent, name, &nl, &inode) < 0)
+		return ST_PARSE;
 	if ((st = parent_dir(m, parent, &pidx)))
 		return st;
 	if (!fs_name_ok(name, nl))
@@ -547,17 +511,8 @@ op_move(struct rp *r)
 	uint16_t ls, ld;
 	int st;
 
-	EAT('(');
-	rp_u32(r, &ps);
-	EAT(',');
-	NAME(ns, ls, ',');
-	EAT(',');
-	rp_u32(r, &pd);
-	EAT(',');
-	NAME(nd, ld, ')');
-	EAT(')');
-	EAT(':');
-	rp_u32(r, &inode);
+	if (rp_args(r, "(u,s,u,s):u", &ps, ns, &ls, &pd, nd, &ld, &inode) < 0)
+		return ST_PARSE;
 	if ((st = parent_dir(m, ps, &psi)) || (st = parent_dir(m, pd, &pdi)))
 		return st;
 	if (!fs_name_ok(ns, ls) || !fs_name_ok(nd, ld))
@@ -590,13 +545,8 @@ op_link(struct rp *r)
 	uint16_t nl;
 	int st;
 
-	EAT('(');
-	rp_u32(r, &inode);
-	EAT(',');
-	rp_u32(r, &parent);
-	EAT(',');
-	NAME(name, nl, ')');
-	EAT(')');
+	if (rp_args(r, "(u,u,s)", &inode, &parent, name, &nl) < 0)
+		return ST_PARSE;
 	if (!(idx = fs_node(m, inode)) || !fs_node(m, parent))
 		return ST_ENOENT;
 	if (m->nodes.v[idx].type == MFS_T_TRASH || m->nodes.v[idx].type == MFS_T_SUSTAINED)
@@ -620,37 +570,17 @@ op_attr(struct rp *r)
 {
 	struct mfs_meta *m = r->m;
 	uint32_t inode, mode, uid, gid, at, mt, a7, a8 = 0, winattr = 0, aclmode;
-	int eight = 0, seven = 0;
+	int nargs;
 	struct mfs_node *n;
 
-	EAT('(');
-	rp_u32(r, &inode);
-	EAT(',');
-	rp_u32(r, &mode);
-	EAT(',');
-	rp_u32(r, &uid);
-	EAT(',');
-	rp_u32(r, &gid);
-	EAT(',');
-	rp_u32(r, &at);
-	EAT(',');
-	rp_u32(r, &mt);
-	if (rp_is(r, ',')) {
-		r->p++;
-		rp_u32(r, &a7);
-		seven = 1;
-		if (rp_is(r, ',')) {
-			r->p++;
-			rp_u32(r, &a8);
-			eight = 1;
-		}
-	}
-	EAT(')');
+	/* six, seven (aclmode) or eight (winattr, aclmode) arguments */
+	if ((nargs = rp_args(r, "(u,u,u,u,u,u[,u[,u]])", &inode, &mode, &uid, &gid, &at, &mt, &a7, &a8)) < 0)
+		return ST_PARSE;
 	mode &= 0xFFFF;
-	if (eight) {
+	if (nargs == 8) {
 		winattr = a7;
 		aclmode = a8;
-	} else if (seven) {
+	} else if (nargs == 7) {
 		aclmode = a7;
 	} else {
 		aclmode = mode;
@@ -687,15 +617,8 @@ op_amtime(struct rp *r)
 	uint32_t inode, a, mt, c;
 	struct mfs_node *n;
 
-	EAT('(');
-	rp_u32(r, &inode);
-	EAT(',');
-	rp_u32(r, &a);
-	EAT(',');
-	rp_u32(r, &mt);
-	EAT(',');
-	rp_u32(r, &c);
-	EAT(')');
+	if (rp_args(r, "(u,u,u,u)", &inode, &a, &mt, &c) < 0)
+		return ST_PARSE;
 	if (!(n = mfs_node_get(r->m, inode)))
 		return ST_ENOENT;
 	n->atime = a;
@@ -710,9 +633,8 @@ op_access(struct rp *r)
 	uint32_t inode;
 	struct mfs_node *n;
 
-	EAT('(');
-	rp_u32(r, &inode);
-	EAT(')');
+	if (rp_args(r, "(u)", &inode) < 0)
+		return ST_PARSE;
 	if (!(n = mfs_node_get(r->m, inode)))
 		return ST_ENOENT;
 	n->atime = r->ts;
@@ -726,15 +648,8 @@ op_length(struct rp *r)
 	uint64_t len;
 	struct mfs_node *n;
 
-	EAT('(');
-	rp_u32(r, &inode);
-	EAT(',');
-	rp_u64(r, &len);
-	if (rp_is(r, ',')) {
-		r->p++;
-		ULIM(canmod, 255);
-	}
-	EAT(')');
+	if (rp_args(r, "(u,U[,b])", &inode, &len, &canmod) < 0)
+		return ST_PARSE;
 	if (!(n = mfs_node_get(r->m, inode)))
 		return ST_ENOENT;
 	if (!fs_isfile(n))
@@ -829,18 +744,6 @@ seteattr_one(struct mfs_meta *m, uint32_t idx, void *vctx)
 	}
 }
 
-static int
-three_results(struct rp *r, uint32_t *a, uint32_t *b, uint32_t *c)
-{
-	EAT(':');
-	rp_u32(r, a);
-	EAT(',');
-	rp_u32(r, b);
-	EAT(',');
-	rp_u32(r, c);
-	return 0;
-}
-
 /* The common tail of SETEATTR, SETTRASHTIME and SETSCLASS: apply fn to the
  * node (and its subtree when smode has the recursive bit), refuse a
  * non-recursive change the caller may not make, then compare the counts with
@@ -866,16 +769,7 @@ op_seteattr(struct rp *r)
 	uint32_t inode, uid, ea, sm, a, b, d, idx;
 	struct setctx c = { 0 };
 
-	EAT('(');
-	rp_u32(r, &inode);
-	EAT(',');
-	rp_u32(r, &uid);
-	EAT(',');
-	rp_u32(r, &ea);
-	EAT(',');
-	rp_u32(r, &sm);
-	EAT(')');
-	if (three_results(r, &a, &b, &d))
+	if (rp_args(r, "(u,u,u,u):u,u,u", &inode, &uid, &ea, &sm, &a, &b, &d) < 0)
 		return ST_PARSE;
 	c.ts = r->ts;
 	c.uid = uid;
@@ -922,16 +816,7 @@ op_settrashtime(struct rp *r)
 	struct setctx c = { 0 };
 	struct mfs_node *n;
 
-	EAT('(');
-	rp_u32(r, &inode);
-	EAT(',');
-	rp_u32(r, &uid);
-	EAT(',');
-	rp_u32(r, &secs);
-	EAT(',');
-	rp_u32(r, &sm);
-	EAT(')');
-	if (three_results(r, &a, &b, &d))
+	if (rp_args(r, "(u,u,u,u):u,u,u", &inode, &uid, &secs, &sm, &a, &b, &d) < 0)
 		return ST_PARSE;
 	c.ts = r->ts;
 	c.uid = uid;
@@ -982,7 +867,7 @@ setsclass_common(struct rp *r, uint32_t inode, uint32_t uid, uint32_t src, uint3
 	struct setctx c = { 0 };
 	struct mfs_node *n;
 
-	if (three_results(r, &a, &b, &d))
+	if (rp_args(r, ":u,u,u", &a, &b, &d) < 0)
 		return ST_PARSE;
 	c.ts = r->ts;
 	c.uid = uid;
@@ -1004,17 +889,8 @@ op_setsclass(struct rp *r)
 {
 	uint32_t inode, uid, src, dst, sm;
 
-	EAT('(');
-	rp_u32(r, &inode);
-	EAT(',');
-	rp_u32(r, &uid);
-	EAT(',');
-	rp_u32(r, &src);
-	EAT(',');
-	rp_u32(r, &dst);
-	EAT(',');
-	rp_u32(r, &sm);
-	EAT(')');
+	if (rp_args(r, "(u,u,u,u,u)", &inode, &uid, &src, &dst, &sm) < 0)
+		return ST_PARSE;
 	return setsclass_common(r, inode, uid, src, dst, sm);
 }
 
@@ -1023,15 +899,8 @@ op_setgoal(struct rp *r)
 {
 	uint32_t inode, uid, g, sm;
 
-	EAT('(');
-	rp_u32(r, &inode);
-	EAT(',');
-	rp_u32(r, &uid);
-	EAT(',');
-	rp_u32(r, &g);
-	EAT(',');
-	rp_u32(r, &sm);
-	EAT(')');
+	if (rp_args(r, "(u,u,u,u)", &inode, &uid, &g, &sm) < 0)
+		return ST_PARSE;
 	return setsclass_common(r, inode, uid, g, g, sm);
 }
 
@@ -1072,14 +941,7 @@ op_archchg(struct rp *r)
 	struct mfs_node *n;
 	int st;
 
-	EAT('(');
-	rp_u32(r, &inode);
-	EAT(',');
-	rp_u32(r, &uid);
-	EAT(',');
-	ULIM(cmd, 255);
-	EAT(')');
-	if (three_results(r, &a, &b, &d))
+	if (rp_args(r, "(u,u,b):u,u,u", &inode, &uid, &cmd, &a, &b, &d) < 0)
 		return ST_PARSE;
 	c.ts = r->ts;
 	c.uid = uid;
@@ -1107,17 +969,8 @@ op_setxattr(struct rp *r)
 	uint32_t inode, nlen, vlen, mode, x, *pp, total = 0;
 	struct mfs_node *n;
 
-	EAT('(');
-	rp_u32(r, &inode);
-	EAT(',');
-	if (rp_data(r, 0, &nlen, ','))
+	if (rp_args(r, "(u,d,d,u)", &inode, &nlen, &vlen, &mode) < 0)
 		return ST_PARSE;
-	EAT(',');
-	if (rp_data(r, 1, &vlen, ','))
-		return ST_PARSE;
-	EAT(',');
-	rp_u32(r, &mode);
-	EAT(')');
 	nlen = (uint32_t)strlen((char *)r->buf[0]);
 	if (nlen == 0 || nlen > 255 || vlen > 65536 || mode > 3)
 		return ST_EINVAL;
@@ -1183,27 +1036,11 @@ op_setacl(struct rp *r)
 	uint16_t perm[4];
 	struct mfs_node *n;
 
-	EAT('(');
-	rp_u32(r, &inode);
-	EAT(',');
-	ULIM(mode, 65535);
-	EAT(',');
-	ULIM(cct, 255);
-	EAT(',');
-	ULIM(type, 255);
-	for (int i = 0; i < 4; i++) {
-		EAT(',');
-		ULIM(p[i], 65535);
-		perm[i] = (uint16_t)p[i];
-	}
-	EAT(',');
-	ULIM(nu, 65535);
-	EAT(',');
-	ULIM(ng, 65535);
-	EAT(',');
-	if (rp_data(r, 0, &blen, ')'))
+	if (rp_args(r, "(u,w,b,b,w,w,w,w,w,w,d)", &inode, &mode, &cct, &type, &p[0], &p[1], &p[2], &p[3], &nu, &ng,
+		    &blen) < 0)
 		return ST_PARSE;
-	EAT(')');
+	for (int i = 0; i < 4; i++)
+		perm[i] = (uint16_t)p[i];
 	if (blen != (nu + ng) * 6)
 		return rp_fail(r, ST_MISMATCH, "ACL data length %u does not match %u entries", blen, nu + ng);
 	if (!(n = mfs_node_get(m, inode)))
@@ -1238,27 +1075,9 @@ op_quota(struct rp *r)
 	struct mfs_node *n;
 	struct mfs_quota *q;
 
-	EAT('(');
-	rp_u32(r, &inode);
-	EAT(',');
-	rp_u32(r, &ex);
-	EAT(',');
-	rp_u32(r, &fl);
-	EAT(',');
-	rp_u32(r, &sts);
-	EAT(',');
-	rp_u32(r, &si);
-	EAT(',');
-	rp_u32(r, &hi);
-	for (int i = 0; i < 6; i++) {
-		EAT(',');
-		rp_u64(r, &v[i]);
-	}
-	if (rp_is(r, ',')) {
-		r->p++;
-		rp_u32(r, &grace);
-	}
-	EAT(')');
+	if (rp_args(r, "(u,u,u,u,u,u,U,U,U,U,U,U[,u])", &inode, &ex, &fl, &sts, &si, &hi, &v[0], &v[1], &v[2], &v[3],
+		    &v[4], &v[5], &grace) < 0)
+		return ST_PARSE;
 	if (!(n = mfs_node_get(m, inode)))
 		return ST_ENOENT;
 	if (n->type != MFS_T_DIR)
@@ -1305,9 +1124,8 @@ op_undel(struct rp *r)
 	const char *path;
 	uint16_t plen, s, i;
 
-	EAT('(');
-	rp_u32(r, &inode);
-	EAT(')');
+	if (rp_args(r, "(u)", &inode) < 0)
+		return ST_PARSE;
 	if (!(idx = fs_node(m, inode)) || m->nodes.v[idx].type != MFS_T_TRASH)
 		return ST_ENOENT;
 	e = m->nodes.v[idx].parents;
@@ -1377,9 +1195,8 @@ op_purge(struct rp *r)
 {
 	uint32_t inode, idx;
 
-	EAT('(');
-	rp_u32(r, &inode);
-	EAT(')');
+	if (rp_args(r, "(u)", &inode) < 0)
+		return ST_PARSE;
 	if (!(idx = fs_node(r->m, inode)) || r->m->nodes.v[idx].type != MFS_T_TRASH)
 		return ST_ENOENT;
 	fs_purge(r->m, r->ts, idx);
@@ -1392,12 +1209,8 @@ op_setpath(struct rp *r)
 	struct mfs_meta *m = r->m;
 	uint32_t inode, idx, plen;
 
-	EAT('(');
-	rp_u32(r, &inode);
-	EAT(',');
-	if (rp_data(r, 0, &plen, ')'))
+	if (rp_args(r, "(u,d)", &inode, &plen) < 0)
 		return ST_PARSE;
-	EAT(')');
 	plen = (uint32_t)strlen((char *)r->buf[0]);
 	if (!(idx = fs_node(m, inode)) || m->nodes.v[idx].type != MFS_T_TRASH)
 		return ST_ENOENT;
@@ -1408,43 +1221,15 @@ op_setpath(struct rp *r)
 	return ST_OK;
 }
 
-static int
-empty_results(struct rp *r, uint32_t *a, uint32_t *b, uint32_t *cs, int two)
-{
-	*cs = 0;
-	*b = 0;
-	EAT(':');
-	rp_u32(r, a);
-	if (two) {
-		EAT(',');
-		rp_u32(r, b);
-	}
-	if (rp_is(r, ',')) {
-		r->p++;
-		rp_u32(r, cs);
-	}
-	return 0;
-}
-
-static int
-bucket_arg(struct rp *r, uint32_t *bid)
-{
-	*bid = 0xFFFFFFFFu;
-	EAT('(');
-	if (!rp_is(r, ')'))
-		rp_u32(r, bid);
-	EAT(')');
-	return 0;
-}
-
 int
 op_emptytrash(struct rp *r)
 {
 	struct mfs_meta *m = r->m;
-	uint32_t bid, lf, ls, lcs, fi = 0, si = 0, cs = 0, b0, b1;
+	uint32_t bid = 0xFFFFFFFFu, lf, ls, lcs = 0, fi = 0, si = 0, cs = 0, b0, b1;
 	int st;
 
-	if (bucket_arg(r, &bid) || empty_results(r, &lf, &ls, &lcs, 1))
+	/* (bucket or all):freed,sustained[,checksum] */
+	if (rp_args(r, "({u}):u,u[,u]", &bid, &lf, &ls, &lcs) < 0)
 		return ST_PARSE;
 	if (bid >= MFS_TRASH_BUCKETS) {
 		b0 = 0;
@@ -1481,10 +1266,11 @@ int
 op_emptysustained(struct rp *r)
 {
 	struct mfs_meta *m = r->m;
-	uint32_t bid, lf, dummy, lcs, fi = 0, cs = 0, b0, b1;
+	uint32_t bid = 0xFFFFFFFFu, lf, lcs = 0, fi = 0, cs = 0, b0, b1;
 	int st;
 
-	if (bucket_arg(r, &bid) || empty_results(r, &lf, &dummy, &lcs, 0))
+	/* (bucket or all):freed[,checksum] */
+	if (rp_args(r, "({u}):u[,u]", &bid, &lf, &lcs) < 0)
 		return ST_PARSE;
 	if (bid >= MFS_SUSTAINED_BUCKETS) {
 		b0 = 0;
@@ -1521,20 +1307,9 @@ op_freeinodes(struct rp *r)
 	size_t sc = 0, ns = 0;
 	int st;
 
-	EAT('(');
-	if (!rp_is(r, ')'))
-		rp_u32(r, &delay);
-	EAT(')');
-	EAT(':');
-	rp_u32(r, &lf);
-	if (rp_is(r, ',')) {
-		r->p++;
-		rp_u32(r, &ls);
-		if (rp_is(r, ',')) {
-			r->p++;
-			rp_u32(r, &lcs);
-		}
-	}
+	/* ([delay]):freed[,sustained[,checksum]] */
+	if (rp_args(r, "({u}):u[,u[,u]]", &delay, &lf, &ls, &lcs) < 0)
+		return ST_PARSE;
 	if (r->ts < m->freelastts) {
 		for (uint32_t i = m->free_first; i < m->freel.n; i++)
 			if (m->freel.v[i].ftime > r->ts)
@@ -1585,10 +1360,8 @@ op_renumedges(struct rp *r)
 	uint64_t logged;
 	struct walk w = { 0 };
 
-	EAT('(');
-	EAT(')');
-	EAT(':');
-	rp_u64(r, &logged);
+	if (rp_args(r, "():U", &logged) < 0)
+		return ST_PARSE;
 	m->nextedgeid = 0x7FFFFFFFFFFFFFFEULL;
 	/* for each directory (pre-order from root): number its children */
 	walk_push(&w, m->root);

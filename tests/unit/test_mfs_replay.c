@@ -1,4 +1,5 @@
 /* test_mfs_replay.c: changelog parsing and replay checks. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "unit.h"
@@ -84,4 +85,99 @@ test_trash_path(void)
 	mfs_free(&m);
 }
 
-UNIT_MAIN(test_parse_id, test_create_escape_and_checks, test_write_cow, test_trash_path)
+/* The parse errors name the same literal and column whatever reads them
+ * (these messages were the hand-written parser's; rp_args keeps them). */
+static void
+test_parse_error_text(void)
+{
+	static const struct {
+		const char *line, *msg;
+	} cases[] = {
+		{ "1: 5|CREATE(1,a,1,420,18,0,0,0", "cannot parse (')' expected) at column 28" },
+		{ "1: 5|CREATE(1,a,256,420,18,0,0,0):2", "value 256 too big (at most 255) at column 16" },
+		{ "1: 5|ATTR(1,420,0,0,1,2,3,4,5)", "cannot parse (')' expected) at column 25" },
+		{ "1: 5|ATTR(1,420,0,0,1,2x)", "cannot parse (')' expected) at column 21" },
+		{ "1: 5|LENGTH(1,5,7x)", "cannot parse (')' expected) at column 15" },
+		{ "1: 5|APPEND(3,2x)", "cannot parse (',' expected) at column 13" },
+		{ "1: 5|APPEND(3,2,1)", "cannot parse (',' expected) at column 15" },
+		{ "1: 5|EMPTYTRASH( ):0,0", "cannot parse (')' expected) at column 14" },
+		{ "1: 5|EMPTYTRASH(3):0", "cannot parse (',' expected) at column 18" },
+		{ "1: 5|SCDUP(a,b):1,70000", "value 70000 too big (at most 65535) at column 20" },
+		{ "1: 5|SETXATTR(1,n,v%zz,0)", "cannot parse data at column 18" },
+		{ "1: 5|SCSET(x,1,W1,K1,A1,0,0,0x,1,2,3,4):10", "cannot parse (',' expected) at column 27" },
+		{ "1: 5|FLOCK(1,2,3,", "missing lock command" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct mfs_meta m;
+		char msg[256];
+		mfs_init_new(&m, 1);
+		CHECK(play(&m, cases[i].line, msg) == ST_PARSE);
+		CHECK_STR(msg, cases[i].msg);
+		CHECK(m.version == 1);
+		mfs_free(&m);
+	}
+}
+
+/* rp_args on its own: every letter, both kinds of optional group, counts */
+static void
+args_on(struct rp *r, char *msg, const char *text)
+{
+	memset(r, 0, sizeof *r);
+	r->line = r->p = text;
+	r->msg = msg;
+	r->msz = 256;
+	msg[0] = 0;
+}
+
+static void
+test_rp_args(void)
+{
+	struct rp r;
+	char msg[256], name[256];
+	uint16_t nl = 0;
+	uint32_t a = 7, b = 7, c = 7, d = 7, len = 0;
+	uint64_t big = 0;
+
+	args_on(&r, msg, "(1,18446744073709551615,ff,255,65535,a%2Cb,x%25y):9");
+	CHECK(rp_args(&r, "(u,U,x,b,w,s,d):u", &a, &big, &b, &c, &d, name, &nl, &len, &a) == 8);
+	CHECK(a == 9 && big == UINT64_MAX && b == 0xff && c == 255 && d == 65535);
+	CHECK(nl == 3 && memcmp(name, "a,b", 3) == 0);
+	CHECK(len == 3 && memcmp(r.buf[0], "x%y", 4) == 0);
+	CHECK(*r.p == 0);
+	free(r.buf[0]);
+
+	/* [..]: read when its first literal is next; values stay otherwise */
+	a = b = c = 7;
+	args_on(&r, msg, "(1)");
+	CHECK(rp_args(&r, "(u[,u[,u]])", &a, &b, &c) == 1 && a == 1 && b == 7 && c == 7);
+	args_on(&r, msg, "(1,2)");
+	CHECK(rp_args(&r, "(u[,u[,u]])", &a, &b, &c) == 2 && b == 2 && c == 7);
+	args_on(&r, msg, "(1,2,3)");
+	CHECK(rp_args(&r, "(u[,u[,u]])", &a, &b, &c) == 3 && c == 3);
+	args_on(&r, msg, "(1x");
+	CHECK(rp_args(&r, "(u[,u])", &a, &b) == -1);
+	CHECK_STR(msg, "cannot parse (')' expected) at column 3");
+
+	/* {..}: read unless the literal after it is next */
+	a = b = 7;
+	args_on(&r, msg, "():4");
+	CHECK(rp_args(&r, "({u}):u", &a, &b) == 1 && a == 7 && b == 4);
+	args_on(&r, msg, "(5):4");
+	CHECK(rp_args(&r, "({u}):u", &a, &b) == 2 && a == 5);
+	args_on(&r, msg, "(1x");
+	CHECK(rp_args(&r, "(u{,u})", &a, &b) == -1);
+	CHECK_STR(msg, "cannot parse (',' expected) at column 3");
+
+	/* errors: the cursor stops where the message says */
+	args_on(&r, msg, "(256)");
+	CHECK(rp_args(&r, "(b)", &a) == -1);
+	CHECK_STR(msg, "value 256 too big (at most 255) at column 4");
+	args_on(&r, msg, "(a%zz)");
+	CHECK(rp_args(&r, "(s)", name, &nl) == -1);
+	CHECK_STR(msg, "cannot parse name at column 4");
+	args_on(&r, msg, "W3,K");
+	CHECK(rp_args(&r, "Wb,Kb", &a, &b) == 2 && a == 3 && b == 0);   /* strtoul: no digits is 0 */
+}
+
+UNIT_MAIN(test_parse_id, test_create_escape_and_checks, test_write_cow, test_trash_path, test_parse_error_text,
+	  test_rp_args)
