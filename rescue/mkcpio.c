@@ -375,19 +375,6 @@ check_sources(const struct tree *t, const struct stat *out_st)
 	return RC_OK;
 }
 
-static uint32_t
-epoch(void)
-{
-	const char *s = getenv("SOURCE_DATE_EPOCH");
-	uint32_t v;
-
-	if (!s || !*s)
-		return 0;
-	if (parse_num(s, 10, UINT32_MAX, &v))
-		die_usage("bad SOURCE_DATE_EPOCH '%s'", s);
-	return v;
-}
-
 static int
 create(const char *outpath, char **lists, int nlists, char **dirs, int ndirs,
        int force, int gz, int quiet)
@@ -399,7 +386,7 @@ create(const char *outpath, char **lists, int nlists, char **dirs, int ndirs,
 	struct stat out_st;
 	int to_stdout = strcmp(outpath, "-") == 0;
 	int have_out, rc = RC_OK;
-	uint32_t mtime = epoch();
+	uint32_t mtime = (uint32_t)opt_epoch(UINT32_MAX, 0);
 
 	if (to_stdout && isatty(STDOUT_FILENO))
 		die_msg(RC_REFUSED, "not writing an archive to a terminal (use -o FILE)");
@@ -489,7 +476,7 @@ list_archive(const char *file, int verbose)
 		return rc;
 	}
 	cpio_reader_init(&r, from_gz, &g, name);
-	while ((k = cpio_next(&r, &e)) == 1) {
+	while ((k = cpio_next(&r, &e)) > 0) {
 		uint64_t at = r.off;
 		size_t tlen = 0;
 		ssize_t n;
@@ -497,7 +484,7 @@ list_archive(const char *file, int verbose)
 		if (!cpio_name_safe(e.name)) {
 			warn_off(RC_DATA, name, at, "unsafe name '%s' (absolute or '..')",
 				 e.name);
-			k = RC_DATA;
+			k = -1;
 			break;
 		}
 		while ((n = cpio_read_data(&r, buf + tlen, S_ISLNK(e.mode) ?
@@ -505,7 +492,7 @@ list_archive(const char *file, int verbose)
 			if (S_ISLNK(e.mode))
 				tlen += (size_t)n;
 		if (n < 0) {
-			k = err_status() ? err_status() : RC_DATA;
+			k = -1;
 			break;
 		}
 		if (verbose) {
@@ -533,7 +520,7 @@ list_archive(const char *file, int verbose)
 	gz_reader_free(&g);
 	if (!is_stdin)
 		close(fd);
-	return k == 0 ? RC_OK : k;
+	return k == 0 ? RC_OK : err_status() ? err_status() : RC_DATA;
 }
 
 int

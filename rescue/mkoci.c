@@ -504,7 +504,7 @@ mkoci_main(int argc, char **argv)
 	static const struct option longopts[] = { OPT_COMMON, { 0 } };
 	static char def_entry[] = "/bin/sh";
 	struct image im = { .tag = "rescue:" RESCUE_VERSION };
-	const char *out = NULL, *sde = getenv("SOURCE_DATE_EPOCH");
+	const char *out = NULL;
 	char *version_label, *created_label;
 	int force = 0, quiet = 0, c, rc;
 	struct tm tm;
@@ -538,14 +538,7 @@ mkoci_main(int argc, char **argv)
 		die_usage(optind == argc ? "missing ROOTFS" : "one ROOTFS only");
 	if (!tag_ok(im.tag))
 		die_usage("bad -t '%s' (want name:tag, name in lower case)", im.tag);
-	im.mtime = 0;
-	if (sde && *sde) {
-		uint64_t v;
-
-		if (opt_parse_uint(sde, 0, 253402300799ull, &v))
-			die_usage("bad SOURCE_DATE_EPOCH '%s'", sde);
-		im.mtime = (int64_t)v;
-	}
+	im.mtime = (int64_t)opt_epoch(253402300799ull, 0); /* up to year 9999 */
 	tt = (time_t)im.mtime;
 	gmtime_r(&tt, &tm);
 	strftime(im.created, sizeof im.created, "%Y-%m-%dT%H:%M:%SZ", &tm);

@@ -132,6 +132,24 @@ listing_notime() {
 	assert_equal "$names" "$(tar cf - --sort=name -C "$T/src" . | tar tf - | sed 's,^\./\(.\),\1,')"
 }
 
+@test "metasnap: a bad SOURCE_DATE_EPOCH is a usage error, not the wall clock (exit 2)" {
+	make_tree "$T/src"
+	mkdir "$T/o"
+	for bad in yesterday -5 1e9 ' 17' 1700000000x; do
+		SOURCE_DATE_EPOCH=$bad run_tool metasnap save -q "$T/src" -o "$T/o/a.tar.gz"
+		assert_equal "$status" 2
+		assert_equal "$stderr" "metasnap: bad SOURCE_DATE_EPOCH '$bad' (see 'metasnap --help')"
+		# nothing written, not even a temp file
+		run ls -A "$T/o"
+		assert_output ""
+	done
+	# unset or empty: the current time, as before
+	SOURCE_DATE_EPOCH= run_tool metasnap save -q "$T/src" -o "$T/o/a.tar.gz"
+	assert_equal "$status" 0
+	run tar tvzf "$T/o/a.tar.gz" .metasnap/MANIFEST
+	assert_output --partial "$(date -u +%Y-)"
+}
+
 @test "metasnap: GNU tar and busybox tar extract the same tree as restore" {
 	make_tree "$T/src"
 	"$RESCUE" metasnap save -q "$T/src" -o "$T/a.tar.gz"

@@ -43,8 +43,10 @@ cpio_write_header(struct cpio_writer *w, const struct cpio_entry *e)
 	char hdr[CPIO_HDR + 1];
 	size_t nlen = strlen(e->name);
 
-	if (w->pending || nlen == 0 || nlen > CPIO_NAME_MAX)
+	if (w->pending || nlen == 0 || nlen > CPIO_NAME_MAX) {
+		errno = EINVAL;
 		return -2;
+	}
 	snprintf(hdr, sizeof hdr,
 		 "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X",
 		 e->ino, e->mode, e->uid, e->gid, e->nlink, e->mtime,
@@ -59,8 +61,10 @@ cpio_write_header(struct cpio_writer *w, const struct cpio_entry *e)
 int
 cpio_write_data(struct cpio_writer *w, const void *buf, size_t n)
 {
-	if (n > w->pending)
+	if (n > w->pending) {
+		errno = EINVAL;
 		return -2;
+	}
 	if (put(w, buf, n))
 		return -1;
 	w->pending -= (uint32_t)n;
@@ -97,8 +101,9 @@ cpio_reader_free(struct cpio_reader *r)
 	r->name_cap = 0;
 }
 
-/* Read exactly n bytes: 0 ok, 1 clean end before any byte, -1 error or short
- * (short: no message here; the caller says what was cut). */
+/* Read exactly n bytes: 0 ok, 1 clean end before any byte, 2 cut short (no
+ * message here: the caller says what was cut), -1 after a message (the read
+ * callback's). */
 static int
 rd(struct cpio_reader *r, void *buf, size_t n)
 {
@@ -113,10 +118,10 @@ rd(struct cpio_reader *r, void *buf, size_t n)
 		ssize_t k = r->read(r->ctx, p + got, n - got);
 
 		if (k < 0)
-			return -2;
+			return -1;
 		if (k == 0) {
 			r->off += got;
-			return got ? -1 : 1;
+			return got ? 2 : 1;
 		}
 		got += (size_t)k;
 	}
@@ -128,7 +133,7 @@ static int
 cut(struct cpio_reader *r, const char *what)
 {
 	warn_off(RC_DATA, r->file, r->off, "truncated archive (cut in %s)", what);
-	return RC_DATA;
+	return -1;
 }
 
 static int
@@ -162,17 +167,18 @@ skip(struct cpio_reader *r, uint64_t n, const char *what)
 		size_t take = n > sizeof buf ? sizeof buf : (size_t)n;
 		int k = rd(r, buf, take);
 
-		if (k == -2)
-			return err_status() ? err_status() : RC_IO;
+		if (k < 0)
+			return -1;
 		if (k)
 			return cut(r, what);
 		n -= take;
 	}
-	return RC_OK;
+	return 0;
 }
 
-/* After a trailer: skip zero bytes.  Returns 1 if another archive follows
- * (its first byte is held back), 0 at the end, or an RC_* status. */
+/* After a trailer: skip zero bytes.  Returns 0 with *more = 1 if another
+ * archive follows (its first byte is held back) or 0 at the end, or -1 after
+ * a message. */
 static int
 after_trailer(struct cpio_reader *r, int *more)
 {
@@ -183,23 +189,23 @@ after_trailer(struct cpio_reader *r, int *more)
 		k = rd(r, &c, 1);
 		if (k == 1) {
 			*more = 0;
-			return RC_OK;
+			return 0;
 		}
 		if (k)
-			return err_status() ? err_status() : RC_IO;
+			return -1;
 		if (c != 0)
 			break;
 	}
 	if (c != '0') {
 		warn_off(RC_DATA, r->file, r->off - 1,
 			 "junk after the archive's trailer (byte 0x%02x)", c);
-		return RC_DATA;
+		return -1;
 	}
 	r->peek = c;
 	r->peeked = 1;
 	r->off--;
 	*more = 1;
-	return RC_OK;
+	return 0;
 }
 
 static int
@@ -207,27 +213,27 @@ check_type(struct cpio_reader *r, uint64_t at, const struct cpio_entry *e)
 {
 	switch (e->mode & S_IFMT) {
 	case S_IFREG:
-		return RC_OK;
+		return 0;
 	case S_IFDIR:
 	case S_IFCHR:
 	case S_IFBLK:
 	case S_IFIFO:
 	case S_IFSOCK:
 		if (e->filesize == 0)
-			return RC_OK;
+			return 0;
 		warn_off(RC_DATA, r->file, at, "'%s': %u data bytes on a non-file",
 			 e->name, e->filesize);
-		return RC_DATA;
+		return -1;
 	case S_IFLNK:
 		if (e->filesize > 0 && e->filesize < CPIO_NAME_MAX)
-			return RC_OK;
+			return 0;
 		warn_off(RC_DATA, r->file, at, "'%s': bad symlink target length %u",
 			 e->name, e->filesize);
-		return RC_DATA;
+		return -1;
 	}
 	warn_off(RC_DATA, r->file, at, "'%s': bad file type (mode %o)", e->name,
 		 e->mode);
-	return RC_DATA;
+	return -1;
 }
 
 static const char *const field_names[] = {
@@ -241,13 +247,12 @@ cpio_next(struct cpio_reader *r, struct cpio_entry *e)
 	char hdr[CPIO_HDR];
 	uint32_t f[13];
 	uint64_t at;
-	int k, rc;
+	int k;
 
 again:
 	if (r->data_left || r->pad_left) {
-		rc = skip(r, (uint64_t)r->data_left + r->pad_left, "file data");
-		if (rc)
-			return rc;
+		if (skip(r, (uint64_t)r->data_left + r->pad_left, "file data"))
+			return -1;
 		r->data_left = r->pad_left = 0;
 	}
 	at = r->off;
@@ -258,10 +263,10 @@ again:
 			return 0;
 		warn_off(RC_DATA, r->file, at, at ? "truncated archive (no TRAILER!!!)"
 						  : "empty input (not a cpio archive)");
-		return RC_DATA;
+		return -1;
 	}
-	if (k == -2)
-		return err_status() ? err_status() : RC_IO;
+	if (k < 0)
+		return -1;
 	if (k)
 		return cut(r, "a header");
 	if (memcmp(hdr, "07070", 5) != 0 || (hdr[5] != '1' && hdr[5] != '2')) {
@@ -270,46 +275,45 @@ again:
 				hdr[i] = '?';
 		warn_off(RC_DATA, r->file, at,
 			 "bad magic '%.6s' (not a newc cpio archive)", hdr);
-		return RC_DATA;
+		return -1;
 	}
 	k = rd(r, hdr + 6, sizeof hdr - 6);
-	if (k == -2)
-		return err_status() ? err_status() : RC_IO;
+	if (k < 0)
+		return -1;
 	if (k)
 		return cut(r, "a header");
 	for (int i = 0; i < 13; i++) {
 		if (hexfield(hdr + 6 + 8 * i, &f[i])) {
 			warn_off(RC_DATA, r->file, at, "bad %s field '%.8s'",
 				 field_names[i], hdr + 6 + 8 * i);
-			return RC_DATA;
+			return -1;
 		}
 	}
 	if (f[11] < 2 || f[11] > CPIO_NAME_MAX + 1) {
 		warn_off(RC_DATA, r->file, at, "bad name size %u", f[11]);
-		return RC_DATA;
+		return -1;
 	}
 	if (r->name_cap < f[11]) {
 		char *n = realloc(r->name, f[11]);
 
 		if (!n) {
 			warn_rc(RC_IO, "out of memory");
-			return RC_IO;
+			return -1;
 		}
 		r->name = n;
 		r->name_cap = f[11];
 	}
 	k = rd(r, r->name, f[11]);
-	if (k == -2)
-		return err_status() ? err_status() : RC_IO;
+	if (k < 0)
+		return -1;
 	if (k)
 		return cut(r, "a name");
 	if (r->name[f[11] - 1] != 0 || memchr(r->name, 0, f[11] - 1)) {
 		warn_off(RC_DATA, r->file, at, "name is not a NUL-terminated string");
-		return RC_DATA;
+		return -1;
 	}
-	rc = skip(r, (4 - (CPIO_HDR + f[11]) % 4) % 4, "a name");
-	if (rc)
-		return rc;
+	if (skip(r, (4 - (CPIO_HDR + f[11]) % 4) % 4, "a name"))
+		return -1;
 	memset(e, 0, sizeof *e);
 	e->name = r->name;
 	e->ino = f[0];
@@ -329,20 +333,17 @@ again:
 
 		r->archives++;
 		if (f[6]) {
-			rc = skip(r, f[6] + (4 - f[6] % 4) % 4, "the trailer");
-			if (rc)
-				return rc;
+			if (skip(r, f[6] + (4 - f[6] % 4) % 4, "the trailer"))
+				return -1;
 		}
-		rc = after_trailer(r, &more);
-		if (rc)
-			return rc;
+		if (after_trailer(r, &more))
+			return -1;
 		if (more)
 			goto again;
 		return 0;
 	}
-	rc = check_type(r, at, e);
-	if (rc)
-		return rc;
+	if (check_type(r, at, e))
+		return -1;
 	/* the kernel checks the sum of regular files only (GNU cpio writes 0
 	 * for symlinks) */
 	r->crc = hdr[5] == '2' && S_ISREG(e->mode);
@@ -353,7 +354,7 @@ again:
 	if (!r->crc && f[12] != 0) {
 		warn_off(RC_DATA, r->file, at, "'%s': check field %08X in a 070701 entry",
 			 r->name, f[12]);
-		return RC_DATA;
+		return -1;
 	}
 	return 1;
 }
@@ -369,7 +370,7 @@ cpio_read_data(struct cpio_reader *r, void *buf, size_t n)
 	if (n == 0)
 		return 0;
 	k = rd(r, buf, n);
-	if (k == -2)
+	if (k < 0)
 		return -1;
 	if (k) {
 		cut(r, "file data");

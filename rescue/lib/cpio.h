@@ -3,7 +3,7 @@
  * (Documentation/driver-api/early-userspace/buffer-format.rst).
  * The writer's bytes depend only on the entries given (no clock, no host ids).
  * The reader is a pull parser over a read callback that never exits: it
- * reports bad data with warn_off() and returns a status, so it can be fuzzed. */
+ * reports bad data with warn_off() and returns -1, so it can be fuzzed. */
 #ifndef RESCUE_CPIO_H
 #define RESCUE_CPIO_H
 
@@ -39,7 +39,9 @@ struct cpio_writer {
 };
 
 void cpio_writer_init(struct cpio_writer *w, cpio_write_fn fn, void *ctx);
-/* 0, -1 (write error, errno) or -2 (bad entry: name too long, data pending). */
+/* 0, -1 (write error, errno) or -2 (bad entry: name too long, data pending;
+ * errno EINVAL, nothing written).  Nothing is printed: the caller says which
+ * file.  cpio_write_data and cpio_finish return the same. */
 int cpio_write_header(struct cpio_writer *w, const struct cpio_entry *e);
 /* Data of the current entry; the padding to 4 is added after the last byte. */
 int cpio_write_data(struct cpio_writer *w, const void *buf, size_t n);
@@ -69,7 +71,8 @@ struct cpio_reader {
 void cpio_reader_init(struct cpio_reader *r, cpio_read_fn fn, void *ctx,
 		      const char *file);
 /* Next entry: 1 (e filled; e->name valid until the next call), 0 at the end of
- * the input after at least one trailer, or an RC_* status after a message.
+ * the input after at least one trailer, or -1 after a message (the status,
+ * RC_DATA or RC_IO, is in err_status()).
  * Concatenated archives (as the kernel accepts them) are read as one; the
  * zero padding between them is skipped.  Data not read is skipped. */
 int cpio_next(struct cpio_reader *r, struct cpio_entry *e);

@@ -3,6 +3,23 @@
  * Format: "TOOL: [FILE[:LINE|@OFFSET]: ]what is wrong[: strerror]", one write(2).
  * Exit statuses (DESIGN.md): see the RC_* constants.  Nothing in lib/ exits
  * except die*() and the x*() wrappers.
+ *
+ * Return values in lib/ (one rule per kind of function, used everywhere):
+ *  - A function that reports its own failure returns a status: RC_OK (0), or
+ *    an RC_* status after printing a message (atomic_open, conf_parse,
+ *    read_file, tree_scan, lock_take, gz_reader_init, ...).
+ *  - A reader returns a count: > 0 for what it read (1 for an entry:
+ *    cpio_next, tar_read_next; bytes: gz_read, cpio_read_data,
+ *    tar_read_data), 0 at a clean end, -1 after printing a message; the
+ *    status is then err_status().  1 is never a status here, so an entry
+ *    cannot be mistaken for RC_DIFF.
+ *  - A function that prints nothing returns 0, or -1 (errno set when a
+ *    system call failed), and its caller words the message (write_full,
+ *    gz_write, fd_size, opt_parse_*).
+ *    The archive writers (cpio_write_*, tar_write_*) also return -2 (errno
+ *    EINVAL, nothing written) for an entry the format cannot hold, so the
+ *    caller can tell bad data (RC_DATA) from a write error (RC_IO).
+ *  - A predicate (cpio_name_safe, conf_key_ok, same_file) returns 1 or 0.
  */
 #ifndef RESCUE_ERR_H
 #define RESCUE_ERR_H

@@ -131,3 +131,11 @@ opt_uint(const char *option, const char *s, uint64_t min, uint64_t max)
 		die_usage("bad %s '%s'", option, s);
 	return v;
 }
+
+uint64_t
+opt_epoch(uint64_t max, uint64_t unset)
+{
+	const char *s = getenv("SOURCE_DATE_EPOCH");
+
+	return s && *s ? opt_uint("SOURCE_DATE_EPOCH", s, 0, max) : unset;
+}

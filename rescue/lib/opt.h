@@ -23,5 +23,10 @@ int opt_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 /* Same, dying with "bad OPTION 'TEXT'" (exit 2) on error. */
 uint64_t opt_size(const char *option, const char *s);
 uint64_t opt_uint(const char *option, const char *s, uint64_t min, uint64_t max);
+/* $SOURCE_DATE_EPOCH (reproducible builds), or unset when it is unset or
+ * empty.  Anything but a plain decimal number in [0, max] dies with "bad
+ * SOURCE_DATE_EPOCH 'TEXT'" (exit 2): a typo must not make an archive that
+ * silently differs. */
+uint64_t opt_epoch(uint64_t max, uint64_t unset);
 
 #endif

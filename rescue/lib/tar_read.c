@@ -428,12 +428,11 @@ tar_read_next(struct tar_reader *r)
 {
 	unsigned char h[BLK];
 	struct pax p;
-	int rc = RC_DATA;
 
 	if (r->done)
-		return TAR_END;
+		return 0;
 	if (skip(r, r->left + r->padding) != 0)
-		return err_status() ? err_status() : RC_DATA;
+		return -1;
 	r->left = r->padding = 0;
 	clear_hdr(r);
 	memset(&p, 0, sizeof p);
@@ -466,7 +465,7 @@ tar_read_next(struct tar_reader *r)
 			}
 			r->done = 1;
 			pax_free(&p);
-			return TAR_END;
+			return 0;
 		}
 		if (!checksum_ok(h)) {
 			warn_off(RC_DATA, r->name, start, "bad tar header checksum");
@@ -521,13 +520,12 @@ tar_read_next(struct tar_reader *r)
 		else
 			r->left = r->h.size;
 		r->padding = (BLK - r->left % BLK) % BLK;
-		return TAR_ENTRY;
+		return 1;
 	}
 fail:
 	pax_free(&p);
 	r->done = 1;
-	rc = err_status() ? err_status() : RC_DATA;
-	return rc;
+	return -1;
 }
 
 ssize_t

@@ -4,14 +4,15 @@
  *
  *	struct tar_reader r;
  *	tar_reader_init(&r, fn, ctx, "x.tar.gz");
- *	while ((rc = tar_read_next(&r)) == TAR_ENTRY) {
+ *	while ((rc = tar_read_next(&r)) == 1) {
  *		... r.h.name, r.h.type, r.h.size ...
  *		while ((n = tar_read_data(&r, buf, sizeof buf)) > 0) ...
  *	}
- *	tar_reader_free(&r);   (rc: TAR_END, or an RC_* status after a message)
+ *	tar_reader_free(&r);   (rc: 0 at the end, -1 after a message)
  *
  * Every length field is checked; bad data gives a message "NAME@OFFSET: ..."
- * (offset into the uncompressed tar stream) and RC_DATA.  Nothing exits. */
+ * (offset into the uncompressed tar stream) and -1, the status (RC_DATA, or
+ * the read callback's) being in err_status().  Nothing exits. */
 #ifndef RESCUE_TAR_READ_H
 #define RESCUE_TAR_READ_H
 
@@ -22,7 +23,6 @@
 /* Returns bytes read (0 = end of input), or -1 after printing a message. */
 typedef ssize_t (*tar_read_fn)(void *ctx, void *buf, size_t n);
 
-enum { TAR_ENTRY = -1, TAR_END = -2 };
 
 struct tar_hdr {
 	char *name;          /* as stored (pax path / GNU long name / prefix+name) */
@@ -53,8 +53,9 @@ struct tar_reader {
 
 void tar_reader_init(struct tar_reader *r, tar_read_fn fn, void *ctx,
 		     const char *name);
-/* TAR_ENTRY (r->h filled), TAR_END, or RC_DATA/RC_IO after a message.
- * Unread data of the previous entry is skipped. */
+/* 1 for an entry (r->h filled), 0 at the end of the archive, or -1 after a
+ * message (status in err_status()); once it has returned 0 or -1, later
+ * calls return 0.  Unread data of the previous entry is skipped. */
 int tar_read_next(struct tar_reader *r);
 /* Data of the current entry: bytes (0 = end of it) or -1 after a message. */
 ssize_t tar_read_data(struct tar_reader *r, void *buf, size_t n);

@@ -26,6 +26,7 @@ struct out {
 	struct tar_writer tw;
 	struct progress p;
 	uint64_t done;
+	int64_t mtime;     /* of metasnap's own members */
 	int level;
 	const char *file;
 };
@@ -120,22 +121,6 @@ to_tar(const struct ms_entry *e, struct tar_entry *t)
 	t->devminor = e->minor;
 }
 
-static int64_t
-archive_time(void)
-{
-	const char *s = getenv("SOURCE_DATE_EPOCH");
-	char *end;
-	long long v;
-
-	if (s && *s) {
-		v = strtoll(s, &end, 10);
-		if (!*end && v >= 0)
-			return v;
-		note("warning: ignoring bad SOURCE_DATE_EPOCH '%s'", s);
-	}
-	return (int64_t)time(NULL);
-}
-
 static int
 write_own(struct out *o, const char *name, const char *data, size_t n, int64_t t)
 {
@@ -160,7 +145,7 @@ write_all(struct out *o, int rootfd, const char *dir, struct ms_list *l)
 	size_t len = 0, cap = 0;
 	uint8_t d[SHA256_LEN];
 	int rc = RC_OK;
-	int64_t t = archive_time();
+	int64_t t = o->mtime;
 
 	ms_escape(&man, &len, &cap, "");
 	xgrow((void **)&man, &cap, strlen(MS_MAGIC) + 64, 1);
@@ -248,6 +233,9 @@ ms_save(int argc, char **argv)
 		die_usage("missing DIR");
 	if (!file)
 		die_usage("missing -o FILE");
+	/* a bad value is an error, not the wall clock: the archive must not
+	 * silently stop being reproducible */
+	o.mtime = (int64_t)opt_epoch(INT64_MAX, (uint64_t)time(NULL));
 	rootfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0 || fstat(rootfd, &root) != 0)
 		die_sys(errno == ENOTDIR ? RC_DATA : RC_IO, "%s", dir);

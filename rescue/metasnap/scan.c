@@ -115,7 +115,7 @@ ms_scan(const char *file, struct ms_archive *a, ms_entry_fn on_entry, void *ctx,
 	struct tar_reader r;
 	struct progress p;
 	struct stat st;
-	int fd, rc, named = 0;
+	int fd, rc = RC_OK, k, named = 0;
 	char *last = NULL;
 
 	memset(a, 0, sizeof *a);
@@ -132,7 +132,7 @@ ms_scan(const char *file, struct ms_archive *a, ms_entry_fn on_entry, void *ctx,
 	}
 	progress_init(&p, "reading", "B", (uint64_t)st.st_size, quiet);
 	tar_reader_init(&r, tar_from_gz, &gz, file);
-	while ((rc = tar_read_next(&r)) == TAR_ENTRY) {
+	while ((k = tar_read_next(&r)) > 0) {
 		char *name = normalize(r.h.name);
 		struct ms_entry *e;
 
@@ -184,19 +184,18 @@ ms_scan(const char *file, struct ms_archive *a, ms_entry_fn on_entry, void *ctx,
 			break;
 		}
 	}
-	if (rc == TAR_END) {
-		rc = RC_OK;
+	if (k == 0) {
 		/* anything after the end-of-archive blocks must be zeros */
 		for (;;) {
 			char buf[4096];
-			ssize_t k = gz_read(&gz, buf, sizeof buf);
-			if (k < 0) {
+			ssize_t n = gz_read(&gz, buf, sizeof buf);
+			if (n < 0) {
 				rc = RC_DATA;
 				break;
 			}
-			if (k == 0)
+			if (n == 0)
 				break;
-			for (ssize_t i = 0; i < k; i++)
+			for (ssize_t i = 0; i < n; i++)
 				if (buf[i]) {
 					warn_off(RC_DATA, file, gz.in_off,
 						 "data after the end of the tar archive");
@@ -206,9 +205,12 @@ ms_scan(const char *file, struct ms_archive *a, ms_entry_fn on_entry, void *ctx,
 			if (rc)
 				break;
 		}
-	} else if (rc == RC_DATA && last && !named) {
-		warn_rc(RC_DATA, "%s: damaged data after entry '%s' (nothing after "
-			"it can be read)", file, ms_show(last));
+	} else {
+		if (k < 0)
+			rc = err_status() ? err_status() : RC_DATA;
+		if (rc == RC_DATA && last && !named)
+			warn_rc(RC_DATA, "%s: damaged data after entry '%s' (nothing "
+				"after it can be read)", file, ms_show(last));
 	}
 	a->bytes = r.off;
 	free(last);

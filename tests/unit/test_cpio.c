@@ -5,6 +5,7 @@
 #include "lib/err.h"
 #include "unit.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <sys/stat.h>
 
@@ -49,7 +50,8 @@ make_sample(void)
 	CHECK(cpio_write_header(&w, &d) == 0);
 	CHECK(cpio_write_header(&w, &f) == 0);
 	/* a header while data is pending is refused */
-	CHECK(cpio_write_header(&w, &d) == -2);
+	errno = 0;
+	CHECK(cpio_write_header(&w, &d) == -2 && errno == EINVAL);
 	CHECK(cpio_write_data(&w, "hel", 3) == 0);
 	CHECK(cpio_write_data(&w, "lo", 2) == 0);
 	CHECK(cpio_write_header(&w, &l) == 0);
@@ -107,10 +109,10 @@ test_truncated(void)
 		rd_off = 0;
 		err_reset();
 		cpio_reader_init(&r, from_mem, &lim, "mem");
-		while ((k = cpio_next(&r, &e)) == 1)
+		while ((k = cpio_next(&r, &e)) > 0)
 			;
 		/* every cut before the trailer is bad data, never a clean end */
-		CHECK(k == RC_DATA);
+		CHECK(k == -1 && err_status() == RC_DATA);
 		cpio_reader_free(&r);
 	}
 	err_set_quiet(0);

@@ -74,7 +74,7 @@ check_archive(const char *a, int subsec)
 	c.fd = open(a, O_RDONLY);
 	CHECK(c.fd >= 0);
 	tar_reader_init(&r, from_fd, &c, a);
-	while ((rc = tar_read_next(&r)) == TAR_ENTRY) {
+	while ((rc = tar_read_next(&r)) > 0) {
 		struct stat st;
 		const char *name = r.h.name;
 		char type = r.h.type;
@@ -126,7 +126,7 @@ check_archive(const char *a, int subsec)
 			close(f);
 		}
 	}
-	CHECK(rc == TAR_END);
+	CHECK(rc == 0);
 	tar_reader_free(&r);
 	close(c.fd);
 	return n;
@@ -177,10 +177,12 @@ test_damage(void)
 	snprintf(a, sizeof a, "%s/cut.tar", dir);
 	c.fd = open(a, O_RDONLY);
 	tar_reader_init(&r, from_fd, &c, a);
-	while ((rc = tar_read_next(&r)) == TAR_ENTRY)
+	err_reset();
+	while ((rc = tar_read_next(&r)) > 0)
 		while (tar_read_data(&r, cmd, sizeof cmd) > 0)
 			;
-	CHECK(rc == RC_DATA);
+	CHECK(rc == -1 && err_status() == RC_DATA);
+	CHECK(tar_read_next(&r) == 0);
 	tar_reader_free(&r);
 	close(c.fd);
 	/* a damaged header checksum */
@@ -190,7 +192,8 @@ test_damage(void)
 	snprintf(a, sizeof a, "%s/bad.tar", dir);
 	c.fd = open(a, O_RDONLY);
 	tar_reader_init(&r, from_fd, &c, a);
-	CHECK(tar_read_next(&r) == RC_DATA);
+	err_reset();
+	CHECK(tar_read_next(&r) == -1 && err_status() == RC_DATA);
 	tar_reader_free(&r);
 	close(c.fd);
 	err_set_quiet(0);

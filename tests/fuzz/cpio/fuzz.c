@@ -40,7 +40,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	err_set_quiet(1);
 	err_reset();
 	cpio_reader_init(&r, mem_read, &m, "fuzz");
-	while ((k = cpio_next(&r, &e)) == 1) {
+	while ((k = cpio_next(&r, &e)) > 0) {
 		ssize_t n;
 
 		(void)cpio_name_safe(e.name);
@@ -49,6 +49,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (n < 0)
 			break;
 	}
+	/* the return convention (err.h): 1, 0 or -1, and -1 only after a message */
+	if (k > 1 || k < -1 || (k == -1 && !err_status()))
+		__builtin_trap();
 	cpio_reader_free(&r);
 	return 0;
 }

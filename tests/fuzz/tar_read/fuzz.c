@@ -1,6 +1,7 @@
 /* fuzz.c: the tar reader (lib/tar_read.c) and the metasnap MANIFEST parser
  * on arbitrary bytes: every entry and all its data are read, in odd-sized
- * pieces; it must end with TAR_END or an error, never crash, hang or leak. */
+ * pieces; it must end with 0 (the end) or -1 after a message, never crash,
+ * hang or leak. */
 #include "lib/err.h"
 #include "lib/tar_read.h"
 #include "metasnap/metasnap.h"
@@ -41,7 +42,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	err_set_quiet(1);
 	tar_reader_init(&r, from_mem, &m, "input");
-	while ((rc = tar_read_next(&r)) == TAR_ENTRY) {
+	while ((rc = tar_read_next(&r)) > 0) {
 		ssize_t k;
 		if (!r.h.name || !r.h.linkname)
 			__builtin_trap();
@@ -50,6 +51,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (k < 0)
 			break;
 	}
+	/* the return convention (err.h): 1, 0 or -1, and -1 only after a message */
+	if (rc > 1 || rc < -1 || (rc == -1 && !err_status()))
+		__builtin_trap();
 	tar_reader_free(&r);
 	ms_manifest_parse("input", (const char *)data, size, &l);
 	ms_list_free(&l);
