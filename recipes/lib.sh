@@ -9,7 +9,7 @@
 # recipe starts again from step 1.  Operator steps (things only a person can do)
 # print their instructions and stop; `--done N` records that step N was done.
 #
-# Conventions (CONVENTIONS.md §H): messages "RECIPE: ..." on stderr, the shared
+# Conventions (docs/contributing.md 1.7): messages "RECIPE: ..." on stderr, the shared
 # exit statuses, a log (path printed first), a metasnap backup (path printed)
 # before anything that changes a directory.
 #

@@ -4,7 +4,7 @@
  * plan; when it does not meet the lower bound, a branch-and-bound search
  * (bounded by BB_NODES, BB_WORK and BB_ITEMS: well under a second) looks for
  * a better one.  Optionally writes one Coda dumplist(5) per medium
- * (shared/research/recipes-facts.md 3.2: "<volid-hex> <schedule> <comment>",
+ * (docs/recipes/facts.md 3.2: "<volid-hex> <schedule> <comment>",
  * lines of at most 79 bytes plus newline, comments of at most 39 bytes, no
  * blank or comment lines).  Man page: docs/man/dumpplan.1.
  */

@@ -2,7 +2,7 @@
  * or backups), find the freshest safe one and say why (issue 4).
  * Kinds: StarRocks/Doris FE meta_dir, MooseFS master/metalogger data dirs,
  * LeoFS manager mnesia dirs (rescue/metapick/, facts in
- * shared/research/recipes-facts.md and moosefs-format.md).
+ * docs/recipes/facts.md and docs/moosefs-format.md).
  * Exit 1: no safe choice (copies of different clusters, no usable copy). */
 #include "metapick/metapick.h"
 #include "lib/err.h"

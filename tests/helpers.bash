@@ -1,5 +1,5 @@
 # helpers.bash: loaded by every bats file (`load helpers` or `load ../helpers`).
-# Conventions: CONVENTIONS.md section G.  Work only in $BATS_TEST_TMPDIR.
+# Conventions: docs/contributing.md 1.6.  Work only in $BATS_TEST_TMPDIR.
 bats_require_minimum_version 1.5.0
 bats_load_library bats-support
 bats_load_library bats-assert

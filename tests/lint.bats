@@ -59,3 +59,30 @@ load helpers
 		[ -f "$TOP_DIR/docs/recipes/$n.md" ] || fail "missing docs/recipes/$n.md"
 	done
 }
+
+# spec_comments: FILE:LINE:TEXT of every line that holds a comment (C, sh,
+# bats, make, awk, Erlang) in the project's sources.  This file is left out:
+# it names the patterns it looks for.
+spec_comments() {
+	(cd "$TOP_DIR" && grep -rnIP --exclude=lint.bats --exclude-dir=corpus \
+		'(#|/\*|^\s*\*|//|%%)' rescue recipes initramfs tests mk bench Makefile)
+}
+
+@test "lint: no comment cites notes a clone does not have (docs/contributing.md 5)" {
+	# the notes that lived beside the repository, by every name they went by
+	local bad
+	bad=$(spec_comments | grep -P '(#|/\*|^[^:]*:[0-9]+:\s*\*|//|%%).*(shared/|shared research|research/|research note|NOTES\.md|DESIGN\.md|CONVENTIONS\.md|recipes-facts|cluster-notes|(?<!docs/)moosefs-format\.md)' || true)
+	assert_equal "$bad" ""
+}
+
+@test "lint: every docs/ path a comment cites exists (docs/contributing.md 5)" {
+	# upstream files are cited as PROJECT:PATH, so only a docs/ that starts
+	# a path is one of ours
+	local p n=0
+	while read -r p; do
+		n=$((n + 1))
+		[ -e "$TOP_DIR/$p" ] || fail "a comment cites $p, which does not exist: $(spec_comments | grep -F "$p" | head -n 1)"
+	done < <(spec_comments | cut -d: -f3- | grep -oE '(^|[^A-Za-z0-9_./:$-])docs/[A-Za-z0-9_./-]*' |
+		sed 's/^[^d]//; s/[.]*$//' | sort -u)
+	[ "$n" -gt 5 ] || fail "found only $n docs/ citations: the search is broken"
+}

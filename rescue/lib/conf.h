@@ -2,7 +2,7 @@
  * that everything not edited is written back byte for byte: comments, blank
  * lines, order, per-line LF or CRLF endings, a missing final newline.
  *
- * Formats (shared/research/recipes-facts.md 1.5, 2.2): MooseFS mfsmaster.cfg
+ * Formats (docs/recipes/facts.md 1.5, 2.2): MooseFS mfsmaster.cfg
  * ("KEY = VALUE", "# KEY = default" comments), StarRocks fe.conf ("key = value"
  * and "key=value"), LeoFS leo_manager.conf ("a.b.c = value").
  *

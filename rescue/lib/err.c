@@ -1,4 +1,4 @@
-/* err.c: one-line messages on stderr and the exit statuses of DESIGN.md.
+/* err.c: one-line messages on stderr and the exit statuses of docs/contributing.md 1.1.
  * Each message goes out in a single write(2) so it cannot interleave with a
  * child's output or a progress line (busybox does the same). */
 #include "lib/err.h"

@@ -1,7 +1,7 @@
 /* err.h: messages and exit statuses shared by every tool.
  *
  * Format: "TOOL: [FILE[:LINE|@OFFSET]: ]what is wrong[: strerror]", one write(2).
- * Exit statuses (DESIGN.md): see the RC_* constants.  Nothing in lib/ exits
+ * Exit statuses (docs/contributing.md 1.1): see the RC_* constants.  Nothing in lib/ exits
  * except die*() and the x*() wrappers.
  *
  * Return values in lib/ (one rule per kind of function, used everywhere):

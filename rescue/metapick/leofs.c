@@ -1,6 +1,6 @@
 /* leofs.c: metapick for LeoFS manager Mnesia directories
  * (work/mnesia/127.0.0.1/: schema.DAT, <Table>.DCD, <Table>.DCL, LATEST.LOG;
- * recipes-facts.md §2.1).  A directory without *.DCD makes a starting
+ * docs/recipes/facts.md 2.1).  A directory without *.DCD makes a starting
  * manager create a new, empty configuration, so it is unusable.
  * LATEST.LOG is an Erlang disk_log: magic 01 02 03 04, then 06 07 08 09
  * (opened) or 63 58 4d 0b (closed), then records <<Size:32, "bWLA" (or

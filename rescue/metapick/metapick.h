@@ -1,8 +1,10 @@
 /* metapick.h: pieces of the metapick tool (rescue/metapick.c).
  * Each metadata kind has a scanner that fills one candidate per directory
  * (facts, a rank key, warnings, what makes it unusable) and pure parsers
- * over memory that the fuzz harnesses call.  The --json layout is documented
- * in docs/man/metapick.1 and must stay stable (recipes read it). */
+ * over memory that the fuzz harnesses call.  The --json layout and the
+ * table are documented in docs/man/metapick.1 and must stay stable: scripts
+ * read --json, the recipes read the table's last line, the chosen directory
+ * (r_pick in recipes/lib.sh). */
 #ifndef RESCUE_METAPICK_H
 #define RESCUE_METAPICK_H
 
@@ -63,7 +65,7 @@ long mp_read(int dirfd, const char *name, void *buf, size_t max);
 /* Read the whole file (at most max bytes, else -1 with errno EFBIG). */
 char *mp_slurp(int dirfd, const char *name, size_t max, size_t *len);
 
-/* --- StarRocks / Doris FE meta_dir (recipes-facts.md §1) --- */
+/* --- StarRocks / Doris FE meta_dir (docs/recipes/facts.md 1) --- */
 struct mp_props {
 	char *role, *name, *host_type, *cluster_id, *token, *run_mode;
 	int lines;
@@ -79,7 +81,7 @@ const char *mp_sr_image_check(const uint8_t *head, size_t n, const uint8_t *tail
 int mp_sr_detect(int dirfd);
 void mp_sr_scan(int dirfd, struct mp_cand *c, int want_doris);
 
-/* --- MooseFS data dirs (moosefs-format.md §1.1, §2.1-2.3) --- */
+/* --- MooseFS data dirs (docs/moosefs-format.md 1.1, 2.1-2.3) --- */
 struct mp_mfs_meta {
 	int valid;
 	uint64_t version, id;
@@ -118,7 +120,7 @@ void mp_changelog_free(struct mp_changelog *cl);
 int mp_mfs_detect(int dirfd);
 void mp_mfs_scan(int dirfd, struct mp_cand *c);
 
-/* --- LeoFS manager mnesia dir (recipes-facts.md §2.1) --- */
+/* --- LeoFS manager mnesia dir (docs/recipes/facts.md 2.1) --- */
 struct mp_leo_log {
 	int valid;              /* disk_log magic found */
 	int closed;             /* closed cleanly */

@@ -1,7 +1,7 @@
 /* moosefs.c: metapick for MooseFS master and metalogger data directories.
- * Follows moosefs-format.md §1.1 (header: "MFSM 2.0", u64 BE version = id of
+ * Follows docs/moosefs-format.md 1.1 (header: "MFSM 2.0", u64 BE version = id of
  * the next change, u64 BE metadata id; "[MFS EOF MARKER]" at the end; "MFSM
- * NEW" = version 1) and §2.1-2.3, §4 (which files `mfsmaster -a` takes: names
+ * NEW" = version 1) and 2.1-2.3, 4 (which files `mfsmaster -a` takes: names
  * starting with "metadata"; changelog.N.mfs, changelog_ml.N.mfs and
  * changelog_ml_back.N.mfs; a hole stops the restore).  Changelog lines are
  * read with rescue mfsmetarestore's rules (changelog.h), so that both agree

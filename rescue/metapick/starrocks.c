@@ -1,5 +1,5 @@
 /* starrocks.c: metapick for StarRocks and Apache Doris FE meta_dir copies.
- * Facts from shared research (recipes-facts.md §1): image/ROLE and
+ * Facts (docs/recipes/facts.md 1): image/ROLE and
  * image/VERSION are java.util.Properties files (role, name, hostType;
  * clusterId, token, runMode); the newest checkpoint is image/image.N with the
  * largest N (image.ckpt is a checkpoint still being written, *.part are

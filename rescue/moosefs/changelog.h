@@ -1,6 +1,6 @@
 /* changelog.h: read MooseFS changelog files (changelog.N.mfs,
  * changelog_ml.N.mfs, changelog_ml_back.N.mfs) line by line with bounded
- * memory.  Format: "ID: TS|OP(ARGS)[:RESULTS]\n" (moosefs-format.md 2). */
+ * memory.  Format: "ID: TS|OP(ARGS)[:RESULTS]\n" (docs/moosefs-format.md 2). */
 #ifndef RESCUE_MFS_CHANGELOG_H
 #define RESCUE_MFS_CHANGELOG_H
 

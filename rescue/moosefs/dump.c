@@ -1,7 +1,7 @@
 /* dump.c: print a MooseFS metadata file as text, record by record, in the
  * exact layout of MooseFS 3.0.117's mfsmetadump (file order, same fields
  * and widths).  Streams the file; holds no records in memory.
- * Spec: moosefs-format.md 1.1-1.4; the text layout was checked against
+ * Spec: docs/moosefs-format.md 1.1-1.4; the text layout was checked against
  * /usr/sbin/mfsmetadump 3.0.117 (tests/mfsmetadump.bats compares them). */
 #include <inttypes.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* meta.h: MooseFS 3.0.117 metadata held in memory, compactly.
  *
- * Spec: shared research note "moosefs-format.md" (sections 1-3), checked
+ * Spec: docs/moosefs-format.md (sections 1-3), checked
  * against the real mfsmaster/mfsmetadump 3.0.117.  Every object lives in a
  * vector and is named by its index (0 = none); lookups go through open
  * addressing tables of indexes (struct idmap).  Strings live in an arena.

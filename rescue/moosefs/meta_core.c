@@ -1,7 +1,7 @@
 /* meta_core.c: the in-memory MooseFS metadata containers (see meta.h):
  * index tables, node/edge/chunk vectors, the used-inode bitmap, string
  * arena and the radix sort used to reproduce the master's record orders.
- * Spec: moosefs-format.md sections 1.6, 1.8 and 2.5. */
+ * Spec: docs/moosefs-format.md sections 1.6, 1.8 and 2.5. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,6 +1,6 @@
 /* meta_load.c: read a MooseFS metadata file ("MFSM 2.0" with the section
  * versions 3.0.117 writes, or "MFSM NEW") into struct mfs_meta.
- * Spec: moosefs-format.md 1.1-1.5.  Never exits: errors are reported as
+ * Spec: docs/moosefs-format.md 1.1-1.5.  Never exits: errors are reported as
  * "FILE@OFFSET: what" and returned as RC_DATA / RC_IO. */
 #include <errno.h>
 #include <fcntl.h>

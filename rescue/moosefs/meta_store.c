@@ -1,6 +1,6 @@
 /* meta_store.c: write struct mfs_meta as a MooseFS 3.0.117 metadata file
  * ("MFSM 2.0", sections SESS 1.5 ... CHNK 1.1, end marker), records in the
- * order the real master's hash tables and lists give (moosefs-format.md
+ * order the real master's hash tables and lists give (docs/moosefs-format.md
  * 1.3, 1.4, 1.6).  metadata.crc is not written (nothing in 3.0.117 reads it). */
 #include <errno.h>
 #include <stdlib.h>

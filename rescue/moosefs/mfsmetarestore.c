@@ -1,7 +1,7 @@
 /* mfsmetarestore.c: restore MooseFS 3.0.117 metadata offline: load a
  * snapshot, replay every later changelog line (master and metalogger files
  * in any order, duplicates taken once), store a new metadata file.
- * Spec: moosefs-format.md 2.3, 2.4, 4, 5.  Deliberate difference from
+ * Spec: docs/moosefs-format.md 2.3, 2.4, 4, 5.  Deliberate difference from
  * MooseFS: a damaged end of a changelog (a torn last line, NUL blocks,
  * blank or garbage lines) does not make the whole file be ignored; the
  * complete lines before it are applied and a warning is given.  Lines with

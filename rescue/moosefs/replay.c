@@ -1,5 +1,5 @@
 /* replay.c: parse a changelog line's "TS|OP(ARGS)[:RESULTS]" and run the
- * operation (moosefs-format.md 2.1 and 3).  Numbers follow C strtoul rules
+ * operation (docs/moosefs-format.md 2.1 and 3).  Numbers follow C strtoul rules
  * like the master's reader; names and data use the %XX escapes. */
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* replay.h: replay one MooseFS changelog line on struct mfs_meta, with the
- * result checks of MooseFS 3.0.117's restore (moosefs-format.md 2.1, 2.5, 3).
+ * result checks of MooseFS 3.0.117's restore (docs/moosefs-format.md 2.1, 2.5, 3).
  * Internal to rescue/moosefs: replay.c parses and dispatches, replay_fs.c
  * holds the namespace/attribute operations, replay_data.c the chunk,
  * session, lock, chunkserver and storage-class ones. */

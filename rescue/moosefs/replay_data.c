@@ -1,5 +1,5 @@
 /* replay_data.c: chunk, session, open-file, lock, chunkserver, storage
- * class and misc changelog operations.  Spec: moosefs-format.md 3.3-3.5. */
+ * class and misc changelog operations.  Spec: docs/moosefs-format.md 3.3-3.5. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -2,7 +2,7 @@
  * SYMLINK, UNLINK, MOVE, LINK, ATTR, AMTIME, ACCESS, LENGTH, SETEATTR,
  * SETTRASHTIME, SETSCLASS/SETGOAL, ARCHCHG, SETXATTR, SETACL, QUOTA, UNDEL,
  * PURGE, SETPATH, EMPTYTRASH, EMPTYSUSTAINED, FREEINODES, RENUMERATEEDGES)
- * and the node helpers they share.  Spec: moosefs-format.md 2.5, 3.1, 3.2. */
+ * and the node helpers they share.  Spec: docs/moosefs-format.md 2.5, 3.1, 3.2. */
 #include <stdlib.h>
 #include <string.h>
 

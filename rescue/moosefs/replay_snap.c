@@ -1,6 +1,6 @@
 /* replay_snap.c: the SNAPSHOT changelog operation (copy mode, overwrite,
  * cp-like attributes, preserved hard links, delete mode), with its six
- * result counters.  Spec: moosefs-format.md 3.1 (SNAPSHOT). */
+ * result counters.  Spec: docs/moosefs-format.md 3.1 (SNAPSHOT). */
 #include <stdlib.h>
 #include <string.h>
 

@@ -14,7 +14,7 @@ teardown() { recipes_teardown; }
 setup() {
 	[ -d "$MFIX/small/data" ] || {
 		[ "${RESCUE_TEST_STRICT:-0}" != 1 ] || fail "tests/fixtures/moosefs is missing"
-		skip "tests/fixtures/moosefs is not there yet (branch mfscluster)"
+		skip "tests/fixtures/moosefs is missing (tests/fixtures/moosefs/README says how to make it)"
 	}
 	D=$BATS_TEST_TMPDIR/mfs
 	W=$D.rescue

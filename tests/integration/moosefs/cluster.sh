@@ -11,7 +11,7 @@
 # Inner side (inside one `ip netns exec NAME bash ...` invocation, which is also
 # a private mount namespace, so every mount of a scenario lives and dies there):
 #   cfg_* / start_* / wait_* / mount_* / stop_all  (see each function).
-# Quirks and why: shared/research/moosefs-cluster-notes.md (fresh DATA_PATH and
+# Quirks and why: docs/moosefs-cluster.md (fresh DATA_PATH and
 # HDD folder per cluster, no 127.x master, libfaketime to force the hourly
 # metadata save, -f daemons logging to stderr).
 
