@@ -55,7 +55,9 @@ cc_wrapper() {
 	assert_success
 	[ -x "$dest/usr/bin/rescue" ]
 	cmp "$dest/usr/bin/rescue" "$RESCUE"
-	for t in $("$RESCUE" --list); do
+	tools=$("$RESCUE" --list)
+	[ -n "$tools" ] || fail "rescue --list named no tool"
+	for t in $tools; do
 		assert_equal "$(readlink "$dest/usr/bin/$t")" rescue
 		[ -f "$dest/usr/share/man/man1/$t.1" ] || fail "no man page for $t installed"
 	done

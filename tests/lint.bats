@@ -28,7 +28,9 @@ load helpers
 }
 
 @test "lint: every tool has a man page whose SYNOPSIS matches its --help" {
-	for t in $("$RESCUE" --list); do
+	tools=$("$RESCUE" --list)
+	[ -n "$tools" ] || fail "rescue --list named no tool"
+	for t in $tools; do
 		page="$TOP_DIR/docs/man/$t.1"
 		[ -f "$page" ] || fail "missing docs/man/$t.1"
 		usage=$("$RESCUE" "$t" --help | sed -n '1s/^usage: //p')
@@ -46,7 +48,9 @@ load helpers
 }
 
 @test "lint: every tool has its bats file" {
-	for t in $("$RESCUE" --list); do
+	tools=$("$RESCUE" --list)
+	[ -n "$tools" ] || fail "rescue --list named no tool"
+	for t in $tools; do
 		[ -f "$TOP_DIR/tests/$t.bats" ] || fail "missing tests/$t.bats"
 	done
 }

@@ -13,7 +13,9 @@ load helpers
 	run_tool --help
 	assert_success
 	assert_output --partial "usage: rescue TOOL"
-	for t in $("$RESCUE" --list); do
+	tools=$("$RESCUE" --list)
+	[ -n "$tools" ] || fail "rescue --list named no tool"
+	for t in $tools; do
 		assert_output --regexp "  $t +[a-z]"
 	done
 }
@@ -39,7 +41,9 @@ load helpers
 }
 
 @test "rescue: every tool answers --help on stdout and --version through its link" {
-	for t in $("$RESCUE" --list); do
+	tools=$("$RESCUE" --list)
+	[ -n "$tools" ] || fail "rescue --list named no tool"
+	for t in $tools; do
 		run_link "$t" --help
 		assert_success
 		assert_output --partial "usage: $t"
