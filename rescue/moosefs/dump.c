@@ -540,6 +540,13 @@ print_sig(struct dump *d, const uint8_t *h, const char *what)
 	       h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]);
 }
 
+/* the line mfsmetadump prints after an MFSM 2.0 signature */
+static void
+print_version(const struct mfs_header *h)
+{
+	printf("# version: %" PRIu64 " ; fileid: 0x%" PRIX64 "\n", h->version, h->metaid);
+}
+
 /* one section: its 16-byte header h has been read */
 static int
 d_section(struct dump *d, const uint8_t h[16], const struct mfs_sechdr *s)
@@ -653,11 +660,47 @@ mfs_dump(const char *path, int hide, const char *only)
 		}
 		d.r.p += 16;
 		if (head)
-			printf("# version: %" PRIu64 " ; fileid: 0x%" PRIX64 "\n", h.version, h.metaid);
+			print_version(&h);
 		rc = d_sections(&d, only);
 	} else {
 		rc = mfs_header_refuse(path, &h);
 	}
+out:
+	d_close(&d, fd);
+	return rc;
+}
+
+/* --header: the real tool's header lines, then one line of facts */
+int
+mfs_dump_header(const char *path, int hide)
+{
+	struct dump d;
+	struct mfs_header h;
+	char ver[24] = "-", id[24] = "-";
+	int fd, rc = d_open_file(&d, path, hide, &h, &fd);
+
+	if (rc)
+		goto out;
+	d.r.p += 8;   /* messages name the offset after the signature */
+	print_sig(&d, h.sig, "header");
+	putchar('\n');
+	if (h.kind == MFS_KIND_NEW)
+		printf("empty file\n");
+	else if (h.kind == MFS_KIND_1X && h.n >= 24)
+		printf("# maxnodeid: %" PRIu32 " ; version: %" PRIu64 " ; nextsessionid: %" PRIu32 "\n",
+		       h.maxnodeid, h.version, h.nextsessionid);
+	else if (h.kind != MFS_KIND_UNKNOWN && h.kind != MFS_KIND_1X && h.full)
+		print_version(&h);
+	if (h.full && h.kind != MFS_KIND_UNKNOWN)
+		snprintf(ver, sizeof ver, "%" PRIu64, h.version);
+	if (h.metaid)
+		snprintf(id, sizeof id, "%" PRIx64, h.metaid);
+	printf("# kind: %s ; version: %s ; id: %s ; end marker: %s\n", mfs_kind_name(h.kind), ver, id,
+	       h.kind == MFS_KIND_NEW ? "-" : h.end_ok ? "yes" : "no");
+	if (h.kind == MFS_KIND_UNKNOWN)
+		rc = mfs_header_refuse(path, &h);
+	else if (!h.full)
+		rc = dbad(&d, "truncated header");
 out:
 	d_close(&d, fd);
 	return rc;
