@@ -246,3 +246,19 @@ setup() {
 		assert_equal "$stderr" ""
 	fi
 }
+
+@test "metapick: MooseFS: the chosen metadata file's version and id are mfsmetadump --header's (exit 0)" {
+	n=0
+	for d in moosefs/master moosefs/metalogger moosefs/foreign; do
+		run_tool metapick --json "$d"
+		assert_success
+		f=$d/$(printf '%s\n' "$output" | jq -r '.candidates[0].facts.metadata_file')
+		v=$(printf '%s\n' "$output" | jq -r '.candidates[0].facts.metadata_version')
+		id=$(printf '%s\n' "$output" | jq -r '.candidates[0].facts.metadata_id' | sed 's/^0*//')
+		run_tool mfsmetadump --header "$f"
+		assert_success
+		assert_line "# kind: mfsm-2.0 ; version: $v ; id: $id ; end marker: yes"
+		n=$((n + 1))
+	done
+	[ "$n" -eq 3 ]
+}

@@ -85,10 +85,10 @@ void mp_sr_scan(int dirfd, struct mp_cand *c, int want_doris);
 struct mp_mfs_meta {
 	int valid;
 	uint64_t version, id;
-	char sig[9];
 	const char *why;        /* when not valid */
 };
-/* head: the first 24 bytes (n of them), tail: the last 16 bytes. */
+/* head: the first 24 bytes (n of them), tail: the last 16 bytes; the
+ * meaning is moosefs/sections.h's mfs_header_problem(). */
 void mp_mfs_header(const uint8_t *head, size_t n, const uint8_t *tail, size_t tn,
 		   struct mp_mfs_meta *m);
 struct mp_range {

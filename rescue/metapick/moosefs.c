@@ -1,7 +1,7 @@
 /* moosefs.c: metapick for MooseFS master and metalogger data directories.
- * Follows docs/moosefs-format.md 1.1 (header: "MFSM 2.0", u64 BE version = id of
- * the next change, u64 BE metadata id; "[MFS EOF MARKER]" at the end; "MFSM
- * NEW" = version 1) and 2.1-2.3, 4 (which files `mfsmaster -a` takes: names
+ * Headers are read by moosefs/sections.c (docs/moosefs-format.md 1.1: "MFSM
+ * 2.0", u64 BE version = id of the next change, u64 BE metadata id; "[MFS
+ * EOF MARKER]" at the end; "MFSM NEW" = version 1) and 2.1-2.3, 4 (which files `mfsmaster -a` takes: names
  * starting with "metadata"; changelog.N.mfs, changelog_ml.N.mfs and
  * changelog_ml_back.N.mfs; a hole stops the restore).  Changelog lines are
  * read with rescue mfsmetarestore's rules (changelog.h), so that both agree
@@ -14,6 +14,7 @@
 #include "metapick/metapick.h"
 #include "lib/err.h"
 #include "lib/xio.h"
+#include "moosefs/sections.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -22,67 +23,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static uint64_t
-be64(const uint8_t *b)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | b[i];
-	return v;
-}
-
 void
 mp_mfs_header(const uint8_t *head, size_t n, const uint8_t *tail, size_t tn,
 	      struct mp_mfs_meta *m)
 {
-	unsigned fver;
+	struct mfs_header h;
 
+	mfs_header_parse(head, n, tail, tn, &h);
 	memset(m, 0, sizeof *m);
-	if (n < 8) {
-		m->why = "shorter than a header";
-		return;
-	}
-	memcpy(m->sig, head, 8);
-	for (int i = 0; i < 8; i++)
-		if (m->sig[i] < 32 || m->sig[i] > 126)
-			m->sig[i] = '?';
-	if (memcmp(head, "MFSM NEW", 8) == 0) {
-		m->valid = 1;
-		m->version = 1;
-		return;
-	}
-	if (memcmp(head, "MFSM ", 5) != 0 || head[5] < '0' || head[5] > '9' ||
-	    head[6] != '.' || head[7] < '0' || head[7] > '9') {
-		m->why = "not a MooseFS metadata file (bad signature)";
-		return;
-	}
-	fver = (unsigned)(head[5] - '0') << 4 | (unsigned)(head[7] - '0');
-	if (fver >= 0x20) {
-		if (n < 24) {
-			m->why = "header cut short";
-			return;
-		}
-		m->version = be64(head + 8);
-		m->id = be64(head + 16);
-	} else {
-		/* u32 maxnodeid, u64 version, u32 nextsessionid */
-		if (n < 20) {
-			m->why = "header cut short";
-			return;
-		}
-		m->version = be64(head + 12);
-	}
-	if (fver >= 0x17) {
-		if (tn < 16 || memcmp(tail, "[MFS EOF MARKER]", 16) != 0) {
-			m->why = "no end marker (truncated or still being written)";
-			return;
-		}
-	} else if (tn < 16 || memcmp(tail, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16) != 0) {
-		m->why = "no end marker (truncated)";
-		return;
-	}
-	m->valid = 1;
+	m->why = mfs_header_problem(&h);
+	m->valid = m->why == NULL;
+	m->version = h.version;
+	m->id = h.metaid;
 }
 
 void
@@ -246,7 +198,7 @@ read_changelog(int dirfd, const char *name, struct mp_changelog *cl)
 static void
 read_meta(int dirfd, const char *name, struct mp_mfs_meta *m)
 {
-	uint8_t head[24], tail[16];
+	uint8_t head[MFS_HEADER_MAX], tail[16];
 	struct stat st;
 	int f = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	ssize_t k = -1, t = 0;

@@ -12,6 +12,7 @@
 #include "lib/xio.h"
 #include "moosefs/meta.h"
 #include "moosefs/rd.h"
+#include "moosefs/sections.h"
 
 #define DASHES "# -------------------------------------------------------------------\n"
 
@@ -57,8 +58,8 @@ strip(char s[16], uint32_t ip)
 	snprintf(s, 16, "%03u.%03u.%03u.%03u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
 }
 
-static int
-d_sess(struct dump *d)
+int
+mfs_dump_sess(struct dump *d)
 {
 	uint32_t next, stats;
 
@@ -134,8 +135,8 @@ labels(const uint8_t **p, uint8_t cnt, uint8_t org)
 	}
 }
 
-static int
-d_scla(struct dump *d)
+int
+mfs_dump_scla(struct dump *d)
 {
 	uint8_t org;
 
@@ -180,8 +181,8 @@ d_scla(struct dump *d)
 	}
 }
 
-static int
-d_nodes(struct dump *d)
+int
+mfs_dump_nodes(struct dump *d)
 {
 	uint32_t maxnode, cnt;
 
@@ -250,8 +251,8 @@ d_nodes(struct dump *d)
 	}
 }
 
-static int
-d_edges(struct dump *d)
+int
+mfs_dump_edges(struct dump *d)
 {
 	DNEED(d, 8, "truncated EDGE header");
 	printf("# nextedgeid: %016" PRIX64 "\n", rd_u64(&d->r));
@@ -276,8 +277,8 @@ d_edges(struct dump *d)
 	}
 }
 
-static int
-d_free(struct dump *d)
+int
+mfs_dump_free(struct dump *d)
 {
 	uint32_t n;
 
@@ -302,8 +303,8 @@ qfield(const char *name, int set, uint64_t v, int wide)
 		printf(wide ? "|%s:                   -" : "|%s:         -", name);
 }
 
-static int
-d_quota(struct dump *d)
+int
+mfs_dump_quota(struct dump *d)
 {
 	uint32_t n;
 
@@ -339,8 +340,8 @@ d_quota(struct dump *d)
 	return 0;
 }
 
-static int
-d_xattr(struct dump *d)
+int
+mfs_dump_xattr(struct dump *d)
 {
 	for (;;) {
 		uint32_t inode, vl;
@@ -373,8 +374,8 @@ d_xattr(struct dump *d)
 	}
 }
 
-static int
-d_acl(struct dump *d)
+int
+mfs_dump_acl(struct dump *d)
 {
 	for (;;) {
 		uint32_t inode, n;
@@ -408,8 +409,8 @@ d_acl(struct dump *d)
 	}
 }
 
-static int
-d_open(struct dump *d)
+int
+mfs_dump_open(struct dump *d)
 {
 	for (;;) {
 		uint32_t s, i;
@@ -422,8 +423,8 @@ d_open(struct dump *d)
 	}
 }
 
-static int
-d_flock(struct dump *d)
+int
+mfs_dump_flock(struct dump *d)
 {
 	for (;;) {
 		uint32_t inode, s;
@@ -440,8 +441,8 @@ d_flock(struct dump *d)
 	}
 }
 
-static int
-d_plock(struct dump *d)
+int
+mfs_dump_plock(struct dump *d)
 {
 	for (;;) {
 		uint32_t inode, s, pid;
@@ -462,8 +463,8 @@ d_plock(struct dump *d)
 	}
 }
 
-static int
-d_csdb(struct dump *d)
+int
+mfs_dump_csdb(struct dump *d)
 {
 	uint32_t n;
 
@@ -488,8 +489,8 @@ d_csdb(struct dump *d)
 	return 0;
 }
 
-static int
-d_chunks(struct dump *d)
+int
+mfs_dump_chunks(struct dump *d)
 {
 	DNEED(d, 8, "truncated CHNK header");
 	printf("# nextchunkid: %016" PRIX64 "\n", rd_u64(&d->r));
@@ -530,125 +531,177 @@ d_hex(struct dump *d, uint64_t len)
 	return 0;
 }
 
-struct dsec {
-	const char *tag;
-	uint8_t ver;
-	int (*fn)(struct dump *);
-};
+static void
+print_sig(struct dump *d, const uint8_t *h, const char *what)
+{
+	printf("# %s: %c%c%c%c%c%c%c%c (%02X%02X%02X%02X%02X%02X%02X%02X)", what,
+	       dispchar(d, h[0]), dispchar(d, h[1]), dispchar(d, h[2]), dispchar(d, h[3]),
+	       dispchar(d, h[4]), dispchar(d, h[5]), dispchar(d, h[6]), dispchar(d, h[7]),
+	       h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]);
+}
 
-static const struct dsec dsecs[] = {
-	{ "SESS", 0x15, d_sess }, { "LABS", 0x16, d_scla }, { "SCLA", 0x16, d_scla },
-	{ "NODE", 0x14, d_nodes }, { "EDGE", 0x11, d_edges }, { "FREE", 0x10, d_free },
-	{ "QUOT", 0x11, d_quota }, { "XATR", 0x10, d_xattr }, { "PACL", 0x11, d_acl },
-	{ "OPEN", 0x10, d_open }, { "FLCK", 0x10, d_flock }, { "PLCK", 0x10, d_plock },
-	{ "CSDB", 0x13, d_csdb }, { "CHNK", 0x11, d_chunks },
-};
+/* the line mfsmetadump prints after an MFSM 2.0 signature */
+static void
+print_version(const struct mfs_header *h)
+{
+	printf("# version: %" PRIu64 " ; fileid: 0x%" PRIX64 "\n", h->version, h->metaid);
+}
+
+/* one section: its 16-byte header h has been read */
+static int
+d_section(struct dump *d, const uint8_t h[16], const struct mfs_sechdr *s)
+{
+	uint64_t start = rd_off(&d->r);
+	const struct mfs_section *t;
+	int known, rc;
+
+	print_sig(d, h, "section header");
+	printf(" ; length: %" PRIu64 "\n", s->len);
+	printf("# section type: %c%c%c%c ; version: 0x%02" PRIX8 "\n",
+	       dispchar(d, h[0]), dispchar(d, h[1]), dispchar(d, h[2]), dispchar(d, h[3]), s->ver);
+	t = mfs_section_find(d->r.name, start - 16, s, &known);
+	if (!t && known)
+		return RC_DATA;
+	if (!t) {
+		printf("unknown file part\n");
+		rc = d_hex(d, s->len);
+	} else {
+		rc = t->dump(d);
+	}
+	if (rc)
+		return rc;
+	if (rd_off(&d->r) - start != s->len) {
+		warn_off(RC_DATA, d->r.name, start - 8,
+			 "section %.4s: length field says %" PRIu64 " bytes but the records use %" PRIu64,
+			 s->tag, s->len, rd_off(&d->r) - start);
+		return RC_DATA;
+	}
+	return 0;
+}
 
 static int
 d_sections(struct dump *d, const char *only)
 {
 	for (;;) {
 		uint8_t h[16];
-		uint64_t len, start;
-		uint8_t ver;
-		const struct dsec *s = NULL;
+		struct mfs_sechdr s;
 		int rc;
 
 		DNEED(d, 16, "truncated: section header or end marker missing");
 		memcpy(h, d->r.p, 16);
 		d->r.p += 16;
-		if (memcmp(h, "[MFS EOF MARKER]", 16) == 0) {
+		if (memcmp(h, MFS_EOF_MARKER, 16) == 0) {
 			if (!only)
 				printf(DASHES "# MFS END OF FILE MARKER\n" DASHES);
 			return 0;
 		}
-		len = (uint64_t)h[8] << 56 | (uint64_t)h[9] << 48 | (uint64_t)h[10] << 40 |
-		      (uint64_t)h[11] << 32 | (uint64_t)h[12] << 24 | (uint64_t)h[13] << 16 |
-		      (uint64_t)h[14] << 8 | h[15];
-		start = rd_off(&d->r);
+		mfs_sechdr_parse(h, &s);
 		if (only && memcmp(h, only, 4) != 0) {
-			if (rd_skip(&d->r, len))
+			if (rd_skip(&d->r, s.len))
 				return dbad(d, "truncated section");
 			continue;
 		}
-		ver = (uint8_t)((((h[5] - '0') & 0xF) << 4) + (h[7] & 0xF));
-		printf(DASHES "# section header: %c%c%c%c%c%c%c%c (%02X%02X%02X%02X%02X%02X%02X%02X) ; length: %" PRIu64 "\n",
-		       dispchar(d, h[0]), dispchar(d, h[1]), dispchar(d, h[2]), dispchar(d, h[3]),
-		       dispchar(d, h[4]), dispchar(d, h[5]), dispchar(d, h[6]), dispchar(d, h[7]),
-		       h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], len);
-		printf("# section type: %c%c%c%c ; version: 0x%02" PRIX8 "\n",
-		       dispchar(d, h[0]), dispchar(d, h[1]), dispchar(d, h[2]), dispchar(d, h[3]), ver);
-		for (size_t i = 0; i < sizeof dsecs / sizeof dsecs[0]; i++)
-			if (memcmp(h, dsecs[i].tag, 4) == 0)
-				s = &dsecs[i];
-		if (!s) {
-			printf("unknown file part\n");
-			rc = d_hex(d, len);
-		} else if (ver != s->ver) {
-			d->r.p -= 16;
-			warn_off(RC_DATA, d->r.name, rd_off(&d->r), "section %.4s version %d.%d is not supported (3.0.117 writes %d.%d)",
-				 (const char *)h, ver >> 4, ver & 15, s->ver >> 4, s->ver & 15);
-			return RC_DATA;
-		} else {
-			rc = s->fn(d);
-		}
+		printf(DASHES);
+		rc = d_section(d, h, &s);
 		if (rc)
 			return rc;
-		if (rd_off(&d->r) - start != len) {
-			warn_off(RC_DATA, d->r.name, start - 8,
-				 "section %.4s: length field says %" PRIu64 " bytes but the records use %" PRIu64,
-				 (const char *)h, len, rd_off(&d->r) - start);
-			return RC_DATA;
-		}
 	}
+}
+
+/* open path and read its header; RC_OK or the status (message printed) */
+static int
+d_open_file(struct dump *d, const char *path, int hide, struct mfs_header *h, int *fd)
+{
+	int rc;
+
+	memset(d, 0, sizeof *d);
+	d->hide = hide;
+	d->r.fd = -1;
+	*fd = open_ro(path);
+	if (*fd < 0)
+		return RC_IO;
+	rc = rd_init_fd(&d->r, path, *fd);
+	if (rc)
+		return rc;
+	if (rd_header(&d->r, h) || h->n < 8)
+		return dbad(d, "truncated: no metadata header");
+	return RC_OK;
+}
+
+static void
+d_close(struct dump *d, int fd)
+{
+	rd_close(&d->r);
+	if (fd >= 0)
+		close(fd);
 }
 
 int
 mfs_dump(const char *path, int hide, const char *only)
 {
 	struct dump d;
-	int rc, fd = open_ro(path);
-	uint8_t sig[8];
+	struct mfs_header h;
+	int fd, rc = d_open_file(&d, path, hide, &h, &fd);
+	int head = !only || !memcmp(only, "HEAD", 4);
 
-	if (fd < 0)
-		return RC_IO;
-	memset(&d, 0, sizeof d);
-	d.hide = hide;
-	rc = rd_init_fd(&d.r, path, fd);
 	if (rc)
 		goto out;
-	if (rd_need(&d.r, 8)) {
-		rc = dbad(&d, "truncated: no metadata header");
-		goto out;
-	}
-	memcpy(sig, d.r.p, 8);
 	d.r.p += 8;
-	if (!only || !memcmp(only, "HEAD", 4))
-		printf("# header: %c%c%c%c%c%c%c%c (%02X%02X%02X%02X%02X%02X%02X%02X)\n",
-		       dispchar(&d, sig[0]), dispchar(&d, sig[1]), dispchar(&d, sig[2]), dispchar(&d, sig[3]),
-		       dispchar(&d, sig[4]), dispchar(&d, sig[5]), dispchar(&d, sig[6]), dispchar(&d, sig[7]),
-		       sig[0], sig[1], sig[2], sig[3], sig[4], sig[5], sig[6], sig[7]);
-	if (memcmp(sig, "MFSM NEW", 8) == 0) {
+	if (head) {
+		print_sig(&d, h.sig, "header");
+		putchar('\n');
+	}
+	if (h.kind == MFS_KIND_NEW) {
 		printf("empty file\n");
-	} else if (memcmp(sig, "MFSM 2.0", 8) == 0) {
-		uint64_t v, id;
-		if (rd_need(&d.r, 16)) {
+	} else if (h.kind == MFS_KIND_20) {
+		if (!h.full) {
 			rc = dbad(&d, "truncated header");
 			goto out;
 		}
-		v = rd_u64(&d.r);
-		id = rd_u64(&d.r);
-		if (!only || !memcmp(only, "HEAD", 4))
-			printf("# version: %" PRIu64 " ; fileid: 0x%" PRIX64 "\n", v, id);
+		d.r.p += 16;
+		if (head)
+			print_version(&h);
 		rc = d_sections(&d, only);
 	} else {
-		warn_off(RC_DATA, path, 0, memcmp(sig, "MFSM ", 5) == 0
-			 ? "metadata format '%.8s' is not supported (3.0.117 writes MFSM 2.0)"
-			 : "not a MooseFS metadata file (bad signature)%.0s", (const char *)sig);
-		rc = RC_DATA;
+		rc = mfs_header_refuse(path, &h);
 	}
 out:
-	rd_close(&d.r);
-	close(fd);
+	d_close(&d, fd);
+	return rc;
+}
+
+/* --header: the real tool's header lines, then one line of facts */
+int
+mfs_dump_header(const char *path, int hide)
+{
+	struct dump d;
+	struct mfs_header h;
+	char ver[24] = "-", id[24] = "-";
+	int fd, rc = d_open_file(&d, path, hide, &h, &fd);
+
+	if (rc)
+		goto out;
+	d.r.p += 8;   /* messages name the offset after the signature */
+	print_sig(&d, h.sig, "header");
+	putchar('\n');
+	if (h.kind == MFS_KIND_NEW)
+		printf("empty file\n");
+	else if (h.kind == MFS_KIND_1X && h.n >= 24)
+		printf("# maxnodeid: %" PRIu32 " ; version: %" PRIu64 " ; nextsessionid: %" PRIu32 "\n",
+		       h.maxnodeid, h.version, h.nextsessionid);
+	else if (h.kind != MFS_KIND_UNKNOWN && h.kind != MFS_KIND_1X && h.full)
+		print_version(&h);
+	if (h.full && h.kind != MFS_KIND_UNKNOWN)
+		snprintf(ver, sizeof ver, "%" PRIu64, h.version);
+	if (h.metaid)
+		snprintf(id, sizeof id, "%" PRIx64, h.metaid);
+	printf("# kind: %s ; version: %s ; id: %s ; end marker: %s\n", mfs_kind_name(h.kind), ver, id,
+	       h.kind == MFS_KIND_NEW ? "-" : h.end_ok ? "yes" : "no");
+	if (h.kind == MFS_KIND_UNKNOWN)
+		rc = mfs_header_refuse(path, &h);
+	else if (!h.full)
+		rc = dbad(&d, "truncated header");
+out:
+	d_close(&d, fd);
 	return rc;
 }

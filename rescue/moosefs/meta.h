@@ -314,5 +314,8 @@ int mfs_store_fd(struct mfs_meta *m, int fd, const char *name, uint32_t now);
 /* ---- dump.c ---- */
 /* Print a metadata file like mfsmetadump 3.0.117; returns RC_*. */
 int mfs_dump(const char *path, int hide_nonprint, const char *section);
+/* mfsmetadump --header: the header lines, then
+ * "# kind: K ; version: V ; id: HEX ; end marker: yes|no|-"; returns RC_*. */
+int mfs_dump_header(const char *path, int hide_nonprint);
 
 #endif

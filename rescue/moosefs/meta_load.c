@@ -1,5 +1,5 @@
 /* meta_load.c: read a MooseFS metadata file ("MFSM 2.0" with the section
- * versions 3.0.117 writes, or "MFSM NEW") into struct mfs_meta.
+ * versions of sections.c, or "MFSM NEW") into struct mfs_meta.
  * Spec: docs/moosefs-format.md 1.1-1.5.  Never exits: errors are reported as
  * "FILE@OFFSET: what" and returned as RC_DATA / RC_IO. */
 #include <errno.h>
@@ -13,6 +13,7 @@
 #include "lib/xio.h"
 #include "moosefs/meta.h"
 #include "moosefs/rd.h"
+#include "moosefs/sections.h"
 
 static int
 bad(struct rd *r, const char *what)
@@ -23,9 +24,10 @@ bad(struct rd *r, const char *what)
 
 #define NEED(r, n, what) do { if (rd_need((r), (n))) return rd_fail((r), (what)); } while (0)
 
-static int
-load_sess(struct mfs_meta *m, struct rd *r)
+int
+mfs_load_sess(struct mfs_meta *m, struct rd *r, int flags)
 {
+	(void)flags;
 	uint32_t stats;
 
 	NEED(r, 6, "truncated SESS header");
@@ -79,9 +81,10 @@ load_sess(struct mfs_meta *m, struct rd *r)
 	}
 }
 
-static int
-load_scla(struct mfs_meta *m, struct rd *r)
+int
+mfs_load_scla(struct mfs_meta *m, struct rd *r, int flags)
 {
+	(void)flags;
 	uint8_t org;
 
 	NEED(r, 1, "truncated SCLA header");
@@ -221,9 +224,10 @@ load_node(struct mfs_meta *m, struct rd *r)
 	return 0;
 }
 
-static int
-load_nodes(struct mfs_meta *m, struct rd *r)
+int
+mfs_load_nodes(struct mfs_meta *m, struct rd *r, int flags)
 {
+	(void)flags;
 	uint32_t cnt, want;
 	int rc;
 
@@ -248,8 +252,8 @@ load_nodes(struct mfs_meta *m, struct rd *r)
 	return rc == 1 ? RC_OK : rc;
 }
 
-static int
-load_edges(struct mfs_meta *m, struct rd *r, int flags)
+int
+mfs_load_edges(struct mfs_meta *m, struct rd *r, int flags)
 {
 	uint32_t lastp = 0, lastpidx = 0;
 
@@ -313,9 +317,10 @@ load_edges(struct mfs_meta *m, struct rd *r, int flags)
 	}
 }
 
-static int
-load_free(struct mfs_meta *m, struct rd *r)
+int
+mfs_load_free(struct mfs_meta *m, struct rd *r, int flags)
 {
+	(void)flags;
 	uint32_t cnt;
 
 	NEED(r, 4, "truncated FREE header");
@@ -334,8 +339,8 @@ load_free(struct mfs_meta *m, struct rd *r)
 	return RC_OK;
 }
 
-static int
-load_quota(struct mfs_meta *m, struct rd *r, int flags)
+int
+mfs_load_quota(struct mfs_meta *m, struct rd *r, int flags)
 {
 	uint32_t cnt;
 
@@ -377,8 +382,8 @@ load_quota(struct mfs_meta *m, struct rd *r, int flags)
 	return RC_OK;
 }
 
-static int
-load_xattr(struct mfs_meta *m, struct rd *r, int flags)
+int
+mfs_load_xattr(struct mfs_meta *m, struct rd *r, int flags)
 {
 	uint32_t last = 0, lastent = 0;
 
@@ -434,8 +439,8 @@ load_xattr(struct mfs_meta *m, struct rd *r, int flags)
 	}
 }
 
-static int
-load_acl(struct mfs_meta *m, struct rd *r, int flags)
+int
+mfs_load_acl(struct mfs_meta *m, struct rd *r, int flags)
 {
 	for (;;) {
 		uint32_t inode, cnt, k;
@@ -479,9 +484,10 @@ load_acl(struct mfs_meta *m, struct rd *r, int flags)
 	}
 }
 
-static int
-load_open(struct mfs_meta *m, struct rd *r)
+int
+mfs_load_open(struct mfs_meta *m, struct rd *r, int flags)
 {
+	(void)flags;
 	for (;;) {
 		uint32_t s, i;
 		NEED(r, 8, "truncated OPEN record");
@@ -510,8 +516,8 @@ lockino_get(struct mfs_meta *m, int posix, uint32_t inode)
 	return k;
 }
 
-static int
-load_flock(struct mfs_meta *m, struct rd *r, int flags)
+int
+mfs_load_flock(struct mfs_meta *m, struct rd *r, int flags)
 {
 	for (;;) {
 		uint32_t inode, sess, k;
@@ -540,8 +546,8 @@ load_flock(struct mfs_meta *m, struct rd *r, int flags)
 	}
 }
 
-static int
-load_plock(struct mfs_meta *m, struct rd *r, int flags)
+int
+mfs_load_plock(struct mfs_meta *m, struct rd *r, int flags)
 {
 	for (;;) {
 		uint32_t inode, sess, pid, k, oseq = 0;
@@ -577,9 +583,10 @@ load_plock(struct mfs_meta *m, struct rd *r, int flags)
 	}
 }
 
-static int
-load_csdb(struct mfs_meta *m, struct rd *r)
+int
+mfs_load_csdb(struct mfs_meta *m, struct rd *r, int flags)
 {
+	(void)flags;
 	uint32_t cnt;
 
 	NEED(r, 4, "truncated CSDB header");
@@ -601,9 +608,10 @@ load_csdb(struct mfs_meta *m, struct rd *r)
 	return RC_OK;
 }
 
-static int
-load_chunks(struct mfs_meta *m, struct rd *r)
+int
+mfs_load_chunks(struct mfs_meta *m, struct rd *r, int flags)
 {
+	(void)flags;
 	NEED(r, 8, "truncated CHNK header");
 	m->nextchunkid = rd_u64(r);
 	for (;;) {
@@ -671,107 +679,89 @@ load_finish(struct mfs_meta *m, const char *name, int flags)
 	return RC_OK;
 }
 
+/* one section at r (its 16-byte header already read into s) */
+static int
+load_section(struct mfs_meta *m, struct rd *r, int flags, const struct mfs_sechdr *s)
+{
+	const struct mfs_section *t;
+	uint64_t start = rd_off(r);
+	int known, rc;
+
+	r->secend = s->len == UINT64_MAX ? UINT64_MAX : start + s->len;
+	if (s->len != UINT64_MAX && s->len > r->size - start) {
+		r->p -= 8;
+		return bad(r, "section length goes past the end of the file");
+	}
+	t = mfs_section_find(r->name, start - 16, s, &known);
+	if (!t && known)
+		return RC_DATA;
+	if (!t) {
+		if (!(flags & MFS_LOAD_IGNORE) || s->len == UINT64_MAX) {
+			warn_off(RC_DATA, r->name, start - 16, "unknown section '%.4s'", s->tag);
+			return RC_DATA;
+		}
+		if (rd_skip(r, s->len))
+			return rd_fail(r, "truncated section");
+		return RC_OK;
+	}
+	rc = t->load(m, r, flags);
+	if (rc)
+		return rc;
+	r->secend = UINT64_MAX;
+	if (s->len != UINT64_MAX && rd_off(r) - start != s->len) {
+		warn_off(RC_DATA, r->name, start - 8,
+			 "section %s: length field says %llu bytes but the records use %llu",
+			 s->tag, (unsigned long long)s->len, (unsigned long long)(rd_off(r) - start));
+		return RC_DATA;
+	}
+	return RC_OK;
+}
+
 static int
 load_sections(struct mfs_meta *m, struct rd *r, int flags)
 {
 	for (;;) {
-		uint8_t *h;
-		char tag[5];
-		uint8_t ver;
-		uint64_t len, start;
+		struct mfs_sechdr s;
 		int rc;
 
 		NEED(r, 16, "truncated: section header or end marker missing");
-		h = r->p;
-		if (memcmp(h, "[MFS EOF MARKER]", 16) == 0) {
+		if (memcmp(r->p, MFS_EOF_MARKER, 16) == 0) {
 			r->p += 16;
 			return load_finish(m, r->name, flags);
 		}
-		memcpy(tag, h, 4);
-		tag[4] = 0;
-		if (h[4] != ' ' || h[6] != '.' || h[5] < '0' || h[5] > '9' || h[7] < '0' || h[7] > '9')
+		mfs_sechdr_parse(r->p, &s);
+		if (!s.well_formed)
 			return bad(r, "bad section header");
-		ver = (uint8_t)(((h[5] - '0') << 4) | (h[7] - '0'));
-		r->p += 8;
-		len = rd_u64(r);
-		start = rd_off(r);
-		r->secend = len == UINT64_MAX ? UINT64_MAX : start + len;
-		if (len != UINT64_MAX && len > r->size - start) {
-			r->p -= 8;
-			return bad(r, "section length goes past the end of the file");
-		}
-		rc = -1;
-#define SEC(t, v, call) if (!memcmp(tag, t, 4)) { if (ver != (v)) { r->p -= 16; \
-		warn_off(RC_DATA, r->name, rd_off(r), "section %s version %d.%d is not supported (3.0.117 writes %d.%d)", \
-			 tag, ver >> 4, ver & 15, (v) >> 4, (v) & 15); return RC_DATA; } rc = call; }
-		SEC("SESS", 0x15, load_sess(m, r))
-		else SEC("SCLA", 0x16, load_scla(m, r))
-		else SEC("LABS", 0x16, load_scla(m, r))
-		else SEC("NODE", 0x14, load_nodes(m, r))
-		else SEC("EDGE", 0x11, load_edges(m, r, flags))
-		else SEC("FREE", 0x10, load_free(m, r))
-		else SEC("QUOT", 0x11, load_quota(m, r, flags))
-		else SEC("XATR", 0x10, load_xattr(m, r, flags))
-		else SEC("PACL", 0x11, load_acl(m, r, flags))
-		else SEC("OPEN", 0x10, load_open(m, r))
-		else SEC("FLCK", 0x10, load_flock(m, r, flags))
-		else SEC("PLCK", 0x10, load_plock(m, r, flags))
-		else SEC("CSDB", 0x13, load_csdb(m, r))
-		else SEC("CHNK", 0x11, load_chunks(m, r))
-#undef SEC
-		if (rc == -1) {
-			if (!(flags & MFS_LOAD_IGNORE) || len == UINT64_MAX) {
-				r->p -= 16;
-				warn_off(RC_DATA, r->name, rd_off(r), "unknown section '%.4s'", tag);
-				return RC_DATA;
-			}
-			if (rd_skip(r, len))
-				return rd_fail(r, "truncated section");
-			continue;
-		}
+		r->p += 16;
+		rc = load_section(m, r, flags, &s);
 		if (rc)
 			return rc;
-		r->secend = UINT64_MAX;
-		if (len != UINT64_MAX && rd_off(r) - start != len) {
-			warn_off(RC_DATA, r->name, start - 8,
-				 "section %s: length field says %llu bytes but the records use %llu",
-				 tag, (unsigned long long)len, (unsigned long long)(rd_off(r) - start));
-			return RC_DATA;
-		}
 	}
 }
 
 static int
 load_all(struct mfs_meta *m, struct rd *r, int flags)
 {
-	uint8_t sig[8];
+	struct mfs_header h;
 	int rc;
 
 	mfs_init(m);
-	if (rd_need(r, 8))
+	if (rd_header(r, &h) || h.n < 8)
 		return rd_fail(r, "truncated: no metadata header");
-	memcpy(sig, r->p, 8);
-	if (memcmp(sig, "MFSM NEW", 8) == 0) {
+	if (h.kind == MFS_KIND_NEW) {
 		mfs_free(m);
 		mfs_init_new(m, 0);
 		return RC_OK;
 	}
-	if (memcmp(sig, "MFSM 2.0", 8) != 0) {
-		if (memcmp(sig, "MFSM ", 5) == 0)
-			warn_off(RC_DATA, r->name, 0, "metadata format '%.8s' is not supported (3.0.117 writes MFSM 2.0)", (const char *)sig);
-		else
-			warn_off(RC_DATA, r->name, 0, "not a MooseFS metadata file (bad signature)");
-		return RC_DATA;
-	}
-	if (r->size < 40 || !rd_tail_is_marker(r)) {
+	if (h.kind != MFS_KIND_20)
+		return mfs_header_refuse(r->name, &h);
+	if (r->size < 40 || !h.end_ok) {
 		warn_off(RC_DATA, r->name, r->size, "truncated: the file does not end with the MooseFS end marker");
 		return RC_DATA;
 	}
-	r->p += 8;
-	if (rd_need(r, 16))
-		return rd_fail(r, "truncated header");
-	m->version = rd_u64(r);
-	m->metaid = rd_u64(r);
+	r->p += 24;
+	m->version = h.version;
+	m->metaid = h.metaid;
 	rc = load_sections(m, r, flags);
 	if (rc == RC_OK && rd_off(r) != r->size) {
 		warn_off(RC_DATA, r->name, rd_off(r), "data after the end marker");
@@ -819,6 +809,7 @@ mfs_load_file(struct mfs_meta *m, const char *path, int flags, struct progress *
 int
 mfs_peek_header(const char *path, uint64_t *version, uint64_t *metaid, int *is_new)
 {
+	struct mfs_header h;
 	struct rd r;
 	int rc, fd = open_ro(path);
 
@@ -828,21 +819,16 @@ mfs_peek_header(const char *path, uint64_t *version, uint64_t *metaid, int *is_n
 		return RC_IO;
 	rc = rd_init_fd(&r, path, fd);
 	if (rc == RC_OK) {
-		if (rd_need(&r, 8)) {
+		if (rd_header(&r, &h) || h.n < 8) {
 			rc = RC_DATA;
-		} else if (memcmp(r.p, "MFSM NEW", 8) == 0) {
+		} else if (h.kind == MFS_KIND_NEW) {
 			*is_new = 1;
 			*version = 1;
-		} else if (memcmp(r.p, "MFSM 2.0", 8) != 0 || r.size < 40 || !rd_tail_is_marker(&r)) {
+		} else if (h.kind != MFS_KIND_20 || r.size < 40 || !h.end_ok) {
 			rc = RC_DATA;
 		} else {
-			r.p += 8;
-			if (rd_need(&r, 16)) {
-				rc = RC_DATA;
-			} else {
-				*version = rd_u64(&r);
-				*metaid = rd_u64(&r);
-			}
+			*version = h.version;
+			*metaid = h.metaid;
 		}
 	}
 	rd_close(&r);

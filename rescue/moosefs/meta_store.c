@@ -1,14 +1,16 @@
 /* meta_store.c: write struct mfs_meta as a MooseFS 3.0.117 metadata file
- * ("MFSM 2.0", sections SESS 1.5 ... CHNK 1.1, end marker), records in the
+ * ("MFSM 2.0", the sections of sections.c in order, end marker), records in the
  * order the real master's hash tables and lists give (docs/moosefs-format.md
  * 1.3, 1.4, 1.6).  metadata.crc is not written (nothing in 3.0.117 reads it). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/err.h"
 #include "lib/xio.h"
 #include "moosefs/meta.h"
+#include "moosefs/sections.h"
 
 struct wr {
 	int fd, err;
@@ -17,6 +19,7 @@ struct wr {
 	size_t n, cap;
 	uint64_t flushed;   /* file offset of buf[0] */
 	uint64_t secstart;  /* offset of the current section's length field */
+	uint32_t now;       /* wall clock: expired chunk locks are stored as 0 */
 };
 
 static void
@@ -118,8 +121,8 @@ seqkey(uint32_t bucket, uint32_t seq)
 	return (uint64_t)bucket << 32 | (0xFFFFFFFFu - seq);
 }
 
-static void
-store_sess(struct mfs_meta *m, struct wr *w)
+void
+mfs_store_sess(struct mfs_meta *m, struct wr *w)
 {
 	struct mfs_sortent *s = xmalloc((m->sess.n + 1) * sizeof *s);
 	size_t k = 0;
@@ -157,8 +160,8 @@ store_sess(struct mfs_meta *m, struct wr *w)
 	free(s);
 }
 
-static void
-store_scla(struct mfs_meta *m, struct wr *w)
+void
+mfs_store_scla(struct mfs_meta *m, struct wr *w)
 {
 	put8(w, 4);
 	for (uint32_t id = 1; id < m->sc_firstneverused && id < 256; id++) {
@@ -181,8 +184,8 @@ store_scla(struct mfs_meta *m, struct wr *w)
 	zeros(w, 10);
 }
 
-static void
-store_nodes(struct mfs_meta *m, struct wr *w)
+void
+mfs_store_nodes(struct mfs_meta *m, struct wr *w)
 {
 	struct mfs_sortent *s = xmalloc((m->nodes.n + 1) * sizeof *s);
 	uint32_t mask = m->nodehash_bits >= 32 ? 0xFFFFFFFFu : (1u << m->nodehash_bits) - 1;
@@ -268,8 +271,8 @@ put_edge_list(struct mfs_meta *m, struct wr *w, uint32_t pinode, uint32_t e)
 	}
 }
 
-static void
-store_edges(struct mfs_meta *m, struct wr *w)
+void
+mfs_store_edges(struct mfs_meta *m, struct wr *w)
 {
 	/* depth-first like the master's recursion, without deep C recursion */
 	uint32_t *stack = NULL;
@@ -305,8 +308,8 @@ store_edges(struct mfs_meta *m, struct wr *w)
 	zeros(w, 18);
 }
 
-static void
-store_free(struct mfs_meta *m, struct wr *w)
+void
+mfs_store_free(struct mfs_meta *m, struct wr *w)
 {
 	put32(w, m->freel.n - m->free_first);
 	for (uint32_t i = m->free_first; i < m->freel.n; i++) {
@@ -315,8 +318,8 @@ store_free(struct mfs_meta *m, struct wr *w)
 	}
 }
 
-static void
-store_quota(struct mfs_meta *m, struct wr *w)
+void
+mfs_store_quota(struct mfs_meta *m, struct wr *w)
 {
 	struct mfs_sortent *s = xmalloc((m->quota.n + 1) * sizeof *s);
 	size_t k = 0;
@@ -345,8 +348,8 @@ store_quota(struct mfs_meta *m, struct wr *w)
 	free(s);
 }
 
-static void
-store_xattr(struct mfs_meta *m, struct wr *w)
+void
+mfs_store_xattr(struct mfs_meta *m, struct wr *w)
 {
 	struct mfs_sortent *s = xmalloc((m->xent.n + 1) * sizeof *s);
 	size_t k = 0;
@@ -370,8 +373,8 @@ store_xattr(struct mfs_meta *m, struct wr *w)
 	free(s);
 }
 
-static void
-store_acl(struct mfs_meta *m, struct wr *w)
+void
+mfs_store_acl(struct mfs_meta *m, struct wr *w)
 {
 	struct mfs_sortent *s = xmalloc((m->acl.n + 1) * sizeof *s);
 	size_t k = 0;
@@ -396,8 +399,8 @@ store_acl(struct mfs_meta *m, struct wr *w)
 	free(s);
 }
 
-static void
-store_open(struct mfs_meta *m, struct wr *w)
+void
+mfs_store_open(struct mfs_meta *m, struct wr *w)
 {
 	struct mfs_sortent *s = xmalloc((m->open.n + 1) * sizeof *s);
 	size_t k = 0;
@@ -440,8 +443,8 @@ lk_cmp(const void *a, const void *b)
 	return 0;
 }
 
-static void
-store_flock(struct mfs_meta *m, struct wr *w)
+void
+mfs_store_flock(struct mfs_meta *m, struct wr *w)
 {
 	struct lk *s = xmalloc((m->flock.n + 1) * sizeof *s);
 	size_t k = 0;
@@ -464,8 +467,8 @@ store_flock(struct mfs_meta *m, struct wr *w)
 	free(s);
 }
 
-static void
-store_plock(struct mfs_meta *m, struct wr *w)
+void
+mfs_store_plock(struct mfs_meta *m, struct wr *w)
 {
 	struct lk *s = xmalloc((m->plock.n + 1) * sizeof *s);
 	size_t k = 0;
@@ -491,8 +494,8 @@ store_plock(struct mfs_meta *m, struct wr *w)
 	free(s);
 }
 
-static void
-store_csdb(struct mfs_meta *m, struct wr *w)
+void
+mfs_store_csdb(struct mfs_meta *m, struct wr *w)
 {
 	struct mfs_sortent *s = xmalloc((m->cs.n + 1) * sizeof *s);
 	size_t k = 0;
@@ -515,8 +518,8 @@ store_csdb(struct mfs_meta *m, struct wr *w)
 	free(s);
 }
 
-static void
-store_chunks(struct mfs_meta *m, struct wr *w, uint32_t now)
+void
+mfs_store_chunks(struct mfs_meta *m, struct wr *w)
 {
 	struct mfs_sortent *s = xmalloc((m->chunks.n + 1) * sizeof *s);
 	size_t k = 0;
@@ -529,7 +532,7 @@ store_chunks(struct mfs_meta *m, struct wr *w, uint32_t now)
 	for (size_t j = 0; j < k; j++) {
 		const struct mfs_chunk *c = &m->chunks.v[s[j].idx];
 		uint8_t *p = wr_get(w, 17);
-		uint32_t l = c->lockedto < now ? 0 : c->lockedto;
+		uint32_t l = c->lockedto < w->now ? 0 : c->lockedto;
 		for (int i = 0; i < 8; i++)
 			p[i] = (uint8_t)(c->id >> (56 - 8 * i));
 		for (int i = 0; i < 4; i++) {
@@ -545,52 +548,23 @@ store_chunks(struct mfs_meta *m, struct wr *w, uint32_t now)
 int
 mfs_store_fd(struct mfs_meta *m, int fd, const char *name, uint32_t now)
 {
-	struct wr w = { .fd = fd, .name = name, .cap = 1u << 20 };
+	struct wr w = { .fd = fd, .name = name, .cap = 1u << 20, .now = now };
 
 	w.buf = xmalloc(w.cap);
 	put(&w, "MFSM 2.0", 8);
 	put64(&w, m->version);
 	put64(&w, m->metaid);
-	sec_begin(&w, "SESS 1.5");
-	store_sess(m, &w);
-	sec_end(&w);
-	sec_begin(&w, "SCLA 1.6");
-	store_scla(m, &w);
-	sec_end(&w);
-	sec_begin(&w, "NODE 1.4");
-	store_nodes(m, &w);
-	sec_end(&w);
-	sec_begin(&w, "EDGE 1.1");
-	store_edges(m, &w);
-	sec_end(&w);
-	sec_begin(&w, "FREE 1.0");
-	store_free(m, &w);
-	sec_end(&w);
-	sec_begin(&w, "QUOT 1.1");
-	store_quota(m, &w);
-	sec_end(&w);
-	sec_begin(&w, "XATR 1.0");
-	store_xattr(m, &w);
-	sec_end(&w);
-	sec_begin(&w, "PACL 1.1");
-	store_acl(m, &w);
-	sec_end(&w);
-	sec_begin(&w, "OPEN 1.0");
-	store_open(m, &w);
-	sec_end(&w);
-	sec_begin(&w, "FLCK 1.0");
-	store_flock(m, &w);
-	sec_end(&w);
-	sec_begin(&w, "PLCK 1.0");
-	store_plock(m, &w);
-	sec_end(&w);
-	sec_begin(&w, "CSDB 1.3");
-	store_csdb(m, &w);
-	sec_end(&w);
-	sec_begin(&w, "CHNK 1.1");
-	store_chunks(m, &w, now);
-	sec_end(&w);
-	put(&w, "[MFS EOF MARKER]", 16);
+	for (size_t i = 0; i < mfs_nsections; i++) {
+		const struct mfs_section *t = &mfs_sections[i];
+		char hdr[16];
+		if (!t->store)
+			continue;
+		snprintf(hdr, sizeof hdr, "%.4s %d.%d", t->tag, t->ver >> 4, t->ver & 15);
+		sec_begin(&w, hdr);
+		t->store(m, &w);
+		sec_end(&w);
+	}
+	put(&w, MFS_EOF_MARKER, 16);
 	wr_flush(&w);
 	free(w.buf);
 	if (w.err) {

@@ -9,25 +9,30 @@
 #include "moosefs/meta.h"
 
 static const char usage[] =
-	"usage: mfsmetadump [-d] [-s SECTION] FILE\n"
+	"usage: mfsmetadump [-d] [-s SECTION | --header] FILE\n"
 	"Print a MooseFS metadata file (metadata.mfs, metadata.mfs.back,\n"
 	"metadata_ml.mfs.back) as text, the same text as MooseFS 3.0.117 mfsmetadump.\n"
 	"  -d          print '.' instead of non-printable characters\n"
 	"  -s SECTION  print only this section: HEAD SESS SCLA NODE EDGE FREE QUOT\n"
 	"              XATR PACL OPEN FLCK PLCK CSDB CHNK\n"
+	"  --header    read only the header (and the end marker): the header\n"
+	"              lines, then '# kind: K ; version: V ; id: HEX ; end marker: yes'\n"
 	"Exit status: 0 ok, 2 usage, 3 bad metadata file, 4 I/O error.\n";
 
 int
 mfsmetadump_main(int argc, char **argv)
 {
-	static const struct option lo[] = { OPT_COMMON, { 0, 0, 0, 0 } };
+	static const struct option lo[] = { { "header", no_argument, 0, 'H' }, OPT_COMMON, { 0, 0, 0, 0 } };
 	const char *section = NULL;
-	int c, hide = 0;
+	int c, hide = 0, header = 0;
 
 	while ((c = opt_next(argc, argv, "+:ds:h", lo, usage)) != -1) {
 		switch (c) {
 		case 'd':
 			hide = 1;
+			break;
+		case 'H':
+			header = 1;
 			break;
 		case 's':
 			if (strlen(optarg) != 4)
@@ -40,5 +45,9 @@ mfsmetadump_main(int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		die_usage(optind == argc ? "missing FILE" : "too many arguments");
+	if (header && section)
+		die_usage("-s and --header do not go together");
+	if (header)
+		return err_finish(mfs_dump_header(argv[optind], hide));
 	return err_finish(mfs_dump(argv[optind], hide, section));
 }

@@ -8,6 +8,7 @@
 #include "lib/progress.h"
 #include "lib/xio.h"
 #include "moosefs/rd.h"
+#include "moosefs/sections.h"
 
 void
 rd_init_mem(struct rd *r, const char *name, const uint8_t *data, size_t len)
@@ -110,16 +111,29 @@ rd_fail(struct rd *r, const char *what)
 	return RC_DATA;
 }
 
-int
-rd_tail_is_marker(struct rd *r)
+/* the last 16 bytes (fewer when the file is shorter or unreadable) */
+static size_t
+rd_tail(struct rd *r, uint8_t t[16])
 {
-	uint8_t t[16];
-
 	if (r->size < 16)
 		return 0;
-	if (r->fd < 0)
-		return memcmp(r->buf + r->size - 16, "[MFS EOF MARKER]", 16) == 0;
-	if (pread_full(r->fd, t, 16, r->size - 16) != 16)
-		return 0;
-	return memcmp(t, "[MFS EOF MARKER]", 16) == 0;
+	if (r->fd < 0) {
+		memcpy(t, r->buf + r->size - 16, 16);
+		return 16;
+	}
+	return pread_full(r->fd, t, 16, r->size - 16) == 16 ? 16 : 0;
+}
+
+int
+rd_header(struct rd *r, struct mfs_header *h)
+{
+	uint8_t tail[16];
+	size_t n = r->size < MFS_HEADER_MAX ? (size_t)r->size : MFS_HEADER_MAX;
+	size_t tn;
+
+	if (rd_need(r, n))
+		return -1;
+	tn = rd_tail(r, tail);
+	mfs_header_parse(r->p, n, tail, tn, h);
+	return 0;
 }

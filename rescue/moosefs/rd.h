@@ -1,5 +1,5 @@
 /* rd.h: a bounded big-endian reader over a file (1 MiB window) or a memory
- * buffer, used by the metadata loader.  Never exits. */
+ * buffer, used by the metadata loader and mfsmetadump.  Never exits. */
 #ifndef RESCUE_MFS_RD_H
 #define RESCUE_MFS_RD_H
 
@@ -26,7 +26,10 @@ int rd_need(struct rd *r, size_t n);
 int rd_skip(struct rd *r, uint64_t n);
 /* message for a failed rd_need: RC_IO (read error) or RC_DATA (truncated) */
 int rd_fail(struct rd *r, const char *what);
-int rd_tail_is_marker(struct rd *r);
+struct mfs_header;
+/* Read the header at the start (not consumed) and the tail into h (see
+ * sections.h); -1 on a read error or a file that shrank, else 0. */
+int rd_header(struct rd *r, struct mfs_header *h);
 
 static inline uint64_t rd_off(const struct rd *r) { return r->base + (uint64_t)(r->p - r->buf); }
 static inline uint64_t rd_left(const struct rd *r)

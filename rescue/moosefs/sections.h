@@ -1,0 +1,123 @@
+/* sections.h: the framing of a MooseFS metadata file, written once and used
+ * by the loader, the storer, mfsmetadump and metapick: the header (what the
+ * signature means, version, id, end marker) and the section table.
+ * Spec: docs/moosefs-format.md 1.1-1.2.
+ *
+ * A new section version is one row in mfs_sections[] (sections.c): tag,
+ * version, loader, storer, dumper.  A new header kind is one case in
+ * mfs_header_parse(). */
+#ifndef RESCUE_MFS_SECTIONS_H
+#define RESCUE_MFS_SECTIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MFS_EOF_MARKER "[MFS EOF MARKER]"
+
+/* What the first 8 bytes say. */
+enum mfs_kind {
+	MFS_KIND_UNKNOWN,   /* not a MooseFS or LizardFS signature */
+	MFS_KIND_NEW,       /* "MFSM NEW": an empty filesystem, version 1 */
+	MFS_KIND_20,        /* "MFSM 2.0": MooseFS 2.0 to 3.0 (loaded here) */
+	MFS_KIND_2X,        /* "MFSM x.y" above 2.0: same header layout, other sections */
+	MFS_KIND_1X,        /* "MFSM 1.x": MooseFS 1.6 and older */
+	MFS_KIND_LIZARDFS,  /* "LIZM x.y": LizardFS (MooseFS 2.0 header layout) */
+};
+
+struct mfs_header {
+	enum mfs_kind kind;
+	uint8_t sig[8];     /* the raw signature (n >= 8) */
+	size_t n;           /* header bytes seen (up to MFS_HEADER_MAX) */
+	uint8_t fver;       /* "MFSM x.y" -> 0xXY (0: not of that form) */
+	int full;           /* the header has all its fields (version, id...) */
+	uint64_t version;   /* id of the next change; 1 for MFSM NEW */
+	uint64_t metaid;    /* MFSM 2.0+: the filesystem's id (0: none) */
+	uint32_t maxnodeid, nextsessionid;  /* MFSM 1.x only */
+	int end_ok;         /* ends as this format ends (the marker, or 1.x's zeros) */
+};
+
+/* head: the first bytes of the file (n of them, MFS_HEADER_MAX suffice);
+ * tail: its last 16 bytes (tn of them).  Never fails: h says what is there. */
+#define MFS_HEADER_MAX 24
+void mfs_header_parse(const uint8_t *head, size_t n, const uint8_t *tail, size_t tn,
+		      struct mfs_header *h);
+/* metapick's verdict: NULL when the file can start a restore, else why not */
+const char *mfs_header_problem(const struct mfs_header *h);
+/* "mfsm-2.0", "mfsm-new", "mfsm-1.x", "mfsm-2.x", "lizardfs", "unknown" */
+const char *mfs_kind_name(enum mfs_kind k);
+/* The message for a header that is neither MFSM 2.0 nor MFSM NEW (RC_DATA). */
+int mfs_header_refuse(const char *name, const struct mfs_header *h);
+
+/* One section of an MFSM 2.0 file: "TAG x.y" + u64 length. */
+struct mfs_sechdr {
+	char tag[5];
+	uint8_t ver;        /* x.y -> 0xXY, computed as mfsmetadump does */
+	int well_formed;    /* "TAG d.d" */
+	uint64_t len;       /* UINT64_MAX: unknown (old writers) */
+};
+void mfs_sechdr_parse(const uint8_t h[16], struct mfs_sechdr *s);
+
+struct mfs_meta;
+struct rd;
+struct wr;
+struct dump;
+struct mfs_section {
+	const char *tag;
+	uint8_t ver;
+	int (*load)(struct mfs_meta *m, struct rd *r, int flags);
+	void (*store)(struct mfs_meta *m, struct wr *w);  /* NULL: read only */
+	int (*dump)(struct dump *d);
+};
+/* In store order; a tag may have several rows (one per version read). */
+extern const struct mfs_section mfs_sections[];
+extern const size_t mfs_nsections;
+
+/* The row for tag and version.  NULL with *known = 0: unknown tag; NULL with
+ * *known = 1: a version we do not read (message printed at off, RC_DATA). */
+const struct mfs_section *mfs_section_find(const char *name, uint64_t off,
+					   const struct mfs_sechdr *s, int *known);
+
+/* the loaders (meta_load.c), storers (meta_store.c), dumpers (dump.c) */
+int mfs_load_sess(struct mfs_meta *, struct rd *, int);
+int mfs_load_scla(struct mfs_meta *, struct rd *, int);
+int mfs_load_nodes(struct mfs_meta *, struct rd *, int);
+int mfs_load_edges(struct mfs_meta *, struct rd *, int);
+int mfs_load_free(struct mfs_meta *, struct rd *, int);
+int mfs_load_quota(struct mfs_meta *, struct rd *, int);
+int mfs_load_xattr(struct mfs_meta *, struct rd *, int);
+int mfs_load_acl(struct mfs_meta *, struct rd *, int);
+int mfs_load_open(struct mfs_meta *, struct rd *, int);
+int mfs_load_flock(struct mfs_meta *, struct rd *, int);
+int mfs_load_plock(struct mfs_meta *, struct rd *, int);
+int mfs_load_csdb(struct mfs_meta *, struct rd *, int);
+int mfs_load_chunks(struct mfs_meta *, struct rd *, int);
+
+void mfs_store_sess(struct mfs_meta *, struct wr *);
+void mfs_store_scla(struct mfs_meta *, struct wr *);
+void mfs_store_nodes(struct mfs_meta *, struct wr *);
+void mfs_store_edges(struct mfs_meta *, struct wr *);
+void mfs_store_free(struct mfs_meta *, struct wr *);
+void mfs_store_quota(struct mfs_meta *, struct wr *);
+void mfs_store_xattr(struct mfs_meta *, struct wr *);
+void mfs_store_acl(struct mfs_meta *, struct wr *);
+void mfs_store_open(struct mfs_meta *, struct wr *);
+void mfs_store_flock(struct mfs_meta *, struct wr *);
+void mfs_store_plock(struct mfs_meta *, struct wr *);
+void mfs_store_csdb(struct mfs_meta *, struct wr *);
+void mfs_store_chunks(struct mfs_meta *, struct wr *);
+
+int mfs_dump_sess(struct dump *);
+int mfs_dump_scla(struct dump *);
+int mfs_dump_nodes(struct dump *);
+int mfs_dump_edges(struct dump *);
+int mfs_dump_free(struct dump *);
+int mfs_dump_quota(struct dump *);
+int mfs_dump_xattr(struct dump *);
+int mfs_dump_acl(struct dump *);
+int mfs_dump_open(struct dump *);
+int mfs_dump_flock(struct dump *);
+int mfs_dump_plock(struct dump *);
+int mfs_dump_csdb(struct dump *);
+int mfs_dump_chunks(struct dump *);
+
+#endif
