@@ -10,6 +10,7 @@
  */
 #include "lib/atomic.h"
 #include "lib/err.h"
+#include "lib/human.h"
 #include "lib/opt.h"
 #include "lib/vollist.h"
 #include "lib/xio.h"
@@ -215,19 +216,10 @@ exact(struct plan *p, size_t lb, unsigned long *nodes)
 static void
 human(char *buf, size_t n, uint64_t v, int bytes)
 {
-	static const char *unit[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
-	double d = (double)v;
-	int u = -1;
-
-	if (bytes || v < 1024) {
-		snprintf(buf, n, bytes ? "%llu" : "%llu B", (unsigned long long)v);
-		return;
-	}
-	while (d >= 1024 && u < 5) {
-		d /= 1024;
-		u++;
-	}
-	snprintf(buf, n, "%.2f %s", d, unit[u]);
+	if (bytes)
+		snprintf(buf, n, "%llu", (unsigned long long)v);
+	else
+		human_size(buf, n, (double)v, 2);
 }
 
 static void

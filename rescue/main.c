@@ -4,6 +4,7 @@
  * (for scripts); `rescue --install DIR` makes the links.  `rescue` alone is a
  * usage error (exit 2): a script that lost its TOOL argument must not pass. */
 #include "lib/err.h"
+#include "lib/version.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -29,9 +30,6 @@ static const struct tool tools[] = {
 
 #define NTOOLS (sizeof tools / sizeof tools[0])
 
-#ifndef RESCUE_VERSION
-#define RESCUE_VERSION "dev"
-#endif
 
 static const char usage[] =
 	"usage: rescue TOOL [ARGS...]   or   TOOL [ARGS...] through a link\n"

@@ -16,6 +16,7 @@
 #include "lib/sha256.h"
 #include "lib/tar.h"
 #include "lib/tree.h"
+#include "lib/version.h"
 #include "lib/xio.h"
 
 #include <errno.h>
@@ -27,9 +28,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifndef RESCUE_VERSION
-#define RESCUE_VERSION "dev"
-#endif
 
 static const char usage[] =
 	"usage: mkoci [-fq] [-t NAME:TAG] [-e WORD]... [-E KEY=VALUE]... [-l KEY=VALUE]... -o OUT ROOTFS\n"

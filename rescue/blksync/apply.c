@@ -215,13 +215,13 @@ finish(struct ap *a, struct dr *d)
 			return RC_OK;
 		}
 		warn_rc(RC_REFUSED, "%s: not the base this delta was made for (identity %s, the delta needs %s)%s",
-			a->name, bs_hex(bd, hl, x[0]), bs_hex(d->tr.base_id, hl, x[1]),
+			a->name, hex_encode(bd, hl, x[0]), hex_encode(d->tr.base_id, hl, x[1]),
 			a->write && a->records ? "; it was written: sync it again" : "");
 		return RC_REFUSED;
 	}
 	if (memcmp(rd, d->tr.result, BS_DIGEST_LEN) != 0) {
 		warn_rc(RC_DIFF, "%s: the result does not match the delta's digest (got %s, expected %s)",
-			a->name, bs_hex(rd, hl, x[0]), bs_hex(d->tr.result, hl, x[1]));
+			a->name, hex_encode(rd, hl, x[0]), hex_encode(d->tr.result, hl, x[1]));
 		return RC_DIFF;
 	}
 	return RC_OK;

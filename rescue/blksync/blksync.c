@@ -192,7 +192,7 @@ cmd_sig(const char *target, const struct bs_opts *o)
 		rc = RC_IO;
 	if (rc == RC_OK)
 		progress_done(&pg, "%s: %llu blocks of %u bytes, identity %s, %.2f s", target,
-			      (unsigned long long)p.blocks, h.block, bs_hex(p.id, bs_hash_len(h.hash_id), x),
+			      (unsigned long long)p.blocks, h.block, hex_encode(p.id, bs_hash_len(h.hash_id), x),
 			      progress_elapsed(&pg));
 	if (o->json)
 		bs_json(2, "sig", p.blocks, 0, w.total, 0, progress_elapsed(&pg), rc);
@@ -420,8 +420,8 @@ cmd_patch(const char *target, const char *delta, const struct bs_opts *o)
 				goto out;
 			if (memcmp(id, d.hdr.base_id, BS_DIGEST_LEN) != 0) {
 				warn_rc(RC_REFUSED, "%s: not the base this delta was made for (identity %s, the delta needs %s)",
-					target, bs_hex(id, bs_hash_len(d.hdr.hash_id), x[0]),
-					bs_hex(d.hdr.base_id, bs_hash_len(d.hdr.hash_id), x[1]));
+					target, hex_encode(id, bs_hash_len(d.hdr.hash_id), x[0]),
+					hex_encode(d.hdr.base_id, bs_hash_len(d.hdr.hash_id), x[1]));
 				rc = RC_REFUSED;
 				goto out;
 			}

@@ -3,6 +3,7 @@
  * digests, and the buffered stream reader/writer that report offsets.
  */
 #include "blksync/fmt.h"
+#include "lib/bytes.h"
 #include "lib/err.h"
 #include "lib/sha256.h"
 #include "lib/xio.h"
@@ -20,36 +21,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
-
-void
-bs_put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-void
-bs_put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-uint64_t
-bs_get64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-uint32_t
-bs_get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 uint32_t
 bs_crc(const void *p, size_t n)
@@ -75,16 +46,16 @@ bs_hdr_encode(const struct bs_hdr *h, uint8_t out[BS_HDR_LEN])
 	out[9] = (uint8_t)(h->version >> 8);
 	out[10] = (uint8_t)h->hash_id;
 	out[11] = (uint8_t)h->hash_len;
-	bs_put32(out + 12, h->flags);
-	bs_put32(out + 16, h->block);
-	bs_put32(out + 20, h->group);
-	bs_put64(out + 24, h->seed);
-	bs_put64(out + 32, h->size);
-	bs_put64(out + 40, h->base_size);
-	bs_put64(out + 48, h->start);
+	put_le32(out + 12, h->flags);
+	put_le32(out + 16, h->block);
+	put_le32(out + 20, h->group);
+	put_le64(out + 24, h->seed);
+	put_le64(out + 32, h->size);
+	put_le64(out + 40, h->base_size);
+	put_le64(out + 48, h->start);
 	memcpy(out + 56, h->base_id, BS_DIGEST_LEN);
-	bs_put64(out + 88, h->target_id);
-	bs_put32(out + 124, bs_crc(out, 124));
+	put_le64(out + 88, h->target_id);
+	put_le32(out + 124, bs_crc(out, 124));
 }
 
 const char *
@@ -93,21 +64,21 @@ bs_hdr_decode(struct bs_hdr *h, const uint8_t in[BS_HDR_LEN])
 	memset(h, 0, sizeof *h);
 	if (memcmp(in, "BLKSYNC", 7) != 0)
 		return "not a blksync stream (bad magic)";
-	if (bs_get32(in + 124) != bs_crc(in, 124))
+	if (get_le32(in + 124) != bs_crc(in, 124))
 		return "header checksum mismatch";
 	h->kind = in[7];
 	h->version = in[8] | (unsigned)in[9] << 8;
 	h->hash_id = in[10];
 	h->hash_len = in[11];
-	h->flags = bs_get32(in + 12);
-	h->block = bs_get32(in + 16);
-	h->group = bs_get32(in + 20);
-	h->seed = bs_get64(in + 24);
-	h->size = bs_get64(in + 32);
-	h->base_size = bs_get64(in + 40);
-	h->start = bs_get64(in + 48);
+	h->flags = get_le32(in + 12);
+	h->block = get_le32(in + 16);
+	h->group = get_le32(in + 20);
+	h->seed = get_le64(in + 24);
+	h->size = get_le64(in + 32);
+	h->base_size = get_le64(in + 40);
+	h->start = get_le64(in + 48);
 	memcpy(h->base_id, in + 56, BS_DIGEST_LEN);
-	h->target_id = bs_get64(in + 88);
+	h->target_id = get_le64(in + 88);
 	if (h->kind != BS_SIGS && h->kind != BS_DELTA && h->kind != BS_HELLO)
 		return "unknown stream kind";
 	if (h->version != BS_VERSION)
@@ -134,21 +105,21 @@ bs_hdr_decode(struct bs_hdr *h, const uint8_t in[BS_HDR_LEN])
 void
 bs_frame_encode(const struct bs_frame *f, uint8_t out[BS_FRAME_LEN])
 {
-	bs_put32(out, f->tag);
-	bs_put64(out + 4, f->off);
-	bs_put32(out + 12, f->len);
-	bs_put32(out + 16, f->stored);
-	bs_put32(out + 20, f->crc);
+	put_le32(out, f->tag);
+	put_le64(out + 4, f->off);
+	put_le32(out + 12, f->len);
+	put_le32(out + 16, f->stored);
+	put_le32(out + 20, f->crc);
 }
 
 void
 bs_frame_decode(struct bs_frame *f, const uint8_t in[BS_FRAME_LEN])
 {
-	f->tag = bs_get32(in);
-	f->off = bs_get64(in + 4);
-	f->len = bs_get32(in + 12);
-	f->stored = bs_get32(in + 16);
-	f->crc = bs_get32(in + 20);
+	f->tag = get_le32(in);
+	f->off = get_le64(in + 4);
+	f->len = get_le32(in + 12);
+	f->stored = get_le32(in + 16);
+	f->crc = get_le32(in + 20);
 	f->codec = f->tag == TAG_DATA && f->stored < f->len ? BS_DEFLATE : BS_RAW;
 }
 
@@ -176,10 +147,10 @@ bs_trailer_encode(const struct bs_trailer *t, uint8_t out[BS_TRAILER_LEN])
 {
 	memcpy(out, t->base_id, BS_DIGEST_LEN);
 	memcpy(out + 32, t->result, BS_DIGEST_LEN);
-	bs_put64(out + 64, t->records);
-	bs_put64(out + 72, t->data_bytes);
-	bs_put64(out + 80, t->zero_bytes);
-	bs_put64(out + 88, t->size);
+	put_le64(out + 64, t->records);
+	put_le64(out + 72, t->data_bytes);
+	put_le64(out + 80, t->zero_bytes);
+	put_le64(out + 88, t->size);
 }
 
 void
@@ -187,10 +158,10 @@ bs_trailer_decode(struct bs_trailer *t, const uint8_t in[BS_TRAILER_LEN])
 {
 	memcpy(t->base_id, in, BS_DIGEST_LEN);
 	memcpy(t->result, in + 32, BS_DIGEST_LEN);
-	t->records = bs_get64(in + 64);
-	t->data_bytes = bs_get64(in + 72);
-	t->zero_bytes = bs_get64(in + 80);
-	t->size = bs_get64(in + 88);
+	t->records = get_le64(in + 64);
+	t->data_bytes = get_le64(in + 72);
+	t->zero_bytes = get_le64(in + 80);
+	t->size = get_le64(in + 88);
 }
 
 const char *
@@ -256,7 +227,7 @@ bs_block_hash(const struct bs_hash *h, const void *p, size_t n, uint8_t *out)
 		struct sha256 s;
 		uint8_t seed[8];
 
-		bs_put64(seed, h->seed);
+		put_le64(seed, h->seed);
 		sha256_init(&s);
 		sha256_update(&s, seed, 8);
 		sha256_update(&s, p, n);
@@ -305,9 +276,9 @@ bs_digest_init(struct bs_digest *d, const struct bs_hash *h, uint64_t size, uint
 	uint8_t pre[24];
 
 	d->h = *h;
-	bs_put64(pre, h->seed);
-	bs_put64(pre + 8, size);
-	bs_put64(pre + 16, start);
+	put_le64(pre, h->seed);
+	put_le64(pre + 8, size);
+	put_le64(pre + 16, start);
 	if (h->id == BS_XXH3) {
 		XXH3_state_t *s = XXH3_createState();
 
@@ -376,15 +347,6 @@ bs_name_id(const char *s)
 	return v ? v : 1;
 }
 
-double
-bs_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 void
 bs_digest_free(struct bs_digest *d)
 {
@@ -395,19 +357,6 @@ bs_digest_free(struct bs_digest *d)
 	else
 		free(d->state);
 	d->state = NULL;
-}
-
-char *
-bs_hex(const uint8_t *p, size_t n, char *buf)
-{
-	static const char hx[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		buf[2 * i] = hx[p[i] >> 4];
-		buf[2 * i + 1] = hx[p[i] & 15];
-	}
-	buf[2 * n] = 0;
-	return buf;
 }
 
 /* ---- reader ---- */

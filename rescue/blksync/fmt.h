@@ -7,6 +7,10 @@
 #ifndef RESCUE_BLKSYNC_FMT_H
 #define RESCUE_BLKSYNC_FMT_H
 
+#include "lib/bytes.h"
+#include "lib/clock.h"
+#include "lib/hex.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -90,10 +94,6 @@ struct bs_trailer {
 };
 
 /* ---- encoding (fmt.c) ---- */
-void bs_put64(uint8_t *p, uint64_t v);
-void bs_put32(uint8_t *p, uint32_t v);
-uint64_t bs_get64(const uint8_t *p);
-uint32_t bs_get32(const uint8_t *p);
 uint32_t bs_crc(const void *p, size_t n);
 void bs_hdr_encode(const struct bs_hdr *h, uint8_t out[BS_HDR_LEN]);
 /* Returns NULL or what is wrong (a static string). */
@@ -144,10 +144,6 @@ void bs_digest_peek(const struct bs_digest *d, uint8_t out[BS_DIGEST_LEN]);
 void bs_digest_copy(struct bs_digest *dst, const struct bs_digest *src);
 /* A 64-bit name for a string (serve's TARGET in a checkpoint); never 0. */
 uint64_t bs_name_id(const char *s);
-/* Monotonic seconds. */
-double bs_now(void);
-/* Lower-case hex of the first n bytes into buf (2n+1). */
-char *bs_hex(const uint8_t *p, size_t n, char *buf);
 
 /* ---- buffered reader of a stream (fmt.c) ---- */
 struct bs_rd {

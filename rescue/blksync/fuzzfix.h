@@ -16,7 +16,7 @@ fuzz_fix_crcs(uint8_t *p, size_t n)
 
 	if (n < BS_HDR_LEN)
 		return;
-	bs_put32(p + 124, bs_crc(p, 124));
+	put_le32(p + 124, bs_crc(p, 124));
 	while (off + BS_FRAME_LEN <= n) {
 		struct bs_frame f;
 		size_t pay;

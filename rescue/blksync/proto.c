@@ -154,7 +154,7 @@ static void
 serve_mark(void *ctx, uint64_t off)
 {
 	struct serve *s = ctx;
-	double t = bs_now();
+	double t = clock_now();
 
 	if (t - s->last_ack < ACK_SECS && s->ap->written - s->synced_written < ACK_BYTES)
 		return;
@@ -552,7 +552,7 @@ serve_run(struct serve *s, const struct bs_opts *o, struct progress *pg)
 		a->mark_ctx = s;
 		a->prog = pg;
 		s->ap = a;
-		s->last_ack = bs_now();
+		s->last_ack = clock_now();
 		rc = ap_run(a, &d);
 	}
 	dr_free(&d);
@@ -678,7 +678,7 @@ write_ckpt(struct push *p)
 		     CK_VERSION, p->source, (unsigned long long)p->size,
 		     (unsigned long long)p->target_id, p->block, bs_hash_name(p->hash_id),
 		     (unsigned long long)p->seed, (unsigned long long)p->done,
-		     bs_hex(p->done_dg, BS_DIGEST_LEN, x));
+		     hex_encode(p->done_dg, BS_DIGEST_LEN, x));
 	if (n <= 0 || (size_t)n + 16 > sizeof b)
 		return;
 	/* a torn or edited file is told apart from a checkpoint */
@@ -881,7 +881,7 @@ open_remote(struct sig_rd *sr, int fd, const char *peer)
 	memset(sr, 0, sizeof *sr);
 	bs_rd_init(&sr->rd, fd, peer);
 	rc = bs_rd_exact(&sr->rd, b, BS_FRAME_LEN, "SIGS header");
-	if (rc == 0 && bs_get32(b) == TAG_DONE) {
+	if (rc == 0 && get_le32(b) == TAG_DONE) {
 		bs_frame_decode(&f, b);
 		rc = frame_done(&sr->rd, &f, peer);
 		return rc ? rc : RC_DATA;

@@ -74,7 +74,7 @@ mark(struct scan *s, uint64_t off)
 	if ((rc = flush_ext(s)))
 		return rc;
 	s->last_mark = off;
-	s->mark_t = bs_now();
+	s->mark_t = clock_now();
 	if ((rc = dw_mark(&s->dw, off)))
 		return rc;
 	if (s->marked && s->pre)
@@ -89,7 +89,7 @@ static int
 mark_due(struct scan *s, uint64_t off)
 {
 	return s->push && off > s->last_mark && (!s->mark_align || off % s->mark_align == 0) &&
-	       (off - s->last_mark >= BS_MARK_PUSH || bs_now() - s->mark_t >= BS_MARK_SECS);
+	       (off - s->last_mark >= BS_MARK_PUSH || clock_now() - s->mark_t >= BS_MARK_SECS);
 }
 
 /* push: the decided block hashes, in order, into the running result digest */

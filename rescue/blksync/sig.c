@@ -526,8 +526,8 @@ sig_rd_finish(struct sig_rd *s, int check_eof)
 	if (memcmp(id, pay, sizeof id) != 0) {
 		warn_off(RC_DATA, s->rd.name, s->frame_at,
 			 "SIGS identity mismatch (trailer %s, hashes give %s)",
-			 bs_hex(pay, bs_hash_len(s->hdr.hash_id), hx[0]),
-			 bs_hex(id, bs_hash_len(s->hdr.hash_id), hx[1]));
+			 hex_encode(pay, bs_hash_len(s->hdr.hash_id), hx[0]),
+			 hex_encode(id, bs_hash_len(s->hdr.hash_id), hx[1]));
 		return RC_DATA;
 	}
 	memcpy(s->id, id, sizeof id);

@@ -2,6 +2,7 @@
  * with LOCK_NB (1 ms doubling to 50 ms) so that it needs no signal handler
  * and ends on time on a monotonic clock. */
 #include "lib/lock.h"
+#include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/xio.h"
 
@@ -97,16 +98,6 @@ record_pid(const struct file_lock *l)
 		(void)!pwrite_full(l->fd, buf, (size_t)n, 0);
 }
 
-static unsigned long
-ms_since(const struct timespec *t0)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (unsigned long)(now.tv_sec - t0->tv_sec) * 1000UL +
-	       (unsigned long)((now.tv_nsec - t0->tv_nsec) / 1000000L);
-}
-
 static void
 sleep_ms(unsigned long ms)
 {
@@ -118,13 +109,13 @@ sleep_ms(unsigned long ms)
 int
 lock_take(struct file_lock *l, const char *target, unsigned long wait_ms)
 {
-	struct timespec t0;
+	double t0;
 	unsigned long step = 1, spent;
 
 	memset(l, 0, sizeof *l);
 	l->fd = -1;
 	l->path = lock_path(target);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = clock_now();
 	for (;;) {
 		if (l->fd < 0) {
 			int rc = open_lock(l);
@@ -146,7 +137,7 @@ lock_take(struct file_lock *l, const char *target, unsigned long wait_ms)
 			warn_sys(RC_IO, "%s: cannot lock", l->path);
 			return RC_IO;
 		}
-		spent = ms_since(&t0);
+		spent = (unsigned long)((clock_now() - t0) * 1000);
 		if (spent >= wait_ms) {
 			l->busy = 1;
 			return RC_REFUSED;

@@ -1,15 +1,13 @@
 /* opt.c: the shared option loop and number parsers. */
 #include "lib/opt.h"
 #include "lib/err.h"
+#include "lib/version.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#ifndef RESCUE_VERSION
-#define RESCUE_VERSION "dev"
-#endif
 
 int
 opt_next(int argc, char **argv, const char *optstring,

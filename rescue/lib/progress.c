@@ -1,6 +1,8 @@
 /* progress.c: zstd-style progress: tty only, throttled, one summary line. */
 #include "lib/progress.h"
+#include "lib/clock.h"
 #include "lib/err.h"
+#include "lib/human.h"
 #include "lib/xio.h"
 
 #include <stdarg.h>
@@ -11,30 +13,10 @@
 
 static int showing; /* a line without newline is on the terminal */
 
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 const char *
 progress_human(char *buf, unsigned n, double bytes)
 {
-	static const char *units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
-	unsigned u = 0;
-
-	while (bytes >= 1024 && u < 5) {
-		bytes /= 1024;
-		u++;
-	}
-	if (u == 0)
-		snprintf(buf, n, "%.0f B", bytes);
-	else
-		snprintf(buf, n, "%.1f %s", bytes, units[u]);
-	return buf;
+	return human_size(buf, n, bytes, 1);
 }
 
 void
@@ -57,7 +39,7 @@ progress_init(struct progress *p, const char *what, const char *unit,
 	p->total = total;
 	p->quiet = quiet;
 	p->tty = !quiet && isatty(2);
-	p->start = p->last = now();
+	p->start = p->last = clock_now();
 }
 
 static void
@@ -84,7 +66,7 @@ due(struct progress *p, double *t)
 {
 	if (!p->tty)
 		return 0;
-	*t = now();
+	*t = clock_now();
 	if (*t - p->last < 0.16)
 		return 0;
 	p->last = *t;
@@ -122,7 +104,7 @@ progress_update(struct progress *p, uint64_t done)
 double
 progress_elapsed(const struct progress *p)
 {
-	return now() - p->start;
+	return clock_now() - p->start;
 }
 
 void
@@ -151,7 +133,7 @@ progress_changes(struct progress *p, uint64_t cur, uint64_t first,
 	if (p->quiet || (!final && !due(p, &t)))
 		return;
 	if (final)
-		t = now();
+		t = clock_now();
 	pct = last > first ? 100.0 * (double)(cur - first) / (double)(last - first) : 100.0;
 	if (final || pct >= 100.0)
 		snprintf(eta, sizeof eta, "finished");

@@ -3,6 +3,8 @@
  * On x86-64 CPUs with the SHA extensions (Intel SDM vol. 2, SHA256RNDS2,
  * SHA256MSG1/2) whole blocks go through those instructions, ~10x faster. */
 #include "lib/sha256.h"
+#include "lib/bytes.h"
+#include "lib/hex.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -37,8 +39,7 @@ block(uint32_t h[8], const uint8_t *p)
 	uint32_t w[64], a, b, c, d, e, f, g, hh;
 
 	for (int i = 0; i < 16; i++)
-		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
-		       (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+		w[i] = get_be32(p + 4 * i);
 	for (int i = 16; i < 64; i++) {
 		uint32_t s0 = ROR(w[i - 15], 7) ^ ROR(w[i - 15], 18) ^ (w[i - 15] >> 3);
 		uint32_t s1 = ROR(w[i - 2], 17) ^ ROR(w[i - 2], 19) ^ (w[i - 2] >> 10);
@@ -192,15 +193,10 @@ sha256_final(struct sha256 *s, uint8_t out[SHA256_LEN])
 		s->fill = 0;
 	}
 	memset(s->buf + s->fill, 0, 56 - s->fill);
-	for (int i = 0; i < 8; i++)
-		s->buf[56 + i] = (uint8_t)(bits >> (56 - 8 * i));
+	put_be64(s->buf + 56, bits);
 	block(s->h, s->buf);
-	for (int i = 0; i < 8; i++) {
-		out[4 * i] = (uint8_t)(s->h[i] >> 24);
-		out[4 * i + 1] = (uint8_t)(s->h[i] >> 16);
-		out[4 * i + 2] = (uint8_t)(s->h[i] >> 8);
-		out[4 * i + 3] = (uint8_t)s->h[i];
-	}
+	for (int i = 0; i < 8; i++)
+		put_be32(out + 4 * i, s->h[i]);
 }
 
 void
@@ -216,11 +212,5 @@ sha256_buf(const void *data, size_t n, uint8_t out[SHA256_LEN])
 void
 sha256_hex(const uint8_t d[SHA256_LEN], char hex[2 * SHA256_LEN + 1])
 {
-	static const char digits[] = "0123456789abcdef";
-
-	for (int i = 0; i < SHA256_LEN; i++) {
-		hex[2 * i] = digits[d[i] >> 4];
-		hex[2 * i + 1] = digits[d[i] & 15];
-	}
-	hex[2 * SHA256_LEN] = 0;
+	hex_encode(d, SHA256_LEN, hex);
 }

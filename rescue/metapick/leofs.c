@@ -182,7 +182,7 @@ int
 mp_leo_detect(int dirfd)
 {
 	size_t n;
-	char **v = mp_list(dirfd, &n);
+	char **v = dir_names(dirfd, &n);
 	int found = 0;
 
 	for (size_t i = 0; i < n && !found; i++) {
@@ -190,7 +190,7 @@ mp_leo_detect(int dirfd)
 		found = strcmp(v[i], "schema.DAT") == 0 || strcmp(v[i], "LATEST.LOG") == 0 ||
 			(len > 4 && strcmp(v[i] + len - 4, ".DCD") == 0);
 	}
-	mp_list_free(v, n);
+	dir_names_free(v);
 	if (!found) {
 		/* an install dir: work/mnesia/<ip>/ */
 		int w = openat(dirfd, "work/mnesia", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -262,7 +262,7 @@ mp_leo_scan(int dirfd, struct mp_cand *c)
 		int w = openat(fd, "work/mnesia", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (w >= 0) {
 			size_t k;
-			char **sub = mp_list(w, &k);
+			char **sub = dir_names(w, &k);
 			if (k == 1) {
 				int s = openat(w, sub[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 				if (s >= 0) {
@@ -273,11 +273,11 @@ mp_leo_scan(int dirfd, struct mp_cand *c)
 				mp_unusable(c, "work/mnesia holds %zu entries; name the mnesia "
 					    "directory itself", k);
 			}
-			mp_list_free(sub, k);
+			dir_names_free(sub);
 			close(w);
 		}
 	}
-	names = mp_list(fd, &n);
+	names = dir_names(fd, &n);
 	for (size_t i = 0; i < n; i++) {
 		size_t nl = strlen(names[i]);
 		if (strcmp(names[i], "schema.DAT") == 0)
@@ -355,6 +355,6 @@ mp_leo_scan(int dirfd, struct mp_cand *c)
 		c->key_text = mp_strf("log %llu+%llu", (unsigned long long)(l.time_us / 1000000),
 				      (unsigned long long)l.records);
 	}
-	mp_list_free(names, n);
+	dir_names_free(names);
 	close(fd);
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/dir.h" /* dir_names: the sorted names in a directory */
 #include "moosefs/changelog.h"
 
 enum { MP_STR = 's', MP_NUM = 'n', MP_BOOL = 'b', MP_NULL = 'z' };
@@ -57,9 +58,6 @@ void mp_unreadable(struct mp_cand *c, int rc, const char *fmt, ...) PRINTF3;
 void mp_cand_free(struct mp_cand *c);
 char *mp_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Directory listing helper: names in dirfd (malloc'd array, sorted). */
-char **mp_list(int dirfd, size_t *n);
-void mp_list_free(char **v, size_t n);
 /* Read up to max bytes of a file relative to dirfd; -1 on error (errno). */
 long mp_read(int dirfd, const char *name, void *buf, size_t max);
 /* Read the whole file (at most max bytes, else -1 with errno EFBIG). */

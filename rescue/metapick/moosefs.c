@@ -156,13 +156,13 @@ int
 mp_mfs_detect(int dirfd)
 {
 	size_t n;
-	char **v = mp_list(dirfd, &n);
+	char **v = dir_names(dirfd, &n);
 	int found = 0;
 
 	for (size_t i = 0; i < n && !found; i++)
 		found = (strncmp(v[i], "metadata", 8) == 0 && strstr(v[i], ".mfs")) ||
 			changelog_name(v[i]);
-	mp_list_free(v, n);
+	dir_names_free(v);
 	return found;
 }
 
@@ -222,7 +222,7 @@ void
 mp_mfs_scan(int dirfd, struct mp_cand *c)
 {
 	size_t n, nr = 0, capr = 0, nlogs = 0;
-	char **names = mp_list(dirfd, &n);
+	char **names = dir_names(dirfd, &n);
 	struct mp_range *all = NULL;
 	uint64_t best_v = 0, best_id = 0, cur, maxid = 0, other_id = 0;
 	char *best = NULL, *other = NULL;
@@ -328,5 +328,5 @@ mp_mfs_scan(int dirfd, struct mp_cand *c)
 		c->prefer = 1;
 		c->key_text = mp_strf("change %llu", (unsigned long long)cur);
 	}
-	mp_list_free(names, n);
+	dir_names_free(names);
 }

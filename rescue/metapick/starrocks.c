@@ -8,6 +8,7 @@
  * Doris "COR1" ... "COR1"; StarRocks 3.x int32 meta version + {"beid":..};
  * older images begin with int32 -1. */
 #include "metapick/metapick.h"
+#include "lib/bytes.h"
 #include "lib/err.h"
 #include "lib/xio.h"
 
@@ -182,12 +183,6 @@ out:
 	return rc;
 }
 
-static uint32_t
-be32(const uint8_t *b)
-{
-	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
-
 const char *
 mp_sr_image_check(const uint8_t *head, size_t n, const uint8_t *tail, uint64_t size,
 		  int *complete)
@@ -201,12 +196,12 @@ mp_sr_image_check(const uint8_t *head, size_t n, const uint8_t *tail, uint64_t s
 		*complete = size >= 8 && memcmp(tail, "COR1", 4) == 0;
 		return "doris-cor1";
 	}
-	v = be32(head);
+	v = get_be32(head);
 	*complete = -1;
 	if (v == 0xffffffffu)
 		return "old";
 	if (v >= 1 && v <= 1000 && n >= 9) {
-		uint32_t len = be32(head + 4);
+		uint32_t len = get_be32(head + 4);
 		if (len >= 2 && len < 65536 && head[8] == '{')
 			return "starrocks-v1";
 	}
@@ -261,7 +256,7 @@ static uint64_t *
 ids(int fd, const char *prefix, size_t *count, int *ckpt)
 {
 	size_t n, cap = 0;
-	char **names = mp_list(fd, &n);
+	char **names = dir_names(fd, &n);
 	uint64_t *v = NULL, id;
 
 	*count = 0;
@@ -273,7 +268,7 @@ ids(int fd, const char *prefix, size_t *count, int *ckpt)
 			v[(*count)++] = id;
 		}
 	}
-	mp_list_free(names, n);
+	dir_names_free(names);
 	if (*count)
 		qsort(v, *count, sizeof *v, cmp_desc);
 	return v;
@@ -368,7 +363,7 @@ bdb_facts(int meta, struct mp_cand *c, uint64_t *key2)
 		mp_fact_null(c, "bdb_last");
 		return;
 	}
-	names = mp_list(bdb, &n);
+	names = dir_names(bdb, &n);
 	for (size_t i = 0; i < n; i++) {
 		char *end;
 		unsigned long long v;
@@ -391,7 +386,7 @@ bdb_facts(int meta, struct mp_cand *c, uint64_t *key2)
 		uint64_t size = fstatat(bdb, last, &st, 0) == 0 ? (uint64_t)st.st_size : 0;
 		*key2 = lastnum << 32 | (size >> 10 & 0xffffffffu);
 	}
-	mp_list_free(names, n);
+	dir_names_free(names);
 	close(bdb);
 }
 

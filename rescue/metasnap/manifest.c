@@ -6,6 +6,7 @@
  * TARGET escape bytes <= 0x20, 0x7f and '\' as \xHH. */
 #include "metasnap/metasnap.h"
 #include "lib/err.h"
+#include "lib/hex.h"
 #include "lib/xio.h"
 
 #include <stdio.h>
@@ -83,16 +84,6 @@ ms_manifest_line(char **buf, size_t *len, size_t *cap, const struct ms_entry *e)
 	put(buf, len, cap, "\n", 1);
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* Undo ms_escape on a field; NULL when malformed. */
 static char *
 unescape(const char *s, size_t n, int allow_empty)
@@ -104,7 +95,7 @@ unescape(const char *s, size_t n, int allow_empty)
 		if (s[i] == '\\') {
 			int a, b;
 			if (i + 3 >= n || s[i + 1] != 'x' ||
-			    (a = hexval(s[i + 2])) < 0 || (b = hexval(s[i + 3])) < 0)
+			    (a = hex_digit(s[i + 2], 0)) < 0 || (b = hex_digit(s[i + 3], 0)) < 0)
 				goto bad;
 			out[o++] = (char)(a << 4 | b);
 			i += 3;
@@ -181,7 +172,7 @@ parse_line(char *line, struct ms_entry *e)
 		if (strlen(f[6]) != 2 * SHA256_LEN)
 			return -1;
 		for (int i = 0; i < SHA256_LEN; i++) {
-			int a = hexval(f[6][2 * i]), b = hexval(f[6][2 * i + 1]);
+			int a = hex_digit(f[6][2 * i], 0), b = hex_digit(f[6][2 * i + 1], 0);
 			if (a < 0 || b < 0)
 				return -1;
 			e->sha[i] = (uint8_t)(a << 4 | b);

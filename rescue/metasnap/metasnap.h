@@ -119,8 +119,6 @@ void ms_place_abort(struct ms_place *p);
 void ms_place_close(struct ms_place *p);
 int ms_set_top(int fd, const struct ms_top *t, int root);
 void ms_rm_tree(int dfd, const char *name);
-char **ms_list_dir(int fd, size_t *n);
-void ms_free_names(char **v, size_t n);
 
 extern const char ms_usage[];
 

@@ -16,6 +16,7 @@
  * Nothing here follows a symlink: every name is one component, relative to
  * a directory fd. */
 #include "metasnap/metasnap.h"
+#include "lib/dir.h"
 #include "lib/err.h"
 #include "lib/xio.h"
 
@@ -38,7 +39,6 @@
 #define RENAME_EXCHANGE (1 << 1)
 #endif
 
-#define DIRFLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 #define JMAGIC "metasnap-journal 1 "
 
 struct jrnl {
@@ -63,62 +63,21 @@ mv(int from, const char *a, int to, const char *b, unsigned flags)
 void
 ms_rm_tree(int dfd, const char *name)
 {
-	int fd = openat(dfd, name, DIRFLAGS);
-	DIR *d;
-	struct dirent *de;
+	int fd = dir_open(dfd, name);
+	size_t n;
+	char **v;
 
 	if (fd < 0) {
 		unlinkat(dfd, name, 0);
 		return;
 	}
 	fchmod(fd, 0700);
-	if (!(d = fdopendir(fd))) {
-		close(fd);
-		return;
-	}
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			ms_rm_tree(fd, de->d_name);
-	closedir(d);
-	unlinkat(dfd, name, AT_REMOVEDIR);
-}
-
-/* Names in a directory; NULL-terminated, malloc'd (NULL when unreadable). */
-char **
-ms_list_dir(int fd, size_t *n)
-{
-	char **v = NULL;
-	size_t cap = 0;
-	int dup_fd = dup(fd);
-	DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
-	struct dirent *de;
-
-	*n = 0;
-	if (!d) {
-		if (dup_fd >= 0)
-			close(dup_fd);
-		return NULL;
-	}
-	xgrow((void **)&v, &cap, 1, sizeof *v);
-	v[0] = NULL;
-	rewinddir(d);
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		xgrow((void **)&v, &cap, *n + 2, sizeof *v);
-		v[(*n)++] = xstrdup(de->d_name);
-		v[*n] = NULL;
-	}
-	closedir(d);
-	return v;
-}
-
-void
-ms_free_names(char **v, size_t n)
-{
+	v = dir_names(fd, &n);
 	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
+		ms_rm_tree(fd, v[i]);
+	dir_names_free(v);
+	close(fd);
+	unlinkat(dfd, name, AT_REMOVEDIR);
 }
 
 /* Our own names in a mount point DIR, which the moves leave alone. */
@@ -134,7 +93,7 @@ static int
 move_all(const struct ms_place *p, int from, int to)
 {
 	size_t n;
-	char **v = ms_list_dir(from, &n);
+	char **v = dir_names(from, &n);
 	int rc = RC_OK;
 
 	if (!v) {
@@ -150,7 +109,7 @@ move_all(const struct ms_place *p, int from, int to)
 			rc = RC_IO;
 		}
 	}
-	ms_free_names(v, n);
+	dir_names_free(v);
 	if (rc == RC_OK && (fd_sync(from) != 0 || fd_sync(to) != 0)) {
 		warn_sys(RC_IO, "%s: sync", p->dir);
 		rc = RC_IO;
@@ -346,7 +305,7 @@ finish_rename(struct ms_place *p, unsigned long long ino, int *kept)
 static int
 finish_in(struct ms_place *p, int *kept)
 {
-	int tfd = openat(p->dirfd, p->tmp, DIRFLAGS), rc = RC_OK;
+	int tfd = dir_open(p->dirfd, p->tmp), rc = RC_OK;
 
 	if (tfd >= 0) {
 		rc = move_all(p, tfd, p->dirfd);
@@ -374,7 +333,7 @@ sys:
 static int
 undo_out(struct ms_place *p)
 {
-	int ofd = openat(p->dirfd, p->old, DIRFLAGS), rc = RC_OK;
+	int ofd = dir_open(p->dirfd, p->old), rc = RC_OK;
 
 	if (ofd >= 0) {
 		rc = move_all(p, ofd, p->dirfd);
@@ -404,7 +363,7 @@ static void
 drop_stale(int hold, const char *jname)
 {
 	size_t n, len = strlen(jname);
-	char **v = ms_list_dir(hold, &n);
+	char **v = dir_names(hold, &n);
 
 	for (size_t i = 0; v && i < n; i++) {
 		char *end;
@@ -416,7 +375,7 @@ drop_stale(int hold, const char *jname)
 		if (!*end && pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH)
 			unlinkat(hold, v[i], 0);
 	}
-	ms_free_names(v, n);
+	dir_names_free(v);
 }
 
 /* Finish or undo what one journal describes. */
@@ -544,7 +503,7 @@ ms_place_open(struct ms_place *p, const char *dir, int force)
 			die_msg(RC_REFUSED, "%s: is a symlink; give the real directory", dir);
 		} else if (!S_ISDIR(sb.st_mode)) {
 			die_msg(RC_REFUSED, "%s: exists and is not a directory", dir);
-		} else if ((p->dirfd = openat(p->pfd, p->base, DIRFLAGS)) < 0) {
+		} else if ((p->dirfd = dir_open(p->pfd, p->base)) < 0) {
 			die_sys(RC_IO, "%s", dir);
 		}
 		if (pass)
@@ -564,8 +523,8 @@ ms_place_open(struct ms_place *p, const char *dir, int force)
 		return RC_OK;
 	}
 	set_names(p, mount_point(p->pfd, p->dirfd) ? 'm' : 's', (long)getpid());
-	v = ms_list_dir(p->dirfd, &n);
-	ms_free_names(v, n);
+	v = dir_names(p->dirfd, &n);
+	dir_names_free(v);
 	p->nonempty = n > 0;
 	if (n && !force) {
 		warn_rc(RC_REFUSED, "%s: not empty; not overwritten (use --force; the current "
@@ -581,7 +540,7 @@ ms_place_begin(struct ms_place *p)
 	if (jwrite(p, 'b', 0) != RC_OK)
 		return RC_IO;
 	if (mkdirat(p->hold, p->tmp, 0700) != 0 ||
-	    (p->tmpfd = openat(p->hold, p->tmp, DIRFLAGS)) < 0) {
+	    (p->tmpfd = dir_open(p->hold, p->tmp)) < 0) {
 		warn_sys(RC_IO, "%s: cannot create %s", p->dir, p->tmp);
 		ms_place_abort(p);
 		return RC_IO;
@@ -609,7 +568,7 @@ commit_mount(struct ms_place *p, int *kept)
 
 	if (jwrite(p, 'o', 0) != RC_OK)
 		goto undo;
-	if (mkdirat(p->dirfd, p->old, 0700) != 0 || (ofd = openat(p->dirfd, p->old, DIRFLAGS)) < 0) {
+	if (mkdirat(p->dirfd, p->old, 0700) != 0 || (ofd = dir_open(p->dirfd, p->old)) < 0) {
 		warn_sys(RC_IO, "%s: cannot create %s", p->dir, p->old);
 		goto undo;
 	}

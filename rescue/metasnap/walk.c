@@ -3,6 +3,7 @@
  * sorted bytewise within each directory, depth first, hard links found by
  * (st_dev, st_ino); and read a file's data, checking it did not change. */
 #include "metasnap/metasnap.h"
+#include "lib/dir.h"
 #include "lib/err.h"
 #include "lib/xio.h"
 
@@ -58,12 +59,6 @@ ms_sorted(struct ms_list *l)
 	return v;
 }
 
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Fill e from st; returns 0, or 1 for a type metasnap does not keep. */
 static int
 from_stat(struct ms_entry *e, const struct stat *st)
@@ -110,31 +105,14 @@ join(const char *dir, const char *name)
 static int
 walk_dir(int fd, const char *dirname, const char *rel, struct ms_list *l, int depth)
 {
-	DIR *d;
-	struct dirent *de;
-	char **names = NULL;
-	size_t n = 0, cap = 0;
-	int rc = RC_OK, dfd = dup(fd);
+	size_t n;
+	char **names = dir_names(fd, &n);
+	int rc = RC_OK;
 
-	if (dfd < 0 || !(d = fdopendir(dfd))) {
+	if (!names) {
 		warn_sys(RC_IO, "%s/%s", dirname, rel);
-		if (dfd >= 0)
-			close(dfd);
 		return RC_IO;
 	}
-	errno = 0;
-	while ((de = readdir(d))) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		xgrow((void **)&names, &cap, n + 1, sizeof *names);
-		names[n++] = xstrdup(de->d_name);
-	}
-	if (errno) {
-		warn_sys(RC_IO, "%s/%s", dirname, rel);
-		rc = RC_IO;
-	}
-	closedir(d);
-	qsort(names, n, sizeof *names, cmp_str);
 	for (size_t i = 0; i < n && rc == RC_OK; i++) {
 		struct stat st;
 		struct ms_entry *e;
@@ -173,8 +151,7 @@ walk_dir(int fd, const char *dirname, const char *rel, struct ms_list *l, int de
 			e->link = xstrdup(buf);
 		}
 		if (e->type == 'd') {
-			int sub = openat(fd, names[i],
-					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int sub = dir_open(fd, names[i]);
 			if (sub < 0) {
 				warn_sys(RC_IO, "%s/%s", dirname, path);
 				rc = RC_IO;
@@ -192,9 +169,7 @@ walk_dir(int fd, const char *dirname, const char *rel, struct ms_list *l, int de
 			close(sub);
 		}
 	}
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	dir_names_free(names);
 	return rc;
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/bytes.h"
 #include "lib/err.h"
 #include "lib/xio.h"
 #include "moosefs/meta.h"
@@ -118,7 +119,7 @@ labels(const uint8_t **p, uint8_t cnt, uint8_t org)
 			putchar(':');
 		for (uint8_t j = 0; j < org; j++) {
 			const uint8_t *q = *p;
-			uint32_t mask = (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3];
+			uint32_t mask = get_be32(q);
 			*p += 4;
 			if (j == 0 && mask == 0)
 				putchar('*');

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/bytes.h"
 #include "lib/err.h"
 #include "lib/xio.h"
 #include "moosefs/meta.h"
@@ -64,26 +65,19 @@ put8(struct wr *w, uint8_t v)
 static void
 put16(struct wr *w, uint16_t v)
 {
-	uint8_t *p = wr_get(w, 2);
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
+	put_be16(wr_get(w, 2), v);
 }
 
 static void
 put32(struct wr *w, uint32_t v)
 {
-	uint8_t *p = wr_get(w, 4);
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
+	put_be32(wr_get(w, 4), v);
 }
 
 static void
 put64(struct wr *w, uint64_t v)
 {
-	put32(w, (uint32_t)(v >> 32));
-	put32(w, (uint32_t)v);
+	put_be64(wr_get(w, 8), v);
 }
 
 static void
@@ -106,8 +100,7 @@ sec_end(struct wr *w)
 	uint64_t len = w->flushed + w->n - w->secstart - 8;
 	uint8_t b[8];
 
-	for (int i = 0; i < 8; i++)
-		b[i] = (uint8_t)(len >> (56 - 8 * i));
+	put_be64(b, len);
 	if (w->secstart >= w->flushed) {
 		memcpy(w->buf + (w->secstart - w->flushed), b, 8);
 	} else if (!w->err && pwrite_full(w->fd, b, 8, w->secstart) < 0) {
@@ -201,24 +194,15 @@ mfs_store_nodes(struct mfs_meta *m, struct wr *w)
 		struct mfs_node *n = &m->nodes.v[s[j].idx];
 		uint8_t *p = wr_get(w, 32);
 		p[0] = n->type;
-		p[1] = (uint8_t)(n->inode >> 24);
-		p[2] = (uint8_t)(n->inode >> 16);
-		p[3] = (uint8_t)(n->inode >> 8);
-		p[4] = (uint8_t)n->inode;
+		put_be32(p + 1, n->inode);
 		p[5] = n->sclass;
 		p[6] = n->eattr;
 		p[7] = n->winattr;
-		p[8] = (uint8_t)(n->mode >> 8);
-		p[9] = (uint8_t)n->mode;
+		put_be16(p + 8, n->mode);
 		uint32_t v[5] = { n->uid, n->gid, n->atime, n->mtime, n->ctime };
-		for (int i = 0; i < 5; i++) {
-			p[10 + 4 * i] = (uint8_t)(v[i] >> 24);
-			p[11 + 4 * i] = (uint8_t)(v[i] >> 16);
-			p[12 + 4 * i] = (uint8_t)(v[i] >> 8);
-			p[13 + 4 * i] = (uint8_t)v[i];
-		}
-		p[30] = (uint8_t)(n->trashtime >> 8);
-		p[31] = (uint8_t)n->trashtime;
+		for (int i = 0; i < 5; i++)
+			put_be32(p + 10 + 4 * i, v[i]);
+		put_be16(p + 30, n->trashtime);
 		switch (n->type) {
 		case MFS_T_BLOCKDEV:
 		case MFS_T_CHARDEV:
@@ -256,17 +240,10 @@ put_edge_list(struct mfs_meta *m, struct wr *w, uint32_t pinode, uint32_t e)
 	for (; e; e = m->edges.v[e].next) {
 		const struct mfs_edge *x = &m->edges.v[e];
 		uint8_t *p = wr_get(w, 18 + (size_t)x->nleng);
-		uint32_t v[2] = { pinode, x->cinode };
-		for (int i = 0; i < 2; i++) {
-			p[4 * i] = (uint8_t)(v[i] >> 24);
-			p[4 * i + 1] = (uint8_t)(v[i] >> 16);
-			p[4 * i + 2] = (uint8_t)(v[i] >> 8);
-			p[4 * i + 3] = (uint8_t)v[i];
-		}
-		for (int i = 0; i < 8; i++)
-			p[8 + i] = (uint8_t)(x->edgeid >> (56 - 8 * i));
-		p[16] = (uint8_t)(x->nleng >> 8);
-		p[17] = (uint8_t)x->nleng;
+		put_be32(p, pinode);
+		put_be32(p + 4, x->cinode);
+		put_be64(p + 8, x->edgeid);
+		put_be16(p + 16, x->nleng);
 		memcpy(p + 18, x->name, x->nleng);
 	}
 }
@@ -533,12 +510,9 @@ mfs_store_chunks(struct mfs_meta *m, struct wr *w)
 		const struct mfs_chunk *c = &m->chunks.v[s[j].idx];
 		uint8_t *p = wr_get(w, 17);
 		uint32_t l = c->lockedto < w->now ? 0 : c->lockedto;
-		for (int i = 0; i < 8; i++)
-			p[i] = (uint8_t)(c->id >> (56 - 8 * i));
-		for (int i = 0; i < 4; i++) {
-			p[8 + i] = (uint8_t)(c->version >> (24 - 8 * i));
-			p[12 + i] = (uint8_t)(l >> (24 - 8 * i));
-		}
+		put_be64(p, c->id);
+		put_be32(p + 8, c->version);
+		put_be32(p + 12, l);
 		p[16] = c->arch;
 	}
 	zeros(w, 17);

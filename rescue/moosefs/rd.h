@@ -3,6 +3,8 @@
 #ifndef RESCUE_MFS_RD_H
 #define RESCUE_MFS_RD_H
 
+#include "lib/bytes.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,13 +43,13 @@ static inline uint64_t rd_left(const struct rd *r)
 static inline uint8_t rd_u8(struct rd *r) { return *r->p++; }
 static inline uint16_t rd_u16(struct rd *r)
 {
-	uint16_t v = (uint16_t)(r->p[0] << 8 | r->p[1]);
+	uint16_t v = get_be16(r->p);
 	r->p += 2;
 	return v;
 }
 static inline uint32_t rd_u32(struct rd *r)
 {
-	uint32_t v = (uint32_t)r->p[0] << 24 | (uint32_t)r->p[1] << 16 | (uint32_t)r->p[2] << 8 | r->p[3];
+	uint32_t v = get_be32(r->p);
 	r->p += 4;
 	return v;
 }

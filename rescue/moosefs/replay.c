@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/hex.h"
 #include "lib/xio.h"
 #include "moosefs/replay.h"
 
@@ -150,16 +151,6 @@ rp_ulim(struct rp *r, uint32_t *v, uint32_t max)
 	return 0;
 }
 
-static int
-unhex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* one escaped byte at r->p; -1 on a bad escape or end of line */
 static int
 esc_byte(struct rp *r, char delim, int *out)
@@ -172,7 +163,7 @@ esc_byte(struct rp *r, char delim, int *out)
 		return -1;
 	r->p++;
 	if (c == '%') {
-		int h = unhex(r->p[0]), l = h < 0 ? -1 : unhex(r->p[1]);
+		int h = hex_digit(r->p[0], 1), l = h < 0 ? -1 : hex_digit(r->p[1], 1);
 		if (h < 0 || l < 0)
 			return -1;
 		r->p += 2;

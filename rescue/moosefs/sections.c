@@ -1,6 +1,7 @@
 /* sections.c: the header reader and the section table of sections.h. */
 #include <string.h>
 
+#include "lib/bytes.h"
 #include "lib/err.h"
 #include "moosefs/sections.h"
 
@@ -24,22 +25,6 @@ const struct mfs_section mfs_sections[] = {
 };
 const size_t mfs_nsections = sizeof mfs_sections / sizeof mfs_sections[0];
 
-static uint64_t
-be64(const uint8_t *b)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | b[i];
-	return v;
-}
-
-static uint32_t
-be32(const uint8_t *b)
-{
-	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
-
 /* "XXXX d.d" -> 0xdd, 0 when not of that form */
 static uint8_t
 sig_version(const uint8_t *s, const char *prefix)
@@ -57,17 +42,17 @@ parse_fields(const uint8_t *head, size_t n, struct mfs_header *h)
 		/* u32 maxnodeid, u64 version, u32 nextsessionid */
 		h->full = n >= 20;   /* what metapick needs: the version */
 		if (h->full) {
-			h->maxnodeid = be32(head + 8);
-			h->version = be64(head + 12);
+			h->maxnodeid = get_be32(head + 8);
+			h->version = get_be64(head + 12);
 		}
 		if (n >= 24)
-			h->nextsessionid = be32(head + 20);
+			h->nextsessionid = get_be32(head + 20);
 		return;
 	}
 	h->full = n >= 24;
 	if (h->full) {
-		h->version = be64(head + 8);
-		h->metaid = be64(head + 16);
+		h->version = get_be64(head + 8);
+		h->metaid = get_be64(head + 16);
 	}
 }
 
@@ -157,7 +142,7 @@ mfs_sechdr_parse(const uint8_t h[16], struct mfs_sechdr *s)
 			 h[7] >= '0' && h[7] <= '9';
 	/* mfsmetadump's arithmetic, also for a malformed header */
 	s->ver = (uint8_t)((((h[5] - '0') & 0xF) << 4) + (h[7] & 0xF));
-	s->len = be64(h + 8);
+	s->len = get_be64(h + 8);
 }
 
 const struct mfs_section *
