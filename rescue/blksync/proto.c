@@ -66,64 +66,32 @@ bs_json(int fd, const char *cmd, uint64_t compared, uint64_t sent, uint64_t wire
 
 /* ---- serve ---- */
 
-/* stderr is teed through a pipe so the last message can go back to push */
-struct tee {
-	int orig, rfd;
-	pthread_t th;
+/* the last message serve printed, to send back to push (err_set_hook);
+ * static, since a producer thread left stuck may still print */
+static struct {
+	pthread_mutex_t mu;
 	char last[BS_MAX_MSG + 1];
 	size_t len;
-};
+} lastmsg = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
-static void *
-tee_thread(void *arg)
+/* keep the last non-empty line of what went to stderr */
+static void
+lastmsg_hook(const char *b, size_t n)
 {
-	struct tee *t = arg;
-	char b[4096];
-	ssize_t n;
-
-	while ((n = read(t->rfd, b, sizeof b)) > 0 || (n < 0 && errno == EINTR)) {
-		if (n < 0)
-			continue;
-		(void)write_full(t->orig, b, (size_t)n);
-		for (ssize_t i = 0; i < n; i++) {
-			if (b[i] == '\n') {
-				if (t->len)
-					t->last[t->len] = 0;
-				t->len = 0;
-			} else if (t->len < BS_MAX_MSG) {
-				if (t->len == 0)
-					t->last[0] = 0;
-				t->last[t->len++] = b[i];
-				t->last[t->len] = 0;
-			}
+	pthread_mutex_lock(&lastmsg.mu);
+	for (size_t i = 0; i < n; i++) {
+		if (b[i] == '\n') {
+			if (lastmsg.len)
+				lastmsg.last[lastmsg.len] = 0;
+			lastmsg.len = 0;
+		} else if (lastmsg.len < BS_MAX_MSG) {
+			if (lastmsg.len == 0)
+				lastmsg.last[0] = 0;
+			lastmsg.last[lastmsg.len++] = b[i];
+			lastmsg.last[lastmsg.len] = 0;
 		}
 	}
-	return NULL;
-}
-
-static int
-tee_start(struct tee *t)
-{
-	int p[2];
-
-	memset(t, 0, sizeof *t);
-	t->orig = dup(2);
-	if (t->orig < 0 || pipe(p) < 0)
-		return -1;
-	if (dup2(p[1], 2) < 0)
-		return -1;
-	close(p[1]);
-	t->rfd = p[0];
-	return pthread_create(&t->th, NULL, tee_thread, t) == 0 ? 0 : -1;
-}
-
-static void
-tee_stop(struct tee *t)
-{
-	dup2(t->orig, 2);
-	pthread_join(t->th, NULL);
-	close(t->rfd);
-	close(t->orig);
+	pthread_mutex_unlock(&lastmsg.mu);
 }
 
 struct serve {
@@ -626,10 +594,10 @@ int
 bs_serve(const char *target, const struct bs_opts *o)
 {
 	struct serve s;
-	struct tee tee;
 	struct bs_frame f;
 	struct progress pg;
-	int rc, teed;
+	char last[BS_MAX_MSG + 1];
+	int rc;
 
 	signal(SIGPIPE, SIG_IGN);
 	memset(&s, 0, sizeof s);
@@ -638,7 +606,9 @@ bs_serve(const char *target, const struct bs_opts *o)
 	pthread_mutex_init(&s.ack_mu, NULL);
 	pthread_cond_init(&s.done_cv, NULL);
 	bs_wr_init(&s.w, 1, "stdout");
-	teed = tee_start(&tee) == 0;
+	lastmsg.last[0] = 0;
+	lastmsg.len = 0;
+	err_set_hook(lastmsg_hook);
 	progress_init(&pg, "serve", "B", 0, 1);
 	s.fd = open(target, O_RDWR | O_CLOEXEC | O_NOCTTY);
 	if (s.fd < 0) {
@@ -647,17 +617,17 @@ bs_serve(const char *target, const struct bs_opts *o)
 	} else {
 		rc = serve_run(&s, o, &pg);
 	}
-	if (teed) {
-		tee_stop(&tee);
-	}
+	err_set_hook(NULL);
+	pthread_mutex_lock(&lastmsg.mu);
+	memcpy(last, lastmsg.last, sizeof last);
+	pthread_mutex_unlock(&lastmsg.mu);
 	memset(&f, 0, sizeof f);
 	f.tag = TAG_DONE;
 	f.off = (uint64_t)rc;
-	if (rc && teed) {
-		f.stored = (uint32_t)strlen(tee.last);
-	}
+	if (rc)
+		f.stored = (uint32_t)strlen(last);
 	if (!s.stuck)
-		(void)send_frame(&s, &f, tee.last);
+		(void)send_frame(&s, &f, last);
 	if (rc == RC_OK && o->json)
 		bs_json(2, "serve", s.ap ? s.prod.blocks : 0, s.ap ? s.ap->records : 0,
 			0, s.ap ? s.ap->written : 0, progress_elapsed(&pg), rc);
