@@ -53,6 +53,67 @@ family(int k)
 	return k == K_SR || k == K_DORIS ? "starrocks" : k == K_MFS ? "moosefs" : "leofs";
 }
 
+static const char *kinds[] = { "auto", "starrocks", "doris", "moosefs", "leofs" };
+
+/* Scan the copy c->dir as kind (K_AUTO: detect it).  *seen and *first are
+ * the kind of the first scanned copy and its directory: the others must be
+ * of the same family. */
+static void
+scan_one(struct mp_cand *c, int kind, int *seen, const char **first)
+{
+	int fd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), k;
+
+	if (fd < 0) {
+		warn_sys(RC_DATA, "%s", c->dir);
+		mp_unreadable(c, errno == ENOENT || errno == ENOTDIR ? RC_DATA : RC_IO,
+			      "%s", strerror(errno));
+		return;
+	}
+	k = kind == K_AUTO ? detect(fd) : kind;
+	if (k == K_AUTO) {
+		warn_rc(RC_DATA, "%s: not a StarRocks/Doris, MooseFS or LeoFS metadata "
+			"directory", c->dir);
+		mp_unreadable(c, RC_DATA, "not a StarRocks/Doris, MooseFS or LeoFS "
+			      "metadata directory");
+	} else if (*seen != K_AUTO && strcmp(family(*seen), family(k)) != 0) {
+		warn_rc(RC_DATA, "%s looks like %s but %s like %s (use --kind)", *first,
+			family(*seen), c->dir, family(k));
+		mp_unreadable(c, RC_DATA, "a different kind (%s) from %s", family(k),
+			      *first);
+	} else {
+		if (*seen == K_AUTO) {
+			*seen = k;
+			*first = c->dir;
+		}
+		if (k == K_SR || k == K_DORIS)
+			mp_sr_scan(fd, c, kind == K_DORIS ? 1 : kind == K_SR ? -1 : 0);
+		else if (k == K_MFS)
+			mp_mfs_scan(fd, c);
+		else
+			mp_leo_scan(fd, c);
+		if (c->status)
+			warn_rc(RC_DATA, "%s: %s", c->dir, c->problem);
+	}
+	close(fd);
+}
+
+/* the system's name for the output: Doris when every readable copy says so */
+static const char *
+system_name(const struct mp_cand *c, size_t n, int kind, int seen)
+{
+	const char *name = kind != K_AUTO ? kinds[kind] : seen == K_AUTO ? "unknown" : family(seen);
+	int all = 1, any = 0;
+
+	if (strcmp(name, "starrocks") != 0)
+		return name;
+	for (size_t i = 0; i < n; i++)
+		if (!c[i].status && c[i].kind) {
+			any = 1;
+			all &= strcmp(c[i].kind, "doris") == 0;
+		}
+	return any && all ? "doris" : name;
+}
+
 int
 metapick_main(int argc, char **argv)
 {
@@ -60,7 +121,6 @@ metapick_main(int argc, char **argv)
 		{ "kind", required_argument, 0, 'k' }, { "json", no_argument, 0, 'j' },
 		{ "print-path", no_argument, 0, 'p' }, OPT_COMMON, { 0, 0, 0, 0 },
 	};
-	static const char *kinds[] = { "auto", "starrocks", "doris", "moosefs", "leofs" };
 	struct mp_cand *c;
 	int ch, kind = K_AUTO, json = 0, path_only = 0, chosen, status, seen = K_AUTO;
 	const char *first = NULL, *name;
@@ -86,55 +146,10 @@ metapick_main(int argc, char **argv)
 	n = (size_t)(argc - optind);
 	c = xcalloc(n, sizeof *c);
 	for (size_t i = 0; i < n; i++) {
-		int fd, k;
-
 		c[i].dir = argv[optind + (int)i];
-		fd = open(c[i].dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd < 0) {
-			warn_sys(RC_DATA, "%s", c[i].dir);
-			mp_unreadable(&c[i], errno == ENOENT || errno == ENOTDIR ? RC_DATA : RC_IO,
-				      "%s", strerror(errno));
-			continue;
-		}
-		k = kind == K_AUTO ? detect(fd) : kind;
-		if (k == K_AUTO) {
-			warn_rc(RC_DATA, "%s: not a StarRocks/Doris, MooseFS or LeoFS metadata "
-				"directory", c[i].dir);
-			mp_unreadable(&c[i], RC_DATA, "not a StarRocks/Doris, MooseFS or LeoFS "
-				      "metadata directory");
-		} else if (seen != K_AUTO && strcmp(family(seen), family(k)) != 0) {
-			warn_rc(RC_DATA, "%s looks like %s but %s like %s (use --kind)", first,
-				family(seen), c[i].dir, family(k));
-			mp_unreadable(&c[i], RC_DATA, "a different kind (%s) from %s", family(k),
-				      first);
-		} else {
-			if (seen == K_AUTO) {
-				seen = k;
-				first = c[i].dir;
-			}
-			if (k == K_SR || k == K_DORIS)
-				mp_sr_scan(fd, &c[i], kind == K_DORIS ? 1 : kind == K_SR ? -1 : 0);
-			else if (k == K_MFS)
-				mp_mfs_scan(fd, &c[i]);
-			else
-				mp_leo_scan(fd, &c[i]);
-			if (c[i].status)
-				warn_rc(RC_DATA, "%s: %s", c[i].dir, c[i].problem);
-		}
-		close(fd);
+		scan_one(&c[i], kind, &seen, &first);
 	}
-	name = kind != K_AUTO ? kinds[kind] : seen == K_AUTO ? "unknown" : family(seen);
-	if (!strcmp(name, "starrocks")) {
-		/* Doris when every readable copy says so */
-		int all = 1, any = 0;
-		for (size_t i = 0; i < n; i++)
-			if (!c[i].status && c[i].kind) {
-				any = 1;
-				all &= strcmp(c[i].kind, "doris") == 0;
-			}
-		if (any && all)
-			name = "doris";
-	}
+	name = system_name(c, n, kind, seen);
 	chosen = mp_rank(c, n, name, &reason);
 	status = err_status() >= RC_DATA || seen == K_AUTO ? RC_DATA : chosen < 0 ? RC_DIFF : RC_OK;
 	for (size_t i = 0; i < n; i++)

@@ -66,64 +66,32 @@ bs_json(int fd, const char *cmd, uint64_t compared, uint64_t sent, uint64_t wire
 
 /* ---- serve ---- */
 
-/* stderr is teed through a pipe so the last message can go back to push */
-struct tee {
-	int orig, rfd;
-	pthread_t th;
+/* the last message serve printed, to send back to push (err_set_hook);
+ * static, since a producer thread left stuck may still print */
+static struct {
+	pthread_mutex_t mu;
 	char last[BS_MAX_MSG + 1];
 	size_t len;
-};
+} lastmsg = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
-static void *
-tee_thread(void *arg)
+/* keep the last non-empty line of what went to stderr */
+static void
+lastmsg_hook(const char *b, size_t n)
 {
-	struct tee *t = arg;
-	char b[4096];
-	ssize_t n;
-
-	while ((n = read(t->rfd, b, sizeof b)) > 0 || (n < 0 && errno == EINTR)) {
-		if (n < 0)
-			continue;
-		(void)write_full(t->orig, b, (size_t)n);
-		for (ssize_t i = 0; i < n; i++) {
-			if (b[i] == '\n') {
-				if (t->len)
-					t->last[t->len] = 0;
-				t->len = 0;
-			} else if (t->len < BS_MAX_MSG) {
-				if (t->len == 0)
-					t->last[0] = 0;
-				t->last[t->len++] = b[i];
-				t->last[t->len] = 0;
-			}
+	pthread_mutex_lock(&lastmsg.mu);
+	for (size_t i = 0; i < n; i++) {
+		if (b[i] == '\n') {
+			if (lastmsg.len)
+				lastmsg.last[lastmsg.len] = 0;
+			lastmsg.len = 0;
+		} else if (lastmsg.len < BS_MAX_MSG) {
+			if (lastmsg.len == 0)
+				lastmsg.last[0] = 0;
+			lastmsg.last[lastmsg.len++] = b[i];
+			lastmsg.last[lastmsg.len] = 0;
 		}
 	}
-	return NULL;
-}
-
-static int
-tee_start(struct tee *t)
-{
-	int p[2];
-
-	memset(t, 0, sizeof *t);
-	t->orig = dup(2);
-	if (t->orig < 0 || pipe(p) < 0)
-		return -1;
-	if (dup2(p[1], 2) < 0)
-		return -1;
-	close(p[1]);
-	t->rfd = p[0];
-	return pthread_create(&t->th, NULL, tee_thread, t) == 0 ? 0 : -1;
-}
-
-static void
-tee_stop(struct tee *t)
-{
-	dup2(t->orig, 2);
-	pthread_join(t->th, NULL);
-	close(t->rfd);
-	close(t->orig);
+	pthread_mutex_unlock(&lastmsg.mu);
 }
 
 struct serve {
@@ -456,96 +424,113 @@ serve_done_range(struct serve *s, const struct bs_hdr *hello, uint64_t tsize,
 	return RC_OK;
 }
 
+/* the push's hello, checked against the target; *start is where to resume */
 static int
-serve_run(struct serve *s, const struct bs_opts *o, struct progress *pg)
+serve_hello(struct serve *s, const struct bs_opts *o, struct bs_hdr *hello, struct stat *st, uint64_t *tsize,
+	    uint64_t *start)
 {
 	struct bs_rd in;
-	struct bs_hdr hello, sh;
-	struct dr d;
-	struct ap *a = &s->ap_st;
-	struct bs_ring ring;
-	struct stat st;
-	uint8_t hb[BS_HDR_LEN];
-	uint64_t tsize, start;
-	pthread_t th;
-	int rc, started = 0;
+	int rc;
 
 	bs_rd_init(&in, 0, "stdin");
-	rc = read_hello(&in, &hello);
+	rc = read_hello(&in, hello);
 	bs_rd_free(&in);
 	if (rc)
 		return rc;
-	if (fstat(s->fd, &st) < 0 || fd_size(s->fd, &tsize) < 0) {
+	if (fstat(s->fd, st) < 0 || fd_size(s->fd, tsize) < 0) {
 		warn_sys(RC_IO, "%s", s->name);
 		return RC_IO;
 	}
-	if (hello.group && hello.start % ((uint64_t)hello.group * hello.block)) {
+	if (hello->group && hello->start % ((uint64_t)hello->group * hello->block)) {
 		warn_rc(RC_DATA, "stdin: resume offset %llu is not on a group boundary",
-			(unsigned long long)hello.start);
+			(unsigned long long)hello->start);
 		return RC_DATA;
 	}
-	if ((rc = serve_done_range(s, &hello, tsize, o, &start)))
-		return rc;
+	return serve_done_range(s, hello, *tsize, o, start);
+}
+
+/* the header of the signature stream that answers the hello */
+static int
+send_sigs_hdr(struct serve *s, const struct bs_hdr *hello, uint64_t tsize, uint64_t start)
+{
+	struct bs_hdr sh;
+	uint8_t hb[BS_HDR_LEN];
+
 	memset(&sh, 0, sizeof sh);
 	sh.kind = BS_SIGS;
 	sh.version = BS_VERSION;
-	sh.hash_id = hello.hash_id;
-	sh.hash_len = hello.hash_len;
-	sh.block = hello.block;
-	sh.seed = hello.seed;
+	sh.hash_id = hello->hash_id;
+	sh.hash_len = hello->hash_len;
+	sh.block = hello->block;
+	sh.seed = hello->seed;
 	sh.size = tsize;
 	sh.start = start;
 	if (start) {
 		sh.flags = BS_F_DONEID;
-		memcpy(sh.base_id, hello.base_id, BS_DIGEST_LEN);
+		memcpy(sh.base_id, hello->base_id, BS_DIGEST_LEN);
 	}
 	sh.target_id = bs_name_id(s->name);
-	sh.group = hello.group;
-	s->group = hello.group;
+	sh.group = hello->group;
+	s->group = hello->group;
 	bs_hdr_encode(&sh, hb);
 	if (bs_wr_put(&s->w, hb, sizeof hb) < 0 || bs_wr_flush(&s->w) < 0)
 		return RC_IO;
+	return RC_OK;
+}
 
-	ring_init(&ring, (512u << 20) / hello.block, bs_hash_len(hello.hash_id),
-		  start / hello.block);
+/* the thread that reads the target and sends its signatures */
+static int
+start_producer(struct serve *s, const struct bs_opts *o, const struct bs_hdr *hello, uint64_t tsize,
+	       uint64_t start, struct bs_ring *ring, pthread_t *th)
+{
+	ring_init(ring, (512u << 20) / hello->block, bs_hash_len(hello->hash_id), start / hello->block);
 	memset(&s->prod, 0, sizeof s->prod);
 	s->prod.src.fd = s->fd;
 	s->prod.src.name = s->name;
 	s->prod.src.size = tsize;
-	s->prod.src.block = hello.block;
+	s->prod.src.block = hello->block;
 	s->prod.src.rescue = o->rescue;
-	bs_hash_init(&s->prod.hash, hello.hash_id, hello.hash_len, hello.seed);
+	bs_hash_init(&s->prod.hash, hello->hash_id, hello->hash_len, hello->seed);
 	s->prod.start = start;
 	s->prod.w = &s->w;
 	s->prod.wlock = &s->wlock;
-	s->prod.ring = &ring;
+	s->prod.ring = ring;
 	s->prod.ack = take_ack;
 	s->prod.ack_ctx = s;
-	if (pthread_create(&th, NULL, prod_thread, s) != 0) {
+	if (pthread_create(th, NULL, prod_thread, s) != 0) {
 		warn_rc(RC_IO, "cannot start a thread");
-		ring_free(&ring);
+		ring_free(ring);
 		return RC_IO;
 	}
-	started = 1;
+	return RC_OK;
+}
 
-	rc = dr_open(&d, 0, "stdin");
-	if (rc == RC_OK && (d.hdr.hash_id != hello.hash_id || d.hdr.block != hello.block ||
-			    d.hdr.seed != hello.seed || d.hdr.start != start ||
-			    (d.hdr.flags & BS_F_FULL) || !(d.hdr.flags & BS_F_LIVE) != !hello.group)) {
+/* read the delta from stdin and apply it to the target */
+static int
+serve_apply(struct serve *s, const struct bs_hdr *hello, uint64_t tsize, uint64_t start, const struct stat *st,
+	    struct bs_ring *ring, struct progress *pg)
+{
+	struct ap *a = &s->ap_st;
+	struct dr d;
+	int rc = dr_open(&d, 0, "stdin");
+
+	if (rc == RC_OK && (d.hdr.hash_id != hello->hash_id || d.hdr.block != hello->block ||
+			    d.hdr.seed != hello->seed || d.hdr.start != start ||
+			    (d.hdr.flags & BS_F_FULL) || !(d.hdr.flags & BS_F_LIVE) != !hello->group)) {
 		warn_off(RC_DATA, "stdin", 0, "delta header does not match the hello");
 		rc = RC_DATA;
 	}
 	if (rc == RC_OK)
-		rc = ap_check_target(&d.hdr, "stdin", s->name, tsize, S_ISBLK(st.st_mode));
+		rc = ap_check_target(&d.hdr, "stdin", s->name, tsize, S_ISBLK(st->st_mode));
 	if (rc == RC_OK) {
 		memset(a, 0, sizeof *a);
 		a->fd = s->fd;
 		a->name = s->name;
 		a->tsize = tsize;
-		a->is_blk = S_ISBLK(st.st_mode);
+		a->is_blk = S_ISBLK(st->st_mode);
 		a->write = 1;
 		a->digests = 1;
-		a->ring = &ring;
+		a->ring = ring;
 		a->pre = s->have_pre ? &s->pre : NULL;
 		a->on_mark = serve_mark;
 		a->on_need = serve_need;
@@ -556,28 +541,49 @@ serve_run(struct serve *s, const struct bs_opts *o, struct progress *pg)
 		rc = ap_run(a, &d);
 	}
 	dr_free(&d);
+	return rc;
+}
+
+/* After a failure the reader may be blocked writing to a push that stopped
+ * reading; give it a moment, then leave it (we are exiting): s->stuck. */
+static void
+wait_producer(struct serve *s)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 2;
+	pthread_mutex_lock(&s->ack_mu);
+	while (!s->prod_done && pthread_cond_timedwait(&s->done_cv, &s->ack_mu, &until) == 0)
+		;
+	s->stuck = !s->prod_done;
+	pthread_mutex_unlock(&s->ack_mu);
+}
+
+static int
+serve_run(struct serve *s, const struct bs_opts *o, struct progress *pg)
+{
+	struct bs_hdr hello;
+	struct bs_ring ring;
+	struct stat st;
+	uint64_t tsize, start;
+	pthread_t th;
+	int rc;
+
+	if ((rc = serve_hello(s, o, &hello, &st, &tsize, &start)) || (rc = send_sigs_hdr(s, &hello, tsize, start)))
+		return rc;
+	if ((rc = start_producer(s, o, &hello, tsize, start, &ring, &th)))
+		return rc;
+	rc = serve_apply(s, &hello, tsize, start, &st, &ring, pg);
 	if (rc != RC_OK)
 		ring_close(&ring, 1);
 	else
 		ring_consumer_done(&ring);
-	if (started && rc != RC_OK) {
-		/* the reader may be blocked writing to a push that stopped
-		 * reading; give it a moment, then leave it (we are exiting) */
-		struct timespec until;
-
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += 2;
-		pthread_mutex_lock(&s->ack_mu);
-		while (!s->prod_done &&
-		       pthread_cond_timedwait(&s->done_cv, &s->ack_mu, &until) == 0)
-			;
-		s->stuck = !s->prod_done;
-		pthread_mutex_unlock(&s->ack_mu);
-	}
+	if (rc != RC_OK)
+		wait_producer(s);
 	if (s->stuck)
 		return rc;
-	if (started)
-		pthread_join(th, NULL);
+	pthread_join(th, NULL);
 	ring_free(&ring);
 	if (rc == RC_OK && s->prod_rc)
 		rc = s->prod_rc;
@@ -588,10 +594,10 @@ int
 bs_serve(const char *target, const struct bs_opts *o)
 {
 	struct serve s;
-	struct tee tee;
 	struct bs_frame f;
 	struct progress pg;
-	int rc, teed;
+	char last[BS_MAX_MSG + 1];
+	int rc;
 
 	signal(SIGPIPE, SIG_IGN);
 	memset(&s, 0, sizeof s);
@@ -600,7 +606,9 @@ bs_serve(const char *target, const struct bs_opts *o)
 	pthread_mutex_init(&s.ack_mu, NULL);
 	pthread_cond_init(&s.done_cv, NULL);
 	bs_wr_init(&s.w, 1, "stdout");
-	teed = tee_start(&tee) == 0;
+	lastmsg.last[0] = 0;
+	lastmsg.len = 0;
+	err_set_hook(lastmsg_hook);
 	progress_init(&pg, "serve", "B", 0, 1);
 	s.fd = open(target, O_RDWR | O_CLOEXEC | O_NOCTTY);
 	if (s.fd < 0) {
@@ -609,17 +617,17 @@ bs_serve(const char *target, const struct bs_opts *o)
 	} else {
 		rc = serve_run(&s, o, &pg);
 	}
-	if (teed) {
-		tee_stop(&tee);
-	}
+	err_set_hook(NULL);
+	pthread_mutex_lock(&lastmsg.mu);
+	memcpy(last, lastmsg.last, sizeof last);
+	pthread_mutex_unlock(&lastmsg.mu);
 	memset(&f, 0, sizeof f);
 	f.tag = TAG_DONE;
 	f.off = (uint64_t)rc;
-	if (rc && teed) {
-		f.stored = (uint32_t)strlen(tee.last);
-	}
+	if (rc)
+		f.stored = (uint32_t)strlen(last);
 	if (!s.stuck)
-		(void)send_frame(&s, &f, tee.last);
+		(void)send_frame(&s, &f, last);
 	if (rc == RC_OK && o->json)
 		bs_json(2, "serve", s.ap ? s.prod.blocks : 0, s.ap ? s.ap->records : 0,
 			0, s.ap ? s.ap->written : 0, progress_elapsed(&pg), rc);

@@ -25,6 +25,8 @@ static struct {
 	{ -1, "" }, { -1, "" }, { -1, "" }, { -1, "" },
 };
 static int handlers_set;
+/* atomic_defer_signals(): the signal caught, for the caller to act on */
+static volatile sig_atomic_t deferred, caught;
 
 static void
 remove_pending(void)
@@ -37,31 +39,68 @@ remove_pending(void)
 static void
 on_signal(int sig)
 {
+	if (deferred && sig != SIGPIPE) {
+		caught = sig;
+		return;
+	}
 	remove_pending();
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
 
 static void
+catch_sig(int sig)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(sig, &sa, NULL);
+}
+
+static void
 set_handlers(void)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
-	struct sigaction sa;
 
 	if (handlers_set)
 		return;
 	handlers_set = 1;
 	atexit(remove_pending);
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
 		struct sigaction old;
 
 		/* keep an ignored SIGPIPE ignored (write errors then report EPIPE) */
 		if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
 			continue;
-		sigaction(sigs[i], &sa, NULL);
+		catch_sig(sigs[i]);
+	}
+}
+
+void
+atomic_defer_signals(void)
+{
+	set_handlers();
+	deferred = 1;
+	/* caught even when they were ignored (the caller stops on them) */
+	catch_sig(SIGINT);
+	catch_sig(SIGTERM);
+	catch_sig(SIGHUP);
+}
+
+int
+atomic_interrupted(void)
+{
+	return caught;
+}
+
+void
+atomic_reraise(void)
+{
+	if (caught) {
+		signal(caught, SIG_DFL);
+		raise(caught);
 	}
 }
 

@@ -45,4 +45,12 @@ void atomic_abort(struct atomic_out *o);
 int atomic_write_file(const char *target, const void *buf, size_t len,
 		      int flags, mode_t mode);
 
+/* For a cleanup that cannot run in a signal handler (metasnap restore's
+ * temporary directory): from now on SIGINT/SIGTERM/SIGHUP are only
+ * recorded.  The caller polls atomic_interrupted() (the signal, or 0),
+ * cleans up, then atomic_reraise() dies by the signal (if there was one). */
+void atomic_defer_signals(void);
+int atomic_interrupted(void);
+void atomic_reraise(void);
+
 #endif

@@ -241,23 +241,14 @@ static const char *const field_names[] = {
 	"devmajor", "devminor", "rdevmajor", "rdevminor", "namesize", "check",
 };
 
-int
-cpio_next(struct cpio_reader *r, struct cpio_entry *e)
+/* The 110-byte header at offset at, into hdr and its 13 fields: 1 for a
+ * header, 0 at the clean end of the input, -1 after a message. */
+static int
+read_header(struct cpio_reader *r, uint64_t at, char *hdr, uint32_t f[13])
 {
-	char hdr[CPIO_HDR];
-	uint32_t f[13];
-	uint64_t at;
-	int k;
-
-again:
-	if (r->data_left || r->pad_left) {
-		if (skip(r, (uint64_t)r->data_left + r->pad_left, "file data"))
-			return -1;
-		r->data_left = r->pad_left = 0;
-	}
-	at = r->off;
 	/* the magic first, so that junk is called junk even when short */
-	k = rd(r, hdr, 6);
+	int k = rd(r, hdr, 6);
+
 	if (k == 1) {
 		if (r->archives)
 			return 0;
@@ -277,7 +268,7 @@ again:
 			 "bad magic '%.6s' (not a newc cpio archive)", hdr);
 		return -1;
 	}
-	k = rd(r, hdr + 6, sizeof hdr - 6);
+	k = rd(r, hdr + 6, CPIO_HDR - 6);
 	if (k < 0)
 		return -1;
 	if (k)
@@ -289,33 +280,46 @@ again:
 			return -1;
 		}
 	}
-	if (f[11] < 2 || f[11] > CPIO_NAME_MAX + 1) {
-		warn_off(RC_DATA, r->file, at, "bad name size %u", f[11]);
+	return 1;
+}
+
+/* the name of namesize bytes (NUL included) into r->name, and its padding */
+static int
+read_name(struct cpio_reader *r, uint64_t at, uint32_t namesize)
+{
+	int k;
+
+	if (namesize < 2 || namesize > CPIO_NAME_MAX + 1) {
+		warn_off(RC_DATA, r->file, at, "bad name size %u", namesize);
 		return -1;
 	}
-	if (r->name_cap < f[11]) {
-		char *n = realloc(r->name, f[11]);
+	if (r->name_cap < namesize) {
+		char *n = realloc(r->name, namesize);
 
 		if (!n) {
 			warn_rc(RC_IO, "out of memory");
 			return -1;
 		}
 		r->name = n;
-		r->name_cap = f[11];
+		r->name_cap = namesize;
 	}
-	k = rd(r, r->name, f[11]);
+	k = rd(r, r->name, namesize);
 	if (k < 0)
 		return -1;
 	if (k)
 		return cut(r, "a name");
-	if (r->name[f[11] - 1] != 0 || memchr(r->name, 0, f[11] - 1)) {
+	if (r->name[namesize - 1] != 0 || memchr(r->name, 0, namesize - 1)) {
 		warn_off(RC_DATA, r->file, at, "name is not a NUL-terminated string");
 		return -1;
 	}
-	if (skip(r, (4 - (CPIO_HDR + f[11]) % 4) % 4, "a name"))
-		return -1;
+	return skip(r, (4 - (CPIO_HDR + namesize) % 4) % 4, "a name") ? -1 : 0;
+}
+
+static void
+fill_entry(struct cpio_entry *e, char *name, const uint32_t f[13])
+{
 	memset(e, 0, sizeof *e);
-	e->name = r->name;
+	e->name = name;
 	e->ino = f[0];
 	e->mode = f[1];
 	e->uid = f[2];
@@ -328,19 +332,49 @@ again:
 	e->rdevmajor = f[9];
 	e->rdevminor = f[10];
 	e->check = f[12];
-	if (strcmp(r->name, CPIO_TRAILER) == 0) {
-		int more;
+}
 
-		r->archives++;
-		if (f[6]) {
-			if (skip(r, f[6] + (4 - f[6] % 4) % 4, "the trailer"))
-				return -1;
-		}
-		if (after_trailer(r, &more))
+/* past a TRAILER!!! of filesize bytes: 1 when another archive follows,
+ * 0 at the end, -1 after a message */
+static int
+trailer(struct cpio_reader *r, uint32_t filesize)
+{
+	int more;
+
+	r->archives++;
+	if (filesize) {
+		if (skip(r, filesize + (4 - filesize % 4) % 4, "the trailer"))
 			return -1;
-		if (more)
+	}
+	if (after_trailer(r, &more))
+		return -1;
+	return more;
+}
+
+int
+cpio_next(struct cpio_reader *r, struct cpio_entry *e)
+{
+	char hdr[CPIO_HDR];
+	uint32_t f[13];
+	uint64_t at;
+	int k;
+
+again:
+	if (r->data_left || r->pad_left) {
+		if (skip(r, (uint64_t)r->data_left + r->pad_left, "file data"))
+			return -1;
+		r->data_left = r->pad_left = 0;
+	}
+	at = r->off;
+	if ((k = read_header(r, at, hdr, f)) <= 0)
+		return k;
+	if (read_name(r, at, f[11]))
+		return -1;
+	fill_entry(e, r->name, f);
+	if (strcmp(r->name, CPIO_TRAILER) == 0) {
+		if ((k = trailer(r, f[6])) == 1)
 			goto again;
-		return 0;
+		return k;
 	}
 	if (check_type(r, at, e))
 		return -1;

@@ -13,6 +13,7 @@
 const char *prog = "rescue";
 static int worst;
 static int quiet;
+static void (*hook)(const char *msg, size_t len);
 
 int
 err_status(void)
@@ -24,6 +25,12 @@ void
 err_reset(void)
 {
 	worst = 0;
+}
+
+void
+err_set_hook(void (*fn)(const char *msg, size_t len))
+{
+	hook = fn;
 }
 
 void
@@ -94,6 +101,8 @@ emit(const char *file, unsigned long line, int has_line, uint64_t off,
 			break;
 		done += (size_t)w;
 	}
+	if (hook)
+		hook(buf, len);
 }
 
 void

@@ -65,6 +65,11 @@ void err_reset(void);
 /* When set, messages are not printed (fuzz harnesses); status is still kept. */
 void err_set_quiet(int quiet);
 
+/* Called with each message after it is written (the whole text, newline
+ * included), in the thread that wrote it; NULL for none.  blksync serve
+ * keeps the last one to send back to push. */
+void err_set_hook(void (*hook)(const char *msg, size_t len));
+
 /* Flush stdout and turn a write error into status 4; returns the final
  * status to exit with (max of rc and the stdout result). */
 int err_finish(int rc);

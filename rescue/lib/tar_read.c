@@ -423,11 +423,107 @@ fill_hdr(struct tar_reader *r, const unsigned char *h, struct pax *p)
 	return 0;
 }
 
+/* A zero block at start: the end of the archive, when a second zero block
+ * follows (or the input ends) and no extended header is pending.  0, or -1
+ * after a message. */
+static int
+archive_end(struct tar_reader *r, unsigned char *h, uint64_t start, const struct pax *p)
+{
+	int g = get(r, h, BLK);
+
+	if (g < 0)
+		return -1;
+	if (g == 0 && !all_zero(h)) {
+		warn_off(RC_DATA, r->name, start, "zero block inside the archive");
+		return -1;
+	}
+	if (p->path || p->link || r->gpath || r->glink) {
+		warn_off(RC_DATA, r->name, start, "extended header without an entry");
+		return -1;
+	}
+	return 0;
+}
+
+/* A pax header (x, g) into p, or a GNU long name (L) or link (K) into
+ * r->gpath, r->glink.  0, or -1 after a message. */
+static int
+ext_header(struct tar_reader *r, const unsigned char *h, uint64_t start, struct pax *p)
+{
+	uint64_t size;
+	int neg;
+	char *data;
+
+	if (num(h + 124, 12, &size, &neg) != 0 || neg) {
+		warn_off(RC_DATA, r->name, start + 124, "bad size field in tar header");
+		return -1;
+	}
+	data = slurp(r, size, h[156] == 'x' || h[156] == 'g' ? MAX_PAX : MAX_NAME,
+		     h[156] == 'L' || h[156] == 'K' ? "long name" : "pax header");
+	if (!data)
+		return -1;
+	if (h[156] == 'x' || h[156] == 'g') {
+		int bad = pax_parse(r, data, (size_t)size, start + BLK, p, h[156] == 'x');
+		free(data);
+		return bad ? -1 : 0;
+	}
+	if (strlen(data) != size && strlen(data) + 1 != size) {
+		warn_off(RC_DATA, r->name, start + BLK, "NUL byte inside a long name");
+		free(data);
+		return -1;
+	}
+	{
+		char **dst = h[156] == 'L' ? &r->gpath : &r->glink;
+		free(*dst);
+		*dst = data;
+	}
+	return 0;
+}
+
+/* The next header block and the extended headers before it, into r->h:
+ * 1 for an entry, 0 at the end of the archive, -1 after a message. */
+static int
+next_entry(struct tar_reader *r, struct pax *p)
+{
+	unsigned char h[BLK];
+
+	for (;;) {
+		uint64_t start = r->off;
+		int g = get(r, h, BLK);
+
+		if (g < 0)
+			return -1;
+		if (g > 0) {
+			warn_off(RC_DATA, r->name, r->off,
+				 "unexpected end of tar data (no end-of-archive blocks)");
+			return -1;
+		}
+		if (all_zero(h))
+			return archive_end(r, h, start, p);
+		if (!checksum_ok(h)) {
+			warn_off(RC_DATA, r->name, start, "bad tar header checksum");
+			return -1;
+		}
+		r->h.offset = r->h.offset ? r->h.offset : start;
+		if (h[156] == 'x' || h[156] == 'g' || h[156] == 'L' || h[156] == 'K') {
+			if (ext_header(r, h, start, p))
+				return -1;
+			continue;
+		}
+		if (!strchr("01234567", h[156] ? h[156] : '0')) {
+			warn_off(RC_DATA, r->name, start + 156,
+				 "unsupported tar entry type '%c'",
+				 h[156] >= 32 && h[156] < 127 ? h[156] : '?');
+			return -1;
+		}
+		return fill_hdr(r, h, p) != 0 ? -1 : 1;
+	}
+}
+
 int
 tar_read_next(struct tar_reader *r)
 {
-	unsigned char h[BLK];
 	struct pax p;
+	int k;
 
 	if (r->done)
 		return 0;
@@ -437,95 +533,19 @@ tar_read_next(struct tar_reader *r)
 	clear_hdr(r);
 	memset(&p, 0, sizeof p);
 	r->h.offset = r->off;
-	for (;;) {
-		uint64_t start = r->off;
-		int g = get(r, h, BLK);
-
-		if (g < 0)
-			goto fail;
-		if (g > 0) {
-			warn_off(RC_DATA, r->name, r->off,
-				 "unexpected end of tar data (no end-of-archive blocks)");
-			goto fail;
-		}
-		if (all_zero(h)) {
-			/* end of archive: a second zero block should follow */
-			g = get(r, h, BLK);
-			if (g < 0)
-				goto fail;
-			if (g == 0 && !all_zero(h)) {
-				warn_off(RC_DATA, r->name, start,
-					 "zero block inside the archive");
-				goto fail;
-			}
-			if (p.path || p.link || r->gpath || r->glink) {
-				warn_off(RC_DATA, r->name, start,
-					 "extended header without an entry");
-				goto fail;
-			}
-			r->done = 1;
-			pax_free(&p);
-			return 0;
-		}
-		if (!checksum_ok(h)) {
-			warn_off(RC_DATA, r->name, start, "bad tar header checksum");
-			goto fail;
-		}
-		r->h.offset = r->h.offset ? r->h.offset : start;
-		if (h[156] == 'x' || h[156] == 'g' || h[156] == 'L' || h[156] == 'K') {
-			uint64_t size;
-			int neg;
-			char *data;
-
-			if (num(h + 124, 12, &size, &neg) != 0 || neg) {
-				warn_off(RC_DATA, r->name, start + 124,
-					 "bad size field in tar header");
-				goto fail;
-			}
-			data = slurp(r, size, h[156] == 'x' || h[156] == 'g' ? MAX_PAX : MAX_NAME,
-				     h[156] == 'L' || h[156] == 'K' ? "long name" : "pax header");
-			if (!data)
-				goto fail;
-			if (h[156] == 'x' || h[156] == 'g') {
-				int bad = pax_parse(r, data, (size_t)size, start + BLK, &p,
-						    h[156] == 'x');
-				free(data);
-				if (bad)
-					goto fail;
-			} else {
-				char **dst = h[156] == 'L' ? &r->gpath : &r->glink;
-				if (strlen(data) != size && strlen(data) + 1 != size) {
-					warn_off(RC_DATA, r->name, start + BLK,
-						 "NUL byte inside a long name");
-					free(data);
-					goto fail;
-				}
-				free(*dst);
-				*dst = data;
-			}
-			continue;
-		}
-		if (!strchr("01234567", h[156] ? h[156] : '0')) {
-			warn_off(RC_DATA, r->name, start + 156,
-				 "unsupported tar entry type '%c'",
-				 h[156] >= 32 && h[156] < 127 ? h[156] : '?');
-			goto fail;
-		}
-		if (fill_hdr(r, h, &p) != 0)
-			goto fail;
-		pax_free(&p);
-		/* hard links, symlinks, devices and fifos carry no data */
-		if (strchr("12346", r->h.type))
-			r->left = 0;
-		else
-			r->left = r->h.size;
-		r->padding = (BLK - r->left % BLK) % BLK;
-		return 1;
-	}
-fail:
+	k = next_entry(r, &p);
 	pax_free(&p);
-	r->done = 1;
-	return -1;
+	if (k <= 0) {
+		r->done = 1;
+		return k;
+	}
+	/* hard links, symlinks, devices and fifos carry no data */
+	if (strchr("12346", r->h.type))
+		r->left = 0;
+	else
+		r->left = r->h.size;
+	r->padding = (BLK - r->left % BLK) % BLK;
+	return 1;
 }
 
 ssize_t

@@ -238,46 +238,42 @@ conf_get(const char *buf, const char *key)
 	return NULL;
 }
 
-void
-mp_leo_scan(int dirfd, struct mp_cand *c)
+/* the mnesia directory: dirfd itself, or an install dir's single
+ * work/mnesia/<dir>; a new descriptor */
+static int
+mnesia_dir(int dirfd, struct mp_cand *c)
+{
+	int fd = dup(dirfd);
+	int w = openat(fd, "work/mnesia", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (w >= 0) {
+		size_t k;
+		char **sub = dir_names(w, &k);
+		if (k == 1) {
+			int s = openat(w, sub[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (s >= 0) {
+				close(fd);
+				fd = s;
+			}
+		} else {
+			mp_unusable(c, "work/mnesia holds %zu entries; name the mnesia "
+				    "directory itself", k);
+		}
+		dir_names_free(sub);
+		close(w);
+	}
+	return fd;
+}
+
+/* schema.DAT and the table files (.DCD, .DCL), the core tables among them */
+static void
+scan_tables(int fd, struct mp_cand *c)
 {
 	size_t n, ndcd = 0, ndcl = 0;
-	char **names;
-	struct mp_leo_log l;
-	int fd = dup(dirfd), schema = 0;
-	char *buf, tables[512] = "", *nodename, *partner;
-	size_t len = 0;
+	char **names = dir_names(fd, &n);
+	char tables[512] = "";
+	int schema = 0;
 
-	c->kind = "leofs";
-	{
-		size_t cl;
-		char *conf = mp_slurp(dirfd, "etc/leo_manager.conf", 1 << 20, &cl);
-
-		nodename = conf ? conf_get(conf, "nodename") : NULL;
-		partner = conf ? conf_get(conf, "manager.partner") : NULL;
-		free(conf);
-	}
-	{
-		/* an install dir: use its single work/mnesia/<dir> */
-		int w = openat(fd, "work/mnesia", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (w >= 0) {
-			size_t k;
-			char **sub = dir_names(w, &k);
-			if (k == 1) {
-				int s = openat(w, sub[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-				if (s >= 0) {
-					close(fd);
-					fd = s;
-				}
-			} else {
-				mp_unusable(c, "work/mnesia holds %zu entries; name the mnesia "
-					    "directory itself", k);
-			}
-			dir_names_free(sub);
-			close(w);
-		}
-	}
-	names = dir_names(fd, &n);
 	for (size_t i = 0; i < n; i++) {
 		size_t nl = strlen(names[i]);
 		if (strcmp(names[i], "schema.DAT") == 0)
@@ -298,6 +294,7 @@ mp_leo_scan(int dirfd, struct mp_cand *c)
 			snprintf(tables + strlen(tables), sizeof tables - strlen(tables), "%s%s",
 				 tables[0] ? ", " : "", core[k]);
 	}
+	dir_names_free(names);
 	mp_fact_bool(c, "schema", schema);
 	mp_fact_num(c, "dcd_files", ndcd);
 	mp_fact_num(c, "dcl_files", ndcl);
@@ -308,31 +305,60 @@ mp_leo_scan(int dirfd, struct mp_cand *c)
 	if (!ndcd)
 		mp_unusable(c, "no .DCD table files: a manager started on it creates a new, "
 			    "empty cluster configuration");
-	buf = mp_slurp(fd, "LATEST.LOG", MAX_LOG, &len);
+}
+
+/* LATEST.LOG into l, and its facts */
+static void
+scan_log(int fd, struct mp_cand *c, struct mp_leo_log *l)
+{
+	size_t len = 0;
+	char *buf = mp_slurp(fd, "LATEST.LOG", MAX_LOG, &len);
+
 	if (!buf) {
 		mp_unusable(c, "no readable LATEST.LOG");
-		memset(&l, 0, sizeof l);
+		memset(l, 0, sizeof *l);
 	} else {
-		mp_leo_log_parse((const uint8_t *)buf, len, &l);
+		mp_leo_log_parse((const uint8_t *)buf, len, l);
 		free(buf);
-		if (!l.valid || !l.has_header)
-			mp_unusable(c, "LATEST.LOG: %s", l.why ? l.why : "no log header");
+		if (!l->valid || !l->has_header)
+			mp_unusable(c, "LATEST.LOG: %s", l->why ? l->why : "no log header");
 	}
-	mp_fact_str(c, "log_node", l.has_header ? l.node : NULL);
-	if (l.has_header) {
+	mp_fact_str(c, "log_node", l->has_header ? l->node : NULL);
+	if (l->has_header) {
 		char when[64];
-		time_t t = (time_t)(l.time_us / 1000000);
+		time_t t = (time_t)(l->time_us / 1000000);
 		struct tm tm;
 		gmtime_r(&t, &tm);
 		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
 		mp_fact_str(c, "log_started", when);
-		mp_fact_num(c, "log_started_us", l.time_us);
+		mp_fact_num(c, "log_started_us", l->time_us);
 	} else {
 		mp_fact_null(c, "log_started");
 		mp_fact_null(c, "log_started_us");
 	}
-	mp_fact_num(c, "log_commits", l.records);
-	mp_fact_bool(c, "log_closed", l.closed);
+	mp_fact_num(c, "log_commits", l->records);
+	mp_fact_bool(c, "log_closed", l->closed);
+}
+
+void
+mp_leo_scan(int dirfd, struct mp_cand *c)
+{
+	struct mp_leo_log l;
+	int fd;
+	char *nodename, *partner;
+
+	c->kind = "leofs";
+	{
+		size_t cl;
+		char *conf = mp_slurp(dirfd, "etc/leo_manager.conf", 1 << 20, &cl);
+
+		nodename = conf ? conf_get(conf, "nodename") : NULL;
+		partner = conf ? conf_get(conf, "manager.partner") : NULL;
+		free(conf);
+	}
+	fd = mnesia_dir(dirfd, c);
+	scan_tables(fd, c);
+	scan_log(fd, c, &l);
 	mp_fact_str(c, "conf_nodename", nodename);
 	mp_fact_str(c, "conf_partner", partner);
 	if (nodename && l.has_header && strcmp(nodename, l.node) != 0)
@@ -355,6 +381,5 @@ mp_leo_scan(int dirfd, struct mp_cand *c)
 		c->key_text = mp_strf("log %llu+%llu", (unsigned long long)(l.time_us / 1000000),
 				      (unsigned long long)l.records);
 	}
-	dir_names_free(names);
 	close(fd);
 }

@@ -9,6 +9,7 @@
  * the tree in place atomically: a failure leaves DIR as it was.
  * Runs of zero bytes in file data become holes (sparse files). */
 #include "metasnap/metasnap.h"
+#include "lib/atomic.h"
 #include "lib/err.h"
 #include "lib/opt.h"
 #include "lib/progress.h"
@@ -17,7 +18,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,44 +29,17 @@
 
 #define HOLE 16384
 
-/* Set by SIGINT/SIGTERM/SIGHUP: the extraction stops, the temporary
- * directory is removed, then the signal is raised again. */
-static volatile sig_atomic_t interrupted;
-
-static void
-on_signal(int sig)
-{
-	interrupted = sig;
-}
-
-static void
-catch_signals(void)
-{
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-		sigaction(sigs[i], &sa, NULL);
-}
-
-static void
-reraise(void)
-{
-	if (interrupted) {
-		signal(interrupted, SIG_DFL);
-		raise(interrupted);
-	}
-}
-
+/* A SIGINT/SIGTERM/SIGHUP stops the extraction (stop_now), the temporary
+ * directory is removed, then the signal is raised again (atomic_reraise):
+ * atomic_defer_signals() in lib/atomic. */
 static int
 stop_now(void)
 {
-	if (interrupted)
+	int sig = atomic_interrupted();
+
+	if (sig)
 		warn_rc(RC_IO, "interrupted; nothing restored");
-	return interrupted != 0;
+	return sig != 0;
 }
 
 struct dmeta {
@@ -516,16 +489,16 @@ ms_restore(int argc, char **argv)
 	if ((rc = ms_place_open(&pl, pos[1], force)) != RC_OK)
 		return rc;
 	st.mount = pl.mode == 'm';
-	catch_signals();
+	atomic_defer_signals();
 	if ((rc = ms_place_begin(&pl)) != RC_OK) {
-		reraise();
+		atomic_reraise();
 		return rc;
 	}
 	st.tmpfd = pl.tmpfd;
 	rc = build(&st, pos[1], &a, &m, quiet);
 	if (rc != RC_OK) {
 		ms_place_abort(&pl);
-		reraise();
+		atomic_reraise();
 		return rc;
 	}
 	pl.has_top = st.has_top;

@@ -107,6 +107,47 @@ ms_type(char t)
 	return 'f';
 }
 
+/* the entry for tar header h, named name (taken) */
+static struct ms_entry *
+add_entry(struct ms_list *l, char *name, const struct tar_hdr *h)
+{
+	struct ms_entry *e = ms_list_add(l);
+
+	e->name = name;
+	e->type = ms_type(h->type);
+	e->mode = h->mode;
+	e->uid = h->uid;
+	e->gid = h->gid;
+	e->mtime = h->mtime;
+	e->nsec = h->mtime_nsec;
+	e->size = e->type == 'f' ? h->size : 0;
+	e->major = h->devmajor;
+	e->minor = h->devminor;
+	e->off = h->offset;
+	if (e->type == 'l' || e->type == 'h')
+		e->link = e->type == 'h' ? normalize(h->linkname) : xstrdup(h->linkname);
+	return e;
+}
+
+/* anything after the end-of-archive blocks must be zeros */
+static int
+trailing_zeros(struct gz_reader *gz, const char *file)
+{
+	for (;;) {
+		char buf[4096];
+		ssize_t n = gz_read(gz, buf, sizeof buf);
+		if (n < 0)
+			return RC_DATA;
+		if (n == 0)
+			return RC_OK;
+		for (ssize_t i = 0; i < n; i++)
+			if (buf[i]) {
+				warn_off(RC_DATA, file, gz->in_off, "data after the end of the tar archive");
+				return RC_DATA;
+			}
+	}
+}
+
 int
 ms_scan(const char *file, struct ms_archive *a, ms_entry_fn on_entry, void *ctx,
 	int quiet)
@@ -156,20 +197,7 @@ ms_scan(const char *file, struct ms_archive *a, ms_entry_fn on_entry, void *ctx,
 			free(name);
 			continue;
 		}
-		e = ms_list_add(&a->entries);
-		e->name = name;
-		e->type = ms_type(r.h.type);
-		e->mode = r.h.mode;
-		e->uid = r.h.uid;
-		e->gid = r.h.gid;
-		e->mtime = r.h.mtime;
-		e->nsec = r.h.mtime_nsec;
-		e->size = e->type == 'f' ? r.h.size : 0;
-		e->major = r.h.devmajor;
-		e->minor = r.h.devminor;
-		e->off = r.h.offset;
-		if (e->type == 'l' || e->type == 'h')
-			e->link = e->type == 'h' ? normalize(r.h.linkname) : xstrdup(r.h.linkname);
+		e = add_entry(&a->entries, name, &r.h);
 		free(last);
 		last = xstrdup(e->name);
 		rc = (on_entry ? on_entry : hash_entry)(ctx, e, &r);
@@ -185,26 +213,7 @@ ms_scan(const char *file, struct ms_archive *a, ms_entry_fn on_entry, void *ctx,
 		}
 	}
 	if (k == 0) {
-		/* anything after the end-of-archive blocks must be zeros */
-		for (;;) {
-			char buf[4096];
-			ssize_t n = gz_read(&gz, buf, sizeof buf);
-			if (n < 0) {
-				rc = RC_DATA;
-				break;
-			}
-			if (n == 0)
-				break;
-			for (ssize_t i = 0; i < n; i++)
-				if (buf[i]) {
-					warn_off(RC_DATA, file, gz.in_off,
-						 "data after the end of the tar archive");
-					rc = RC_DATA;
-					break;
-				}
-			if (rc)
-				break;
-		}
+		rc = trailing_zeros(&gz, file);
 	} else {
 		if (k < 0)
 			rc = err_status() ? err_status() : RC_DATA;

@@ -681,39 +681,134 @@ pl_cmp(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
+/* the lock type a command asks for: 0 unlock, 1 shared, 2 exclusive */
+static int
+plock_type(struct rp *r, uint32_t inode, char cmd, uint8_t *t)
+{
+	if (cmd == 'U' || cmd == 'u') {
+		if (!lockino_find(r->m, 1, inode))
+			return rp_fail(r, ST_MISMATCH, "no posix lock on inode %u", inode);
+		*t = 0;
+	} else if (strchr("RrSs", cmd)) {
+		*t = 1;
+	} else if (strchr("WwEe", cmd)) {
+		*t = 2;
+	} else {
+		return ST_EINVAL;
+	}
+	return ST_OK;
+}
+
+/* does another owner hold a lock that conflicts with [s,e) of type t? */
+static int
+plock_conflict(const struct mfs_meta *m, uint32_t inode, uint32_t sess, uint64_t owner, uint64_t s, uint64_t e,
+	       uint8_t t)
+{
+	for (uint32_t i = 0; i < m->plock.n; i++) {
+		const struct mfs_plock *p = &m->plock.v[i];
+		if (p->alive && p->inode == inode && !(p->sess == sess && p->owner == owner) &&
+		    p->start < e && s < p->end && (p->type == 2 || t == 2))
+			return 1;
+	}
+	return 0;
+}
+
+/* an owner's ranges rebuilt as (start,end,type) triples */
+struct seg {
+	uint64_t s, e;
+	uint8_t t;
+};
+struct segs {
+	struct seg *v;
+	size_t n, cap;
+};
+
+static void
+seg_add(struct segs *o, uint64_t s, uint64_t e, uint8_t t)
+{
+	xgrow((void **)&o->v, &o->cap, o->n + 1, sizeof *o->v);
+	o->v[o->n++] = (struct seg){ s, e, t };
+}
+
+/* Merge [s,e) of type t (0: unlock) into the owner's sorted ranges mine[],
+ * which die; the result goes to o. */
+static void
+plock_merge(struct mfs_plock **mine, size_t n, uint64_t s, uint64_t e, uint8_t t, struct segs *o)
+{
+	int placed = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct mfs_plock *p = mine[i];
+		uint64_t rs = p->start, re = p->end;
+		uint8_t rt = p->type;
+		p->alive = 0;
+		if (placed) {
+			seg_add(o, rs, re, rt);
+			continue;
+		}
+		if (re < s) {
+			seg_add(o, rs, re, rt);
+		} else if (rs > e) {
+			if (t)
+				seg_add(o, s, e, t);
+			placed = 1;
+			seg_add(o, rs, re, rt);
+		} else if (s <= rs && e >= re) {
+			/* covered: dropped */
+		} else if (rs < s && re <= e) {
+			if (rt == t)
+				s = rs;
+			else
+				seg_add(o, rs, s, rt);
+		} else if (rs >= s && re > e) {
+			if (rt == t) {
+				if (t)
+					seg_add(o, s, re, rt);
+			} else {
+				if (t)
+					seg_add(o, s, e, t);
+				seg_add(o, e, re, rt);
+			}
+			placed = 1;
+		} else {
+			/* r strictly contains the new range */
+			if (rt != t) {
+				seg_add(o, rs, s, rt);
+				if (t)
+					seg_add(o, s, e, t);
+				seg_add(o, e, re, rt);
+			} else {
+				seg_add(o, rs, re, rt);
+			}
+			placed = 1;
+		}
+	}
+	if (!placed && t)
+		seg_add(o, s, e, t);
+}
+
 int
 op_posixlock(struct rp *r)
 {
 	struct mfs_meta *m = r->m;
-	uint32_t inode, sess, pid, oseq = 0;
+	uint32_t inode, sess, pid, oseq = 0, keep_pid;
 	uint64_t owner, s, e;
 	char cmd;
 	uint8_t t;
 	struct mfs_plock **mine = NULL;
 	size_t cap = 0, n = 0;
+	struct segs out = { 0 };
+	int st;
 
 	if (lock_head(r, &inode, &sess, &owner, &cmd) || rp_args(r, ",U,U,u)", &s, &e, &pid) < 0)
 		return ST_PARSE;
-	if (cmd == 'U' || cmd == 'u') {
-		if (!lockino_find(m, 1, inode))
-			return rp_fail(r, ST_MISMATCH, "no posix lock on inode %u", inode);
-		t = 0;
-	} else if (strchr("RrSs", cmd)) {
-		t = 1;
-	} else if (strchr("WwEe", cmd)) {
-		t = 2;
-	} else {
-		return ST_EINVAL;
-	}
+	if ((st = plock_type(r, inode, cmd, &t)))
+		return st;
 	if (t) {
 		if (!lockino_find(m, 1, inode))
 			lockino_add(m, 1, inode);
-		for (uint32_t i = 0; i < m->plock.n; i++) {
-			struct mfs_plock *p = &m->plock.v[i];
-			if (p->alive && p->inode == inode && !(p->sess == sess && p->owner == owner) &&
-			    p->start < e && s < p->end && (p->type == 2 || t == 2))
-				return rp_fail(r, ST_MISMATCH, "conflicting posix lock on inode %u", inode);
-		}
+		if (plock_conflict(m, inode, sess, owner, s, e, t))
+			return rp_fail(r, ST_MISMATCH, "conflicting posix lock on inode %u", inode);
 	}
 	/* this owner's ranges, sorted */
 	for (uint32_t i = 0; i < m->plock.n; i++) {
@@ -722,84 +817,26 @@ op_posixlock(struct rp *r)
 			xgrow((void **)&mine, &cap, n + 1, sizeof *mine);
 			mine[n++] = p;
 			oseq = p->oseq;
-			pid = p->pid ? p->pid : pid;
 		}
 	}
-	if (!n && !t) {
-		free(mine);
+	if (!n && !t)
 		return ST_OK;
-	}
 	/* a new lock for an owner without one: nothing to sort (and qsort
 	 * must not get the NULL list) */
 	if (n > 1)
 		qsort(mine, n, sizeof *mine, pl_cmp);
-	{
-		/* rebuild the owner's list as (start,end,type) triples */
-		struct seg { uint64_t s, e; uint8_t t; } *out = NULL;
-		size_t oc = 0, on = 0;
-		int placed = 0;
-		uint32_t keep_pid = n ? mine[0]->pid : pid;
-#define OUT(S, E, T) do { xgrow((void **)&out, &oc, on + 1, sizeof *out); out[on++] = (struct seg){ (S), (E), (T) }; } while (0)
-		for (size_t i = 0; i < n; i++) {
-			struct mfs_plock *p = mine[i];
-			uint64_t rs = p->start, re = p->end;
-			uint8_t rt = p->type;
-			p->alive = 0;
-			if (placed) {
-				OUT(rs, re, rt);
-				continue;
-			}
-			if (re < s) {
-				OUT(rs, re, rt);
-			} else if (rs > e) {
-				if (t)
-					OUT(s, e, t);
-				placed = 1;
-				OUT(rs, re, rt);
-			} else if (s <= rs && e >= re) {
-				/* covered: dropped */
-			} else if (rs < s && re <= e) {
-				if (rt == t)
-					s = rs;
-				else
-					OUT(rs, s, rt);
-			} else if (rs >= s && re > e) {
-				if (rt == t) {
-					if (t)
-						OUT(s, re, rt);
-				} else {
-					if (t)
-						OUT(s, e, t);
-					OUT(e, re, rt);
-				}
-				placed = 1;
-			} else {
-				/* r strictly contains the new range */
-				if (rt != t) {
-					OUT(rs, s, rt);
-					if (t)
-						OUT(s, e, t);
-					OUT(e, re, rt);
-				} else {
-					OUT(rs, re, rt);
-				}
-				placed = 1;
-			}
-		}
-		if (!placed && t)
-			OUT(s, e, t);
-#undef OUT
-		if (!oseq)
-			oseq = ++m->seq;
-		for (size_t i = 0; i < on; i++) {
-			uint32_t k = MFS_VEC_ADD(m->plock);
-			m->plock.v[k] = (struct mfs_plock){ .inode = inode, .sess = sess, .pid = keep_pid,
-				.oseq = oseq, .alive = 1, .owner = owner, .start = out[i].s, .end = out[i].e,
-				.type = out[i].t };
-		}
-		free(out);
-	}
+	keep_pid = n ? mine[0]->pid : pid;
+	plock_merge(mine, n, s, e, t, &out);
 	free(mine);
+	if (!oseq)
+		oseq = ++m->seq;
+	for (size_t i = 0; i < out.n; i++) {
+		uint32_t k = MFS_VEC_ADD(m->plock);
+		m->plock.v[k] = (struct mfs_plock){ .inode = inode, .sess = sess, .pid = keep_pid,
+			.oseq = oseq, .alive = 1, .owner = owner, .start = out.v[i].s, .end = out.v[i].e,
+			.type = out.v[i].t };
+	}
+	free(out.v);
 	return ST_OK;
 }
 

@@ -7,8 +7,6 @@
 #include "lib/xio.h"
 #include "moosefs/replay.h"
 
-#define EAT(c) do { if (rp_eat(r, (c))) return ST_PARSE; } while (0)
-
 enum { SM_OVERWRITE = 1, SM_CPLIKE = 2, SM_FORCE = 4, SM_HARDLINKS = 8, SM_DELETE = 0x80 };
 
 struct snap {
@@ -153,114 +151,157 @@ copy_acl(struct mfs_meta *m, uint32_t from, uint32_t to, uint8_t type)
 	mfs_node_get(m, to)->flags |= type == 1 ? MFS_NF_ACLA : MFS_NF_ACLD;
 }
 
+/* the attributes an existing destination takes from its source */
 static void
-snap(struct snap *s, uint32_t src, uint32_t dir, const char *name, uint16_t nl, int newflag)
+update_attrs(struct snap *s, uint32_t src, uint32_t dst)
+{
+	struct mfs_node *a = &s->m->nodes.v[src], *b = &s->m->nodes.v[dst];
+
+	if (s->smode & SM_CPLIKE) {
+		b->uid = s->uid;
+		b->gid = s->gids[0];
+		b->mode = a->mode & (uint16_t)~s->cumask & 0xFFF;
+		b->ctime = s->ts;
+	} else {
+		if (s->uid == 0 || s->uid == a->uid) {
+			b->mode = a->mode;
+			b->uid = a->uid;
+			b->gid = a->gid;
+			b->ctime = a->ctime;
+		} else {
+			b->mode = a->mode & 0x3FF;
+			b->uid = s->uid;
+			b->gid = s->gids[0];
+			b->ctime = s->ts;
+		}
+		b->atime = a->atime;
+		b->mtime = a->mtime;
+	}
+	b->eattr |= MFS_EA_SNAPSHOT;
+}
+
+static void snap(struct snap *s, uint32_t src, uint32_t dir, const char *name, uint16_t nl, int newflag);
+
+/* an existing file: kept when its chunks are the same, replaced otherwise;
+ * returns the (new) destination */
+static uint32_t
+update_file(struct snap *s, uint32_t src, uint32_t e, uint32_t dir, const char *name, uint16_t nl)
+{
+	struct mfs_meta *m = s->m;
+	uint32_t dst = m->edges.v[e].child;
+	struct mfs_node *a = &m->nodes.v[src], *b = &m->nodes.v[dst];
+	int same = a->u.f.length == b->u.f.length && a->u.f.nch == b->u.f.nch &&
+		   memcmp(mfs_chunks(a), mfs_chunks(b), (size_t)a->u.f.nch * 8) == 0;
+
+	if (same) {
+		s->same++;
+		return dst;
+	}
+	s->chk ^= m->nodes.v[dst].inode;
+	fs_unlink(m, s->ts, e);
+	dst = create_copy(s, src, dir, name, nl, MFS_T_FILE);
+	s->existing++;
+	s->chk ^= m->nodes.v[dst].inode;
+	fs_sc_change(m, &m->nodes.v[dst], m->nodes.v[src].sclass);
+	m->nodes.v[dst].trashtime = m->nodes.v[src].trashtime;
+	copy_chunks(s, src, dst);
+	return dst;
+}
+
+/* the destination name exists (edge e): update it in place */
+static void
+snap_existing(struct snap *s, uint32_t src, uint32_t e, uint32_t dir, const char *name, uint16_t nl, int rec)
 {
 	struct mfs_meta *m = s->m;
 	uint8_t type = m->nodes.v[src].type;
-	int rec = 0, acc = 1;
-	uint32_t e, dst;
+	uint32_t dst = m->edges.v[e].child;
 
-	if (type == MFS_T_DIR)
-		rec = access_ok(s, src, 4 | 1);
-	else if (type == MFS_T_FILE)
-		acc = access_ok(s, src, 4);
-	if (!acc)
-		return;
-	if (!newflag && (e = mfs_edge_find(m, dir, name, nl))) {
-		dst = m->edges.v[e].child;
-		if (type == MFS_T_DIR) {
-			s->existing++;
-			if (rec)
-				for (uint32_t c = m->nodes.v[src].u.d.head; c; c = m->edges.v[c].next)
-					snap(s, m->edges.v[c].child, dst, m->edges.v[c].name, m->edges.v[c].nleng, 0);
-		} else if (type == MFS_T_FILE) {
-			struct mfs_node *a = &m->nodes.v[src], *b = &m->nodes.v[dst];
-			int same = a->u.f.length == b->u.f.length && a->u.f.nch == b->u.f.nch &&
-				   memcmp(mfs_chunks(a), mfs_chunks(b), (size_t)a->u.f.nch * 8) == 0;
-			if (!same) {
-				s->chk ^= m->nodes.v[dst].inode;
-				fs_unlink(m, s->ts, e);
-				dst = create_copy(s, src, dir, name, nl, MFS_T_FILE);
-				s->existing++;
-				s->chk ^= m->nodes.v[dst].inode;
-				fs_sc_change(m, &m->nodes.v[dst], m->nodes.v[src].sclass);
-				m->nodes.v[dst].trashtime = m->nodes.v[src].trashtime;
-				copy_chunks(s, src, dst);
-			} else {
-				s->same++;
-			}
-		} else if (type == MFS_T_SYMLINK) {
-			s->existing++;
-			m->nodes.v[dst].u.s = m->nodes.v[src].u.s;
-		} else if (type == MFS_T_BLOCKDEV || type == MFS_T_CHARDEV) {
-			s->existing++;
-			m->nodes.v[dst].u.rdev = m->nodes.v[src].u.rdev;
-		} else {
-			s->existing++;
-		}
-		{
-			struct mfs_node *a = &m->nodes.v[src], *b = &m->nodes.v[dst];
-			if (s->smode & SM_CPLIKE) {
-				b->uid = s->uid;
-				b->gid = s->gids[0];
-				b->mode = a->mode & (uint16_t)~s->cumask & 0xFFF;
-				b->ctime = s->ts;
-			} else {
-				if (s->uid == 0 || s->uid == a->uid) {
-					b->mode = a->mode;
-					b->uid = a->uid;
-					b->gid = a->gid;
-					b->ctime = a->ctime;
-				} else {
-					b->mode = a->mode & 0x3FF;
-					b->uid = s->uid;
-					b->gid = s->gids[0];
-					b->ctime = s->ts;
-				}
-				b->atime = a->atime;
-				b->mtime = a->mtime;
-			}
-			b->eattr |= MFS_EA_SNAPSHOT;
-		}
-		return;
+	if (type == MFS_T_DIR) {
+		s->existing++;
+		if (rec)
+			for (uint32_t c = m->nodes.v[src].u.d.head; c; c = m->edges.v[c].next)
+				snap(s, m->edges.v[c].child, dst, m->edges.v[c].name, m->edges.v[c].nleng, 0);
+	} else if (type == MFS_T_FILE) {
+		dst = update_file(s, src, e, dir, name, nl);
+	} else if (type == MFS_T_SYMLINK) {
+		s->existing++;
+		m->nodes.v[dst].u.s = m->nodes.v[src].u.s;
+	} else if (type == MFS_T_BLOCKDEV || type == MFS_T_CHARDEV) {
+		s->existing++;
+		m->nodes.v[dst].u.rdev = m->nodes.v[src].u.rdev;
+	} else {
+		s->existing++;
 	}
+	update_attrs(s, src, dst);
+}
+
+/* preserved hard links: link to the copy made of src before; 1 if done */
+static int
+relink(struct snap *s, uint32_t src, uint32_t dir, const char *name, uint16_t nl)
+{
+	struct mfs_meta *m = s->m;
+
+	for (size_t i = 0; i < s->hl_n; i++) {
+		if (s->hl_src[i] == m->nodes.v[src].inode) {
+			s->hardlinks++;
+			fs_link(m, s->ts, dir, s->hl_dst[i], name, nl);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void
+remember_link(struct snap *s, uint32_t src, uint32_t dst)
+{
+	xgrow((void **)&s->hl_src, &s->hl_cap, s->hl_n + 1, sizeof *s->hl_src);
+	xgrow((void **)&s->hl_dst, &s->hl_cap2, s->hl_n + 1, sizeof *s->hl_dst);
+	s->hl_src[s->hl_n] = s->m->nodes.v[src].inode;
+	s->hl_dst[s->hl_n++] = dst;
+}
+
+/* the attributes a new copy keeps from its source (not in cp-like mode) */
+static void
+copy_attrs(struct snap *s, uint32_t src, uint32_t dst)
+{
+	struct mfs_meta *m = s->m;
+	struct mfs_node *a = &m->nodes.v[src], *b = &m->nodes.v[dst];
+
+	fs_sc_change(m, b, a->sclass);
+	b->trashtime = a->trashtime;
+	b->eattr = a->eattr;
+	b->winattr = a->winattr;
+	b->mode = a->mode;
+	if (s->uid != 0 && s->uid != a->uid)
+		b->mode &= 0x3FF;
+	if (a->flags & MFS_NF_XATTR)
+		fs_copy_xattrs(m, a->inode, b->inode);
+	if (m->nodes.v[src].flags & MFS_NF_ACLA)
+		copy_acl(m, m->nodes.v[src].inode, m->nodes.v[dst].inode, 1);
+	if (m->nodes.v[src].flags & MFS_NF_ACLD)
+		copy_acl(m, m->nodes.v[src].inode, m->nodes.v[dst].inode, 2);
+}
+
+/* the destination name is free: make a new copy */
+static void
+snap_new(struct snap *s, uint32_t src, uint32_t dir, const char *name, uint16_t nl, int rec)
+{
+	struct mfs_meta *m = s->m;
+	uint8_t type = m->nodes.v[src].type;
+	int links = (s->smode & SM_HARDLINKS) && type != MFS_T_DIR && m->nodes.v[src].nlink > 1;
+	uint32_t dst;
+
 	if (type == MFS_T_TRASH || type == MFS_T_SUSTAINED)
 		return;
-	if ((s->smode & SM_HARDLINKS) && type != MFS_T_DIR && m->nodes.v[src].nlink > 1) {
-		for (size_t i = 0; i < s->hl_n; i++) {
-			if (s->hl_src[i] == m->nodes.v[src].inode) {
-				s->hardlinks++;
-				fs_link(m, s->ts, dir, s->hl_dst[i], name, nl);
-				return;
-			}
-		}
-	}
+	if (links && relink(s, src, dir, name, nl))
+		return;
 	dst = create_copy(s, src, dir, name, nl, type);
 	s->chk ^= m->nodes.v[dst].inode;
 	s->newobj++;
-	if ((s->smode & SM_HARDLINKS) && type != MFS_T_DIR && m->nodes.v[src].nlink > 1) {
-		xgrow((void **)&s->hl_src, &s->hl_cap, s->hl_n + 1, sizeof *s->hl_src);
-		xgrow((void **)&s->hl_dst, &s->hl_cap2, s->hl_n + 1, sizeof *s->hl_dst);
-		s->hl_src[s->hl_n] = m->nodes.v[src].inode;
-		s->hl_dst[s->hl_n++] = dst;
-	}
-	if (!(s->smode & SM_CPLIKE)) {
-		struct mfs_node *a = &m->nodes.v[src], *b = &m->nodes.v[dst];
-		fs_sc_change(m, b, a->sclass);
-		b->trashtime = a->trashtime;
-		b->eattr = a->eattr;
-		b->winattr = a->winattr;
-		b->mode = a->mode;
-		if (s->uid != 0 && s->uid != a->uid)
-			b->mode &= 0x3FF;
-		if (a->flags & MFS_NF_XATTR)
-			fs_copy_xattrs(m, a->inode, b->inode);
-		if (m->nodes.v[src].flags & MFS_NF_ACLA)
-			copy_acl(m, m->nodes.v[src].inode, m->nodes.v[dst].inode, 1);
-		if (m->nodes.v[src].flags & MFS_NF_ACLD)
-			copy_acl(m, m->nodes.v[src].inode, m->nodes.v[dst].inode, 2);
-	}
+	if (links)
+		remember_link(s, src, dst);
+	if (!(s->smode & SM_CPLIKE))
+		copy_attrs(s, src, dst);
 	if (type == MFS_T_DIR) {
 		if (rec)
 			for (uint32_t c = m->nodes.v[src].u.d.head; c; c = m->edges.v[c].next)
@@ -278,6 +319,26 @@ snap(struct snap *s, uint32_t src, uint32_t dir, const char *name, uint16_t nl, 
 		m->nodes.v[dst].ctime = m->nodes.v[src].ctime;
 	}
 	m->nodes.v[dst].eattr |= MFS_EA_SNAPSHOT;
+}
+
+static void
+snap(struct snap *s, uint32_t src, uint32_t dir, const char *name, uint16_t nl, int newflag)
+{
+	struct mfs_meta *m = s->m;
+	uint8_t type = m->nodes.v[src].type;
+	int rec = 0, acc = 1;
+	uint32_t e;
+
+	if (type == MFS_T_DIR)
+		rec = access_ok(s, src, 4 | 1);
+	else if (type == MFS_T_FILE)
+		acc = access_ok(s, src, 4);
+	if (!acc)
+		return;
+	if (!newflag && (e = mfs_edge_find(m, dir, name, nl)))
+		snap_existing(s, src, e, dir, name, nl, rec);
+	else
+		snap_new(s, src, dir, name, nl, rec);
 }
 
 static void
@@ -353,6 +414,76 @@ run(struct snap *s, uint32_t isrc, uint32_t pdst, const char *name, uint16_t nl)
 	return ST_OK;
 }
 
+/* "[g,g,...]," (3.0.117 and later): its reader consumes the first digit of
+ * each group id before converting the rest ("[1000]" gives 0, "[12,34]"
+ * gives 2,4); replay what it did, not what was meant */
+static int
+groups_list(struct rp *r, struct snap *s)
+{
+	r->p++;
+	for (;;) {
+		char c = *r->p++;
+		uint32_t g;
+		if (c == ']')
+			break;
+		if (c == 0 || c == '\r' || c == '\n')
+			return rp_fail(r, ST_PARSE, "bad group list");
+		if (c >= '0' && c <= '9') {
+			rp_u32(r, &g);
+			if (s->ngids < 64)
+				s->gids[s->ngids++] = g;
+		} else if (c != ',') {
+			return rp_fail(r, ST_PARSE, "bad group list");
+		}
+	}
+	return rp_eat(r, ',') ? ST_PARSE : ST_OK;
+}
+
+/* old forms: "GID,CUMASK)" (sets *oldest) or "NGIDS,<raw gids, host
+ * order>,CUMASK)" */
+static int
+groups_old(struct rp *r, struct snap *s, int *oldest)
+{
+	uint32_t n, len;
+	const char *q;
+
+	if (rp_args(r, "u,", &n) < 0)
+		return ST_PARSE;
+	for (q = r->p; *q && *q != ')'; q++)
+		if (*q < '0' || *q > '9')
+			break;
+	if (!*q || *q == ')') {
+		s->gids[0] = n;
+		s->ngids = 1;
+		*oldest = 1;
+		return ST_OK;
+	}
+	if (rp_args(r, "d,", &len) < 0)
+		return ST_PARSE;
+	if ((uint64_t)n * 4 != len)
+		return rp_fail(r, ST_MISMATCH, "%u groups but %u bytes of group data", n, len);
+	for (uint32_t i = 0; i < n && i < 64; i++) {
+		const uint8_t *g = r->buf[0] + 4 * i;
+		s->gids[i] = (uint32_t)g[0] | (uint32_t)g[1] << 8 | (uint32_t)g[2] << 16 | (uint32_t)g[3] << 24;
+	}
+	s->ngids = n < 64 ? n : 64;
+	return ST_OK;
+}
+
+/* the six logged result counters against the replay's */
+static int
+check_results(struct rp *r, const struct snap *s, const uint32_t res[6])
+{
+	int st;
+
+	if ((st = rp_check(r, "inode checksum", res[0], s->chk)) || (st = rp_check(r, "removed", res[1], s->removed)) ||
+	    (st = rp_check(r, "same", res[2], s->same)) || (st = rp_check(r, "existing", res[3], s->existing)) ||
+	    (st = rp_check(r, "hard links", res[4], s->hardlinks)) || (st = rp_check(r, "new", res[5], s->newobj)))
+		return st;
+	return ST_OK;
+}
+
+/* SNAPSHOT(isrc,pdst,name,smode,sesflags,uid,GROUPS,cumask)[:chk,removed,same,existing,hardlinks,new] */
 int
 op_snapshot(struct rp *r)
 {
@@ -360,84 +491,18 @@ op_snapshot(struct rp *r)
 	uint32_t isrc, pdst, smode, sesflags, uid, cumask, res[6] = { 0 };
 	char name[256];
 	uint16_t nl;
-	int st, any = 0, oldest = 0;
+	int st, oldest = 0;
 
 	memset(&s, 0, sizeof s);
-	EAT('(');
-	rp_u32(r, &isrc);
-	EAT(',');
-	rp_u32(r, &pdst);
-	EAT(',');
-	if (rp_name(r, name, &nl, ','))
+	if (rp_args(r, "(u,u,s,u,u,u,", &isrc, &pdst, name, &nl, &smode, &sesflags, &uid) < 0)
 		return ST_PARSE;
-	EAT(',');
-	rp_u32(r, &smode);
-	EAT(',');
-	rp_u32(r, &sesflags);
-	EAT(',');
-	rp_u32(r, &uid);
-	EAT(',');
-	if (rp_is(r, '[')) {
-		/* 3.0.117's reader consumes the first digit of each group id before
-		 * converting the rest ("[1000]" gives 0, "[12,34]" gives 2,4);
-		 * replay what it did, not what was meant */
-		r->p++;
-		for (;;) {
-			char c = *r->p++;
-			uint32_t g;
-			if (c == ']')
-				break;
-			if (c == 0 || c == '\r' || c == '\n')
-				return rp_fail(r, ST_PARSE, "bad group list");
-			if (c >= '0' && c <= '9') {
-				rp_u32(r, &g);
-				if (s.ngids < 64)
-					s.gids[s.ngids++] = g;
-			} else if (c != ',') {
-				return rp_fail(r, ST_PARSE, "bad group list");
-			}
-		}
-		EAT(',');
-	} else {
-		/* old forms: "GID,CUMASK)" or "NGIDS,<raw gids, host order>,CUMASK)" */
-		uint32_t n, len;
-		const char *q;
-		int raw = 0;
-		rp_u32(r, &n);
-		EAT(',');
-		for (q = r->p; *q && *q != ')'; q++)
-			if (*q < '0' || *q > '9') {
-				raw = 1;
-				break;
-			}
-		if (!raw) {
-			s.gids[0] = n;
-			s.ngids = 1;
-			oldest = 1;
-		} else {
-			if (rp_data(r, 0, &len, ','))
-				return ST_PARSE;
-			if ((uint64_t)n * 4 != len)
-				return rp_fail(r, ST_MISMATCH, "%u groups but %u bytes of group data", n, len);
-			for (uint32_t i = 0; i < n && i < 64; i++) {
-				const uint8_t *g = r->buf[0] + 4 * i;
-				s.gids[i] = (uint32_t)g[0] | (uint32_t)g[1] << 8 | (uint32_t)g[2] << 16 | (uint32_t)g[3] << 24;
-			}
-			s.ngids = n < 64 ? n : 64;
-			EAT(',');
-		}
-	}
-	rp_u32(r, &cumask);
-	EAT(')');
-	if (!oldest && rp_is(r, ':')) {
-		r->p++;
-		for (int i = 0; i < 6; i++) {
-			if (i)
-				EAT(',');
-			rp_u32(r, &res[i]);
-			any |= res[i] != 0;
-		}
-	}
+	st = rp_is(r, '[') ? groups_list(r, &s) : groups_old(r, &s, &oldest);
+	if (st)
+		return st;
+	if (rp_args(r, "u)", &cumask) < 0)
+		return ST_PARSE;
+	if (!oldest && rp_args(r, "[:u,u,u,u,u,u]", &res[0], &res[1], &res[2], &res[3], &res[4], &res[5]) < 0)
+		return ST_PARSE;
 	s.m = r->m;
 	s.ts = r->ts;
 	s.uid = uid;
@@ -451,11 +516,7 @@ op_snapshot(struct rp *r)
 	free(s.hl_dst);
 	if (st)
 		return st;
-	if (any) {
-		if ((st = rp_check(r, "inode checksum", res[0], s.chk)) || (st = rp_check(r, "removed", res[1], s.removed)) ||
-		    (st = rp_check(r, "same", res[2], s.same)) || (st = rp_check(r, "existing", res[3], s.existing)) ||
-		    (st = rp_check(r, "hard links", res[4], s.hardlinks)) || (st = rp_check(r, "new", res[5], s.newobj)))
-			return st;
-	}
+	if (res[0] | res[1] | res[2] | res[3] | res[4] | res[5])
+		return check_results(r, &s, res);
 	return ST_OK;
 }

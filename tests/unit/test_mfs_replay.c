@@ -106,6 +106,13 @@ test_parse_error_text(void)
 		{ "1: 5|SETXATTR(1,n,v%zz,0)", "cannot parse data at column 18" },
 		{ "1: 5|SCSET(x,1,W1,K1,A1,0,0,0x,1,2,3,4):10", "cannot parse (',' expected) at column 27" },
 		{ "1: 5|FLOCK(1,2,3,", "missing lock command" },
+		/* SNAPSHOT's group forms (the messages of its hand-written parser) */
+		{ "1: 1700000000|SNAPSHOT(2,1,snapA,8,0,0,[0,x],18)", "bad group list" },
+		{ "1: 1700000000|SNAPSHOT(2,1,snapA,8,0,0,1,%0,18)", "cannot parse data at column 40" },
+		{ "1: 1700000000|SNAPSHOT(2,1,snapA,8,0,0,[0],18):0,0,0", "cannot parse (',' expected) at column 50" },
+		{ "1: 1700000000|SNAPSHOT(2,1,snapA,8,0,0,[0]18)", "cannot parse (',' expected) at column 40" },
+		{ "1: 1700000000|SNAPSHOT(2,1,snapA,8,0,0,1,%00%00%00%00;18)", "cannot parse data at column 55" },
+		{ "1: 1700000000|SNAPSHOT(2,1,snapA,8,0,0,0)", "cannot parse (',' expected) at column 38" },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct mfs_meta m;
