@@ -218,17 +218,19 @@ read_meta(int dirfd, const char *name, struct mp_mfs_meta *m)
 	mp_mfs_header(head, (size_t)k, tail, (size_t)t, m);
 }
 
-void
-mp_mfs_scan(int dirfd, struct mp_cand *c)
-{
-	size_t n, nr = 0, capr = 0, nlogs = 0;
-	char **names = dir_names(dirfd, &n);
-	struct mp_range *all = NULL;
-	uint64_t best_v = 0, best_id = 0, cur, maxid = 0, other_id = 0;
-	char *best = NULL, *other = NULL;
-	int have = 0;
+/* The metadata files of a directory: the best one (highest version) */
+struct mfs_best {
+	const char *name;
+	uint64_t version, id;
+	int have;
+};
 
-	c->kind = "moosefs";
+static void
+pick_meta(int dirfd, char **names, size_t n, struct mp_cand *c, struct mfs_best *b)
+{
+	const char *other = NULL;
+	uint64_t other_id = 0;
+
 	for (size_t i = 0; i < n; i++) {
 		struct mp_mfs_meta m;
 
@@ -240,22 +242,47 @@ mp_mfs_scan(int dirfd, struct mp_cand *c)
 			mp_warn(c, "%s: %s; not used", names[i], m.why);
 			continue;
 		}
-		if (m.id && best_id && m.id != best_id && !other) {
+		if (m.id && b->id && m.id != b->id && !other) {
 			other = names[i];
 			other_id = m.id;
 		}
-		if (m.id && !best_id)
-			best_id = m.id;
-		if (!have || m.version > best_v) {
-			have = 1;
-			best_v = m.version;
-			best = names[i];
+		if (m.id && !b->id)
+			b->id = m.id;
+		if (!b->have || m.version > b->version) {
+			b->have = 1;
+			b->version = m.version;
+			b->name = names[i];
 		}
 	}
 	if (other)
 		mp_unusable(c, "metadata files with different ids (%016llx and %016llx in %s): "
-			    "mfsmaster -a refuses this directory", (unsigned long long)best_id,
+			    "mfsmaster -a refuses this directory", (unsigned long long)b->id,
 			    (unsigned long long)other_id, other);
+}
+
+static void
+warn_changelog(struct mp_cand *c, const char *name, const struct mp_changelog *cl)
+{
+	if (cl->tail_line)
+		mp_warn(c, "%s:%llu: damaged end of file, %llu byte(s) ignored; mfsmetarestore "
+			"uses the lines before it (mfsmaster -a ignores the whole file)", name,
+			(unsigned long long)cl->tail_line, (unsigned long long)cl->tail_bytes);
+	if (cl->garbage && cl->damaged)
+		mp_warn(c, "%s:%llu: damaged line with valid lines after it; mfsmetarestore "
+			"stops here (exit 3)", name, (unsigned long long)cl->garbage_line);
+	else if (cl->garbage)
+		mp_warn(c, "%s:%llu: id out of order; mfsmetarestore stops here (exit 3), "
+			"mfsmaster drops the rest of the file", name,
+			(unsigned long long)cl->garbage_line);
+}
+
+/* Every changelog's id runs, into *all (nr of them); returns the files seen */
+static size_t
+collect_changelogs(int dirfd, char **names, size_t n, struct mp_cand *c,
+		   struct mp_range **all, size_t *nr, uint64_t *maxid)
+{
+	size_t capr = 0, nlogs = 0;
+
 	for (size_t i = 0; i < n; i++) {
 		struct mp_changelog cl;
 
@@ -266,43 +293,45 @@ mp_mfs_scan(int dirfd, struct mp_cand *c)
 			mp_unreadable(c, RC_IO, "%s: cannot be read", names[i]);
 			continue;
 		}
-		if (cl.tail_line)
-			mp_warn(c, "%s:%llu: damaged end of file, %llu byte(s) ignored; mfsmetarestore "
-				"uses the lines before it (mfsmaster -a ignores the whole file)", names[i],
-				(unsigned long long)cl.tail_line, (unsigned long long)cl.tail_bytes);
-		if (cl.garbage && cl.damaged)
-			mp_warn(c, "%s:%llu: damaged line with valid lines after it; mfsmetarestore "
-				"stops here (exit 3)", names[i], (unsigned long long)cl.garbage_line);
-		else if (cl.garbage)
-			mp_warn(c, "%s:%llu: id out of order; mfsmetarestore stops here (exit 3), "
-				"mfsmaster drops the rest of the file", names[i],
-				(unsigned long long)cl.garbage_line);
+		warn_changelog(c, names[i], &cl);
 		for (size_t k = 0; k < cl.n; k++) {
-			xgrow((void **)&all, &capr, nr + 1, sizeof *all);
-			all[nr++] = cl.r[k];
-			if (cl.r[k].last > maxid)
-				maxid = cl.r[k].last;
+			xgrow((void **)all, &capr, *nr + 1, sizeof **all);
+			(*all)[(*nr)++] = cl.r[k];
+			if (cl.r[k].last > *maxid)
+				*maxid = cl.r[k].last;
 		}
 		mp_changelog_free(&cl);
 	}
-	mp_fact_str(c, "metadata_file", best);
-	if (have) {
+	return nlogs;
+}
+
+static void
+fact_meta(struct mp_cand *c, const struct mfs_best *b)
+{
+	mp_fact_str(c, "metadata_file", b->name);
+	if (b->have) {
 		char idhex[17];
-		mp_fact_num(c, "metadata_version", best_v);
-		snprintf(idhex, sizeof idhex, "%016llx", (unsigned long long)best_id);
-		mp_fact_str(c, "metadata_id", best_id ? idhex : NULL);
-		if (best_id)
+		mp_fact_num(c, "metadata_version", b->version);
+		snprintf(idhex, sizeof idhex, "%016llx", (unsigned long long)b->id);
+		mp_fact_str(c, "metadata_id", b->id ? idhex : NULL);
+		if (b->id)
 			c->identity = mp_strf("metadata id %s", idhex);
 	} else {
 		mp_fact_null(c, "metadata_version");
 		mp_fact_null(c, "metadata_id");
 	}
-	mp_fact_num(c, "changelog_files", nlogs);
-	/* walk the id runs from the metadata version on */
-	cur = have ? best_v - 1 : 0;
+}
+
+/* Walk the id runs from the metadata version on: the last change reached */
+static uint64_t
+walk_runs(struct mp_cand *c, const struct mfs_best *b, struct mp_range *all, size_t nr,
+	  uint64_t maxid)
+{
+	uint64_t cur = b->have ? b->version - 1 : 0;
+
 	if (nr)
 		qsort(all, nr, sizeof *all, cmp_range);
-	for (size_t i = 0; i < nr && have; i++) {
+	for (size_t i = 0; i < nr && b->have; i++) {
 		if (all[i].last <= cur)
 			continue;
 		if (all[i].first > cur + 1) {
@@ -315,16 +344,34 @@ mp_mfs_scan(int dirfd, struct mp_cand *c)
 		}
 		cur = all[i].last;
 	}
+	return cur;
+}
+
+void
+mp_mfs_scan(int dirfd, struct mp_cand *c)
+{
+	size_t n, nr = 0, nlogs;
+	char **names = dir_names(dirfd, &n);
+	struct mp_range *all = NULL;
+	struct mfs_best b = { NULL, 0, 0, 0 };
+	uint64_t cur, maxid = 0;
+
+	c->kind = "moosefs";
+	pick_meta(dirfd, names, n, c, &b);
+	nlogs = collect_changelogs(dirfd, names, n, c, &all, &nr, &maxid);
+	fact_meta(c, &b);
+	mp_fact_num(c, "changelog_files", nlogs);
+	cur = walk_runs(c, &b, all, nr, maxid);
 	free(all);
 	mp_fact_num(c, "last_change", cur);
 	mp_fact_num(c, "max_change", maxid);
-	if (!have) {
+	if (!b.have) {
 		mp_unusable(c, "no valid metadata file (mfsmaster -a: can't find valid "
 			    "metadata file)");
 	} else {
 		c->has_key = 1;
 		c->key = cur;
-		c->key2 = best_v;
+		c->key2 = b.version;
 		c->prefer = 1;
 		c->key_text = mp_strf("change %llu", (unsigned long long)cur);
 	}
