@@ -2,7 +2,7 @@
  * (rescue/blksync/delta.c, apply.c) against a small in-memory target.
  * Input byte 0: odd = recompute checksums first (see fuzzfix.h). */
 #include "blksync/bs.h"
-#include "blksync/fuzzfix.h"
+#include "../fuzzfix.h"
 #include "lib/err.h"
 
 #include <stdint.h>

@@ -2,7 +2,7 @@
  * picks a mode: odd = recompute the header and frame checksums first, so the
  * fuzzer gets past them and into the field checks; even = as given. */
 #include "blksync/bs.h"
-#include "blksync/fuzzfix.h"
+#include "../fuzzfix.h"
 #include "lib/err.h"
 
 #include <stdint.h>

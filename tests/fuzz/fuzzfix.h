@@ -1,9 +1,9 @@
-/* fuzzfix.h: for the fuzz harnesses only (tests/fuzz/blksync_*): rewrite the
+/* tests/fuzz/fuzzfix.h: for the blksync fuzz harnesses only: rewrite the
  * checksums of a blksync stream in place (header CRC, then each frame's CRC
  * over its header and payload; DATA only when stored raw), so that a fuzzer
  * reaches the checks behind them.  Never used by the tool itself. */
-#ifndef RESCUE_BLKSYNC_FUZZFIX_H
-#define RESCUE_BLKSYNC_FUZZFIX_H
+#ifndef RESCUE_TESTS_FUZZ_FUZZFIX_H
+#define RESCUE_TESTS_FUZZ_FUZZFIX_H
 
 #include "blksync/fmt.h"
 
