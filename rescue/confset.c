@@ -18,6 +18,7 @@
 #include "lib/lock.h"
 #include "lib/opt.h"
 #include "lib/xio.h"
+#include "toolmain.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -14,6 +14,7 @@
 #include "lib/opt.h"
 #include "lib/vollist.h"
 #include "lib/xio.h"
+#include "toolmain.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -12,9 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define TOOL(name, summary) int name##_main(int, char **);
-#include "tools.h"
-#undef TOOL
+#include "toolmain.h"
 
 struct tool {
 	const char *name;

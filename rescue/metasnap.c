@@ -7,6 +7,7 @@
 #include "metasnap/metasnap.h"
 #include "lib/err.h"
 #include "lib/opt.h"
+#include "toolmain.h"
 
 #include <string.h>
 

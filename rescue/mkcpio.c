@@ -15,6 +15,7 @@
 #include "lib/opt.h"
 #include "lib/tree.h"
 #include "lib/xio.h"
+#include "toolmain.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -18,6 +18,7 @@
 #include "lib/tree.h"
 #include "lib/version.h"
 #include "lib/xio.h"
+#include "toolmain.h"
 
 #include <errno.h>
 #include <limits.h>

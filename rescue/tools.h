@@ -1,7 +1,8 @@
 /* tools.h: every tool, sorted by name.  The ONLY list of tools: main.c, the
  * Makefile's links, build-rootfs and the tests all derive theirs from it
  * (through `rescue --list`).  Adding a tool = one line here + its file with
- * `int NAME_main(int argc, char **argv)`. */
+ * `int NAME_main(int argc, char **argv)`, which includes "toolmain.h" (the
+ * prototypes, derived from this list). */
 TOOL(blksync, "hash backup and full backup of block devices and images over a pipe")
 TOOL(confset, "edit key = value configuration files safely")
 TOOL(dumpplan, "group volumes onto backup media (Coda dumplists)")

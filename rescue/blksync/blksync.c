@@ -13,6 +13,7 @@
 #include "lib/err.h"
 #include "lib/opt.h"
 #include "lib/xio.h"
+#include "toolmain.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -6,6 +6,7 @@
 
 #include "lib/err.h"
 #include "lib/opt.h"
+#include "toolmain.h"
 #include "moosefs/meta.h"
 
 static const char usage[] =

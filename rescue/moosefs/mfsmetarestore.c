@@ -22,6 +22,7 @@
 #include "lib/opt.h"
 #include "lib/progress.h"
 #include "lib/xio.h"
+#include "toolmain.h"
 #include "moosefs/changelog.h"
 #include "moosefs/meta.h"
 #include "moosefs/replay.h"
