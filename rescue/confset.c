@@ -59,7 +59,7 @@ static const char usage[] =
 #define SHOW_MAX 64
 
 enum { DO_SET, DO_GET, DO_UNSET, DO_LIST };
-enum { O_GET = 0x100, O_UNSET, O_LIST, O_ALL, O_NOBACKUP, O_WAIT };
+enum { OPT_GET = 0x100, OPT_UNSET, OPT_LIST, OPT_ALL, OPT_NOBACKUP, OPT_WAIT };
 
 struct args {
 	int action, all, backup, dry, quiet;
@@ -68,12 +68,12 @@ struct args {
 };
 
 static const struct option longopts[] = {
-	{ "get", required_argument, 0, O_GET },
-	{ "unset", required_argument, 0, O_UNSET },
-	{ "list", no_argument, 0, O_LIST },
-	{ "all", no_argument, 0, O_ALL },
-	{ "no-backup", no_argument, 0, O_NOBACKUP },
-	{ "wait", required_argument, 0, O_WAIT },
+	{ "get", required_argument, 0, OPT_GET },
+	{ "unset", required_argument, 0, OPT_UNSET },
+	{ "list", no_argument, 0, OPT_LIST },
+	{ "all", no_argument, 0, OPT_ALL },
+	{ "no-backup", no_argument, 0, OPT_NOBACKUP },
+	{ "wait", required_argument, 0, OPT_WAIT },
 	{ "dry-run", no_argument, 0, 'n' },
 	{ "quiet", no_argument, 0, 'q' },
 	OPT_COMMON,
@@ -93,12 +93,12 @@ static void
 take_option(struct args *a, int c, const char *val)
 {
 	switch (c) {
-	case O_GET: set_action(a, DO_GET, val); break;
-	case O_UNSET: set_action(a, DO_UNSET, val); break;
-	case O_LIST: set_action(a, DO_LIST, NULL); break;
-	case O_ALL: a->all = 1; break;
-	case O_NOBACKUP: a->backup = 0; break;
-	case O_WAIT: a->wait = (unsigned)opt_uint("--wait", val, 0, WAIT_MAX); break;
+	case OPT_GET: set_action(a, DO_GET, val); break;
+	case OPT_UNSET: set_action(a, DO_UNSET, val); break;
+	case OPT_LIST: set_action(a, DO_LIST, NULL); break;
+	case OPT_ALL: a->all = 1; break;
+	case OPT_NOBACKUP: a->backup = 0; break;
+	case OPT_WAIT: a->wait = (unsigned)opt_uint("--wait", val, 0, WAIT_MAX); break;
 	case 'n': a->dry = 1; break;
 	case 'q': a->quiet = 1; break;
 	default: die_usage("unknown option");
@@ -165,7 +165,7 @@ parse_args(struct args *a, int argc, char **argv)
 				continue;
 			}
 			c = late_option(w, &val);
-			if ((c == O_GET || c == O_UNSET || c == O_WAIT) && !val) {
+			if ((c == OPT_GET || c == OPT_UNSET || c == OPT_WAIT) && !val) {
 				if (i + 1 >= argc)
 					die_usage("option '%s' needs a value", w);
 				val = argv[++i];

@@ -558,12 +558,12 @@ schedule_ok(const char *s)
 int
 dumpplan_main(int argc, char **argv)
 {
-	enum { O_OVER = 0x100, O_DUMPLIST, O_SCHEDULE };
+	enum { OPT_OVER = 0x100, OPT_DUMPLIST, OPT_SCHEDULE };
 	static const struct option longopts[] = {
 		{ "capacity", required_argument, 0, 'c' },
-		{ "allow-oversize", no_argument, 0, O_OVER },
-		{ "dumplist", required_argument, 0, O_DUMPLIST },
-		{ "schedule", required_argument, 0, O_SCHEDULE },
+		{ "allow-oversize", no_argument, 0, OPT_OVER },
+		{ "dumplist", required_argument, 0, OPT_DUMPLIST },
+		{ "schedule", required_argument, 0, OPT_SCHEDULE },
 		{ "force", no_argument, 0, 'f' },
 		{ "bytes", no_argument, 0, 'b' },
 		{ "quiet", no_argument, 0, 'q' },
@@ -584,9 +584,9 @@ dumpplan_main(int argc, char **argv)
 			if (!a.cap)
 				die_usage("bad --capacity '%s'", optarg);
 			break;
-		case O_OVER: a.oversize = 1; break;
-		case O_DUMPLIST: a.dir = optarg; break;
-		case O_SCHEDULE:
+		case OPT_OVER: a.oversize = 1; break;
+		case OPT_DUMPLIST: a.dir = optarg; break;
+		case OPT_SCHEDULE:
 			if (!schedule_ok(optarg))
 				die_usage("bad --schedule '%s' (F, I or 0-9 per day, at most %d)",
 					  optarg, DUMPLIST_FIELD);

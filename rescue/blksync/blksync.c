@@ -52,20 +52,20 @@ static const char usage[] =
 	"SOURCE must not change during a sync: use a snapshot or freeze it.\n"
 	"Exit: 0 ok, 1 difference or result mismatch, 2 usage, 3 bad data, 4 I/O, 5 refused.\n";
 
-enum { O_HASH = 0x100, O_SEED, O_RESUME, O_RESCUE, O_DIRECT_, O_JSON, O_FLAT };
+enum { OPT_HASH = 0x100, OPT_SEED, OPT_RESUME, OPT_RESCUE, OPT_DIRECT, OPT_JSON, OPT_FLAT };
 
 static const struct option longopts[] = {
 	{ "block", required_argument, 0, 'b' },
-	{ "hash", required_argument, 0, O_HASH },
+	{ "hash", required_argument, 0, OPT_HASH },
 	{ "level", required_argument, 0, 'z' },
-	{ "seed", required_argument, 0, O_SEED },
-	{ "resume", required_argument, 0, O_RESUME },
-	{ "rescue", no_argument, 0, O_RESCUE },
-	{ "direct", no_argument, 0, O_DIRECT_ },
+	{ "seed", required_argument, 0, OPT_SEED },
+	{ "resume", required_argument, 0, OPT_RESUME },
+	{ "rescue", no_argument, 0, OPT_RESCUE },
+	{ "direct", no_argument, 0, OPT_DIRECT },
 	{ "force", no_argument, 0, 'f' },
 	{ "quiet", no_argument, 0, 'q' },
-	{ "json", no_argument, 0, O_JSON },
-	{ "flat", no_argument, 0, O_FLAT },
+	{ "json", no_argument, 0, OPT_JSON },
+	{ "flat", no_argument, 0, OPT_FLAT },
 	OPT_COMMON,
 	{ 0, 0, 0, 0 },
 };
@@ -698,24 +698,24 @@ blksync_main(int argc, char **argv)
 		case 'b':
 			o.block = parse_block(optarg);
 			break;
-		case O_HASH:
+		case OPT_HASH:
 			if (bs_hash_parse(optarg, &o.hash_id) < 0)
 				die_usage("bad --hash '%s' (xxh3 or sha256)", optarg);
 			break;
 		case 'z':
 			o.level = (int)opt_uint("--level", optarg, 0, 9);
 			break;
-		case O_SEED:
+		case OPT_SEED:
 			o.seed = opt_uint("--seed", optarg, 0, UINT64_MAX);
 			o.seed_set = 1;
 			break;
-		case O_RESUME:
+		case OPT_RESUME:
 			o.resume = optarg;
 			break;
-		case O_RESCUE:
+		case OPT_RESCUE:
 			o.rescue = 1;
 			break;
-		case O_DIRECT_:
+		case OPT_DIRECT:
 			o.direct = 1;
 			break;
 		case 'f':
@@ -724,10 +724,10 @@ blksync_main(int argc, char **argv)
 		case 'q':
 			o.quiet = 1;
 			break;
-		case O_FLAT:
+		case OPT_FLAT:
 			o.flat = 1;
 			break;
-		case O_JSON:
+		case OPT_JSON:
 			o.json = 1;
 			o.quiet = 1;
 			break;
