@@ -31,7 +31,7 @@ base_hash(struct ap *a, uint64_t i, uint8_t *out)
 	bs_hash_init(&hs, h->hash_id, h->hash_len, h->seed);
 
 	if (a->ring) {
-		if (ring_pop(a->ring, out) < 0) {
+		if (bs_ring_pop(a->ring, out) < 0) {
 			warn_rc(RC_IO, "%s: the reader of the target stopped", a->name);
 			return RC_IO;
 		}
@@ -348,7 +348,7 @@ image_id(int fd, const char *name, uint64_t size, uint32_t block,
 	p.src.block = block;
 	p.hash = *hash;
 	p.full_width = full_width;
-	rc = sig_produce(&p);
+	rc = bs_sig_produce(&p);
 	memcpy(id, p.id, BS_DIGEST_LEN);
 	return rc;
 }

@@ -188,7 +188,7 @@ cmd_sig(const char *target, const struct bs_opts *o)
 	bs_hash_init(&p.hash, h.hash_id, h.hash_len, h.seed);
 	p.w = &w;
 	p.prog = &pg;
-	rc = bs_wr_put(&w, hb, sizeof hb) < 0 ? RC_IO : sig_produce(&p);
+	rc = bs_wr_put(&w, hb, sizeof hb) < 0 ? RC_IO : bs_sig_produce(&p);
 	if (rc == RC_OK && bs_wr_flush(&w) < 0)
 		rc = RC_IO;
 	if (rc == RC_OK)
@@ -222,7 +222,7 @@ emit_delta(const struct bs_opts *o, const char *cmd, struct img *s, struct sig_r
 	sc.sig = sr;
 	sc.prog = &pg;
 	dw_init(&sc.dw, &w, o->level);
-	rc = bs_wr_put(&w, hb, sizeof hb) < 0 ? RC_IO : scan_run(&sc);
+	rc = bs_wr_put(&w, hb, sizeof hb) < 0 ? RC_IO : bs_scan_run(&sc);
 	if (rc == RC_OK)
 		progress_done(&pg, "%s: %llu of %llu blocks in the delta, %s of data, %s written, %.2f s",
 			      s->name, (unsigned long long)sc.changed, (unsigned long long)sc.compared,
@@ -247,7 +247,7 @@ cmd_diff(const char *source, const char *sigs, const struct bs_opts *o)
 	if ((rc = open_source(&s, source, o)) || (rc = open_img(&g, sigs, O_RDONLY)) ||
 	    (rc = check_stdout(o, &s, &g)))
 		return rc;
-	if ((rc = sig_rd_open(&sr, g.fd, g.name)))
+	if ((rc = bs_sig_rd_open(&sr, g.fd, g.name)))
 		goto out;
 	if ((o->block && o->block != sr.hdr.block) || (o->hash_id && o->hash_id != sr.hdr.hash_id)) {
 		warn_rc(RC_REFUSED, "%s: signatures of %u-byte blocks with %s, not the %u-byte %s asked for",
@@ -271,11 +271,11 @@ cmd_diff(const char *source, const char *sigs, const struct bs_opts *o)
 	h.seed = sr.hdr.seed;
 	h.size = s.size;
 	h.base_size = sr.hdr.size;
-	if (sig_peek_id(g.fd, &sr.hdr, h.base_id) == 0)
+	if (bs_sig_peek_id(g.fd, &sr.hdr, h.base_id) == 0)
 		h.flags |= BS_F_BASEID;
 	rc = emit_delta(o, "diff", &s, &sr, &h);
 out:
-	sig_rd_free(&sr);
+	bs_sig_rd_free(&sr);
 	return rc;
 }
 
@@ -565,7 +565,7 @@ verify_sigs(struct img *a, struct img *g, const struct bs_opts *o, struct ranges
 	uint32_t B;
 	int rc;
 
-	if ((rc = sig_rd_open(&sr, g->fd, g->name)))
+	if ((rc = bs_sig_rd_open(&sr, g->fd, g->name)))
 		goto out;
 	B = sr.hdr.block;
 	if (o->block && o->block != B) {
@@ -589,7 +589,7 @@ verify_sigs(struct img *a, struct img *g, const struct bs_opts *o, struct ranges
 			uint64_t bl = sr.hdr.size - i * B < B ? sr.hdr.size - i * B : B;
 			const uint8_t *sh;
 
-			if ((rc = sig_rd_next(&sr, &sh)))
+			if ((rc = bs_sig_rd_next(&sr, &sh)))
 				break;
 			++*blocks;
 			bs_block_hash(&hs, buf + o2, k, h);
@@ -599,9 +599,9 @@ verify_sigs(struct img *a, struct img *g, const struct bs_opts *o, struct ranges
 		progress_update(pg, off + n);
 	}
 	if (rc == RC_OK)
-		rc = sig_rd_finish(&sr, 1);
+		rc = bs_sig_rd_finish(&sr, 1);
 out:
-	sig_rd_free(&sr);
+	bs_sig_rd_free(&sr);
 	free(buf);
 	return rc;
 }

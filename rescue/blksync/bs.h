@@ -42,26 +42,26 @@ struct bs_ring {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 };
-void ring_init(struct bs_ring *r, size_t cap, unsigned hl, uint64_t first);
-void ring_free(struct bs_ring *r);
+void bs_ring_init(struct bs_ring *r, size_t cap, unsigned hl, uint64_t first);
+void bs_ring_free(struct bs_ring *r);
 /* Producer: add one hash (waits while full).  -1 if the consumer failed. */
-int ring_push(struct bs_ring *r, const uint8_t *h);
-void ring_close(struct bs_ring *r, int failed);
+int bs_ring_push(struct bs_ring *r, const uint8_t *h);
+void bs_ring_close(struct bs_ring *r, int failed);
 /* Consumer: hash of the next block; -1 if the producer ended or failed. */
-int ring_pop(struct bs_ring *r, uint8_t *out);
+int bs_ring_pop(struct bs_ring *r, uint8_t *out);
 /* serve: the apply side asks for the hashes of group g, and says it is done */
-void ring_request(struct bs_ring *r, uint64_t g, uint32_t n);
-void ring_consumer_done(struct bs_ring *r);
+void bs_ring_request(struct bs_ring *r, uint64_t g, uint32_t n);
+void bs_ring_consumer_done(struct bs_ring *r);
 /* Producer: push unless full; 1 = full and a request waits (not pushed), -1 failed. */
-int ring_push_or_req(struct bs_ring *r, const uint8_t *h);
+int bs_ring_push_or_req(struct bs_ring *r, const uint8_t *h);
 /* Producer: next request without waiting (0) or none (-1). */
-int ring_take_request(struct bs_ring *r, uint64_t *g, uint32_t *n);
+int bs_ring_take_request(struct bs_ring *r, uint64_t *g, uint32_t *n);
 /* Producer, after the last hash: wait for a request (0), a kick (1) or the end (-1). */
-int ring_wait_request(struct bs_ring *r, uint64_t *g, uint32_t *n);
+int bs_ring_wait_request(struct bs_ring *r, uint64_t *g, uint32_t *n);
 /* serve's apply side: wake the producer to send an acknowledgement. */
-void ring_kick(struct bs_ring *r);
+void bs_ring_kick(struct bs_ring *r);
 /* Copy the hash of block i if the ring holds it (0), else -1. */
-int ring_peek(struct bs_ring *r, uint64_t i, uint8_t *out);
+int bs_ring_peek(struct bs_ring *r, uint64_t i, uint8_t *out);
 
 /* ---- SIGS producer ---- */
 struct sig_prod {
@@ -81,7 +81,7 @@ struct sig_prod {
 	uint64_t blocks;       /* out */
 };
 /* Header (unless no writer), HASH frames, SEND.  RC_* status. */
-int sig_produce(struct sig_prod *p);
+int bs_sig_produce(struct sig_prod *p);
 
 /* ---- SIGS reader ---- */
 struct sig_rd {
@@ -100,23 +100,23 @@ struct sig_rd {
 	void *ack_ctx;
 };
 /* Read and check the header (kind S).  RC_* status. */
-int sig_rd_open(struct sig_rd *s, int fd, const char *name);
+int bs_sig_rd_open(struct sig_rd *s, int fd, const char *name);
 /* The hash of block s->next (advances).  RC_* status. */
-int sig_rd_next(struct sig_rd *s, const uint8_t **hash);
+int bs_sig_rd_next(struct sig_rd *s, const uint8_t **hash);
 /* Skip what is left, read SEND and check the identity.  check_eof: nothing may follow. */
-int sig_rd_finish(struct sig_rd *s, int check_eof);
+int bs_sig_rd_finish(struct sig_rd *s, int check_eof);
 /* push: without waiting, take the ACKD frames that have arrived, also
  * those behind frames not read yet (to the callback).  RC_* status. */
-int sig_rd_acks(struct sig_rd *s);
+int bs_sig_rd_acks(struct sig_rd *s);
 /* push with groups: the next GRPH, HASH or SEND frame and its checked payload. */
-int sig_rd_pull(struct sig_rd *s, struct bs_frame *f, const uint8_t **payload);
-void sig_rd_free(struct sig_rd *s);
+int bs_sig_rd_pull(struct sig_rd *s, struct bs_frame *f, const uint8_t **payload);
+void bs_sig_rd_free(struct sig_rd *s);
 /* Add the full-width hashes of the blocks of [0, end) of src to d
  * (a resumed push: the digest of the done range).  RC_* status. */
-int sig_range(struct bs_src *src, uint64_t end, const struct bs_hash *h, struct bs_digest *d);
+int bs_sig_range(struct bs_src *src, uint64_t end, const struct bs_hash *h, struct bs_digest *d);
 /* A seekable SIGS file: its identity from the SEND frame at the end, without
  * reading the hashes (0), or -1 when it cannot be had that way. */
-int sig_peek_id(int fd, const struct bs_hdr *h, uint8_t id[BS_DIGEST_LEN]);
+int bs_sig_peek_id(int fd, const struct bs_hdr *h, uint8_t id[BS_DIGEST_LEN]);
 /* Handle a DONE frame from serve: print its message; returns its status. */
 int frame_done(struct bs_rd *r, const struct bs_frame *f, const char *peer);
 
@@ -193,7 +193,7 @@ struct scan {
 	uint8_t result[BS_DIGEST_LEN], base_id[BS_DIGEST_LEN];
 };
 /* Emit records and DEND (the header is the caller's).  RC_* status. */
-int scan_run(struct scan *s);
+int bs_scan_run(struct scan *s);
 /* push against a grouped SIGS stream (serve): NEED records ask for detail. */
 int scan_groups(struct scan *s);
 

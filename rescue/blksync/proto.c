@@ -136,7 +136,7 @@ serve_mark(void *ctx, uint64_t off)
 	s->ack_off = off;
 	pthread_mutex_unlock(&s->ack_mu);
 	/* the reader may have sent its last hash and be waiting */
-	ring_kick(s->prod.ring);
+	bs_ring_kick(s->prod.ring);
 }
 
 static uint64_t
@@ -207,7 +207,7 @@ answer(struct serve *s, uint64_t g, uint32_t ng, uint8_t *buf)
 	}
 	n = nblocks - first < (uint64_t)G * ng ? (uint32_t)(nblocks - first) : G * ng;
 	for (uint32_t i = 0; i < n; i++) {
-		if (ring_peek(p->ring, first + i, h) < 0) {
+		if (bs_ring_peek(p->ring, first + i, h) < 0) {
 			warn_rc(RC_DATA, "stdin: hashes asked for out of order (block %llu)",
 				(unsigned long long)(first + i));
 			return RC_DATA;
@@ -229,7 +229,7 @@ answer_all(struct serve *s, uint8_t *buf)
 	uint32_t n;
 	int rc;
 
-	while (ring_take_request(s->prod.ring, &g, &n) == 0)
+	while (bs_ring_take_request(s->prod.ring, &g, &n) == 0)
 		if ((rc = answer(s, g, n, buf)))
 			return rc;
 	return RC_OK;
@@ -264,7 +264,7 @@ serve_produce(struct serve *s)
 			int x;
 
 			bs_block_hash(&p->hash, buf + o, n - o < B ? n - o : B, full + (size_t)k * hl);
-			while ((x = ring_push_or_req(p->ring, full + (size_t)k * hl)) == 1)
+			while ((x = bs_ring_push_or_req(p->ring, full + (size_t)k * hl)) == 1)
 				if ((rc = answer_all(s, det)))
 					break;
 			if (x < 0 && rc == RC_OK)
@@ -297,10 +297,10 @@ serve_produce(struct serve *s)
 		f.stored = BS_DIGEST_LEN;
 		rc = wframe(s, &f, id);
 	}
-	while (rc == RC_OK && (w = ring_wait_request(p->ring, &g, &ng)) >= 0)
+	while (rc == RC_OK && (w = bs_ring_wait_request(p->ring, &g, &ng)) >= 0)
 		rc = w ? send_ack(s) : answer(s, g, ng, det);
 	p->blocks = groups;
-	ring_close(p->ring, rc != RC_OK);
+	bs_ring_close(p->ring, rc != RC_OK);
 	bs_digest_free(&dg);
 	free(buf);
 	free(full);
@@ -314,7 +314,7 @@ serve_need(void *ctx, uint64_t off, uint32_t groups)
 {
 	struct serve *s = ctx;
 
-	ring_request(s->prod.ring, off / ((uint64_t)s->group * s->prod.src.block), groups);
+	bs_ring_request(s->prod.ring, off / ((uint64_t)s->group * s->prod.src.block), groups);
 }
 
 static void *
@@ -330,14 +330,14 @@ prod_thread(void *arg)
 		int x;
 
 		/* after the SEND, stay to send the acknowledgements */
-		s->prod_rc = sig_produce(&s->prod);
-		while (s->prod_rc == RC_OK && (x = ring_wait_request(s->prod.ring, &g, &n)) >= 0) {
+		s->prod_rc = bs_sig_produce(&s->prod);
+		while (s->prod_rc == RC_OK && (x = bs_ring_wait_request(s->prod.ring, &g, &n)) >= 0) {
 			s->prod_rc = x ? send_ack(s) : RC_DATA;
 			if (!x)
 				warn_rc(RC_DATA, "stdin: hashes asked for without group hashes");
 		}
 		if (s->prod_rc)
-			ring_close(s->prod.ring, 1);
+			bs_ring_close(s->prod.ring, 1);
 	}
 	pthread_mutex_lock(&s->ack_mu);
 	s->prod_done = 1;
@@ -409,7 +409,7 @@ serve_done_range(struct serve *s, const struct bs_hdr *hello, uint64_t tsize,
 		src.size = tsize;
 		src.block = hello->block;
 		src.rescue = o->rescue;
-		if ((rc = sig_range(&src, hello->start, &hs, &s->pre)))
+		if ((rc = bs_sig_range(&src, hello->start, &hs, &s->pre)))
 			return rc;
 		bs_digest_peek(&s->pre, d);
 		if (memcmp(d, hello->base_id, BS_DIGEST_LEN) == 0) {
@@ -483,7 +483,7 @@ static int
 start_producer(struct serve *s, const struct bs_opts *o, const struct bs_hdr *hello, uint64_t tsize,
 	       uint64_t start, struct bs_ring *ring, pthread_t *th)
 {
-	ring_init(ring, (512u << 20) / hello->block, bs_hash_len(hello->hash_id), start / hello->block);
+	bs_ring_init(ring, (512u << 20) / hello->block, bs_hash_len(hello->hash_id), start / hello->block);
 	memset(&s->prod, 0, sizeof s->prod);
 	s->prod.src.fd = s->fd;
 	s->prod.src.name = s->name;
@@ -499,7 +499,7 @@ start_producer(struct serve *s, const struct bs_opts *o, const struct bs_hdr *he
 	s->prod.ack_ctx = s;
 	if (pthread_create(th, NULL, prod_thread, s) != 0) {
 		warn_rc(RC_IO, "cannot start a thread");
-		ring_free(ring);
+		bs_ring_free(ring);
 		return RC_IO;
 	}
 	return RC_OK;
@@ -576,15 +576,15 @@ serve_run(struct serve *s, const struct bs_opts *o, struct progress *pg)
 		return rc;
 	rc = serve_apply(s, &hello, tsize, start, &st, &ring, pg);
 	if (rc != RC_OK)
-		ring_close(&ring, 1);
+		bs_ring_close(&ring, 1);
 	else
-		ring_consumer_done(&ring);
+		bs_ring_consumer_done(&ring);
 	if (rc != RC_OK)
 		wait_producer(s);
 	if (s->stuck)
 		return rc;
 	pthread_join(th, NULL);
-	ring_free(&ring);
+	bs_ring_free(&ring);
 	if (rc == RC_OK && s->prod_rc)
 		rc = s->prod_rc;
 	return rc;
@@ -835,7 +835,7 @@ check_source_range(struct push *p, struct bs_src *src, const struct bs_hash *hs)
 
 	if (!p->start)
 		return RC_OK;
-	if ((rc = sig_range(src, p->start, hs, &p->pre)))
+	if ((rc = bs_sig_range(src, p->start, hs, &p->pre)))
 		return rc;
 	bs_digest_peek(&p->pre, d);
 	if (memcmp(d, p->want, BS_DIGEST_LEN) != 0) {
@@ -1015,7 +1015,7 @@ push_run(struct push *p, struct bs_src *src, int from, const char *peer, const s
 	sc->marked_ctx = p;
 	sc->mark_align = p->align;
 	dw_init(&sc->dw, w, o->level);
-	rc = sr->hdr.group ? scan_groups(sc) : scan_run(sc);
+	rc = sr->hdr.group ? scan_groups(sc) : bs_scan_run(sc);
 	*src = sc->src;
 	dw_free(&sc->dw);
 	if (rc)
@@ -1096,7 +1096,7 @@ bs_push(const char *source, char **cmd, const struct bs_opts *o)
 	rc = push_run(&p, &src, from, peer, o, &sc, &w, &sr, &pg);
 	close(to);
 	if (sr.frame)
-		sig_rd_free(&sr);
+		bs_sig_rd_free(&sr);
 	else
 		bs_rd_free(&sr.rd);
 	close(from);

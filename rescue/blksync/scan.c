@@ -111,7 +111,7 @@ timed_mark(struct scan *s, uint64_t off)
 {
 	int rc = mark(s, off);
 
-	return rc ? rc : sig_rd_acks(s->sig);
+	return rc ? rc : bs_sig_rd_acks(s->sig);
 }
 
 /* push: about to wait for more signatures; let the target catch up. */
@@ -128,7 +128,7 @@ on_idle(void *ctx)
 }
 
 int
-scan_run(struct scan *s)
+bs_scan_run(struct scan *s)
 {
 	uint32_t B = s->block;
 	unsigned wl = s->hash.wl;
@@ -169,7 +169,7 @@ scan_run(struct scan *s)
 				uint64_t blen = base_size - i * B < B ? base_size - i * B : B;
 
 				s->pos = off + o;
-				if ((rc = sig_rd_next(s->sig, &sh)))
+				if ((rc = bs_sig_rd_next(s->sig, &sh)))
 					break;
 				changed = blen != len || memcmp(sh, h, wl) != 0;
 			}
@@ -189,7 +189,7 @@ scan_run(struct scan *s)
 	memset(&t, 0, sizeof t);
 	if (rc == RC_OK && s->sig) {
 		s->sig->rd.idle = NULL;
-		rc = sig_rd_finish(s->sig, !s->push);
+		rc = bs_sig_rd_finish(s->sig, !s->push);
 		memcpy(t.base_id, s->sig->id, BS_DIGEST_LEN);
 	}
 	if (rc == RC_OK) {
@@ -263,7 +263,7 @@ g_pull(struct gscan *g)
 	struct bs_frame f;
 	int rc;
 
-	if ((rc = sig_rd_pull(sr, &f, &p)))
+	if ((rc = bs_sig_rd_pull(sr, &f, &p)))
 		return rc;
 	if (f.tag == TAG_GRPH) {
 		uint64_t next = g->gh_first + g->gh_n;

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 
 void
-ring_init(struct bs_ring *r, size_t cap, unsigned hl, uint64_t first)
+bs_ring_init(struct bs_ring *r, size_t cap, unsigned hl, uint64_t first)
 {
 	memset(r, 0, sizeof *r);
 	r->cap = cap;
@@ -26,7 +26,7 @@ ring_init(struct bs_ring *r, size_t cap, unsigned hl, uint64_t first)
 }
 
 void
-ring_free(struct bs_ring *r)
+bs_ring_free(struct bs_ring *r)
 {
 	free(r->req);
 	r->req = NULL;
@@ -37,7 +37,7 @@ ring_free(struct bs_ring *r)
 }
 
 int
-ring_push(struct bs_ring *r, const uint8_t *h)
+bs_ring_push(struct bs_ring *r, const uint8_t *h)
 {
 	pthread_mutex_lock(&r->mu);
 	while (r->head - r->tail == r->cap && !r->failed)
@@ -54,7 +54,7 @@ ring_push(struct bs_ring *r, const uint8_t *h)
 }
 
 void
-ring_close(struct bs_ring *r, int failed)
+bs_ring_close(struct bs_ring *r, int failed)
 {
 	pthread_mutex_lock(&r->mu);
 	if (failed)
@@ -65,7 +65,7 @@ ring_close(struct bs_ring *r, int failed)
 }
 
 int
-ring_pop(struct bs_ring *r, uint8_t *out)
+bs_ring_pop(struct bs_ring *r, uint8_t *out)
 {
 	pthread_mutex_lock(&r->mu);
 	while (r->head == r->tail && !r->done && !r->failed)
@@ -82,7 +82,7 @@ ring_pop(struct bs_ring *r, uint8_t *out)
 }
 
 void
-ring_request(struct bs_ring *r, uint64_t g, uint32_t n)
+bs_ring_request(struct bs_ring *r, uint64_t g, uint32_t n)
 {
 	pthread_mutex_lock(&r->mu);
 	if (r->req_tail == r->req_cap) {
@@ -101,7 +101,7 @@ ring_request(struct bs_ring *r, uint64_t g, uint32_t n)
 }
 
 void
-ring_consumer_done(struct bs_ring *r)
+bs_ring_consumer_done(struct bs_ring *r)
 {
 	pthread_mutex_lock(&r->mu);
 	r->consumer_done = 1;
@@ -110,7 +110,7 @@ ring_consumer_done(struct bs_ring *r)
 }
 
 int
-ring_push_or_req(struct bs_ring *r, const uint8_t *h)
+bs_ring_push_or_req(struct bs_ring *r, const uint8_t *h)
 {
 	pthread_mutex_lock(&r->mu);
 	while (r->head - r->tail == r->cap && !r->failed && !r->consumer_done &&
@@ -132,7 +132,7 @@ ring_push_or_req(struct bs_ring *r, const uint8_t *h)
 }
 
 int
-ring_take_request(struct bs_ring *r, uint64_t *g, uint32_t *n)
+bs_ring_take_request(struct bs_ring *r, uint64_t *g, uint32_t *n)
 {
 	int rc = -1;
 
@@ -147,7 +147,7 @@ ring_take_request(struct bs_ring *r, uint64_t *g, uint32_t *n)
 }
 
 int
-ring_wait_request(struct bs_ring *r, uint64_t *g, uint32_t *n)
+bs_ring_wait_request(struct bs_ring *r, uint64_t *g, uint32_t *n)
 {
 	int rc = -1;
 
@@ -167,7 +167,7 @@ ring_wait_request(struct bs_ring *r, uint64_t *g, uint32_t *n)
 }
 
 void
-ring_kick(struct bs_ring *r)
+bs_ring_kick(struct bs_ring *r)
 {
 	pthread_mutex_lock(&r->mu);
 	r->kick = 1;
@@ -176,7 +176,7 @@ ring_kick(struct bs_ring *r)
 }
 
 int
-ring_peek(struct bs_ring *r, uint64_t i, uint8_t *out)
+bs_ring_peek(struct bs_ring *r, uint64_t i, uint8_t *out)
 {
 	int rc = -1;
 
@@ -217,7 +217,7 @@ prod_frame(struct sig_prod *p, struct bs_frame *f, const void *payload)
 }
 
 int
-sig_produce(struct sig_prod *p)
+bs_sig_produce(struct sig_prod *p)
 {
 	uint32_t B = p->src.block;
 	unsigned wl = p->hash.wl;
@@ -240,7 +240,7 @@ sig_produce(struct sig_prod *p)
 			bs_block_hash(&p->hash, buf + o, n - o < B ? n - o : B, h);
 			memcpy(hs + (size_t)k * wl, h, wl);
 			bs_digest_add(&dg, h, p->full_width ? p->hash.len : wl);
-			if (p->ring && ring_push(p->ring, h) < 0) {
+			if (p->ring && bs_ring_push(p->ring, h) < 0) {
 				rc = RC_IO;
 				goto out;
 			}
@@ -272,7 +272,7 @@ sig_produce(struct sig_prod *p)
 	}
 out:
 	if (p->ring)
-		ring_close(p->ring, rc != RC_OK);
+		bs_ring_close(p->ring, rc != RC_OK);
 	bs_digest_free(&dg);
 	free(buf);
 	free(hs);
@@ -280,7 +280,7 @@ out:
 }
 
 int
-sig_rd_open(struct sig_rd *s, int fd, const char *name)
+bs_sig_rd_open(struct sig_rd *s, int fd, const char *name)
 {
 	int rc;
 
@@ -302,7 +302,7 @@ sig_rd_open(struct sig_rd *s, int fd, const char *name)
 }
 
 void
-sig_rd_free(struct sig_rd *s)
+bs_sig_rd_free(struct sig_rd *s)
 {
 	bs_digest_free(&s->dg);
 	free(s->frame);
@@ -374,7 +374,7 @@ next_frame(struct sig_rd *s, struct bs_frame *f)
 }
 
 int
-sig_rd_next(struct sig_rd *s, const uint8_t **hash)
+bs_sig_rd_next(struct sig_rd *s, const uint8_t **hash)
 {
 	unsigned hl = s->hdr.hash_len;
 	struct bs_frame f;
@@ -425,7 +425,7 @@ sig_rd_next(struct sig_rd *s, const uint8_t **hash)
 }
 
 int
-sig_rd_pull(struct sig_rd *s, struct bs_frame *f, const uint8_t **payload)
+bs_sig_rd_pull(struct sig_rd *s, struct bs_frame *f, const uint8_t **payload)
 {
 	int rc;
 
@@ -449,7 +449,7 @@ sig_rd_pull(struct sig_rd *s, struct bs_frame *f, const uint8_t **payload)
 }
 
 int
-sig_rd_acks(struct sig_rd *s)
+bs_sig_rd_acks(struct sig_rd *s)
 {
 	struct bs_rd *r = &s->rd;
 	struct bs_frame f;
@@ -474,7 +474,7 @@ sig_rd_acks(struct sig_rd *s)
 }
 
 int
-sig_range(struct bs_src *src, uint64_t end, const struct bs_hash *h, struct bs_digest *d)
+bs_sig_range(struct bs_src *src, uint64_t end, const struct bs_hash *h, struct bs_digest *d)
 {
 	uint8_t *buf = bs_alloc(BS_CHUNK), hh[BS_DIGEST_LEN];
 	uint32_t B = src->block;
@@ -495,7 +495,7 @@ sig_range(struct bs_src *src, uint64_t end, const struct bs_hash *h, struct bs_d
 }
 
 int
-sig_rd_finish(struct sig_rd *s, int check_eof)
+bs_sig_rd_finish(struct sig_rd *s, int check_eof)
 {
 	uint8_t id[BS_DIGEST_LEN], pay[BS_DIGEST_LEN], tail;
 	const uint8_t *h;
@@ -504,7 +504,7 @@ sig_rd_finish(struct sig_rd *s, int check_eof)
 	int rc;
 
 	while (s->next < s->nblocks)
-		if ((rc = sig_rd_next(s, &h)))
+		if ((rc = bs_sig_rd_next(s, &h)))
 			return rc;
 	if ((rc = next_frame(s, &f)))
 		return rc;
@@ -540,7 +540,7 @@ sig_rd_finish(struct sig_rd *s, int check_eof)
 }
 
 int
-sig_peek_id(int fd, const struct bs_hdr *h, uint8_t id[BS_DIGEST_LEN])
+bs_sig_peek_id(int fd, const struct bs_hdr *h, uint8_t id[BS_DIGEST_LEN])
 {
 	return bs_peek_end(fd, h, TAG_SEND, id, BS_DIGEST_LEN);
 }

@@ -25,10 +25,10 @@ struct dump {
 static int
 dbad(struct dump *d, const char *what)
 {
-	return rd_fail(&d->r, what);
+	return mfs_rd_fail(&d->r, what);
 }
 
-#define DNEED(d, n, what) do { if (rd_need(&(d)->r, (n))) return dbad((d), (what)); } while (0)
+#define DNEED(d, n, what) do { if (mfs_rd_need(&(d)->r, (n))) return dbad((d), (what)); } while (0)
 
 /* names: raw bytes, or '.' for bytes < 32 or > 127 with -d */
 static int
@@ -355,7 +355,7 @@ mfs_dump_xattr(struct dump *d)
 			return 0;
 		if (nl == 0) {
 			note("loading xattr: empty name");
-			if (rd_skip(&d->r, vl))
+			if (mfs_rd_skip(&d->r, vl))
 				return dbad(d, "truncated XATR record");
 			continue;
 		}
@@ -598,7 +598,7 @@ d_sections(struct dump *d, const char *only)
 		}
 		mfs_sechdr_parse(h, &s);
 		if (only && memcmp(h, only, 4) != 0) {
-			if (rd_skip(&d->r, s.len))
+			if (mfs_rd_skip(&d->r, s.len))
 				return dbad(d, "truncated section");
 			continue;
 		}
@@ -621,10 +621,10 @@ d_open_file(struct dump *d, const char *path, int hide, struct mfs_header *h, in
 	*fd = open_ro(path);
 	if (*fd < 0)
 		return RC_IO;
-	rc = rd_init_fd(&d->r, path, *fd);
+	rc = mfs_rd_init_fd(&d->r, path, *fd);
 	if (rc)
 		return rc;
-	if (rd_header(&d->r, h) || h->n < 8)
+	if (mfs_rd_header(&d->r, h) || h->n < 8)
 		return dbad(d, "truncated: no metadata header");
 	return RC_OK;
 }
@@ -632,7 +632,7 @@ d_open_file(struct dump *d, const char *path, int hide, struct mfs_header *h, in
 static void
 d_close(struct dump *d, int fd)
 {
-	rd_close(&d->r);
+	mfs_rd_close(&d->r);
 	if (fd >= 0)
 		close(fd);
 }

@@ -22,7 +22,7 @@ bad(struct rd *r, const char *what)
 	return RC_DATA;
 }
 
-#define NEED(r, n, what) do { if (rd_need((r), (n))) return rd_fail((r), (what)); } while (0)
+#define NEED(r, n, what) do { if (mfs_rd_need((r), (n))) return mfs_rd_fail((r), (what)); } while (0)
 
 int
 mfs_load_sess(struct mfs_meta *m, struct rd *r, int flags)
@@ -700,8 +700,8 @@ load_section(struct mfs_meta *m, struct rd *r, int flags, const struct mfs_sechd
 			warn_off(RC_DATA, r->name, start - 16, "unknown section '%.4s'", s->tag);
 			return RC_DATA;
 		}
-		if (rd_skip(r, s->len))
-			return rd_fail(r, "truncated section");
+		if (mfs_rd_skip(r, s->len))
+			return mfs_rd_fail(r, "truncated section");
 		return RC_OK;
 	}
 	rc = t->load(m, r, flags);
@@ -746,8 +746,8 @@ load_all(struct mfs_meta *m, struct rd *r, int flags)
 	int rc;
 
 	mfs_init(m);
-	if (rd_header(r, &h) || h.n < 8)
-		return rd_fail(r, "truncated: no metadata header");
+	if (mfs_rd_header(r, &h) || h.n < 8)
+		return mfs_rd_fail(r, "truncated: no metadata header");
 	if (h.kind == MFS_KIND_NEW) {
 		mfs_free(m);
 		mfs_init_new(m, 0);
@@ -776,7 +776,7 @@ mfs_load_mem(struct mfs_meta *m, const char *name, const uint8_t *data, size_t l
 	struct rd r;
 	int rc;
 
-	rd_init_mem(&r, name, data, len);
+	mfs_rd_init_mem(&r, name, data, len);
 	rc = load_all(m, &r, flags);
 	if (rc)
 		mfs_free(m);
@@ -793,13 +793,13 @@ mfs_load_file(struct mfs_meta *m, const char *path, int flags, struct progress *
 		memset(m, 0, sizeof *m);
 		return RC_IO;
 	}
-	rc = rd_init_fd(&r, path, fd);
+	rc = mfs_rd_init_fd(&r, path, fd);
 	r.pr = pr;
 	if (rc == RC_OK)
 		rc = load_all(m, &r, flags);
 	else
 		mfs_init(m);
-	rd_close(&r);
+	mfs_rd_close(&r);
 	close(fd);
 	if (rc)
 		mfs_free(m);
@@ -817,9 +817,9 @@ mfs_peek_header(const char *path, uint64_t *version, uint64_t *metaid, int *is_n
 	*is_new = 0;
 	if (fd < 0)
 		return RC_IO;
-	rc = rd_init_fd(&r, path, fd);
+	rc = mfs_rd_init_fd(&r, path, fd);
 	if (rc == RC_OK) {
-		if (rd_header(&r, &h) || h.n < 8) {
+		if (mfs_rd_header(&r, &h) || h.n < 8) {
 			rc = RC_DATA;
 		} else if (h.kind == MFS_KIND_NEW) {
 			*is_new = 1;
@@ -831,7 +831,7 @@ mfs_peek_header(const char *path, uint64_t *version, uint64_t *metaid, int *is_n
 			*metaid = h.metaid;
 		}
 	}
-	rd_close(&r);
+	mfs_rd_close(&r);
 	close(fd);
 	return rc;
 }

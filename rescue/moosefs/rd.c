@@ -11,7 +11,7 @@
 #include "moosefs/sections.h"
 
 void
-rd_init_mem(struct rd *r, const char *name, const uint8_t *data, size_t len)
+mfs_rd_init_mem(struct rd *r, const char *name, const uint8_t *data, size_t len)
 {
 	memset(r, 0, sizeof *r);
 	r->name = name;
@@ -23,7 +23,7 @@ rd_init_mem(struct rd *r, const char *name, const uint8_t *data, size_t len)
 }
 
 int
-rd_init_fd(struct rd *r, const char *name, int fd)
+mfs_rd_init_fd(struct rd *r, const char *name, int fd)
 {
 	struct stat st;
 
@@ -42,7 +42,7 @@ rd_init_fd(struct rd *r, const char *name, int fd)
 }
 
 void
-rd_close(struct rd *r)
+mfs_rd_close(struct rd *r)
 {
 	if (r->fd >= 0)
 		free(r->buf);
@@ -50,7 +50,7 @@ rd_close(struct rd *r)
 }
 
 int
-rd_need(struct rd *r, size_t n)
+mfs_rd_need(struct rd *r, size_t n)
 {
 	size_t have = (size_t)(r->end - r->p);
 
@@ -87,11 +87,11 @@ rd_need(struct rd *r, size_t n)
 }
 
 int
-rd_skip(struct rd *r, uint64_t n)
+mfs_rd_skip(struct rd *r, uint64_t n)
 {
 	while (n) {
 		size_t step = n > (1u << 16) ? (1u << 16) : (size_t)n;
-		if (rd_need(r, step))
+		if (mfs_rd_need(r, step))
 			return -1;
 		r->p += step;
 		n -= step;
@@ -100,7 +100,7 @@ rd_skip(struct rd *r, uint64_t n)
 }
 
 int
-rd_fail(struct rd *r, const char *what)
+mfs_rd_fail(struct rd *r, const char *what)
 {
 	if (r->ioerr) {
 		errno = r->ioerr;
@@ -125,13 +125,13 @@ rd_tail(struct rd *r, uint8_t t[16])
 }
 
 int
-rd_header(struct rd *r, struct mfs_header *h)
+mfs_rd_header(struct rd *r, struct mfs_header *h)
 {
 	uint8_t tail[16];
 	size_t n = r->size < MFS_HEADER_MAX ? (size_t)r->size : MFS_HEADER_MAX;
 	size_t tn;
 
-	if (rd_need(r, n))
+	if (mfs_rd_need(r, n))
 		return -1;
 	tn = rd_tail(r, tail);
 	mfs_header_parse(r->p, n, tail, tn, h);

@@ -20,18 +20,18 @@ struct rd {
 	struct progress *pr;  /* fed at every refill (NULL: none) */
 };
 
-void rd_init_mem(struct rd *r, const char *name, const uint8_t *data, size_t len);
-int rd_init_fd(struct rd *r, const char *name, int fd);
-void rd_close(struct rd *r);
+void mfs_rd_init_mem(struct rd *r, const char *name, const uint8_t *data, size_t len);
+int mfs_rd_init_fd(struct rd *r, const char *name, int fd);
+void mfs_rd_close(struct rd *r);
 /* 0 when n bytes are available at r->p, -1 at end of data or on error */
-int rd_need(struct rd *r, size_t n);
-int rd_skip(struct rd *r, uint64_t n);
-/* message for a failed rd_need: RC_IO (read error) or RC_DATA (truncated) */
-int rd_fail(struct rd *r, const char *what);
+int mfs_rd_need(struct rd *r, size_t n);
+int mfs_rd_skip(struct rd *r, uint64_t n);
+/* message for a failed mfs_rd_need: RC_IO (read error) or RC_DATA (truncated) */
+int mfs_rd_fail(struct rd *r, const char *what);
 struct mfs_header;
 /* Read the header at the start (not consumed) and the tail into h (see
  * sections.h); -1 on a read error or a file that shrank, else 0. */
-int rd_header(struct rd *r, struct mfs_header *h);
+int mfs_rd_header(struct rd *r, struct mfs_header *h);
 
 static inline uint64_t rd_off(const struct rd *r) { return r->base + (uint64_t)(r->p - r->buf); }
 static inline uint64_t rd_left(const struct rd *r)

@@ -53,7 +53,7 @@ modify_chunk(struct rp *r, uint64_t *slot, uint64_t logged, int opflag, int trun
 }
 
 int
-op_write(struct rp *r)
+mfs_op_write(struct rp *r)
 {
 	struct mfs_meta *m = r->m;
 	uint32_t inode, indx, opflag = 1, canmod = 1;
@@ -65,7 +65,7 @@ op_write(struct rp *r)
 		return ST_PARSE;
 	if (!(n = mfs_node_get(m, inode)))
 		return ST_ENOENT;
-	if (!fs_isfile(n))
+	if (!mfs_fs_isfile(n))
 		return ST_EPERM;
 	if (indx > MFS_MAX_INDEX)
 		return ST_INDEXTOOBIG;
@@ -83,7 +83,7 @@ op_write(struct rp *r)
 }
 
 int
-op_trunc(struct rp *r)
+mfs_op_trunc(struct rp *r)
 {
 	uint32_t inode, indx;
 	uint64_t logged;
@@ -93,7 +93,7 @@ op_trunc(struct rp *r)
 		return ST_PARSE;
 	if (!(n = mfs_node_get(r->m, inode)))
 		return ST_ENOENT;
-	if (!fs_isfile(n))
+	if (!mfs_fs_isfile(n))
 		return ST_EINVAL;
 	if (indx > MFS_MAX_INDEX)
 		return ST_INDEXTOOBIG;
@@ -103,7 +103,7 @@ op_trunc(struct rp *r)
 }
 
 int
-op_unlock(struct rp *r)
+mfs_op_unlock(struct rp *r)
 {
 	uint64_t id;
 	struct mfs_chunk *c;
@@ -117,7 +117,7 @@ op_unlock(struct rp *r)
 }
 
 int
-op_incversion(struct rp *r)
+mfs_op_incversion(struct rp *r)
 {
 	uint64_t id;
 	struct mfs_chunk *c;
@@ -131,7 +131,7 @@ op_incversion(struct rp *r)
 }
 
 int
-op_setversion(struct rp *r)
+mfs_op_setversion(struct rp *r)
 {
 	struct mfs_chunk *c;
 	uint64_t id;
@@ -146,7 +146,7 @@ op_setversion(struct rp *r)
 }
 
 int
-op_chunkadd(struct rp *r)
+mfs_op_chunkadd(struct rp *r)
 {
 	struct mfs_meta *m = r->m;
 	uint64_t id;
@@ -171,7 +171,7 @@ op_chunkadd(struct rp *r)
 }
 
 int
-op_chunkdel(struct rp *r)
+mfs_op_chunkdel(struct rp *r)
 {
 	struct mfs_chunk *c;
 	uint64_t id;
@@ -192,7 +192,7 @@ op_chunkdel(struct rp *r)
 }
 
 int
-op_nextchunkid(struct rp *r)
+mfs_op_nextchunkid(struct rp *r)
 {
 	uint64_t id;
 
@@ -205,7 +205,7 @@ op_nextchunkid(struct rp *r)
 }
 
 int
-op_setfilechunk(struct rp *r)
+mfs_op_setfilechunk(struct rp *r)
 {
 	uint32_t inode, indx;
 	uint64_t id, *t;
@@ -215,8 +215,8 @@ op_setfilechunk(struct rp *r)
 		return ST_PARSE;
 	if (!(n = mfs_node_get(r->m, inode)))
 		return ST_ENOENT;
-	if (!fs_isfile(n) || indx >= n->u.f.nch)
-		return rp_fail(r, ST_MISMATCH, "index %u beyond the file's %u chunks", indx, fs_isfile(n) ? n->u.f.nch : 0);
+	if (!mfs_fs_isfile(n) || indx >= n->u.f.nch)
+		return rp_fail(r, ST_MISMATCH, "index %u beyond the file's %u chunks", indx, mfs_fs_isfile(n) ? n->u.f.nch : 0);
 	t = mfs_chunks(n);
 	if (t[indx])
 		chunk_delref(r->m, t[indx]);
@@ -227,7 +227,7 @@ op_setfilechunk(struct rp *r)
 }
 
 int
-op_rollback(struct rp *r)
+mfs_op_rollback(struct rp *r)
 {
 	uint32_t inode, indx;
 	uint64_t prev, id, *t;
@@ -238,7 +238,7 @@ op_rollback(struct rp *r)
 		return ST_PARSE;
 	if (!(n = mfs_node_get(r->m, inode)))
 		return ST_ENOENT;
-	if (!fs_isfile(n))
+	if (!mfs_fs_isfile(n))
 		return ST_EPERM;
 	if (indx > MFS_MAX_INDEX)
 		return ST_INDEXTOOBIG;
@@ -257,7 +257,7 @@ op_rollback(struct rp *r)
 }
 
 int
-op_repair(struct rp *r)
+mfs_op_repair(struct rp *r)
 {
 	uint32_t inode, indx, v;
 	uint64_t *t;
@@ -267,7 +267,7 @@ op_repair(struct rp *r)
 		return ST_PARSE;
 	if (!(n = mfs_node_get(r->m, inode)))
 		return ST_ENOENT;
-	if (!fs_isfile(n))
+	if (!mfs_fs_isfile(n))
 		return ST_EPERM;
 	if (indx > MFS_MAX_INDEX)
 		return ST_INDEXTOOBIG;
@@ -289,7 +289,7 @@ op_repair(struct rp *r)
 }
 
 int
-op_append(struct rp *r)
+mfs_op_append(struct rp *r)
 {
 	struct mfs_meta *m = r->m;
 	uint32_t dst, src, from = 0xFFFFFFFFu, to = 0, last, nn, d, di, si;
@@ -302,11 +302,11 @@ op_append(struct rp *r)
 	whole = from == 0xFFFFFFFFu && to == 0;
 	if (dst == src)
 		return ST_EINVAL;
-	if (!(di = fs_node(m, dst)) || !(si = fs_node(m, src)))
+	if (!(di = mfs_fs_node(m, dst)) || !(si = mfs_fs_node(m, src)))
 		return ST_ENOENT;
 	nd = &m->nodes.v[di];
 	ns = &m->nodes.v[si];
-	if (!fs_isfile(nd) || !fs_isfile(ns))
+	if (!mfs_fs_isfile(nd) || !mfs_fs_isfile(ns))
 		return ST_EPERM;
 	slen = ns->u.f.length;
 	if (slen == 0)
@@ -412,7 +412,7 @@ ses_apply(struct rp *r, struct mfs_session *s, const struct sesargs *a)
 }
 
 int
-op_sesadd(struct rp *r)
+mfs_op_sesadd(struct rp *r)
 {
 	struct mfs_meta *m = r->m;
 	struct sesargs a;
@@ -433,7 +433,7 @@ op_sesadd(struct rp *r)
 }
 
 int
-op_seschanged(struct rp *r)
+mfs_op_seschanged(struct rp *r)
 {
 	struct sesargs a;
 	struct mfs_session *s;
@@ -462,7 +462,7 @@ release(struct mfs_meta *m, uint32_t o)
 }
 
 int
-op_sesdel(struct rp *r)
+mfs_op_sesdel(struct rp *r)
 {
 	struct mfs_meta *m = r->m;
 	struct mfs_session *s;
@@ -480,7 +480,7 @@ op_sesdel(struct rp *r)
 }
 
 int
-op_sesdisconnected(struct rp *r)
+mfs_op_sesdisconnected(struct rp *r)
 {
 	struct mfs_session *s;
 	uint32_t id;
@@ -494,7 +494,7 @@ op_sesdisconnected(struct rp *r)
 }
 
 int
-op_session(struct rp *r)
+mfs_op_session(struct rp *r)
 {
 	uint32_t id;
 	int st;
@@ -508,7 +508,7 @@ op_session(struct rp *r)
 }
 
 int
-op_acquire(struct rp *r)
+mfs_op_acquire(struct rp *r)
 {
 	uint32_t inode, sess;
 
@@ -521,7 +521,7 @@ op_acquire(struct rp *r)
 }
 
 int
-op_release(struct rp *r)
+mfs_op_release(struct rp *r)
 {
 	uint32_t inode, sess, o;
 
@@ -601,7 +601,7 @@ lock_head(struct rp *r, uint32_t *inode, uint32_t *sess, uint64_t *owner, char *
 }
 
 int
-op_flock(struct rp *r)
+mfs_op_flock(struct rp *r)
 {
 	struct mfs_meta *m = r->m;
 	uint32_t inode, sess, k, first = 0;
@@ -788,7 +788,7 @@ plock_merge(struct mfs_plock **mine, size_t n, uint64_t s, uint64_t e, uint8_t t
 }
 
 int
-op_posixlock(struct rp *r)
+mfs_op_posixlock(struct rp *r)
 {
 	struct mfs_meta *m = r->m;
 	uint32_t inode, sess, pid, oseq = 0, keep_pid;
@@ -906,7 +906,7 @@ csdbop(struct rp *r, uint32_t op, uint32_t ip, uint32_t port, uint32_t arg)
 }
 
 int
-op_csdbop(struct rp *r)
+mfs_op_csdbop(struct rp *r)
 {
 	uint32_t op, ip, port, arg;
 
@@ -916,7 +916,7 @@ op_csdbop(struct rp *r)
 }
 
 int
-op_csadd(struct rp *r)
+mfs_op_csadd(struct rp *r)
 {
 	uint32_t ip, port;
 
@@ -926,7 +926,7 @@ op_csadd(struct rp *r)
 }
 
 int
-op_csdel(struct rp *r)
+mfs_op_csdel(struct rp *r)
 {
 	uint32_t ip, port;
 
@@ -966,7 +966,7 @@ sc_slot(struct mfs_meta *m, uint32_t id)
 }
 
 int
-op_scset(struct rp *r)
+mfs_op_scset(struct rp *r)
 {
 	struct mfs_meta *m = r->m;
 	char name[256];
@@ -1025,7 +1025,7 @@ op_scset(struct rp *r)
 }
 
 int
-op_scdup(struct rp *r)
+mfs_op_scdup(struct rp *r)
 {
 	struct mfs_meta *m = r->m;
 	char sn[256], dn[256];
@@ -1057,7 +1057,7 @@ op_scdup(struct rp *r)
 }
 
 int
-op_scren(struct rp *r)
+mfs_op_scren(struct rp *r)
 {
 	struct mfs_meta *m = r->m;
 	char on[256], nn[256];
@@ -1082,7 +1082,7 @@ op_scren(struct rp *r)
 }
 
 int
-op_scdel(struct rp *r)
+mfs_op_scdel(struct rp *r)
 {
 	struct mfs_meta *m = r->m;
 	char name[256];
@@ -1107,7 +1107,7 @@ op_scdel(struct rp *r)
 /* ---- misc ---- */
 
 int
-op_setmetaid(struct rp *r)
+mfs_op_setmetaid(struct rp *r)
 {
 	uint64_t id;
 
@@ -1121,7 +1121,7 @@ op_setmetaid(struct rp *r)
 }
 
 int
-op_idle(struct rp *r)
+mfs_op_idle(struct rp *r)
 {
 	if (rp_args(r, "()") < 0)
 		return ST_PARSE;

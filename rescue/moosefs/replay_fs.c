@@ -13,19 +13,19 @@
 /* ---- helpers ---- */
 
 uint32_t
-fs_node(struct mfs_meta *m, uint32_t inode)
+mfs_fs_node(struct mfs_meta *m, uint32_t inode)
 {
 	return mfs_node_idx(m, inode);
 }
 
 int
-fs_isfile(const struct mfs_node *n)
+mfs_fs_isfile(const struct mfs_node *n)
 {
 	return n->type == MFS_T_FILE || n->type == MFS_T_TRASH || n->type == MFS_T_SUSTAINED;
 }
 
 int
-fs_name_ok(const char *name, uint16_t nl)
+mfs_fs_name_ok(const char *name, uint16_t nl)
 {
 	if (nl == 0 || nl > 255)
 		return 0;
@@ -67,12 +67,12 @@ sc_ref(struct mfs_meta *m, const struct mfs_node *n, int d)
 		return;
 	if (n->type == MFS_T_DIR)
 		sc->dirs += (uint32_t)d;
-	else if (fs_isfile(n))
+	else if (mfs_fs_isfile(n))
 		sc->files += (uint32_t)d;
 }
 
 void
-fs_sc_change(struct mfs_meta *m, struct mfs_node *n, uint8_t newsc)
+mfs_fs_sc_change(struct mfs_meta *m, struct mfs_node *n, uint8_t newsc)
 {
 	sc_ref(m, n, -1);
 	n->sclass = newsc;
@@ -80,7 +80,7 @@ fs_sc_change(struct mfs_meta *m, struct mfs_node *n, uint8_t newsc)
 }
 
 void
-fs_link(struct mfs_meta *m, uint32_t ts, uint32_t pidx, uint32_t cidx, const char *name, uint16_t nl)
+mfs_fs_link(struct mfs_meta *m, uint32_t ts, uint32_t pidx, uint32_t cidx, const char *name, uint16_t nl)
 {
 	struct mfs_node *p, *c;
 
@@ -181,7 +181,7 @@ remove_node(struct mfs_meta *m, uint32_t ts, uint32_t idx)
 		m->quota.v[n->u.d.quota].alive = 0;
 		n->u.d.quota = 0;
 	}
-	if (fs_isfile(n)) {
+	if (mfs_fs_isfile(n)) {
 		uint64_t *t = mfs_chunks(n);
 		for (uint32_t i = 0; i < n->u.f.nch; i++)
 			if (t[i])
@@ -246,7 +246,7 @@ trash_path(struct mfs_meta *m, uint32_t e, uint16_t *len)
 }
 
 void
-fs_unlink(struct mfs_meta *m, uint32_t ts, uint32_t e)
+mfs_fs_unlink(struct mfs_meta *m, uint32_t ts, uint32_t e)
 {
 	uint32_t c = m->edges.v[e].child;
 	struct mfs_node *n = &m->nodes.v[c];
@@ -273,7 +273,7 @@ fs_unlink(struct mfs_meta *m, uint32_t ts, uint32_t e)
 }
 
 int
-fs_purge(struct mfs_meta *m, uint32_t ts, uint32_t idx)
+mfs_fs_purge(struct mfs_meta *m, uint32_t ts, uint32_t idx)
 {
 	struct mfs_node *n = &m->nodes.v[idx];
 	uint32_t e = n->parents;
@@ -331,7 +331,7 @@ acl_inherit(struct mfs_meta *m, uint32_t pinode, uint32_t idx, int isdir, uint16
 }
 
 uint32_t
-fs_create(struct mfs_meta *m, uint32_t ts, uint32_t pidx, const char *name, uint16_t nl,
+mfs_fs_create(struct mfs_meta *m, uint32_t ts, uint32_t pidx, const char *name, uint16_t nl,
 	  uint8_t type, uint16_t mode, uint16_t cumask, uint32_t uid, uint32_t gid)
 {
 	uint32_t inode = mfs_inode_alloc(m);
@@ -359,12 +359,12 @@ fs_create(struct mfs_meta *m, uint32_t ts, uint32_t pidx, const char *name, uint
 	}
 	n->uid = uid;
 	n->gid = (p->mode & 02000) ? p->gid : gid;
-	fs_link(m, ts, pidx, idx, name, nl);
+	mfs_fs_link(m, ts, pidx, idx, name, nl);
 	return idx;
 }
 
 void
-fs_setlength(struct mfs_meta *m, struct mfs_node *n, uint64_t len)
+mfs_fs_setlength(struct mfs_meta *m, struct mfs_node *n, uint64_t len)
 {
 	uint32_t keep = (uint32_t)((len + MFS_CHUNKSIZE - 1) / MFS_CHUNKSIZE);
 	n->u.f.length = len;
@@ -385,7 +385,7 @@ fs_setlength(struct mfs_meta *m, struct mfs_node *n, uint64_t len)
 static int
 parent_dir(struct mfs_meta *m, uint32_t inode, uint32_t *pidx)
 {
-	*pidx = fs_node(m, inode);
+	*pidx = mfs_fs_node(m, inode);
 	if (!*pidx)
 		return ST_ENOENT;
 	if (m->nodes.v[*pidx].type != MFS_T_DIR)
@@ -394,7 +394,7 @@ parent_dir(struct mfs_meta *m, uint32_t inode, uint32_t *pidx)
 }
 
 int
-op_create(struct rp *r)
+mfs_op_create(struct rp *r)
 {
 	struct mfs_meta *m = r->m;
 	uint32_t parent, uid, gid, rdev, inode, type, mode, cumask = 0, pidx, idx;
@@ -424,18 +424,18 @@ op_create(struct rp *r)
 		return ST_EINVAL;
 	if ((st = parent_dir(m, parent, &pidx)))
 		return st;
-	if (!fs_name_ok(name, nl))
+	if (!mfs_fs_name_ok(name, nl))
 		return ST_EINVAL;
 	if (mfs_edge_find(m, pidx, name, nl))
 		return ST_EEXIST;
-	idx = fs_create(m, r->ts, pidx, name, nl, (uint8_t)type, (uint16_t)mode, (uint16_t)cumask, uid, gid);
+	idx = mfs_fs_create(m, r->ts, pidx, name, nl, (uint8_t)type, (uint16_t)mode, (uint16_t)cumask, uid, gid);
 	if (type == MFS_T_BLOCKDEV || type == MFS_T_CHARDEV)
 		m->nodes.v[idx].u.rdev = rdev;
 	return rp_check(r, "inode", inode, m->nodes.v[idx].inode);
 }
 
 int
-op_symlink(struct rp *r)
+mfs_op_symlink(struct rp *r)
 {
 	struct mfs_meta *m = r->m;
 	uint32_t parent, uid, gid, inode, plen, pidx, idx;
@@ -450,18 +450,18 @@ op_symlink(struct rp *r)
 		return ST_EINVAL;
 	if ((st = parent_dir(m, parent, &pidx)))
 		return st;
-	if (!fs_name_ok(name, nl))
+	if (!mfs_fs_name_ok(name, nl))
 		return ST_EINVAL;
 	if (mfs_edge_find(m, pidx, name, nl))
 		return ST_EEXIST;
-	idx = fs_create(m, r->ts, pidx, name, nl, MFS_T_SYMLINK, 0777, 0, uid, gid);
+	idx = mfs_fs_create(m, r->ts, pidx, name, nl, MFS_T_SYMLINK, 0777, 0, uid, gid);
 	m->nodes.v[idx].u.s.path = mfs_strdup(m, r->buf[0], plen);
 	m->nodes.v[idx].u.s.len = plen;
 	return rp_check(r, "inode", inode, m->nodes.v[idx].inode);
 }
 
 int
-op_unlink(struct rp *r)
+mfs_op_unlink(struct rp *r)
 {
 	struct mfs_meta *m = r->m;
 	uint32_t parent, inode, pidx, e, c;
@@ -473,7 +473,7 @@ op_unlink(struct rp *r)
 		return ST_PARSE;
 	if ((st = parent_dir(m, parent, &pidx)))
 		return st;
-	if (!fs_name_ok(name, nl))
+	if (!mfs_fs_name_ok(name, nl))
 		return ST_EINVAL;
 	if (!(e = mfs_edge_find(m, pidx, name, nl)))
 		return ST_ENOENT;
@@ -483,7 +483,7 @@ op_unlink(struct rp *r)
 	inode = inode + 0;
 	{
 		uint32_t got = m->nodes.v[c].inode;
-		fs_unlink(m, r->ts, e);
+		mfs_fs_unlink(m, r->ts, e);
 		return rp_check(r, "inode", inode, got);
 	}
 }
@@ -503,7 +503,7 @@ is_ancestor(struct mfs_meta *m, uint32_t dir, uint32_t node)
 }
 
 int
-op_move(struct rp *r)
+mfs_op_move(struct rp *r)
 {
 	struct mfs_meta *m = r->m;
 	uint32_t ps, pd, inode, psi, pdi, es, ed, c;
@@ -515,7 +515,7 @@ op_move(struct rp *r)
 		return ST_PARSE;
 	if ((st = parent_dir(m, ps, &psi)) || (st = parent_dir(m, pd, &pdi)))
 		return st;
-	if (!fs_name_ok(ns, ls) || !fs_name_ok(nd, ld))
+	if (!mfs_fs_name_ok(ns, ls) || !mfs_fs_name_ok(nd, ld))
 		return ST_EINVAL;
 	if (!(es = mfs_edge_find(m, psi, ns, ls)))
 		return ST_ENOENT;
@@ -526,18 +526,18 @@ op_move(struct rp *r)
 		uint32_t dc = m->edges.v[ed].child;
 		if (m->nodes.v[dc].type == MFS_T_DIR && m->nodes.v[dc].u.d.nchild)
 			return ST_ENOTEMPTY;
-		fs_unlink(m, r->ts, ed);
+		mfs_fs_unlink(m, r->ts, ed);
 		es = mfs_edge_find(m, psi, ns, ls);
 		if (!es)
 			return ST_ENOENT;
 	}
 	remove_edge(m, r->ts, es);
-	fs_link(m, r->ts, pdi, c, nd, ld);
+	mfs_fs_link(m, r->ts, pdi, c, nd, ld);
 	return rp_check(r, "inode", inode, m->nodes.v[c].inode);
 }
 
 int
-op_link(struct rp *r)
+mfs_op_link(struct rp *r)
 {
 	struct mfs_meta *m = r->m;
 	uint32_t inode, parent, idx, pidx;
@@ -547,7 +547,7 @@ op_link(struct rp *r)
 
 	if (rp_args(r, "(u,u,s)", &inode, &parent, name, &nl) < 0)
 		return ST_PARSE;
-	if (!(idx = fs_node(m, inode)) || !fs_node(m, parent))
+	if (!(idx = mfs_fs_node(m, inode)) || !mfs_fs_node(m, parent))
 		return ST_ENOENT;
 	if (m->nodes.v[idx].type == MFS_T_TRASH || m->nodes.v[idx].type == MFS_T_SUSTAINED)
 		return ST_ENOENT;
@@ -555,18 +555,18 @@ op_link(struct rp *r)
 		return ST_EPERM;
 	if ((st = parent_dir(m, parent, &pidx)))
 		return st;
-	if (!fs_name_ok(name, nl))
+	if (!mfs_fs_name_ok(name, nl))
 		return ST_EINVAL;
 	if (mfs_edge_find(m, pidx, name, nl))
 		return ST_EEXIST;
-	fs_link(m, r->ts, pidx, idx, name, nl);
+	mfs_fs_link(m, r->ts, pidx, idx, name, nl);
 	return ST_OK;
 }
 
 /* ---- attributes ---- */
 
 int
-op_attr(struct rp *r)
+mfs_op_attr(struct rp *r)
 {
 	struct mfs_meta *m = r->m;
 	uint32_t inode, mode, uid, gid, at, mt, a7, a8 = 0, winattr = 0, aclmode;
@@ -612,7 +612,7 @@ op_attr(struct rp *r)
 }
 
 int
-op_amtime(struct rp *r)
+mfs_op_amtime(struct rp *r)
 {
 	uint32_t inode, a, mt, c;
 	struct mfs_node *n;
@@ -628,7 +628,7 @@ op_amtime(struct rp *r)
 }
 
 int
-op_access(struct rp *r)
+mfs_op_access(struct rp *r)
 {
 	uint32_t inode;
 	struct mfs_node *n;
@@ -642,7 +642,7 @@ op_access(struct rp *r)
 }
 
 int
-op_length(struct rp *r)
+mfs_op_length(struct rp *r)
 {
 	uint32_t inode, canmod = 1;
 	uint64_t len;
@@ -652,9 +652,9 @@ op_length(struct rp *r)
 		return ST_PARSE;
 	if (!(n = mfs_node_get(r->m, inode)))
 		return ST_ENOENT;
-	if (!fs_isfile(n))
+	if (!mfs_fs_isfile(n))
 		return ST_EINVAL;
-	fs_setlength(r->m, n, len);
+	mfs_fs_setlength(r->m, n, len);
 	if (canmod)
 		n->mtime = n->ctime = r->ts;
 	return ST_OK;
@@ -764,7 +764,7 @@ set_walk_check(struct rp *r, uint32_t idx, void (*fn)(struct mfs_meta *, uint32_
 }
 
 int
-op_seteattr(struct rp *r)
+mfs_op_seteattr(struct rp *r)
 {
 	uint32_t inode, uid, ea, sm, a, b, d, idx;
 	struct setctx c = { 0 };
@@ -777,7 +777,7 @@ op_seteattr(struct rp *r)
 	c.smode = (uint8_t)sm;
 	if (c.smode > 7)
 		return ST_EINVAL;
-	if (!(idx = fs_node(r->m, inode)))
+	if (!(idx = mfs_fs_node(r->m, inode)))
 		return ST_ENOENT;
 	return set_walk_check(r, idx, seteattr_one, &c, a, b, d);
 }
@@ -789,7 +789,7 @@ settrash_one(struct mfs_meta *m, uint32_t idx, void *vctx)
 	struct mfs_node *n = &m->nodes.v[idx];
 	int set = 0;
 
-	if (!fs_isfile(n) && n->type != MFS_T_DIR)
+	if (!mfs_fs_isfile(n) && n->type != MFS_T_DIR)
 		return;
 	if (!owner_ok(n, c->uid) || (n->eattr & MFS_EA_IMMUTABLE)) {
 		c->notperm++;
@@ -810,7 +810,7 @@ settrash_one(struct mfs_meta *m, uint32_t idx, void *vctx)
 }
 
 int
-op_settrashtime(struct rp *r)
+mfs_op_settrashtime(struct rp *r)
 {
 	uint32_t inode, uid, secs, sm, a, b, d, idx;
 	struct setctx c = { 0 };
@@ -824,10 +824,10 @@ op_settrashtime(struct rp *r)
 	c.tt = (uint16_t)((secs + 3599u) / 3600u);
 	if (sm > 7)
 		return ST_EINVAL;
-	if (!(idx = fs_node(r->m, inode)))
+	if (!(idx = mfs_fs_node(r->m, inode)))
 		return ST_ENOENT;
 	n = &r->m->nodes.v[idx];
-	if (!fs_isfile(n) && n->type != MFS_T_DIR)
+	if (!mfs_fs_isfile(n) && n->type != MFS_T_DIR)
 		return ST_EPERM;
 	return set_walk_check(r, idx, settrash_one, &c, a, b, d);
 }
@@ -839,7 +839,7 @@ setsclass_one(struct mfs_meta *m, uint32_t idx, void *vctx)
 	struct mfs_node *n = &m->nodes.v[idx];
 	int set = 0;
 
-	if (!fs_isfile(n) && n->type != MFS_T_DIR)
+	if (!mfs_fs_isfile(n) && n->type != MFS_T_DIR)
 		return;
 	if (!owner_ok(n, c->uid) || (n->eattr & MFS_EA_IMMUTABLE)) {
 		c->notperm++;
@@ -852,7 +852,7 @@ setsclass_one(struct mfs_meta *m, uint32_t idx, void *vctx)
 	case 3: set = n->sclass == c->src; break;
 	}
 	if (set) {
-		fs_sc_change(m, n, c->dst);
+		mfs_fs_sc_change(m, n, c->dst);
 		n->ctime = c->ts;
 		c->changed++;
 	} else {
@@ -876,16 +876,16 @@ setsclass_common(struct rp *r, uint32_t inode, uint32_t uid, uint32_t src, uint3
 	c.dst = (uint8_t)dst;
 	if (c.smode > 7 || c.src == 0 || c.dst == 0 || (((c.smode & 3) == 1 || (c.smode & 3) == 2) && c.dst > 9))
 		return ST_EINVAL;
-	if (!(idx = fs_node(r->m, inode)))
+	if (!(idx = mfs_fs_node(r->m, inode)))
 		return ST_ENOENT;
 	n = &r->m->nodes.v[idx];
-	if (!fs_isfile(n) && n->type != MFS_T_DIR)
+	if (!mfs_fs_isfile(n) && n->type != MFS_T_DIR)
 		return ST_EPERM;
 	return set_walk_check(r, idx, setsclass_one, &c, a, b, d);
 }
 
 int
-op_setsclass(struct rp *r)
+mfs_op_setsclass(struct rp *r)
 {
 	uint32_t inode, uid, src, dst, sm;
 
@@ -895,7 +895,7 @@ op_setsclass(struct rp *r)
 }
 
 int
-op_setgoal(struct rp *r)
+mfs_op_setgoal(struct rp *r)
 {
 	uint32_t inode, uid, g, sm;
 
@@ -911,7 +911,7 @@ archchg_one(struct mfs_meta *m, uint32_t idx, void *vctx)
 	struct mfs_node *n = &m->nodes.v[idx];
 	uint64_t *t;
 
-	if (!fs_isfile(n))
+	if (!mfs_fs_isfile(n))
 		return;
 	if (!owner_ok(n, c->uid) || (n->eattr & MFS_EA_IMMUTABLE)) {
 		c->notperm++;
@@ -934,7 +934,7 @@ archchg_one(struct mfs_meta *m, uint32_t idx, void *vctx)
 }
 
 int
-op_archchg(struct rp *r)
+mfs_op_archchg(struct rp *r)
 {
 	uint32_t inode, uid, cmd, a, b, d, idx;
 	struct setctx c = { 0 };
@@ -946,10 +946,10 @@ op_archchg(struct rp *r)
 	c.ts = r->ts;
 	c.uid = uid;
 	c.arch = cmd == 1;
-	if (!(idx = fs_node(r->m, inode)))
+	if (!(idx = mfs_fs_node(r->m, inode)))
 		return ST_ENOENT;
 	n = &r->m->nodes.v[idx];
-	if (!fs_isfile(n) && n->type != MFS_T_DIR)
+	if (!mfs_fs_isfile(n) && n->type != MFS_T_DIR)
 		return ST_EPERM;
 	walk_tree(r->m, idx, 1, archchg_one, &c);
 	if (n->type != MFS_T_DIR && c.notperm && c.chg == 0 && c.all == 0)
@@ -963,7 +963,7 @@ op_archchg(struct rp *r)
 /* ---- xattr, acl, quota ---- */
 
 int
-op_setxattr(struct rp *r)
+mfs_op_setxattr(struct rp *r)
 {
 	struct mfs_meta *m = r->m;
 	uint32_t inode, nlen, vlen, mode, x, *pp, total = 0;
@@ -1029,7 +1029,7 @@ op_setxattr(struct rp *r)
 }
 
 int
-op_setacl(struct rp *r)
+mfs_op_setacl(struct rp *r)
 {
 	struct mfs_meta *m = r->m;
 	uint32_t inode, mode, cct, type, p[4], nu, ng, blen;
@@ -1067,7 +1067,7 @@ op_setacl(struct rp *r)
 }
 
 int
-op_quota(struct rp *r)
+mfs_op_quota(struct rp *r)
 {
 	struct mfs_meta *m = r->m;
 	uint32_t inode, ex, fl, sts, si, hi, grace = 0;
@@ -1117,7 +1117,7 @@ op_quota(struct rp *r)
 /* ---- trash ---- */
 
 int
-op_undel(struct rp *r)
+mfs_op_undel(struct rp *r)
 {
 	struct mfs_meta *m = r->m;
 	uint32_t inode, idx, dir, e;
@@ -1126,7 +1126,7 @@ op_undel(struct rp *r)
 
 	if (rp_args(r, "(u)", &inode) < 0)
 		return ST_PARSE;
-	if (!(idx = fs_node(m, inode)) || m->nodes.v[idx].type != MFS_T_TRASH)
+	if (!(idx = mfs_fs_node(m, inode)) || m->nodes.v[idx].type != MFS_T_TRASH)
 		return ST_ENOENT;
 	e = m->nodes.v[idx].parents;
 	path = m->edges.v[e].name;
@@ -1165,7 +1165,7 @@ op_undel(struct rp *r)
 					return ST_EEXIST;
 				m->nodes.v[idx].type = MFS_T_FILE;
 				m->nodes.v[idx].ctime = r->ts;
-				fs_link(m, r->ts, dir, idx, path + s, cl);
+				mfs_fs_link(m, r->ts, dir, idx, path + s, cl);
 				/* the trash edge is the other parent edge */
 				for (e = m->nodes.v[idx].parents; e; e = m->edges.v[e].pnext)
 					if (m->edges.v[e].kind == 1)
@@ -1182,7 +1182,7 @@ op_undel(struct rp *r)
 						return ST_CANTCREATEPATH;
 					dir = c;
 				} else {
-					dir = fs_create(m, r->ts, dir, path + s, cl, MFS_T_DIR, 0755, 0, 0, 0);
+					dir = mfs_fs_create(m, r->ts, dir, path + s, cl, MFS_T_DIR, 0755, 0, 0, 0);
 				}
 			}
 			s = (uint16_t)(i + 1);
@@ -1191,20 +1191,20 @@ op_undel(struct rp *r)
 }
 
 int
-op_purge(struct rp *r)
+mfs_op_purge(struct rp *r)
 {
 	uint32_t inode, idx;
 
 	if (rp_args(r, "(u)", &inode) < 0)
 		return ST_PARSE;
-	if (!(idx = fs_node(r->m, inode)) || r->m->nodes.v[idx].type != MFS_T_TRASH)
+	if (!(idx = mfs_fs_node(r->m, inode)) || r->m->nodes.v[idx].type != MFS_T_TRASH)
 		return ST_ENOENT;
-	fs_purge(r->m, r->ts, idx);
+	mfs_fs_purge(r->m, r->ts, idx);
 	return ST_OK;
 }
 
 int
-op_setpath(struct rp *r)
+mfs_op_setpath(struct rp *r)
 {
 	struct mfs_meta *m = r->m;
 	uint32_t inode, idx, plen;
@@ -1212,7 +1212,7 @@ op_setpath(struct rp *r)
 	if (rp_args(r, "(u,d)", &inode, &plen) < 0)
 		return ST_PARSE;
 	plen = (uint32_t)strlen((char *)r->buf[0]);
-	if (!(idx = fs_node(m, inode)) || m->nodes.v[idx].type != MFS_T_TRASH)
+	if (!(idx = mfs_fs_node(m, inode)) || m->nodes.v[idx].type != MFS_T_TRASH)
 		return ST_ENOENT;
 	if (plen == 0 || plen > 1024)
 		return ST_EINVAL;
@@ -1222,7 +1222,7 @@ op_setpath(struct rp *r)
 }
 
 int
-op_emptytrash(struct rp *r)
+mfs_op_emptytrash(struct rp *r)
 {
 	struct mfs_meta *m = r->m;
 	uint32_t bid = 0xFFFFFFFFu, lf, ls, lcs = 0, fi = 0, si = 0, cs = 0, b0, b1;
@@ -1247,7 +1247,7 @@ op_emptytrash(struct rp *r)
 			if ((uint64_t)n->atime + lim < r->ts && (uint64_t)n->mtime + lim < r->ts &&
 			    (uint64_t)n->ctime + lim < r->ts) {
 				cs ^= n->inode;
-				if (fs_purge(m, r->ts, c) == 1)
+				if (mfs_fs_purge(m, r->ts, c) == 1)
 					fi++;
 				else
 					si++;
@@ -1263,7 +1263,7 @@ op_emptytrash(struct rp *r)
 }
 
 int
-op_emptysustained(struct rp *r)
+mfs_op_emptysustained(struct rp *r)
 {
 	struct mfs_meta *m = r->m;
 	uint32_t bid = 0xFFFFFFFFu, lf, lcs = 0, fi = 0, cs = 0, b0, b1;
@@ -1285,7 +1285,7 @@ op_emptysustained(struct rp *r)
 			uint32_t nx = m->edges.v[e].next, c = m->edges.v[e].child;
 			if (!mfs_is_open(m, m->nodes.v[c].inode)) {
 				cs ^= m->nodes.v[c].inode;
-				fs_purge(m, r->ts, c);
+				mfs_fs_purge(m, r->ts, c);
 				fi++;
 			}
 			e = nx;
@@ -1299,7 +1299,7 @@ op_emptysustained(struct rp *r)
 }
 
 int
-op_freeinodes(struct rp *r)
+mfs_op_freeinodes(struct rp *r)
 {
 	struct mfs_meta *m = r->m;
 	uint32_t delay = 86400, lf, ls = 0, lcs = 0, fi = 0, si = 0, cs = 0;
@@ -1354,7 +1354,7 @@ op_freeinodes(struct rp *r)
 }
 
 int
-op_renumedges(struct rp *r)
+mfs_op_renumedges(struct rp *r)
 {
 	struct mfs_meta *m = r->m;
 	uint64_t logged;
@@ -1390,7 +1390,7 @@ op_renumedges(struct rp *r)
 }
 
 void
-fs_copy_xattrs(struct mfs_meta *m, uint32_t from, uint32_t to)
+mfs_fs_copy_xattrs(struct mfs_meta *m, uint32_t from, uint32_t to)
 {
 	uint32_t x = mfs_xent_find(m, from), y, last = 0;
 

@@ -132,10 +132,10 @@ create_copy(struct snap *s, uint32_t src, uint32_t dir, const char *name, uint16
 	uint32_t suid = sn->uid, sgid = sn->gid;
 
 	if (s->smode & SM_CPLIKE)
-		return fs_create(s->m, s->ts, dir, name, nl, type, smode, s->cumask, s->uid, s->gids[0]);
+		return mfs_fs_create(s->m, s->ts, dir, name, nl, type, smode, s->cumask, s->uid, s->gids[0]);
 	if (s->uid == 0 || s->uid == suid)
-		return fs_create(s->m, s->ts, dir, name, nl, type, smode, 0, suid, sgid);
-	return fs_create(s->m, s->ts, dir, name, nl, type, smode & 0x3FF, 0, s->uid, s->gids[0]);
+		return mfs_fs_create(s->m, s->ts, dir, name, nl, type, smode, 0, suid, sgid);
+	return mfs_fs_create(s->m, s->ts, dir, name, nl, type, smode & 0x3FF, 0, s->uid, s->gids[0]);
 }
 
 static void
@@ -198,11 +198,11 @@ update_file(struct snap *s, uint32_t src, uint32_t e, uint32_t dir, const char *
 		return dst;
 	}
 	s->chk ^= m->nodes.v[dst].inode;
-	fs_unlink(m, s->ts, e);
+	mfs_fs_unlink(m, s->ts, e);
 	dst = create_copy(s, src, dir, name, nl, MFS_T_FILE);
 	s->existing++;
 	s->chk ^= m->nodes.v[dst].inode;
-	fs_sc_change(m, &m->nodes.v[dst], m->nodes.v[src].sclass);
+	mfs_fs_sc_change(m, &m->nodes.v[dst], m->nodes.v[src].sclass);
 	m->nodes.v[dst].trashtime = m->nodes.v[src].trashtime;
 	copy_chunks(s, src, dst);
 	return dst;
@@ -244,7 +244,7 @@ relink(struct snap *s, uint32_t src, uint32_t dir, const char *name, uint16_t nl
 	for (size_t i = 0; i < s->hl_n; i++) {
 		if (s->hl_src[i] == m->nodes.v[src].inode) {
 			s->hardlinks++;
-			fs_link(m, s->ts, dir, s->hl_dst[i], name, nl);
+			mfs_fs_link(m, s->ts, dir, s->hl_dst[i], name, nl);
 			return 1;
 		}
 	}
@@ -267,7 +267,7 @@ copy_attrs(struct snap *s, uint32_t src, uint32_t dst)
 	struct mfs_meta *m = s->m;
 	struct mfs_node *a = &m->nodes.v[src], *b = &m->nodes.v[dst];
 
-	fs_sc_change(m, b, a->sclass);
+	mfs_fs_sc_change(m, b, a->sclass);
 	b->trashtime = a->trashtime;
 	b->eattr = a->eattr;
 	b->winattr = a->winattr;
@@ -275,7 +275,7 @@ copy_attrs(struct snap *s, uint32_t src, uint32_t dst)
 	if (s->uid != 0 && s->uid != a->uid)
 		b->mode &= 0x3FF;
 	if (a->flags & MFS_NF_XATTR)
-		fs_copy_xattrs(m, a->inode, b->inode);
+		mfs_fs_copy_xattrs(m, a->inode, b->inode);
 	if (m->nodes.v[src].flags & MFS_NF_ACLA)
 		copy_acl(m, m->nodes.v[src].inode, m->nodes.v[dst].inode, 1);
 	if (m->nodes.v[src].flags & MFS_NF_ACLD)
@@ -366,7 +366,7 @@ remove_snap(struct snap *s, uint32_t e, int allowed)
 		m->nodes.v[n].trashtime = 0;
 		s->chk ^= m->nodes.v[n].inode;
 		s->removed++;
-		fs_unlink(m, s->ts, e);
+		mfs_fs_unlink(m, s->ts, e);
 	}
 }
 
@@ -380,11 +380,11 @@ run(struct snap *s, uint32_t isrc, uint32_t pdst, const char *name, uint16_t nl)
 	if (s->smode & SM_DELETE) {
 		if (isrc != 0)
 			return ST_EINVAL;
-		if (!(dw = fs_node(m, pdst)))
+		if (!(dw = mfs_fs_node(m, pdst)))
 			return ST_ENOENT;
 		if (m->nodes.v[dw].type != MFS_T_DIR)
 			return ST_EPERM;
-		if (!fs_name_ok(name, nl))
+		if (!mfs_fs_name_ok(name, nl))
 			return ST_EINVAL;
 		if (!(e = mfs_edge_find(m, dw, name, nl)))
 			return ST_ENOENT;
@@ -393,7 +393,7 @@ run(struct snap *s, uint32_t isrc, uint32_t pdst, const char *name, uint16_t nl)
 	}
 	if (isrc == 0)
 		return ST_EINVAL;
-	if (!(sp = fs_node(m, isrc)) || !(dw = fs_node(m, pdst)))
+	if (!(sp = mfs_fs_node(m, isrc)) || !(dw = mfs_fs_node(m, pdst)))
 		return ST_ENOENT;
 	if (m->nodes.v[dw].type != MFS_T_DIR)
 		return ST_EPERM;
@@ -406,7 +406,7 @@ run(struct snap *s, uint32_t isrc, uint32_t pdst, const char *name, uint16_t nl)
 				return ST_EINVAL;
 		}
 	}
-	if (!fs_name_ok(name, nl))
+	if (!mfs_fs_name_ok(name, nl))
 		return ST_EINVAL;
 	if ((st = test(s, sp, sp, dw, name, nl, s->smode & SM_OVERWRITE)))
 		return st;
@@ -485,7 +485,7 @@ check_results(struct rp *r, const struct snap *s, const uint32_t res[6])
 
 /* SNAPSHOT(isrc,pdst,name,smode,sesflags,uid,GROUPS,cumask)[:chk,removed,same,existing,hardlinks,new] */
 int
-op_snapshot(struct rp *r)
+mfs_op_snapshot(struct rp *r)
 {
 	struct snap s;
 	uint32_t isrc, pdst, smode, sesflags, uid, cumask, res[6] = { 0 };

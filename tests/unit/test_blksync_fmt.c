@@ -180,23 +180,23 @@ test_ring(void)
 	uint64_t g;
 	uint32_t n;
 
-	ring_init(&r, 4, 16, 10);
+	bs_ring_init(&r, 4, 16, 10);
 	for (int i = 0; i < 4; i++) {
 		memset(h, i, sizeof h);
-		CHECK(ring_push_or_req(&r, h) == 0);
+		CHECK(bs_ring_push_or_req(&r, h) == 0);
 	}
 	/* full, and a request waiting: the producer is told so */
-	ring_request(&r, 3, 64);
-	CHECK(ring_push_or_req(&r, h) == 1);
-	CHECK(ring_take_request(&r, &g, &n) == 0 && g == 3 && n == 64);
-	CHECK(ring_take_request(&r, &g, &n) < 0);
-	CHECK(ring_peek(&r, 12, o) == 0 && o[0] == 2);
-	CHECK(ring_peek(&r, 14, o) < 0);
-	CHECK(ring_pop(&r, o) == 0 && o[0] == 0);
-	CHECK(ring_peek(&r, 10, o) < 0);  /* consumed */
-	ring_consumer_done(&r);
-	CHECK(ring_wait_request(&r, &g, &n) < 0);
-	ring_free(&r);
+	bs_ring_request(&r, 3, 64);
+	CHECK(bs_ring_push_or_req(&r, h) == 1);
+	CHECK(bs_ring_take_request(&r, &g, &n) == 0 && g == 3 && n == 64);
+	CHECK(bs_ring_take_request(&r, &g, &n) < 0);
+	CHECK(bs_ring_peek(&r, 12, o) == 0 && o[0] == 2);
+	CHECK(bs_ring_peek(&r, 14, o) < 0);
+	CHECK(bs_ring_pop(&r, o) == 0 && o[0] == 0);
+	CHECK(bs_ring_peek(&r, 10, o) < 0);  /* consumed */
+	bs_ring_consumer_done(&r);
+	CHECK(bs_ring_wait_request(&r, &g, &n) < 0);
+	bs_ring_free(&r);
 }
 
 /* A resumed HELLO: DONEID with start > 0 only; the target id round-trips. */
@@ -272,17 +272,17 @@ test_ring_kick(void)
 	uint64_t g;
 	uint32_t n;
 
-	ring_init(&r, 4, 16, 0);
-	ring_close(&r, 0);
-	ring_kick(&r);
-	CHECK(ring_wait_request(&r, &g, &n) == 1);
-	ring_request(&r, 5, 2);
-	ring_kick(&r);
-	CHECK(ring_wait_request(&r, &g, &n) == 0 && g == 5 && n == 2);
-	CHECK(ring_wait_request(&r, &g, &n) == 1);
-	ring_consumer_done(&r);
-	CHECK(ring_wait_request(&r, &g, &n) < 0);
-	ring_free(&r);
+	bs_ring_init(&r, 4, 16, 0);
+	bs_ring_close(&r, 0);
+	bs_ring_kick(&r);
+	CHECK(bs_ring_wait_request(&r, &g, &n) == 1);
+	bs_ring_request(&r, 5, 2);
+	bs_ring_kick(&r);
+	CHECK(bs_ring_wait_request(&r, &g, &n) == 0 && g == 5 && n == 2);
+	CHECK(bs_ring_wait_request(&r, &g, &n) == 1);
+	bs_ring_consumer_done(&r);
+	CHECK(bs_ring_wait_request(&r, &g, &n) < 0);
+	bs_ring_free(&r);
 }
 
 UNIT_MAIN(test_header_roundtrip, test_frame_sum, test_hashes, test_digest, test_delta_roundtrip,

@@ -30,27 +30,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fd = memfd_create("sigs", 0);
 	if (fd < 0 || write(fd, buf, size - 1) != (ssize_t)(size - 1) || lseek(fd, 0, SEEK_SET) != 0)
 		abort();
-	rc = sig_rd_open(&s, fd, "sigs");
+	rc = bs_sig_rd_open(&s, fd, "sigs");
 	if (rc == RC_OK) {
 		uint8_t id[BS_DIGEST_LEN];
 
-		(void)sig_peek_id(fd, &s.hdr, id);
+		(void)bs_sig_peek_id(fd, &s.hdr, id);
 		if (s.hdr.group) {
 			/* a serve stream: group hashes, block hashes, SEND */
 			struct bs_frame f;
 			const uint8_t *p;
 
 			for (int i = 0; i < 64 && rc == RC_OK; i++)
-				rc = sig_rd_pull(&s, &f, &p);
+				rc = bs_sig_rd_pull(&s, &f, &p);
 		} else {
 			/* at most a bounded number of hashes, then the trailer */
 			for (int i = 0; i < 4096 && s.next < s.nblocks && rc == RC_OK; i++)
-				rc = sig_rd_next(&s, &h);
+				rc = bs_sig_rd_next(&s, &h);
 			if (rc == RC_OK)
-				(void)sig_rd_finish(&s, 1);
+				(void)bs_sig_rd_finish(&s, 1);
 		}
 	}
-	sig_rd_free(&s);
+	bs_sig_rd_free(&s);
 	close(fd);
 	free(buf);
 	return 0;
