@@ -1,4 +1,4 @@
-/* metapick.h: pieces of the metapick tool (rescue/metapick.c).
+/* metapick.h: pieces of the metapick tool (rescue/metapick/metapick.c).
  * Each metadata kind has a scanner that fills one candidate per directory
  * (facts, a rank key, warnings, what makes it unusable) and pure parsers
  * over memory that the fuzz harnesses call.  The --json layout and the

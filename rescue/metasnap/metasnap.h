@@ -1,4 +1,4 @@
-/* metasnap.h: pieces of the metasnap tool (rescue/metasnap.c).
+/* metasnap.h: pieces of the metasnap tool (rescue/metasnap/metasnap.c).
  * An entry is one file system object of the saved directory, named relative
  * to it ("." is the directory itself).  The archive layout and the MANIFEST
  * format are described in docs/man/metasnap.1. */

@@ -1,6 +1,6 @@
-/* metasnap.c: back up, verify, diff and restore a metadata directory as a
- * standard gzip'd tar with a MANIFEST of SHA-256 sums (issue 4).
- * Subcommands live in rescue/metasnap/ (save.c, check.c, restore.c); the
+/* metasnap/metasnap.c: back up, verify, diff and restore a metadata
+ * directory as a standard gzip'd tar with a MANIFEST of SHA-256 sums
+ * (issue 4).  Subcommands live beside it (save.c, check.c, restore.c); the
  * archive layout and the manifest format are in docs/man/metasnap.1.
  * Exit 1: verify found entries that differ from the manifest, or diff found
  * differences. */

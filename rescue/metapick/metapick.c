@@ -1,7 +1,7 @@
-/* metapick.c: among copies of one system's metadata directory (one per node,
- * or backups), find the freshest safe one and say why (issue 4).
+/* metapick/metapick.c: among copies of one system's metadata directory (one
+ * per node, or backups), find the freshest safe one and say why (issue 4).
  * Kinds: StarRocks/Doris FE meta_dir, MooseFS master/metalogger data dirs,
- * LeoFS manager mnesia dirs (rescue/metapick/, facts in
+ * LeoFS manager mnesia dirs (the files beside this one, facts in
  * docs/recipes/facts.md and docs/moosefs-format.md).
  * Exit 1: no safe choice (copies of different clusters, no usable copy). */
 #include "metapick/metapick.h"
