@@ -110,7 +110,7 @@ void bs_trailer_encode(const struct bs_trailer *t, uint8_t out[BS_TRAILER_LEN]);
 void bs_trailer_decode(struct bs_trailer *t, const uint8_t in[BS_TRAILER_LEN]);
 const char *bs_tag_name(uint32_t tag, char buf[8]);
 
-/* ---- hashes (fmt.c) ---- */
+/* ---- hashes (hash.c) ---- */
 struct bs_hash {
 	unsigned id;
 	unsigned len;   /* full width: 16 (xxh3) or 32 (sha256) */
@@ -145,7 +145,7 @@ void bs_digest_copy(struct bs_digest *dst, const struct bs_digest *src);
 /* A 64-bit name for a string (serve's TARGET in a checkpoint); never 0. */
 uint64_t bs_name_id(const char *s);
 
-/* ---- buffered reader of a stream (fmt.c) ---- */
+/* ---- buffered reader of a stream (stream.c) ---- */
 struct bs_rd {
 	int fd;
 	const char *name;   /* for messages */
@@ -175,7 +175,7 @@ const uint8_t *bs_rd_peek(const struct bs_rd *r, size_t n);
  * is checked here, the caller checks the others; same returns as bs_rd_exact. */
 int bs_rd_frame(struct bs_rd *r, struct bs_frame *f, const char *what);
 
-/* ---- buffered writer (fmt.c) ---- */
+/* ---- buffered writer (stream.c) ---- */
 struct bs_wr {
 	int fd;
 	const char *name;
@@ -193,7 +193,7 @@ int bs_wr_flush(struct bs_wr *w);
  * bytes) or else the payload, then write header and payload. */
 int bs_wr_frame(struct bs_wr *w, struct bs_frame *f, const void *payload, const void *sumdata);
 
-/* ---- reading an image with optional --rescue (fmt.c) ---- */
+/* ---- reading an image with optional --rescue (src.c) ---- */
 struct bs_src {
 	int fd;
 	const char *name;

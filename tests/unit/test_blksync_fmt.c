@@ -1,6 +1,6 @@
 /* test_blksync_fmt.c: blksync's header, frame and trailer encoding, block
  * hashes and digests, and a DELTA written by the writer and read back by the
- * reader (rescue/blksync/fmt.c, delta.c; docs/blksync.md). */
+ * reader (rescue/blksync/fmt.c, hash.c, stream.c, delta.c; docs/blksync.md). */
 #include "blksync/bs.h"
 #include "lib/err.h"
 #include "unit.h"
