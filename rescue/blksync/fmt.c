@@ -5,19 +5,8 @@
  */
 #include "blksync/fmt.h"
 #include "lib/bytes.h"
-#include "lib/err.h"
-#include "lib/sha256.h"
-#include "lib/xio.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 #include <zlib.h>
 
 uint32_t

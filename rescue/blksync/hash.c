@@ -10,16 +10,8 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
-#include <zlib.h>
 
 int
 bs_hash_parse(const char *name, unsigned *id)

@@ -2,21 +2,14 @@
  * bad ranges), its aligned buffers and the peek at a stream's end.
  */
 #include "blksync/fmt.h"
-#include "lib/bytes.h"
 #include "lib/err.h"
-#include "lib/sha256.h"
 #include "lib/xio.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
-#include <zlib.h>
 
 int
 bs_direct_flag(const char *path, int direct)

@@ -2,21 +2,14 @@
  * offsets in their messages (docs/blksync.md).
  */
 #include "blksync/fmt.h"
-#include "lib/bytes.h"
 #include "lib/err.h"
-#include "lib/sha256.h"
 #include "lib/xio.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
-#include <zlib.h>
 
 void
 bs_rd_init(struct bs_rd *r, int fd, const char *name)
