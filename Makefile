@@ -66,7 +66,7 @@ ZLIB := $(B)/zlib/libz.a
 HEADERS_STAMP := $(B)/headers.stamp
 
 .PHONY: all deps check-deps fetch links install clean distclean size bench fuzz check
-all: deps $(O)/rescue links images
+all: deps $(O)/rescue links images media
 
 include mk/deps.mk
 include mk/fetch.mk

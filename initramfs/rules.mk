@@ -1,38 +1,52 @@
 # initramfs/rules.mk: the images, built from $(PROFILE) with our own tools.
 #   $(W)/image/tree/rootfs, modules/, devices.list, oci.env   initramfs/build-rootfs
 #   $(O)/rescue-initramfs.cpio.gz   mkcpio: rootfs + modules + device nodes
+#   $(O)/rescue-vmlinuz             the profile's kernel
 #   $(O)/rescue-oci.tar              mkoci: rootfs only (no kernel modules), the
 #                                    environment from oci.env, IMAGE_TAG if set
 #                                    (else mkoci's default, rescue:VERSION)
 #   make size                        sizes of every artifact and rootfs part
 IMG := $(W)/image
 IMAGE_TAG ?=
-KERNEL_ROOT := $(DEBROOT)
 BUSYBOX := $(DEBROOT)/bin/busybox
-IMAGE_INPUTS := initramfs/init initramfs/init.applets initramfs/build-rootfs initramfs/udhcpc.script \
+IMAGE_INPUTS := initramfs/init initramfs/init.applets initramfs/build-rootfs initramfs/udhcpc.script initramfs/hotplug \
 	$(sort $(wildcard recipes/*)) $(B)/debroot.stamp $(O)/rescue
 
 .PHONY: images size FORCE
-images: $(O)/rescue-initramfs.cpio.gz $(O)/rescue-oci.tar
+images: $(O)/rescue-initramfs.cpio.gz $(O)/rescue-vmlinuz $(O)/rescue-oci.tar
 
-# Rebuild when the profile's name or content changes, not only its mtime.
-$(IMG)/profile.id: FORCE
+# Rebuild when a profile's name or content changes, not only its mtime.
+# $(call profile_id,PROFILE)
+define profile_id
 	@mkdir -p $(@D)
-	@{ echo "$(PROFILE)"; cat "$(PROFILE)" 2>/dev/null || echo missing; } >$@.new
+	@{ echo "$(1)"; cat "$(1)" 2>/dev/null || echo missing; } >$@.new
 	@if cmp -s $@.new $@; then rm -f $@.new; else mv -f $@.new $@; fi
+endef
+# $(call rootfs,PROFILE,DIR): DIR/tree from the profile
+define rootfs
+	$(if $(Q),@echo "  ROOTFS  $(1)")
+	$(Q)[ -f "$(1)" ] || { echo "make: profile $(1): no such file" >&2; exit 1; }
+	$(Q)initramfs/build-rootfs -p $(1) -r $(O)/rescue -b $(BUSYBOX) -k $(KERNELS) \
+		-R recipes -o $(2)/tree.new
+	$(Q)rm -rf $(2)/tree && mv $(2)/tree.new $(2)/tree
+	$(Q)touch $@
+endef
+
+$(IMG)/profile.id: FORCE
+	$(call profile_id,$(PROFILE))
 
 $(IMG)/stamp: $(IMG)/profile.id $(IMAGE_INPUTS)
-	$(if $(Q),@echo "  ROOTFS  $(PROFILE)")
-	$(Q)[ -f "$(PROFILE)" ] || { echo "make: profile $(PROFILE): no such file" >&2; exit 1; }
-	$(Q)initramfs/build-rootfs -p $(PROFILE) -r $(O)/rescue -b $(BUSYBOX) -k $(KERNEL_ROOT) \
-		-R recipes -o $(IMG)/tree.new
-	$(Q)rm -rf $(IMG)/tree && mv $(IMG)/tree.new $(IMG)/tree
-	$(Q)touch $@
+	$(call rootfs,$(PROFILE),$(IMG))
 
 $(O)/rescue-initramfs.cpio.gz: $(IMG)/stamp
 	@mkdir -p $(@D)
 	$(if $(Q),@echo "  MKCPIO  $@")
 	$(Q)$(O)/rescue mkcpio -q -z -f -l $(IMG)/tree/devices.list -o $@ $(IMG)/tree/rootfs $(IMG)/tree/modules
+
+# the kernel that boots it (the profile's `kernel`; its modules are inside)
+$(O)/rescue-vmlinuz: $(IMG)/stamp
+	@mkdir -p $(@D)
+	$(Q)cp $(IMG)/tree/vmlinuz $@.tmp && mv -f $@.tmp $@
 
 # the same without kernel modules (size target, bench/boot)
 $(IMG)/rescue-initramfs-nomod.cpio.gz: $(IMG)/stamp
@@ -43,6 +57,31 @@ $(O)/rescue-oci.tar: $(IMG)/stamp
 	$(if $(Q),@echo "  MKOCI   $@")
 	$(Q)set -- $(if $(IMAGE_TAG),-t '$(IMAGE_TAG)'); while IFS= read -r e; do set -- "$$@" -E "$$e"; done <$(IMG)/tree/oci.env; \
 		$(O)/rescue mkoci -q -f "$$@" -o $@ $(IMG)/tree/rootfs
+
+# ---- boot media, from MEDIA_PROFILE (its `media` key says which) ----
+MEDIA_PROFILE ?= config/metal.conf
+MED := $(W)/media
+.PHONY: media
+media: $(MED)/stamp
+	$(Q)for m in $$(cat $(MED)/tree/media); do \
+		case $$m in iso) t=$(O)/rescue.iso ;; netboot) t=$(O)/netboot/stamp ;; esac; \
+		$(MAKE) --no-print-directory $$t || exit 1; done
+
+$(MED)/profile.id: FORCE
+	$(call profile_id,$(MEDIA_PROFILE))
+
+$(MED)/stamp: $(MED)/profile.id $(IMAGE_INPUTS)
+	$(call rootfs,$(MEDIA_PROFILE),$(MED))
+
+$(MED)/initrd.gz: $(MED)/stamp
+	$(Q)$(O)/rescue mkcpio -q -z -f -l $(MED)/tree/devices.list -o $@ $(MED)/tree/rootfs $(MED)/tree/modules
+
+$(O)/rescue.iso: $(MED)/initrd.gz initramfs/mkiso
+	@mkdir -p $(@D)
+	$(Q)grep -qx iso $(MED)/tree/media || { echo "make: $(MEDIA_PROFILE) has no 'iso' in its media" >&2; exit 1; }
+	$(if $(Q),@echo "  MKISO   $@")
+	$(Q)initramfs/mkiso -k $(MED)/tree/vmlinuz -i $(MED)/initrd.gz -m $(MED)/tree/manifest -l $(DEBROOT) \
+		-V $(VERSION) -o $@
 
 size: images $(IMG)/rescue-initramfs-nomod.cpio.gz
 	@kib() { echo "$$1" | awk '{ printf "%9.1f KiB", $$1 / 1024 }'; }; \

@@ -2,32 +2,30 @@
 # (Debian packages as .deb files, zlib as Debian's source package).  Once they
 # are there, `make` needs no network.  Pieces already present are not fetched
 # again, so a build/ copied to an air-gapped host is used as it is.
-# config/kernel.conf (KERNEL_PACKAGE, a setting config.mak may override) is read
+# config/kernel.conf (KERNEL_*_PACKAGE, settings config.mak may override) is read
 # by the Makefile before config.mak; the zlib pin is not a setting.
 include config/zlib.conf
 
-FETCH_DEBS := busybox-static libxxhash-dev linux-libc-dev
+# busybox, headers; the boot loaders of the ISO: isolinux (BIOS), Debian's
+# signed shim and GRUB (UEFI, Secure Boot)
+FETCH_DEBS := busybox-static libxxhash-dev linux-libc-dev isolinux syslinux-common shim-signed grub-efi-amd64-signed
+KERNEL_FLAVOURS := cloud generic
 DEBROOT := $(B)/debroot
+KERNELS := $(B)/kernels
 FETCH_STAMP := $(B)/fetch.stamp
 
 fetch: $(FETCH_STAMP)
 
-$(FETCH_STAMP):
+# re-run (fetching only what is missing) when the list of inputs changes
+$(FETCH_STAMP): mk/fetch.mk config/kernel.conf
 	@mkdir -p $(B)/debs $(B)/src
 	$(Q)cd $(B)/debs && for p in $(FETCH_DEBS); do \
 		ls $${p}_*.deb >/dev/null 2>&1 || { echo "  FETCH   $$p"; apt-get download -q $$p 2>&1 | grep -v '^W: Download is performed unsandboxed' || true; }; \
 		ls $${p}_*.deb >/dev/null 2>&1 || { echo "make fetch: could not download Debian package $$p" >&2; exit 1; }; \
 	done
-	$(Q)cd $(B)/debs && if ! ls linux-image-*.deb >/dev/null 2>&1; then \
-		echo "  FETCH   $(KERNEL_PACKAGE)"; \
-		apt-get download -q $(KERNEL_PACKAGE) 2>&1 | grep -v '^W: Download is performed unsandboxed' || true; \
-		if ! ls linux-image-*.deb >/dev/null 2>&1; then \
-			k=$$(apt-cache depends linux-image-cloud-amd64 | sed -n 's/.*Depends: \(linux-image-[0-9].*\)/\1/p' | head -n 1); \
-			echo "make fetch: $(KERNEL_PACKAGE) is not in the archive; using $$k (update config/kernel.conf)" >&2; \
-			apt-get download -q $$k 2>&1 | grep -v '^W: Download is performed unsandboxed' || true; \
-		fi; \
-		ls linux-image-*.deb >/dev/null 2>&1 || { echo "make fetch: could not download a kernel package" >&2; exit 1; }; \
-	fi
+	$(Q)for f in $(B)/debs/linux-image-*cloud*.deb; do [ ! -e "$$f" ] || { mkdir -p $(B)/debs/kernel/cloud && mv "$$f" $(B)/debs/kernel/cloud/; }; done
+	$(Q)mk/fetch-kernel $(B)/debs/kernel/cloud $(KERNEL_CLOUD_PACKAGE) linux-image-cloud-amd64
+	$(Q)mk/fetch-kernel $(B)/debs/kernel/generic $(KERNEL_GENERIC_PACKAGE) linux-image-amd64
 	$(Q)if ! ls $(B)/src/zlib_*.dsc >/dev/null 2>&1; then \
 		apt-cache showsrc zlib 2>/dev/null | grep -q '^Version:' || $(MAKE) -s -C $(CURDIR) deb-src; \
 		mk/fetch-zlib $(B)/src; \
@@ -47,10 +45,13 @@ deb-src:
 		[ -s $$d/rescue-deb-src.list ] || rm -f $$d/rescue-deb-src.list; fi; \
 	echo "  APT     added deb-src lists in $$d; apt-get update"; apt-get update -q >/dev/null
 
-# Unpack every fetched .deb into one tree (dpkg-deb -x: nothing is installed).
+# Unpack every fetched .deb into one tree, each kernel into its own
+# (build/kernels/FLAVOUR); dpkg-deb -x: nothing is installed.
 $(B)/debroot.stamp: $(FETCH_STAMP)
-	$(Q)rm -rf $(DEBROOT) && mkdir -p $(DEBROOT)
+	$(Q)rm -rf $(DEBROOT) $(KERNELS) && mkdir -p $(DEBROOT)
 	$(Q)for d in $(B)/debs/*.deb; do dpkg-deb -x $$d $(DEBROOT); done
+	$(Q)for k in $(KERNEL_FLAVOURS); do mkdir -p $(KERNELS)/$$k && \
+		for d in $(B)/debs/kernel/$$k/*.deb; do dpkg-deb -x $$d $(KERNELS)/$$k; done; done
 	$(Q)touch $@
 
 # zlib from Debian's source package, built with musl-gcc.

@@ -5,15 +5,16 @@ load ../helpers
 
 setup() {
 	DEBROOT=$TOP_DIR/build/debroot
+	KERNELS=$TOP_DIR/build/kernels
 	[ -x "$DEBROOT/bin/busybox" ] || fail "no build/debroot (make fetch)"
-	KVER=$(basename "$(ls -d "$DEBROOT"/lib/modules/*/ | head -n 1)")
+	KVER=$(basename "$(ls -d "$KERNELS"/cloud/lib/modules/*/ | head -n 1)")
 	cd "$BATS_TEST_TMPDIR"
 	cp "$TOP_DIR/config/default.conf" p.conf
 }
 
 build() {
 	run --separate-stderr "$TOP_DIR/initramfs/build-rootfs" -p "${PROFILE:-p.conf}" -r "$RESCUE" \
-		-b "$DEBROOT/bin/busybox" -k "${KROOT:-$DEBROOT}" -R "$TOP_DIR/recipes" -o out
+		-b "$DEBROOT/bin/busybox" -k "${KROOTS:-$KERNELS}" -R "$TOP_DIR/recipes" -o out
 }
 
 @test "profile: the default profile has every tool, every recipe and the modules' dependencies (exit 0)" {
@@ -56,22 +57,23 @@ build() {
 	line=$(grep -n '^modules' p.conf | cut -d: -f1)
 	build
 	assert_equal "$status" 3
-	assert_equal "$stderr" "build-rootfs: p.conf:$line: no module no_such_mod in kernel $DEBROOT/lib/modules/$KVER"
+	assert_equal "$stderr" "build-rootfs: p.conf:$line: no module no_such_mod in kernel $KERNELS/cloud/lib/modules/$KVER"
 }
 
 @test "profile: a module whose dependency is missing is an error naming both (exit 3)" {
 	# a kernel tree with virtio_blk.ko but without the virtio_ring.ko it needs
-	k=$BATS_TEST_TMPDIR/kroot/lib/modules/$KVER
-	mkdir -p "$k/kernel/drivers/block" "$k/kernel/drivers/virtio"
-	cp "$DEBROOT/lib/modules/$KVER/kernel/drivers/block/virtio_blk.ko" "$k/kernel/drivers/block/"
-	cp "$DEBROOT/lib/modules/$KVER/kernel/drivers/virtio/virtio.ko" "$k/kernel/drivers/virtio/"
+	k=$BATS_TEST_TMPDIR/kroots/cloud/lib/modules/$KVER
+	mkdir -p "$k/kernel/drivers/block" "$k/kernel/drivers/virtio" "$BATS_TEST_TMPDIR/kroots/cloud/boot"
+	cp "$KERNELS/cloud/boot/vmlinuz-$KVER" "$BATS_TEST_TMPDIR/kroots/cloud/boot/"
+	cp "$KERNELS/cloud/lib/modules/$KVER/kernel/drivers/block/virtio_blk.ko" "$k/kernel/drivers/block/"
+	cp "$KERNELS/cloud/lib/modules/$KVER/kernel/drivers/virtio/virtio.ko" "$k/kernel/drivers/virtio/"
 	printf '%s\n' 'kernel/drivers/block/virtio_blk.ko: kernel/drivers/virtio/virtio.ko kernel/drivers/virtio/virtio_ring.ko' \
 		'kernel/drivers/virtio/virtio.ko: kernel/drivers/virtio/virtio_ring.ko' \
 		'kernel/drivers/virtio/virtio_ring.ko:' >"$k/modules.dep"
 	sed -i '/^modules = /,/virtio_net$/d' p.conf
 	echo 'modules = virtio_blk' >>p.conf
 	line=$(grep -n '^modules' p.conf | cut -d: -f1)
-	KROOT=$BATS_TEST_TMPDIR/kroot build
+	KROOTS=$BATS_TEST_TMPDIR/kroots build
 	assert_equal "$status" 3
 	assert_equal "$stderr" "build-rootfs: p.conf:$line: module virtio_blk needs kernel/drivers/virtio/virtio_ring.ko, which is missing from $k"
 }

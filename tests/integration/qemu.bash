@@ -6,7 +6,7 @@
 # qemu_setup_file: find the kernel and initramfs; pick the fast firmware.
 qemu_setup_file() {
 	export KERNEL INITRD QEMU_FAST_ARGS
-	KERNEL=$(ls "$TOP_DIR"/build/debroot/boot/vmlinuz-* 2>/dev/null | head -n 1)
+	KERNEL=$TOP_DIR/${O:-out}/rescue-vmlinuz
 	INITRD=$TOP_DIR/${O:-out}/rescue-initramfs.cpio.gz
 	# qboot starts a -kernel in a fraction of SeaBIOS's time; no default NIC
 	# (its iPXE ROM is slow too)
@@ -17,7 +17,7 @@ qemu_setup_file() {
 
 setup() {
 	requires qemu
-	[ -n "$KERNEL" ] || fail "no kernel in build/debroot/boot (make fetch)"
+	[ -f "$KERNEL" ] || fail "no $KERNEL (make images)"
 	[ -f "$INITRD" ] || fail "no $INITRD (make images)"
 	LOG=$BATS_TEST_TMPDIR/serial.log
 }
