@@ -190,7 +190,7 @@ bs_ring_peek(struct bs_ring *r, uint64_t i, uint8_t *out)
 }
 
 static int
-prod_frame(struct sig_prod *p, struct bs_frame *f, const void *payload)
+prod_frame(struct bs_sig_prod *p, struct bs_frame *f, const void *payload)
 {
 	int rc;
 
@@ -217,7 +217,7 @@ prod_frame(struct sig_prod *p, struct bs_frame *f, const void *payload)
 }
 
 int
-bs_sig_produce(struct sig_prod *p)
+bs_sig_produce(struct bs_sig_prod *p)
 {
 	uint32_t B = p->src.block;
 	unsigned wl = p->hash.wl;
@@ -280,7 +280,7 @@ out:
 }
 
 int
-bs_sig_rd_open(struct sig_rd *s, int fd, const char *name)
+bs_sig_rd_open(struct bs_sig_rd *s, int fd, const char *name)
 {
 	int rc;
 
@@ -302,7 +302,7 @@ bs_sig_rd_open(struct sig_rd *s, int fd, const char *name)
 }
 
 void
-bs_sig_rd_free(struct sig_rd *s)
+bs_sig_rd_free(struct bs_sig_rd *s)
 {
 	bs_digest_free(&s->dg);
 	free(s->frame);
@@ -311,7 +311,7 @@ bs_sig_rd_free(struct sig_rd *s)
 }
 
 int
-frame_done(struct bs_rd *r, const struct bs_frame *f, const char *peer)
+bs_frame_done(struct bs_rd *r, const struct bs_frame *f, const char *peer)
 {
 	char msg[BS_MAX_MSG + 1];
 	int rc = (int)f->off;
@@ -340,7 +340,7 @@ frame_done(struct bs_rd *r, const struct bs_frame *f, const char *peer)
 
 /* Read frames until a HASH (or SEND) frame; ACKD go to the callback. */
 static int
-next_frame(struct sig_rd *s, struct bs_frame *f)
+next_frame(struct bs_sig_rd *s, struct bs_frame *f)
 {
 	char t[8];
 	int rc;
@@ -363,7 +363,7 @@ next_frame(struct sig_rd *s, struct bs_frame *f)
 			continue;
 		}
 		if (f->tag == TAG_DONE && s->on_ack)
-			return frame_done(&s->rd, f, s->rd.name);
+			return bs_frame_done(&s->rd, f, s->rd.name);
 		if (f->tag == TAG_HASH || f->tag == TAG_SEND ||
 		    (f->tag == TAG_GRPH && s->hdr.group))
 			return RC_OK;
@@ -374,7 +374,7 @@ next_frame(struct sig_rd *s, struct bs_frame *f)
 }
 
 int
-bs_sig_rd_next(struct sig_rd *s, const uint8_t **hash)
+bs_sig_rd_next(struct bs_sig_rd *s, const uint8_t **hash)
 {
 	unsigned hl = s->hdr.hash_len;
 	struct bs_frame f;
@@ -425,7 +425,7 @@ bs_sig_rd_next(struct sig_rd *s, const uint8_t **hash)
 }
 
 int
-bs_sig_rd_pull(struct sig_rd *s, struct bs_frame *f, const uint8_t **payload)
+bs_sig_rd_pull(struct bs_sig_rd *s, struct bs_frame *f, const uint8_t **payload)
 {
 	int rc;
 
@@ -449,7 +449,7 @@ bs_sig_rd_pull(struct sig_rd *s, struct bs_frame *f, const uint8_t **payload)
 }
 
 int
-bs_sig_rd_acks(struct sig_rd *s)
+bs_sig_rd_acks(struct bs_sig_rd *s)
 {
 	struct bs_rd *r = &s->rd;
 	struct bs_frame f;
@@ -495,7 +495,7 @@ bs_sig_range(struct bs_src *src, uint64_t end, const struct bs_hash *h, struct b
 }
 
 int
-bs_sig_rd_finish(struct sig_rd *s, int check_eof)
+bs_sig_rd_finish(struct bs_sig_rd *s, int check_eof)
 {
 	uint8_t id[BS_DIGEST_LEN], pay[BS_DIGEST_LEN], tail;
 	const uint8_t *h;
