@@ -17,12 +17,7 @@
 struct tree_ent *
 tree_add(struct tree *t)
 {
-	struct tree_ent *e;
-
-	xgrow((void **)&t->e, &t->cap, t->n + 1, sizeof *t->e);
-	e = &t->e[t->n++];
-	memset(e, 0, sizeof *e);
-	return e;
+	return xappend((void **)&t->e, &t->n, &t->cap, sizeof *t->e);
 }
 
 /* dir_walk's callback: add the entry to the tree (ctx). */

@@ -33,12 +33,7 @@ ms_list_free(struct ms_list *l)
 struct ms_entry *
 ms_list_add(struct ms_list *l)
 {
-	struct ms_entry *e;
-
-	xgrow((void **)&l->v, &l->cap, l->n + 1, sizeof *l->v);
-	e = &l->v[l->n++];
-	memset(e, 0, sizeof *e);
-	return e;
+	return xappend((void **)&l->v, &l->n, &l->cap, sizeof *l->v);
 }
 
 static int
