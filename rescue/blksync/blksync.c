@@ -158,6 +158,22 @@ rescued(const struct bs_src *s, int rc)
 	return rc;
 }
 
+/* A new stream's header with the hash, block size and seed asked for (or
+ * the defaults: XXH3, the smallest block, a random seed). */
+static void
+opts_hdr(struct bs_hdr *h, int kind, uint32_t flags, uint64_t size, const struct bs_opts *o)
+{
+	memset(h, 0, sizeof *h);
+	h->kind = kind;
+	h->version = BS_VERSION;
+	h->flags = flags;
+	h->hash_id = o->hash_id ? o->hash_id : BS_XXH3;
+	h->hash_len = bs_wire_len(h->hash_id);
+	h->block = o->block ? o->block : BS_MIN_BLOCK;
+	h->seed = o->seed_set ? o->seed : bs_random_seed();
+	h->size = size;
+}
+
 static int
 cmd_sig(const char *target, const struct bs_opts *o)
 {
@@ -172,14 +188,7 @@ cmd_sig(const char *target, const struct bs_opts *o)
 
 	if ((rc = open_source(&t, target, o)) || (rc = check_stdout(o, &t, NULL)))
 		return rc;
-	memset(&h, 0, sizeof h);
-	h.kind = BS_SIGS;
-	h.version = BS_VERSION;
-	h.hash_id = o->hash_id ? o->hash_id : BS_XXH3;
-	h.hash_len = bs_wire_len(h.hash_id);
-	h.block = o->block ? o->block : BS_MIN_BLOCK;
-	h.seed = o->seed_set ? o->seed : bs_random_seed();
-	h.size = t.size;
+	opts_hdr(&h, BS_SIGS, 0, t.size, o);
 	bs_hdr_encode(&h, hb);
 	bs_wr_init(&w, 1, "stdout");
 	progress_init(&pg, "sig", "B", t.size, o->quiet);
@@ -288,15 +297,7 @@ cmd_full(const char *source, const struct bs_opts *o)
 
 	if ((rc = open_source(&s, source, o)) || (rc = check_stdout(o, &s, NULL)))
 		return rc;
-	memset(&h, 0, sizeof h);
-	h.kind = BS_DELTA;
-	h.version = BS_VERSION;
-	h.flags = BS_F_FULL;
-	h.hash_id = o->hash_id ? o->hash_id : BS_XXH3;
-	h.hash_len = bs_wire_len(h.hash_id);
-	h.block = o->block ? o->block : BS_MIN_BLOCK;
-	h.seed = o->seed_set ? o->seed : bs_random_seed();
-	h.size = s.size;
+	opts_hdr(&h, BS_DELTA, BS_F_FULL, s.size, o);
 	return emit_delta(o, "full", &s, NULL, &h);
 }
 

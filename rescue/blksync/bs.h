@@ -101,6 +101,9 @@ struct bs_sig_rd {
 };
 /* Read and check the header (kind S).  RC_* status. */
 int bs_sig_rd_open(struct bs_sig_rd *s, int fd, const char *name);
+/* After s->hdr is read and checked (here or from a 'blksync serve'): the
+ * block range, the frame buffer and the running digest. */
+void bs_sig_rd_start(struct bs_sig_rd *s);
 /* The hash of block s->next (advances).  RC_* status. */
 int bs_sig_rd_next(struct bs_sig_rd *s, const uint8_t **hash);
 /* Skip what is left, read SEND and check the identity.  check_eof: nothing may follow. */

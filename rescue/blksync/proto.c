@@ -904,16 +904,7 @@ open_remote(struct bs_sig_rd *sr, int fd, const char *peer)
 	}
 	if (rc)
 		return sr->rd.err;
-	sr->first = sr->hdr.start / sr->hdr.block;
-	sr->nblocks = (sr->hdr.size + sr->hdr.block - 1) / sr->hdr.block;
-	sr->next = sr->first;
-	sr->frame = xmalloc((size_t)BS_MAX_HASHES * sr->hdr.hash_len);
-	{
-		struct bs_hash h;
-
-		bs_hash_init(&h, sr->hdr.hash_id, sr->hdr.hash_len, sr->hdr.seed);
-		bs_digest_init(&sr->dg, &h, sr->hdr.size, sr->hdr.start);
-	}
+	bs_sig_rd_start(sr);
 	return RC_OK;
 }
 

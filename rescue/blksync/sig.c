@@ -36,6 +36,18 @@ bs_ring_free(struct bs_ring *r)
 	pthread_cond_destroy(&r->cv);
 }
 
+/* Store h at the head (there is room; the lock is held), wake the
+ * waiters, unlock.  0. */
+static int
+ring_store(struct bs_ring *r, const uint8_t *h)
+{
+	memcpy(r->h + (r->head % r->cap) * r->hl, h, r->hl);
+	r->head++;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+	return 0;
+}
+
 int
 bs_ring_push(struct bs_ring *r, const uint8_t *h)
 {
@@ -46,11 +58,7 @@ bs_ring_push(struct bs_ring *r, const uint8_t *h)
 		pthread_mutex_unlock(&r->mu);
 		return -1;
 	}
-	memcpy(r->h + (r->head % r->cap) * r->hl, h, r->hl);
-	r->head++;
-	pthread_cond_broadcast(&r->cv);
-	pthread_mutex_unlock(&r->mu);
-	return 0;
+	return ring_store(r, h);
 }
 
 void
@@ -100,13 +108,20 @@ bs_ring_request(struct bs_ring *r, uint64_t g, uint32_t n)
 	pthread_mutex_unlock(&r->mu);
 }
 
+/* Raise one of the ring's flags and wake every waiter. */
+static void
+ring_raise(struct bs_ring *r, int *flag)
+{
+	pthread_mutex_lock(&r->mu);
+	*flag = 1;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+}
+
 void
 bs_ring_consumer_done(struct bs_ring *r)
 {
-	pthread_mutex_lock(&r->mu);
-	r->consumer_done = 1;
-	pthread_cond_broadcast(&r->cv);
-	pthread_mutex_unlock(&r->mu);
+	ring_raise(r, &r->consumer_done);
 }
 
 int
@@ -124,11 +139,7 @@ bs_ring_push_or_req(struct bs_ring *r, const uint8_t *h)
 		pthread_mutex_unlock(&r->mu);
 		return 1;
 	}
-	memcpy(r->h + (r->head % r->cap) * r->hl, h, r->hl);
-	r->head++;
-	pthread_cond_broadcast(&r->cv);
-	pthread_mutex_unlock(&r->mu);
-	return 0;
+	return ring_store(r, h);
 }
 
 int
@@ -169,10 +180,7 @@ bs_ring_wait_request(struct bs_ring *r, uint64_t *g, uint32_t *n)
 void
 bs_ring_kick(struct bs_ring *r)
 {
-	pthread_mutex_lock(&r->mu);
-	r->kick = 1;
-	pthread_cond_broadcast(&r->cv);
-	pthread_mutex_unlock(&r->mu);
+	ring_raise(r, &r->kick);
 }
 
 int
@@ -279,6 +287,19 @@ out:
 	return rc;
 }
 
+void
+bs_sig_rd_start(struct bs_sig_rd *s)
+{
+	struct bs_hash h;
+
+	s->first = s->hdr.start / s->hdr.block;
+	s->nblocks = (s->hdr.size + s->hdr.block - 1) / s->hdr.block;
+	s->next = s->first;
+	s->frame = xmalloc((size_t)BS_MAX_HASHES * s->hdr.hash_len);
+	bs_hash_init(&h, s->hdr.hash_id, s->hdr.hash_len, s->hdr.seed);
+	bs_digest_init(&s->dg, &h, s->hdr.size, s->hdr.start);
+}
+
 int
 bs_sig_rd_open(struct bs_sig_rd *s, int fd, const char *name)
 {
@@ -288,16 +309,7 @@ bs_sig_rd_open(struct bs_sig_rd *s, int fd, const char *name)
 	bs_rd_init(&s->rd, fd, name);
 	if ((rc = bs_rd_header(&s->rd, &s->hdr, BS_SIGS)) != RC_OK)
 		return rc;
-	s->first = s->hdr.start / s->hdr.block;
-	s->nblocks = (s->hdr.size + s->hdr.block - 1) / s->hdr.block;
-	s->next = s->first;
-	s->frame = xmalloc((size_t)BS_MAX_HASHES * s->hdr.hash_len);
-	{
-		struct bs_hash h;
-
-		bs_hash_init(&h, s->hdr.hash_id, s->hdr.hash_len, s->hdr.seed);
-		bs_digest_init(&s->dg, &h, s->hdr.size, s->hdr.start);
-	}
+	bs_sig_rd_start(s);
 	return RC_OK;
 }
 
