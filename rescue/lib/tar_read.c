@@ -4,6 +4,7 @@
  * and multi-volume GNU entries are refused as unsupported. */
 #include "lib/tar_read.h"
 #include "lib/err.h"
+#include "lib/opt.h"
 #include "lib/gz.h"
 #include "lib/xio.h"
 
@@ -182,22 +183,6 @@ pax_time(const char *v, int64_t *sec, uint32_t *nsec)
 	return 0;
 }
 
-static int
-pax_uint(const char *v, uint64_t *out)
-{
-	uint64_t x = 0;
-
-	if (!*v)
-		return -1;
-	for (; *v; v++) {
-		if (*v < '0' || *v > '9' || x > UINT64_MAX / 10 - 10)
-			return -1;
-		x = x * 10 + (uint64_t)(*v - '0');
-	}
-	*out = x;
-	return 0;
-}
-
 struct pax {
 	char *path, *link;
 	int has_size, has_uid, has_gid, has_mtime;
@@ -253,15 +238,15 @@ pax_parse(struct tar_reader *r, char *buf, size_t n, uint64_t at, struct pax *p,
 			free(*dst);
 			*dst = xstrdup(val);
 		} else if (keep && strcmp(key, "size") == 0) {
-			if (pax_uint(val, &p->size) != 0)
+			if (opt_parse_uint(val, 0, OPT_DEC_MAX, &p->size) != 0)
 				goto bad;
 			p->has_size = 1;
 		} else if (keep && strcmp(key, "uid") == 0) {
-			if (pax_uint(val, &p->uid) != 0)
+			if (opt_parse_uint(val, 0, OPT_DEC_MAX, &p->uid) != 0)
 				goto bad;
 			p->has_uid = 1;
 		} else if (keep && strcmp(key, "gid") == 0) {
-			if (pax_uint(val, &p->gid) != 0)
+			if (opt_parse_uint(val, 0, OPT_DEC_MAX, &p->gid) != 0)
 				goto bad;
 			p->has_gid = 1;
 		} else if (keep && strcmp(key, "mtime") == 0) {
