@@ -183,6 +183,40 @@ pax_time(const char *v, int64_t *sec, uint32_t *nsec)
 	return 0;
 }
 
+/* The long form of a name, owned from now on: the pax record's (*pax),
+ * else the GNU long name's (*gnu), else NULL.  The one taken is cleared. */
+static char *
+take_long(char **pax, char **gnu)
+{
+	char **from = *pax ? pax : gnu;
+	char *s = *from;
+
+	*from = NULL;
+	return s;
+}
+
+/* The name in the header itself: ustar's prefix "/" name, or name. */
+static char *
+header_name(const uint8_t *h, int is_ustar)
+{
+	char *pre, *nm, *s;
+	size_t a, b;
+
+	if (!is_ustar || !h[345] || memcmp(h + 257, "ustar\0", 6) != 0)
+		return strndup_field(h, 100);
+	pre = strndup_field(h + 345, 155);
+	nm = strndup_field(h, 100);
+	a = strlen(pre);
+	b = strlen(nm);
+	s = xmalloc(a + b + 2);
+	memcpy(s, pre, a);
+	s[a] = '/';
+	memcpy(s + a + 1, nm, b + 1);
+	free(pre);
+	free(nm);
+	return s;
+}
+
 struct pax {
 	char *path, *link;
 	int has_size, has_uid, has_gid, has_mtime;
@@ -359,34 +393,12 @@ fill_hdr(struct tar_reader *r, const unsigned char *h, struct pax *p)
 		memcpy(r->h.uname, h + 265, 32);
 		memcpy(r->h.gname, h + 297, 32);
 	}
-	if (p->path) {
-		r->h.name = p->path;
-		p->path = NULL;
-	} else if (r->gpath) {
-		r->h.name = r->gpath;
-		r->gpath = NULL;
-	} else if (is_ustar && h[345] && memcmp(h + 257, "ustar\0", 6) == 0) {
-		char *pre = strndup_field(h + 345, 155), *nm = strndup_field(h, 100);
-		size_t a = strlen(pre), b = strlen(nm);
-
-		r->h.name = xmalloc(a + b + 2);
-		memcpy(r->h.name, pre, a);
-		r->h.name[a] = '/';
-		memcpy(r->h.name + a + 1, nm, b + 1);
-		free(pre);
-		free(nm);
-	} else {
-		r->h.name = strndup_field(h, 100);
-	}
-	if (p->link) {
-		r->h.linkname = p->link;
-		p->link = NULL;
-	} else if (r->glink) {
-		r->h.linkname = r->glink;
-		r->glink = NULL;
-	} else {
+	r->h.name = take_long(&p->path, &r->gpath);
+	if (!r->h.name)
+		r->h.name = header_name(h, is_ustar);
+	r->h.linkname = take_long(&p->link, &r->glink);
+	if (!r->h.linkname)
 		r->h.linkname = strndup_field(h + 157, 100);
-	}
 	if (p->has_size)
 		r->h.size = p->size;
 	if (p->has_uid)
