@@ -22,7 +22,7 @@ blen(uint64_t size, uint32_t B, uint64_t i)
 }
 
 static int
-base_hash(struct ap *a, uint64_t i, uint8_t *out)
+base_hash(struct bs_ap *a, uint64_t i, uint8_t *out)
 {
 	const struct bs_hdr *h = a->hdr;
 	struct bs_hash hs;
@@ -59,7 +59,7 @@ nblocks(uint64_t size, uint32_t B)
 
 /* Blocks [a->blk, upto) are not in the delta: they keep the base's bytes. */
 static int
-gap(struct ap *a, struct dr *d, uint64_t upto)
+gap(struct bs_ap *a, struct bs_dr *d, uint64_t upto)
 {
 	const struct bs_hdr *h = a->hdr;
 	uint32_t B = h->block;
@@ -92,7 +92,7 @@ gap(struct ap *a, struct dr *d, uint64_t upto)
 }
 
 static int
-zero_range(struct ap *a, uint64_t off, uint64_t len, uint64_t cur)
+zero_range(struct bs_ap *a, uint64_t off, uint64_t len, uint64_t cur)
 {
 	static const uint8_t zeros[1 << 16];
 
@@ -125,7 +125,7 @@ zero_range(struct ap *a, uint64_t off, uint64_t len, uint64_t cur)
 }
 
 static int
-record(struct ap *a, struct dr *d, const struct bs_frame *f, const uint8_t *data,
+record(struct bs_ap *a, struct bs_dr *d, const struct bs_frame *f, const uint8_t *data,
        uint64_t *cur)
 {
 	const struct bs_hdr *h = a->hdr;
@@ -188,7 +188,7 @@ record(struct ap *a, struct dr *d, const struct bs_frame *f, const uint8_t *data
 }
 
 static int
-finish(struct ap *a, struct dr *d)
+finish(struct bs_ap *a, struct bs_dr *d)
 {
 	const struct bs_hdr *h = a->hdr;
 	uint8_t bd[BS_DIGEST_LEN], rd[BS_DIGEST_LEN], cd[BS_DIGEST_LEN];
@@ -228,7 +228,7 @@ finish(struct ap *a, struct dr *d)
 }
 
 int
-ap_run(struct ap *a, struct dr *d)
+bs_ap_run(struct bs_ap *a, struct bs_dr *d)
 {
 	const struct bs_hdr *h = &d->hdr;
 	struct bs_hash hs;
@@ -258,7 +258,7 @@ ap_run(struct ap *a, struct dr *d)
 		bs_digest_init(&a->cur, &hs, h->base_size, h->start);
 	}
 	for (;;) {
-		if ((rc = dr_next(d, &f, &data)))
+		if ((rc = bs_dr_next(d, &f, &data)))
 			break;
 		if (f.tag == TAG_DATA || f.tag == TAG_ZERO) {
 			if ((rc = record(a, d, &f, data, &cur)))
@@ -317,7 +317,7 @@ ap_run(struct ap *a, struct dr *d)
 }
 
 int
-ap_check_target(const struct bs_hdr *h, const char *dname, const char *tname,
+bs_ap_check_target(const struct bs_hdr *h, const char *dname, const char *tname,
 		uint64_t tsize, int is_blk)
 {
 	(void)dname;
@@ -335,10 +335,10 @@ ap_check_target(const struct bs_hdr *h, const char *dname, const char *tname,
 }
 
 int
-image_id(int fd, const char *name, uint64_t size, uint32_t block,
+bs_image_id(int fd, const char *name, uint64_t size, uint32_t block,
 	 const struct bs_hash *hash, int full_width, uint8_t id[BS_DIGEST_LEN])
 {
-	struct sig_prod p;
+	struct bs_sig_prod p;
 	int rc;
 
 	memset(&p, 0, sizeof p);

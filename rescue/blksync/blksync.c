@@ -158,13 +158,29 @@ rescued(const struct bs_src *s, int rc)
 	return rc;
 }
 
+/* A new stream's header with the hash, block size and seed asked for (or
+ * the defaults: XXH3, the smallest block, a random seed). */
+static void
+opts_hdr(struct bs_hdr *h, int kind, uint32_t flags, uint64_t size, const struct bs_opts *o)
+{
+	memset(h, 0, sizeof *h);
+	h->kind = kind;
+	h->version = BS_VERSION;
+	h->flags = flags;
+	h->hash_id = o->hash_id ? o->hash_id : BS_XXH3;
+	h->hash_len = bs_wire_len(h->hash_id);
+	h->block = o->block ? o->block : BS_MIN_BLOCK;
+	h->seed = o->seed_set ? o->seed : bs_random_seed();
+	h->size = size;
+}
+
 static int
 cmd_sig(const char *target, const struct bs_opts *o)
 {
 	struct img t;
 	struct bs_hdr h;
 	struct bs_wr w;
-	struct sig_prod p;
+	struct bs_sig_prod p;
 	struct progress pg;
 	uint8_t hb[BS_HDR_LEN];
 	char x[65];
@@ -172,14 +188,7 @@ cmd_sig(const char *target, const struct bs_opts *o)
 
 	if ((rc = open_source(&t, target, o)) || (rc = check_stdout(o, &t, NULL)))
 		return rc;
-	memset(&h, 0, sizeof h);
-	h.kind = BS_SIGS;
-	h.version = BS_VERSION;
-	h.hash_id = o->hash_id ? o->hash_id : BS_XXH3;
-	h.hash_len = bs_wire_len(h.hash_id);
-	h.block = o->block ? o->block : BS_MIN_BLOCK;
-	h.seed = o->seed_set ? o->seed : bs_random_seed();
-	h.size = t.size;
+	opts_hdr(&h, BS_SIGS, 0, t.size, o);
 	bs_hdr_encode(&h, hb);
 	bs_wr_init(&w, 1, "stdout");
 	progress_init(&pg, "sig", "B", t.size, o->quiet);
@@ -202,11 +211,11 @@ cmd_sig(const char *target, const struct bs_opts *o)
 }
 
 static int
-emit_delta(const struct bs_opts *o, const char *cmd, struct img *s, struct sig_rd *sr,
+emit_delta(const struct bs_opts *o, const char *cmd, struct img *s, struct bs_sig_rd *sr,
 	   struct bs_hdr *h)
 {
 	struct bs_wr w;
-	struct scan sc;
+	struct bs_scan sc;
 	struct progress pg;
 	uint8_t hb[BS_HDR_LEN];
 	char a[32], b[32];
@@ -221,7 +230,7 @@ emit_delta(const struct bs_opts *o, const char *cmd, struct img *s, struct sig_r
 	sc.block = h->block;
 	sc.sig = sr;
 	sc.prog = &pg;
-	dw_init(&sc.dw, &w, o->level);
+	bs_dw_init(&sc.dw, &w, o->level);
 	rc = bs_wr_put(&w, hb, sizeof hb) < 0 ? RC_IO : bs_scan_run(&sc);
 	if (rc == RC_OK)
 		progress_done(&pg, "%s: %llu of %llu blocks in the delta, %s of data, %s written, %.2f s",
@@ -231,7 +240,7 @@ emit_delta(const struct bs_opts *o, const char *cmd, struct img *s, struct sig_r
 	if (o->json)
 		bs_json(2, cmd, sc.compared, sc.changed, w.total, sc.dw.data_bytes,
 			progress_elapsed(&pg), rc);
-	dw_free(&sc.dw);
+	bs_dw_free(&sc.dw);
 	bs_wr_free(&w);
 	return rescued(&sc.src, rc);
 }
@@ -240,7 +249,7 @@ static int
 cmd_diff(const char *source, const char *sigs, const struct bs_opts *o)
 {
 	struct img s, g;
-	struct sig_rd sr;
+	struct bs_sig_rd sr;
 	struct bs_hdr h;
 	int rc;
 
@@ -288,20 +297,12 @@ cmd_full(const char *source, const struct bs_opts *o)
 
 	if ((rc = open_source(&s, source, o)) || (rc = check_stdout(o, &s, NULL)))
 		return rc;
-	memset(&h, 0, sizeof h);
-	h.kind = BS_DELTA;
-	h.version = BS_VERSION;
-	h.flags = BS_F_FULL;
-	h.hash_id = o->hash_id ? o->hash_id : BS_XXH3;
-	h.hash_len = bs_wire_len(h.hash_id);
-	h.block = o->block ? o->block : BS_MIN_BLOCK;
-	h.seed = o->seed_set ? o->seed : bs_random_seed();
-	h.size = s.size;
+	opts_hdr(&h, BS_DELTA, BS_F_FULL, s.size, o);
 	return emit_delta(o, "full", &s, NULL, &h);
 }
 
 static void
-ap_setup(struct ap *a, const struct img *t, int write, int digests, struct progress *pg)
+ap_setup(struct bs_ap *a, const struct img *t, int write, int digests, struct progress *pg)
 {
 	memset(a, 0, sizeof *a);
 	a->fd = t->fd;
@@ -315,7 +316,7 @@ ap_setup(struct ap *a, const struct img *t, int write, int digests, struct progr
 
 static int
 patch_summary(const struct bs_opts *o, const char *cmd, struct progress *pg,
-	      const struct img *t, const struct dr *d, const struct ap *a, int rc)
+	      const struct img *t, const struct bs_dr *d, const struct bs_ap *a, int rc)
 {
 	char b[32];
 
@@ -337,10 +338,10 @@ already_applied(const struct img *t, int dfd, const struct bs_hdr *h)
 	struct bs_hash hs;
 	uint8_t id[BS_DIGEST_LEN];
 
-	if (t->size != h->size || delta_peek_trailer(dfd, h, &tr) < 0)
+	if (t->size != h->size || bs_delta_peek_trailer(dfd, h, &tr) < 0)
 		return 0;
 	bs_hash_init(&hs, h->hash_id, h->hash_len, h->seed);
-	if (image_id(t->fd, t->name, t->size, h->block, &hs, 1, id) != RC_OK)
+	if (bs_image_id(t->fd, t->name, t->size, h->block, &hs, 1, id) != RC_OK)
 		return 0;
 	return memcmp(id, tr.result, BS_DIGEST_LEN) == 0;
 }
@@ -349,8 +350,8 @@ static int
 cmd_patch(const char *target, const char *delta, const struct bs_opts *o)
 {
 	struct img t, dl;
-	struct dr d;
-	struct ap a;
+	struct bs_dr d;
+	struct bs_ap a;
 	struct progress pg;
 	uint8_t id[BS_DIGEST_LEN];
 	char x[2][65];
@@ -372,7 +373,7 @@ cmd_patch(const char *target, const char *delta, const struct bs_opts *o)
 	}
 	seekable = S_ISREG(dl.st.st_mode) && lseek(dl.fd, 0, SEEK_CUR) == 0;
 	progress_init(&pg, "patch", "B", 0, o->quiet);
-	if ((rc = dr_open(&d, dl.fd, dl.name)))
+	if ((rc = bs_dr_open(&d, dl.fd, dl.name)))
 		goto out;
 	if (d.hdr.flags & BS_F_LIVE) {
 		warn_off(RC_DATA, dl.name, 0, "a live delta from push, not for patch");
@@ -386,7 +387,7 @@ cmd_patch(const char *target, const char *delta, const struct bs_opts *o)
 	}
 	/* an interrupted patch of a file that grows has grown part way; the
 	 * check pass decides whether it can be completed */
-	if ((rc = ap_check_target(&d.hdr, dl.name, target,
+	if ((rc = bs_ap_check_target(&d.hdr, dl.name, target,
 				  seekable && S_ISREG(t.st.st_mode) && !(d.hdr.flags & BS_F_FULL) &&
 				  t.size > d.hdr.base_size && t.size <= d.hdr.size ?
 				  d.hdr.base_size : t.size, S_ISBLK(t.st.st_mode))))
@@ -395,7 +396,7 @@ cmd_patch(const char *target, const char *delta, const struct bs_opts *o)
 	if (seekable) {
 		/* check everything before writing anything */
 		ap_setup(&a, &t, 0, 1, &pg);
-		if ((rc = ap_run(&a, &d)) || (rc = dr_check_eof(&d)))
+		if ((rc = bs_ap_run(&a, &d)) || (rc = bs_dr_check_eof(&d)))
 			goto out;
 		if (a.already) {
 			note("%s: already up to date with this delta", target);
@@ -403,13 +404,13 @@ cmd_patch(const char *target, const char *delta, const struct bs_opts *o)
 		}
 		if (a.partial)
 			note("%s: partly patched already (an interrupted run?); completing it", target);
-		dr_free(&d);
+		bs_dr_free(&d);
 		if (lseek(dl.fd, 0, SEEK_SET) != 0) {
 			warn_sys(RC_IO, "%s: seek", dl.name);
 			return RC_IO;
 		}
 		pg.start = pg.last;
-		if ((rc = dr_open(&d, dl.fd, dl.name)))
+		if ((rc = bs_dr_open(&d, dl.fd, dl.name)))
 			goto out;
 		ap_setup(&a, &t, 1, 0, &pg);
 	} else {
@@ -417,7 +418,7 @@ cmd_patch(const char *target, const char *delta, const struct bs_opts *o)
 			struct bs_hash hs;
 
 			bs_hash_init(&hs, d.hdr.hash_id, d.hdr.hash_len, d.hdr.seed);
-			if ((rc = image_id(t.fd, target, t.size, d.hdr.block, &hs, 0, id)))
+			if ((rc = bs_image_id(t.fd, target, t.size, d.hdr.block, &hs, 0, id)))
 				goto out;
 			if (memcmp(id, d.hdr.base_id, BS_DIGEST_LEN) != 0) {
 				warn_rc(RC_REFUSED, "%s: not the base this delta was made for (identity %s, the delta needs %s)",
@@ -429,11 +430,11 @@ cmd_patch(const char *target, const char *delta, const struct bs_opts *o)
 		}
 		ap_setup(&a, &t, 1, 1, &pg);
 	}
-	if ((rc = ap_run(&a, &d)) == RC_OK)
-		rc = dr_check_eof(&d);
+	if ((rc = bs_ap_run(&a, &d)) == RC_OK)
+		rc = bs_dr_check_eof(&d);
 	patch_summary(o, "patch", &pg, &t, &d, &a, rc);
 out:
-	dr_free(&d);
+	bs_dr_free(&d);
 	return rc;
 }
 
@@ -441,8 +442,8 @@ static int
 cmd_restore(const char *image, const char *target, const struct bs_opts *o)
 {
 	struct img m, t;
-	struct dr d;
-	struct ap a;
+	struct bs_dr d;
+	struct bs_ap a;
 	struct atomic_out out;
 	struct progress pg;
 	struct stat st;
@@ -458,7 +459,7 @@ cmd_restore(const char *image, const char *target, const struct bs_opts *o)
 		}
 	}
 	progress_init(&pg, "restore", "B", 0, o->quiet);
-	if ((rc = dr_open(&d, m.fd, m.name)))
+	if ((rc = bs_dr_open(&d, m.fd, m.name)))
 		goto out;
 	pg.total = d.hdr.size;
 	if (!(d.hdr.flags & BS_F_FULL)) {
@@ -468,11 +469,11 @@ cmd_restore(const char *image, const char *target, const struct bs_opts *o)
 	}
 	if (blk) {
 		if ((rc = open_img(&t, target, O_RDWR)) ||
-		    (rc = ap_check_target(&d.hdr, m.name, target, t.size, 1)))
+		    (rc = bs_ap_check_target(&d.hdr, m.name, target, t.size, 1)))
 			goto out;
 		ap_setup(&a, &t, 1, 1, &pg);
-		if ((rc = ap_run(&a, &d)) == RC_OK)
-			rc = dr_check_eof(&d);
+		if ((rc = bs_ap_run(&a, &d)) == RC_OK)
+			rc = bs_dr_check_eof(&d);
 		close(t.fd);
 	} else {
 		if ((rc = atomic_open(&out, target, o->force ? ATOMIC_OVERWRITE : 0, 0644)))
@@ -482,8 +483,8 @@ cmd_restore(const char *image, const char *target, const struct bs_opts *o)
 		t.name = target;
 		ap_setup(&a, &t, 1, 1, &pg);
 		a.fresh = 1;
-		if ((rc = ap_run(&a, &d)) == RC_OK)
-			rc = dr_check_eof(&d);
+		if ((rc = bs_ap_run(&a, &d)) == RC_OK)
+			rc = bs_dr_check_eof(&d);
 		if (rc == RC_OK)
 			rc = atomic_commit(&out);
 		else
@@ -491,7 +492,7 @@ cmd_restore(const char *image, const char *target, const struct bs_opts *o)
 	}
 	patch_summary(o, "restore", &pg, &t, &d, &a, rc);
 out:
-	dr_free(&d);
+	bs_dr_free(&d);
 	return rc;
 }
 
@@ -557,7 +558,7 @@ static int
 verify_sigs(struct img *a, struct img *g, const struct bs_opts *o, struct ranges *r,
 	    struct progress *pg, uint64_t *blocks, uint64_t *other_size)
 {
-	struct sig_rd sr;
+	struct bs_sig_rd sr;
 	struct bs_hash hs;
 	struct bs_src sa;
 	uint8_t *buf = bs_alloc(BS_CHUNK), h[BS_DIGEST_LEN];

@@ -64,7 +64,7 @@ void bs_ring_kick(struct bs_ring *r);
 int bs_ring_peek(struct bs_ring *r, uint64_t i, uint8_t *out);
 
 /* ---- SIGS producer ---- */
-struct sig_prod {
+struct bs_sig_prod {
 	struct bs_src src;     /* the image (fd, name, size, block, rescue) */
 	struct bs_hash hash;
 	uint64_t start;
@@ -81,10 +81,10 @@ struct sig_prod {
 	uint64_t blocks;       /* out */
 };
 /* Header (unless no writer), HASH frames, SEND.  RC_* status. */
-int bs_sig_produce(struct sig_prod *p);
+int bs_sig_produce(struct bs_sig_prod *p);
 
 /* ---- SIGS reader ---- */
-struct sig_rd {
+struct bs_sig_rd {
 	struct bs_rd rd;
 	struct bs_hdr hdr;
 	uint64_t first, nblocks; /* block range the stream covers */
@@ -100,17 +100,20 @@ struct sig_rd {
 	void *ack_ctx;
 };
 /* Read and check the header (kind S).  RC_* status. */
-int bs_sig_rd_open(struct sig_rd *s, int fd, const char *name);
+int bs_sig_rd_open(struct bs_sig_rd *s, int fd, const char *name);
+/* After s->hdr is read and checked (here or from a 'blksync serve'): the
+ * block range, the frame buffer and the running digest. */
+void bs_sig_rd_start(struct bs_sig_rd *s);
 /* The hash of block s->next (advances).  RC_* status. */
-int bs_sig_rd_next(struct sig_rd *s, const uint8_t **hash);
+int bs_sig_rd_next(struct bs_sig_rd *s, const uint8_t **hash);
 /* Skip what is left, read SEND and check the identity.  check_eof: nothing may follow. */
-int bs_sig_rd_finish(struct sig_rd *s, int check_eof);
+int bs_sig_rd_finish(struct bs_sig_rd *s, int check_eof);
 /* push: without waiting, take the ACKD frames that have arrived, also
  * those behind frames not read yet (to the callback).  RC_* status. */
-int bs_sig_rd_acks(struct sig_rd *s);
+int bs_sig_rd_acks(struct bs_sig_rd *s);
 /* push with groups: the next GRPH, HASH or SEND frame and its checked payload. */
-int bs_sig_rd_pull(struct sig_rd *s, struct bs_frame *f, const uint8_t **payload);
-void bs_sig_rd_free(struct sig_rd *s);
+int bs_sig_rd_pull(struct bs_sig_rd *s, struct bs_frame *f, const uint8_t **payload);
+void bs_sig_rd_free(struct bs_sig_rd *s);
 /* Add the full-width hashes of the blocks of [0, end) of src to d
  * (a resumed push: the digest of the done range).  RC_* status. */
 int bs_sig_range(struct bs_src *src, uint64_t end, const struct bs_hash *h, struct bs_digest *d);
@@ -118,10 +121,10 @@ int bs_sig_range(struct bs_src *src, uint64_t end, const struct bs_hash *h, stru
  * reading the hashes (0), or -1 when it cannot be had that way. */
 int bs_sig_peek_id(int fd, const struct bs_hdr *h, uint8_t id[BS_DIGEST_LEN]);
 /* Handle a DONE frame from serve: print its message; returns its status. */
-int frame_done(struct bs_rd *r, const struct bs_frame *f, const char *peer);
+int bs_frame_done(struct bs_rd *r, const struct bs_frame *f, const char *peer);
 
 /* ---- DELTA writer ---- */
-struct dw {
+struct bs_dw {
 	struct bs_wr *w;
 	int level;
 	z_stream z;
@@ -131,16 +134,16 @@ struct dw {
 	uint64_t seen, skip_until, skip, misses; /* incompressible early-out */
 	uint64_t records, data_bytes, zero_bytes, stored_bytes, data_records;
 };
-void dw_init(struct dw *d, struct bs_wr *w, int level);
-void dw_free(struct dw *d);
-int dw_data(struct dw *d, uint64_t off, const uint8_t *p, uint32_t n);
-int dw_zero(struct dw *d, uint64_t off, uint64_t n);
-int dw_mark(struct dw *d, uint64_t off);
-int dw_need(struct dw *d, uint64_t off, uint32_t groups);
-int dw_end(struct dw *d, struct bs_trailer *t);
+void bs_dw_init(struct bs_dw *d, struct bs_wr *w, int level);
+void bs_dw_free(struct bs_dw *d);
+int bs_dw_data(struct bs_dw *d, uint64_t off, const uint8_t *p, uint32_t n);
+int bs_dw_zero(struct bs_dw *d, uint64_t off, uint64_t n);
+int bs_dw_mark(struct bs_dw *d, uint64_t off);
+int bs_dw_need(struct bs_dw *d, uint64_t off, uint32_t groups);
+int bs_dw_end(struct bs_dw *d, struct bs_trailer *t);
 
 /* ---- DELTA reader ---- */
-struct dr {
+struct bs_dr {
 	struct bs_rd rd;
 	struct bs_hdr hdr;
 	uint64_t cursor;         /* records must start at or after this */
@@ -153,22 +156,22 @@ struct dr {
 	uint64_t records, data_bytes, zero_bytes;
 };
 /* Read and check the header (kind D).  RC_* status. */
-int dr_open(struct dr *d, int fd, const char *name);
+int bs_dr_open(struct bs_dr *d, int fd, const char *name);
 /* Next record: DATA (data = its bytes), ZERO, MARK or DEND (d->tr filled).
  * RC_* status; a stream cut short is RC_DATA. */
-int dr_next(struct dr *d, struct bs_frame *f, const uint8_t **data);
+int bs_dr_next(struct bs_dr *d, struct bs_frame *f, const uint8_t **data);
 /* After DEND: nothing may follow.  RC_* status. */
-int dr_check_eof(struct dr *d);
-void dr_free(struct dr *d);
+int bs_dr_check_eof(struct bs_dr *d);
+void bs_dr_free(struct bs_dr *d);
 
 /* ---- the source side ---- */
-struct scan {
+struct bs_scan {
 	struct bs_src src;
 	struct bs_hash hash;
 	uint32_t block;
 	uint64_t start;
-	struct sig_rd *sig;     /* NULL: full image */
-	struct dw dw;
+	struct bs_sig_rd *sig;     /* NULL: full image */
+	struct bs_dw dw;
 	int push;               /* mark and flush when the signatures pause */
 	/* push: the result digest from block 0, fed as blocks are decided (so
 	 * at each MARK it is the digest of the range below it, for a
@@ -193,12 +196,12 @@ struct scan {
 	uint8_t result[BS_DIGEST_LEN], base_id[BS_DIGEST_LEN];
 };
 /* Emit records and DEND (the header is the caller's).  RC_* status. */
-int bs_scan_run(struct scan *s);
+int bs_scan_run(struct bs_scan *s);
 /* push against a grouped SIGS stream (serve): NEED records ask for detail. */
-int scan_groups(struct scan *s);
+int bs_scan_groups(struct bs_scan *s);
 
 /* ---- the target side ---- */
-struct ap {
+struct bs_ap {
 	const struct bs_hdr *hdr;
 	int fd;
 	const char *name;
@@ -228,15 +231,15 @@ struct ap {
 };
 /* Run the whole delta from d (header already read).  RC_* status:
  * 5 another base, 1 result digest mismatch, 3 bad delta, 4 I/O. */
-int ap_run(struct ap *a, struct dr *d);
+int bs_ap_run(struct bs_ap *a, struct bs_dr *d);
 /* Check the delta's header against the target (sizes, block device room). */
-int ap_check_target(const struct bs_hdr *h, const char *dname, const char *tname,
+int bs_ap_check_target(const struct bs_hdr *h, const char *dname, const char *tname,
 		    uint64_t tsize, int is_blk);
 /* Identity of an image (reads it all); full_width: as a result digest. */
-int image_id(int fd, const char *name, uint64_t size, uint32_t block,
+int bs_image_id(int fd, const char *name, uint64_t size, uint32_t block,
 	     const struct bs_hash *hash, int full_width, uint8_t id[BS_DIGEST_LEN]);
 /* A seekable delta's trailer, read from its end (0), or -1. */
-int delta_peek_trailer(int fd, const struct bs_hdr *h, struct bs_trailer *t);
+int bs_delta_peek_trailer(int fd, const struct bs_hdr *h, struct bs_trailer *t);
 
 /* ---- commands (proto.c, blksync.c) ---- */
 int bs_push(const char *source, char **cmd, const struct bs_opts *o);

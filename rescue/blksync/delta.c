@@ -20,7 +20,7 @@
 #define SKIP_MAX (256ull << 20)
 
 void
-dw_init(struct dw *d, struct bs_wr *w, int level)
+bs_dw_init(struct bs_dw *d, struct bs_wr *w, int level)
 {
 	memset(d, 0, sizeof *d);
 	d->w = w;
@@ -36,7 +36,7 @@ dw_init(struct dw *d, struct bs_wr *w, int level)
 }
 
 void
-dw_free(struct dw *d)
+bs_dw_free(struct bs_dw *d)
 {
 	if (d->zinit)
 		deflateEnd(&d->z);
@@ -47,7 +47,7 @@ dw_free(struct dw *d)
 
 /* Compressed size, or 0 when it is not worth it. */
 static size_t
-try_deflate(struct dw *d, const uint8_t *p, uint32_t n)
+try_deflate(struct bs_dw *d, const uint8_t *p, uint32_t n)
 {
 	size_t out;
 	int zr;
@@ -76,7 +76,7 @@ try_deflate(struct dw *d, const uint8_t *p, uint32_t n)
 }
 
 int
-dw_data(struct dw *d, uint64_t off, const uint8_t *p, uint32_t n)
+bs_dw_data(struct bs_dw *d, uint64_t off, const uint8_t *p, uint32_t n)
 {
 	struct bs_frame f;
 	size_t c = try_deflate(d, p, n);
@@ -95,7 +95,7 @@ dw_data(struct dw *d, uint64_t off, const uint8_t *p, uint32_t n)
 }
 
 int
-dw_zero(struct dw *d, uint64_t off, uint64_t n)
+bs_dw_zero(struct bs_dw *d, uint64_t off, uint64_t n)
 {
 	struct bs_frame f;
 
@@ -117,7 +117,7 @@ dw_zero(struct dw *d, uint64_t off, uint64_t n)
 }
 
 int
-dw_mark(struct dw *d, uint64_t off)
+bs_dw_mark(struct bs_dw *d, uint64_t off)
 {
 	struct bs_frame f;
 
@@ -128,7 +128,7 @@ dw_mark(struct dw *d, uint64_t off)
 }
 
 int
-dw_need(struct dw *d, uint64_t off, uint32_t groups)
+bs_dw_need(struct bs_dw *d, uint64_t off, uint32_t groups)
 {
 	struct bs_frame f;
 
@@ -140,7 +140,7 @@ dw_need(struct dw *d, uint64_t off, uint32_t groups)
 }
 
 int
-dw_end(struct dw *d, struct bs_trailer *t)
+bs_dw_end(struct bs_dw *d, struct bs_trailer *t)
 {
 	uint8_t b[BS_TRAILER_LEN];
 	struct bs_frame f;
@@ -161,7 +161,7 @@ dw_end(struct dw *d, struct bs_trailer *t)
 /* ---- reader ---- */
 
 int
-dr_open(struct dr *d, int fd, const char *name)
+bs_dr_open(struct bs_dr *d, int fd, const char *name)
 {
 	int rc;
 
@@ -180,7 +180,7 @@ dr_open(struct dr *d, int fd, const char *name)
 }
 
 void
-dr_free(struct dr *d)
+bs_dr_free(struct bs_dr *d)
 {
 	if (d->zinit)
 		inflateEnd(&d->z);
@@ -192,7 +192,7 @@ dr_free(struct dr *d)
 }
 
 static int
-bad_rec(struct dr *d, const char *what, const struct bs_frame *f)
+bad_rec(struct bs_dr *d, const char *what, const struct bs_frame *f)
 {
 	char t[8];
 
@@ -202,7 +202,7 @@ bad_rec(struct dr *d, const char *what, const struct bs_frame *f)
 }
 
 static int
-inflate_into(struct dr *d, const uint8_t *in, uint32_t n, uint32_t outn)
+inflate_into(struct bs_dr *d, const uint8_t *in, uint32_t n, uint32_t outn)
 {
 	int zr;
 
@@ -222,7 +222,7 @@ inflate_into(struct dr *d, const uint8_t *in, uint32_t n, uint32_t outn)
 }
 
 static int
-read_payload(struct dr *d, const struct bs_frame *f, uint8_t *into)
+read_payload(struct bs_dr *d, const struct bs_frame *f, uint8_t *into)
 {
 	int rc = bs_rd_exact(&d->rd, into, f->stored, "record data");
 
@@ -234,7 +234,7 @@ read_payload(struct dr *d, const struct bs_frame *f, uint8_t *into)
 }
 
 static int
-extent_ok(struct dr *d, const struct bs_frame *f, uint32_t max)
+extent_ok(struct bs_dr *d, const struct bs_frame *f, uint32_t max)
 {
 	uint32_t B = d->hdr.block;
 
@@ -245,7 +245,7 @@ extent_ok(struct dr *d, const struct bs_frame *f, uint32_t max)
 }
 
 int
-dr_next(struct dr *d, struct bs_frame *f, const uint8_t **data)
+bs_dr_next(struct bs_dr *d, struct bs_frame *f, const uint8_t **data)
 {
 	uint8_t tb[BS_TRAILER_LEN];
 	char t[8];
@@ -336,7 +336,7 @@ dr_next(struct dr *d, struct bs_frame *f, const uint8_t **data)
 }
 
 int
-dr_check_eof(struct dr *d)
+bs_dr_check_eof(struct bs_dr *d)
 {
 	uint8_t b;
 	int rc = bs_rd_exact(&d->rd, &b, 1, "end");
@@ -350,7 +350,7 @@ dr_check_eof(struct dr *d)
 }
 
 int
-delta_peek_trailer(int fd, const struct bs_hdr *h, struct bs_trailer *t)
+bs_delta_peek_trailer(int fd, const struct bs_hdr *h, struct bs_trailer *t)
 {
 	uint8_t b[BS_TRAILER_LEN];
 

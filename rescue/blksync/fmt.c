@@ -9,18 +9,24 @@
 #include <string.h>
 #include <zlib.h>
 
-uint32_t
-bs_crc(const void *p, size_t n)
+/* crc32 goes on over n bytes at p (zlib takes a uInt at a time) */
+static uLong
+crc_more(uLong c, const void *p, size_t n)
 {
-	uLong c = crc32(0L, Z_NULL, 0);
-
 	while (n > 0) {
 		uInt k = n > (1u << 30) ? (1u << 30) : (uInt)n;
+
 		c = crc32(c, p, k);
 		p = (const uint8_t *)p + k;
 		n -= k;
 	}
-	return (uint32_t)c;
+	return c;
+}
+
+uint32_t
+bs_crc(const void *p, size_t n)
+{
+	return (uint32_t)crc_more(crc32(0L, Z_NULL, 0), p, n);
 }
 
 void
@@ -114,19 +120,9 @@ uint32_t
 bs_frame_sum(const struct bs_frame *f, const void *data, size_t n)
 {
 	uint8_t b[BS_FRAME_LEN];
-	uLong c;
 
 	bs_frame_encode(f, b);
-	c = crc32(0L, Z_NULL, 0);
-	c = crc32(c, b, 20);
-	while (n > 0) {
-		uInt k = n > (1u << 30) ? (1u << 30) : (uInt)n;
-
-		c = crc32(c, data, k);
-		data = (const uint8_t *)data + k;
-		n -= k;
-	}
-	return (uint32_t)c;
+	return (uint32_t)crc_more(crc_more(crc32(0L, Z_NULL, 0), b, 20), data, n);
 }
 
 void

@@ -99,10 +99,10 @@ struct serve {
 	const char *name;
 	struct bs_wr w;
 	pthread_mutex_t wlock;
-	struct sig_prod prod;
+	struct bs_sig_prod prod;
 	int prod_rc;
-	struct ap *ap;          /* &ap_st once applying */
-	struct ap ap_st;
+	struct bs_ap *ap;          /* &ap_st once applying */
+	struct bs_ap ap_st;
 	double last_ack;
 	uint64_t synced_written;
 	struct bs_digest pre;   /* resumed: the done range's result digest */
@@ -155,7 +155,7 @@ take_ack(void *ctx)
 static int
 wframe(struct serve *s, struct bs_frame *f, const void *payload)
 {
-	struct sig_prod *p = &s->prod;
+	struct bs_sig_prod *p = &s->prod;
 	uint64_t ack = take_ack(s);
 
 	if (ack) {
@@ -194,7 +194,7 @@ send_ack(struct serve *s)
 static int
 answer(struct serve *s, uint64_t g, uint32_t ng, uint8_t *buf)
 {
-	struct sig_prod *p = &s->prod;
+	struct bs_sig_prod *p = &s->prod;
 	uint32_t G = s->group, B = p->src.block;
 	uint64_t nblocks = (p->src.size + B - 1) / B, first = g * G;
 	uint8_t h[BS_DIGEST_LEN];
@@ -240,7 +240,7 @@ answer_all(struct serve *s, uint8_t *buf)
 static int
 serve_produce(struct serve *s)
 {
-	struct sig_prod *p = &s->prod;
+	struct bs_sig_prod *p = &s->prod;
 	uint32_t B = p->src.block, G = s->group;
 	unsigned hl = p->hash.len, wl = p->hash.wl;
 	uint64_t gbytes = (uint64_t)G * B, groups = 0;
@@ -510,9 +510,9 @@ static int
 serve_apply(struct serve *s, const struct bs_hdr *hello, uint64_t tsize, uint64_t start, const struct stat *st,
 	    struct bs_ring *ring, struct progress *pg)
 {
-	struct ap *a = &s->ap_st;
-	struct dr d;
-	int rc = dr_open(&d, 0, "stdin");
+	struct bs_ap *a = &s->ap_st;
+	struct bs_dr d;
+	int rc = bs_dr_open(&d, 0, "stdin");
 
 	if (rc == RC_OK && (d.hdr.hash_id != hello->hash_id || d.hdr.block != hello->block ||
 			    d.hdr.seed != hello->seed || d.hdr.start != start ||
@@ -521,7 +521,7 @@ serve_apply(struct serve *s, const struct bs_hdr *hello, uint64_t tsize, uint64_
 		rc = RC_DATA;
 	}
 	if (rc == RC_OK)
-		rc = ap_check_target(&d.hdr, "stdin", s->name, tsize, S_ISBLK(st->st_mode));
+		rc = bs_ap_check_target(&d.hdr, "stdin", s->name, tsize, S_ISBLK(st->st_mode));
 	if (rc == RC_OK) {
 		memset(a, 0, sizeof *a);
 		a->fd = s->fd;
@@ -538,9 +538,9 @@ serve_apply(struct serve *s, const struct bs_hdr *hello, uint64_t tsize, uint64_
 		a->prog = pg;
 		s->ap = a;
 		s->last_ack = clock_now();
-		rc = ap_run(a, &d);
+		rc = bs_ap_run(a, &d);
 	}
-	dr_free(&d);
+	bs_dr_free(&d);
 	return rc;
 }
 
@@ -879,7 +879,7 @@ spawn(char **cmd, int *to, int *from)
 
 /* The first thing serve sends: its SIGS header, or DONE with an error. */
 static int
-open_remote(struct sig_rd *sr, int fd, const char *peer)
+open_remote(struct bs_sig_rd *sr, int fd, const char *peer)
 {
 	uint8_t b[BS_HDR_LEN];
 	struct bs_frame f;
@@ -891,7 +891,7 @@ open_remote(struct sig_rd *sr, int fd, const char *peer)
 	rc = bs_rd_exact(&sr->rd, b, BS_FRAME_LEN, "SIGS header");
 	if (rc == 0 && get_le32(b) == TAG_DONE) {
 		bs_frame_decode(&f, b);
-		rc = frame_done(&sr->rd, &f, peer);
+		rc = bs_frame_done(&sr->rd, &f, peer);
 		return rc ? rc : RC_DATA;
 	}
 	if (rc == 0)
@@ -904,23 +904,14 @@ open_remote(struct sig_rd *sr, int fd, const char *peer)
 	}
 	if (rc)
 		return sr->rd.err;
-	sr->first = sr->hdr.start / sr->hdr.block;
-	sr->nblocks = (sr->hdr.size + sr->hdr.block - 1) / sr->hdr.block;
-	sr->next = sr->first;
-	sr->frame = xmalloc((size_t)BS_MAX_HASHES * sr->hdr.hash_len);
-	{
-		struct bs_hash h;
-
-		bs_hash_init(&h, sr->hdr.hash_id, sr->hdr.hash_len, sr->hdr.seed);
-		bs_digest_init(&sr->dg, &h, sr->hdr.size, sr->hdr.start);
-	}
+	bs_sig_rd_start(sr);
 	return RC_OK;
 }
 
 /* serve's answer to a resumed HELLO: it checked the target's done range
  * (start kept) or found it differs (start 0: start over). */
 static int
-resume_answer(struct push *p, const struct sig_rd *sr, const char *peer)
+resume_answer(struct push *p, const struct bs_sig_rd *sr, const char *peer)
 {
 	if (!p->start)
 		return RC_OK;
@@ -946,7 +937,7 @@ resume_answer(struct push *p, const struct sig_rd *sr, const char *peer)
 
 static int
 push_run(struct push *p, struct bs_src *src, int from, const char *peer, const struct bs_opts *o,
-	 struct scan *sc, struct bs_wr *w, struct sig_rd *sr, struct progress *pg)
+	 struct bs_scan *sc, struct bs_wr *w, struct bs_sig_rd *sr, struct progress *pg)
 {
 	struct bs_hdr h;
 	struct bs_frame f;
@@ -1014,10 +1005,10 @@ push_run(struct push *p, struct bs_src *src, int from, const char *peer, const s
 	sc->marked = on_mark;
 	sc->marked_ctx = p;
 	sc->mark_align = p->align;
-	dw_init(&sc->dw, w, o->level);
-	rc = sr->hdr.group ? scan_groups(sc) : bs_scan_run(sc);
+	bs_dw_init(&sc->dw, w, o->level);
+	rc = sr->hdr.group ? bs_scan_groups(sc) : bs_scan_run(sc);
 	*src = sc->src;
-	dw_free(&sc->dw);
+	bs_dw_free(&sc->dw);
 	if (rc)
 		return rc;
 	/* wait for the verdict */
@@ -1034,7 +1025,7 @@ push_run(struct push *p, struct bs_src *src, int from, const char *peer, const s
 			continue;
 		}
 		if (f.tag == TAG_DONE)
-			return frame_done(&sr->rd, &f, peer);
+			return bs_frame_done(&sr->rd, &f, peer);
 		warn_off(RC_DATA, peer, sr->rd.off, "unexpected frame instead of the result");
 		return RC_DATA;
 	}
@@ -1045,9 +1036,9 @@ bs_push(const char *source, char **cmd, const struct bs_opts *o)
 {
 	struct push p;
 	struct bs_src src;
-	struct scan sc;
+	struct bs_scan sc;
 	struct bs_wr w;
-	struct sig_rd sr;
+	struct bs_sig_rd sr;
 	struct progress pg;
 	struct bs_hash hs;
 	char peer[256], what[96];

@@ -18,7 +18,7 @@
 enum { EXT_NONE, EXT_DATA, EXT_ZERO };
 
 static void
-show(struct scan *s, uint64_t done)
+show(struct bs_scan *s, uint64_t done)
 {
 	if (!s->prog || !s->prog->tty)
 		return;
@@ -32,21 +32,21 @@ show(struct scan *s, uint64_t done)
 }
 
 static int
-flush_ext(struct scan *s)
+flush_ext(struct bs_scan *s)
 {
 	int rc = RC_OK;
 
 	if (s->ext_kind == EXT_DATA)
-		rc = dw_data(&s->dw, s->ext_off, s->ext, (uint32_t)s->ext_len);
+		rc = bs_dw_data(&s->dw, s->ext_off, s->ext, (uint32_t)s->ext_len);
 	else if (s->ext_kind == EXT_ZERO)
-		rc = dw_zero(&s->dw, s->ext_off, s->ext_len);
+		rc = bs_dw_zero(&s->dw, s->ext_off, s->ext_len);
 	s->ext_kind = EXT_NONE;
 	s->ext_len = 0;
 	return rc;
 }
 
 static int
-add_block(struct scan *s, uint64_t off, const uint8_t *p, size_t n)
+add_block(struct bs_scan *s, uint64_t off, const uint8_t *p, size_t n)
 {
 	int kind = bs_is_zero(p, n) ? EXT_ZERO : EXT_DATA;
 	uint64_t max = kind == EXT_DATA ? BS_MAX_EXTENT : BS_MAX_ZERO;
@@ -65,7 +65,7 @@ add_block(struct scan *s, uint64_t off, const uint8_t *p, size_t n)
 }
 
 static int
-mark(struct scan *s, uint64_t off)
+mark(struct bs_scan *s, uint64_t off)
 {
 	int rc;
 
@@ -75,7 +75,7 @@ mark(struct scan *s, uint64_t off)
 		return rc;
 	s->last_mark = off;
 	s->mark_t = clock_now();
-	if ((rc = dw_mark(&s->dw, off)))
+	if ((rc = bs_dw_mark(&s->dw, off)))
 		return rc;
 	if (s->marked && s->pre)
 		s->marked(s->marked_ctx, off, s->pre, s->pre_blocks);
@@ -86,7 +86,7 @@ mark(struct scan *s, uint64_t off)
  * first, so that serve can acknowledge (and push checkpoint) even when the
  * link, not the signatures, is what push waits for. */
 static int
-mark_due(struct scan *s, uint64_t off)
+mark_due(struct bs_scan *s, uint64_t off)
 {
 	return s->push && off > s->last_mark && (!s->mark_align || off % s->mark_align == 0) &&
 	       (off - s->last_mark >= BS_MARK_PUSH || clock_now() - s->mark_t >= BS_MARK_SECS);
@@ -94,7 +94,7 @@ mark_due(struct scan *s, uint64_t off)
 
 /* push: the decided block hashes, in order, into the running result digest */
 static void
-pre_add(struct scan *s, const uint8_t *h, uint64_t n)
+pre_add(struct bs_scan *s, const uint8_t *h, uint64_t n)
 {
 	if (!s->pre)
 		return;
@@ -107,7 +107,7 @@ pre_add(struct scan *s, const uint8_t *h, uint64_t n)
  * even while push only writes (a target smaller than the source sends
  * nothing else), so that checkpoints follow. */
 static int
-timed_mark(struct scan *s, uint64_t off)
+timed_mark(struct bs_scan *s, uint64_t off)
 {
 	int rc = mark(s, off);
 
@@ -118,7 +118,7 @@ timed_mark(struct scan *s, uint64_t off)
 static void
 on_idle(void *ctx)
 {
-	struct scan *s = ctx;
+	struct bs_scan *s = ctx;
 	struct pollfd pf = { .fd = s->sig->rd.fd, .events = POLLIN };
 
 	if (poll(&pf, 1, 0) > 0)
@@ -128,7 +128,7 @@ on_idle(void *ctx)
 }
 
 int
-bs_scan_run(struct scan *s)
+bs_scan_run(struct bs_scan *s)
 {
 	uint32_t B = s->block;
 	unsigned wl = s->hash.wl;
@@ -197,7 +197,7 @@ bs_scan_run(struct scan *s)
 		t.size = size;
 		memcpy(s->result, t.result, BS_DIGEST_LEN);
 		memcpy(s->base_id, t.base_id, BS_DIGEST_LEN);
-		rc = dw_end(&s->dw, &t);
+		rc = bs_dw_end(&s->dw, &t);
 	}
 	bs_digest_free(&dg);
 	free(buf);
@@ -225,7 +225,7 @@ struct pend {
 };
 
 struct gscan {
-	struct scan *s;
+	struct bs_scan *s;
 	uint32_t G;
 	uint64_t gbytes, base_n, base_groups;
 	struct pend *q;
@@ -248,7 +248,7 @@ g_flush_need(struct gscan *g)
 	int rc = RC_OK;
 
 	if (g->need_n)
-		rc = dw_need(&g->s->dw, g->need_off, g->need_n);
+		rc = bs_dw_need(&g->s->dw, g->need_off, g->need_n);
 	g->need_n = 0;
 	return rc;
 }
@@ -256,8 +256,8 @@ g_flush_need(struct gscan *g)
 static int
 g_pull(struct gscan *g)
 {
-	struct scan *s = g->s;
-	struct sig_rd *sr = s->sig;
+	struct bs_scan *s = g->s;
+	struct bs_sig_rd *sr = s->sig;
 	unsigned wl = sr->hdr.hash_len;
 	const uint8_t *p;
 	struct bs_frame f;
@@ -335,7 +335,7 @@ bad:
 static int
 g_emit(struct gscan *g, struct pend *e, const uint8_t *data)
 {
-	struct scan *s = g->s;
+	struct bs_scan *s = g->s;
 	uint32_t B = s->block;
 	unsigned wl = s->sig->hdr.hash_len, hl = s->hash.len;
 	uint64_t base_size = s->sig->hdr.size;
@@ -405,7 +405,7 @@ g_wait_head(struct gscan *g)
 static int
 g_group(struct gscan *g, uint64_t off, const uint8_t *data, size_t len)
 {
-	struct scan *s = g->s;
+	struct bs_scan *s = g->s;
 	uint32_t B = s->block;
 	unsigned hl = s->hash.len, wl = s->sig->hdr.hash_len;
 	uint64_t gi = off / g->gbytes;
@@ -460,7 +460,7 @@ g_group(struct gscan *g, uint64_t off, const uint8_t *data, size_t len)
 }
 
 int
-scan_groups(struct scan *s)
+bs_scan_groups(struct bs_scan *s)
 {
 	struct gscan g;
 	struct bs_trailer t;
@@ -513,7 +513,7 @@ scan_groups(struct scan *s)
 		bs_digest_final(s->pre ? s->pre : &g.rdg, t.result);
 		t.size = size;
 		memcpy(s->result, t.result, BS_DIGEST_LEN);
-		rc = dw_end(&s->dw, &t);
+		rc = bs_dw_end(&s->dw, &t);
 	}
 	bs_digest_free(&g.rdg);
 	bs_digest_free(&g.idg);

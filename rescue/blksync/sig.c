@@ -36,6 +36,18 @@ bs_ring_free(struct bs_ring *r)
 	pthread_cond_destroy(&r->cv);
 }
 
+/* Store h at the head (there is room; the lock is held), wake the
+ * waiters, unlock.  0. */
+static int
+ring_store(struct bs_ring *r, const uint8_t *h)
+{
+	memcpy(r->h + (r->head % r->cap) * r->hl, h, r->hl);
+	r->head++;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+	return 0;
+}
+
 int
 bs_ring_push(struct bs_ring *r, const uint8_t *h)
 {
@@ -46,11 +58,7 @@ bs_ring_push(struct bs_ring *r, const uint8_t *h)
 		pthread_mutex_unlock(&r->mu);
 		return -1;
 	}
-	memcpy(r->h + (r->head % r->cap) * r->hl, h, r->hl);
-	r->head++;
-	pthread_cond_broadcast(&r->cv);
-	pthread_mutex_unlock(&r->mu);
-	return 0;
+	return ring_store(r, h);
 }
 
 void
@@ -100,13 +108,20 @@ bs_ring_request(struct bs_ring *r, uint64_t g, uint32_t n)
 	pthread_mutex_unlock(&r->mu);
 }
 
+/* Raise one of the ring's flags and wake every waiter. */
+static void
+ring_raise(struct bs_ring *r, int *flag)
+{
+	pthread_mutex_lock(&r->mu);
+	*flag = 1;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+}
+
 void
 bs_ring_consumer_done(struct bs_ring *r)
 {
-	pthread_mutex_lock(&r->mu);
-	r->consumer_done = 1;
-	pthread_cond_broadcast(&r->cv);
-	pthread_mutex_unlock(&r->mu);
+	ring_raise(r, &r->consumer_done);
 }
 
 int
@@ -124,11 +139,7 @@ bs_ring_push_or_req(struct bs_ring *r, const uint8_t *h)
 		pthread_mutex_unlock(&r->mu);
 		return 1;
 	}
-	memcpy(r->h + (r->head % r->cap) * r->hl, h, r->hl);
-	r->head++;
-	pthread_cond_broadcast(&r->cv);
-	pthread_mutex_unlock(&r->mu);
-	return 0;
+	return ring_store(r, h);
 }
 
 int
@@ -169,10 +180,7 @@ bs_ring_wait_request(struct bs_ring *r, uint64_t *g, uint32_t *n)
 void
 bs_ring_kick(struct bs_ring *r)
 {
-	pthread_mutex_lock(&r->mu);
-	r->kick = 1;
-	pthread_cond_broadcast(&r->cv);
-	pthread_mutex_unlock(&r->mu);
+	ring_raise(r, &r->kick);
 }
 
 int
@@ -190,7 +198,7 @@ bs_ring_peek(struct bs_ring *r, uint64_t i, uint8_t *out)
 }
 
 static int
-prod_frame(struct sig_prod *p, struct bs_frame *f, const void *payload)
+prod_frame(struct bs_sig_prod *p, struct bs_frame *f, const void *payload)
 {
 	int rc;
 
@@ -217,7 +225,7 @@ prod_frame(struct sig_prod *p, struct bs_frame *f, const void *payload)
 }
 
 int
-bs_sig_produce(struct sig_prod *p)
+bs_sig_produce(struct bs_sig_prod *p)
 {
 	uint32_t B = p->src.block;
 	unsigned wl = p->hash.wl;
@@ -279,8 +287,21 @@ out:
 	return rc;
 }
 
+void
+bs_sig_rd_start(struct bs_sig_rd *s)
+{
+	struct bs_hash h;
+
+	s->first = s->hdr.start / s->hdr.block;
+	s->nblocks = (s->hdr.size + s->hdr.block - 1) / s->hdr.block;
+	s->next = s->first;
+	s->frame = xmalloc((size_t)BS_MAX_HASHES * s->hdr.hash_len);
+	bs_hash_init(&h, s->hdr.hash_id, s->hdr.hash_len, s->hdr.seed);
+	bs_digest_init(&s->dg, &h, s->hdr.size, s->hdr.start);
+}
+
 int
-bs_sig_rd_open(struct sig_rd *s, int fd, const char *name)
+bs_sig_rd_open(struct bs_sig_rd *s, int fd, const char *name)
 {
 	int rc;
 
@@ -288,21 +309,12 @@ bs_sig_rd_open(struct sig_rd *s, int fd, const char *name)
 	bs_rd_init(&s->rd, fd, name);
 	if ((rc = bs_rd_header(&s->rd, &s->hdr, BS_SIGS)) != RC_OK)
 		return rc;
-	s->first = s->hdr.start / s->hdr.block;
-	s->nblocks = (s->hdr.size + s->hdr.block - 1) / s->hdr.block;
-	s->next = s->first;
-	s->frame = xmalloc((size_t)BS_MAX_HASHES * s->hdr.hash_len);
-	{
-		struct bs_hash h;
-
-		bs_hash_init(&h, s->hdr.hash_id, s->hdr.hash_len, s->hdr.seed);
-		bs_digest_init(&s->dg, &h, s->hdr.size, s->hdr.start);
-	}
+	bs_sig_rd_start(s);
 	return RC_OK;
 }
 
 void
-bs_sig_rd_free(struct sig_rd *s)
+bs_sig_rd_free(struct bs_sig_rd *s)
 {
 	bs_digest_free(&s->dg);
 	free(s->frame);
@@ -311,7 +323,7 @@ bs_sig_rd_free(struct sig_rd *s)
 }
 
 int
-frame_done(struct bs_rd *r, const struct bs_frame *f, const char *peer)
+bs_frame_done(struct bs_rd *r, const struct bs_frame *f, const char *peer)
 {
 	char msg[BS_MAX_MSG + 1];
 	int rc = (int)f->off;
@@ -340,7 +352,7 @@ frame_done(struct bs_rd *r, const struct bs_frame *f, const char *peer)
 
 /* Read frames until a HASH (or SEND) frame; ACKD go to the callback. */
 static int
-next_frame(struct sig_rd *s, struct bs_frame *f)
+next_frame(struct bs_sig_rd *s, struct bs_frame *f)
 {
 	char t[8];
 	int rc;
@@ -363,7 +375,7 @@ next_frame(struct sig_rd *s, struct bs_frame *f)
 			continue;
 		}
 		if (f->tag == TAG_DONE && s->on_ack)
-			return frame_done(&s->rd, f, s->rd.name);
+			return bs_frame_done(&s->rd, f, s->rd.name);
 		if (f->tag == TAG_HASH || f->tag == TAG_SEND ||
 		    (f->tag == TAG_GRPH && s->hdr.group))
 			return RC_OK;
@@ -374,7 +386,7 @@ next_frame(struct sig_rd *s, struct bs_frame *f)
 }
 
 int
-bs_sig_rd_next(struct sig_rd *s, const uint8_t **hash)
+bs_sig_rd_next(struct bs_sig_rd *s, const uint8_t **hash)
 {
 	unsigned hl = s->hdr.hash_len;
 	struct bs_frame f;
@@ -425,7 +437,7 @@ bs_sig_rd_next(struct sig_rd *s, const uint8_t **hash)
 }
 
 int
-bs_sig_rd_pull(struct sig_rd *s, struct bs_frame *f, const uint8_t **payload)
+bs_sig_rd_pull(struct bs_sig_rd *s, struct bs_frame *f, const uint8_t **payload)
 {
 	int rc;
 
@@ -449,7 +461,7 @@ bs_sig_rd_pull(struct sig_rd *s, struct bs_frame *f, const uint8_t **payload)
 }
 
 int
-bs_sig_rd_acks(struct sig_rd *s)
+bs_sig_rd_acks(struct bs_sig_rd *s)
 {
 	struct bs_rd *r = &s->rd;
 	struct bs_frame f;
@@ -495,7 +507,7 @@ bs_sig_range(struct bs_src *src, uint64_t end, const struct bs_hash *h, struct b
 }
 
 int
-bs_sig_rd_finish(struct sig_rd *s, int check_eof)
+bs_sig_rd_finish(struct bs_sig_rd *s, int check_eof)
 {
 	uint8_t id[BS_DIGEST_LEN], pay[BS_DIGEST_LEN], tail;
 	const uint8_t *h;

@@ -301,3 +301,28 @@ atomic_write_file(const char *target, const void *buf, size_t len, int flags,
 	}
 	return atomic_commit(&o);
 }
+
+int
+atomic_write_at(int dirfd, const char *name, const void *buf, size_t len, mode_t mode)
+{
+	char tmp[300];
+	int fd, e;
+
+	snprintf(tmp, sizeof tmp, "%.250s.tmp.%ld", name, (long)getpid());
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0)
+		goto fail;
+	if (write_full(fd, buf, len) != 0 || fd_sync(fd) != 0) {
+		e = errno;
+		close(fd);
+		errno = e;
+		goto fail;
+	}
+	if (close(fd) == 0 && renameat(dirfd, tmp, dirfd, name) == 0 && fd_sync(dirfd) == 0)
+		return 0;
+fail:
+	e = errno;
+	unlinkat(dirfd, tmp, 0);
+	errno = e;
+	return -1;
+}

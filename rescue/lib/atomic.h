@@ -44,6 +44,13 @@ void atomic_abort(struct atomic_out *o);
 /* Whole-buffer convenience. */
 int atomic_write_file(const char *target, const void *buf, size_t len,
 		      int flags, mode_t mode);
+/* Whole buffer into NAME under the directory dirfd, never through a symlink:
+ * NAME.tmp.PID (O_NOFOLLOW, created with mode), fsync, rename, fsync dirfd.
+ * An existing NAME is replaced.  0, or -1 with errno and the temp file
+ * removed; nothing is printed (the caller names the file).  The temp file is
+ * not in the signal cleanup list: the next write reuses it. */
+int atomic_write_at(int dirfd, const char *name, const void *buf, size_t len,
+		    mode_t mode);
 
 /* For a cleanup that cannot run in a signal handler (metasnap restore's
  * temporary directory): from now on SIGINT/SIGTERM/SIGHUP are only

@@ -7,6 +7,8 @@
 #include "lib/err.h"
 
 #include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -315,23 +317,26 @@ read_name(struct cpio_reader *r, uint64_t at, uint32_t namesize)
 	return skip(r, (4 - (CPIO_HDR + namesize) % 4) % 4, "a name") ? -1 : 0;
 }
 
+/* Where each of the header's 13 fields goes in a cpio_entry, in header
+ * order; the name size (field 11) is not kept there. */
+#define NO_FIELD SIZE_MAX
+static const size_t field_at[13] = {
+	offsetof(struct cpio_entry, ino), offsetof(struct cpio_entry, mode),
+	offsetof(struct cpio_entry, uid), offsetof(struct cpio_entry, gid),
+	offsetof(struct cpio_entry, nlink), offsetof(struct cpio_entry, mtime),
+	offsetof(struct cpio_entry, filesize), offsetof(struct cpio_entry, devmajor),
+	offsetof(struct cpio_entry, devminor), offsetof(struct cpio_entry, rdevmajor),
+	offsetof(struct cpio_entry, rdevminor), NO_FIELD, offsetof(struct cpio_entry, check),
+};
+
 static void
 fill_entry(struct cpio_entry *e, char *name, const uint32_t f[13])
 {
 	memset(e, 0, sizeof *e);
 	e->name = name;
-	e->ino = f[0];
-	e->mode = f[1];
-	e->uid = f[2];
-	e->gid = f[3];
-	e->nlink = f[4];
-	e->mtime = f[5];
-	e->filesize = f[6];
-	e->devmajor = f[7];
-	e->devminor = f[8];
-	e->rdevmajor = f[9];
-	e->rdevminor = f[10];
-	e->check = f[12];
+	for (size_t i = 0; i < 13; i++)
+		if (field_at[i] != NO_FIELD)
+			memcpy((char *)e + field_at[i], &f[i], sizeof f[i]);
 }
 
 /* past a TRAILER!!! of filesize bytes: 1 when another archive follows,

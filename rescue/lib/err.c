@@ -105,14 +105,19 @@ emit(const char *file, unsigned long line, int has_line, uint64_t off,
 		hook(buf, len);
 }
 
+/* The message functions below differ only in where the message points and
+ * what they do after: each is one EMIT and its own ending. */
+#define EMIT(file, line, has_line, off, has_off, errnum) do { \
+	va_list ap; \
+	va_start(ap, fmt); \
+	emit(file, line, has_line, off, has_off, errnum, fmt, ap); \
+	va_end(ap); \
+} while (0)
+
 void
 warn_rc(int rc, const char *fmt, ...)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	emit(NULL, 0, 0, 0, 0, 0, fmt, ap);
-	va_end(ap);
+	EMIT(NULL, 0, 0, 0, 0, 0);
 	remember(rc);
 }
 
@@ -120,11 +125,8 @@ void
 warn_sys(int rc, const char *fmt, ...)
 {
 	int e = errno;
-	va_list ap;
 
-	va_start(ap, fmt);
-	emit(NULL, 0, 0, 0, 0, e, fmt, ap);
-	va_end(ap);
+	EMIT(NULL, 0, 0, 0, 0, e);
 	remember(rc);
 	errno = e;
 }
@@ -132,53 +134,33 @@ warn_sys(int rc, const char *fmt, ...)
 void
 warn_at(int rc, const char *file, unsigned long line, const char *fmt, ...)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	emit(file, line, 1, 0, 0, 0, fmt, ap);
-	va_end(ap);
+	EMIT(file, line, 1, 0, 0, 0);
 	remember(rc);
 }
 
 void
 warn_off(int rc, const char *file, uint64_t off, const char *fmt, ...)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	emit(file, 0, 0, off, 1, 0, fmt, ap);
-	va_end(ap);
+	EMIT(file, 0, 0, off, 1, 0);
 	remember(rc);
 }
 
 void
 note(const char *fmt, ...)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	emit(NULL, 0, 0, 0, 0, 0, fmt, ap);
-	va_end(ap);
+	EMIT(NULL, 0, 0, 0, 0, 0);
 }
 
 void
 note_at(const char *file, unsigned long line, const char *fmt, ...)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	emit(file, line, 1, 0, 0, 0, fmt, ap);
-	va_end(ap);
+	EMIT(file, line, 1, 0, 0, 0);
 }
 
 _Noreturn void
 die_msg(int rc, const char *fmt, ...)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	emit(NULL, 0, 0, 0, 0, 0, fmt, ap);
-	va_end(ap);
+	EMIT(NULL, 0, 0, 0, 0, 0);
 	exit(rc);
 }
 
@@ -186,11 +168,8 @@ _Noreturn void
 die_sys(int rc, const char *fmt, ...)
 {
 	int e = errno;
-	va_list ap;
 
-	va_start(ap, fmt);
-	emit(NULL, 0, 0, 0, 0, e, fmt, ap);
-	va_end(ap);
+	EMIT(NULL, 0, 0, 0, 0, e);
 	exit(rc);
 }
 

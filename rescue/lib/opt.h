@@ -20,6 +20,10 @@ int opt_next(int argc, char **argv, const char *optstring,
 int opt_parse_size(const char *s, uint64_t *out);
 /* Plain unsigned number within [min, max].  Returns 0 or -1. */
 int opt_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+/* The largest decimal the archive readers (tar's pax records, StarRocks
+ * image names) take: they stop before a digit when the value so far is
+ * above UINT64_MAX / 10 - 10. */
+#define OPT_DEC_MAX ((UINT64_MAX / 10 - 9) * 10 - 1)
 /* Same, dying with "bad OPTION 'TEXT'" (exit 2) on error. */
 uint64_t opt_size(const char *option, const char *s);
 uint64_t opt_uint(const char *option, const char *s, uint64_t min, uint64_t max);

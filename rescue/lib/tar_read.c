@@ -4,6 +4,7 @@
  * and multi-volume GNU entries are refused as unsupported. */
 #include "lib/tar_read.h"
 #include "lib/err.h"
+#include "lib/opt.h"
 #include "lib/gz.h"
 #include "lib/xio.h"
 
@@ -182,20 +183,38 @@ pax_time(const char *v, int64_t *sec, uint32_t *nsec)
 	return 0;
 }
 
-static int
-pax_uint(const char *v, uint64_t *out)
+/* The long form of a name, owned from now on: the pax record's (*pax),
+ * else the GNU long name's (*gnu), else NULL.  The one taken is cleared. */
+static char *
+take_long(char **pax, char **gnu)
 {
-	uint64_t x = 0;
+	char **from = *pax ? pax : gnu;
+	char *s = *from;
 
-	if (!*v)
-		return -1;
-	for (; *v; v++) {
-		if (*v < '0' || *v > '9' || x > UINT64_MAX / 10 - 10)
-			return -1;
-		x = x * 10 + (uint64_t)(*v - '0');
-	}
-	*out = x;
-	return 0;
+	*from = NULL;
+	return s;
+}
+
+/* The name in the header itself: ustar's prefix "/" name, or name. */
+static char *
+header_name(const uint8_t *h, int is_ustar)
+{
+	char *pre, *nm, *s;
+	size_t a, b;
+
+	if (!is_ustar || !h[345] || memcmp(h + 257, "ustar\0", 6) != 0)
+		return strndup_field(h, 100);
+	pre = strndup_field(h + 345, 155);
+	nm = strndup_field(h, 100);
+	a = strlen(pre);
+	b = strlen(nm);
+	s = xmalloc(a + b + 2);
+	memcpy(s, pre, a);
+	s[a] = '/';
+	memcpy(s + a + 1, nm, b + 1);
+	free(pre);
+	free(nm);
+	return s;
 }
 
 struct pax {
@@ -253,15 +272,15 @@ pax_parse(struct tar_reader *r, char *buf, size_t n, uint64_t at, struct pax *p,
 			free(*dst);
 			*dst = xstrdup(val);
 		} else if (keep && strcmp(key, "size") == 0) {
-			if (pax_uint(val, &p->size) != 0)
+			if (opt_parse_uint(val, 0, OPT_DEC_MAX, &p->size) != 0)
 				goto bad;
 			p->has_size = 1;
 		} else if (keep && strcmp(key, "uid") == 0) {
-			if (pax_uint(val, &p->uid) != 0)
+			if (opt_parse_uint(val, 0, OPT_DEC_MAX, &p->uid) != 0)
 				goto bad;
 			p->has_uid = 1;
 		} else if (keep && strcmp(key, "gid") == 0) {
-			if (pax_uint(val, &p->gid) != 0)
+			if (opt_parse_uint(val, 0, OPT_DEC_MAX, &p->gid) != 0)
 				goto bad;
 			p->has_gid = 1;
 		} else if (keep && strcmp(key, "mtime") == 0) {
@@ -374,34 +393,12 @@ fill_hdr(struct tar_reader *r, const unsigned char *h, struct pax *p)
 		memcpy(r->h.uname, h + 265, 32);
 		memcpy(r->h.gname, h + 297, 32);
 	}
-	if (p->path) {
-		r->h.name = p->path;
-		p->path = NULL;
-	} else if (r->gpath) {
-		r->h.name = r->gpath;
-		r->gpath = NULL;
-	} else if (is_ustar && h[345] && memcmp(h + 257, "ustar\0", 6) == 0) {
-		char *pre = strndup_field(h + 345, 155), *nm = strndup_field(h, 100);
-		size_t a = strlen(pre), b = strlen(nm);
-
-		r->h.name = xmalloc(a + b + 2);
-		memcpy(r->h.name, pre, a);
-		r->h.name[a] = '/';
-		memcpy(r->h.name + a + 1, nm, b + 1);
-		free(pre);
-		free(nm);
-	} else {
-		r->h.name = strndup_field(h, 100);
-	}
-	if (p->link) {
-		r->h.linkname = p->link;
-		p->link = NULL;
-	} else if (r->glink) {
-		r->h.linkname = r->glink;
-		r->glink = NULL;
-	} else {
+	r->h.name = take_long(&p->path, &r->gpath);
+	if (!r->h.name)
+		r->h.name = header_name(h, is_ustar);
+	r->h.linkname = take_long(&p->link, &r->glink);
+	if (!r->h.linkname)
 		r->h.linkname = strndup_field(h + 157, 100);
-	}
 	if (p->has_size)
 		r->h.size = p->size;
 	if (p->has_uid)

@@ -1,11 +1,13 @@
-/* tree.c: sorted directory walk for the archive writers (see tree.h). */
+/* tree.c: sorted directory walk for the archive writers (see tree.h), on
+ * lib/dir's walker (by directory fd, never through a symlink). */
 #include "lib/tree.h"
+#include "lib/dir.h"
 #include "lib/err.h"
 #include "lib/xio.h"
 
-#include <dirent.h>
 #include <stdint.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,85 +17,39 @@
 struct tree_ent *
 tree_add(struct tree *t)
 {
-	struct tree_ent *e;
-
-	xgrow((void **)&t->e, &t->cap, t->n + 1, sizeof *t->e);
-	e = &t->e[t->n++];
-	memset(e, 0, sizeof *e);
-	return e;
+	return xappend((void **)&t->e, &t->n, &t->cap, sizeof *t->e);
 }
 
+/* dir_walk's callback: add the entry to the tree (ctx). */
 static int
-scan(struct tree *t, const char *top, const char *rel)
+add(const struct dir_walk *w, const struct dir_ent *d)
 {
-	char path[PATH_MAX], name[PATH_MAX];
-	struct dirent *d;
-	DIR *dir;
-	int rc = RC_OK;
+	struct tree_ent *e;
+	char full[PATH_MAX];
 
-	if (snprintf(path, sizeof path, "%s%s%s", top, *rel ? "/" : "", rel) >=
-	    (int)sizeof path) {
-		warn_rc(RC_DATA, "%s/%s: path too long", top, rel);
+	if (snprintf(full, sizeof full, "%s/%s", w->top, d->rel) >= (int)sizeof full) {
+		warn_rc(RC_DATA, "%s/%s: path too long", w->top, d->rel);
 		return RC_DATA;
 	}
-	dir = opendir(path);
-	if (!dir) {
-		warn_sys(RC_IO, "%s", path);
-		return RC_IO;
-	}
-	while (rc == RC_OK && (errno = 0, d = readdir(dir))) {
-		struct tree_ent *e;
-		char full[PATH_MAX];
-
-		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
-			continue;
-		if (snprintf(name, sizeof name, "%s%s%s", rel, *rel ? "/" : "",
-			     d->d_name) >= (int)sizeof name ||
-		    snprintf(full, sizeof full, "%s/%s", top, name) >= (int)sizeof full) {
-			warn_rc(RC_DATA, "%s/%s: path too long", path, d->d_name);
-			rc = RC_DATA;
-			break;
-		}
-		e = tree_add(t);
-		e->src = top;
-		if (lstat(full, &e->st) != 0) {
-			warn_sys(RC_IO, "%s", full);
-			t->n--;
-			rc = RC_IO;
-			break;
-		}
-		/* archives are reproducible: owner 0:0 whoever built the tree */
-		e->st.st_uid = 0;
-		e->st.st_gid = 0;
-		e->name = xstrdup(name);
-		e->path = xstrdup(full);
-		if (S_ISLNK(e->st.st_mode)) {
-			char target[PATH_MAX];
-			ssize_t k = readlink(full, target, sizeof target - 1);
-
-			if (k < 0) {
-				warn_sys(RC_IO, "%s", full);
-				rc = RC_IO;
-				break;
-			}
-			target[k] = 0;
-			e->link = xstrdup(target);
-		} else if (S_ISDIR(e->st.st_mode)) {
-			rc = scan(t, top, name);
-		}
-	}
-	if (rc == RC_OK && errno) {
-		warn_sys(RC_IO, "%s", path);
-		rc = RC_IO;
-	}
-	closedir(dir);
-	return rc;
+	e = tree_add(w->ctx);
+	e->src = w->top;
+	e->st = d->st;
+	/* archives are reproducible: owner 0:0 whoever built the tree */
+	e->st.st_uid = 0;
+	e->st.st_gid = 0;
+	e->name = xstrdup(d->rel);
+	e->path = xstrdup(full);
+	if (d->link)
+		e->link = xstrdup(d->link);
+	return RC_OK;
 }
 
 int
 tree_scan(struct tree *t, const char *dir)
 {
+	const struct dir_walk w = { dir, 0, 0, add, t };
 	struct stat st;
+	int fd, rc;
 
 	if (stat(dir, &st) != 0) {
 		warn_sys(RC_IO, "%s", dir);
@@ -103,7 +59,15 @@ tree_scan(struct tree *t, const char *dir)
 		warn_rc(RC_USAGE, "%s: not a directory", dir);
 		return RC_USAGE;
 	}
-	return scan(t, dir, "");
+	/* the top may be a symlink (as stat above); nothing below it is followed */
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		warn_sys(RC_IO, "%s", dir);
+		return RC_IO;
+	}
+	rc = dir_walk(&w, fd);
+	close(fd);
+	return rc;
 }
 
 static int

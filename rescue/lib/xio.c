@@ -5,91 +5,74 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-ssize_t
-read_full(int fd, void *buf, size_t n)
+enum { IO_READ, IO_WRITE, IO_PREAD, IO_PWRITE };
+
+static ssize_t
+io_once(int how, int fd, char *p, size_t n, uint64_t off)
+{
+	switch (how) {
+	case IO_READ: return read(fd, p, n);
+	case IO_WRITE: return write(fd, p, n);
+	case IO_PREAD: return pread(fd, p, n, (off_t)off);
+	default: return pwrite(fd, p, n, (off_t)off);
+	}
+}
+
+/* The one loop behind the four: retry on EINTR, go on after short I/O; a
+ * read stops at the end of the file, a write that writes nothing is EIO.
+ * Bytes done, or -1 with errno. */
+static ssize_t
+io_full(int how, int fd, char *buf, size_t n, uint64_t off)
 {
 	size_t done = 0;
 
 	while (done < n) {
-		ssize_t r = read(fd, (char *)buf + done, n - done);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
+		ssize_t k = io_once(how, fd, buf + done, n - done, off + done);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -1;
+		if (k == 0 && (how == IO_WRITE || how == IO_PWRITE)) {
+			errno = EIO;
 			return -1;
 		}
-		if (r == 0)
+		if (k == 0)
 			break;
-		done += (size_t)r;
+		done += (size_t)k;
 	}
 	return (ssize_t)done;
+}
+
+ssize_t
+read_full(int fd, void *buf, size_t n)
+{
+	return io_full(IO_READ, fd, buf, n, 0);
 }
 
 int
 write_full(int fd, const void *buf, size_t n)
 {
-	size_t done = 0;
-
-	while (done < n) {
-		ssize_t w = write(fd, (const char *)buf + done, n - done);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (w == 0) {
-			errno = EIO;
-			return -1;
-		}
-		done += (size_t)w;
-	}
-	return 0;
+	/* io_full only writes from buf */
+	return io_full(IO_WRITE, fd, (char *)(uintptr_t)buf, n, 0) < 0 ? -1 : 0;
 }
 
 ssize_t
 pread_full(int fd, void *buf, size_t n, uint64_t off)
 {
-	size_t done = 0;
-
-	while (done < n) {
-		ssize_t r = pread(fd, (char *)buf + done, n - done,
-				  (off_t)(off + done));
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (r == 0)
-			break;
-		done += (size_t)r;
-	}
-	return (ssize_t)done;
+	return io_full(IO_PREAD, fd, buf, n, off);
 }
 
 int
 pwrite_full(int fd, const void *buf, size_t n, uint64_t off)
 {
-	size_t done = 0;
-
-	while (done < n) {
-		ssize_t w = pwrite(fd, (const char *)buf + done, n - done,
-				   (off_t)(off + done));
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (w == 0) {
-			errno = EIO;
-			return -1;
-		}
-		done += (size_t)w;
-	}
-	return 0;
+	return io_full(IO_PWRITE, fd, (char *)(uintptr_t)buf, n, off) < 0 ? -1 : 0;
 }
 
 int
@@ -167,6 +150,17 @@ xgrow(void **p, size_t *cap, size_t need, size_t sz)
 	}
 	*p = xrealloc(*p, c * sz);
 	*cap = c;
+}
+
+void *
+xappend(void **p, size_t *n, size_t *cap, size_t sz)
+{
+	char *e;
+
+	xgrow(p, cap, *n + 1, sz);
+	e = (char *)*p + (*n)++ * sz;
+	memset(e, 0, sz);
+	return e;
 }
 
 int

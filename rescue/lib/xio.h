@@ -26,6 +26,9 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 /* Grow *p (of *cap elements of size sz) to hold at least need elements. */
 void xgrow(void **p, size_t *cap, size_t need, size_t sz);
+/* A new zeroed element at the end of *p (*n of them, *cap room): grown as
+ * xgrow does, *n counted up.  The pointer is good until the next growth. */
+void *xappend(void **p, size_t *n, size_t *cap, size_t sz);
 
 /* Read a whole file (at most max bytes) into a malloc'd buffer, NUL-terminated.
  * Returns 0 or an RC_* status after printing a message naming the file. */

@@ -10,6 +10,7 @@
 #include "metapick/metapick.h"
 #include "lib/bytes.h"
 #include "lib/err.h"
+#include "lib/opt.h"
 #include "lib/xio.h"
 
 #include <errno.h>
@@ -106,6 +107,23 @@ is_ws(char c)
 	return c == ' ' || c == '\t' || c == '\f';
 }
 
+/* Unescape line[*j..] into out (at *o, then NUL-terminated) up to a key's
+ * end ('=', ':' or white space) when key, else to the end; -1 on a bad
+ * escape. */
+static int
+take_run(const char *line, size_t len, size_t *j, char *out, size_t *o, int key)
+{
+	while (*j < len && !(key && (line[*j] == '=' || line[*j] == ':' || is_ws(line[*j])))) {
+		size_t t = take(line + *j, len - *j, out, o);
+
+		if (!t)
+			return -1;
+		*j += t;
+	}
+	out[*o] = 0;
+	return 0;
+}
+
 int
 mp_props_parse(const char *buf, size_t n, struct mp_props *p)
 {
@@ -148,30 +166,20 @@ mp_props_parse(const char *buf, size_t n, struct mp_props *p)
 			j++;
 		if (j == len || line[j] == '#' || line[j] == '!')
 			continue;
-		while (j < len && line[j] != '=' && line[j] != ':' && !is_ws(line[j])) {
-			size_t t = take(line + j, len - j, key, &k);
-			if (!t) {
-				rc = -1;
-				goto out;
-			}
-			j += t;
+		if (take_run(line, len, &j, key, &k, 1) != 0) {
+			rc = -1;
+			goto out;
 		}
-		key[k] = 0;
 		while (j < len && is_ws(line[j]))
 			j++;
 		if (j < len && (line[j] == '=' || line[j] == ':'))
 			j++;
 		while (j < len && is_ws(line[j]))
 			j++;
-		while (j < len) {
-			size_t t = take(line + j, len - j, val, &v);
-			if (!t) {
-				rc = -1;
-				goto out;
-			}
-			j += t;
+		if (take_run(line, len, &j, val, &v, 0) != 0) {
+			rc = -1;
+			goto out;
 		}
-		val[v] = 0;
 		keep(p, key, val);
 	}
 out:
@@ -222,18 +230,10 @@ static int
 image_id(const char *name, const char *prefix, uint64_t *n)
 {
 	size_t pl = strlen(prefix);
-	const char *p = name + pl;
-	uint64_t v = 0;
 
-	if (strncmp(name, prefix, pl) != 0 || !*p)
+	if (strncmp(name, prefix, pl) != 0)
 		return -1;
-	for (; *p; p++) {
-		if (*p < '0' || *p > '9' || v > UINT64_MAX / 10 - 10)
-			return -1;
-		v = v * 10 + (uint64_t)(*p - '0');
-	}
-	*n = v;
-	return 0;
+	return opt_parse_uint(name + pl, 0, OPT_DEC_MAX, n);
 }
 
 int

@@ -14,9 +14,10 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Options shared by verify and diff: -q; positional arguments into pos[]. */
-static int
-args(int argc, char **argv, const char **pos, int npos, int *quiet)
+/* Options shared by verify and diff: -q; exactly npos positional arguments
+ * into pos[] (else a usage error: missing). */
+static void
+args(int argc, char **argv, const char **pos, int npos, int *quiet, const char *missing)
 {
 	static const struct option longs[] = {
 		{ "quiet", no_argument, 0, 'q' }, OPT_COMMON, { 0, 0, 0, 0 },
@@ -33,7 +34,8 @@ args(int argc, char **argv, const char **pos, int npos, int *quiet)
 			die_usage("unexpected argument '%s'", argv[optind]);
 		pos[n++] = argv[optind++];
 	}
-	return n;
+	if (n < npos)
+		die_usage("%s", missing);
 }
 
 int
@@ -45,8 +47,7 @@ ms_verify(int argc, char **argv)
 	struct progress p;
 	int quiet = 0, rc;
 
-	if (args(argc, argv, pos, 1, &quiet) < 1)
-		die_usage("missing FILE");
+	args(argc, argv, pos, 1, &quiet, "missing FILE");
 	rc = ms_scan(pos[0], &a, NULL, NULL, 1);
 	if (rc == RC_OK)
 		rc = ms_check_manifest(pos[0], &a, &m);
@@ -61,33 +62,18 @@ ms_verify(int argc, char **argv)
 	return rc;
 }
 
-int
-ms_diff(int argc, char **argv)
+/* One line per difference between the archive's entries and the live
+ * ones on stdout; how many. */
+static size_t
+print_diff(struct ms_list *arch, struct ms_list *live)
 {
-	const char *pos[2];
-	struct ms_archive a;
-	struct ms_list live = { 0 };
 	struct ms_entry **x, **y;
 	size_t i = 0, j = 0, ndiff = 0;
-	int quiet = 0, rc, fd;
 
-	if (args(argc, argv, pos, 2, &quiet) < 2)
-		die_usage("missing %s", "FILE or DIR");
-	fd = open(pos[1], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		die_sys(errno == ENOTDIR ? RC_DATA : RC_IO, "%s", pos[1]);
-	if ((rc = ms_scan(pos[0], &a, NULL, NULL, quiet)) != RC_OK)
-		return rc;
-	if ((rc = ms_walk(fd, pos[1], &live)) != RC_OK)
-		return rc;
-	for (size_t k = 0; k < live.n; k++)
-		if (live.v[k].type == 'f' &&
-		    (rc = ms_read_file(fd, pos[1], &live.v[k], NULL, NULL)) != RC_OK)
-			return rc;
-	x = ms_sorted(&a.entries);
-	y = ms_sorted(&live);
-	while (i < a.entries.n || j < live.n) {
-		int c = i == a.entries.n ? 1 : j == live.n ? -1 : strcmp(x[i]->name, y[j]->name);
+	x = ms_sorted(arch);
+	y = ms_sorted(live);
+	while (i < arch->n || j < live->n) {
+		int c = i == arch->n ? 1 : j == live->n ? -1 : strcmp(x[i]->name, y[j]->name);
 
 		if (c < 0) {
 			printf("missing %s\n", ms_show(x[i++]->name));
@@ -109,6 +95,31 @@ ms_diff(int argc, char **argv)
 	}
 	free(x);
 	free(y);
+	return ndiff;
+}
+
+int
+ms_diff(int argc, char **argv)
+{
+	const char *pos[2];
+	struct ms_archive a;
+	struct ms_list live = { 0 };
+	size_t ndiff;
+	int quiet = 0, rc, fd;
+
+	args(argc, argv, pos, 2, &quiet, "missing FILE or DIR");
+	fd = open(pos[1], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		die_sys(errno == ENOTDIR ? RC_DATA : RC_IO, "%s", pos[1]);
+	if ((rc = ms_scan(pos[0], &a, NULL, NULL, quiet)) != RC_OK)
+		return rc;
+	if ((rc = ms_walk(fd, pos[1], &live)) != RC_OK)
+		return rc;
+	for (size_t k = 0; k < live.n; k++)
+		if (live.v[k].type == 'f' &&
+		    (rc = ms_read_file(fd, pos[1], &live.v[k], NULL, NULL)) != RC_OK)
+			return rc;
+	ndiff = print_diff(&a.entries, &live);
 	ms_list_free(&live);
 	ms_archive_free(&a);
 	close(fd);

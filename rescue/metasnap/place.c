@@ -16,6 +16,7 @@
  * Nothing here follows a symlink: every name is one component, relative to
  * a directory fd. */
 #include "metasnap/metasnap.h"
+#include "lib/atomic.h"
 #include "lib/dir.h"
 #include "lib/err.h"
 #include "lib/xio.h"
@@ -154,9 +155,9 @@ set_names(struct ms_place *p, char mode, long pid)
 static int
 jwrite(struct ms_place *p, char state, unsigned long long ino)
 {
-	char buf[512], tmp[300], boot[40];
+	char buf[512], boot[40];
 	const struct ms_top *t = &p->top;
-	int n, fd;
+	int n;
 
 	boot_id(boot, sizeof boot);
 	n = snprintf(buf, sizeof buf,
@@ -166,13 +167,8 @@ jwrite(struct ms_place *p, char state, unsigned long long ino)
 		     p->mode, state, (long)getpid(), ino, p->has_top, (unsigned)t->mode,
 		     (unsigned long long)t->uid, (unsigned long long)t->gid,
 		     (long long)t->sec, (unsigned)t->nsec, boot);
-	snprintf(tmp, sizeof tmp, "%.250s.tmp.%ld", p->jname, (long)getpid());
-	fd = openat(p->hold, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0 || write_full(fd, buf, (size_t)n) != 0 || fd_sync(fd) != 0 ||
-	    close(fd) != 0 || renameat(p->hold, tmp, p->hold, p->jname) != 0 ||
-	    fd_sync(p->hold) != 0) {
+	if (atomic_write_at(p->hold, p->jname, buf, (size_t)n, 0600) != 0) {
 		warn_sys(RC_IO, "%s: journal %s", p->dir, p->jname);
-		unlinkat(p->hold, tmp, 0);
 		return RC_IO;
 	}
 	return RC_OK;

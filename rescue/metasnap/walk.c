@@ -1,7 +1,7 @@
 /* walk.c: list a directory tree for metasnap (save and diff) without
- * following symlinks: openat(O_NOFOLLOW) from the top directory's fd, names
- * sorted bytewise within each directory, depth first, hard links found by
- * (st_dev, st_ino); and read a file's data, checking it did not change. */
+ * following symlinks (lib/dir's walker: openat(O_NOFOLLOW) from the top
+ * directory's fd, names sorted bytewise within each directory, depth first);
+ * hard links found by (st_dev, st_ino); and read a file's data, checking it did not change. */
 #include "metasnap/metasnap.h"
 #include "lib/dir.h"
 #include "lib/err.h"
@@ -33,12 +33,7 @@ ms_list_free(struct ms_list *l)
 struct ms_entry *
 ms_list_add(struct ms_list *l)
 {
-	struct ms_entry *e;
-
-	xgrow((void **)&l->v, &l->cap, l->n + 1, sizeof *l->v);
-	e = &l->v[l->n++];
-	memset(e, 0, sizeof *e);
-	return e;
+	return xappend((void **)&l->v, &l->n, &l->cap, sizeof *l->v);
 }
 
 static int
@@ -87,90 +82,22 @@ from_stat(struct ms_entry *e, const struct stat *st)
 	return 0;
 }
 
-static char *
-join(const char *dir, const char *name)
-{
-	size_t a = strlen(dir), b = strlen(name);
-	char *s;
-
-	if (strcmp(dir, ".") == 0)
-		return xstrdup(name);
-	s = xmalloc(a + b + 2);
-	memcpy(s, dir, a);
-	s[a] = '/';
-	memcpy(s + a + 1, name, b + 1);
-	return s;
-}
-
+/* dir_walk's callback: keep the entry in the list (ctx). */
 static int
-walk_dir(int fd, const char *dirname, const char *rel, struct ms_list *l, int depth)
+keep(const struct dir_walk *w, const struct dir_ent *d)
 {
-	size_t n;
-	char **names = dir_names(fd, &n);
-	int rc = RC_OK;
+	struct ms_list *l = w->ctx;
+	struct ms_entry *e = ms_list_add(l);
 
-	if (!names) {
-		warn_sys(RC_IO, "%s/%s", dirname, rel);
-		return RC_IO;
+	if (from_stat(e, &d->st) != 0) {
+		note("%s/%s: socket or unknown file type skipped", w->top, d->rel);
+		l->n--;
+		return DIR_SKIP;
 	}
-	for (size_t i = 0; i < n && rc == RC_OK; i++) {
-		struct stat st;
-		struct ms_entry *e;
-		char *path = join(rel, names[i]);
-
-		if (strlen(path) > MAX_PATH) {
-			warn_rc(RC_DATA, "%s/%s: path longer than %d bytes", dirname, path,
-				MAX_PATH);
-			free(path);
-			rc = RC_DATA;
-			break;
-		}
-		if (fstatat(fd, names[i], &st, AT_SYMLINK_NOFOLLOW) != 0) {
-			warn_sys(RC_IO, "%s/%s", dirname, path);
-			free(path);
-			rc = RC_IO;
-			break;
-		}
-		e = ms_list_add(l);
-		if (from_stat(e, &st) != 0) {
-			note("%s/%s: socket or unknown file type skipped", dirname, path);
-			l->n--;
-			free(path);
-			continue;
-		}
-		e->name = path;
-		if (e->type == 'l') {
-			char buf[MAX_PATH + 1];
-			ssize_t k = readlinkat(fd, names[i], buf, sizeof buf);
-			if (k < 0 || (size_t)k > MAX_PATH) {
-				warn_sys(RC_IO, "%s/%s: readlink", dirname, path);
-				rc = RC_IO;
-				break;
-			}
-			buf[k] = 0;
-			e->link = xstrdup(buf);
-		}
-		if (e->type == 'd') {
-			int sub = dir_open(fd, names[i]);
-			if (sub < 0) {
-				warn_sys(RC_IO, "%s/%s", dirname, path);
-				rc = RC_IO;
-				break;
-			}
-			if (depth > 1000) {
-				warn_rc(RC_DATA, "%s/%s: directories nested too deep", dirname, path);
-				rc = RC_DATA;
-			} else {
-				/* e may move when the list grows: copy the name */
-				char *p = xstrdup(path);
-				rc = walk_dir(sub, dirname, p, l, depth + 1);
-				free(p);
-			}
-			close(sub);
-		}
-	}
-	dir_names_free(names);
-	return rc;
+	e->name = xstrdup(d->rel);
+	if (d->link)
+		e->link = xstrdup(d->link);
+	return RC_OK;
 }
 
 struct link_key {
@@ -226,6 +153,7 @@ mark_links(struct ms_list *l)
 int
 ms_walk(int rootfd, const char *dirname, struct ms_list *l)
 {
+	const struct dir_walk w = { dirname, MAX_PATH, 1000, keep, l };
 	struct stat st;
 	struct ms_entry *e;
 	int rc;
@@ -237,7 +165,7 @@ ms_walk(int rootfd, const char *dirname, struct ms_list *l)
 	e = ms_list_add(l);
 	from_stat(e, &st);
 	e->name = xstrdup(".");
-	rc = walk_dir(rootfd, dirname, ".", l, 0);
+	rc = dir_walk(&w, rootfd);
 	if (rc == RC_OK)
 		mark_links(l);
 	return rc;

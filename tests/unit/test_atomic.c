@@ -1,6 +1,7 @@
 /* test_atomic.c: lib/atomic.c writes through a temp file and never leaves a
  * partial target: refusal of existing targets, mode/owner kept, symlinks
- * followed, abort and failure paths leave the old content. */
+ * followed, abort and failure paths leave the old content; atomic_write_at
+ * (under a directory fd) and its failure path. */
 #include "lib/atomic.h"
 #include "lib/err.h"
 #include "lib/xio.h"
@@ -9,6 +10,8 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <errno.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -154,6 +157,56 @@ test_killed_writer(void)
 	}
 }
 
+/* atomic_write_at: written under a directory fd, an existing name (even a
+ * symlink) replaced, never followed; no temp file left. */
+static void
+test_write_at(void)
+{
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct stat st;
+
+	CHECK(dfd >= 0);
+	CHECK(atomic_write_at(dfd, "j", "one", 3, 0600) == 0);
+	CHECK_STR(slurp("j"), "one");
+	CHECK(atomic_write_at(dfd, "j", "two", 3, 0600) == 0);
+	CHECK_STR(slurp("j"), "two");
+	CHECK(atomic_write_file(at("target"), "keep", 4, 0, 0644) == RC_OK);
+	CHECK(symlink("target", at("jl")) == 0);
+	CHECK(atomic_write_at(dfd, "jl", "new", 3, 0600) == 0);
+	CHECK_STR(slurp("target"), "keep");
+	CHECK(lstat(at("jl"), &st) == 0 && S_ISREG(st.st_mode));
+	CHECK(temp_files_left() == 0);
+	close(dfd);
+}
+
+/* A failed write (the file size limit here) returns -1 with errno, removes
+ * the temp file and leaks no descriptor. */
+static void
+test_write_at_failure(void)
+{
+	int st;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		static char big[100];
+		struct rlimit rl = { 4, 4 };
+		int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		int probe = open("/dev/null", O_RDONLY), r, e, after;
+
+		close(probe);
+		signal(SIGXFSZ, SIG_IGN);
+		setrlimit(RLIMIT_FSIZE, &rl);
+		r = atomic_write_at(dfd, "big", big, sizeof big, 0600);
+		e = errno;
+		after = open("/dev/null", O_RDONLY);
+		_exit(r == -1 && e == EFBIG ? (after == probe ? 0 : 2) : 1);
+	}
+	CHECK(waitpid(pid, &st, 0) == pid);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	CHECK_STR(slurp("big"), "(missing)");
+	CHECK(temp_files_left() == 0);
+}
+
 static void
 setup(void)
 {
@@ -171,4 +224,4 @@ teardown(void)
 
 UNIT_MAIN_FIXTURE(setup, teardown, test_create_and_refuse_existing, test_keep_meta,
 	  test_symlink_is_followed, test_abort_keeps_old, test_not_a_regular_file,
-	  test_killed_writer)
+	  test_killed_writer, test_write_at, test_write_at_failure)

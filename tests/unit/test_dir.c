@@ -1,12 +1,17 @@
 /* test_dir.c: dir_names lists a directory sorted, without "." and "..",
  * NULL-terminated, leaving fd usable; NULL for what is not a readable
- * directory.  dir_open does not follow a symlink. */
+ * directory.  dir_open does not follow a symlink.  dir_walk visits depth
+ * first in name order, reads links without following them, skips and stops
+ * as its callback says, and keeps to its depth limit. */
 #include "lib/dir.h"
+#include "lib/err.h"
 #include "unit.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -114,4 +119,41 @@ test_no_follow(void)
 	CHECK(errno == ENOENT);
 }
 
-UNIT_MAIN_FIXTURE(setup, teardown, test_sorted, test_empty, test_not_dir, test_no_follow)
+/* dir_walk's callback: "rel[>link]" lines into ctx; "d" skipped when
+ * the first character of the buffer is 's'. */
+static int
+record(const struct dir_walk *w, const struct dir_ent *e)
+{
+	char *out = w->ctx;
+	size_t n = strlen(out);
+
+	snprintf(out + n, 512 - n, "%s%s%s\n", e->rel, e->link ? ">" : "", e->link ? e->link : "");
+	return out[0] == 's' && !strcmp(e->rel, "d") ? DIR_SKIP : RC_OK;
+}
+
+static void
+test_walk(void)
+{
+	char out[512] = "";
+	struct dir_walk w = { top, 0, 0, record, out };
+
+	CHECK(dir_walk(&w, topfd) == RC_OK);
+	CHECK_STR(out, "d\nd/.x\nd/C\nd/a\nd/b\nempty\nfile\nlink>d\n");
+	strcpy(out, "s");
+	CHECK(dir_walk(&w, topfd) == RC_OK);
+	CHECK_STR(out, "sd\nempty\nfile\nlink>d\n");
+	/* max_depth -1: not even a directory of the top may be entered */
+	w.max_depth = -1;
+	err_set_quiet(1);
+	out[0] = 0;
+	CHECK(dir_walk(&w, topfd) == RC_DATA);
+	w.max_depth = 0;
+	w.max_path = 3;
+	out[0] = 0;
+	CHECK(dir_walk(&w, topfd) == RC_DATA);
+	CHECK_STR(out, "d\n");
+	err_set_quiet(0);
+}
+
+UNIT_MAIN_FIXTURE(setup, teardown, test_sorted, test_empty, test_not_dir, test_no_follow,
+		  test_walk)

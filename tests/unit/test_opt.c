@@ -93,6 +93,11 @@ test_uint(void)
 	CHECK(opt_parse_uint("-3", 0, 9, &v) == -1);
 	CHECK(opt_parse_uint("18446744073709551615", 0, UINT64_MAX, &v) == 0 && v == UINT64_MAX);
 	CHECK(opt_parse_uint("18446744073709551616", 0, UINT64_MAX, &v) == -1);
+	/* the archive readers' limit (their digit loop stopped above it) */
+	CHECK(opt_parse_uint("18446744073709551519", 0, OPT_DEC_MAX, &v) == 0 &&
+	      v == 18446744073709551519u);
+	CHECK(opt_parse_uint("18446744073709551520", 0, OPT_DEC_MAX, &v) == -1);
+	CHECK(opt_parse_uint("0000000000000000000000042", 0, OPT_DEC_MAX, &v) == 0 && v == 42);
 }
 
 UNIT_MAIN(test_size_plain, test_size_suffixes, test_size_fractions, test_size_bad, test_uint)

@@ -24,8 +24,8 @@ memfd_with(const uint8_t *p, size_t n)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct dr d;
-	struct ap a;
+	struct bs_dr d;
+	struct bs_ap a;
 	struct bs_trailer tr;
 	uint8_t *buf;
 	int fd, tfd = -1;
@@ -39,7 +39,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (data[0] & 1)
 		fuzz_fix_crcs(buf, size - 1);
 	fd = memfd_with(buf, size - 1);
-	if (dr_open(&d, fd, "delta") == RC_OK && d.hdr.base_size <= (1u << 20) &&
+	if (bs_dr_open(&d, fd, "delta") == RC_OK && d.hdr.base_size <= (1u << 20) &&
 	    d.hdr.size <= (16u << 20)) {
 		uint8_t *t = calloc(1, d.hdr.base_size + 1);
 
@@ -48,19 +48,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			t[i] = (uint8_t)i;
 		tfd = memfd_with(t, d.hdr.base_size);
 		free(t);
-		(void)delta_peek_trailer(fd, &d.hdr, &tr);
-		if (ap_check_target(&d.hdr, "delta", "target", d.hdr.base_size, 0) == RC_OK) {
+		(void)bs_delta_peek_trailer(fd, &d.hdr, &tr);
+		if (bs_ap_check_target(&d.hdr, "delta", "target", d.hdr.base_size, 0) == RC_OK) {
 			memset(&a, 0, sizeof a);
 			a.fd = tfd;
 			a.name = "target";
 			a.tsize = d.hdr.base_size;
 			a.digests = 1;
-			if (ap_run(&a, &d) == RC_OK)
-				(void)dr_check_eof(&d);
+			if (bs_ap_run(&a, &d) == RC_OK)
+				(void)bs_dr_check_eof(&d);
 		}
 		close(tfd);
 	}
-	dr_free(&d);
+	bs_dr_free(&d);
 	close(fd);
 	free(buf);
 	return 0;

@@ -14,7 +14,7 @@
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct sig_rd s;
+	struct bs_sig_rd s;
 	const uint8_t *h;
 	uint8_t *buf;
 	int fd, rc;
