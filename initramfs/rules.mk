@@ -9,6 +9,8 @@
 IMG := $(W)/image
 IMAGE_TAG ?=
 BUSYBOX := $(DEBROOT)/bin/busybox
+# $(O)/rescue goes into the image, and build-rootfs runs it first: it reads
+# $(PROFILE) (confset --profile --dump) and lists the tools (rescue --list).
 IMAGE_INPUTS := initramfs/init initramfs/init.applets initramfs/build-rootfs initramfs/udhcpc.script initramfs/hotplug \
 	$(sort $(wildcard recipes/*)) $(B)/debroot.stamp $(O)/rescue
 

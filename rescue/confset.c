@@ -10,6 +10,8 @@
  * edit the same old content, and the second rename would drop the first
  * change.  Reads take no lock (a rename never shows a half-written file).
  * Exit 1 means: --get found no active line for KEY.
+ * --profile reads FILE in the image profile syntax (lib/conf.h); with --dump
+ * it is how initramfs/build-rootfs reads the profiles in config/.
  * Man page: docs/man/confset.1.
  */
 #include "lib/atomic.h"
@@ -31,13 +33,17 @@
 
 static const char usage[] =
 	"usage: confset [OPTIONS] FILE KEY VALUE\n"
-	"       confset [OPTIONS] FILE --get KEY | --unset KEY | --list\n"
+	"       confset [OPTIONS] FILE --get KEY | --unset KEY | --list | --dump\n"
 	"Set, read or remove KEY in a key = value configuration file (mfsmaster.cfg,\n"
 	"fe.conf, leo_manager.conf), keeping comments, order, line endings, mode, owner.\n"
 	"A commented \"# KEY = default\" stays; the active line is added after it.\n"
 	"  --get KEY       print KEY's value (exit 1 if it is not set)\n"
 	"  --unset KEY     remove KEY's active line\n"
 	"  --list          print every active KEY=VALUE\n"
+	"  --dump          print every active line as LINE<tab>KEY<tab>VALUE\n"
+	"  --profile       read FILE as an image profile: '#' comments anywhere, '\\'\n"
+	"                  continues a value, every line KEY = VALUE, each key once;\n"
+	"                  values as words separated by one space (only reads)\n"
 	"  --all           act on every active line of KEY (else a key set twice is refused)\n"
 	"  --no-backup     do not write FILE.rescue-bak.<UTC time> before a change\n"
 	"  --wait SECONDS  wait this long for another run's lock on .FILE.lock\n"
@@ -47,7 +53,8 @@ static const char usage[] =
 	"  -h, --help      this text; --version\n"
 	"Options may also follow FILE; the argument after KEY is always VALUE.\n"
 	"Exit: 0 done (or nothing to do), 1 --get: not set, 2 usage, 3 bad file\n"
-	"(binary, line over 65536 bytes), 4 I/O error, 5 refused (KEY set twice\n"
+	"(binary, line over 65536 bytes, with --profile a bad line or a key set\n"
+	"twice), 4 I/O error, 5 refused (KEY set twice\n"
 	"without --all, FILE changed meanwhile, not a regular file, still locked\n"
 	"by another run after --wait).\n";
 
@@ -58,11 +65,12 @@ static const char usage[] =
 /* bytes of a bad VALUE shown in the error */
 #define SHOW_MAX 64
 
-enum { DO_SET, DO_GET, DO_UNSET, DO_LIST };
-enum { OPT_GET = 0x100, OPT_UNSET, OPT_LIST, OPT_ALL, OPT_NOBACKUP, OPT_WAIT };
+enum { DO_SET, DO_GET, DO_UNSET, DO_LIST, DO_DUMP };
+enum { OPT_GET = 0x100, OPT_UNSET, OPT_LIST, OPT_DUMP, OPT_PROFILE, OPT_ALL,
+       OPT_NOBACKUP, OPT_WAIT };
 
 struct args {
-	int action, all, backup, dry, quiet;
+	int action, all, backup, dry, quiet, profile;
 	unsigned wait;
 	const char *file, *key, *value;
 };
@@ -71,6 +79,8 @@ static const struct option longopts[] = {
 	{ "get", required_argument, 0, OPT_GET },
 	{ "unset", required_argument, 0, OPT_UNSET },
 	{ "list", no_argument, 0, OPT_LIST },
+	{ "dump", no_argument, 0, OPT_DUMP },
+	{ "profile", no_argument, 0, OPT_PROFILE },
 	{ "all", no_argument, 0, OPT_ALL },
 	{ "no-backup", no_argument, 0, OPT_NOBACKUP },
 	{ "wait", required_argument, 0, OPT_WAIT },
@@ -84,7 +94,7 @@ static void
 set_action(struct args *a, int action, const char *key)
 {
 	if (a->action != DO_SET)
-		die_usage("only one of --get, --unset, --list");
+		die_usage("only one of --get, --unset, --list, --dump");
 	a->action = action;
 	a->key = key;
 }
@@ -96,6 +106,8 @@ take_option(struct args *a, int c, const char *val)
 	case OPT_GET: set_action(a, DO_GET, val); break;
 	case OPT_UNSET: set_action(a, DO_UNSET, val); break;
 	case OPT_LIST: set_action(a, DO_LIST, NULL); break;
+	case OPT_DUMP: set_action(a, DO_DUMP, NULL); break;
+	case OPT_PROFILE: a->profile = 1; break;
 	case OPT_ALL: a->all = 1; break;
 	case OPT_NOBACKUP: a->backup = 0; break;
 	case OPT_WAIT: a->wait = (unsigned)opt_uint("--wait", val, 0, WAIT_MAX); break;
@@ -192,6 +204,8 @@ parse_args(struct args *a, int argc, char **argv)
 	} else if (npos > 1) {
 		die_usage("unexpected argument '%s'", pos[1]);
 	}
+	if (a->profile && (a->action == DO_SET || a->action == DO_UNSET))
+		die_usage("--profile only reads (--get, --list, --dump)");
 	if (!a->key)
 		return;
 	/* the length first, so that the message never repeats a huge word */
@@ -221,10 +235,20 @@ count_key(const struct args *a, const struct conf *c, size_t *first)
 	return n;
 }
 
+/* Entry i's value and a newline: as it is, or (--profile) its words. */
 static void
-put_value(const struct conf_line *l)
+put_value(const struct args *a, const struct conf *c, size_t i)
 {
-	fwrite(l->text + l->val, 1, l->vallen, stdout);
+	const struct conf_line *l = c->line + i;
+
+	if (a->profile) {
+		char *w = conf_words(c, i);
+
+		fputs(w, stdout);
+		free(w);
+	} else {
+		fwrite(l->text + l->val, 1, l->vallen, stdout);
+	}
 	putchar('\n');
 }
 
@@ -234,13 +258,15 @@ do_read(const struct args *a, const struct conf *c)
 	size_t i;
 	long n;
 
-	if (a->action == DO_LIST) {
+	if (a->action == DO_LIST || a->action == DO_DUMP) {
 		for (i = 0; i < c->n; i++) {
 			if (c->line[i].kind != CONF_ENTRY)
 				continue;
+			if (a->action == DO_DUMP)
+				printf("%zu\t", c->line[i].orig + 1);
 			fwrite(c->line[i].text + c->line[i].key, 1, c->line[i].keylen, stdout);
-			putchar('=');
-			put_value(c->line + i);
+			putchar(a->action == DO_DUMP ? '\t' : '=');
+			put_value(a, c, i);
 		}
 		return RC_OK;
 	}
@@ -253,7 +279,7 @@ do_read(const struct args *a, const struct conf *c)
 		return RC_DIFF;
 	}
 	for (; i != CONF_NONE; i = conf_find(c, a->key, CONF_ENTRY, i + 1))
-		put_value(c->line + i);
+		put_value(a, c, i);
 	return RC_OK;
 }
 
@@ -471,9 +497,11 @@ process(const struct args *a, const char *path, const struct stat *st)
 
 	if ((rc = load(path, a->file, st, &data, &len)))
 		return rc;
-	if ((rc = conf_parse(&orig, a->file, data, len)))
+	rc = a->profile ? conf_parse_profile(&orig, a->file, data, len)
+			: conf_parse(&orig, a->file, data, len);
+	if (rc)
 		goto out_data;
-	if (a->action == DO_GET || a->action == DO_LIST) {
+	if (a->action == DO_GET || a->action == DO_LIST || a->action == DO_DUMP) {
 		rc = do_read(a, &orig);
 		goto out_orig;
 	}
@@ -549,7 +577,7 @@ locked_edit(const struct args *a)
 static int
 run(const struct args *a)
 {
-	int reading = a->action == DO_GET || a->action == DO_LIST;
+	int reading = a->action != DO_SET && a->action != DO_UNSET;
 	struct stat st;
 	int rc = check_kind(a, a->file, &st, !reading);
 

@@ -473,7 +473,7 @@ B=--dry-run"
 	run_tool confset f.cfg A ' 1'
 	assert_refused 2 "confset: bad VALUE ' 1' (no control bytes, line breaks or leading/trailing blanks) (see 'confset --help')"
 	run_tool confset --get A --list f.cfg
-	assert_refused 2 "confset: only one of --get, --unset, --list (see 'confset --help')"
+	assert_refused 2 "confset: only one of --get, --unset, --list, --dump (see 'confset --help')"
 	run_tool confset --bogus f.cfg A 1
 	assert_refused 2 "confset: unknown option '--bogus' (see 'confset --help')"
 	run_tool confset f.cfg --bogus
@@ -776,4 +776,106 @@ teardown() {
 	run_tool confset f.cfg A "${long:0:100}"$'\n'
 	assert_equal "$status" 2
 	assert_equal "$stderr" "confset: bad VALUE '${long:0:64}...' (no control bytes, line breaks or leading/trailing blanks) (see 'confset --help')"
+}
+
+# ---- --profile: the image profile syntax (config/*.conf), as build-rootfs reads it ----
+
+# a profile with every feature of the syntax: inline comments, continued
+# values (ended by a comment line), tabs, CRLF, an
+# empty value, a '\' inside a value, a continued last line
+profile_fixture() {
+	printf '%s\n' \
+		'# a profile' \
+		'tools = all   # every tool' \
+		'applets = sh \' \
+		'	ls   cat \   # the second line' \
+		'  # a comment line inside the value' \
+		'other = not part of the value: the comment line ended it' \
+		'files =' \
+		$'net\t=\tdhcp\r' \
+		'modules = a\b \' \
+		'  c=d \' >p.conf
+	printf 'x = y' >>p.conf
+}
+
+@test "confset: --profile --dump prints LINE<tab>KEY<tab>WORDS: continued values, inline comments, blanks (exit 0)" {
+	profile_fixture
+	snapshot p.conf
+	run_tool confset --profile --dump p.conf
+	assert_success
+	assert_equal "$stderr" ""
+	assert_output "$(printf '%s\t%s\t%s\n' 2 tools all 3 applets 'sh ls cat' 6 other 'not part of the value: the comment line ended it' \
+		7 files '' 8 net dhcp 9 modules 'a\b c=d x = y')"
+	# without --profile the same file is read as confset always did: one
+	# line per entry, the value as it is ('#' and '\' included)
+	run_tool confset p.conf --dump
+	assert_success
+	assert_output "$(printf '%s\t%s\t%s\n' 2 tools 'all   # every tool' 3 applets 'sh \' 6 other 'not part of the value: the comment line ended it' \
+		7 files '' 8 net dhcp 9 modules 'a\b \' 10 c 'd \' 11 x y)"
+	assert_unchanged
+}
+
+@test "confset: --profile --get KEY prints its words; --list KEY=WORDS; a key not set is exit 1" {
+	profile_fixture
+	run_tool confset --profile p.conf --get applets
+	assert_success
+	assert_output 'sh ls cat'
+	run_tool confset --profile p.conf --get files
+	assert_success
+	assert_output ''
+	run_tool confset --profile --list p.conf
+	assert_success
+	assert_line 'modules=a\b c=d x = y'
+	run_tool confset --profile p.conf --get console
+	assert_equal "$status" 1
+	assert_output ''
+	assert_equal "$stderr" "confset: p.conf: key 'console' is not set"
+}
+
+@test "confset: --profile refuses a key set twice, naming both lines (exit 3)" {
+	printf '%s\n' 'load = all' 'net = none \' '  load = x' 'tools = all' '# load = y' 'load = needed' >p.conf
+	snapshot p.conf
+	run_tool confset --profile --dump p.conf
+	assert_equal "$status" 3
+	assert_output ''
+	assert_equal "$stderr" "confset: p.conf:6: key 'load' set again (first at line 1)"
+	# the first repeat in the file is the one named
+	printf '%s\n' 'b = 1' 'a = 1' 'a = 2' 'b = 2' >q.conf
+	run_tool confset --profile q.conf --get b
+	assert_equal "$status" 3
+	assert_equal "$stderr" "confset: q.conf:3: key 'a' set again (first at line 2)"
+	assert_unchanged
+}
+
+@test "confset: --profile refuses a line that is not KEY = VALUE, naming it (exit 3)" {
+	for bad in 'tools all' '= all' 'tools \' ; do
+		printf '# x\nload = all\n%s\n' "$bad" >p.conf
+		run_tool confset --profile --dump p.conf
+		assert_equal "$status" 3
+		assert_output ''
+		assert_equal "$stderr" "confset: p.conf:3: not KEY = VALUE"
+	done
+	# ... the same file without --profile is fine
+	run_tool confset --dump p.conf
+	assert_success
+	# a NUL byte is refused as in any file
+	printf 'load = a\0b\n' >n.conf
+	run_tool confset --profile --dump n.conf
+	assert_equal "$status" 3
+	assert_equal "$stderr" "confset: n.conf:1: NUL byte (binary file?); refused"
+}
+
+@test "confset: --profile on a missing file (exit 4); with an edit, a usage error that leaves the file alone (exit 2)" {
+	run_tool confset --profile --dump nosuch.conf
+	assert_equal "$status" 4
+	assert_output ''
+	assert_equal "$stderr" "confset: nosuch.conf: No such file or directory"
+	printf 'load = all\n' >p.conf
+	snapshot p.conf
+	run_tool confset --profile p.conf load needed
+	assert_refused 2 "confset: --profile only reads (--get, --list, --dump) (see 'confset --help')"
+	run_tool confset p.conf --unset load --profile
+	assert_refused 2 "confset: --profile only reads (--get, --list, --dump) (see 'confset --help')"
+	run_tool confset p.conf --dump --list
+	assert_refused 2 "confset: only one of --get, --unset, --list, --dump (see 'confset --help')"
 }

@@ -117,8 +117,113 @@ check_bytes(const char *name, unsigned long lineno, const char *s, size_t n)
 	return 0;
 }
 
-int
-conf_parse(struct conf *c, const char *name, const char *data, size_t len)
+/* Profile syntax (conf.h): the value of line l, [p, end) without its
+ * trailing blanks and a final '\', which says that it goes on in the next
+ * line. */
+static void
+profile_value(struct conf_line *l, size_t p, size_t end)
+{
+	while (p < end && is_blank(l->text[p]))
+		p++;
+	while (end > p && is_blank(l->text[end - 1]))
+		end--;
+	if (end > p && l->text[end - 1] == '\\') {
+		l->more = 1;
+		for (end--; end > p && is_blank(l->text[end - 1]); end--)
+			;
+	}
+	l->val = p;
+	l->vallen = end - p;
+}
+
+/* Profile syntax: '#' anywhere starts a comment, a line after one whose value
+ * ends in '\' continues it, and every other line must be KEY = VALUE.
+ * Returns 0 or RC_DATA. */
+static int
+classify_profile(struct conf_line *l, int cont, const char *name,
+		 unsigned long lineno)
+{
+	size_t end = l->len - l->eol, p = 0, k;
+	const char *hash = memchr(l->text, '#', end);
+
+	if (hash)
+		end = (size_t)(hash - l->text);
+	if (cont) {
+		l->kind = CONF_CONT;
+		profile_value(l, 0, end);
+		return 0;
+	}
+	while (p < end && is_blank(l->text[p]))
+		p++;
+	if (p == end) {
+		l->kind = hash ? CONF_COMMENT : CONF_BLANK;
+		return 0;
+	}
+	l->kind = CONF_OTHER;
+	for (k = p; k < end && !is_blank(l->text[k]) && l->text[k] != '='; k++)
+		;
+	key_value(l, p, k, end, CONF_ENTRY);
+	if (l->kind != CONF_ENTRY) {
+		warn_at(RC_DATA, name, lineno, "not KEY = VALUE");
+		return RC_DATA;
+	}
+	profile_value(l, l->val, l->val + l->vallen);
+	return 0;
+}
+
+struct keyref {
+	const char *key;
+	size_t len, i;
+};
+
+/* by key, then by line */
+static int
+keyref_cmp(const void *a, const void *b)
+{
+	const struct keyref *x = a, *y = b;
+	size_t n = x->len < y->len ? x->len : y->len;
+	int d = memcmp(x->key, y->key, n);
+
+	if (d)
+		return d;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* A profile sets each key once: the first line that sets a key again is an
+ * error naming the first one.  Sorting keeps a huge file from taking n^2. */
+static int
+check_repeats(const struct conf *c, const char *name)
+{
+	struct keyref *r = xmalloc((c->n + 1) * sizeof *r);
+	size_t m = 0, g = 0, bad = 0, first = 0;
+
+	for (size_t i = 0; i < c->n; i++)
+		if (c->line[i].kind == CONF_ENTRY)
+			r[m++] = (struct keyref){ c->line[i].text + c->line[i].key,
+						  c->line[i].keylen, i };
+	qsort(r, m, sizeof *r, keyref_cmp);
+	for (size_t j = 1; j < m; j++) {
+		if (r[j].len != r[g].len || memcmp(r[j].key, r[g].key, r[j].len)) {
+			g = j;
+		} else if (!bad || r[j].i < bad) {
+			bad = r[j].i;
+			first = r[g].i;
+		}
+	}
+	free(r);
+	if (!bad)
+		return RC_OK;
+	warn_at(RC_DATA, name, bad + 1, "key '%.*s' set again (first at line %zu)",
+		(int)c->line[bad].keylen, c->line[bad].text + c->line[bad].key,
+		first + 1);
+	return RC_DATA;
+}
+
+static int
+parse(struct conf *c, const char *name, const char *data, size_t len,
+      int profile)
 {
 	size_t off = 0;
 	unsigned long lineno = 0;
@@ -142,13 +247,55 @@ conf_parse(struct conf *c, const char *name, const char *data, size_t len)
 		l->len = n + (nl ? 1 : 0);
 		l->eol = nl ? (n && s[n - 1] == '\r' ? 2 : 1) : 0;
 		l->orig = c->n - 1;
-		classify(l);
+		if (!profile)
+			classify(l);
+		else if (classify_profile(l, c->n > 1 && l[-1].more, name, lineno))
+			goto fail;
 		off += l->len;
 	}
+	if (profile && check_repeats(c, name))
+		goto fail;
 	return RC_OK;
 fail:
 	conf_free(c);
 	return RC_DATA;
+}
+
+int
+conf_parse(struct conf *c, const char *name, const char *data, size_t len)
+{
+	return parse(c, name, data, len, 0);
+}
+
+int
+conf_parse_profile(struct conf *c, const char *name, const char *data, size_t len)
+{
+	return parse(c, name, data, len, 1);
+}
+
+char *
+conf_words(const struct conf *c, size_t i)
+{
+	size_t cap = 1, n = 0, j;
+	char *s;
+
+	for (j = i; j < c->n && (j == i || c->line[j].kind == CONF_CONT); j++)
+		cap += c->line[j].vallen + 1;
+	s = xmalloc(cap);
+	for (j = i; j < c->n && (j == i || c->line[j].kind == CONF_CONT); j++) {
+		const char *v = c->line[j].text + c->line[j].val;
+
+		for (size_t k = 0; k < c->line[j].vallen; k++) {
+			if (is_blank(v[k]))
+				continue;
+			/* a word starts: after a blank or at a line's start */
+			if (n && (k == 0 || is_blank(v[k - 1])))
+				s[n++] = ' ';
+			s[n++] = v[k];
+		}
+	}
+	s[n] = 0;
+	return s;
 }
 
 void

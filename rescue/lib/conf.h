@@ -19,6 +19,19 @@
  * than tab, form feed and vertical tab (binary files), a CR not followed by
  * LF, lines longer than CONF_MAX_LINE bytes.  The parser never exits and
  * frees what it allocates (fuzzed by tests/fuzz/conf).
+ *
+ * Profile syntax (conf_parse_profile: the image profiles in config/, which
+ * initramfs/build-rootfs reads through confset --profile --dump), the same
+ * lines with three differences:
+ *   - '#' anywhere starts a comment (to the end of the line); a line that is
+ *     blank but for a comment is a comment, never a "default";
+ *   - a line whose VALUE (without the comment and trailing blanks) ends in
+ *     '\' goes on in the next line, which is then a CONF_CONT line (whatever
+ *     it holds); the '\' is not part of the value;
+ *   - every other line must be an entry (else "not KEY = VALUE"), and a key
+ *     set twice is refused ("key 'K' set again (first at line N)").
+ * The lines, their kinds aside, are the same: rendering gives back the file.
+ * The edits below are for the plain syntax only.
  */
 #ifndef RESCUE_CONF_H
 #define RESCUE_CONF_H
@@ -32,7 +45,8 @@
 #define CONF_MAX_VALUE (CONF_MAX_LINE / 2)  /* bytes of a value given there */
 #define CONF_NONE ((size_t)-1)
 
-enum conf_kind { CONF_BLANK, CONF_COMMENT, CONF_DEFAULT, CONF_ENTRY, CONF_OTHER };
+enum conf_kind { CONF_BLANK, CONF_COMMENT, CONF_DEFAULT, CONF_ENTRY, CONF_OTHER,
+		 CONF_CONT /* profile syntax: the rest of the line before */ };
 
 struct conf_line {
 	const char *text;  /* the line's bytes, including its ending */
@@ -42,6 +56,7 @@ struct conf_line {
 	size_t key, keylen;  /* offset/length of KEY in text (ENTRY, DEFAULT) */
 	size_t val, vallen;  /* offset/length of VALUE (ENTRY, DEFAULT) */
 	size_t orig;       /* index of the unchanged original line, or CONF_NONE */
+	int more;          /* profile syntax: the value goes on in the next line */
 	char *own;         /* text allocated by an edit (freed by conf_free) */
 };
 
@@ -53,7 +68,14 @@ struct conf {
 /* Split data (which must outlive c) into lines.  Returns RC_OK, or RC_DATA
  * after warn_at(name, line) (c is then empty). */
 int conf_parse(struct conf *c, const char *name, const char *data, size_t len);
+/* The same in the profile syntax (above). */
+int conf_parse_profile(struct conf *c, const char *name, const char *data, size_t len);
 void conf_free(struct conf *c);
+
+/* The value of entry i (and of the CONF_CONT lines after it) as its words,
+ * separated by one space, without leading or trailing blanks; the caller
+ * frees it. */
+char *conf_words(const struct conf *c, size_t i);
 
 /* 1 if s can be a key on the command line: non-empty, no blank, '=', '#'
  * first, control byte; at most CONF_MAX_KEY bytes. */

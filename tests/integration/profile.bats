@@ -116,6 +116,29 @@ build() {
 	assert_equal "$stderr" "build-rootfs: v.conf:$(grep -n '^then' v.conf | cut -d: -f1): 'then' must be shell, poweroff or reboot, not 'explode'"
 }
 
+@test "profile: a key set twice is an error naming both lines; a missing profile is exit 4" {
+	echo 'load = all' >>p.conf
+	first=$(grep -n '^load' p.conf | head -n 1 | cut -d: -f1)
+	build
+	assert_equal "$status" 3
+	assert_equal "$stderr" "build-rootfs: p.conf:$(wc -l <p.conf): key 'load' set again (first at line $first)"
+	[ ! -e out/rootfs ]
+	PROFILE=nosuch.conf build
+	assert_equal "$status" 4
+	assert_equal "$stderr" "build-rootfs: nosuch.conf: no such file"
+}
+
+@test "profile: continued values and inline comments are read as the words they hold (exit 0)" {
+	printf '%s\n' 'tools = mkcpio \   # two tools' '	  confset' '# recipes: none' \
+		"applets = $(sed 's/#.*//' "$TOP_DIR/initramfs/init.applets" | xargs) \\" '  vi   # and an editor' \
+		'recipes = selftest' 'modules =' 'hostname = box # the name' >c.conf
+	PROFILE=c.conf build
+	assert_success
+	assert_equal "$(sed -n 's/^tool //p' out/manifest | xargs)" "mkcpio confset"
+	grep -qx 'applet vi' out/manifest
+	grep -qx "RESCUE_HOSTNAME='box'" out/rootfs/etc/rescue.conf
+}
+
 @test "profile: extra files land where the profile says (exit 0)" {
 	echo 'hello' >extra.txt
 	sed -i 's,^files =,files = extra.txt:/etc/extra/hello.txt,' p.conf

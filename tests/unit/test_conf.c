@@ -4,6 +4,7 @@
 #include "lib/err.h"
 #include "unit.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -233,6 +234,67 @@ test_diff(void)
 	conf_free(&b);
 }
 
+/* The words of key's entry in profile s, or "(parse error)" / "(absent)". */
+static const char *
+profile_get(const char *s, const char *key)
+{
+	struct conf c;
+	size_t i;
+	char *w;
+
+	if (conf_parse_profile(&c, "t", s, strlen(s)))
+		return "(parse error)";
+	i = conf_find(&c, key, CONF_ENTRY, 0);
+	if (i == CONF_NONE) {
+		conf_free(&c);
+		return "(absent)";
+	}
+	w = conf_words(&c, i);
+	snprintf(out, sizeof out, "%s", w);
+	free(w);
+	conf_free(&c);
+	return out;
+}
+
+static void
+test_profile(void)
+{
+	const char *s = "# p\na = x  y # c\nb = 1 \\  # more\n\t2\t3 \\\n# stops\nc=\r\nd = a\\b\n";
+	struct conf c;
+
+	CHECK(conf_parse_profile(&c, "t", s, strlen(s)) == RC_OK);
+	CHECK_STR(render(&c), s);
+	CHECK(c.n == 7);
+	CHECK(c.line[0].kind == CONF_COMMENT);
+	CHECK(c.line[1].kind == CONF_ENTRY && !c.line[1].more);
+	CHECK(c.line[2].kind == CONF_ENTRY && c.line[2].more);
+	CHECK(c.line[3].kind == CONF_CONT && c.line[3].more);
+	CHECK(c.line[4].kind == CONF_CONT && !c.line[4].more);
+	CHECK(c.line[5].kind == CONF_ENTRY && c.line[5].eol == 2);
+	conf_free(&c);
+	CHECK_STR(profile_get(s, "a"), "x y");
+	CHECK_STR(profile_get(s, "b"), "1 2 3");
+	CHECK_STR(profile_get(s, "c"), "");
+	CHECK_STR(profile_get(s, "d"), "a\\b");
+	CHECK_STR(profile_get(s, "e"), "(absent)");
+	/* a continued last line, a '=' in a continuation */
+	CHECK_STR(profile_get("k = v \\\n w=x \\", "k"), "v w=x");
+	/* what the plain syntax keeps, the profile syntax refuses */
+	CHECK_STR(profile_get("k = v\nnot an entry\n", "k"), "(parse error)");
+	CHECK_STR(profile_get("= v\n", "k"), "(parse error)");
+	CHECK_STR(profile_get("k = 1\nj = 2 \\\n k = 3\nk = 4\n", "k"), "(parse error)");
+	/* a key in a continuation is part of the value */
+	CHECK_STR(profile_get("k = 1\nj = 2 \\\n k = 3\n", "k"), "1");
+	CHECK_STR(profile_get("k = 1\nj = 2 \\\n k = 3\n", "j"), "2 k = 3");
+	/* the plain syntax reads the same lines as before */
+	CHECK(conf_parse(&c, "t", s, strlen(s)) == RC_OK);
+	CHECK(c.line[1].kind == CONF_ENTRY && c.line[1].vallen == strlen("x  y # c"));
+	CHECK(c.line[3].kind == CONF_OTHER && c.line[4].kind == CONF_COMMENT);
+	for (size_t i = 0; i < c.n; i++)
+		CHECK(!c.line[i].more);
+	conf_free(&c);
+}
+
 static void
 quiet(void)
 {
@@ -240,4 +302,4 @@ quiet(void)
 }
 
 UNIT_MAIN_FIXTURE(quiet, unit_nothing, test_roundtrip, test_classify, test_set_keeps_style, test_insert,
-	  test_delete, test_refused, test_key_value_ok, test_diff)
+	  test_delete, test_refused, test_key_value_ok, test_diff, test_profile)

@@ -1,7 +1,9 @@
 /* fuzz.c: the key = value parser and writer (rescue/lib/conf.c, confdiff.c).
  * Parse then render must give back the input bytes exactly; an edit of the
  * parsed file must render into something that parses again with the edited
- * key at the new value, and its diff must not crash. */
+ * key at the new value, and its diff must not crash.  The profile syntax
+ * (conf_parse_profile) reads the same bytes: it renders them back too, and
+ * the words of every entry fit in the file. */
 #include "lib/conf.h"
 #include "lib/err.h"
 
@@ -50,6 +52,28 @@ edit_and_check(const char *data, size_t len, int op)
 	conf_free(&old);
 }
 
+static void
+profile_check(const char *data, size_t len)
+{
+	struct conf c;
+
+	if (conf_parse_profile(&c, "fuzz", data, len))
+		return;
+	if (conf_size(&c) != len)
+		abort();
+	for (size_t i = 0; i < c.n; i++) {
+		char *w;
+
+		if (c.line[i].kind != CONF_ENTRY)
+			continue;
+		w = conf_words(&c, i);
+		if (strlen(w) > len)
+			abort();
+		free(w);
+	}
+	conf_free(&c);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
@@ -60,6 +84,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	if (len < 1)
 		return 0;
 	/* the first byte chooses the edit; the rest is the file */
+	profile_check((const char *)data + 1, len - 1);
 	if (conf_parse(&c, "fuzz", (const char *)data + 1, len - 1))
 		return 0;
 	out = malloc(len);
