@@ -101,6 +101,8 @@ requires() {
 		netns) [ "$(id -u)" = 0 ] && command -v ip >/dev/null || why="needs root and iproute2 for network namespaces" ;;
 		loop) [ "$(id -u)" = 0 ] && command -v losetup >/dev/null && losetup -f >/dev/null 2>&1 || why="needs loop devices" ;;
 		chroot) [ "$(id -u)" = 0 ] || why="needs root for chroot" ;;
+		sbattach) command -v sbattach >/dev/null || why="needs sbattach (sbsigntool)" ;;
+		ovmf) [ -f /usr/share/OVMF/OVMF_CODE_4M.secboot.fd ] || why="needs OVMF (ovmf)" ;;
 		*) echo "requires: unknown requirement '$r'" >&2; return 1 ;;
 		esac
 		[ -z "$why" ] || skip "$why"

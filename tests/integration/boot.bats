@@ -109,3 +109,32 @@ make_disk() {
 	assert_success
 	assert_output "$(printf 'ok mkcpio-roundtrip\nok rescue-list\nrc=0')"
 }
+
+@test "boot: with console=tty0 console=ttyS0 the screen (tty1) has a shell too, besides the serial console" {
+	local fifo=$BATS_TEST_TMPDIR/console.in
+	mkfifo "$fifo"
+	(
+		for _ in $(seq 1 900); do
+			has 'starting a shell' 2>/dev/null && break
+			sleep 0.1
+		done
+		sleep 2
+		# shellcheck disable=SC2016
+		echo 'for p in /proc/[0-9]*; do [ "$(readlink $p/fd/0)" = /dev/tty1 ] && echo "ON-TTY1 $(cat $p/comm) $(readlink $p/fd/1)"; done; echo TTY-DONE'
+		for _ in $(seq 1 300); do
+			has 'TTY-DONE' 2>/dev/null && break
+			sleep 0.1
+		done
+		echo 'poweroff'
+		sleep 60
+	) >"$fifo" &
+	local writer=$!
+	# shellcheck disable=SC2086
+	timeout 120 qemu-system-x86_64 -accel tcg -nographic -no-reboot -m 512 $QEMU_FAST_ARGS \
+		-kernel "$KERNEL" -initrd "$INITRD" -append "console=tty0 console=ttyS0 panic=1" <"$fifo" >"$LOG" 2>&1
+	local rc=$?
+	kill "$writer" 2>/dev/null || true
+	assert_equal "$rc" 0
+	has '^ON-TTY1 sh /dev/tty1$'
+	has '^rescue: poweroff'
+}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # Reproducibility: two builds of HEAD from clean clones (in different
 # directories, so absolute paths differ) give byte-identical out/rescue,
-# initramfs and OCI archive.  The fetched inputs (build/debs, build/src) are
+# initramfs, OCI archive and boot media (ISO, netboot bundle).  The fetched inputs (build/debs, build/src) are
 # copied in, so no network is needed.
 load ../helpers
 
@@ -16,7 +16,7 @@ clone_and_build() {
 	(cd "$d" && umask "$2" && timeout 900 make -s all >build.log 2>&1)
 }
 
-@test "repro: two clean builds give identical rescue, initramfs and OCI archive (exit 0)" {
+@test "repro: two clean builds give identical rescue, initramfs, kernel, OCI archive, ISO and netboot bundle (exit 0)" {
 	[ -d "$TOP_DIR/build/debs" ] && [ -d "$TOP_DIR/build/src" ] || fail "no build/debs, build/src (make fetch)"
 	local a=$BATS_TEST_TMPDIR/one b=$BATS_TEST_TMPDIR/second-tree
 	clone_and_build "$a" 022 &
@@ -25,7 +25,8 @@ clone_and_build() {
 	local pb=$!
 	wait "$pa" || { cat "$a/build.log"; fail "first build failed"; }
 	wait "$pb" || { cat "$b/build.log"; fail "second build failed"; }
-	for f in rescue rescue-initramfs.cpio.gz rescue-oci.tar; do
+	for f in rescue rescue-initramfs.cpio.gz rescue-vmlinuz rescue-oci.tar rescue.iso \
+		$(cd "$a/out" && find netboot -type f 2>/dev/null | LC_ALL=C sort); do
 		[ -s "$a/out/$f" ] || fail "no out/$f"
 		sa=$(sha256sum <"$a/out/$f") sb=$(sha256sum <"$b/out/$f")
 		echo "# $f ${sa%% *}" >&3
