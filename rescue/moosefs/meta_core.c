@@ -43,7 +43,7 @@ mfs_mix64(uint64_t x)
 #define TAG(h) ((uint32_t)((h) >> 32))
 
 static void
-idmap_resize(struct idmap *t, uint32_t size)
+idmap_resize(struct mfs_idmap *t, uint32_t size)
 {
 	uint64_t *old = t->slot;
 	uint32_t oldsize = t->slot ? t->mask + 1 : 0;
@@ -62,7 +62,7 @@ idmap_resize(struct idmap *t, uint32_t size)
 }
 
 void
-idmap_reserve(struct idmap *t, uint32_t n, idmap_hash rh, const void *ctx)
+mfs_idmap_reserve(struct mfs_idmap *t, uint32_t n, mfs_idmap_hash rh, const void *ctx)
 {
 	uint32_t size = 64;
 
@@ -75,7 +75,7 @@ idmap_reserve(struct idmap *t, uint32_t n, idmap_hash rh, const void *ctx)
 }
 
 uint32_t
-idmap_find(const struct idmap *t, uint64_t h, idmap_eq eq, const void *ctx, const void *key)
+mfs_idmap_find(const struct mfs_idmap *t, uint64_t h, mfs_idmap_eq eq, const void *ctx, const void *key)
 {
 	uint32_t tag = TAG(h);
 
@@ -88,7 +88,7 @@ idmap_find(const struct idmap *t, uint64_t h, idmap_eq eq, const void *ctx, cons
 }
 
 void
-idmap_put(struct idmap *t, uint64_t h, uint32_t idx, idmap_hash rh, const void *ctx)
+mfs_idmap_put(struct mfs_idmap *t, uint64_t h, uint32_t idx, mfs_idmap_hash rh, const void *ctx)
 {
 	uint32_t i, tag = TAG(h);
 
@@ -103,7 +103,7 @@ idmap_put(struct idmap *t, uint64_t h, uint32_t idx, idmap_hash rh, const void *
 }
 
 void
-idmap_del(struct idmap *t, uint64_t h, uint32_t idx, idmap_hash rh, const void *ctx)
+mfs_idmap_del(struct mfs_idmap *t, uint64_t h, uint32_t idx, mfs_idmap_hash rh, const void *ctx)
 {
 	uint32_t i, j, tag = TAG(h);
 
@@ -129,7 +129,7 @@ idmap_del(struct idmap *t, uint64_t h, uint32_t idx, idmap_hash rh, const void *
 }
 
 void
-idmap_free(struct idmap *t)
+mfs_idmap_free(struct mfs_idmap *t)
 {
 	free(t->slot);
 	memset(t, 0, sizeof *t);
@@ -140,7 +140,7 @@ idmap_free(struct idmap *t)
 const char *
 mfs_strdup(struct mfs_meta *m, const void *s, size_t n)
 {
-	struct arena *a = &m->ar;
+	struct mfs_arena *a = &m->ar;
 	char *p;
 
 	if (n == 0)
@@ -243,7 +243,7 @@ mfs_free(struct mfs_meta *m)
 	free(m->acl.v);
 	free(m->open.v);
 	free(m->ocnt.v);
-	idmap_free(&m->ocnt_map);
+	mfs_idmap_free(&m->ocnt_map);
 	free(m->flino.v);
 	free(m->plino.v);
 	free(m->flock.v);
@@ -251,14 +251,14 @@ mfs_free(struct mfs_meta *m)
 	free(m->cs.v);
 	free(m->freel.v);
 	free(m->usedmap);
-	idmap_free(&m->node_map);
+	mfs_idmap_free(&m->node_map);
 	free(m->direct);
-	idmap_free(&m->edge_map);
-	idmap_free(&m->chunk_map);
+	mfs_idmap_free(&m->edge_map);
+	mfs_idmap_free(&m->chunk_map);
 	free(m->cdirect);
-	idmap_free(&m->xent_map);
-	idmap_free(&m->acl_map);
-	idmap_free(&m->open_map);
+	mfs_idmap_free(&m->xent_map);
+	mfs_idmap_free(&m->acl_map);
+	mfs_idmap_free(&m->open_map);
 	for (int i = 0; i < 256; i++)
 		free(m->sc[i]);
 	for (size_t i = 0; i < m->ar.nblocks; i++)
@@ -338,7 +338,7 @@ mfs_node_idx(struct mfs_meta *m, uint32_t inode)
 {
 	if (inode < m->ndirect)
 		return m->direct[inode];
-	return idmap_find(&m->node_map, mfs_mix64(inode), node_eq, m, &inode);
+	return mfs_idmap_find(&m->node_map, mfs_mix64(inode), node_eq, m, &inode);
 }
 
 /* Inode numbers are dense (the master hands out the lowest free one), so a
@@ -361,9 +361,9 @@ direct_grow(struct mfs_meta *m, uint32_t inode)
 	/* move hashed entries that now fall into the array */
 	if (m->node_map.count) {
 		for (uint32_t i = m->ndirect; i < n; i++) {
-			uint32_t x = idmap_find(&m->node_map, mfs_mix64(i), node_eq, m, &i);
+			uint32_t x = mfs_idmap_find(&m->node_map, mfs_mix64(i), node_eq, m, &i);
 			if (x) {
-				idmap_del(&m->node_map, mfs_mix64(i), x, node_rh, m);
+				mfs_idmap_del(&m->node_map, mfs_mix64(i), x, node_rh, m);
 				m->direct[i] = x;
 			}
 		}
@@ -410,7 +410,7 @@ mfs_node_add(struct mfs_meta *m, uint32_t inode, uint8_t type)
 	if (inode < m->ndirect)
 		m->direct[inode] = i;
 	else
-		idmap_put(&m->node_map, mfs_mix64(inode), i, node_rh, m);
+		mfs_idmap_put(&m->node_map, mfs_mix64(inode), i, node_rh, m);
 	mfs_used_set(m, inode);
 	return i;
 }
@@ -423,7 +423,7 @@ mfs_node_del(struct mfs_meta *m, uint32_t idx)
 	if (n->inode < m->ndirect)
 		m->direct[n->inode] = 0;
 	else
-		idmap_del(&m->node_map, mfs_mix64(n->inode), idx, node_rh, m);
+		mfs_idmap_del(&m->node_map, mfs_mix64(n->inode), idx, node_rh, m);
 	if ((n->type == MFS_T_FILE || n->type == MFS_T_TRASH || n->type == MFS_T_SUSTAINED) &&
 	    n->u.f.cap > 1)
 		free(n->u.f.ch.many);
@@ -509,26 +509,26 @@ edge_rh_pub(const void *ctx, uint32_t idx)
 static void
 edge_map_build(struct mfs_meta *m)
 {
-	struct idmap *t = &m->edge_map;
+	struct mfs_idmap *t = &m->edge_map;
 	struct mfs_sortent *s;
 	size_t n = 0;
 
 	m->edge_map_stale = 0;
-	idmap_free(t);
+	mfs_idmap_free(t);
 	s = xmalloc(((size_t)m->edges.n + 1) * sizeof *s);
 	for (uint32_t i = 1; i < m->edges.n; i++) {
 		const struct mfs_edge *e = &m->edges.v[i];
 		if (e->child && e->kind == 0)
 			s[n++] = (struct mfs_sortent){ edge_hash(m->nodes.v[e->parent].inode, e->name, e->nleng), i };
 	}
-	idmap_reserve(t, (uint32_t)n + 1024, NULL, NULL);
+	mfs_idmap_reserve(t, (uint32_t)n + 1024, NULL, NULL);
 	for (size_t i = 0; i < n; i++) {
 		uint64_t h = s[i].key;
 		s[i].key = ((h >> 32) & t->mask) << 32 | (h >> 32);
 	}
 	mfs_sort(s, n);
 	for (size_t i = 0; i < n; i++)
-		idmap_put(t, (uint64_t)(uint32_t)s[i].key << 32, s[i].idx, NULL, NULL);
+		mfs_idmap_put(t, (uint64_t)(uint32_t)s[i].key << 32, s[i].idx, NULL, NULL);
 	free(s);
 }
 
@@ -538,7 +538,7 @@ mfs_edge_find(struct mfs_meta *m, uint32_t pidx, const char *name, uint16_t nlen
 	if (m->edge_map_stale)
 		edge_map_build(m);
 	struct edgekey k = { m->nodes.v[pidx].inode, nleng, name };
-	return idmap_find(&m->edge_map, edge_hash(k.parent_inode, name, nleng), edge_eq, m, &k);
+	return mfs_idmap_find(&m->edge_map, edge_hash(k.parent_inode, name, nleng), edge_eq, m, &k);
 }
 
 static uint32_t
@@ -598,7 +598,7 @@ mfs_edge_add(struct mfs_meta *m, uint32_t pidx, uint32_t cidx,
 	p->u.d.nchild++;
 	edge_link_child(m, e, cidx);
 	if (!m->edge_map_stale)
-		idmap_put(&m->edge_map, edge_hash(p->inode, name, nleng), e, edge_rh, m);
+		mfs_idmap_put(&m->edge_map, edge_hash(p->inode, name, nleng), e, edge_rh, m);
 	return e;
 }
 
@@ -636,7 +636,7 @@ mfs_edge_del(struct mfs_meta *m, uint32_t e)
 	if (ed->kind == 0) {
 		struct mfs_node *p = &m->nodes.v[ed->parent];
 		if (!m->edge_map_stale)
-			idmap_del(&m->edge_map, edge_hash(p->inode, ed->name, ed->nleng), e, edge_rh, m);
+			mfs_idmap_del(&m->edge_map, edge_hash(p->inode, ed->name, ed->nleng), e, edge_rh, m);
 		if (ed->prev)
 			m->edges.v[ed->prev].next = ed->next;
 		else
@@ -702,9 +702,9 @@ cdirect_grow(struct mfs_meta *m, uint64_t id)
 	memset(m->cdirect + m->ncdirect, 0, (size_t)(n - m->ncdirect) * sizeof *m->cdirect);
 	if (m->chunk_map.count) {
 		for (uint64_t k = m->ncdirect; k < n; k++) {
-			uint32_t x = idmap_find(&m->chunk_map, mfs_mix64(k), chunk_eq, m, &k);
+			uint32_t x = mfs_idmap_find(&m->chunk_map, mfs_mix64(k), chunk_eq, m, &k);
 			if (x) {
-				idmap_del(&m->chunk_map, mfs_mix64(k), x, chunk_rh, m);
+				mfs_idmap_del(&m->chunk_map, mfs_mix64(k), x, chunk_rh, m);
 				m->cdirect[k] = x;
 			}
 		}
@@ -715,7 +715,7 @@ cdirect_grow(struct mfs_meta *m, uint64_t id)
 struct mfs_chunk *
 mfs_chunk_get(struct mfs_meta *m, uint64_t id)
 {
-	uint32_t i = id < m->ncdirect ? m->cdirect[id] : idmap_find(&m->chunk_map, mfs_mix64(id), chunk_eq, m, &id);
+	uint32_t i = id < m->ncdirect ? m->cdirect[id] : mfs_idmap_find(&m->chunk_map, mfs_mix64(id), chunk_eq, m, &id);
 	return i ? &m->chunks.v[i] : NULL;
 }
 
@@ -737,7 +737,7 @@ mfs_chunk_add(struct mfs_meta *m, uint64_t id)
 	if (id < m->ncdirect)
 		m->cdirect[id] = i;
 	else
-		idmap_put(&m->chunk_map, mfs_mix64(id), i, chunk_rh, m);
+		mfs_idmap_put(&m->chunk_map, mfs_mix64(id), i, chunk_rh, m);
 	return &m->chunks.v[i];
 }
 
@@ -749,7 +749,7 @@ mfs_chunk_del(struct mfs_meta *m, struct mfs_chunk *c)
 	if (c->id < m->ncdirect)
 		m->cdirect[c->id] = 0;
 	else
-		idmap_del(&m->chunk_map, mfs_mix64(c->id), i, chunk_rh, m);
+		mfs_idmap_del(&m->chunk_map, mfs_mix64(c->id), i, chunk_rh, m);
 	memset(c, 0, sizeof *c);
 	c->seq = m->chunk_free;
 	m->chunk_free = i;
@@ -782,7 +782,7 @@ mfs_acl_rh(const void *ctx, uint32_t idx)
 uint32_t
 mfs_xent_find(struct mfs_meta *m, uint32_t inode)
 {
-	return idmap_find(&m->xent_map, mfs_mix64(inode), xent_eq, m, &inode);
+	return mfs_idmap_find(&m->xent_map, mfs_mix64(inode), xent_eq, m, &inode);
 }
 
 static int
@@ -797,7 +797,7 @@ uint32_t
 mfs_acl_find(struct mfs_meta *m, uint32_t inode, uint8_t type)
 {
 	uint64_t k = (uint64_t)inode * 2 + type - 1;
-	return idmap_find(&m->acl_map, mfs_mix64(k), acl_eq, m, &k);
+	return mfs_idmap_find(&m->acl_map, mfs_mix64(k), acl_eq, m, &k);
 }
 
 static int
@@ -820,7 +820,7 @@ uint32_t
 mfs_open_find(struct mfs_meta *m, uint32_t sess, uint32_t inode)
 {
 	uint64_t k = ((uint64_t)sess << 32) | inode;
-	return idmap_find(&m->open_map, mfs_mix64(k), open_eq, m, &k);
+	return mfs_idmap_find(&m->open_map, mfs_mix64(k), open_eq, m, &k);
 }
 
 static int
@@ -840,7 +840,7 @@ ocnt_rh(const void *ctx, uint32_t idx)
 static uint32_t
 ocnt_find(struct mfs_meta *m, uint32_t inode)
 {
-	return idmap_find(&m->ocnt_map, mfs_mix64(inode), ocnt_eq, m, &inode);
+	return mfs_idmap_find(&m->ocnt_map, mfs_mix64(inode), ocnt_eq, m, &inode);
 }
 
 int
@@ -858,7 +858,7 @@ ocnt_adjust(struct mfs_meta *m, uint32_t inode, int d)
 	if (!i) {
 		i = MFS_VEC_ADD(m->ocnt);
 		m->ocnt.v[i].inode = inode;
-		idmap_put(&m->ocnt_map, mfs_mix64(inode), i, ocnt_rh, m);
+		mfs_idmap_put(&m->ocnt_map, mfs_mix64(inode), i, ocnt_rh, m);
 	}
 	m->ocnt.v[i].count += (uint32_t)d;
 }
@@ -873,7 +873,7 @@ mfs_open_add(struct mfs_meta *m, uint32_t sess, uint32_t inode)
 	o->inode = inode;
 	o->seq = ++m->seq;
 	o->alive = 1;
-	idmap_put(&m->open_map, mfs_mix64(((uint64_t)sess << 32) | inode), i, open_rh, m);
+	mfs_idmap_put(&m->open_map, mfs_mix64(((uint64_t)sess << 32) | inode), i, open_rh, m);
 	ocnt_adjust(m, inode, 1);
 }
 
@@ -882,7 +882,7 @@ mfs_open_del(struct mfs_meta *m, uint32_t i)
 {
 	struct mfs_open *o = &m->open.v[i];
 
-	idmap_del(&m->open_map, mfs_mix64(((uint64_t)o->sess << 32) | o->inode), i, open_rh, m);
+	mfs_idmap_del(&m->open_map, mfs_mix64(((uint64_t)o->sess << 32) | o->inode), i, open_rh, m);
 	o->alive = 0;
 	ocnt_adjust(m, o->inode, -1);
 }

@@ -13,7 +13,7 @@
 #include "moosefs/meta.h"
 #include "moosefs/sections.h"
 
-struct wr {
+struct mfs_wr {
 	int fd, err;
 	const char *name;
 	uint8_t *buf;
@@ -24,7 +24,7 @@ struct wr {
 };
 
 static void
-wr_flush(struct wr *w)
+wr_flush(struct mfs_wr *w)
 {
 	if (!w->err && w->n && write_full(w->fd, w->buf, w->n) < 0)
 		w->err = errno;
@@ -33,7 +33,7 @@ wr_flush(struct wr *w)
 }
 
 static uint8_t *
-wr_get(struct wr *w, size_t n)
+wr_get(struct mfs_wr *w, size_t n)
 {
 	uint8_t *p;
 
@@ -50,44 +50,44 @@ wr_get(struct wr *w, size_t n)
 }
 
 static void
-put(struct wr *w, const void *d, size_t n)
+put(struct mfs_wr *w, const void *d, size_t n)
 {
 	if (n)
 		memcpy(wr_get(w, n), d, n);
 }
 
 static void
-put8(struct wr *w, uint8_t v)
+put8(struct mfs_wr *w, uint8_t v)
 {
 	*wr_get(w, 1) = v;
 }
 
 static void
-put16(struct wr *w, uint16_t v)
+put16(struct mfs_wr *w, uint16_t v)
 {
 	put_be16(wr_get(w, 2), v);
 }
 
 static void
-put32(struct wr *w, uint32_t v)
+put32(struct mfs_wr *w, uint32_t v)
 {
 	put_be32(wr_get(w, 4), v);
 }
 
 static void
-put64(struct wr *w, uint64_t v)
+put64(struct mfs_wr *w, uint64_t v)
 {
 	put_be64(wr_get(w, 8), v);
 }
 
 static void
-zeros(struct wr *w, size_t n)
+zeros(struct mfs_wr *w, size_t n)
 {
 	memset(wr_get(w, n), 0, n);
 }
 
 static void
-sec_begin(struct wr *w, const char *hdr8)
+sec_begin(struct mfs_wr *w, const char *hdr8)
 {
 	put(w, hdr8, 8);
 	w->secstart = w->flushed + w->n;
@@ -95,7 +95,7 @@ sec_begin(struct wr *w, const char *hdr8)
 }
 
 static void
-sec_end(struct wr *w)
+sec_end(struct mfs_wr *w)
 {
 	uint64_t len = w->flushed + w->n - w->secstart - 8;
 	uint8_t b[8];
@@ -115,7 +115,7 @@ seqkey(uint32_t bucket, uint32_t seq)
 }
 
 void
-mfs_store_sess(struct mfs_meta *m, struct wr *w)
+mfs_store_sess(struct mfs_meta *m, struct mfs_wr *w)
 {
 	struct mfs_sortent *s = xmalloc((m->sess.n + 1) * sizeof *s);
 	size_t k = 0;
@@ -154,7 +154,7 @@ mfs_store_sess(struct mfs_meta *m, struct wr *w)
 }
 
 void
-mfs_store_scla(struct mfs_meta *m, struct wr *w)
+mfs_store_scla(struct mfs_meta *m, struct mfs_wr *w)
 {
 	put8(w, 4);
 	for (uint32_t id = 1; id < m->sc_firstneverused && id < 256; id++) {
@@ -178,7 +178,7 @@ mfs_store_scla(struct mfs_meta *m, struct wr *w)
 }
 
 void
-mfs_store_nodes(struct mfs_meta *m, struct wr *w)
+mfs_store_nodes(struct mfs_meta *m, struct mfs_wr *w)
 {
 	struct mfs_sortent *s = xmalloc((m->nodes.n + 1) * sizeof *s);
 	uint32_t mask = m->nodehash_bits >= 32 ? 0xFFFFFFFFu : (1u << m->nodehash_bits) - 1;
@@ -235,7 +235,7 @@ mfs_store_nodes(struct mfs_meta *m, struct wr *w)
 
 /* one list of names (a directory's, or a trash bucket's: pinode 0) */
 static void
-put_edge_list(struct mfs_meta *m, struct wr *w, uint32_t pinode, uint32_t e)
+put_edge_list(struct mfs_meta *m, struct mfs_wr *w, uint32_t pinode, uint32_t e)
 {
 	for (; e; e = m->edges.v[e].next) {
 		const struct mfs_edge *x = &m->edges.v[e];
@@ -249,7 +249,7 @@ put_edge_list(struct mfs_meta *m, struct wr *w, uint32_t pinode, uint32_t e)
 }
 
 void
-mfs_store_edges(struct mfs_meta *m, struct wr *w)
+mfs_store_edges(struct mfs_meta *m, struct mfs_wr *w)
 {
 	/* depth-first like the master's recursion, without deep C recursion */
 	uint32_t *stack = NULL;
@@ -286,7 +286,7 @@ mfs_store_edges(struct mfs_meta *m, struct wr *w)
 }
 
 void
-mfs_store_free(struct mfs_meta *m, struct wr *w)
+mfs_store_free(struct mfs_meta *m, struct mfs_wr *w)
 {
 	put32(w, m->freel.n - m->free_first);
 	for (uint32_t i = m->free_first; i < m->freel.n; i++) {
@@ -296,7 +296,7 @@ mfs_store_free(struct mfs_meta *m, struct wr *w)
 }
 
 void
-mfs_store_quota(struct mfs_meta *m, struct wr *w)
+mfs_store_quota(struct mfs_meta *m, struct mfs_wr *w)
 {
 	struct mfs_sortent *s = xmalloc((m->quota.n + 1) * sizeof *s);
 	size_t k = 0;
@@ -326,7 +326,7 @@ mfs_store_quota(struct mfs_meta *m, struct wr *w)
 }
 
 void
-mfs_store_xattr(struct mfs_meta *m, struct wr *w)
+mfs_store_xattr(struct mfs_meta *m, struct mfs_wr *w)
 {
 	struct mfs_sortent *s = xmalloc((m->xent.n + 1) * sizeof *s);
 	size_t k = 0;
@@ -351,7 +351,7 @@ mfs_store_xattr(struct mfs_meta *m, struct wr *w)
 }
 
 void
-mfs_store_acl(struct mfs_meta *m, struct wr *w)
+mfs_store_acl(struct mfs_meta *m, struct mfs_wr *w)
 {
 	struct mfs_sortent *s = xmalloc((m->acl.n + 1) * sizeof *s);
 	size_t k = 0;
@@ -377,7 +377,7 @@ mfs_store_acl(struct mfs_meta *m, struct wr *w)
 }
 
 void
-mfs_store_open(struct mfs_meta *m, struct wr *w)
+mfs_store_open(struct mfs_meta *m, struct mfs_wr *w)
 {
 	struct mfs_sortent *s = xmalloc((m->open.n + 1) * sizeof *s);
 	size_t k = 0;
@@ -421,7 +421,7 @@ lk_cmp(const void *a, const void *b)
 }
 
 void
-mfs_store_flock(struct mfs_meta *m, struct wr *w)
+mfs_store_flock(struct mfs_meta *m, struct mfs_wr *w)
 {
 	struct lk *s = xmalloc((m->flock.n + 1) * sizeof *s);
 	size_t k = 0;
@@ -445,7 +445,7 @@ mfs_store_flock(struct mfs_meta *m, struct wr *w)
 }
 
 void
-mfs_store_plock(struct mfs_meta *m, struct wr *w)
+mfs_store_plock(struct mfs_meta *m, struct mfs_wr *w)
 {
 	struct lk *s = xmalloc((m->plock.n + 1) * sizeof *s);
 	size_t k = 0;
@@ -472,7 +472,7 @@ mfs_store_plock(struct mfs_meta *m, struct wr *w)
 }
 
 void
-mfs_store_csdb(struct mfs_meta *m, struct wr *w)
+mfs_store_csdb(struct mfs_meta *m, struct mfs_wr *w)
 {
 	struct mfs_sortent *s = xmalloc((m->cs.n + 1) * sizeof *s);
 	size_t k = 0;
@@ -496,7 +496,7 @@ mfs_store_csdb(struct mfs_meta *m, struct wr *w)
 }
 
 void
-mfs_store_chunks(struct mfs_meta *m, struct wr *w)
+mfs_store_chunks(struct mfs_meta *m, struct mfs_wr *w)
 {
 	struct mfs_sortent *s = xmalloc((m->chunks.n + 1) * sizeof *s);
 	size_t k = 0;
@@ -522,7 +522,7 @@ mfs_store_chunks(struct mfs_meta *m, struct wr *w)
 int
 mfs_store_fd(struct mfs_meta *m, int fd, const char *name, uint32_t now)
 {
-	struct wr w = { .fd = fd, .name = name, .cap = 1u << 20, .now = now };
+	struct mfs_wr w = { .fd = fd, .name = name, .cap = 1u << 20, .now = now };
 
 	w.buf = xmalloc(w.cap);
 	put(&w, "MFSM 2.0", 8);

@@ -24,7 +24,7 @@ mfs_status_name(int st)
 }
 
 int
-rp_fail(struct rp *r, int st, const char *fmt, ...)
+mfs_rp_fail(struct mfs_rp *r, int st, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -35,28 +35,28 @@ rp_fail(struct rp *r, int st, const char *fmt, ...)
 }
 
 int
-rp_check(struct rp *r, const char *what, uint64_t logged, uint64_t got)
+mfs_rp_check(struct mfs_rp *r, const char *what, uint64_t logged, uint64_t got)
 {
 	if (logged == got)
-		return ST_OK;
-	return rp_fail(r, ST_MISMATCH, "%s: logged %llu, replay gives %llu", what,
+		return MFS_ST_OK;
+	return mfs_rp_fail(r, MFS_ST_MISMATCH, "%s: logged %llu, replay gives %llu", what,
 		       (unsigned long long)logged, (unsigned long long)got);
 }
 
 static int
-perr(struct rp *r, const char *what)
+perr(struct mfs_rp *r, const char *what)
 {
-	return rp_fail(r, ST_PARSE, "cannot parse %s at column %ld", what, (long)(r->p - r->line) + 1);
+	return mfs_rp_fail(r, MFS_ST_PARSE, "cannot parse %s at column %ld", what, (long)(r->p - r->line) + 1);
 }
 
 int
-rp_is(struct rp *r, char c)
+mfs_rp_is(struct mfs_rp *r, char c)
 {
 	return *r->p == c;
 }
 
 int
-rp_eat(struct rp *r, char c)
+mfs_rp_eat(struct mfs_rp *r, char c)
 {
 	if (*r->p != c) {
 		char w[16];
@@ -71,7 +71,7 @@ rp_eat(struct rp *r, char c)
 /* A number the way strtoul reads it: never fails; with no digits the
  * cursor stays and the value is 0. */
 static uint64_t
-num(struct rp *r, int base)
+num(struct mfs_rp *r, int base)
 {
 	const char *p = r->p;
 	uint64_t x = 0;
@@ -121,30 +121,30 @@ num(struct rp *r, int base)
 }
 
 void
-rp_u64(struct rp *r, uint64_t *v)
+mfs_rp_u64(struct mfs_rp *r, uint64_t *v)
 {
 	*v = num(r, 10);
 }
 
 void
-rp_u32(struct rp *r, uint32_t *v)
+mfs_rp_u32(struct mfs_rp *r, uint32_t *v)
 {
 	*v = (uint32_t)num(r, 10);
 }
 
 void
-rp_x32(struct rp *r, uint32_t *v)
+mfs_rp_x32(struct mfs_rp *r, uint32_t *v)
 {
 	*v = (uint32_t)num(r, 16);
 }
 
 int
-rp_ulim(struct rp *r, uint32_t *v, uint32_t max)
+mfs_rp_ulim(struct mfs_rp *r, uint32_t *v, uint32_t max)
 {
 	uint32_t x = (uint32_t)num(r, 10);
 
 	if (x > max) {
-		rp_fail(r, ST_PARSE, "value %u too big (at most %u) at column %ld", x, max, (long)(r->p - r->line));
+		mfs_rp_fail(r, MFS_ST_PARSE, "value %u too big (at most %u) at column %ld", x, max, (long)(r->p - r->line));
 		return -1;
 	}
 	*v = x;
@@ -153,7 +153,7 @@ rp_ulim(struct rp *r, uint32_t *v, uint32_t max)
 
 /* one escaped byte at r->p; -1 on a bad escape or end of line */
 static int
-esc_byte(struct rp *r, char delim, int *out)
+esc_byte(struct mfs_rp *r, char delim, int *out)
 {
 	char c = *r->p;
 
@@ -175,7 +175,7 @@ esc_byte(struct rp *r, char delim, int *out)
 }
 
 int
-rp_name(struct rp *r, char *name, uint16_t *len, char delim)
+mfs_rp_name(struct mfs_rp *r, char *name, uint16_t *len, char delim)
 {
 	uint16_t n = 0;
 	int c, k;
@@ -197,7 +197,7 @@ rp_name(struct rp *r, char *name, uint16_t *len, char delim)
 }
 
 int
-rp_data(struct rp *r, int b, uint32_t *len, char delim)
+mfs_rp_data(struct mfs_rp *r, int b, uint32_t *len, char delim)
 {
 	size_t n = 0;
 	int c, k;
@@ -216,7 +216,7 @@ rp_data(struct rp *r, int b, uint32_t *len, char delim)
 	return 0;
 }
 
-/* ---- rp_args: the format mini-language of replay.h ---- */
+/* ---- mfs_rp_args: the format mini-language of replay.h ---- */
 
 static int
 is_conv(char c)
@@ -243,7 +243,7 @@ group_end(const char *f)
  * character after the group next.  (The two differ in which literal a
  * malformed line is said to miss, and that message is kept.) */
 static int
-group_taken(const struct rp *r, const char *f, const char *end)
+group_taken(const struct mfs_rp *r, const char *f, const char *end)
 {
 	if (*f == '[')
 		return *r->p == f[1];
@@ -266,33 +266,33 @@ skip_arg(char c, va_list *ap)
 
 /* one conversion; delim is the format's next character (for s and d) */
 static int
-conv(struct rp *r, char c, char delim, int *nd, va_list *ap)
+conv(struct mfs_rp *r, char c, char delim, int *nd, va_list *ap)
 {
 	switch (c) {
 	case 'u':
-		rp_u32(r, va_arg(*ap, uint32_t *));
+		mfs_rp_u32(r, va_arg(*ap, uint32_t *));
 		return 0;
 	case 'U':
-		rp_u64(r, va_arg(*ap, uint64_t *));
+		mfs_rp_u64(r, va_arg(*ap, uint64_t *));
 		return 0;
 	case 'x':
-		rp_x32(r, va_arg(*ap, uint32_t *));
+		mfs_rp_x32(r, va_arg(*ap, uint32_t *));
 		return 0;
 	case 'b':
-		return rp_ulim(r, va_arg(*ap, uint32_t *), 255);
+		return mfs_rp_ulim(r, va_arg(*ap, uint32_t *), 255);
 	case 'w':
-		return rp_ulim(r, va_arg(*ap, uint32_t *), 65535);
+		return mfs_rp_ulim(r, va_arg(*ap, uint32_t *), 65535);
 	case 's': {
 		char *name = va_arg(*ap, char *);
-		return rp_name(r, name, va_arg(*ap, uint16_t *), delim);
+		return mfs_rp_name(r, name, va_arg(*ap, uint16_t *), delim);
 	}
 	default:   /* 'd' */
-		return rp_data(r, (*nd)++, va_arg(*ap, uint32_t *), delim);
+		return mfs_rp_data(r, (*nd)++, va_arg(*ap, uint32_t *), delim);
 	}
 }
 
 int
-rp_args(struct rp *r, const char *fmt, ...)
+mfs_rp_args(struct mfs_rp *r, const char *fmt, ...)
 {
 	va_list ap;
 	const char *f;
@@ -313,7 +313,7 @@ rp_args(struct rp *r, const char *fmt, ...)
 			}
 			continue;
 		}
-		if (is_conv(*f) ? conv(r, *f, f[1], &nd, &ap) : rp_eat(r, *f)) {
+		if (is_conv(*f) ? conv(r, *f, f[1], &nd, &ap) : mfs_rp_eat(r, *f)) {
 			n = -1;
 			break;
 		}
@@ -325,7 +325,7 @@ rp_args(struct rp *r, const char *fmt, ...)
 
 struct opent {
 	const char *name;
-	rp_op fn;
+	mfs_rp_op fn;
 };
 
 static const struct opent ops[] = {
@@ -353,15 +353,15 @@ static const struct opent ops[] = {
 
 /* find the operation (ops[] is sorted by name) and run it */
 static int
-replay_op(struct rp *r)
+replay_op(struct mfs_rp *r)
 {
 	struct mfs_meta *m = r->m;
 	char name[32];
 	size_t nl = 0, lo = 0, hi = sizeof ops / sizeof ops[0];
 	int st;
 
-	if (rp_args(r, "u|", &r->ts) < 0)
-		return ST_PARSE;
+	if (mfs_rp_args(r, "u|", &r->ts) < 0)
+		return MFS_ST_PARSE;
 	while (r->p[nl] >= 'A' && r->p[nl] <= 'Z' && nl < sizeof name - 1) {
 		name[nl] = r->p[nl];
 		nl++;
@@ -379,11 +379,11 @@ replay_op(struct rp *r)
 			if (*r->p != '(')
 				return perr(r, "operation ('(' expected)");
 			st = ops[i].fn(r);
-			if (st == ST_OK && !r->vdone)
+			if (st == MFS_ST_OK && !r->vdone)
 				m->version++;
-			if (st != ST_OK && st != ST_PARSE && !r->msg[0]) {
+			if (st != MFS_ST_OK && st != MFS_ST_PARSE && !r->msg[0]) {
 				snprintf(r->msg, r->msz, "%s: error %s", name, mfs_status_name(st));
-			} else if (st != ST_OK && st != ST_PARSE) {
+			} else if (st != MFS_ST_OK && st != MFS_ST_PARSE) {
 				char t[512];
 				snprintf(t, sizeof t, "%s: %s", name, r->msg);
 				snprintf(r->msg, r->msz, "%s", t);
@@ -391,13 +391,13 @@ replay_op(struct rp *r)
 			return st;
 		}
 	}
-	return rp_fail(r, ST_PARSE, "unknown operation '%.*s'", (int)(nl ? nl : 20), r->p - nl);
+	return mfs_rp_fail(r, MFS_ST_PARSE, "unknown operation '%.*s'", (int)(nl ? nl : 20), r->p - nl);
 }
 
 int
 mfs_replay(struct mfs_meta *m, const char *text, size_t len, char *msg, size_t msz)
 {
-	struct rp r;
+	struct mfs_rp r;
 	int st;
 
 	(void)len;   /* the reader NUL-terminates each line */
