@@ -265,6 +265,8 @@ void mfs_chunk_del(struct mfs_meta *m, struct mfs_chunk *c);
 uint64_t mfs_xent_rh(const void *ctx, uint32_t idx);
 uint64_t mfs_acl_rh(const void *ctx, uint32_t idx);
 uint32_t mfs_xent_find(struct mfs_meta *m, uint32_t inode);
+/* New extended-attribute record for inode (must have none); its index. */
+uint32_t mfs_xent_add(struct mfs_meta *m, uint32_t inode);
 uint32_t mfs_acl_find(struct mfs_meta *m, uint32_t inode, uint8_t type);
 uint32_t mfs_open_find(struct mfs_meta *m, uint32_t sess, uint32_t inode);
 int mfs_is_open(struct mfs_meta *m, uint32_t inode);
@@ -272,6 +274,9 @@ void mfs_open_add(struct mfs_meta *m, uint32_t sess, uint32_t inode);
 void mfs_open_del(struct mfs_meta *m, uint32_t oidx);
 struct mfs_session *mfs_sess_find(struct mfs_meta *m, uint32_t id);
 void mfs_sclass_defaults(struct mfs_meta *m);
+/* Count node n (d = 1) or stop counting it (d = -1) in its storage class's
+ * file or directory usage. */
+void mfs_sclass_count(struct mfs_meta *m, const struct mfs_node *n, int d);
 
 /* generic open addressing over indexes; eq(ctx, idx, key) says if idx has key */
 typedef int (*mfs_idmap_eq)(const void *ctx, uint32_t idx, const void *key);

@@ -183,6 +183,19 @@ mfs_sclass_defaults(struct mfs_meta *m)
 }
 
 void
+mfs_sclass_count(struct mfs_meta *m, const struct mfs_node *n, int d)
+{
+	struct mfs_sclass *sc = m->sc[n->sclass];
+
+	if (!sc)
+		return;
+	if (n->type == MFS_T_DIR)
+		sc->dirs += (uint32_t)d;
+	else if (n->type == MFS_T_FILE || n->type == MFS_T_TRASH || n->type == MFS_T_SUSTAINED)
+		sc->files += (uint32_t)d;
+}
+
+void
 mfs_init(struct mfs_meta *m)
 {
 	memset(m, 0, sizeof *m);
@@ -783,6 +796,18 @@ uint32_t
 mfs_xent_find(struct mfs_meta *m, uint32_t inode)
 {
 	return mfs_idmap_find(&m->xent_map, mfs_mix64(inode), xent_eq, m, &inode);
+}
+
+uint32_t
+mfs_xent_add(struct mfs_meta *m, uint32_t inode)
+{
+	uint32_t e = MFS_VEC_ADD(m->xent);
+
+	m->xent.v[e].inode = inode;
+	m->xent.v[e].alive = 1;
+	m->xent.v[e].seq = ++m->seq;
+	mfs_idmap_put(&m->xent_map, mfs_mix64(inode), e, mfs_xent_rh, m);
+	return e;
 }
 
 static int

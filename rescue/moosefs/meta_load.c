@@ -133,19 +133,6 @@ mfs_load_scla(struct mfs_meta *m, struct mfs_rd *r, int flags)
 	}
 }
 
-static void
-sc_count(struct mfs_meta *m, const struct mfs_node *n, int d)
-{
-	struct mfs_sclass *sc = m->sc[n->sclass];
-
-	if (!sc)
-		return;
-	if (n->type == MFS_T_DIR)
-		sc->dirs += (uint32_t)d;
-	else if (n->type == MFS_T_FILE || n->type == MFS_T_TRASH || n->type == MFS_T_SUSTAINED)
-		sc->files += (uint32_t)d;
-}
-
 static int
 load_node(struct mfs_meta *m, struct mfs_rd *r)
 {
@@ -220,7 +207,7 @@ load_node(struct mfs_meta *m, struct mfs_rd *r)
 	default:
 		break;
 	}
-	sc_count(m, n, 1);
+	mfs_sclass_count(m, n, 1);
 	return 0;
 }
 
@@ -412,13 +399,8 @@ mfs_load_xattr(struct mfs_meta *m, struct mfs_rd *r, int flags)
 		}
 		if (inode != last || !lastent) {
 			e = mfs_xent_find(m, inode);
-			if (!e) {
-				e = MFS_VEC_ADD(m->xent);
-				m->xent.v[e].inode = inode;
-				m->xent.v[e].alive = 1;
-				m->xent.v[e].seq = ++m->seq;
-				mfs_idmap_put(&m->xent_map, mfs_mix64(inode), e, mfs_xent_rh, m);
-			}
+			if (!e)
+				e = mfs_xent_add(m, inode);
 			last = inode;
 			lastent = e;
 		}

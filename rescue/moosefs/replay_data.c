@@ -842,21 +842,15 @@ mfs_op_posixlock(struct mfs_rp *r)
 
 /* ---- chunkservers ---- */
 
+/* the live chunkserver with id a (byid), or at ip a, port b */
 static struct mfs_cs *
-cs_find(struct mfs_meta *m, uint32_t ip, uint32_t port)
+cs_find(struct mfs_meta *m, int byid, uint32_t a, uint32_t b)
 {
-	for (uint32_t i = 0; i < m->cs.n; i++)
-		if (m->cs.v[i].alive && m->cs.v[i].ip == ip && m->cs.v[i].port == port)
-			return &m->cs.v[i];
-	return NULL;
-}
-
-static struct mfs_cs *
-cs_byid(struct mfs_meta *m, uint32_t id)
-{
-	for (uint32_t i = 0; i < m->cs.n; i++)
-		if (m->cs.v[i].alive && m->cs.v[i].csid == id)
-			return &m->cs.v[i];
+	for (uint32_t i = 0; i < m->cs.n; i++) {
+		struct mfs_cs *c = &m->cs.v[i];
+		if (c->alive && (byid ? c->csid == a : c->ip == a && c->port == b))
+			return c;
+	}
 	return NULL;
 }
 
@@ -864,12 +858,12 @@ static int
 csdbop(struct mfs_rp *r, uint32_t op, uint32_t ip, uint32_t port, uint32_t arg)
 {
 	struct mfs_meta *m = r->m;
-	struct mfs_cs *c = cs_find(m, ip, port);
+	struct mfs_cs *c = cs_find(m, 0, ip, port);
 	uint32_t k;
 
 	switch (op) {
 	case 0:
-		if (c || (arg > 0 && cs_byid(m, arg)) || arg > 65535)
+		if (c || (arg > 0 && cs_find(m, 1, arg, 0)) || arg > 65535)
 			return mfs_rp_fail(r, MFS_ST_MISMATCH, "chunkserver %u:%u or id %u already exists", ip, port, arg);
 		k = MFS_VEC_ADD(m->cs);
 		m->cs.v[k] = (struct mfs_cs){ .ip = ip, .port = (uint16_t)port, .csid = (uint16_t)arg,
@@ -881,14 +875,14 @@ csdbop(struct mfs_rp *r, uint32_t op, uint32_t ip, uint32_t port, uint32_t arg)
 		c->alive = 0;
 		return MFS_ST_OK;
 	case 2:
-		if (!(c = cs_byid(m, arg)))
+		if (!(c = cs_find(m, 1, arg, 0)))
 			return mfs_rp_fail(r, MFS_ST_MISMATCH, "chunkserver id %u does not exist", arg);
 		c->ip = ip;
 		c->port = (uint16_t)port;
 		c->seq = ++m->seq;
 		return MFS_ST_OK;
 	case 3:
-		if (arg < 1 || arg > 65535 || cs_byid(m, arg) || !c)
+		if (arg < 1 || arg > 65535 || cs_find(m, 1, arg, 0) || !c)
 			return mfs_rp_fail(r, MFS_ST_MISMATCH, "cannot give chunkserver %u:%u the id %u", ip, port, arg);
 		c->csid = (uint16_t)arg;
 		return MFS_ST_OK;

@@ -59,24 +59,12 @@ mfs_chunk_delref(struct mfs_meta *m, uint64_t id)
 		c->fcount--;
 }
 
-static void
-sc_ref(struct mfs_meta *m, const struct mfs_node *n, int d)
-{
-	struct mfs_sclass *sc = m->sc[n->sclass];
-	if (!sc)
-		return;
-	if (n->type == MFS_T_DIR)
-		sc->dirs += (uint32_t)d;
-	else if (mfs_fs_isfile(n))
-		sc->files += (uint32_t)d;
-}
-
 void
 mfs_fs_sc_change(struct mfs_meta *m, struct mfs_node *n, uint8_t newsc)
 {
-	sc_ref(m, n, -1);
+	mfs_sclass_count(m, n, -1);
 	n->sclass = newsc;
-	sc_ref(m, n, 1);
+	mfs_sclass_count(m, n, 1);
 }
 
 void
@@ -187,7 +175,7 @@ remove_node(struct mfs_meta *m, uint32_t ts, uint32_t idx)
 			if (t[i])
 				mfs_chunk_delref(m, t[i]);
 	}
-	sc_ref(m, n, -1);
+	mfs_sclass_count(m, n, -1);
 	free_id(m, inode, ts);
 	if (n->flags & MFS_NF_XATTR)
 		mfs_xattr_remove_inode(m, inode);
@@ -346,7 +334,7 @@ mfs_fs_create(struct mfs_meta *m, uint32_t ts, uint32_t pidx, const char *name, 
 		n->sclass = 0;
 		n->trashtime = 24;
 	}
-	sc_ref(m, n, 1);
+	mfs_sclass_count(m, n, 1);
 	n->eattr = p->eattr & (uint8_t)~(MFS_EA_SNAPSHOT | MFS_EA_UNDELETABLE | MFS_EA_APPENDONLY | MFS_EA_IMMUTABLE |
 					  (type == MFS_T_DIR ? 0 : MFS_EA_NOECACHE));
 	if (p->flags & MFS_NF_ACLD) {
@@ -1006,13 +994,8 @@ mfs_op_setxattr(struct mfs_rp *r)
 			return MFS_ST_ENOATTR;
 		if (total + nlen + 1 > 65536)
 			return MFS_ST_ERANGE;
-		if (!x) {
-			x = MFS_VEC_ADD(m->xent);
-			m->xent.v[x].inode = inode;
-			m->xent.v[x].alive = 1;
-			m->xent.v[x].seq = ++m->seq;
-			mfs_idmap_put(&m->xent_map, mfs_mix64(inode), x, mfs_xent_rh, m);
-		}
+		if (!x)
+			x = mfs_xent_add(m, inode);
 		p = MFS_VEC_ADD(m->xpair);
 		m->xpair.v[p].name = mfs_strdup(m, r->buf[0], nlen);
 		m->xpair.v[p].nleng = (uint8_t)nlen;
