@@ -406,18 +406,21 @@ lockino_seq(const struct mfs_lockino *v, uint32_t n, uint32_t inode)
 struct lk { uint32_t bucket, iseq, s1; uint64_t s2; uint32_t idx; };
 
 static int
+ucmp(uint64_t a, uint64_t b)
+{
+	return (a > b) - (a < b);
+}
+
+/* by bucket, then inode record LIFO, then the lock's own order */
+static int
 lk_cmp(const void *a, const void *b)
 {
 	const struct lk *x = a, *y = b;
-	if (x->bucket != y->bucket)
-		return x->bucket < y->bucket ? -1 : 1;
-	if (x->iseq != y->iseq)
-		return x->iseq > y->iseq ? -1 : 1;   /* inode records: LIFO */
-	if (x->s1 != y->s1)
-		return x->s1 < y->s1 ? -1 : 1;
-	if (x->s2 != y->s2)
-		return x->s2 < y->s2 ? -1 : 1;
-	return 0;
+	int c = ucmp(x->bucket, y->bucket);
+
+	c = c ? c : ucmp(y->iseq, x->iseq);
+	c = c ? c : ucmp(x->s1, y->s1);
+	return c ? c : ucmp(x->s2, y->s2);
 }
 
 void

@@ -291,14 +291,12 @@ conv(struct mfs_rp *r, char c, char delim, int *nd, va_list *ap)
 	}
 }
 
-int
-mfs_rp_args(struct mfs_rp *r, const char *fmt, ...)
+static int
+vargs(struct mfs_rp *r, const char *fmt, va_list *ap)
 {
-	va_list ap;
 	const char *f;
 	int n = 0, nd = 0;
 
-	va_start(ap, fmt);
 	for (f = fmt; *f; f++) {
 		if (*f == ']' || *f == '}')
 			continue;   /* the end of a group that was there */
@@ -308,19 +306,47 @@ mfs_rp_args(struct mfs_rp *r, const char *fmt, ...)
 				continue;
 			for (; f < end; f++) {
 				if (is_conv(*f))
-					skip_arg(*f, &ap);
+					skip_arg(*f, ap);
 				nd += *f == 'd';
 			}
 			continue;
 		}
-		if (is_conv(*f) ? conv(r, *f, f[1], &nd, &ap) : mfs_rp_eat(r, *f)) {
-			n = -1;
-			break;
-		}
+		if (is_conv(*f) ? conv(r, *f, f[1], &nd, ap) : mfs_rp_eat(r, *f))
+			return -1;
 		n += is_conv(*f);
 	}
+	return n;
+}
+
+int
+mfs_rp_args(struct mfs_rp *r, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vargs(r, fmt, &ap);
 	va_end(ap);
 	return n;
+}
+
+int
+mfs_rp_node(struct mfs_rp *r, struct mfs_node **np, const char *fmt, ...)
+{
+	va_list ap, first;
+	uint32_t *inode;
+	int n;
+
+	va_start(ap, fmt);
+	va_copy(first, ap);
+	inode = va_arg(first, uint32_t *);
+	va_end(first);
+	n = vargs(r, fmt, &ap);
+	va_end(ap);
+	if (n < 0)
+		return MFS_ST_PARSE;
+	*np = mfs_node_get(r->m, *inode);
+	return *np ? MFS_ST_OK : MFS_ST_ENOENT;
 }
 
 struct opent {

@@ -68,6 +68,9 @@ const char *mfs_status_name(int st);
  * below are for the few shapes a format cannot say; they return 0 or -1 the
  * same way (numbers cannot fail). */
 int mfs_rp_args(struct mfs_rp *r, const char *fmt, ...);
+/* mfs_rp_args whose first value is an inode number, then that inode's node
+ * into *np: MFS_ST_OK, MFS_ST_PARSE (r->msg says why) or MFS_ST_ENOENT. */
+int mfs_rp_node(struct mfs_rp *r, struct mfs_node **np, const char *fmt, ...);
 int mfs_rp_eat(struct mfs_rp *r, char c);
 void mfs_rp_u32(struct mfs_rp *r, uint32_t *v);
 void mfs_rp_u64(struct mfs_rp *r, uint64_t *v);

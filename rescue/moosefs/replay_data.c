@@ -52,23 +52,38 @@ modify_chunk(struct mfs_rp *r, uint64_t *slot, uint64_t logged, int opflag, int 
 	return MFS_ST_OK;
 }
 
+/* What WRITE, TRUNC, ROLLBACK and REPAIR check first, in MooseFS's order:
+ * notfile when the node is no file, then the index's range. */
+static int
+chunk_index(const struct mfs_node *n, uint32_t indx, int notfile)
+{
+	if (!mfs_fs_isfile(n))
+		return notfile;
+	return indx > MFS_MAX_INDEX ? MFS_ST_INDEXTOOBIG : MFS_ST_OK;
+}
+
+/* UNLOCK, INCVERSION, SETVERSION, CHUNKDEL: "(U" [",u"] ")" and the chunk */
+static int
+chunk_args(struct mfs_rp *r, struct mfs_chunk **cp, const char *fmt, uint32_t *v)
+{
+	uint64_t id;
+
+	if (mfs_rp_args(r, fmt, &id, v) < 0)
+		return MFS_ST_PARSE;
+	return (*cp = mfs_chunk_get(r->m, id)) ? MFS_ST_OK : MFS_ST_NOCHUNK;
+}
+
 int
 mfs_op_write(struct mfs_rp *r)
 {
-	struct mfs_meta *m = r->m;
 	uint32_t inode, indx, opflag = 1, canmod = 1;
 	uint64_t logged, *t;
 	struct mfs_node *n;
 	int st;
 
-	if (mfs_rp_args(r, "(u,u[,u[,b]]):U", &inode, &indx, &opflag, &canmod, &logged) < 0)
-		return MFS_ST_PARSE;
-	if (!(n = mfs_node_get(m, inode)))
-		return MFS_ST_ENOENT;
-	if (!mfs_fs_isfile(n))
-		return MFS_ST_EPERM;
-	if (indx > MFS_MAX_INDEX)
-		return MFS_ST_INDEXTOOBIG;
+	if ((st = mfs_rp_node(r, &n, "(u,u[,u[,b]]):U", &inode, &indx, &opflag, &canmod, &logged)) ||
+	    (st = chunk_index(n, indx, MFS_ST_EPERM)))
+		return st;
 	if (indx >= n->u.f.nch)
 		mfs_chunks_resize(n, indx + 1);
 	if (n->u.f.length < (uint64_t)indx * MFS_CHUNKSIZE)
@@ -88,15 +103,11 @@ mfs_op_trunc(struct mfs_rp *r)
 	uint32_t inode, indx;
 	uint64_t logged;
 	struct mfs_node *n;
+	int st;
 
-	if (mfs_rp_args(r, "(u,u):U", &inode, &indx, &logged) < 0)
-		return MFS_ST_PARSE;
-	if (!(n = mfs_node_get(r->m, inode)))
-		return MFS_ST_ENOENT;
-	if (!mfs_fs_isfile(n))
-		return MFS_ST_EINVAL;
-	if (indx > MFS_MAX_INDEX)
-		return MFS_ST_INDEXTOOBIG;
+	if ((st = mfs_rp_node(r, &n, "(u,u):U", &inode, &indx, &logged)) ||
+	    (st = chunk_index(n, indx, MFS_ST_EINVAL)))
+		return st;
 	if (indx >= n->u.f.nch)
 		return MFS_ST_EINVAL;
 	return modify_chunk(r, &mfs_chunks(n)[indx], logged, 1, 1);
@@ -105,44 +116,37 @@ mfs_op_trunc(struct mfs_rp *r)
 int
 mfs_op_unlock(struct mfs_rp *r)
 {
-	uint64_t id;
 	struct mfs_chunk *c;
+	uint32_t none;
+	int st = chunk_args(r, &c, "(U)", &none);
 
-	if (mfs_rp_args(r, "(U)", &id) < 0)
-		return MFS_ST_PARSE;
-	if (!(c = mfs_chunk_get(r->m, id)))
-		return MFS_ST_NOCHUNK;
-	c->lockedto = 0;
-	return MFS_ST_OK;
+	if (st == MFS_ST_OK)
+		c->lockedto = 0;
+	return st;
 }
 
 int
 mfs_op_incversion(struct mfs_rp *r)
 {
-	uint64_t id;
 	struct mfs_chunk *c;
+	uint32_t none;
+	int st = chunk_args(r, &c, "(U)", &none);
 
-	if (mfs_rp_args(r, "(U)", &id) < 0)
-		return MFS_ST_PARSE;
-	if (!(c = mfs_chunk_get(r->m, id)))
-		return MFS_ST_NOCHUNK;
-	c->version++;
-	return MFS_ST_OK;
+	if (st == MFS_ST_OK)
+		c->version++;
+	return st;
 }
 
 int
 mfs_op_setversion(struct mfs_rp *r)
 {
 	struct mfs_chunk *c;
-	uint64_t id;
 	uint32_t v;
+	int st = chunk_args(r, &c, "(U,u)", &v);
 
-	if (mfs_rp_args(r, "(U,u)", &id, &v) < 0)
-		return MFS_ST_PARSE;
-	if (!(c = mfs_chunk_get(r->m, id)))
-		return MFS_ST_NOCHUNK;
-	c->version = v;
-	return MFS_ST_OK;
+	if (st == MFS_ST_OK)
+		c->version = v;
+	return st;
 }
 
 int
@@ -174,13 +178,11 @@ int
 mfs_op_chunkdel(struct mfs_rp *r)
 {
 	struct mfs_chunk *c;
-	uint64_t id;
 	uint32_t v;
+	int st;
 
-	if (mfs_rp_args(r, "(U,u)", &id, &v) < 0)
-		return MFS_ST_PARSE;
-	if (!(c = mfs_chunk_get(r->m, id)))
-		return MFS_ST_NOCHUNK;
+	if ((st = chunk_args(r, &c, "(U,u)", &v)))
+		return st;
 	if (c->version != v)
 		return MFS_ST_WRONGVERSION;
 	if (c->fcount)
@@ -210,11 +212,10 @@ mfs_op_setfilechunk(struct mfs_rp *r)
 	uint32_t inode, indx;
 	uint64_t id, *t;
 	struct mfs_node *n;
+	int st;
 
-	if (mfs_rp_args(r, "(u,u,U)", &inode, &indx, &id) < 0)
-		return MFS_ST_PARSE;
-	if (!(n = mfs_node_get(r->m, inode)))
-		return MFS_ST_ENOENT;
+	if ((st = mfs_rp_node(r, &n, "(u,u,U)", &inode, &indx, &id)))
+		return st;
 	if (!mfs_fs_isfile(n) || indx >= n->u.f.nch)
 		return mfs_rp_fail(r, MFS_ST_MISMATCH, "index %u beyond the file's %u chunks", indx, mfs_fs_isfile(n) ? n->u.f.nch : 0);
 	t = mfs_chunks(n);
@@ -233,15 +234,11 @@ mfs_op_rollback(struct mfs_rp *r)
 	uint64_t prev, id, *t;
 	struct mfs_node *n;
 	struct mfs_chunk *c;
+	int st;
 
-	if (mfs_rp_args(r, "(u,u,U,U)", &inode, &indx, &prev, &id) < 0)
-		return MFS_ST_PARSE;
-	if (!(n = mfs_node_get(r->m, inode)))
-		return MFS_ST_ENOENT;
-	if (!mfs_fs_isfile(n))
-		return MFS_ST_EPERM;
-	if (indx > MFS_MAX_INDEX)
-		return MFS_ST_INDEXTOOBIG;
+	if ((st = mfs_rp_node(r, &n, "(u,u,U,U)", &inode, &indx, &prev, &id)) ||
+	    (st = chunk_index(n, indx, MFS_ST_EPERM)))
+		return st;
 	if (indx >= n->u.f.nch)
 		return MFS_ST_EINVAL;
 	t = mfs_chunks(n);
@@ -262,15 +259,11 @@ mfs_op_repair(struct mfs_rp *r)
 	uint32_t inode, indx, v;
 	uint64_t *t;
 	struct mfs_node *n;
+	int st;
 
-	if (mfs_rp_args(r, "(u,u):u", &inode, &indx, &v) < 0)
-		return MFS_ST_PARSE;
-	if (!(n = mfs_node_get(r->m, inode)))
-		return MFS_ST_ENOENT;
-	if (!mfs_fs_isfile(n))
-		return MFS_ST_EPERM;
-	if (indx > MFS_MAX_INDEX)
-		return MFS_ST_INDEXTOOBIG;
+	if ((st = mfs_rp_node(r, &n, "(u,u):u", &inode, &indx, &v)) ||
+	    (st = chunk_index(n, indx, MFS_ST_EPERM)))
+		return st;
 	if (indx >= n->u.f.nch || mfs_chunks(n)[indx] == 0)
 		return MFS_ST_NOCHUNK;
 	t = mfs_chunks(n);

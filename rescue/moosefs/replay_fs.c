@@ -604,11 +604,10 @@ mfs_op_amtime(struct mfs_rp *r)
 {
 	uint32_t inode, a, mt, c;
 	struct mfs_node *n;
+	int st;
 
-	if (mfs_rp_args(r, "(u,u,u,u)", &inode, &a, &mt, &c) < 0)
-		return MFS_ST_PARSE;
-	if (!(n = mfs_node_get(r->m, inode)))
-		return MFS_ST_ENOENT;
+	if ((st = mfs_rp_node(r, &n, "(u,u,u,u)", &inode, &a, &mt, &c)))
+		return st;
 	n->atime = a;
 	n->mtime = mt;
 	n->ctime = c;
@@ -620,11 +619,10 @@ mfs_op_access(struct mfs_rp *r)
 {
 	uint32_t inode;
 	struct mfs_node *n;
+	int st;
 
-	if (mfs_rp_args(r, "(u)", &inode) < 0)
-		return MFS_ST_PARSE;
-	if (!(n = mfs_node_get(r->m, inode)))
-		return MFS_ST_ENOENT;
+	if ((st = mfs_rp_node(r, &n, "(u)", &inode)))
+		return st;
 	n->atime = r->ts;
 	return MFS_ST_OK;
 }
@@ -635,11 +633,10 @@ mfs_op_length(struct mfs_rp *r)
 	uint32_t inode, canmod = 1;
 	uint64_t len;
 	struct mfs_node *n;
+	int st;
 
-	if (mfs_rp_args(r, "(u,U[,b])", &inode, &len, &canmod) < 0)
-		return MFS_ST_PARSE;
-	if (!(n = mfs_node_get(r->m, inode)))
-		return MFS_ST_ENOENT;
+	if ((st = mfs_rp_node(r, &n, "(u,U[,b])", &inode, &len, &canmod)))
+		return st;
 	if (!mfs_fs_isfile(n))
 		return MFS_ST_EINVAL;
 	mfs_fs_setlength(r->m, n, len);
