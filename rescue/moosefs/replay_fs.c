@@ -689,6 +689,7 @@ struct setctx {
 	uint32_t ts, uid, changed, notchanged, notperm;
 	uint8_t smode, eattr, src, dst;
 	uint16_t tt;
+	int sclass;              /* setlimit_one: storage class (else trash time) */
 	int arch;
 	uint64_t chg, all;
 };
@@ -697,6 +698,18 @@ static int
 owner_ok(const struct mfs_node *n, uint32_t uid)
 {
 	return (n->eattr & MFS_EA_NOOWNER) || uid == 0 || uid == n->uid;
+}
+
+/* a node the walk looked at: changed (its ctime too) or not */
+static void
+counted(struct setctx *c, struct mfs_node *n, int changed)
+{
+	if (changed) {
+		n->ctime = c->ts;
+		c->changed++;
+	} else {
+		c->notchanged++;
+	}
 }
 
 static void
@@ -720,13 +733,21 @@ seteattr_one(struct mfs_meta *m, uint32_t idx, void *vctx)
 	case 2: ne = n->eattr & (uint8_t)~ea; break;
 	default: ne = n->eattr; break;
 	}
-	if (ne != n->eattr) {
-		n->eattr = ne;
-		n->ctime = c->ts;
-		c->changed++;
-	} else {
-		c->notchanged++;
-	}
+	counted(c, n, ne != n->eattr);
+	n->eattr = ne;
+}
+
+/* The node a SET* or ARCHCHG starts at, into *idx: MFS_ST_ENOENT, or with
+ * filesdirs MFS_ST_EPERM when it is neither file nor directory. */
+static int
+set_node(struct mfs_rp *r, uint32_t inode, int filesdirs, uint32_t *idx)
+{
+	const struct mfs_node *n;
+
+	if (!(*idx = mfs_fs_node(r->m, inode)))
+		return MFS_ST_ENOENT;
+	n = &r->m->nodes.v[*idx];
+	return filesdirs && !mfs_fs_isfile(n) && n->type != MFS_T_DIR ? MFS_ST_EPERM : MFS_ST_OK;
 }
 
 /* The common tail of SETEATTR, SETTRASHTIME and SETSCLASS: apply fn to the
@@ -734,11 +755,14 @@ seteattr_one(struct mfs_meta *m, uint32_t idx, void *vctx)
  * non-recursive change the caller may not make, then compare the counts with
  * the logged ones (changed, not changed, not permitted). */
 static int
-set_walk_check(struct mfs_rp *r, uint32_t idx, void (*fn)(struct mfs_meta *, uint32_t, void *),
+set_walk_check(struct mfs_rp *r, uint32_t inode, int filesdirs, void (*fn)(struct mfs_meta *, uint32_t, void *),
 	       struct setctx *c, uint32_t a, uint32_t b, uint32_t d)
 {
+	uint32_t idx;
 	int st;
 
+	if ((st = set_node(r, inode, filesdirs, &idx)))
+		return st;
 	walk_tree(r->m, idx, c->smode & 4, fn, c);
 	if (!(c->smode & 4) && c->notperm && !c->changed && !c->notchanged)
 		return MFS_ST_EPERM;
@@ -751,7 +775,7 @@ set_walk_check(struct mfs_rp *r, uint32_t idx, void (*fn)(struct mfs_meta *, uin
 int
 mfs_op_seteattr(struct mfs_rp *r)
 {
-	uint32_t inode, uid, ea, sm, a, b, d, idx;
+	uint32_t inode, uid, ea, sm, a, b, d;
 	struct setctx c = { 0 };
 
 	if (mfs_rp_args(r, "(u,u,u,u):u,u,u", &inode, &uid, &ea, &sm, &a, &b, &d) < 0)
@@ -762,16 +786,18 @@ mfs_op_seteattr(struct mfs_rp *r)
 	c.smode = (uint8_t)sm;
 	if (c.smode > 7)
 		return MFS_ST_EINVAL;
-	if (!(idx = mfs_fs_node(r->m, inode)))
-		return MFS_ST_ENOENT;
-	return set_walk_check(r, idx, seteattr_one, &c, a, b, d);
+	return set_walk_check(r, inode, 0, seteattr_one, &c, a, b, d);
 }
 
+/* SETTRASHTIME (trash time c->tt) and SETSCLASS (class c->dst) on one node:
+ * smode 0 sets, 1 only raises, 2 only lowers, 3 (classes) replaces c->src */
 static void
-settrash_one(struct mfs_meta *m, uint32_t idx, void *vctx)
+setlimit_one(struct mfs_meta *m, uint32_t idx, void *vctx)
 {
 	struct setctx *c = vctx;
 	struct mfs_node *n = &m->nodes.v[idx];
+	uint32_t cur = c->sclass ? n->sclass : n->trashtime;
+	uint32_t want = c->sclass ? c->dst : c->tt;
 	int set = 0;
 
 	if (!mfs_fs_isfile(n) && n->type != MFS_T_DIR)
@@ -781,25 +807,23 @@ settrash_one(struct mfs_meta *m, uint32_t idx, void *vctx)
 		return;
 	}
 	switch (c->smode & 3) {
-	case 0: set = n->trashtime != c->tt; break;
-	case 1: set = n->trashtime < c->tt; break;
-	case 2: set = n->trashtime > c->tt; break;
+	case 0: set = cur != want; break;
+	case 1: set = cur < want; break;
+	case 2: set = cur > want; break;
+	case 3: set = c->sclass && cur == c->src; break;
 	}
-	if (set) {
+	if (set && c->sclass)
+		mfs_fs_sc_change(m, n, c->dst);
+	else if (set)
 		n->trashtime = c->tt;
-		n->ctime = c->ts;
-		c->changed++;
-	} else {
-		c->notchanged++;
-	}
+	counted(c, n, set);
 }
 
 int
 mfs_op_settrashtime(struct mfs_rp *r)
 {
-	uint32_t inode, uid, secs, sm, a, b, d, idx;
+	uint32_t inode, uid, secs, sm, a, b, d;
 	struct setctx c = { 0 };
-	struct mfs_node *n;
 
 	if (mfs_rp_args(r, "(u,u,u,u):u,u,u", &inode, &uid, &secs, &sm, &a, &b, &d) < 0)
 		return MFS_ST_PARSE;
@@ -809,48 +833,14 @@ mfs_op_settrashtime(struct mfs_rp *r)
 	c.tt = (uint16_t)((secs + 3599u) / 3600u);
 	if (sm > 7)
 		return MFS_ST_EINVAL;
-	if (!(idx = mfs_fs_node(r->m, inode)))
-		return MFS_ST_ENOENT;
-	n = &r->m->nodes.v[idx];
-	if (!mfs_fs_isfile(n) && n->type != MFS_T_DIR)
-		return MFS_ST_EPERM;
-	return set_walk_check(r, idx, settrash_one, &c, a, b, d);
-}
-
-static void
-setsclass_one(struct mfs_meta *m, uint32_t idx, void *vctx)
-{
-	struct setctx *c = vctx;
-	struct mfs_node *n = &m->nodes.v[idx];
-	int set = 0;
-
-	if (!mfs_fs_isfile(n) && n->type != MFS_T_DIR)
-		return;
-	if (!owner_ok(n, c->uid) || (n->eattr & MFS_EA_IMMUTABLE)) {
-		c->notperm++;
-		return;
-	}
-	switch (c->smode & 3) {
-	case 0: set = n->sclass != c->dst; break;
-	case 1: set = n->sclass < c->dst; break;
-	case 2: set = n->sclass > c->dst; break;
-	case 3: set = n->sclass == c->src; break;
-	}
-	if (set) {
-		mfs_fs_sc_change(m, n, c->dst);
-		n->ctime = c->ts;
-		c->changed++;
-	} else {
-		c->notchanged++;
-	}
+	return set_walk_check(r, inode, 1, setlimit_one, &c, a, b, d);
 }
 
 static int
 setsclass_common(struct mfs_rp *r, uint32_t inode, uint32_t uid, uint32_t src, uint32_t dst, uint32_t sm)
 {
-	uint32_t a, b, d, idx;
-	struct setctx c = { 0 };
-	struct mfs_node *n;
+	uint32_t a, b, d;
+	struct setctx c = { .sclass = 1 };
 
 	if (mfs_rp_args(r, ":u,u,u", &a, &b, &d) < 0)
 		return MFS_ST_PARSE;
@@ -861,12 +851,7 @@ setsclass_common(struct mfs_rp *r, uint32_t inode, uint32_t uid, uint32_t src, u
 	c.dst = (uint8_t)dst;
 	if (c.smode > 7 || c.src == 0 || c.dst == 0 || (((c.smode & 3) == 1 || (c.smode & 3) == 2) && c.dst > 9))
 		return MFS_ST_EINVAL;
-	if (!(idx = mfs_fs_node(r->m, inode)))
-		return MFS_ST_ENOENT;
-	n = &r->m->nodes.v[idx];
-	if (!mfs_fs_isfile(n) && n->type != MFS_T_DIR)
-		return MFS_ST_EPERM;
-	return set_walk_check(r, idx, setsclass_one, &c, a, b, d);
+	return set_walk_check(r, inode, 1, setlimit_one, &c, a, b, d);
 }
 
 int
@@ -931,11 +916,9 @@ mfs_op_archchg(struct mfs_rp *r)
 	c.ts = r->ts;
 	c.uid = uid;
 	c.arch = cmd == 1;
-	if (!(idx = mfs_fs_node(r->m, inode)))
-		return MFS_ST_ENOENT;
+	if ((st = set_node(r, inode, 1, &idx)))
+		return st;
 	n = &r->m->nodes.v[idx];
-	if (!mfs_fs_isfile(n) && n->type != MFS_T_DIR)
-		return MFS_ST_EPERM;
 	walk_tree(r->m, idx, 1, archchg_one, &c);
 	if (n->type != MFS_T_DIR && c.notperm && c.chg == 0 && c.all == 0)
 		return MFS_ST_EPERM;
