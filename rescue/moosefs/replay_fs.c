@@ -1184,41 +1184,50 @@ mfs_op_setpath(struct mfs_rp *r)
 	return MFS_ST_OK;
 }
 
-int
-mfs_op_emptytrash(struct mfs_rp *r)
+static int
+expired(const struct mfs_node *n, uint32_t ts)
+{
+	uint64_t lim = (uint64_t)n->trashtime * 3600;
+
+	return (uint64_t)n->atime + lim < ts && (uint64_t)n->mtime + lim < ts && (uint64_t)n->ctime + lim < ts;
+}
+
+/* EMPTYTRASH (trash) and EMPTYSUSTAINED: purge, in bucket bid (all when out
+ * of range), what has expired (trash) or is no longer open (sustained);
+ * count what was freed (fi), what stays sustained (si), and xor the inodes */
+static void
+purge_buckets(struct mfs_rp *r, int trash, uint32_t bid, uint32_t *fi, uint32_t *si, uint32_t *cs)
 {
 	struct mfs_meta *m = r->m;
-	uint32_t bid = 0xFFFFFFFFu, lf, ls, lcs = 0, fi = 0, si = 0, cs = 0, b0, b1;
-	int st;
+	const uint32_t *head = trash ? m->trash_head : m->sust_head;
+	uint32_t nb = trash ? MFS_TRASH_BUCKETS : MFS_SUSTAINED_BUCKETS;
+	uint32_t b0 = bid >= nb ? 0 : bid, b1 = bid >= nb ? nb : bid + 1;
 
-	/* (bucket or all):freed,sustained[,checksum] */
-	if (mfs_rp_args(r, "({u}):u,u[,u]", &bid, &lf, &ls, &lcs) < 0)
-		return MFS_ST_PARSE;
-	if (bid >= MFS_TRASH_BUCKETS) {
-		b0 = 0;
-		b1 = MFS_TRASH_BUCKETS;
-	} else {
-		b0 = bid;
-		b1 = bid + 1;
-	}
 	for (uint32_t b = b0; b < b1; b++) {
-		uint32_t e = m->trash_head[b];
-		while (e) {
-			uint32_t nx = m->edges.v[e].next, c = m->edges.v[e].child;
-			struct mfs_node *n = &m->nodes.v[c];
-			uint64_t lim = (uint64_t)n->trashtime * 3600;
-			if ((uint64_t)n->atime + lim < r->ts && (uint64_t)n->mtime + lim < r->ts &&
-			    (uint64_t)n->ctime + lim < r->ts) {
-				cs ^= n->inode;
-				if (mfs_fs_purge(m, r->ts, c) == 1)
-					fi++;
-				else
-					si++;
-			}
-			e = nx;
+		for (uint32_t e = head[b], nx; e; e = nx) {
+			uint32_t c = m->edges.v[e].child;
+			const struct mfs_node *n = &m->nodes.v[c];
+
+			nx = m->edges.v[e].next;
+			if (trash ? !expired(n, r->ts) : mfs_is_open(m, n->inode))
+				continue;
+			*cs ^= n->inode;
+			if (mfs_fs_purge(m, r->ts, c) == 1 || !trash)
+				(*fi)++;
+			else
+				(*si)++;
 		}
 	}
-	if ((st = mfs_rp_check(r, "freed", lf, fi)) || (st = mfs_rp_check(r, "sustained", ls, si)))
+}
+
+/* the results EMPTYTRASH, EMPTYSUSTAINED (no sustained count) and FREEINODES
+ * log: freed, sustained, and the inodes' checksum when one was logged */
+static int
+freed_check(struct mfs_rp *r, uint32_t lf, uint32_t fi, const uint32_t *ls, uint32_t si, uint32_t lcs, uint32_t cs)
+{
+	int st;
+
+	if ((st = mfs_rp_check(r, "freed", lf, fi)) || (ls && (st = mfs_rp_check(r, "sustained", *ls, si))))
 		return st;
 	if (lcs && (st = mfs_rp_check(r, "checksum", lcs, cs)))
 		return st;
@@ -1226,39 +1235,27 @@ mfs_op_emptytrash(struct mfs_rp *r)
 }
 
 int
+mfs_op_emptytrash(struct mfs_rp *r)
+{
+	uint32_t bid = 0xFFFFFFFFu, lf, ls, lcs = 0, fi = 0, si = 0, cs = 0;
+
+	/* (bucket or all):freed,sustained[,checksum] */
+	if (mfs_rp_args(r, "({u}):u,u[,u]", &bid, &lf, &ls, &lcs) < 0)
+		return MFS_ST_PARSE;
+	purge_buckets(r, 1, bid, &fi, &si, &cs);
+	return freed_check(r, lf, fi, &ls, si, lcs, cs);
+}
+
+int
 mfs_op_emptysustained(struct mfs_rp *r)
 {
-	struct mfs_meta *m = r->m;
-	uint32_t bid = 0xFFFFFFFFu, lf, lcs = 0, fi = 0, cs = 0, b0, b1;
-	int st;
+	uint32_t bid = 0xFFFFFFFFu, lf, lcs = 0, fi = 0, si = 0, cs = 0;
 
 	/* (bucket or all):freed[,checksum] */
 	if (mfs_rp_args(r, "({u}):u[,u]", &bid, &lf, &lcs) < 0)
 		return MFS_ST_PARSE;
-	if (bid >= MFS_SUSTAINED_BUCKETS) {
-		b0 = 0;
-		b1 = MFS_SUSTAINED_BUCKETS;
-	} else {
-		b0 = bid;
-		b1 = bid + 1;
-	}
-	for (uint32_t b = b0; b < b1; b++) {
-		uint32_t e = m->sust_head[b];
-		while (e) {
-			uint32_t nx = m->edges.v[e].next, c = m->edges.v[e].child;
-			if (!mfs_is_open(m, m->nodes.v[c].inode)) {
-				cs ^= m->nodes.v[c].inode;
-				mfs_fs_purge(m, r->ts, c);
-				fi++;
-			}
-			e = nx;
-		}
-	}
-	if ((st = mfs_rp_check(r, "freed", lf, fi)))
-		return st;
-	if (lcs && (st = mfs_rp_check(r, "checksum", lcs, cs)))
-		return st;
-	return MFS_ST_OK;
+	purge_buckets(r, 0, bid, &fi, &si, &cs);
+	return freed_check(r, lf, fi, NULL, si, lcs, cs);
 }
 
 int
@@ -1268,7 +1265,6 @@ mfs_op_freeinodes(struct mfs_rp *r)
 	uint32_t delay = 86400, lf, ls = 0, lcs = 0, fi = 0, si = 0, cs = 0;
 	uint32_t *side = NULL;
 	size_t sc = 0, ns = 0;
-	int st;
 
 	/* ([delay]):freed[,sustained[,checksum]] */
 	if (mfs_rp_args(r, "({u}):u[,u[,u]]", &delay, &lf, &ls, &lcs) < 0)
@@ -1309,11 +1305,7 @@ mfs_op_freeinodes(struct mfs_rp *r)
 		m->freel.n -= m->free_first;
 		m->free_first = 0;
 	}
-	if ((st = mfs_rp_check(r, "freed", lf, fi)) || (st = mfs_rp_check(r, "sustained", ls, si)))
-		return st;
-	if (lcs && (st = mfs_rp_check(r, "checksum", lcs, cs)))
-		return st;
-	return MFS_ST_OK;
+	return freed_check(r, lf, fi, &ls, si, lcs, cs);
 }
 
 int
