@@ -381,6 +381,31 @@ parent_dir(struct mfs_meta *m, uint32_t inode, uint32_t *pidx)
 	return MFS_ST_OK;
 }
 
+/* The entry name in directory parent: the parent's status, MFS_ST_EINVAL for
+ * a name MooseFS refuses; *e is the entry's edge (0: none). */
+static int
+dir_entry(struct mfs_meta *m, uint32_t parent, const char *name, uint16_t nl, uint32_t *pidx, uint32_t *e)
+{
+	int st = parent_dir(m, parent, pidx);
+
+	if (st)
+		return st;
+	if (!mfs_fs_name_ok(name, nl))
+		return MFS_ST_EINVAL;
+	*e = mfs_edge_find(m, *pidx, name, nl);
+	return MFS_ST_OK;
+}
+
+/* the same for an entry to be made: MFS_ST_EEXIST when it is there */
+static int
+new_entry(struct mfs_meta *m, uint32_t parent, const char *name, uint16_t nl, uint32_t *pidx)
+{
+	uint32_t e;
+	int st = dir_entry(m, parent, name, nl, pidx, &e);
+
+	return st ? st : e ? MFS_ST_EEXIST : MFS_ST_OK;
+}
+
 int
 mfs_op_create(struct mfs_rp *r)
 {
@@ -410,12 +435,8 @@ mfs_op_create(struct mfs_rp *r)
 	if (type != MFS_T_FILE && type != MFS_T_DIR && type != MFS_T_FIFO && type != MFS_T_BLOCKDEV &&
 	    type != MFS_T_CHARDEV && type != MFS_T_SOCKET)
 		return MFS_ST_EINVAL;
-	if ((st = parent_dir(m, parent, &pidx)))
+	if ((st = new_entry(m, parent, name, nl, &pidx)))
 		return st;
-	if (!mfs_fs_name_ok(name, nl))
-		return MFS_ST_EINVAL;
-	if (mfs_edge_find(m, pidx, name, nl))
-		return MFS_ST_EEXIST;
 	idx = mfs_fs_create(m, r->ts, pidx, name, nl, (uint8_t)type, (uint16_t)mode, (uint16_t)cumask, uid, gid);
 	if (type == MFS_T_BLOCKDEV || type == MFS_T_CHARDEV)
 		m->nodes.v[idx].u.rdev = rdev;
@@ -436,12 +457,8 @@ mfs_op_symlink(struct mfs_rp *r)
 	plen = (uint32_t)strlen((char *)r->buf[0]);
 	if (plen == 0 || plen > 4096)
 		return MFS_ST_EINVAL;
-	if ((st = parent_dir(m, parent, &pidx)))
+	if ((st = new_entry(m, parent, name, nl, &pidx)))
 		return st;
-	if (!mfs_fs_name_ok(name, nl))
-		return MFS_ST_EINVAL;
-	if (mfs_edge_find(m, pidx, name, nl))
-		return MFS_ST_EEXIST;
 	idx = mfs_fs_create(m, r->ts, pidx, name, nl, MFS_T_SYMLINK, 0777, 0, uid, gid);
 	m->nodes.v[idx].u.s.path = mfs_strdup(m, r->buf[0], plen);
 	m->nodes.v[idx].u.s.len = plen;
@@ -459,11 +476,9 @@ mfs_op_unlink(struct mfs_rp *r)
 
 	if (mfs_rp_args(r, "(u,s):u", &parent, name, &nl, &inode) < 0)
 		return MFS_ST_PARSE;
-	if ((st = parent_dir(m, parent, &pidx)))
+	if ((st = dir_entry(m, parent, name, nl, &pidx, &e)))
 		return st;
-	if (!mfs_fs_name_ok(name, nl))
-		return MFS_ST_EINVAL;
-	if (!(e = mfs_edge_find(m, pidx, name, nl)))
+	if (!e)
 		return MFS_ST_ENOENT;
 	c = m->edges.v[e].child;
 	if (m->nodes.v[c].type == MFS_T_DIR && m->nodes.v[c].u.d.nchild)
@@ -541,12 +556,8 @@ mfs_op_link(struct mfs_rp *r)
 		return MFS_ST_ENOENT;
 	if (m->nodes.v[idx].type == MFS_T_DIR)
 		return MFS_ST_EPERM;
-	if ((st = parent_dir(m, parent, &pidx)))
+	if ((st = new_entry(m, parent, name, nl, &pidx)))
 		return st;
-	if (!mfs_fs_name_ok(name, nl))
-		return MFS_ST_EINVAL;
-	if (mfs_edge_find(m, pidx, name, nl))
-		return MFS_ST_EEXIST;
 	mfs_fs_link(m, r->ts, pidx, idx, name, nl);
 	return MFS_ST_OK;
 }
@@ -772,23 +783,6 @@ set_walk_check(struct mfs_rp *r, uint32_t inode, int filesdirs, void (*fn)(struc
 	return MFS_ST_OK;
 }
 
-int
-mfs_op_seteattr(struct mfs_rp *r)
-{
-	uint32_t inode, uid, ea, sm, a, b, d;
-	struct setctx c = { 0 };
-
-	if (mfs_rp_args(r, "(u,u,u,u):u,u,u", &inode, &uid, &ea, &sm, &a, &b, &d) < 0)
-		return MFS_ST_PARSE;
-	c.ts = r->ts;
-	c.uid = uid;
-	c.eattr = (uint8_t)ea;
-	c.smode = (uint8_t)sm;
-	if (c.smode > 7)
-		return MFS_ST_EINVAL;
-	return set_walk_check(r, inode, 0, seteattr_one, &c, a, b, d);
-}
-
 /* SETTRASHTIME (trash time c->tt) and SETSCLASS (class c->dst) on one node:
  * smode 0 sets, 1 only raises, 2 only lowers, 3 (classes) replaces c->src */
 static void
@@ -819,21 +813,37 @@ setlimit_one(struct mfs_meta *m, uint32_t idx, void *vctx)
 	counted(c, n, set);
 }
 
-int
-mfs_op_settrashtime(struct mfs_rp *r)
+/* SETEATTR (trash 0) and SETTRASHTIME: "(inode,uid,value,smode):changed,not
+ * changed,not permitted" */
+static int
+set_op(struct mfs_rp *r, int trash)
 {
-	uint32_t inode, uid, secs, sm, a, b, d;
+	uint32_t inode, uid, val, sm, a, b, d;
 	struct setctx c = { 0 };
 
-	if (mfs_rp_args(r, "(u,u,u,u):u,u,u", &inode, &uid, &secs, &sm, &a, &b, &d) < 0)
+	if (mfs_rp_args(r, "(u,u,u,u):u,u,u", &inode, &uid, &val, &sm, &a, &b, &d) < 0)
 		return MFS_ST_PARSE;
 	c.ts = r->ts;
 	c.uid = uid;
 	c.smode = (uint8_t)sm;
-	c.tt = (uint16_t)((secs + 3599u) / 3600u);
-	if (sm > 7)
+	c.eattr = (uint8_t)val;
+	c.tt = (uint16_t)((val + 3599u) / 3600u);
+	/* SETEATTR looks at the mode cut to its byte, SETTRASHTIME at all of it */
+	if ((trash ? sm : c.smode) > 7)
 		return MFS_ST_EINVAL;
-	return set_walk_check(r, inode, 1, setlimit_one, &c, a, b, d);
+	return set_walk_check(r, inode, trash, trash ? setlimit_one : seteattr_one, &c, a, b, d);
+}
+
+int
+mfs_op_seteattr(struct mfs_rp *r)
+{
+	return set_op(r, 0);
+}
+
+int
+mfs_op_settrashtime(struct mfs_rp *r)
+{
+	return set_op(r, 1);
 }
 
 static int
