@@ -1043,13 +1043,13 @@ int
 mfs_op_quota(struct mfs_rp *r)
 {
 	struct mfs_meta *m = r->m;
-	uint32_t inode, ex, fl, sts, si, hi, grace = 0;
-	uint64_t v[6];
+	uint32_t inode, ex, fl;
+	struct mfs_quota l = { 0 };   /* the logged record, read into place */
 	struct mfs_node *n;
 	struct mfs_quota *q;
 
-	if (mfs_rp_args(r, "(u,u,u,u,u,u,U,U,U,U,U,U[,u])", &inode, &ex, &fl, &sts, &si, &hi, &v[0], &v[1], &v[2], &v[3],
-		    &v[4], &v[5], &grace) < 0)
+	if (mfs_rp_args(r, "(u,u,u,u,u,u,U,U,U,U,U,U[,u])", &inode, &ex, &fl, &l.stimestamp, &l.sinodes, &l.hinodes,
+		    &l.slength, &l.hlength, &l.ssize, &l.hsize, &l.srealsize, &l.hrealsize, &l.grace) < 0)
 		return MFS_ST_PARSE;
 	if (!(n = mfs_node_get(m, inode)))
 		return MFS_ST_ENOENT;
@@ -1071,19 +1071,14 @@ mfs_op_quota(struct mfs_rp *r)
 		n->u.d.quota = k;
 	}
 	q = &m->quota.v[n->u.d.quota];
-	q->exceeded = (uint8_t)ex;
-	q->flags = (uint8_t)fl;
-	q->stimestamp = sts;
-	q->sinodes = si;
-	q->hinodes = hi;
-	q->slength = v[0];
-	q->hlength = v[1];
-	q->ssize = v[2];
-	q->hsize = v[3];
-	q->srealsize = v[4];
-	q->hrealsize = v[5];
-	if (grace)
-		q->grace = grace;
+	l.inode = q->inode;
+	l.seq = q->seq;
+	l.alive = q->alive;
+	l.exceeded = (uint8_t)ex;
+	l.flags = (uint8_t)fl;
+	if (!l.grace)
+		l.grace = q->grace;   /* a line without one keeps it */
+	*q = l;
 	return MFS_ST_OK;
 }
 
