@@ -944,6 +944,14 @@ sc_newid(struct mfs_meta *m)
 	return m->sc_firstneverused++;
 }
 
+static void
+sc_name(struct mfs_sclass *s, const char *name, uint16_t nl)
+{
+	s->nleng = (uint8_t)nl;
+	memset(s->name, 0, sizeof s->name);
+	memcpy(s->name, name, nl);
+}
+
 static struct mfs_sclass *
 sc_slot(struct mfs_meta *m, uint32_t id)
 {
@@ -997,8 +1005,7 @@ mfs_op_scset(struct mfs_rp *r)
 		struct mfs_sclass *s = sc_slot(m, id);
 		if (isnew) {
 			memset(s, 0, sizeof *s);
-			s->nleng = (uint8_t)nl;
-			memcpy(s->name, name, nl);
+			sc_name(s, name, nl);
 		}
 		s->create = (uint8_t)c;
 		s->keep = (uint8_t)k;
@@ -1011,34 +1018,43 @@ mfs_op_scset(struct mfs_rp *r)
 	return MFS_ST_OK;
 }
 
+/* SCDUP and SCREN: "(NAME,NEWNAME)" and fmt's results (l[0], l[1]); *id is
+ * NAME's class (MFS_ST_NOSUCHCLASS: none) */
+struct sc2 {
+	char on[256], nn[256];
+	uint16_t ol, nl;
+	uint32_t l[2], id;
+};
+
+static int
+sc2_args(struct mfs_rp *r, const char *fmt, struct sc2 *a)
+{
+	if (mfs_rp_args(r, fmt, a->on, &a->ol, a->nn, &a->nl, &a->l[0], &a->l[1]) < 0)
+		return MFS_ST_PARSE;
+	return (a->id = sc_byname(r->m, a->on, a->ol)) ? MFS_ST_OK : MFS_ST_NOSUCHCLASS;
+}
+
 int
 mfs_op_scdup(struct mfs_rp *r)
 {
 	struct mfs_meta *m = r->m;
-	char sn[256], dn[256];
-	uint16_t sl, dl;
-	uint32_t lsid, ldid, sid, did;
+	struct sc2 a;
+	uint32_t did;
 	int st;
 
-	if (mfs_rp_args(r, "(s,s):w,w", sn, &sl, dn, &dl, &lsid, &ldid) < 0)
-		return MFS_ST_PARSE;
-	if (!(sid = sc_byname(m, sn, sl)))
-		return MFS_ST_NOSUCHCLASS;
-	if ((st = mfs_rp_check(r, "source class id", lsid, sid)))
+	if ((st = sc2_args(r, "(s,s):w,w", &a)) || (st = mfs_rp_check(r, "source class id", a.l[0], a.id)))
 		return st;
-	if (sc_byname(m, dn, dl))
+	if (sc_byname(m, a.nn, a.nl))
 		return MFS_ST_CLASSEXISTS;
 	if (!(did = sc_newid(m)))
 		return MFS_ST_CLASSLIMITREACH;
-	if ((st = mfs_rp_check(r, "new class id", ldid, did)))
+	if ((st = mfs_rp_check(r, "new class id", a.l[1], did)))
 		return st;
 	{
 		struct mfs_sclass *d = sc_slot(m, did);
-		*d = *m->sc[sid];
+		*d = *m->sc[a.id];
 		d->files = d->dirs = 0;
-		d->nleng = (uint8_t)dl;
-		memset(d->name, 0, sizeof d->name);
-		memcpy(d->name, dn, dl);
+		sc_name(d, a.nn, a.nl);
 	}
 	return MFS_ST_OK;
 }
@@ -1046,25 +1062,18 @@ mfs_op_scdup(struct mfs_rp *r)
 int
 mfs_op_scren(struct mfs_rp *r)
 {
-	struct mfs_meta *m = r->m;
-	char on[256], nn[256];
-	uint16_t ol, nl;
-	uint32_t lid, id;
+	struct sc2 a;
 	int st;
 
-	if (mfs_rp_args(r, "(s,s):w", on, &ol, nn, &nl, &lid) < 0)
-		return MFS_ST_PARSE;
-	if (!(id = sc_byname(m, on, ol)))
-		return MFS_ST_NOSUCHCLASS;
-	if (id < 10)
-		return MFS_ST_EPERM;
-	if ((st = mfs_rp_check(r, "storage class id", lid, id)))
+	if ((st = sc2_args(r, "(s,s):w", &a)))
 		return st;
-	if (sc_byname(m, nn, nl))
+	if (a.id < 10)
+		return MFS_ST_EPERM;
+	if ((st = mfs_rp_check(r, "storage class id", a.l[0], a.id)))
+		return st;
+	if (sc_byname(r->m, a.nn, a.nl))
 		return MFS_ST_CLASSEXISTS;
-	m->sc[id]->nleng = (uint8_t)nl;
-	memset(m->sc[id]->name, 0, sizeof m->sc[id]->name);
-	memcpy(m->sc[id]->name, nn, nl);
+	sc_name(r->m->sc[a.id], a.nn, a.nl);
 	return MFS_ST_OK;
 }
 
