@@ -352,29 +352,30 @@ mfs_rp_node(struct mfs_rp *r, struct mfs_node **np, const char *fmt, ...)
 struct opent {
 	const char *name;
 	mfs_rp_op fn;
+	int arg;        /* r->oparg: which of a family of operations */
 };
 
 static const struct opent ops[] = {
-	{ "ACCESS", mfs_op_access }, { "ACQUIRE", mfs_op_acquire }, { "AMTIME", mfs_op_amtime },
-	{ "APPEND", mfs_op_append }, { "AQUIRE", mfs_op_acquire }, { "ARCHCHG", mfs_op_archchg },
-	{ "ATTR", mfs_op_attr }, { "CHUNKADD", mfs_op_chunkadd }, { "CHUNKDEL", mfs_op_chunkdel },
-	{ "CREATE", mfs_op_create }, { "CSADD", mfs_op_csadd }, { "CSDBOP", mfs_op_csdbop },
-	{ "CSDEL", mfs_op_csdel }, { "CUSTOMER", mfs_op_session }, { "EMPTYRESERVED", mfs_op_emptysustained },
-	{ "EMPTYSUSTAINED", mfs_op_emptysustained }, { "EMPTYTRASH", mfs_op_emptytrash },
-	{ "FLOCK", mfs_op_flock }, { "FREEINODES", mfs_op_freeinodes }, { "IDLE", mfs_op_idle },
-	{ "INCVERSION", mfs_op_incversion }, { "LENGTH", mfs_op_length }, { "LINK", mfs_op_link },
-	{ "MOVE", mfs_op_move }, { "NEXTCHUNKID", mfs_op_nextchunkid }, { "POSIXLOCK", mfs_op_posixlock },
-	{ "PURGE", mfs_op_purge }, { "QUOTA", mfs_op_quota }, { "RELEASE", mfs_op_release },
-	{ "RENUMERATEEDGES", mfs_op_renumedges }, { "REPAIR", mfs_op_repair }, { "ROLLBACK", mfs_op_rollback },
-	{ "SCDEL", mfs_op_scdel }, { "SCDUP", mfs_op_scdup }, { "SCREN", mfs_op_scren }, { "SCSET", mfs_op_scset },
-	{ "SESADD", mfs_op_sesadd }, { "SESCHANGED", mfs_op_seschanged }, { "SESDEL", mfs_op_sesdel },
-	{ "SESDISCONNECTED", mfs_op_sesdisconnected }, { "SESSION", mfs_op_session },
-	{ "SETACL", mfs_op_setacl }, { "SETEATTR", mfs_op_seteattr }, { "SETFILECHUNK", mfs_op_setfilechunk },
-	{ "SETGOAL", mfs_op_setgoal }, { "SETMETAID", mfs_op_setmetaid }, { "SETPATH", mfs_op_setpath },
-	{ "SETSCLASS", mfs_op_setsclass }, { "SETTRASHTIME", mfs_op_settrashtime },
-	{ "SETVERSION", mfs_op_setversion }, { "SETXATTR", mfs_op_setxattr }, { "SNAPSHOT", mfs_op_snapshot },
-	{ "SYMLINK", mfs_op_symlink }, { "TRUNC", mfs_op_trunc }, { "UNDEL", mfs_op_undel },
-	{ "UNLINK", mfs_op_unlink }, { "UNLOCK", mfs_op_unlock }, { "WRITE", mfs_op_write },
+	{ "ACCESS", mfs_op_access, 0 }, { "ACQUIRE", mfs_op_acquire, 0 }, { "AMTIME", mfs_op_amtime, 0 },
+	{ "APPEND", mfs_op_append, 0 }, { "AQUIRE", mfs_op_acquire, 0 }, { "ARCHCHG", mfs_op_archchg, 0 },
+	{ "ATTR", mfs_op_attr, 0 }, { "CHUNKADD", mfs_op_chunkadd, 0 }, { "CHUNKDEL", mfs_op_chunkdel, 0 },
+	{ "CREATE", mfs_op_create, 0 }, { "CSADD", mfs_op_csaddel, 0 }, { "CSDBOP", mfs_op_csdbop, 0 },
+	{ "CSDEL", mfs_op_csaddel, 1 }, { "CUSTOMER", mfs_op_session, 0 }, { "EMPTYRESERVED", mfs_op_emptysustained, 0 },
+	{ "EMPTYSUSTAINED", mfs_op_emptysustained, 0 }, { "EMPTYTRASH", mfs_op_emptytrash, 0 },
+	{ "FLOCK", mfs_op_flock, 0 }, { "FREEINODES", mfs_op_freeinodes, 0 }, { "IDLE", mfs_op_idle, 0 },
+	{ "INCVERSION", mfs_op_chunkver, MFS_CH_INCVERSION }, { "LENGTH", mfs_op_length, 0 }, { "LINK", mfs_op_link, 0 },
+	{ "MOVE", mfs_op_move, 0 }, { "NEXTCHUNKID", mfs_op_nextchunkid, 0 }, { "POSIXLOCK", mfs_op_posixlock, 0 },
+	{ "PURGE", mfs_op_purge, 0 }, { "QUOTA", mfs_op_quota, 0 }, { "RELEASE", mfs_op_release, 0 },
+	{ "RENUMERATEEDGES", mfs_op_renumedges, 0 }, { "REPAIR", mfs_op_repair, 0 }, { "ROLLBACK", mfs_op_rollback, 0 },
+	{ "SCDEL", mfs_op_scdel, 0 }, { "SCDUP", mfs_op_scdup, 0 }, { "SCREN", mfs_op_scren, 0 }, { "SCSET", mfs_op_scset, 0 },
+	{ "SESADD", mfs_op_sesadd, 0 }, { "SESCHANGED", mfs_op_seschanged, 0 }, { "SESDEL", mfs_op_sesdel, 0 },
+	{ "SESDISCONNECTED", mfs_op_sesdisconnected, 0 }, { "SESSION", mfs_op_session, 0 },
+	{ "SETACL", mfs_op_setacl, 0 }, { "SETEATTR", mfs_op_seteattr, 0 }, { "SETFILECHUNK", mfs_op_setfilechunk, 0 },
+	{ "SETGOAL", mfs_op_setgoal, 0 }, { "SETMETAID", mfs_op_setmetaid, 0 }, { "SETPATH", mfs_op_setpath, 0 },
+	{ "SETSCLASS", mfs_op_setsclass, 0 }, { "SETTRASHTIME", mfs_op_settrashtime, 0 },
+	{ "SETVERSION", mfs_op_chunkver, MFS_CH_SETVERSION }, { "SETXATTR", mfs_op_setxattr, 0 }, { "SNAPSHOT", mfs_op_snapshot, 0 },
+	{ "SYMLINK", mfs_op_symlink, 0 }, { "TRUNC", mfs_op_trunc, 0 }, { "UNDEL", mfs_op_undel, 0 },
+	{ "UNLINK", mfs_op_unlink, 0 }, { "UNLOCK", mfs_op_chunkver, MFS_CH_UNLOCK }, { "WRITE", mfs_op_write, 0 },
 };
 
 /* find the operation (ops[] is sorted by name) and run it */
@@ -404,6 +405,7 @@ replay_op(struct mfs_rp *r)
 		} else {
 			if (*r->p != '(')
 				return perr(r, "operation ('(' expected)");
+			r->oparg = ops[i].arg;
 			st = ops[i].fn(r);
 			if (st == MFS_ST_OK && !r->vdone)
 				m->version++;

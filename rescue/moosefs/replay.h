@@ -25,6 +25,7 @@ struct mfs_rp {
 	const char *line, *p;   /* the text after "ID: ", and the cursor */
 	uint32_t ts;
 	int vdone;              /* the op changed the version itself */
+	int oparg;              /* the operation's row in ops[] says which of a family it is */
 	char *msg;
 	size_t msz;
 	uint8_t *buf[2];        /* scratch for paths and data */
@@ -131,9 +132,8 @@ int mfs_op_renumedges(struct mfs_rp *r);
 int mfs_op_snapshot(struct mfs_rp *r);
 int mfs_op_write(struct mfs_rp *r);
 int mfs_op_trunc(struct mfs_rp *r);
-int mfs_op_unlock(struct mfs_rp *r);
-int mfs_op_incversion(struct mfs_rp *r);
-int mfs_op_setversion(struct mfs_rp *r);
+enum { MFS_CH_UNLOCK, MFS_CH_INCVERSION, MFS_CH_SETVERSION };   /* its oparg */
+int mfs_op_chunkver(struct mfs_rp *r);    /* UNLOCK, INCVERSION, SETVERSION */
 int mfs_op_chunkadd(struct mfs_rp *r);
 int mfs_op_chunkdel(struct mfs_rp *r);
 int mfs_op_nextchunkid(struct mfs_rp *r);
@@ -151,8 +151,7 @@ int mfs_op_release(struct mfs_rp *r);
 int mfs_op_flock(struct mfs_rp *r);
 int mfs_op_posixlock(struct mfs_rp *r);
 int mfs_op_csdbop(struct mfs_rp *r);
-int mfs_op_csadd(struct mfs_rp *r);
-int mfs_op_csdel(struct mfs_rp *r);
+int mfs_op_csaddel(struct mfs_rp *r);     /* CSADD, CSDEL */
 int mfs_op_scset(struct mfs_rp *r);
 int mfs_op_scdup(struct mfs_rp *r);
 int mfs_op_scren(struct mfs_rp *r);

@@ -113,40 +113,23 @@ mfs_op_trunc(struct mfs_rp *r)
 	return modify_chunk(r, &mfs_chunks(n)[indx], logged, 1, 1);
 }
 
+/* UNLOCK "(U)", INCVERSION "(U)", SETVERSION "(U,u)" (r->oparg says which) */
 int
-mfs_op_unlock(struct mfs_rp *r)
-{
-	struct mfs_chunk *c;
-	uint32_t none;
-	int st = chunk_args(r, &c, "(U)", &none);
-
-	if (st == MFS_ST_OK)
-		c->lockedto = 0;
-	return st;
-}
-
-int
-mfs_op_incversion(struct mfs_rp *r)
-{
-	struct mfs_chunk *c;
-	uint32_t none;
-	int st = chunk_args(r, &c, "(U)", &none);
-
-	if (st == MFS_ST_OK)
-		c->version++;
-	return st;
-}
-
-int
-mfs_op_setversion(struct mfs_rp *r)
+mfs_op_chunkver(struct mfs_rp *r)
 {
 	struct mfs_chunk *c;
 	uint32_t v;
-	int st = chunk_args(r, &c, "(U,u)", &v);
+	int st = chunk_args(r, &c, r->oparg == MFS_CH_SETVERSION ? "(U,u)" : "(U)", &v);
 
-	if (st == MFS_ST_OK)
+	if (st != MFS_ST_OK)
+		return st;
+	if (r->oparg == MFS_CH_UNLOCK)
+		c->lockedto = 0;
+	else if (r->oparg == MFS_CH_INCVERSION)
+		c->version++;
+	else
 		c->version = v;
-	return st;
+	return MFS_ST_OK;
 }
 
 int
@@ -902,24 +885,15 @@ mfs_op_csdbop(struct mfs_rp *r)
 	return csdbop(r, op, ip, port, arg);
 }
 
+/* CSADD and CSDEL: CSDBOP's operations 0 and 1 (r->oparg) */
 int
-mfs_op_csadd(struct mfs_rp *r)
+mfs_op_csaddel(struct mfs_rp *r)
 {
 	uint32_t ip, port;
 
 	if (mfs_rp_args(r, "(u,w)", &ip, &port) < 0)
 		return MFS_ST_PARSE;
-	return csdbop(r, 0, ip, port, 0);
-}
-
-int
-mfs_op_csdel(struct mfs_rp *r)
-{
-	uint32_t ip, port;
-
-	if (mfs_rp_args(r, "(u,w)", &ip, &port) < 0)
-		return MFS_ST_PARSE;
-	return csdbop(r, 1, ip, port, 0);
+	return csdbop(r, (uint32_t)r->oparg, ip, port, 0);
 }
 
 /* ---- storage classes ---- */
