@@ -2,6 +2,7 @@
  * index tables, node/edge/chunk vectors, the used-inode bitmap, string
  * arena and the radix sort used to reproduce the master's record orders.
  * Spec: docs/moosefs-format.md sections 1.6, 1.8 and 2.5. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +34,75 @@ mfs_mix64(uint64_t x)
 	x *= 0xc4ceb9fe1a85ec53ULL;
 	x ^= x >> 33;
 	return x;
+}
+
+/* The maps from a key to an element's index: KEY(m, idx) is the element's
+ * 64-bit key; NAME_eq matches it against *(const uint64_t *)key and NAME_rh
+ * hashes it again when the table grows (LINK: static or exported). */
+#define KEYED(LINK, NAME, KEY) \
+	static uint64_t NAME##_key(const struct mfs_meta *m, uint32_t idx) \
+	{ \
+		return KEY; \
+	} \
+	static int NAME##_eq(const void *ctx, uint32_t idx, const void *key) \
+	{ \
+		return NAME##_key(ctx, idx) == *(const uint64_t *)key; \
+	} \
+	LINK uint64_t NAME##_rh(const void *ctx, uint32_t idx) \
+	{ \
+		return mfs_mix64(NAME##_key(ctx, idx)); \
+	}
+
+KEYED(static, node, m->nodes.v[idx].inode)
+KEYED(static, chunk, m->chunks.v[idx].id)
+KEYED(, mfs_xent, m->xent.v[idx].inode)
+KEYED(, mfs_acl, (uint64_t)m->acl.v[idx].inode * 2 + m->acl.v[idx].type - 1)
+KEYED(static, open, (uint64_t)m->open.v[idx].sess << 32 | m->open.v[idx].inode)
+KEYED(static, ocnt, m->ocnt.v[idx].inode)
+
+/* The element at the head of a free list (linked through the uint32_t at
+ * linkoff of each element), zeroed; the head moves to the next one. */
+static uint32_t
+free_take(void *v, size_t size, uint32_t *head, size_t linkoff)
+{
+	uint32_t i = *head;
+	char *e = (char *)v + (size_t)i * size;
+
+	memcpy(head, e + linkoff, sizeof *head);
+	memset(e, 0, size);
+	return i;
+}
+
+/* Keys are dense (the master hands out the lowest free inode and the next
+ * chunk id), so a plain array indexed by key is the fast map; keys far beyond
+ * the element count (damaged or fuzzed files) go to the hash table instead.
+ * Grow the array (*direct, *nd slots) to hold key, and move the hashed
+ * entries that now fall into it. */
+static void
+direct_grow(struct mfs_meta *m, uint32_t **direct, uint32_t *nd, struct mfs_idmap *map, uint32_t count,
+	    uint64_t key, mfs_idmap_eq eq, mfs_idmap_hash rh)
+{
+	uint64_t lim = (uint64_t)count * 2 + (1u << 16);
+	uint32_t n = *nd ? *nd : 1024;
+
+	if (key < *nd || key >= lim)
+		return;
+	while (n <= key)
+		n *= 2;
+	if (n > lim)
+		n = (uint32_t)lim;
+	*direct = xrealloc(*direct, (size_t)n * sizeof **direct);
+	memset(*direct + *nd, 0, (size_t)(n - *nd) * sizeof **direct);
+	if (map->count) {
+		for (uint64_t k = *nd; k < n; k++) {
+			uint32_t x = mfs_idmap_find(map, mfs_mix64(k), eq, m, &k);
+			if (x) {
+				mfs_idmap_del(map, mfs_mix64(k), x, rh, m);
+				(*direct)[k] = x;
+			}
+		}
+	}
+	*nd = n;
 }
 
 /* ---- index tables ----
@@ -332,56 +402,14 @@ mfs_inode_alloc(struct mfs_meta *m)
 
 static uint64_t edge_rh_pub(const void *ctx, uint32_t idx);
 
-static int
-node_eq(const void *ctx, uint32_t idx, const void *key)
-{
-	const struct mfs_meta *m = ctx;
-	return m->nodes.v[idx].inode == *(const uint32_t *)key;
-}
-
-static uint64_t
-node_rh(const void *ctx, uint32_t idx)
-{
-	const struct mfs_meta *m = ctx;
-	return mfs_mix64(m->nodes.v[idx].inode);
-}
-
 uint32_t
 mfs_node_idx(struct mfs_meta *m, uint32_t inode)
 {
+	uint64_t k = inode;
+
 	if (inode < m->ndirect)
 		return m->direct[inode];
-	return mfs_idmap_find(&m->node_map, mfs_mix64(inode), node_eq, m, &inode);
-}
-
-/* Inode numbers are dense (the master hands out the lowest free one), so a
- * plain array indexed by inode is the fast map; numbers far beyond the node
- * count (damaged or fuzzed files) go to the hash table instead. */
-static void
-direct_grow(struct mfs_meta *m, uint32_t inode)
-{
-	uint64_t lim = (uint64_t)m->nodes.n * 2 + (1u << 16);
-	uint32_t n = m->ndirect ? m->ndirect : 1024;
-
-	if (inode < m->ndirect || inode >= lim)
-		return;
-	while (n <= inode)
-		n *= 2;
-	if (n > lim)
-		n = (uint32_t)lim;
-	m->direct = xrealloc(m->direct, (size_t)n * sizeof *m->direct);
-	memset(m->direct + m->ndirect, 0, (size_t)(n - m->ndirect) * sizeof *m->direct);
-	/* move hashed entries that now fall into the array */
-	if (m->node_map.count) {
-		for (uint32_t i = m->ndirect; i < n; i++) {
-			uint32_t x = mfs_idmap_find(&m->node_map, mfs_mix64(i), node_eq, m, &i);
-			if (x) {
-				mfs_idmap_del(&m->node_map, mfs_mix64(i), x, node_rh, m);
-				m->direct[i] = x;
-			}
-		}
-	}
-	m->ndirect = n;
+	return mfs_idmap_find(&m->node_map, mfs_mix64(k), node_eq, m, &k);
 }
 
 void
@@ -408,18 +436,15 @@ mfs_node_add(struct mfs_meta *m, uint32_t inode, uint8_t type)
 	uint32_t i;
 	struct mfs_node *n;
 
-	if (m->node_free) {
-		i = m->node_free;
-		m->node_free = m->nodes.v[i].parents;
-		memset(&m->nodes.v[i], 0, sizeof m->nodes.v[i]);
-	} else {
+	if (m->node_free)
+		i = free_take(m->nodes.v, sizeof *m->nodes.v, &m->node_free, offsetof(struct mfs_node, parents));
+	else
 		i = MFS_VEC_ADD(m->nodes);
-	}
 	n = &m->nodes.v[i];
 	n->inode = inode;
 	n->type = type;
 	n->seq = ++m->seq;
-	direct_grow(m, inode);
+	direct_grow(m, &m->direct, &m->ndirect, &m->node_map, m->nodes.n, inode, node_eq, node_rh);
 	if (inode < m->ndirect)
 		m->direct[inode] = i;
 	else
@@ -557,16 +582,9 @@ mfs_edge_find(struct mfs_meta *m, uint32_t pidx, const char *name, uint16_t nlen
 static uint32_t
 edge_new(struct mfs_meta *m)
 {
-	uint32_t i;
-
-	if (m->edge_free) {
-		i = m->edge_free;
-		m->edge_free = m->edges.v[i].next;
-		memset(&m->edges.v[i], 0, sizeof m->edges.v[i]);
-	} else {
-		i = MFS_VEC_ADD(m->edges);
-	}
-	return i;
+	if (m->edge_free)
+		return free_take(m->edges.v, sizeof *m->edges.v, &m->edge_free, offsetof(struct mfs_edge, next));
+	return MFS_VEC_ADD(m->edges);
 }
 
 static void
@@ -684,47 +702,6 @@ mfs_edge_del(struct mfs_meta *m, uint32_t e)
 
 /* ---- chunks ---- */
 
-static int
-chunk_eq(const void *ctx, uint32_t idx, const void *key)
-{
-	const struct mfs_meta *m = ctx;
-	return m->chunks.v[idx].id == *(const uint64_t *)key;
-}
-
-static uint64_t
-chunk_rh(const void *ctx, uint32_t idx)
-{
-	const struct mfs_meta *m = ctx;
-	return mfs_mix64(m->chunks.v[idx].id);
-}
-
-/* like direct_grow for inodes: ids far beyond the chunk count stay hashed */
-static void
-cdirect_grow(struct mfs_meta *m, uint64_t id)
-{
-	uint64_t lim = (uint64_t)m->chunks.n * 2 + (1u << 16);
-	uint32_t n = m->ncdirect ? m->ncdirect : 1024;
-
-	if (id < m->ncdirect || id >= lim)
-		return;
-	while (n <= id)
-		n *= 2;
-	if (n > lim)
-		n = (uint32_t)lim;
-	m->cdirect = xrealloc(m->cdirect, (size_t)n * sizeof *m->cdirect);
-	memset(m->cdirect + m->ncdirect, 0, (size_t)(n - m->ncdirect) * sizeof *m->cdirect);
-	if (m->chunk_map.count) {
-		for (uint64_t k = m->ncdirect; k < n; k++) {
-			uint32_t x = mfs_idmap_find(&m->chunk_map, mfs_mix64(k), chunk_eq, m, &k);
-			if (x) {
-				mfs_idmap_del(&m->chunk_map, mfs_mix64(k), x, chunk_rh, m);
-				m->cdirect[k] = x;
-			}
-		}
-	}
-	m->ncdirect = n;
-}
-
 struct mfs_chunk *
 mfs_chunk_get(struct mfs_meta *m, uint64_t id)
 {
@@ -737,16 +714,13 @@ mfs_chunk_add(struct mfs_meta *m, uint64_t id)
 {
 	uint32_t i;
 
-	if (m->chunk_free) {
-		i = m->chunk_free;
-		m->chunk_free = m->chunks.v[i].seq;
-		memset(&m->chunks.v[i], 0, sizeof m->chunks.v[i]);
-	} else {
+	if (m->chunk_free)
+		i = free_take(m->chunks.v, sizeof *m->chunks.v, &m->chunk_free, offsetof(struct mfs_chunk, seq));
+	else
 		i = MFS_VEC_ADD(m->chunks);
-	}
 	m->chunks.v[i].id = id;
 	m->chunks.v[i].seq = ++m->seq;
-	cdirect_grow(m, id);
+	direct_grow(m, &m->cdirect, &m->ncdirect, &m->chunk_map, m->chunks.n, id, chunk_eq, chunk_rh);
 	if (id < m->ncdirect)
 		m->cdirect[id] = i;
 	else
@@ -770,32 +744,12 @@ mfs_chunk_del(struct mfs_meta *m, struct mfs_chunk *c)
 
 /* ---- xattr entries, acls, open files, sessions ---- */
 
-static int
-xent_eq(const void *ctx, uint32_t idx, const void *key)
-{
-	const struct mfs_meta *m = ctx;
-	return m->xent.v[idx].inode == *(const uint32_t *)key;
-}
-
-uint64_t
-mfs_xent_rh(const void *ctx, uint32_t idx)
-{
-	const struct mfs_meta *m = ctx;
-	return mfs_mix64(m->xent.v[idx].inode);
-}
-
-uint64_t
-mfs_acl_rh(const void *ctx, uint32_t idx)
-{
-	const struct mfs_meta *m = ctx;
-	const struct mfs_acl *a = &m->acl.v[idx];
-	return mfs_mix64((uint64_t)a->inode * 2 + a->type - 1);
-}
-
 uint32_t
 mfs_xent_find(struct mfs_meta *m, uint32_t inode)
 {
-	return mfs_idmap_find(&m->xent_map, mfs_mix64(inode), xent_eq, m, &inode);
+	uint64_t k = inode;
+
+	return mfs_idmap_find(&m->xent_map, mfs_mix64(k), mfs_xent_eq, m, &k);
 }
 
 uint32_t
@@ -810,35 +764,11 @@ mfs_xent_add(struct mfs_meta *m, uint32_t inode)
 	return e;
 }
 
-static int
-acl_eq(const void *ctx, uint32_t idx, const void *key)
-{
-	const struct mfs_meta *m = ctx;
-	const struct mfs_acl *a = &m->acl.v[idx];
-	return ((uint64_t)a->inode * 2 + a->type - 1) == *(const uint64_t *)key;
-}
-
 uint32_t
 mfs_acl_find(struct mfs_meta *m, uint32_t inode, uint8_t type)
 {
 	uint64_t k = (uint64_t)inode * 2 + type - 1;
-	return mfs_idmap_find(&m->acl_map, mfs_mix64(k), acl_eq, m, &k);
-}
-
-static int
-open_eq(const void *ctx, uint32_t idx, const void *key)
-{
-	const struct mfs_meta *m = ctx;
-	const struct mfs_open *o = &m->open.v[idx];
-	return (((uint64_t)o->sess << 32) | o->inode) == *(const uint64_t *)key;
-}
-
-static uint64_t
-open_rh(const void *ctx, uint32_t idx)
-{
-	const struct mfs_meta *m = ctx;
-	const struct mfs_open *o = &m->open.v[idx];
-	return mfs_mix64(((uint64_t)o->sess << 32) | o->inode);
+	return mfs_idmap_find(&m->acl_map, mfs_mix64(k), mfs_acl_eq, m, &k);
 }
 
 uint32_t
@@ -848,24 +778,12 @@ mfs_open_find(struct mfs_meta *m, uint32_t sess, uint32_t inode)
 	return mfs_idmap_find(&m->open_map, mfs_mix64(k), open_eq, m, &k);
 }
 
-static int
-ocnt_eq(const void *ctx, uint32_t idx, const void *key)
-{
-	const struct mfs_meta *m = ctx;
-	return m->ocnt.v[idx].inode == *(const uint32_t *)key;
-}
-
-static uint64_t
-ocnt_rh(const void *ctx, uint32_t idx)
-{
-	const struct mfs_meta *m = ctx;
-	return mfs_mix64(m->ocnt.v[idx].inode);
-}
-
 static uint32_t
 ocnt_find(struct mfs_meta *m, uint32_t inode)
 {
-	return mfs_idmap_find(&m->ocnt_map, mfs_mix64(inode), ocnt_eq, m, &inode);
+	uint64_t k = inode;
+
+	return mfs_idmap_find(&m->ocnt_map, mfs_mix64(k), ocnt_eq, m, &k);
 }
 
 int
