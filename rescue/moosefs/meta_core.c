@@ -310,38 +310,25 @@ mfs_init_new(struct mfs_meta *m, uint32_t now)
 void
 mfs_free(struct mfs_meta *m)
 {
+	void *blocks[] = {
+		m->nodes.v, m->edges.v, m->chunks.v, m->sess.v, m->quota.v, m->xent.v, m->xpair.v,
+		m->acl.v, m->open.v, m->ocnt.v, m->flino.v, m->plino.v, m->flock.v, m->plock.v,
+		m->cs.v, m->freel.v, m->usedmap, m->direct, m->cdirect,
+	};
+	struct mfs_idmap *maps[] = {
+		&m->node_map, &m->edge_map, &m->chunk_map, &m->xent_map, &m->acl_map, &m->open_map, &m->ocnt_map,
+	};
+
 	for (uint32_t i = 1; i < m->nodes.n; i++) {
 		struct mfs_node *n = &m->nodes.v[i];
 		if (n->inode && (n->type == MFS_T_FILE || n->type == MFS_T_TRASH ||
 				 n->type == MFS_T_SUSTAINED) && n->u.f.cap > 1)
 			free(n->u.f.ch.many);
 	}
-	free(m->nodes.v);
-	free(m->edges.v);
-	free(m->chunks.v);
-	free(m->sess.v);
-	free(m->quota.v);
-	free(m->xent.v);
-	free(m->xpair.v);
-	free(m->acl.v);
-	free(m->open.v);
-	free(m->ocnt.v);
-	mfs_idmap_free(&m->ocnt_map);
-	free(m->flino.v);
-	free(m->plino.v);
-	free(m->flock.v);
-	free(m->plock.v);
-	free(m->cs.v);
-	free(m->freel.v);
-	free(m->usedmap);
-	mfs_idmap_free(&m->node_map);
-	free(m->direct);
-	mfs_idmap_free(&m->edge_map);
-	mfs_idmap_free(&m->chunk_map);
-	free(m->cdirect);
-	mfs_idmap_free(&m->xent_map);
-	mfs_idmap_free(&m->acl_map);
-	mfs_idmap_free(&m->open_map);
+	for (size_t i = 0; i < sizeof blocks / sizeof blocks[0]; i++)
+		free(blocks[i]);
+	for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++)
+		mfs_idmap_free(maps[i]);
 	for (int i = 0; i < 256; i++)
 		free(m->sc[i]);
 	for (size_t i = 0; i < m->ar.nblocks; i++)
@@ -604,6 +591,8 @@ mfs_edge_add(struct mfs_meta *m, uint32_t pidx, uint32_t cidx,
 	uint32_t e = edge_new(m);
 	struct mfs_edge *ed = &m->edges.v[e];
 	struct mfs_node *p = &m->nodes.v[pidx];
+	/* the end of the parent's list the edge joins (head or tail), the other end */
+	uint32_t *end = at_head ? &p->u.d.head : &p->u.d.tail, *other = at_head ? &p->u.d.tail : &p->u.d.head;
 
 	ed->parent = pidx;
 	ed->child = cidx;
@@ -611,21 +600,12 @@ mfs_edge_add(struct mfs_meta *m, uint32_t pidx, uint32_t cidx,
 	ed->name = name;
 	ed->nleng = nleng;
 	ed->kind = 0;
-	if (at_head) {
-		ed->next = p->u.d.head;
-		if (p->u.d.head)
-			m->edges.v[p->u.d.head].prev = e;
-		else
-			p->u.d.tail = e;
-		p->u.d.head = e;
-	} else {
-		ed->prev = p->u.d.tail;
-		if (p->u.d.tail)
-			m->edges.v[p->u.d.tail].next = e;
-		else
-			p->u.d.head = e;
-		p->u.d.tail = e;
-	}
+	*(at_head ? &ed->next : &ed->prev) = *end;
+	if (*end)
+		*(at_head ? &m->edges.v[*end].prev : &m->edges.v[*end].next) = e;
+	else
+		*other = e;
+	*end = e;
 	p->u.d.nchild++;
 	edge_link_child(m, e, cidx);
 	if (!m->edge_map_stale)
