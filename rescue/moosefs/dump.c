@@ -80,16 +80,7 @@ mfs_dump_sess(struct mfs_dumper *d)
 			d->r.p += rec - 4;
 			return 0;
 		}
-		csum = mfs_rd_u64(&d->r);
-		ileng = mfs_rd_u32(&d->r);
-		ip = mfs_rd_u32(&d->r);
-		v[0] = mfs_rd_u32(&d->r);
-		fl = mfs_rd_u8(&d->r);
-		um = mfs_rd_u16(&d->r);
-		ming = mfs_rd_u8(&d->r);
-		maxg = mfs_rd_u8(&d->r);
-		for (int i = 1; i < 9; i++)
-			v[i] = mfs_rd_u32(&d->r);
+		mfs_rd_rec(&d->r, "qwwwbhbbw8", &csum, &ileng, &ip, &v[0], &fl, &um, &ming, &maxg, &v[1]);
 		strip(s, ip);
 		printf("SESSION|s:%10" PRIu32 "|e:#%" PRIu64 "|p:%s|r:%10" PRIu32 "|f:0x%02" PRIX8 "|u:0%03" PRIo16
 		       "|g:%" PRIu8 "-%" PRIu8 "|t:%10" PRIu32 "-%10" PRIu32 "|m:%10" PRIu32 ",%10" PRIu32 ",%10" PRIu32
@@ -151,14 +142,7 @@ mfs_dump_scla(struct mfs_dumper *d)
 		char name[256];
 		const uint8_t *p;
 		DNEED(d, 10, "truncated SCLA record");
-		id = mfs_rd_u16(&d->r);
-		nl = mfs_rd_u8(&d->r);
-		admin = mfs_rd_u8(&d->r);
-		mode = mfs_rd_u8(&d->r);
-		delay = mfs_rd_u16(&d->r);
-		c = mfs_rd_u8(&d->r);
-		k = mfs_rd_u8(&d->r);
-		a = mfs_rd_u8(&d->r);
+		mfs_rd_rec(&d->r, "hbbbhbbb", &id, &nl, &admin, &mode, &delay, &c, &k, &a);
 		DNEED(d, nl, "truncated SCLA record");
 		memcpy(name, d->r.p, nl);
 		name[nl] = 0;
@@ -203,14 +187,7 @@ mfs_dump_nodes(struct mfs_dumper *d)
 		if (type > MFS_T_SUSTAINED)
 			return dbad(d, "NODE: unknown node type");
 		DNEED(d, 31, "truncated NODE record");
-		inode = mfs_rd_u32(&d->r);
-		sc = mfs_rd_u8(&d->r);
-		ea = mfs_rd_u8(&d->r);
-		wa = mfs_rd_u8(&d->r);
-		mode = mfs_rd_u16(&d->r);
-		for (int i = 0; i < 5; i++)
-			v[i] = mfs_rd_u32(&d->r);
-		tt = mfs_rd_u16(&d->r);
+		mfs_rd_rec(&d->r, "wbbbhw5h", &inode, &sc, &ea, &wa, &mode, v, &tt);
 		printf("NODE|k:%c|i:%10" PRIu32 "|#:%" PRIu8 "|e:0x%02" PRIX8 "|w:0x%1" PRIX8 "|m:0%04" PRIo16
 		       "|u:%10" PRIu32 "|g:%10" PRIu32 "|a:%10" PRIu32 ",m:%10" PRIu32 ",c:%10" PRIu32 "|t:%5" PRIu32 "h",
 		       kind[type], inode, sc, ea, wa, mode, v[0], v[1], v[2], v[3], v[4], (uint32_t)tt);
@@ -231,8 +208,7 @@ mfs_dump_nodes(struct mfs_dumper *d)
 			uint64_t len;
 			uint32_t ch;
 			DNEED(d, 12, "truncated NODE record");
-			len = mfs_rd_u64(&d->r);
-			ch = mfs_rd_u32(&d->r);
+			mfs_rd_rec(&d->r, "qw", &len, &ch);
 			printf("|l:%20" PRIu64 "|c:(", len);
 			for (uint32_t i = 0; i < ch; i++) {
 				uint64_t id;
@@ -262,10 +238,7 @@ mfs_dump_edges(struct mfs_dumper *d)
 		uint64_t id;
 		uint16_t nl;
 		DNEED(d, 18, "truncated EDGE record");
-		p = mfs_rd_u32(&d->r);
-		c = mfs_rd_u32(&d->r);
-		id = mfs_rd_u64(&d->r);
-		nl = mfs_rd_u16(&d->r);
+		mfs_rd_rec(&d->r, "wwqh", &p, &c, &id, &nl);
 		if (p == 0 && c == 0)
 			return 0;
 		if (p == 0)
@@ -317,15 +290,7 @@ mfs_dump_quota(struct mfs_dumper *d)
 		uint8_t ex, fl;
 		uint64_t l[6];
 		DNEED(d, 70, "truncated QUOT record");
-		inode = mfs_rd_u32(&d->r);
-		grace = mfs_rd_u32(&d->r);
-		ex = mfs_rd_u8(&d->r);
-		fl = mfs_rd_u8(&d->r);
-		st = mfs_rd_u32(&d->r);
-		si = mfs_rd_u32(&d->r);
-		hi = mfs_rd_u32(&d->r);
-		for (int i = 0; i < 6; i++)
-			l[i] = mfs_rd_u64(&d->r);
+		mfs_rd_rec(&d->r, "wwbbwwwq6", &inode, &grace, &ex, &fl, &st, &si, &hi, l);
 		printf("QUOTA|i:%10" PRIu32 "|g:%" PRIu32 "|e:%c|f:0x%02" PRIX8 "|s:%10" PRIu32,
 		       inode, grace, ex ? '1' : '0', fl, st);
 		qfield("si", fl & 0x01, si, 0);
@@ -348,9 +313,7 @@ mfs_dump_xattr(struct mfs_dumper *d)
 		uint32_t inode, vl;
 		uint8_t nl;
 		DNEED(d, 9, "truncated XATR record");
-		inode = mfs_rd_u32(&d->r);
-		nl = mfs_rd_u8(&d->r);
-		vl = mfs_rd_u32(&d->r);
+		mfs_rd_rec(&d->r, "wbw", &inode, &nl, &vl);
 		if (inode == 0)
 			return 0;
 		if (nl == 0) {
@@ -388,11 +351,7 @@ mfs_dump_acl(struct mfs_dumper *d)
 			d->r.p += 13;
 			return 0;
 		}
-		t = mfs_rd_u8(&d->r);
-		for (int i = 0; i < 4; i++)
-			pm[i] = mfs_rd_u16(&d->r);
-		nu = mfs_rd_u16(&d->r);
-		ng = mfs_rd_u16(&d->r);
+		mfs_rd_rec(&d->r, "bh4hh", &t, pm, &nu, &ng);
 		printf("POSIXACL|i:%10" PRIu32 "|t:%" PRIu8 "|u:0%05" PRIo16 "|g:0%05" PRIo16 "|o:0%05" PRIo16
 		       "|m:0%05" PRIo16 "|n:(", inode, t, pm[0], pm[1], pm[2], pm[3]);
 		n = (uint32_t)nu + ng;
@@ -400,8 +359,7 @@ mfs_dump_acl(struct mfs_dumper *d)
 			uint32_t id;
 			uint16_t perm;
 			DNEED(d, 6, "truncated PACL record");
-			id = mfs_rd_u32(&d->r);
-			perm = mfs_rd_u16(&d->r);
+			mfs_rd_rec(&d->r, "wh", &id, &perm);
 			printf(i < nu ? "u(%" PRIu32 "):0%05" PRIo16 : "g(%" PRIu32 "):0%05" PRIo16, id, perm);
 			if (i + 1 < n)
 				putchar(',');
@@ -416,8 +374,7 @@ mfs_dump_open(struct mfs_dumper *d)
 	for (;;) {
 		uint32_t s, i;
 		DNEED(d, 8, "truncated OPEN record");
-		s = mfs_rd_u32(&d->r);
-		i = mfs_rd_u32(&d->r);
+		mfs_rd_rec(&d->r, "ww", &s, &i);
 		if (s == 0 || i == 0)
 			return 0;
 		printf("OPENFILE|s:%10" PRIu32 "|i:%10" PRIu32 "\n", s, i);
@@ -432,10 +389,7 @@ mfs_dump_flock(struct mfs_dumper *d)
 		uint64_t o;
 		uint8_t t;
 		DNEED(d, 17, "truncated FLCK record");
-		inode = mfs_rd_u32(&d->r);
-		s = mfs_rd_u32(&d->r);
-		o = mfs_rd_u64(&d->r);
-		t = mfs_rd_u8(&d->r);
+		mfs_rd_rec(&d->r, "wwqb", &inode, &s, &o, &t);
 		if (inode == 0 && o == 0 && s == 0)
 			return 0;
 		printf("FLOCK|i:%10" PRIu32 "|s:%10" PRIu32 "|o:%016" PRIX64 "|t:%c\n", inode, s, o, t ? 'W' : 'R');
@@ -450,13 +404,7 @@ mfs_dump_plock(struct mfs_dumper *d)
 		uint64_t o, st, en;
 		uint8_t t;
 		DNEED(d, 37, "truncated PLCK record");
-		inode = mfs_rd_u32(&d->r);
-		o = mfs_rd_u64(&d->r);
-		s = mfs_rd_u32(&d->r);
-		pid = mfs_rd_u32(&d->r);
-		st = mfs_rd_u64(&d->r);
-		en = mfs_rd_u64(&d->r);
-		t = mfs_rd_u8(&d->r);
+		mfs_rd_rec(&d->r, "wqwwqqb", &inode, &o, &s, &pid, &st, &en, &t);
 		if (inode == 0 && o == 0 && s == 0)
 			return 0;
 		printf("POSIXLOCK|i:%10" PRIu32 "|s:%10" PRIu32 "|o:0x%016" PRIX64 "|p:%10" PRIu32 "|r:<%20" PRIu64
@@ -478,11 +426,7 @@ mfs_dump_csdb(struct mfs_dumper *d)
 		uint8_t mt;
 		char s[16];
 		DNEED(d, 13, "truncated CSDB record");
-		ip = mfs_rd_u32(&d->r);
-		port = mfs_rd_u16(&d->r);
-		id = mfs_rd_u16(&d->r);
-		mt = mfs_rd_u8(&d->r);
-		to = mfs_rd_u32(&d->r);
+		mfs_rd_rec(&d->r, "whhbw", &ip, &port, &id, &mt, &to);
 		strip(s, ip);
 		printf("CHUNKSERVER|i:%s|p:%5" PRIu16 "|#:%5" PRIu16 "|m:%4s|t:%10" PRIu32 "\n", s, port, id,
 		       mt == 0 ? "off" : mt == 1 ? "on" : mt == 2 ? "temp" : "???", to);
@@ -500,10 +444,7 @@ mfs_dump_chunks(struct mfs_dumper *d)
 		uint32_t v, l;
 		uint8_t a;
 		DNEED(d, 17, "truncated CHNK record");
-		id = mfs_rd_u64(&d->r);
-		v = mfs_rd_u32(&d->r);
-		l = mfs_rd_u32(&d->r);
-		a = mfs_rd_u8(&d->r);
+		mfs_rd_rec(&d->r, "qwwb", &id, &v, &l, &a);
 		if (id == 0 && v == 0 && l == 0)
 			return 0;
 		printf("CHUNK|i:0x%016" PRIX64 "|v:0x%08" PRIX32 "|t:%10" PRIu32 "|a:%" PRIu8 "\n", id, v, l, a);

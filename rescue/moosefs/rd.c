@@ -1,5 +1,6 @@
 /* rd.c: the bounded reader of rd.h. */
 #include <errno.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -47,6 +48,31 @@ mfs_rd_close(struct mfs_rd *r)
 	if (r->fd >= 0)
 		free(r->buf);
 	r->buf = r->p = r->end = NULL;
+}
+
+void
+mfs_rd_rec(struct mfs_rd *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	for (const char *f = fmt; *f;) {
+		char c = *f++;
+		unsigned n = 0;
+		void *p = va_arg(ap, void *);
+
+		while (*f >= '0' && *f <= '9')
+			n = n * 10 + (unsigned)(*f++ - '0');
+		for (unsigned i = 0; i < (n ? n : 1); i++) {
+			switch (c) {
+			case 'b': ((uint8_t *)p)[i] = mfs_rd_u8(r); break;
+			case 'h': ((uint16_t *)p)[i] = mfs_rd_u16(r); break;
+			case 'w': ((uint32_t *)p)[i] = mfs_rd_u32(r); break;
+			default: ((uint64_t *)p)[i] = mfs_rd_u64(r); break;   /* 'q' */
+			}
+		}
+	}
+	va_end(ap);
 }
 
 int

@@ -26,6 +26,12 @@ void mfs_rd_close(struct mfs_rd *r);
 /* 0 when n bytes are available at r->p, -1 at end of data or on error */
 int mfs_rd_need(struct mfs_rd *r, size_t n);
 int mfs_rd_skip(struct mfs_rd *r, uint64_t n);
+/* Read a record's big-endian fields in the order fmt lists them, each letter
+ * into the next pointer: b uint8_t *, h uint16_t *, w uint32_t *, q uint64_t *;
+ * a count after a letter ("w8") fills an array of that many.  The caller has
+ * made sure the bytes are there (mfs_rd_need).  As with mfs_rp_args, the
+ * compiler cannot check the pointers' types against the letters. */
+void mfs_rd_rec(struct mfs_rd *r, const char *fmt, ...);
 /* message for a failed mfs_rd_need: RC_IO (read error) or RC_DATA (truncated) */
 int mfs_rd_fail(struct mfs_rd *r, const char *what);
 struct mfs_header;
