@@ -29,6 +29,27 @@ dbad(struct mfs_dumper *d, const char *what)
 }
 
 #define DNEED(d, n, what) do { if (mfs_rd_need(&(d)->r, (n))) return dbad((d), (what)); } while (0)
+/* a record of n bytes, its fields read by mfs_rd_rec */
+#define DREC(d, n, what, ...) do { DNEED(d, n, what); mfs_rd_rec(&(d)->r, __VA_ARGS__); } while (0)
+
+/* A section that starts with its record count: "# LABEL: N", then each
+ * record by one() */
+static int
+dcounted(struct mfs_dumper *d, const char *tag, const char *label, int (*one)(struct mfs_dumper *))
+{
+	char what[32];
+	uint32_t n;
+	int rc;
+
+	snprintf(what, sizeof what, "truncated %s header", tag);
+	DNEED(d, 4, what);
+	n = mfs_rd_u32(&d->r);
+	printf("# %s: %" PRIu32 "\n", label, n);
+	while (n--)
+		if ((rc = one(d)))
+			return rc;
+	return 0;
+}
 
 /* names: raw bytes, or '.' for bytes < 32 or > 127 with -d */
 static int
@@ -141,8 +162,7 @@ mfs_dump_scla(struct mfs_dumper *d)
 		uint8_t nl, admin, mode, c, k, a;
 		char name[256];
 		const uint8_t *p;
-		DNEED(d, 10, "truncated SCLA record");
-		mfs_rd_rec(&d->r, "hbbbhbbb", &id, &nl, &admin, &mode, &delay, &c, &k, &a);
+		DREC(d, 10, "truncated SCLA record", "hbbbhbbb", &id, &nl, &admin, &mode, &delay, &c, &k, &a);
 		DNEED(d, nl, "truncated SCLA record");
 		memcpy(name, d->r.p, nl);
 		name[nl] = 0;
@@ -171,9 +191,7 @@ mfs_dump_nodes(struct mfs_dumper *d)
 {
 	uint32_t maxnode, cnt;
 
-	DNEED(d, 8, "truncated NODE header");
-	maxnode = mfs_rd_u32(&d->r);
-	cnt = mfs_rd_u32(&d->r);
+	DREC(d, 8, "truncated NODE header", "ww", &maxnode, &cnt);
 	printf("# maxinode: %" PRIu32 " ; hashelements: %" PRIu32 "\n", maxnode, cnt);
 	for (;;) {
 		static const char kind[] = "?-DLFBCSTR";
@@ -186,8 +204,7 @@ mfs_dump_nodes(struct mfs_dumper *d)
 			return 0;
 		if (type > MFS_T_SUSTAINED)
 			return dbad(d, "NODE: unknown node type");
-		DNEED(d, 31, "truncated NODE record");
-		mfs_rd_rec(&d->r, "wbbbhw5h", &inode, &sc, &ea, &wa, &mode, v, &tt);
+		DREC(d, 31, "truncated NODE record", "wbbbhw5h", &inode, &sc, &ea, &wa, &mode, v, &tt);
 		printf("NODE|k:%c|i:%10" PRIu32 "|#:%" PRIu8 "|e:0x%02" PRIX8 "|w:0x%1" PRIX8 "|m:0%04" PRIo16
 		       "|u:%10" PRIu32 "|g:%10" PRIu32 "|a:%10" PRIu32 ",m:%10" PRIu32 ",c:%10" PRIu32 "|t:%5" PRIu32 "h",
 		       kind[type], inode, sc, ea, wa, mode, v[0], v[1], v[2], v[3], v[4], (uint32_t)tt);
@@ -207,8 +224,7 @@ mfs_dump_nodes(struct mfs_dumper *d)
 		} else if (type == MFS_T_FILE || type == MFS_T_TRASH || type == MFS_T_SUSTAINED) {
 			uint64_t len;
 			uint32_t ch;
-			DNEED(d, 12, "truncated NODE record");
-			mfs_rd_rec(&d->r, "qw", &len, &ch);
+			DREC(d, 12, "truncated NODE record", "qw", &len, &ch);
 			printf("|l:%20" PRIu64 "|c:(", len);
 			for (uint32_t i = 0; i < ch; i++) {
 				uint64_t id;
@@ -237,8 +253,7 @@ mfs_dump_edges(struct mfs_dumper *d)
 		uint32_t p, c;
 		uint64_t id;
 		uint16_t nl;
-		DNEED(d, 18, "truncated EDGE record");
-		mfs_rd_rec(&d->r, "wwqh", &p, &c, &id, &nl);
+		DREC(d, 18, "truncated EDGE record", "wwqh", &p, &c, &id, &nl);
 		if (p == 0 && c == 0)
 			return 0;
 		if (p == 0)
@@ -251,21 +266,20 @@ mfs_dump_edges(struct mfs_dumper *d)
 	}
 }
 
+static int
+free_one(struct mfs_dumper *d)
+{
+	uint32_t i, f;
+
+	DREC(d, 8, "truncated FREE record", "ww", &i, &f);
+	printf("FREEID|i:%10" PRIu32 "|f:%10" PRIu32 "\n", i, f);
+	return 0;
+}
+
 int
 mfs_dump_free(struct mfs_dumper *d)
 {
-	uint32_t n;
-
-	DNEED(d, 4, "truncated FREE header");
-	n = mfs_rd_u32(&d->r);
-	printf("# free nodes: %" PRIu32 "\n", n);
-	while (n--) {
-		uint32_t i;
-		DNEED(d, 8, "truncated FREE record");
-		i = mfs_rd_u32(&d->r);
-		printf("FREEID|i:%10" PRIu32 "|f:%10" PRIu32 "\n", i, mfs_rd_u32(&d->r));
-	}
-	return 0;
+	return dcounted(d, "FREE", "free nodes", free_one);
 }
 
 static void
@@ -277,33 +291,31 @@ qfield(const char *name, int set, uint64_t v, int wide)
 		printf(wide ? "|%s:                   -" : "|%s:         -", name);
 }
 
+static int
+quota_one(struct mfs_dumper *d)
+{
+	/* the soft and hard limits: their names and flag bits, in file order */
+	static const char names[][3] = { "sl", "hl", "ss", "hs", "sr", "hr" };
+	static const uint8_t bits[] = { 0x02, 0x20, 0x04, 0x40, 0x08, 0x80 };
+	uint32_t inode, grace, st, si, hi;
+	uint8_t ex, fl;
+	uint64_t l[6];
+
+	DREC(d, 70, "truncated QUOT record", "wwbbwwwq6", &inode, &grace, &ex, &fl, &st, &si, &hi, l);
+	printf("QUOTA|i:%10" PRIu32 "|g:%" PRIu32 "|e:%c|f:0x%02" PRIX8 "|s:%10" PRIu32,
+	       inode, grace, ex ? '1' : '0', fl, st);
+	qfield("si", fl & 0x01, si, 0);
+	qfield("hi", fl & 0x10, hi, 0);
+	for (int i = 0; i < 6; i++)
+		qfield(names[i], fl & bits[i], l[i], 1);
+	putchar('\n');
+	return 0;
+}
+
 int
 mfs_dump_quota(struct mfs_dumper *d)
 {
-	uint32_t n;
-
-	DNEED(d, 4, "truncated QUOT header");
-	n = mfs_rd_u32(&d->r);
-	printf("# quota nodes: %" PRIu32 "\n", n);
-	while (n--) {
-		uint32_t inode, grace, st, si, hi;
-		uint8_t ex, fl;
-		uint64_t l[6];
-		DNEED(d, 70, "truncated QUOT record");
-		mfs_rd_rec(&d->r, "wwbbwwwq6", &inode, &grace, &ex, &fl, &st, &si, &hi, l);
-		printf("QUOTA|i:%10" PRIu32 "|g:%" PRIu32 "|e:%c|f:0x%02" PRIX8 "|s:%10" PRIu32,
-		       inode, grace, ex ? '1' : '0', fl, st);
-		qfield("si", fl & 0x01, si, 0);
-		qfield("hi", fl & 0x10, hi, 0);
-		qfield("sl", fl & 0x02, l[0], 1);
-		qfield("hl", fl & 0x20, l[1], 1);
-		qfield("ss", fl & 0x04, l[2], 1);
-		qfield("hs", fl & 0x40, l[3], 1);
-		qfield("sr", fl & 0x08, l[4], 1);
-		qfield("hr", fl & 0x80, l[5], 1);
-		putchar('\n');
-	}
-	return 0;
+	return dcounted(d, "QUOT", "quota nodes", quota_one);
 }
 
 int
@@ -312,8 +324,7 @@ mfs_dump_xattr(struct mfs_dumper *d)
 	for (;;) {
 		uint32_t inode, vl;
 		uint8_t nl;
-		DNEED(d, 9, "truncated XATR record");
-		mfs_rd_rec(&d->r, "wbw", &inode, &nl, &vl);
+		DREC(d, 9, "truncated XATR record", "wbw", &inode, &nl, &vl);
 		if (inode == 0)
 			return 0;
 		if (nl == 0) {
@@ -358,8 +369,7 @@ mfs_dump_acl(struct mfs_dumper *d)
 		for (uint32_t i = 0; i < n; i++) {
 			uint32_t id;
 			uint16_t perm;
-			DNEED(d, 6, "truncated PACL record");
-			mfs_rd_rec(&d->r, "wh", &id, &perm);
+			DREC(d, 6, "truncated PACL record", "wh", &id, &perm);
 			printf(i < nu ? "u(%" PRIu32 "):0%05" PRIo16 : "g(%" PRIu32 "):0%05" PRIo16, id, perm);
 			if (i + 1 < n)
 				putchar(',');
@@ -373,8 +383,7 @@ mfs_dump_open(struct mfs_dumper *d)
 {
 	for (;;) {
 		uint32_t s, i;
-		DNEED(d, 8, "truncated OPEN record");
-		mfs_rd_rec(&d->r, "ww", &s, &i);
+		DREC(d, 8, "truncated OPEN record", "ww", &s, &i);
 		if (s == 0 || i == 0)
 			return 0;
 		printf("OPENFILE|s:%10" PRIu32 "|i:%10" PRIu32 "\n", s, i);
@@ -388,8 +397,7 @@ mfs_dump_flock(struct mfs_dumper *d)
 		uint32_t inode, s;
 		uint64_t o;
 		uint8_t t;
-		DNEED(d, 17, "truncated FLCK record");
-		mfs_rd_rec(&d->r, "wwqb", &inode, &s, &o, &t);
+		DREC(d, 17, "truncated FLCK record", "wwqb", &inode, &s, &o, &t);
 		if (inode == 0 && o == 0 && s == 0)
 			return 0;
 		printf("FLOCK|i:%10" PRIu32 "|s:%10" PRIu32 "|o:%016" PRIX64 "|t:%c\n", inode, s, o, t ? 'W' : 'R');
@@ -403,8 +411,7 @@ mfs_dump_plock(struct mfs_dumper *d)
 		uint32_t inode, s, pid;
 		uint64_t o, st, en;
 		uint8_t t;
-		DNEED(d, 37, "truncated PLCK record");
-		mfs_rd_rec(&d->r, "wqwwqqb", &inode, &o, &s, &pid, &st, &en, &t);
+		DREC(d, 37, "truncated PLCK record", "wqwwqqb", &inode, &o, &s, &pid, &st, &en, &t);
 		if (inode == 0 && o == 0 && s == 0)
 			return 0;
 		printf("POSIXLOCK|i:%10" PRIu32 "|s:%10" PRIu32 "|o:0x%016" PRIX64 "|p:%10" PRIu32 "|r:<%20" PRIu64
@@ -412,26 +419,25 @@ mfs_dump_plock(struct mfs_dumper *d)
 	}
 }
 
+static int
+cs_one(struct mfs_dumper *d)
+{
+	uint32_t ip, to;
+	uint16_t port, id;
+	uint8_t mt;
+	char s[16];
+
+	DREC(d, 13, "truncated CSDB record", "whhbw", &ip, &port, &id, &mt, &to);
+	strip(s, ip);
+	printf("CHUNKSERVER|i:%s|p:%5" PRIu16 "|#:%5" PRIu16 "|m:%4s|t:%10" PRIu32 "\n", s, port, id,
+	       mt == 0 ? "off" : mt == 1 ? "on" : mt == 2 ? "temp" : "???", to);
+	return 0;
+}
+
 int
 mfs_dump_csdb(struct mfs_dumper *d)
 {
-	uint32_t n;
-
-	DNEED(d, 4, "truncated CSDB header");
-	n = mfs_rd_u32(&d->r);
-	printf("# chunk servers: %" PRIu32 "\n", n);
-	while (n--) {
-		uint32_t ip, to;
-		uint16_t port, id;
-		uint8_t mt;
-		char s[16];
-		DNEED(d, 13, "truncated CSDB record");
-		mfs_rd_rec(&d->r, "whhbw", &ip, &port, &id, &mt, &to);
-		strip(s, ip);
-		printf("CHUNKSERVER|i:%s|p:%5" PRIu16 "|#:%5" PRIu16 "|m:%4s|t:%10" PRIu32 "\n", s, port, id,
-		       mt == 0 ? "off" : mt == 1 ? "on" : mt == 2 ? "temp" : "???", to);
-	}
-	return 0;
+	return dcounted(d, "CSDB", "chunk servers", cs_one);
 }
 
 int
@@ -443,8 +449,7 @@ mfs_dump_chunks(struct mfs_dumper *d)
 		uint64_t id;
 		uint32_t v, l;
 		uint8_t a;
-		DNEED(d, 17, "truncated CHNK record");
-		mfs_rd_rec(&d->r, "qwwb", &id, &v, &l, &a);
+		DREC(d, 17, "truncated CHNK record", "qwwb", &id, &v, &l, &a);
 		if (id == 0 && v == 0 && l == 0)
 			return 0;
 		printf("CHUNK|i:0x%016" PRIX64 "|v:0x%08" PRIX32 "|t:%10" PRIu32 "|a:%" PRIu8 "\n", id, v, l, a);
