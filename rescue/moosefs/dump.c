@@ -50,6 +50,9 @@ dcounted(struct mfs_dumper *d, const char *tag, const char *label, int (*one)(st
 			return rc;
 	return 0;
 }
+/* mfs_dump_NAME: the counted section TAG, each record by NAME_one */
+#define COUNTED(NAME, TAG, LABEL) \
+	int mfs_dump_##NAME(struct mfs_dumper *d) { return dcounted(d, TAG, LABEL, NAME##_one); }
 
 /* names: raw bytes, or '.' for bytes < 32 or > 127 with -d */
 static int
@@ -276,11 +279,7 @@ free_one(struct mfs_dumper *d)
 	return 0;
 }
 
-int
-mfs_dump_free(struct mfs_dumper *d)
-{
-	return dcounted(d, "FREE", "free nodes", free_one);
-}
+COUNTED(free, "FREE", "free nodes")
 
 static void
 qfield(const char *name, int set, uint64_t v, int wide)
@@ -312,11 +311,7 @@ quota_one(struct mfs_dumper *d)
 	return 0;
 }
 
-int
-mfs_dump_quota(struct mfs_dumper *d)
-{
-	return dcounted(d, "QUOT", "quota nodes", quota_one);
-}
+COUNTED(quota, "QUOT", "quota nodes")
 
 int
 mfs_dump_xattr(struct mfs_dumper *d)
@@ -420,7 +415,7 @@ mfs_dump_plock(struct mfs_dumper *d)
 }
 
 static int
-cs_one(struct mfs_dumper *d)
+csdb_one(struct mfs_dumper *d)
 {
 	uint32_t ip, to;
 	uint16_t port, id;
@@ -434,11 +429,7 @@ cs_one(struct mfs_dumper *d)
 	return 0;
 }
 
-int
-mfs_dump_csdb(struct mfs_dumper *d)
-{
-	return dcounted(d, "CSDB", "chunk servers", cs_one);
-}
+COUNTED(csdb, "CSDB", "chunk servers")
 
 int
 mfs_dump_chunks(struct mfs_dumper *d)
