@@ -23,6 +23,8 @@ bad(struct mfs_rd *r, const char *what)
 }
 
 #define NEED(r, n, what) do { if (mfs_rd_need((r), (n))) return mfs_rd_fail((r), (what)); } while (0)
+/* a record of n bytes, its fields read by mfs_rd_rec */
+#define REC(r, n, what, ...) do { NEED(r, n, what); mfs_rd_rec((r), __VA_ARGS__); } while (0)
 
 int
 mfs_load_sess(struct mfs_meta *m, struct mfs_rd *r, int flags)
@@ -51,22 +53,9 @@ mfs_load_sess(struct mfs_meta *m, struct mfs_rd *r, int flags)
 		s->id = id;
 		s->alive = 1;
 		s->seq = ++m->seq;
-		s->csum = mfs_rd_u64(r);
-		s->ileng = mfs_rd_u32(r);
-		s->ip = mfs_rd_u32(r);
-		s->rootinode = mfs_rd_u32(r);
-		s->sesflags = mfs_rd_u8(r);
-		s->umask = mfs_rd_u16(r);
-		s->mingoal = mfs_rd_u8(r);
-		s->maxgoal = mfs_rd_u8(r);
-		s->mintrash = mfs_rd_u32(r);
-		s->maxtrash = mfs_rd_u32(r);
-		s->rootuid = mfs_rd_u32(r);
-		s->rootgid = mfs_rd_u32(r);
-		s->mapalluid = mfs_rd_u32(r);
-		s->mapallgid = mfs_rd_u32(r);
-		s->disables = mfs_rd_u32(r);
-		s->disconnected = mfs_rd_u32(r);
+		mfs_rd_rec(r, "qwwwbhbbwwwwwwww", &s->csum, &s->ileng, &s->ip, &s->rootinode, &s->sesflags, &s->umask,
+			   &s->mingoal, &s->maxgoal, &s->mintrash, &s->maxtrash, &s->rootuid, &s->rootgid,
+			   &s->mapalluid, &s->mapallgid, &s->disables, &s->disconnected);
 		for (uint32_t h = 0; h < 2; h++)
 			for (uint32_t i = 0; i < stats; i++) {
 				uint32_t v = mfs_rd_u32(r);
@@ -95,15 +84,7 @@ mfs_load_scla(struct mfs_meta *m, struct mfs_rd *r, int flags)
 		uint16_t id, delay;
 		uint8_t nleng, admin, mode, c, k, a;
 		struct mfs_sclass *sc;
-		NEED(r, 10, "truncated SCLA record");
-		id = mfs_rd_u16(r);
-		nleng = mfs_rd_u8(r);
-		admin = mfs_rd_u8(r);
-		mode = mfs_rd_u8(r);
-		delay = mfs_rd_u16(r);
-		c = mfs_rd_u8(r);
-		k = mfs_rd_u8(r);
-		a = mfs_rd_u8(r);
+		REC(r, 10, "truncated SCLA record", "hbbbhbbb", &id, &nleng, &admin, &mode, &delay, &c, &k, &a);
 		if (id == 0 && nleng == 0 && c == 0 && k == 0 && a == 0 && delay == 0)
 			return RC_OK;
 		if (id == 0 || id > 255 || c < 1 || c > 9 || k < 1 || k > 9 || a < 1 || a > 9 || nleng == 0)
@@ -154,16 +135,9 @@ load_node(struct mfs_meta *m, struct mfs_rd *r)
 		return bad(r, "NODE: inode defined twice");
 	idx = mfs_node_add(m, inode, type);
 	n = &m->nodes.v[idx];
-	n->sclass = mfs_rd_u8(r);
-	n->eattr = mfs_rd_u8(r);
-	n->winattr = mfs_rd_u8(r);
-	n->mode = mfs_rd_u16(r) & 0xFFF;
-	n->uid = mfs_rd_u32(r);
-	n->gid = mfs_rd_u32(r);
-	n->atime = mfs_rd_u32(r);
-	n->mtime = mfs_rd_u32(r);
-	n->ctime = mfs_rd_u32(r);
-	n->trashtime = mfs_rd_u16(r);
+	mfs_rd_rec(r, "bbbhwwwwwh", &n->sclass, &n->eattr, &n->winattr, &n->mode, &n->uid, &n->gid, &n->atime,
+		   &n->mtime, &n->ctime, &n->trashtime);
+	n->mode &= 0xFFF;
 	if (type != MFS_T_FILE && type != MFS_T_DIR && type != MFS_T_TRASH && type != MFS_T_SUSTAINED)
 		n->sclass = 0;
 	if (inode == 1)
@@ -191,9 +165,7 @@ load_node(struct mfs_meta *m, struct mfs_rd *r)
 	case MFS_T_SUSTAINED: {
 		uint32_t ch;
 		uint64_t *t;
-		NEED(r, 12, "truncated NODE record");
-		n->u.f.length = mfs_rd_u64(r);
-		ch = mfs_rd_u32(r);
+		REC(r, 12, "truncated NODE record", "qw", &n->u.f.length, &ch);
 		if (ch > MFS_MAX_INDEX + 1u || (uint64_t)ch * 8 > mfs_rd_left(r))
 			return bad(r, "NODE: chunk count larger than the section");
 		mfs_chunks_resize(n, ch);
@@ -253,11 +225,7 @@ mfs_load_edges(struct mfs_meta *m, struct mfs_rd *r, int flags)
 		uint64_t eid;
 		uint16_t nl;
 		const char *name;
-		NEED(r, 18, "truncated EDGE record");
-		parent = mfs_rd_u32(r);
-		child = mfs_rd_u32(r);
-		eid = mfs_rd_u64(r);
-		nl = mfs_rd_u16(r);
+		REC(r, 18, "truncated EDGE record", "wwqh", &parent, &child, &eid, &nl);
 		if (parent == 0 && child == 0)
 			return RC_OK;
 		NEED(r, nl, "truncated EDGE name");
@@ -318,8 +286,7 @@ mfs_load_free(struct mfs_meta *m, struct mfs_rd *r, int flags)
 		uint32_t k;
 		NEED(r, 8, "truncated FREE record");
 		k = MFS_VEC_ADD(m->freel);
-		m->freel.v[k].inode = mfs_rd_u32(r);
-		m->freel.v[k].ftime = mfs_rd_u32(r);
+		mfs_rd_rec(r, "ww", &m->freel.v[k].inode, &m->freel.v[k].ftime);
 		mfs_used_set(m, m->freel.v[k].inode);
 		m->freelastts = m->freel.v[k].ftime;
 	}
@@ -341,19 +308,8 @@ mfs_load_quota(struct mfs_meta *m, struct mfs_rd *r, int flags)
 		uint32_t k;
 		NEED(r, 70, "truncated QUOT record");
 		memset(&q, 0, sizeof q);
-		q.inode = mfs_rd_u32(r);
-		q.grace = mfs_rd_u32(r);
-		q.exceeded = mfs_rd_u8(r);
-		q.flags = mfs_rd_u8(r);
-		q.stimestamp = mfs_rd_u32(r);
-		q.sinodes = mfs_rd_u32(r);
-		q.hinodes = mfs_rd_u32(r);
-		q.slength = mfs_rd_u64(r);
-		q.hlength = mfs_rd_u64(r);
-		q.ssize = mfs_rd_u64(r);
-		q.hsize = mfs_rd_u64(r);
-		q.srealsize = mfs_rd_u64(r);
-		q.hrealsize = mfs_rd_u64(r);
+		mfs_rd_rec(r, "wwbbwwwqqqqqq", &q.inode, &q.grace, &q.exceeded, &q.flags, &q.stimestamp, &q.sinodes,
+			   &q.hinodes, &q.slength, &q.hlength, &q.ssize, &q.hsize, &q.srealsize, &q.hrealsize);
 		n = mfs_node_get(m, q.inode);
 		if (!n || n->type != MFS_T_DIR || n->u.d.quota) {
 			if (flags & MFS_LOAD_IGNORE)
@@ -378,10 +334,7 @@ mfs_load_xattr(struct mfs_meta *m, struct mfs_rd *r, int flags)
 		uint32_t inode, vl, e, p;
 		uint8_t nl;
 		struct mfs_node *n;
-		NEED(r, 9, "truncated XATR record");
-		inode = mfs_rd_u32(r);
-		nl = mfs_rd_u8(r);
-		vl = mfs_rd_u32(r);
+		REC(r, 9, "truncated XATR record", "wbw", &inode, &nl, &vl);
 		if (inode == 0)
 			return RC_OK;
 		if (nl == 0 || vl > 65536) {
@@ -429,13 +382,7 @@ mfs_load_acl(struct mfs_meta *m, struct mfs_rd *r, int flags)
 		uint8_t type;
 		uint16_t perm[4], nu, ng;
 		struct mfs_node *n;
-		NEED(r, 17, "truncated PACL record");
-		inode = mfs_rd_u32(r);
-		type = mfs_rd_u8(r);
-		for (int i = 0; i < 4; i++)
-			perm[i] = mfs_rd_u16(r);
-		nu = mfs_rd_u16(r);
-		ng = mfs_rd_u16(r);
+		REC(r, 17, "truncated PACL record", "wbh4hh", &inode, &type, perm, &nu, &ng);
 		if (inode == 0)
 			return RC_OK;
 		cnt = (uint32_t)nu + ng;
@@ -472,9 +419,7 @@ mfs_load_open(struct mfs_meta *m, struct mfs_rd *r, int flags)
 	(void)flags;
 	for (;;) {
 		uint32_t s, i;
-		NEED(r, 8, "truncated OPEN record");
-		s = mfs_rd_u32(r);
-		i = mfs_rd_u32(r);
+		REC(r, 8, "truncated OPEN record", "ww", &s, &i);
 		if (s == 0 || i == 0)
 			return RC_OK;
 		if (mfs_sess_find(m, s) && !mfs_open_find(m, s, i))
@@ -505,11 +450,7 @@ mfs_load_flock(struct mfs_meta *m, struct mfs_rd *r, int flags)
 		uint32_t inode, sess, k;
 		uint64_t owner;
 		uint8_t type;
-		NEED(r, 17, "truncated FLCK record");
-		inode = mfs_rd_u32(r);
-		owner = mfs_rd_u64(r);
-		sess = mfs_rd_u32(r);
-		type = mfs_rd_u8(r);
+		REC(r, 17, "truncated FLCK record", "wqwb", &inode, &owner, &sess, &type);
 		if (inode == 0 && owner == 0 && sess == 0)
 			return RC_OK;
 		if (!mfs_open_find(m, sess, inode)) {
@@ -535,14 +476,7 @@ mfs_load_plock(struct mfs_meta *m, struct mfs_rd *r, int flags)
 		uint32_t inode, sess, pid, k, oseq = 0;
 		uint64_t owner, start, end;
 		uint8_t type;
-		NEED(r, 37, "truncated PLCK record");
-		inode = mfs_rd_u32(r);
-		owner = mfs_rd_u64(r);
-		sess = mfs_rd_u32(r);
-		pid = mfs_rd_u32(r);
-		start = mfs_rd_u64(r);
-		end = mfs_rd_u64(r);
-		type = mfs_rd_u8(r);
+		REC(r, 37, "truncated PLCK record", "wqwwqqb", &inode, &owner, &sess, &pid, &start, &end, &type);
 		if (inode == 0 && owner == 0 && sess == 0)
 			return RC_OK;
 		if (!mfs_open_find(m, sess, inode) || (type != 1 && type != 2) || start >= end) {
@@ -579,11 +513,8 @@ mfs_load_csdb(struct mfs_meta *m, struct mfs_rd *r, int flags)
 		uint32_t k;
 		NEED(r, 13, "truncated CSDB record");
 		k = MFS_VEC_ADD(m->cs);
-		m->cs.v[k].ip = mfs_rd_u32(r);
-		m->cs.v[k].port = mfs_rd_u16(r);
-		m->cs.v[k].csid = mfs_rd_u16(r);
-		m->cs.v[k].maint = mfs_rd_u8(r);
-		m->cs.v[k].mto = mfs_rd_u32(r);
+		mfs_rd_rec(r, "whhbw", &m->cs.v[k].ip, &m->cs.v[k].port, &m->cs.v[k].csid, &m->cs.v[k].maint,
+			   &m->cs.v[k].mto);
 		m->cs.v[k].alive = 1;
 		m->cs.v[k].seq = ++m->seq;
 	}
@@ -601,11 +532,7 @@ mfs_load_chunks(struct mfs_meta *m, struct mfs_rd *r, int flags)
 		uint32_t v, l;
 		uint8_t a;
 		struct mfs_chunk *c;
-		NEED(r, 17, "truncated CHNK record");
-		id = mfs_rd_u64(r);
-		v = mfs_rd_u32(r);
-		l = mfs_rd_u32(r);
-		a = mfs_rd_u8(r);
+		REC(r, 17, "truncated CHNK record", "qwwb", &id, &v, &l, &a);
 		if (id == 0) {
 			if (v == 0 && l == 0)
 				return RC_OK;
