@@ -272,58 +272,70 @@ mfs_load_edges(struct mfs_meta *m, struct mfs_rd *r, int flags)
 	}
 }
 
-int
-mfs_load_free(struct mfs_meta *m, struct mfs_rd *r, int flags)
+/* A section that starts with its record count (each record size bytes,
+ * checked against the section's length first), then each record by one() */
+static int
+counted(struct mfs_meta *m, struct mfs_rd *r, int flags, const char *tag, uint32_t size,
+	int (*one)(struct mfs_meta *, struct mfs_rd *, int))
 {
+	char head[40], big[48], rec[40];
+	uint32_t cnt;
+	int rc;
+
+	snprintf(head, sizeof head, "truncated %s header", tag);
+	snprintf(big, sizeof big, "%s: count larger than the section", tag);
+	snprintf(rec, sizeof rec, "truncated %s record", tag);
+	NEED(r, 4, head);
+	cnt = mfs_rd_u32(r);
+	if ((uint64_t)cnt * size > mfs_rd_left(r))
+		return bad(r, big);
+	for (uint32_t i = 0; i < cnt; i++) {
+		NEED(r, size, rec);
+		if ((rc = one(m, r, flags)))
+			return rc;
+	}
+	return RC_OK;
+}
+/* mfs_load_NAME: the counted section TAG of SIZE-byte records, each by NAME_one */
+#define COUNTED(NAME, TAG, SIZE) \
+	int mfs_load_##NAME(struct mfs_meta *m, struct mfs_rd *r, int flags) \
+	{ \
+		return counted(m, r, flags, TAG, SIZE, NAME##_one); \
+	}
+
+static int
+free_one(struct mfs_meta *m, struct mfs_rd *r, int flags)
+{
+	uint32_t k = MFS_VEC_ADD(m->freel);
+
 	(void)flags;
-	uint32_t cnt;
-
-	NEED(r, 4, "truncated FREE header");
-	cnt = mfs_rd_u32(r);
-	if ((uint64_t)cnt * 8 > mfs_rd_left(r))
-		return bad(r, "FREE: count larger than the section");
-	for (uint32_t i = 0; i < cnt; i++) {
-		uint32_t k;
-		NEED(r, 8, "truncated FREE record");
-		k = MFS_VEC_ADD(m->freel);
-		mfs_rd_rec(r, "ww", &m->freel.v[k].inode, &m->freel.v[k].ftime);
-		mfs_used_set(m, m->freel.v[k].inode);
-		m->freelastts = m->freel.v[k].ftime;
-	}
+	mfs_rd_rec(r, "ww", &m->freel.v[k].inode, &m->freel.v[k].ftime);
+	mfs_used_set(m, m->freel.v[k].inode);
+	m->freelastts = m->freel.v[k].ftime;
 	return RC_OK;
 }
+COUNTED(free, "FREE", 8)
 
-int
-mfs_load_quota(struct mfs_meta *m, struct mfs_rd *r, int flags)
+static int
+quota_one(struct mfs_meta *m, struct mfs_rd *r, int flags)
 {
-	uint32_t cnt;
+	struct mfs_quota q = { 0 };
+	struct mfs_node *n;
+	uint32_t k;
 
-	NEED(r, 4, "truncated QUOT header");
-	cnt = mfs_rd_u32(r);
-	if ((uint64_t)cnt * 70 > mfs_rd_left(r))
-		return bad(r, "QUOT: count larger than the section");
-	for (uint32_t i = 0; i < cnt; i++) {
-		struct mfs_quota q;
-		struct mfs_node *n;
-		uint32_t k;
-		NEED(r, 70, "truncated QUOT record");
-		memset(&q, 0, sizeof q);
-		mfs_rd_rec(r, "wwbbwwwqqqqqq", &q.inode, &q.grace, &q.exceeded, &q.flags, &q.stimestamp, &q.sinodes,
-			   &q.hinodes, &q.slength, &q.hlength, &q.ssize, &q.hsize, &q.srealsize, &q.hrealsize);
-		n = mfs_node_get(m, q.inode);
-		if (!n || n->type != MFS_T_DIR || n->u.d.quota) {
-			if (flags & MFS_LOAD_IGNORE)
-				continue;
-			return bad(r, "QUOT: quota for a missing inode or a non-directory");
-		}
-		k = MFS_VEC_ADD(m->quota);
-		q.alive = 1;
-		q.seq = ++m->seq;
-		m->quota.v[k] = q;
-		n->u.d.quota = k;
-	}
+	mfs_rd_rec(r, "wwbbwwwqqqqqq", &q.inode, &q.grace, &q.exceeded, &q.flags, &q.stimestamp, &q.sinodes,
+		   &q.hinodes, &q.slength, &q.hlength, &q.ssize, &q.hsize, &q.srealsize, &q.hrealsize);
+	n = mfs_node_get(m, q.inode);
+	if (!n || n->type != MFS_T_DIR || n->u.d.quota)
+		return flags & MFS_LOAD_IGNORE ? RC_OK : bad(r, "QUOT: quota for a missing inode or a non-directory");
+	k = MFS_VEC_ADD(m->quota);
+	q.alive = 1;
+	q.seq = ++m->seq;
+	m->quota.v[k] = q;
+	n->u.d.quota = k;
 	return RC_OK;
 }
+COUNTED(quota, "QUOT", 70)
 
 int
 mfs_load_xattr(struct mfs_meta *m, struct mfs_rd *r, int flags)
@@ -499,27 +511,19 @@ mfs_load_plock(struct mfs_meta *m, struct mfs_rd *r, int flags)
 	}
 }
 
-int
-mfs_load_csdb(struct mfs_meta *m, struct mfs_rd *r, int flags)
+static int
+csdb_one(struct mfs_meta *m, struct mfs_rd *r, int flags)
 {
-	(void)flags;
-	uint32_t cnt;
+	uint32_t k = MFS_VEC_ADD(m->cs);
 
-	NEED(r, 4, "truncated CSDB header");
-	cnt = mfs_rd_u32(r);
-	if ((uint64_t)cnt * 13 > mfs_rd_left(r))
-		return bad(r, "CSDB: count larger than the section");
-	for (uint32_t i = 0; i < cnt; i++) {
-		uint32_t k;
-		NEED(r, 13, "truncated CSDB record");
-		k = MFS_VEC_ADD(m->cs);
-		mfs_rd_rec(r, "whhbw", &m->cs.v[k].ip, &m->cs.v[k].port, &m->cs.v[k].csid, &m->cs.v[k].maint,
-			   &m->cs.v[k].mto);
-		m->cs.v[k].alive = 1;
-		m->cs.v[k].seq = ++m->seq;
-	}
+	(void)flags;
+	mfs_rd_rec(r, "whhbw", &m->cs.v[k].ip, &m->cs.v[k].port, &m->cs.v[k].csid, &m->cs.v[k].maint,
+		   &m->cs.v[k].mto);
+	m->cs.v[k].alive = 1;
+	m->cs.v[k].seq = ++m->seq;
 	return RC_OK;
 }
+COUNTED(csdb, "CSDB", 13)
 
 int
 mfs_load_chunks(struct mfs_meta *m, struct mfs_rd *r, int flags)
