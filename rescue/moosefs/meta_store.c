@@ -187,24 +187,128 @@ store_order(const struct mfs_meta *m, int sec, uint32_t first, uint32_t n, size_
 	return s;
 }
 
-void
-mfs_store_sess(struct mfs_meta *m, struct mfs_wr *w)
+/* a node record: the common fields, then what its type has */
+static void
+store_node(struct mfs_wr *w, struct mfs_node *n)
 {
-	size_t k;
-	struct mfs_sortent *s = store_order(m, K_SESS, 0, m->sess.n, &k);
+	put_rec(w, "bwbbbhwwwwwh", n->type, n->inode, n->sclass, n->eattr, n->winattr, n->mode, n->uid, n->gid,
+		n->atime, n->mtime, n->ctime, n->trashtime);
+	switch (n->type) {
+	case MFS_T_BLOCKDEV:
+	case MFS_T_CHARDEV:
+		put32(w, n->u.rdev);
+		break;
+	case MFS_T_SYMLINK:
+		put32(w, n->u.s.len);
+		put(w, n->u.s.path, n->u.s.len);
+		break;
+	case MFS_T_FILE:
+	case MFS_T_TRASH:
+	case MFS_T_SUSTAINED: {
+		uint64_t *t = mfs_chunks(n);
+		uint32_t ch = n->u.f.nch;
+		while (ch > 0 && t[ch - 1] == 0)
+			ch--;
+		put_rec(w, "qw", n->u.f.length, ch);
+		for (uint32_t i = 0; i < ch; i++)
+			put64(w, t[i]);
+		break;
+	}
+	default:
+		break;
+	}
+}
 
-	put_rec(w, "wh", m->nextsessionid, 16);
-	for (size_t j = 0; j < k; j++) {
-		const struct mfs_session *x = &m->sess.v[s[j].idx];
+/* element i of sorted section sec: its record */
+static void
+store_rec(struct mfs_meta *m, struct mfs_wr *w, int sec, uint32_t i)
+{
+	switch (sec) {
+	case K_SESS: {
+		const struct mfs_session *x = &m->sess.v[i];
 		put_rec(w, "wqwwwbhbbwwwwwwww", x->id, x->csum, x->ileng, x->ip, x->rootinode, x->sesflags, x->umask,
 			x->mingoal, x->maxgoal, x->mintrash, x->maxtrash, x->rootuid, x->rootgid, x->mapalluid,
 			x->mapallgid, x->disables, x->disconnected);
-		for (int i = 0; i < 32; i++)
-			put32(w, x->stats[i]);
+		for (int j = 0; j < 32; j++)
+			put32(w, x->stats[j]);
 		put(w, x->info, x->ileng);
+		break;
 	}
-	zeros(w, 61 + 16 * 8);
+	case K_NODE:
+		store_node(w, &m->nodes.v[i]);
+		break;
+	case K_QUOT: {
+		const struct mfs_quota *q = &m->quota.v[i];
+		put_rec(w, "wwbbwwwqqqqqq", q->inode, q->grace, q->exceeded, q->flags, q->stimestamp, q->sinodes,
+			q->hinodes, q->slength, q->hlength, q->ssize, q->hsize, q->srealsize, q->hrealsize);
+		break;
+	}
+	case K_XATR:
+		for (uint32_t p = m->xent.v[i].head; p; p = m->xpair.v[p].next) {
+			const struct mfs_xpair *a = &m->xpair.v[p];
+			put_rec(w, "wbw", m->xent.v[i].inode, a->nleng, a->vleng);
+			put(w, a->name, a->nleng);
+			put(w, a->value, a->vleng);
+		}
+		break;
+	case K_PACL: {
+		const struct mfs_acl *a = &m->acl.v[i];
+		put_rec(w, "wbhhhhhh", a->inode, a->type, a->perm[0], a->perm[1], a->perm[2], a->perm[3], a->nu, a->ng);
+		put(w, a->named, ((size_t)a->nu + a->ng) * 6);
+		break;
+	}
+	case K_OPEN:
+		put_rec(w, "ww", m->open.v[i].sess, m->open.v[i].inode);
+		break;
+	case K_CSDB: {
+		const struct mfs_cs *c = &m->cs.v[i];
+		put_rec(w, "whhbw", c->ip, c->port, c->csid, c->maint, c->mto);
+		break;
+	}
+	default: {   /* K_CHNK: a lock that has expired is stored as none */
+		const struct mfs_chunk *c = &m->chunks.v[i];
+		put_rec(w, "qwwb", c->id, c->version, c->lockedto < w->now ? 0 : c->lockedto, c->arch);
+		break;
+	}
+	}
+}
+
+/* The records of section sec (elements first..n-1) in store order, after
+ * their count when counted */
+static void
+store_sorted(struct mfs_meta *m, struct mfs_wr *w, int sec, uint32_t first, uint32_t n, int counted)
+{
+	size_t k;
+	struct mfs_sortent *s = store_order(m, sec, first, n, &k);
+
+	if (counted)
+		put32(w, (uint32_t)k);
+	for (size_t j = 0; j < k; j++)
+		store_rec(m, w, sec, s[j].idx);
 	free(s);
+}
+
+/* mfs_store_NAME: sorted section SEC of vector VEC from element FIRST, then
+ * ZEROS bytes of end marker */
+#define STORED(NAME, SEC, VEC, FIRST, COUNTED, ZEROS) \
+	void mfs_store_##NAME(struct mfs_meta *m, struct mfs_wr *w) \
+	{ \
+		store_sorted(m, w, SEC, FIRST, m->VEC.n, COUNTED); \
+		zeros(w, ZEROS); \
+	}
+
+STORED(quota, K_QUOT, quota, 1, 1, 0)
+STORED(xattr, K_XATR, xent, 1, 0, 9)
+STORED(acl, K_PACL, acl, 1, 0, 17)
+STORED(open, K_OPEN, open, 1, 0, 8)
+STORED(csdb, K_CSDB, cs, 0, 1, 0)
+
+void
+mfs_store_sess(struct mfs_meta *m, struct mfs_wr *w)
+{
+	put_rec(w, "wh", m->nextsessionid, 16);
+	store_sorted(m, w, K_SESS, 0, m->sess.n, 0);
+	zeros(w, 61 + 16 * 8);
 }
 
 void
@@ -227,41 +331,9 @@ mfs_store_scla(struct mfs_meta *m, struct mfs_wr *w)
 void
 mfs_store_nodes(struct mfs_meta *m, struct mfs_wr *w)
 {
-	size_t k;
-	struct mfs_sortent *s = store_order(m, K_NODE, 1, m->nodes.n, &k);
-
-	put_rec(w, "ww", m->maxnodeid, (uint32_t)k);
-	for (size_t j = 0; j < k; j++) {
-		struct mfs_node *n = &m->nodes.v[s[j].idx];
-		put_rec(w, "bwbbbhwwwwwh", n->type, n->inode, n->sclass, n->eattr, n->winattr, n->mode, n->uid, n->gid,
-			n->atime, n->mtime, n->ctime, n->trashtime);
-		switch (n->type) {
-		case MFS_T_BLOCKDEV:
-		case MFS_T_CHARDEV:
-			put32(w, n->u.rdev);
-			break;
-		case MFS_T_SYMLINK:
-			put32(w, n->u.s.len);
-			put(w, n->u.s.path, n->u.s.len);
-			break;
-		case MFS_T_FILE:
-		case MFS_T_TRASH:
-		case MFS_T_SUSTAINED: {
-			uint64_t *t = mfs_chunks(n);
-			uint32_t ch = n->u.f.nch;
-			while (ch > 0 && t[ch - 1] == 0)
-				ch--;
-			put_rec(w, "qw", n->u.f.length, ch);
-			for (uint32_t i = 0; i < ch; i++)
-				put64(w, t[i]);
-			break;
-		}
-		default:
-			break;
-		}
-	}
+	put32(w, m->maxnodeid);
+	store_sorted(m, w, K_NODE, 1, m->nodes.n, 1);
 	put8(w, 0);
-	free(s);
 }
 
 /* one list of names (a directory's, or a trash bucket's: pinode 0) */
@@ -324,67 +396,6 @@ mfs_store_free(struct mfs_meta *m, struct mfs_wr *w)
 		put_rec(w, "ww", m->freel.v[i].inode, m->freel.v[i].ftime);
 }
 
-void
-mfs_store_quota(struct mfs_meta *m, struct mfs_wr *w)
-{
-	size_t k;
-	struct mfs_sortent *s = store_order(m, K_QUOT, 1, m->quota.n, &k);
-
-	put32(w, (uint32_t)k);
-	for (size_t j = 0; j < k; j++) {
-		const struct mfs_quota *q = &m->quota.v[s[j].idx];
-		put_rec(w, "wwbbwwwqqqqqq", q->inode, q->grace, q->exceeded, q->flags, q->stimestamp, q->sinodes,
-			q->hinodes, q->slength, q->hlength, q->ssize, q->hsize, q->srealsize, q->hrealsize);
-	}
-	free(s);
-}
-
-void
-mfs_store_xattr(struct mfs_meta *m, struct mfs_wr *w)
-{
-	size_t k;
-	struct mfs_sortent *s = store_order(m, K_XATR, 1, m->xent.n, &k);
-
-	for (size_t j = 0; j < k; j++) {
-		const struct mfs_xent *x = &m->xent.v[s[j].idx];
-		for (uint32_t p = x->head; p; p = m->xpair.v[p].next) {
-			const struct mfs_xpair *a = &m->xpair.v[p];
-			put_rec(w, "wbw", x->inode, a->nleng, a->vleng);
-			put(w, a->name, a->nleng);
-			put(w, a->value, a->vleng);
-		}
-	}
-	zeros(w, 9);
-	free(s);
-}
-
-void
-mfs_store_acl(struct mfs_meta *m, struct mfs_wr *w)
-{
-	size_t k;
-	struct mfs_sortent *s = store_order(m, K_PACL, 1, m->acl.n, &k);
-
-	for (size_t j = 0; j < k; j++) {
-		const struct mfs_acl *a = &m->acl.v[s[j].idx];
-		put_rec(w, "wbhhhhhh", a->inode, a->type, a->perm[0], a->perm[1], a->perm[2], a->perm[3], a->nu, a->ng);
-		put(w, a->named, ((size_t)a->nu + a->ng) * 6);
-	}
-	zeros(w, 17);
-	free(s);
-}
-
-void
-mfs_store_open(struct mfs_meta *m, struct mfs_wr *w)
-{
-	size_t k;
-	struct mfs_sortent *s = store_order(m, K_OPEN, 1, m->open.n, &k);
-
-	for (size_t j = 0; j < k; j++)
-		put_rec(w, "ww", m->open.v[s[j].idx].sess, m->open.v[s[j].idx].inode);
-	zeros(w, 8);
-	free(s);
-}
-
 static uint32_t
 lockino_seq(const struct mfs_lockino *v, uint32_t n, uint32_t inode)
 {
@@ -414,80 +425,69 @@ lk_cmp(const void *a, const void *b)
 	return c ? c : ucmp(x->s2, y->s2);
 }
 
-void
-mfs_store_flock(struct mfs_meta *m, struct mfs_wr *w)
+/* FLCK (posix 0) and PLCK: the lock records, ordered like the master's */
+static void
+store_locks(struct mfs_meta *m, struct mfs_wr *w, int posix)
 {
-	struct lk *s = xmalloc((m->flock.n + 1) * sizeof *s);
+	uint32_t n = posix ? m->plock.n : m->flock.n;
+	const struct mfs_lockino *ino = posix ? m->plino.v : m->flino.v;
+	uint32_t nino = posix ? m->plino.n : m->flino.n;
+	struct lk *s = xmalloc(((size_t)n + 1) * sizeof *s);
 	size_t k = 0;
 
-	for (uint32_t i = 0; i < m->flock.n; i++) {
-		const struct mfs_flock *f = &m->flock.v[i];
-		if (f->alive)
-			s[k++] = (struct lk){ (f->inode * 0x738A2379u) % 1024,
-				lockino_seq(m->flino.v, m->flino.n, f->inode), 0xFFFFFFFFu - f->seq, 0, i };
+	for (uint32_t i = 0; i < n; i++) {
+		struct lk l = { .idx = i };
+		uint32_t inode, alive;
+		if (posix) {
+			const struct mfs_plock *p = &m->plock.v[i];
+			inode = p->inode;
+			alive = p->alive;
+			l.s1 = p->oseq;
+			l.s2 = p->start;
+		} else {
+			const struct mfs_flock *f = &m->flock.v[i];
+			inode = f->inode;
+			alive = f->alive;
+			l.s1 = 0xFFFFFFFFu - f->seq;
+		}
+		if (!alive)
+			continue;
+		l.bucket = (inode * 0x738A2379u) % 1024;
+		l.iseq = lockino_seq(ino, nino, inode);
+		s[k++] = l;
 	}
 	qsort(s, k, sizeof *s, lk_cmp);
 	for (size_t j = 0; j < k; j++) {
-		const struct mfs_flock *f = &m->flock.v[s[j].idx];
-		put_rec(w, "wqwb", f->inode, f->owner, f->sess, f->type);
+		if (posix) {
+			const struct mfs_plock *p = &m->plock.v[s[j].idx];
+			put_rec(w, "wqwwqqb", p->inode, p->owner, p->sess, p->pid, p->start, p->end, p->type);
+		} else {
+			const struct mfs_flock *f = &m->flock.v[s[j].idx];
+			put_rec(w, "wqwb", f->inode, f->owner, f->sess, f->type);
+		}
 	}
-	zeros(w, 17);
+	zeros(w, posix ? 37 : 17);
 	free(s);
+}
+
+void
+mfs_store_flock(struct mfs_meta *m, struct mfs_wr *w)
+{
+	store_locks(m, w, 0);
 }
 
 void
 mfs_store_plock(struct mfs_meta *m, struct mfs_wr *w)
 {
-	struct lk *s = xmalloc((m->plock.n + 1) * sizeof *s);
-	size_t k = 0;
-
-	for (uint32_t i = 0; i < m->plock.n; i++) {
-		const struct mfs_plock *p = &m->plock.v[i];
-		if (p->alive)
-			s[k++] = (struct lk){ (p->inode * 0x738A2379u) % 1024,
-				lockino_seq(m->plino.v, m->plino.n, p->inode), p->oseq, p->start, i };
-	}
-	qsort(s, k, sizeof *s, lk_cmp);
-	for (size_t j = 0; j < k; j++) {
-		const struct mfs_plock *p = &m->plock.v[s[j].idx];
-		put_rec(w, "wqwwqqb", p->inode, p->owner, p->sess, p->pid, p->start, p->end, p->type);
-	}
-	zeros(w, 37);
-	free(s);
-}
-
-void
-mfs_store_csdb(struct mfs_meta *m, struct mfs_wr *w)
-{
-	size_t k;
-	struct mfs_sortent *s = store_order(m, K_CSDB, 0, m->cs.n, &k);
-
-	put32(w, (uint32_t)k);
-	for (size_t j = 0; j < k; j++) {
-		const struct mfs_cs *c = &m->cs.v[s[j].idx];
-		put_rec(w, "whhbw", c->ip, c->port, c->csid, c->maint, c->mto);
-	}
-	free(s);
+	store_locks(m, w, 1);
 }
 
 void
 mfs_store_chunks(struct mfs_meta *m, struct mfs_wr *w)
 {
-	size_t k;
-	struct mfs_sortent *s = store_order(m, K_CHNK, 1, m->chunks.n, &k);
-
 	put64(w, m->nextchunkid);
-	for (size_t j = 0; j < k; j++) {
-		const struct mfs_chunk *c = &m->chunks.v[s[j].idx];
-		uint8_t *p = wr_get(w, 17);
-		uint32_t l = c->lockedto < w->now ? 0 : c->lockedto;
-		put_be64(p, c->id);
-		put_be32(p + 8, c->version);
-		put_be32(p + 12, l);
-		p[16] = c->arch;
-	}
+	store_sorted(m, w, K_CHNK, 1, m->chunks.n, 0);
 	zeros(w, 17);
-	free(s);
 }
 
 int
