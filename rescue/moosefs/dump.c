@@ -39,17 +39,19 @@ dcounted(struct mfs_dumper *d, const char *tag, const char *label, int (*one)(st
 {
 	char what[32];
 	uint32_t n;
-	int rc;
 
 	snprintf(what, sizeof what, "truncated %s header", tag);
 	DNEED(d, 4, what);
 	n = mfs_rd_u32(&d->r);
 	printf("# %s: %" PRIu32 "\n", label, n);
-	while (n--)
-		if ((rc = one(d)))
+	while (n--) {
+		int rc = one(d);
+		if (rc)
 			return rc;
+	}
 	return 0;
 }
+
 /* mfs_dump_NAME: the counted section TAG, each record by NAME_one */
 #define COUNTED(NAME, TAG, LABEL) \
 	int mfs_dump_##NAME(struct mfs_dumper *d) { return dcounted(d, TAG, LABEL, NAME##_one); }

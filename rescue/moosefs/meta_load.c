@@ -280,7 +280,6 @@ counted(struct mfs_meta *m, struct mfs_rd *r, int flags, const char *tag, uint32
 {
 	char head[40], big[48], rec[40];
 	uint32_t cnt;
-	int rc;
 
 	snprintf(head, sizeof head, "truncated %s header", tag);
 	snprintf(big, sizeof big, "%s: count larger than the section", tag);
@@ -290,12 +289,14 @@ counted(struct mfs_meta *m, struct mfs_rd *r, int flags, const char *tag, uint32
 	if ((uint64_t)cnt * size > mfs_rd_left(r))
 		return bad(r, big);
 	for (uint32_t i = 0; i < cnt; i++) {
+		int rc;
 		NEED(r, size, rec);
 		if ((rc = one(m, r, flags)))
 			return rc;
 	}
 	return RC_OK;
 }
+
 /* mfs_load_NAME: the counted section TAG of SIZE-byte records, each by NAME_one */
 #define COUNTED(NAME, TAG, SIZE) \
 	int mfs_load_##NAME(struct mfs_meta *m, struct mfs_rd *r, int flags) \
