@@ -105,7 +105,7 @@ struct mp_changelog {
 	uint64_t garbage_line;
 	/* streaming state */
 	uint64_t prev, bytes, linelen, bad_off;
-	char head[CL_HEADMAX];
+	char head[MFS_CL_HEADMAX];
 	size_t headlen;
 	int partial, partial_text, nul, paren;
 };

@@ -60,12 +60,12 @@ add_id(struct mp_changelog *cl, uint64_t id)
 static void
 end_line(struct mp_changelog *cl)
 {
-	int kind = cl_kind_parts(cl->head, cl->headlen, cl->linelen, cl->nul, cl->paren, !cl->partial_text);
+	int kind = mfs_cl_kind_parts(cl->head, cl->headlen, cl->linelen, cl->nul, cl->paren, !cl->partial_text);
 	const char *rest;
 	uint64_t id;
 
 	cl->lines++;
-	if (kind != CL_OK) {
+	if (kind != MFS_CL_OK) {
 		/* maybe the damaged end: decided by what follows */
 		if (!cl->tail_line) {
 			cl->tail_line = cl->lines;
@@ -73,7 +73,7 @@ end_line(struct mp_changelog *cl)
 		}
 		return;
 	}
-	id = cl_parse_id(cl->head, cl->headlen, &rest);
+	id = mfs_cl_parse_id(cl->head, cl->headlen, &rest);
 	if (cl->tail_line || (cl->n && id <= cl->prev)) {
 		cl->garbage = 1;
 		cl->damaged = cl->tail_line != 0;

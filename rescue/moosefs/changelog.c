@@ -10,7 +10,7 @@
 #include "moosefs/changelog.h"
 
 uint64_t
-cl_parse_id(const char *s, size_t len, const char **rest)
+mfs_cl_parse_id(const char *s, size_t len, const char **rest)
 {
 	uint64_t id = 0;
 	size_t i = 0;
@@ -30,15 +30,15 @@ cl_parse_id(const char *s, size_t len, const char **rest)
 }
 
 int
-cl_head_valid(const char *s, size_t len)
+mfs_cl_head_valid(const char *s, size_t len)
 {
 	const char *p;
 	size_t i, n;
 
 	/* a cap, so that readers that keep only a line's head agree */
-	if (len > CL_HEADMAX)
-		len = CL_HEADMAX;
-	if (!cl_parse_id(s, len, &p))
+	if (len > MFS_CL_HEADMAX)
+		len = MFS_CL_HEADMAX;
+	if (!mfs_cl_parse_id(s, len, &p))
 		return 0;
 	i = (size_t)(p - s);
 	for (n = 0; i < len && s[i] >= '0' && s[i] <= '9'; i++)
@@ -51,35 +51,35 @@ cl_head_valid(const char *s, size_t len)
 }
 
 int
-cl_kind_parts(const char *head, size_t headlen, uint64_t len, int nul, int paren, int blank)
+mfs_cl_kind_parts(const char *head, size_t headlen, uint64_t len, int nul, int paren, int blank)
 {
 	if (blank)
-		return CL_BLANK;
+		return MFS_CL_BLANK;
 	if (nul)
-		return CL_NUL;
-	if (len > CL_MAXLINE || !paren || !cl_head_valid(head, headlen))
-		return CL_GARBAGE;
-	return CL_OK;
+		return MFS_CL_NUL;
+	if (len > MFS_CL_MAXLINE || !paren || !mfs_cl_head_valid(head, headlen))
+		return MFS_CL_GARBAGE;
+	return MFS_CL_OK;
 }
 
 int
-cl_line_kind(const char *s, size_t len)
+mfs_cl_line_kind(const char *s, size_t len)
 {
 	size_t i = 0;
 
 	while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r'))
 		i++;
-	return cl_kind_parts(s, len, len, memchr(s, 0, len) != NULL, memchr(s, ')', len) != NULL, i == len);
+	return mfs_cl_kind_parts(s, len, len, memchr(s, 0, len) != NULL, memchr(s, ')', len) != NULL, i == len);
 }
 
 const char *
-cl_kind_name(int kind)
+mfs_cl_kind_name(int kind)
 {
 	switch (kind) {
-	case CL_TORN: return "last line is torn (no newline: the master died while writing it)";
-	case CL_BLANK: return "blank line";
-	case CL_NUL: return "NUL bytes (what a file system leaves after a power loss)";
-	case CL_OK: return "valid line";
+	case MFS_CL_TORN: return "last line is torn (no newline: the master died while writing it)";
+	case MFS_CL_BLANK: return "blank line";
+	case MFS_CL_NUL: return "NUL bytes (what a file system leaves after a power loss)";
+	case MFS_CL_OK: return "valid line";
 	default: return "not a changelog line";
 	}
 }
@@ -87,7 +87,7 @@ cl_kind_name(int kind)
 /* start of the line that ends at offset e: just after the newline before
  * e, or 0; -1 on a read error (f->buf is the scratch buffer) */
 static int64_t
-line_start(struct clfile *f, uint64_t e)
+line_start(struct mfs_clfile *f, uint64_t e)
 {
 	while (e > 0) {
 		uint64_t from = e > f->cap ? e - f->cap : 0;
@@ -108,7 +108,7 @@ line_start(struct clfile *f, uint64_t e)
  * ext4 leaves after a power cut (NUL blocks), a cut line, blank or garbage
  * lines are the damaged end; an invalid line before a valid one is not. */
 static int
-scan_tail(struct clfile *f)
+scan_tail(struct mfs_clfile *f)
 {
 	uint64_t e = f->size;
 	char last;
@@ -125,23 +125,23 @@ scan_tail(struct clfile *f)
 			return -1;
 		f->tail = e = (uint64_t)s;
 		/* ext4 after a power cut: the size grew, the blocks are zeros */
-		f->tailkind = last == 0 ? CL_NUL : CL_TORN;
+		f->tailkind = last == 0 ? MFS_CL_NUL : MFS_CL_TORN;
 	}
 	while (e > 0) {
 		int64_t s = line_start(f, e - 1);
 		uint64_t len;
-		int kind = CL_GARBAGE;
+		int kind = MFS_CL_GARBAGE;
 
 		if (s < 0)
 			return -1;
 		len = e - 1 - (uint64_t)s;
-		if (len <= CL_MAXLINE) {
+		if (len <= MFS_CL_MAXLINE) {
 			if (pread_full(f->fd, f->buf, (size_t)len, (uint64_t)s) != (ssize_t)len)
 				return -1;
-			kind = cl_line_kind(f->buf, (size_t)len);
+			kind = mfs_cl_line_kind(f->buf, (size_t)len);
 		}
-		if (kind == CL_OK) {
-			f->last = cl_parse_id(f->buf, (size_t)len, &rest);
+		if (kind == MFS_CL_OK) {
+			f->last = mfs_cl_parse_id(f->buf, (size_t)len, &rest);
 			break;
 		}
 		f->tail = e = (uint64_t)s;
@@ -151,7 +151,7 @@ scan_tail(struct clfile *f)
 }
 
 int
-cl_open(struct clfile *f, const char *path)
+mfs_cl_open(struct mfs_clfile *f, const char *path)
 {
 	struct stat st;
 	char head[32];
@@ -172,18 +172,18 @@ cl_open(struct clfile *f, const char *path)
 	if (n < 0)
 		goto fail;
 	if (n > 0)
-		f->first = cl_parse_id(head, (size_t)n, &rest);
+		f->first = mfs_cl_parse_id(head, (size_t)n, &rest);
 	if (scan_tail(f) < 0)
 		goto fail;
 	return RC_OK;
 fail:
 	warn_sys(RC_IO, "%s", path);
-	cl_close(f);
+	mfs_cl_close(f);
 	return RC_IO;
 }
 
 void
-cl_tail_excerpt(struct clfile *f, char *out, size_t n)
+mfs_cl_tail_excerpt(struct mfs_clfile *f, char *out, size_t n)
 {
 	ssize_t k = n > 1 ? pread_full(f->fd, out, n - 1, f->tail) : 0;
 	size_t i;
@@ -196,7 +196,7 @@ cl_tail_excerpt(struct clfile *f, char *out, size_t n)
 }
 
 int
-cl_next(struct clfile *f)
+mfs_cl_next(struct mfs_clfile *f)
 {
 	for (;;) {
 		char *nl;
@@ -215,16 +215,16 @@ cl_next(struct clfile *f)
 			f->lineno++;
 			f->text = NULL;
 			f->len = 0;
-			f->id = cl_parse_id(f->raw, l, &f->text);
+			f->id = mfs_cl_parse_id(f->raw, l, &f->text);
 			if (f->id)
 				f->len = l - (size_t)(f->text - f->raw);
-			f->kind = cl_line_kind(f->raw, l);
+			f->kind = mfs_cl_line_kind(f->raw, l);
 			return 1;
 		}
 		if (f->eof)
 			return 0;
-		if (f->end - f->pos > CL_MAXLINE) {
-			warn_at(RC_DATA, f->path, f->lineno + 1, "line longer than %d bytes", CL_MAXLINE);
+		if (f->end - f->pos > MFS_CL_MAXLINE) {
+			warn_at(RC_DATA, f->path, f->lineno + 1, "line longer than %d bytes", MFS_CL_MAXLINE);
 			return -RC_DATA;
 		}
 		memmove(f->buf, f->buf + f->pos, f->end - f->pos);
@@ -248,7 +248,7 @@ cl_next(struct clfile *f)
 }
 
 void
-cl_close(struct clfile *f)
+mfs_cl_close(struct mfs_clfile *f)
 {
 	if (f->fd >= 0)
 		close(f->fd);

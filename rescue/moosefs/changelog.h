@@ -7,14 +7,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CL_MAXLINE 200000
-/* cl_head_valid needs at most this many bytes of a line */
-#define CL_HEADMAX 80
+#define MFS_CL_MAXLINE 200000
+/* mfs_cl_head_valid needs at most this many bytes of a line */
+#define MFS_CL_HEADMAX 80
 
-/* what a line is (cl_line_kind) */
-enum { CL_OK, CL_TORN, CL_BLANK, CL_NUL, CL_GARBAGE };
+/* what a line is (mfs_cl_line_kind) */
+enum { MFS_CL_OK, MFS_CL_TORN, MFS_CL_BLANK, MFS_CL_NUL, MFS_CL_GARBAGE };
 
-struct clfile {
+struct mfs_clfile {
 	const char *path;
 	int fd;
 	uint64_t first, last;   /* ids of the first line and of the last valid line (0: none) */
@@ -38,27 +38,27 @@ struct clfile {
 };
 
 /* Open and find the first id and the damaged end.  RC_OK or RC_IO. */
-int cl_open(struct clfile *f, const char *path);
+int mfs_cl_open(struct mfs_clfile *f, const char *path);
 /* Next complete line before the damaged end: 1, or 0 at the end, or
  * -RC_DATA for a line too long, -RC_IO. */
-int cl_next(struct clfile *f);
-void cl_close(struct clfile *f);
+int mfs_cl_next(struct mfs_clfile *f);
+void mfs_cl_close(struct mfs_clfile *f);
 /* Parse "ID: " at the start of s; returns the id or 0, sets *rest. */
-uint64_t cl_parse_id(const char *s, size_t len, const char **rest);
-/* Does a line start like "ID: TS|NAME(" (only its first CL_HEADMAX bytes
+uint64_t mfs_cl_parse_id(const char *s, size_t len, const char **rest);
+/* Does a line start like "ID: TS|NAME(" (only its first MFS_CL_HEADMAX bytes
  * are looked at)? */
-int cl_head_valid(const char *s, size_t len);
-/* Kind of a newline-terminated line (without its newline): CL_OK for
+int mfs_cl_head_valid(const char *s, size_t len);
+/* Kind of a newline-terminated line (without its newline): MFS_CL_OK for
  * "ID: TS|NAME(...)..." without NUL bytes, else why not. */
-int cl_line_kind(const char *s, size_t len);
+int mfs_cl_line_kind(const char *s, size_t len);
 /* The same from a line's parts, for readers that see it in pieces: its
- * first bytes (at least CL_HEADMAX of them when the line is that long), its
+ * first bytes (at least MFS_CL_HEADMAX of them when the line is that long), its
  * length, and whether it holds a NUL byte, a ')', and only blanks. */
-int cl_kind_parts(const char *head, size_t headlen, uint64_t len, int nul, int paren, int blank);
+int mfs_cl_kind_parts(const char *head, size_t headlen, uint64_t len, int nul, int paren, int blank);
 /* The first line of the damaged end, up to n - 1 bytes, non-printable
  * bytes as '?', NUL-terminated. */
-void cl_tail_excerpt(struct clfile *f, char *out, size_t n);
+void mfs_cl_tail_excerpt(struct mfs_clfile *f, char *out, size_t n);
 /* What a kind means, for messages ("blank line", ...). */
-const char *cl_kind_name(int kind);
+const char *mfs_cl_kind_name(int kind);
 
 #endif

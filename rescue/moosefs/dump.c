@@ -17,22 +17,48 @@
 
 #define DASHES "# -------------------------------------------------------------------\n"
 
-struct dump {
-	struct rd r;
+struct mfs_dumper {
+	struct mfs_rd r;
 	int hide;
 };
 
 static int
-dbad(struct dump *d, const char *what)
+dbad(struct mfs_dumper *d, const char *what)
 {
 	return mfs_rd_fail(&d->r, what);
 }
 
 #define DNEED(d, n, what) do { if (mfs_rd_need(&(d)->r, (n))) return dbad((d), (what)); } while (0)
+/* a record of n bytes, its fields read by mfs_rd_rec */
+#define DREC(d, n, what, ...) do { DNEED(d, n, what); mfs_rd_rec(&(d)->r, __VA_ARGS__); } while (0)
+
+/* A section that starts with its record count: "# LABEL: N", then each
+ * record by one() */
+static int
+dcounted(struct mfs_dumper *d, const char *tag, const char *label, int (*one)(struct mfs_dumper *))
+{
+	char what[32];
+	uint32_t n;
+
+	snprintf(what, sizeof what, "truncated %s header", tag);
+	DNEED(d, 4, what);
+	n = mfs_rd_u32(&d->r);
+	printf("# %s: %" PRIu32 "\n", label, n);
+	while (n--) {
+		int rc = one(d);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* mfs_dump_NAME: the counted section TAG, each record by NAME_one */
+#define COUNTED(NAME, TAG, LABEL) \
+	int mfs_dump_##NAME(struct mfs_dumper *d) { return dcounted(d, TAG, LABEL, NAME##_one); }
 
 /* names: raw bytes, or '.' for bytes < 32 or > 127 with -d */
 static int
-dname(struct dump *d, uint32_t n)
+dname(struct mfs_dumper *d, uint32_t n)
 {
 	while (n) {
 		uint32_t k = n > 4096 ? 4096 : n;
@@ -48,7 +74,7 @@ dname(struct dump *d, uint32_t n)
 }
 
 static char
-dispchar(struct dump *d, uint8_t c)
+dispchar(struct mfs_dumper *d, uint8_t c)
 {
 	return d->hide && (c < 32 || c > 126) ? '.' : (char)c;
 }
@@ -60,13 +86,13 @@ strip(char s[16], uint32_t ip)
 }
 
 int
-mfs_dump_sess(struct dump *d)
+mfs_dump_sess(struct mfs_dumper *d)
 {
 	uint32_t next, stats;
 
 	DNEED(d, 6, "truncated SESS header");
-	next = rd_u32(&d->r);
-	stats = rd_u16(&d->r);
+	next = mfs_rd_u32(&d->r);
+	stats = mfs_rd_u16(&d->r);
 	printf("# nextsessionid: %" PRIu32 " ; statscount: %" PRIu32 "\n", next, stats);
 	for (;;) {
 		uint32_t rec = 61 + stats * 8, id, ileng, ip, v[12];
@@ -75,21 +101,12 @@ mfs_dump_sess(struct dump *d)
 		uint16_t um;
 		char s[16];
 		DNEED(d, rec, "truncated SESS record");
-		id = rd_u32(&d->r);
+		id = mfs_rd_u32(&d->r);
 		if (id == 0) {
 			d->r.p += rec - 4;
 			return 0;
 		}
-		csum = rd_u64(&d->r);
-		ileng = rd_u32(&d->r);
-		ip = rd_u32(&d->r);
-		v[0] = rd_u32(&d->r);
-		fl = rd_u8(&d->r);
-		um = rd_u16(&d->r);
-		ming = rd_u8(&d->r);
-		maxg = rd_u8(&d->r);
-		for (int i = 1; i < 9; i++)
-			v[i] = rd_u32(&d->r);
+		mfs_rd_rec(&d->r, "qwwwbhbbw8", &csum, &ileng, &ip, &v[0], &fl, &um, &ming, &maxg, &v[1]);
 		strip(s, ip);
 		printf("SESSION|s:%10" PRIu32 "|e:#%" PRIu64 "|p:%s|r:%10" PRIu32 "|f:0x%02" PRIX8 "|u:0%03" PRIo16
 		       "|g:%" PRIu8 "-%" PRIu8 "|t:%10" PRIu32 "-%10" PRIu32 "|m:%10" PRIu32 ",%10" PRIu32 ",%10" PRIu32
@@ -100,7 +117,7 @@ mfs_dump_sess(struct dump *d)
 		} else {
 			for (uint32_t h = 0; h < 2; h++) {
 				for (uint32_t i = 0; i < stats; i++)
-					printf("%c%" PRIu32, i == 0 ? '[' : ',', rd_u32(&d->r));
+					printf("%c%" PRIu32, i == 0 ? '[' : ',', mfs_rd_u32(&d->r));
 				printf(h ? "]|i:" : "]|l:");
 			}
 		}
@@ -137,12 +154,12 @@ labels(const uint8_t **p, uint8_t cnt, uint8_t org)
 }
 
 int
-mfs_dump_scla(struct dump *d)
+mfs_dump_scla(struct mfs_dumper *d)
 {
 	uint8_t org;
 
 	DNEED(d, 1, "truncated SCLA header");
-	org = rd_u8(&d->r);
+	org = mfs_rd_u8(&d->r);
 	if (org < 1)
 		return dbad(d, "SCLA: zero OR-groups");
 	for (;;) {
@@ -150,15 +167,7 @@ mfs_dump_scla(struct dump *d)
 		uint8_t nl, admin, mode, c, k, a;
 		char name[256];
 		const uint8_t *p;
-		DNEED(d, 10, "truncated SCLA record");
-		id = rd_u16(&d->r);
-		nl = rd_u8(&d->r);
-		admin = rd_u8(&d->r);
-		mode = rd_u8(&d->r);
-		delay = rd_u16(&d->r);
-		c = rd_u8(&d->r);
-		k = rd_u8(&d->r);
-		a = rd_u8(&d->r);
+		DREC(d, 10, "truncated SCLA record", "hbbbhbbb", &id, &nl, &admin, &mode, &delay, &c, &k, &a);
 		DNEED(d, nl, "truncated SCLA record");
 		memcpy(name, d->r.p, nl);
 		name[nl] = 0;
@@ -183,13 +192,11 @@ mfs_dump_scla(struct dump *d)
 }
 
 int
-mfs_dump_nodes(struct dump *d)
+mfs_dump_nodes(struct mfs_dumper *d)
 {
 	uint32_t maxnode, cnt;
 
-	DNEED(d, 8, "truncated NODE header");
-	maxnode = rd_u32(&d->r);
-	cnt = rd_u32(&d->r);
+	DREC(d, 8, "truncated NODE header", "ww", &maxnode, &cnt);
 	printf("# maxinode: %" PRIu32 " ; hashelements: %" PRIu32 "\n", maxnode, cnt);
 	for (;;) {
 		static const char kind[] = "?-DLFBCSTR";
@@ -197,32 +204,24 @@ mfs_dump_nodes(struct dump *d)
 		uint16_t mode, tt;
 		uint32_t inode, v[5];
 		DNEED(d, 1, "truncated NODE record");
-		type = rd_u8(&d->r);
+		type = mfs_rd_u8(&d->r);
 		if (type == 0)
 			return 0;
 		if (type > MFS_T_SUSTAINED)
 			return dbad(d, "NODE: unknown node type");
-		DNEED(d, 31, "truncated NODE record");
-		inode = rd_u32(&d->r);
-		sc = rd_u8(&d->r);
-		ea = rd_u8(&d->r);
-		wa = rd_u8(&d->r);
-		mode = rd_u16(&d->r);
-		for (int i = 0; i < 5; i++)
-			v[i] = rd_u32(&d->r);
-		tt = rd_u16(&d->r);
+		DREC(d, 31, "truncated NODE record", "wbbbhw5h", &inode, &sc, &ea, &wa, &mode, v, &tt);
 		printf("NODE|k:%c|i:%10" PRIu32 "|#:%" PRIu8 "|e:0x%02" PRIX8 "|w:0x%1" PRIX8 "|m:0%04" PRIo16
 		       "|u:%10" PRIu32 "|g:%10" PRIu32 "|a:%10" PRIu32 ",m:%10" PRIu32 ",c:%10" PRIu32 "|t:%5" PRIu32 "h",
 		       kind[type], inode, sc, ea, wa, mode, v[0], v[1], v[2], v[3], v[4], (uint32_t)tt);
 		if (type == MFS_T_BLOCKDEV || type == MFS_T_CHARDEV) {
 			uint32_t rdev;
 			DNEED(d, 4, "truncated NODE record");
-			rdev = rd_u32(&d->r);
+			rdev = mfs_rd_u32(&d->r);
 			printf("|d:%5" PRIu32 ",%5" PRIu32 "\n", rdev >> 16, rdev & 0xFFFF);
 		} else if (type == MFS_T_SYMLINK) {
 			uint32_t l;
 			DNEED(d, 4, "truncated NODE record");
-			l = rd_u32(&d->r);
+			l = mfs_rd_u32(&d->r);
 			printf("|p:");
 			if (dname(d, l))
 				return RC_DATA;
@@ -230,14 +229,12 @@ mfs_dump_nodes(struct dump *d)
 		} else if (type == MFS_T_FILE || type == MFS_T_TRASH || type == MFS_T_SUSTAINED) {
 			uint64_t len;
 			uint32_t ch;
-			DNEED(d, 12, "truncated NODE record");
-			len = rd_u64(&d->r);
-			ch = rd_u32(&d->r);
+			DREC(d, 12, "truncated NODE record", "qw", &len, &ch);
 			printf("|l:%20" PRIu64 "|c:(", len);
 			for (uint32_t i = 0; i < ch; i++) {
 				uint64_t id;
 				DNEED(d, 8, "truncated NODE chunk list");
-				id = rd_u64(&d->r);
+				id = mfs_rd_u64(&d->r);
 				if (id)
 					printf("%016" PRIX64, id);
 				else
@@ -253,19 +250,15 @@ mfs_dump_nodes(struct dump *d)
 }
 
 int
-mfs_dump_edges(struct dump *d)
+mfs_dump_edges(struct mfs_dumper *d)
 {
 	DNEED(d, 8, "truncated EDGE header");
-	printf("# nextedgeid: %016" PRIX64 "\n", rd_u64(&d->r));
+	printf("# nextedgeid: %016" PRIX64 "\n", mfs_rd_u64(&d->r));
 	for (;;) {
 		uint32_t p, c;
 		uint64_t id;
 		uint16_t nl;
-		DNEED(d, 18, "truncated EDGE record");
-		p = rd_u32(&d->r);
-		c = rd_u32(&d->r);
-		id = rd_u64(&d->r);
-		nl = rd_u16(&d->r);
+		DREC(d, 18, "truncated EDGE record", "wwqh", &p, &c, &id, &nl);
 		if (p == 0 && c == 0)
 			return 0;
 		if (p == 0)
@@ -278,22 +271,17 @@ mfs_dump_edges(struct dump *d)
 	}
 }
 
-int
-mfs_dump_free(struct dump *d)
+static int
+free_one(struct mfs_dumper *d)
 {
-	uint32_t n;
+	uint32_t i, f;
 
-	DNEED(d, 4, "truncated FREE header");
-	n = rd_u32(&d->r);
-	printf("# free nodes: %" PRIu32 "\n", n);
-	while (n--) {
-		uint32_t i;
-		DNEED(d, 8, "truncated FREE record");
-		i = rd_u32(&d->r);
-		printf("FREEID|i:%10" PRIu32 "|f:%10" PRIu32 "\n", i, rd_u32(&d->r));
-	}
+	DREC(d, 8, "truncated FREE record", "ww", &i, &f);
+	printf("FREEID|i:%10" PRIu32 "|f:%10" PRIu32 "\n", i, f);
 	return 0;
 }
+
+COUNTED(free, "FREE", "free nodes")
 
 static void
 qfield(const char *name, int set, uint64_t v, int wide)
@@ -304,53 +292,36 @@ qfield(const char *name, int set, uint64_t v, int wide)
 		printf(wide ? "|%s:                   -" : "|%s:         -", name);
 }
 
-int
-mfs_dump_quota(struct dump *d)
+static int
+quota_one(struct mfs_dumper *d)
 {
-	uint32_t n;
+	/* the soft and hard limits: their names and flag bits, in file order */
+	static const char names[][3] = { "sl", "hl", "ss", "hs", "sr", "hr" };
+	static const uint8_t bits[] = { 0x02, 0x20, 0x04, 0x40, 0x08, 0x80 };
+	uint32_t inode, grace, st, si, hi;
+	uint8_t ex, fl;
+	uint64_t l[6];
 
-	DNEED(d, 4, "truncated QUOT header");
-	n = rd_u32(&d->r);
-	printf("# quota nodes: %" PRIu32 "\n", n);
-	while (n--) {
-		uint32_t inode, grace, st, si, hi;
-		uint8_t ex, fl;
-		uint64_t l[6];
-		DNEED(d, 70, "truncated QUOT record");
-		inode = rd_u32(&d->r);
-		grace = rd_u32(&d->r);
-		ex = rd_u8(&d->r);
-		fl = rd_u8(&d->r);
-		st = rd_u32(&d->r);
-		si = rd_u32(&d->r);
-		hi = rd_u32(&d->r);
-		for (int i = 0; i < 6; i++)
-			l[i] = rd_u64(&d->r);
-		printf("QUOTA|i:%10" PRIu32 "|g:%" PRIu32 "|e:%c|f:0x%02" PRIX8 "|s:%10" PRIu32,
-		       inode, grace, ex ? '1' : '0', fl, st);
-		qfield("si", fl & 0x01, si, 0);
-		qfield("hi", fl & 0x10, hi, 0);
-		qfield("sl", fl & 0x02, l[0], 1);
-		qfield("hl", fl & 0x20, l[1], 1);
-		qfield("ss", fl & 0x04, l[2], 1);
-		qfield("hs", fl & 0x40, l[3], 1);
-		qfield("sr", fl & 0x08, l[4], 1);
-		qfield("hr", fl & 0x80, l[5], 1);
-		putchar('\n');
-	}
+	DREC(d, 70, "truncated QUOT record", "wwbbwwwq6", &inode, &grace, &ex, &fl, &st, &si, &hi, l);
+	printf("QUOTA|i:%10" PRIu32 "|g:%" PRIu32 "|e:%c|f:0x%02" PRIX8 "|s:%10" PRIu32,
+	       inode, grace, ex ? '1' : '0', fl, st);
+	qfield("si", fl & 0x01, si, 0);
+	qfield("hi", fl & 0x10, hi, 0);
+	for (int i = 0; i < 6; i++)
+		qfield(names[i], fl & bits[i], l[i], 1);
+	putchar('\n');
 	return 0;
 }
 
+COUNTED(quota, "QUOT", "quota nodes")
+
 int
-mfs_dump_xattr(struct dump *d)
+mfs_dump_xattr(struct mfs_dumper *d)
 {
 	for (;;) {
 		uint32_t inode, vl;
 		uint8_t nl;
-		DNEED(d, 9, "truncated XATR record");
-		inode = rd_u32(&d->r);
-		nl = rd_u8(&d->r);
-		vl = rd_u32(&d->r);
+		DREC(d, 9, "truncated XATR record", "wbw", &inode, &nl, &vl);
 		if (inode == 0)
 			return 0;
 		if (nl == 0) {
@@ -376,32 +347,26 @@ mfs_dump_xattr(struct dump *d)
 }
 
 int
-mfs_dump_acl(struct dump *d)
+mfs_dump_acl(struct mfs_dumper *d)
 {
 	for (;;) {
 		uint32_t inode, n;
 		uint8_t t;
 		uint16_t pm[4], nu, ng;
 		DNEED(d, 17, "truncated PACL record");
-		inode = rd_u32(&d->r);
+		inode = mfs_rd_u32(&d->r);
 		if (inode == 0) {
 			d->r.p += 13;
 			return 0;
 		}
-		t = rd_u8(&d->r);
-		for (int i = 0; i < 4; i++)
-			pm[i] = rd_u16(&d->r);
-		nu = rd_u16(&d->r);
-		ng = rd_u16(&d->r);
+		mfs_rd_rec(&d->r, "bh4hh", &t, pm, &nu, &ng);
 		printf("POSIXACL|i:%10" PRIu32 "|t:%" PRIu8 "|u:0%05" PRIo16 "|g:0%05" PRIo16 "|o:0%05" PRIo16
 		       "|m:0%05" PRIo16 "|n:(", inode, t, pm[0], pm[1], pm[2], pm[3]);
 		n = (uint32_t)nu + ng;
 		for (uint32_t i = 0; i < n; i++) {
 			uint32_t id;
 			uint16_t perm;
-			DNEED(d, 6, "truncated PACL record");
-			id = rd_u32(&d->r);
-			perm = rd_u16(&d->r);
+			DREC(d, 6, "truncated PACL record", "wh", &id, &perm);
 			printf(i < nu ? "u(%" PRIu32 "):0%05" PRIo16 : "g(%" PRIu32 "):0%05" PRIo16, id, perm);
 			if (i + 1 < n)
 				putchar(',');
@@ -411,13 +376,11 @@ mfs_dump_acl(struct dump *d)
 }
 
 int
-mfs_dump_open(struct dump *d)
+mfs_dump_open(struct mfs_dumper *d)
 {
 	for (;;) {
 		uint32_t s, i;
-		DNEED(d, 8, "truncated OPEN record");
-		s = rd_u32(&d->r);
-		i = rd_u32(&d->r);
+		DREC(d, 8, "truncated OPEN record", "ww", &s, &i);
 		if (s == 0 || i == 0)
 			return 0;
 		printf("OPENFILE|s:%10" PRIu32 "|i:%10" PRIu32 "\n", s, i);
@@ -425,17 +388,13 @@ mfs_dump_open(struct dump *d)
 }
 
 int
-mfs_dump_flock(struct dump *d)
+mfs_dump_flock(struct mfs_dumper *d)
 {
 	for (;;) {
 		uint32_t inode, s;
 		uint64_t o;
 		uint8_t t;
-		DNEED(d, 17, "truncated FLCK record");
-		inode = rd_u32(&d->r);
-		s = rd_u32(&d->r);
-		o = rd_u64(&d->r);
-		t = rd_u8(&d->r);
+		DREC(d, 17, "truncated FLCK record", "wwqb", &inode, &s, &o, &t);
 		if (inode == 0 && o == 0 && s == 0)
 			return 0;
 		printf("FLOCK|i:%10" PRIu32 "|s:%10" PRIu32 "|o:%016" PRIX64 "|t:%c\n", inode, s, o, t ? 'W' : 'R');
@@ -443,20 +402,13 @@ mfs_dump_flock(struct dump *d)
 }
 
 int
-mfs_dump_plock(struct dump *d)
+mfs_dump_plock(struct mfs_dumper *d)
 {
 	for (;;) {
 		uint32_t inode, s, pid;
 		uint64_t o, st, en;
 		uint8_t t;
-		DNEED(d, 37, "truncated PLCK record");
-		inode = rd_u32(&d->r);
-		o = rd_u64(&d->r);
-		s = rd_u32(&d->r);
-		pid = rd_u32(&d->r);
-		st = rd_u64(&d->r);
-		en = rd_u64(&d->r);
-		t = rd_u8(&d->r);
+		DREC(d, 37, "truncated PLCK record", "wqwwqqb", &inode, &o, &s, &pid, &st, &en, &t);
 		if (inode == 0 && o == 0 && s == 0)
 			return 0;
 		printf("POSIXLOCK|i:%10" PRIu32 "|s:%10" PRIu32 "|o:0x%016" PRIX64 "|p:%10" PRIu32 "|r:<%20" PRIu64
@@ -464,46 +416,33 @@ mfs_dump_plock(struct dump *d)
 	}
 }
 
-int
-mfs_dump_csdb(struct dump *d)
+static int
+csdb_one(struct mfs_dumper *d)
 {
-	uint32_t n;
+	uint32_t ip, to;
+	uint16_t port, id;
+	uint8_t mt;
+	char s[16];
 
-	DNEED(d, 4, "truncated CSDB header");
-	n = rd_u32(&d->r);
-	printf("# chunk servers: %" PRIu32 "\n", n);
-	while (n--) {
-		uint32_t ip, to;
-		uint16_t port, id;
-		uint8_t mt;
-		char s[16];
-		DNEED(d, 13, "truncated CSDB record");
-		ip = rd_u32(&d->r);
-		port = rd_u16(&d->r);
-		id = rd_u16(&d->r);
-		mt = rd_u8(&d->r);
-		to = rd_u32(&d->r);
-		strip(s, ip);
-		printf("CHUNKSERVER|i:%s|p:%5" PRIu16 "|#:%5" PRIu16 "|m:%4s|t:%10" PRIu32 "\n", s, port, id,
-		       mt == 0 ? "off" : mt == 1 ? "on" : mt == 2 ? "temp" : "???", to);
-	}
+	DREC(d, 13, "truncated CSDB record", "whhbw", &ip, &port, &id, &mt, &to);
+	strip(s, ip);
+	printf("CHUNKSERVER|i:%s|p:%5" PRIu16 "|#:%5" PRIu16 "|m:%4s|t:%10" PRIu32 "\n", s, port, id,
+	       mt == 0 ? "off" : mt == 1 ? "on" : mt == 2 ? "temp" : "???", to);
 	return 0;
 }
 
+COUNTED(csdb, "CSDB", "chunk servers")
+
 int
-mfs_dump_chunks(struct dump *d)
+mfs_dump_chunks(struct mfs_dumper *d)
 {
 	DNEED(d, 8, "truncated CHNK header");
-	printf("# nextchunkid: %016" PRIX64 "\n", rd_u64(&d->r));
+	printf("# nextchunkid: %016" PRIX64 "\n", mfs_rd_u64(&d->r));
 	for (;;) {
 		uint64_t id;
 		uint32_t v, l;
 		uint8_t a;
-		DNEED(d, 17, "truncated CHNK record");
-		id = rd_u64(&d->r);
-		v = rd_u32(&d->r);
-		l = rd_u32(&d->r);
-		a = rd_u8(&d->r);
+		DREC(d, 17, "truncated CHNK record", "qwwb", &id, &v, &l, &a);
 		if (id == 0 && v == 0 && l == 0)
 			return 0;
 		printf("CHUNK|i:0x%016" PRIX64 "|v:0x%08" PRIX32 "|t:%10" PRIu32 "|a:%" PRIu8 "\n", id, v, l, a);
@@ -511,7 +450,7 @@ mfs_dump_chunks(struct dump *d)
 }
 
 static int
-d_hex(struct dump *d, uint64_t len)
+d_hex(struct mfs_dumper *d, uint64_t len)
 {
 	while (len) {
 		uint32_t k = len > 32 ? 32 : (uint32_t)len;
@@ -533,7 +472,7 @@ d_hex(struct dump *d, uint64_t len)
 }
 
 static void
-print_sig(struct dump *d, const uint8_t *h, const char *what)
+print_sig(struct mfs_dumper *d, const uint8_t *h, const char *what)
 {
 	printf("# %s: %c%c%c%c%c%c%c%c (%02X%02X%02X%02X%02X%02X%02X%02X)", what,
 	       dispchar(d, h[0]), dispchar(d, h[1]), dispchar(d, h[2]), dispchar(d, h[3]),
@@ -550,9 +489,9 @@ print_version(const struct mfs_header *h)
 
 /* one section: its 16-byte header h has been read */
 static int
-d_section(struct dump *d, const uint8_t h[16], const struct mfs_sechdr *s)
+d_section(struct mfs_dumper *d, const uint8_t h[16], const struct mfs_sechdr *s)
 {
-	uint64_t start = rd_off(&d->r);
+	uint64_t start = mfs_rd_off(&d->r);
 	const struct mfs_section *t;
 	int known, rc;
 
@@ -571,17 +510,17 @@ d_section(struct dump *d, const uint8_t h[16], const struct mfs_sechdr *s)
 	}
 	if (rc)
 		return rc;
-	if (rd_off(&d->r) - start != s->len) {
+	if (mfs_rd_off(&d->r) - start != s->len) {
 		warn_off(RC_DATA, d->r.name, start - 8,
 			 "section %.4s: length field says %" PRIu64 " bytes but the records use %" PRIu64,
-			 s->tag, s->len, rd_off(&d->r) - start);
+			 s->tag, s->len, mfs_rd_off(&d->r) - start);
 		return RC_DATA;
 	}
 	return 0;
 }
 
 static int
-d_sections(struct dump *d, const char *only)
+d_sections(struct mfs_dumper *d, const char *only)
 {
 	for (;;) {
 		uint8_t h[16];
@@ -611,7 +550,7 @@ d_sections(struct dump *d, const char *only)
 
 /* open path and read its header; RC_OK or the status (message printed) */
 static int
-d_open_file(struct dump *d, const char *path, int hide, struct mfs_header *h, int *fd)
+d_open_file(struct mfs_dumper *d, const char *path, int hide, struct mfs_header *h, int *fd)
 {
 	int rc;
 
@@ -630,7 +569,7 @@ d_open_file(struct dump *d, const char *path, int hide, struct mfs_header *h, in
 }
 
 static void
-d_close(struct dump *d, int fd)
+d_close(struct mfs_dumper *d, int fd)
 {
 	mfs_rd_close(&d->r);
 	if (fd >= 0)
@@ -640,7 +579,7 @@ d_close(struct dump *d, int fd)
 int
 mfs_dump(const char *path, int hide, const char *only)
 {
-	struct dump d;
+	struct mfs_dumper d;
 	struct mfs_header h;
 	int fd, rc = d_open_file(&d, path, hide, &h, &fd);
 	int head = !only || !memcmp(only, "HEAD", 4);
@@ -675,7 +614,7 @@ out:
 int
 mfs_dump_header(const char *path, int hide)
 {
-	struct dump d;
+	struct mfs_dumper d;
 	struct mfs_header h;
 	char ver[24] = "-", id[24] = "-";
 	int fd, rc = d_open_file(&d, path, hide, &h, &fd);

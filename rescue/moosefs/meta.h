@@ -3,7 +3,7 @@
  * Spec: docs/moosefs-format.md (sections 1-3), checked
  * against the real mfsmaster/mfsmetadump 3.0.117.  Every object lives in a
  * vector and is named by its index (0 = none); lookups go through open
- * addressing tables of indexes (struct idmap).  Strings live in an arena.
+ * addressing tables of indexes (struct mfs_idmap).  Strings live in an arena.
  *
  * Record order on store: MooseFS writes hash buckets in ascending order and
  * walks LIFO chains.  We keep, for each object, the sequence number of its
@@ -39,14 +39,14 @@ enum { MFS_NF_XATTR = 1, MFS_NF_ACLA = 2, MFS_NF_ACLD = 4 };
 #define MFS_SUSTAINED_BUCKETS 256
 
 /* open addressing table of indexes (1-based; 0 = empty slot) */
-struct idmap {
+struct mfs_idmap {
 	uint64_t *slot;          /* hash tag << 32 | index */
 	uint32_t mask;  /* size - 1; size 0 when slot == NULL */
 	uint32_t count;
 };
 
 /* string arena: blocks that are never moved, freed all at once */
-struct arena {
+struct mfs_arena {
 	char **blocks;
 	size_t nblocks, capblocks;
 	char *cur;
@@ -180,14 +180,14 @@ struct mfs_meta {
 
 	MFS_VEC(struct mfs_node) nodes;
 	uint32_t node_free;       /* free list through nodes.v[i].inode==0, parents */
-	struct idmap node_map;    /* inode -> node index, for inodes >= ndirect */
+	struct mfs_idmap node_map;    /* inode -> node index, for inodes >= ndirect */
 	uint32_t *direct;         /* inode -> node index for inodes < ndirect */
 	uint32_t ndirect;
 	uint32_t root;            /* node index of inode 1 */
 
 	MFS_VEC(struct mfs_edge) edges;
 	uint32_t edge_free;
-	struct idmap edge_map;    /* (parent inode, name) -> edge index */
+	struct mfs_idmap edge_map;    /* (parent inode, name) -> edge index */
 	int edge_map_stale;       /* loading: the map is built in bulk on first use */
 	uint32_t trash_head[MFS_TRASH_BUCKETS];
 	uint32_t sust_head[MFS_SUSTAINED_BUCKETS];
@@ -201,7 +201,7 @@ struct mfs_meta {
 
 	MFS_VEC(struct mfs_chunk) chunks;
 	uint32_t chunk_free;
-	struct idmap chunk_map;   /* chunk id -> index, for ids >= ncdirect */
+	struct mfs_idmap chunk_map;   /* chunk id -> index, for ids >= ncdirect */
 	uint32_t *cdirect;        /* chunk ids are dense too: id -> index */
 	uint32_t ncdirect;
 
@@ -210,20 +210,20 @@ struct mfs_meta {
 	uint32_t sc_firstneverused;
 	MFS_VEC(struct mfs_quota) quota;
 	MFS_VEC(struct mfs_xent) xent;
-	struct idmap xent_map;
+	struct mfs_idmap xent_map;
 	MFS_VEC(struct mfs_xpair) xpair;
 	MFS_VEC(struct mfs_acl) acl;
-	struct idmap acl_map;     /* inode*2+type-1 */
+	struct mfs_idmap acl_map;     /* inode*2+type-1 */
 	MFS_VEC(struct mfs_open) open;
-	struct idmap open_map;    /* (sess<<32)|inode */
+	struct mfs_idmap open_map;    /* (sess<<32)|inode */
 	MFS_VEC(struct mfs_ocnt) ocnt;
-	struct idmap ocnt_map;    /* inode -> number of open relations */
+	struct mfs_idmap ocnt_map;    /* inode -> number of open relations */
 	MFS_VEC(struct mfs_lockino) flino, plino;
 	MFS_VEC(struct mfs_flock) flock;
 	MFS_VEC(struct mfs_plock) plock;
 	MFS_VEC(struct mfs_cs) cs;
 
-	struct arena ar;
+	struct mfs_arena ar;
 	uint8_t *scratch[2];      /* replay: decoded paths and data */
 	size_t scratchcap[2];
 };
@@ -265,6 +265,8 @@ void mfs_chunk_del(struct mfs_meta *m, struct mfs_chunk *c);
 uint64_t mfs_xent_rh(const void *ctx, uint32_t idx);
 uint64_t mfs_acl_rh(const void *ctx, uint32_t idx);
 uint32_t mfs_xent_find(struct mfs_meta *m, uint32_t inode);
+/* New extended-attribute record for inode (must have none); its index. */
+uint32_t mfs_xent_add(struct mfs_meta *m, uint32_t inode);
 uint32_t mfs_acl_find(struct mfs_meta *m, uint32_t inode, uint8_t type);
 uint32_t mfs_open_find(struct mfs_meta *m, uint32_t sess, uint32_t inode);
 int mfs_is_open(struct mfs_meta *m, uint32_t inode);
@@ -272,17 +274,20 @@ void mfs_open_add(struct mfs_meta *m, uint32_t sess, uint32_t inode);
 void mfs_open_del(struct mfs_meta *m, uint32_t oidx);
 struct mfs_session *mfs_sess_find(struct mfs_meta *m, uint32_t id);
 void mfs_sclass_defaults(struct mfs_meta *m);
+/* Count node n (d = 1) or stop counting it (d = -1) in its storage class's
+ * file or directory usage. */
+void mfs_sclass_count(struct mfs_meta *m, const struct mfs_node *n, int d);
 
 /* generic open addressing over indexes; eq(ctx, idx, key) says if idx has key */
-typedef int (*idmap_eq)(const void *ctx, uint32_t idx, const void *key);
-uint32_t idmap_find(const struct idmap *t, uint64_t h, idmap_eq eq, const void *ctx, const void *key);
+typedef int (*mfs_idmap_eq)(const void *ctx, uint32_t idx, const void *key);
+uint32_t mfs_idmap_find(const struct mfs_idmap *t, uint64_t h, mfs_idmap_eq eq, const void *ctx, const void *key);
 /* rehash(ctx, idx) gives the hash of an existing element (for growth) */
-typedef uint64_t (*idmap_hash)(const void *ctx, uint32_t idx);
-void idmap_put(struct idmap *t, uint64_t h, uint32_t idx, idmap_hash rh, const void *ctx);
-void idmap_del(struct idmap *t, uint64_t h, uint32_t idx, idmap_hash rh, const void *ctx);
-void idmap_free(struct idmap *t);
+typedef uint64_t (*mfs_idmap_hash)(const void *ctx, uint32_t idx);
+void mfs_idmap_put(struct mfs_idmap *t, uint64_t h, uint32_t idx, mfs_idmap_hash rh, const void *ctx);
+void mfs_idmap_del(struct mfs_idmap *t, uint64_t h, uint32_t idx, mfs_idmap_hash rh, const void *ctx);
+void mfs_idmap_free(struct mfs_idmap *t);
 /* make room for n elements without growing */
-void idmap_reserve(struct idmap *t, uint32_t n, idmap_hash rh, const void *ctx);
+void mfs_idmap_reserve(struct mfs_idmap *t, uint32_t n, mfs_idmap_hash rh, const void *ctx);
 void mfs_reserve(struct mfs_meta *m, uint32_t nodes);
 uint64_t mfs_mix64(uint64_t x);
 

@@ -2,6 +2,7 @@
  * index tables, node/edge/chunk vectors, the used-inode bitmap, string
  * arena and the radix sort used to reproduce the master's record orders.
  * Spec: docs/moosefs-format.md sections 1.6, 1.8 and 2.5. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +36,75 @@ mfs_mix64(uint64_t x)
 	return x;
 }
 
+/* The maps from a key to an element's index: KEY(m, idx) is the element's
+ * 64-bit key; NAME_eq matches it against *(const uint64_t *)key and NAME_rh
+ * hashes it again when the table grows (LINK: static or exported). */
+#define KEYED(LINK, NAME, KEY) \
+	static uint64_t NAME##_key(const struct mfs_meta *m, uint32_t idx) \
+	{ \
+		return KEY; \
+	} \
+	static int NAME##_eq(const void *ctx, uint32_t idx, const void *key) \
+	{ \
+		return NAME##_key(ctx, idx) == *(const uint64_t *)key; \
+	} \
+	LINK uint64_t NAME##_rh(const void *ctx, uint32_t idx) \
+	{ \
+		return mfs_mix64(NAME##_key(ctx, idx)); \
+	}
+
+KEYED(static, node, m->nodes.v[idx].inode)
+KEYED(static, chunk, m->chunks.v[idx].id)
+KEYED(, mfs_xent, m->xent.v[idx].inode)
+KEYED(, mfs_acl, (uint64_t)m->acl.v[idx].inode * 2 + m->acl.v[idx].type - 1)
+KEYED(static, open, (uint64_t)m->open.v[idx].sess << 32 | m->open.v[idx].inode)
+KEYED(static, ocnt, m->ocnt.v[idx].inode)
+
+/* The element at the head of a free list (linked through the uint32_t at
+ * linkoff of each element), zeroed; the head moves to the next one. */
+static uint32_t
+free_take(void *v, size_t size, uint32_t *head, size_t linkoff)
+{
+	uint32_t i = *head;
+	char *e = (char *)v + (size_t)i * size;
+
+	memcpy(head, e + linkoff, sizeof *head);
+	memset(e, 0, size);
+	return i;
+}
+
+/* Keys are dense (the master hands out the lowest free inode and the next
+ * chunk id), so a plain array indexed by key is the fast map; keys far beyond
+ * the element count (damaged or fuzzed files) go to the hash table instead.
+ * Grow the array (*direct, *nd slots) to hold key, and move the hashed
+ * entries that now fall into it. */
+static void
+direct_grow(struct mfs_meta *m, uint32_t **direct, uint32_t *nd, struct mfs_idmap *map, uint32_t count,
+	    uint64_t key, mfs_idmap_eq eq, mfs_idmap_hash rh)
+{
+	uint64_t lim = (uint64_t)count * 2 + (1u << 16);
+	uint32_t n = *nd ? *nd : 1024;
+
+	if (key < *nd || key >= lim)
+		return;
+	while (n <= key)
+		n *= 2;
+	if (n > lim)
+		n = (uint32_t)lim;
+	*direct = xrealloc(*direct, (size_t)n * sizeof **direct);
+	memset(*direct + *nd, 0, (size_t)(n - *nd) * sizeof **direct);
+	if (map->count) {
+		for (uint64_t k = *nd; k < n; k++) {
+			uint32_t x = mfs_idmap_find(map, mfs_mix64(k), eq, m, &k);
+			if (x) {
+				mfs_idmap_del(map, mfs_mix64(k), x, rh, m);
+				(*direct)[k] = x;
+			}
+		}
+	}
+	*nd = n;
+}
+
 /* ---- index tables ----
  * Slots hold (hash tag << 32 | index).  The tag is the hash's high half; it
  * also gives the home slot, so growing and deleting never rehash keys, and
@@ -43,7 +113,7 @@ mfs_mix64(uint64_t x)
 #define TAG(h) ((uint32_t)((h) >> 32))
 
 static void
-idmap_resize(struct idmap *t, uint32_t size)
+idmap_resize(struct mfs_idmap *t, uint32_t size)
 {
 	uint64_t *old = t->slot;
 	uint32_t oldsize = t->slot ? t->mask + 1 : 0;
@@ -62,7 +132,7 @@ idmap_resize(struct idmap *t, uint32_t size)
 }
 
 void
-idmap_reserve(struct idmap *t, uint32_t n, idmap_hash rh, const void *ctx)
+mfs_idmap_reserve(struct mfs_idmap *t, uint32_t n, mfs_idmap_hash rh, const void *ctx)
 {
 	uint32_t size = 64;
 
@@ -75,7 +145,7 @@ idmap_reserve(struct idmap *t, uint32_t n, idmap_hash rh, const void *ctx)
 }
 
 uint32_t
-idmap_find(const struct idmap *t, uint64_t h, idmap_eq eq, const void *ctx, const void *key)
+mfs_idmap_find(const struct mfs_idmap *t, uint64_t h, mfs_idmap_eq eq, const void *ctx, const void *key)
 {
 	uint32_t tag = TAG(h);
 
@@ -88,7 +158,7 @@ idmap_find(const struct idmap *t, uint64_t h, idmap_eq eq, const void *ctx, cons
 }
 
 void
-idmap_put(struct idmap *t, uint64_t h, uint32_t idx, idmap_hash rh, const void *ctx)
+mfs_idmap_put(struct mfs_idmap *t, uint64_t h, uint32_t idx, mfs_idmap_hash rh, const void *ctx)
 {
 	uint32_t i, tag = TAG(h);
 
@@ -103,7 +173,7 @@ idmap_put(struct idmap *t, uint64_t h, uint32_t idx, idmap_hash rh, const void *
 }
 
 void
-idmap_del(struct idmap *t, uint64_t h, uint32_t idx, idmap_hash rh, const void *ctx)
+mfs_idmap_del(struct mfs_idmap *t, uint64_t h, uint32_t idx, mfs_idmap_hash rh, const void *ctx)
 {
 	uint32_t i, j, tag = TAG(h);
 
@@ -129,7 +199,7 @@ idmap_del(struct idmap *t, uint64_t h, uint32_t idx, idmap_hash rh, const void *
 }
 
 void
-idmap_free(struct idmap *t)
+mfs_idmap_free(struct mfs_idmap *t)
 {
 	free(t->slot);
 	memset(t, 0, sizeof *t);
@@ -140,7 +210,7 @@ idmap_free(struct idmap *t)
 const char *
 mfs_strdup(struct mfs_meta *m, const void *s, size_t n)
 {
-	struct arena *a = &m->ar;
+	struct mfs_arena *a = &m->ar;
 	char *p;
 
 	if (n == 0)
@@ -180,6 +250,19 @@ mfs_sclass_defaults(struct mfs_meta *m)
 	}
 	if (m->sc_firstneverused < 10)
 		m->sc_firstneverused = 10;
+}
+
+void
+mfs_sclass_count(struct mfs_meta *m, const struct mfs_node *n, int d)
+{
+	struct mfs_sclass *sc = m->sc[n->sclass];
+
+	if (!sc)
+		return;
+	if (n->type == MFS_T_DIR)
+		sc->dirs += (uint32_t)d;
+	else if (n->type == MFS_T_FILE || n->type == MFS_T_TRASH || n->type == MFS_T_SUSTAINED)
+		sc->files += (uint32_t)d;
 }
 
 void
@@ -227,38 +310,25 @@ mfs_init_new(struct mfs_meta *m, uint32_t now)
 void
 mfs_free(struct mfs_meta *m)
 {
+	void *blocks[] = {
+		m->nodes.v, m->edges.v, m->chunks.v, m->sess.v, m->quota.v, m->xent.v, m->xpair.v,
+		m->acl.v, m->open.v, m->ocnt.v, m->flino.v, m->plino.v, m->flock.v, m->plock.v,
+		m->cs.v, m->freel.v, m->usedmap, m->direct, m->cdirect,
+	};
+	struct mfs_idmap *maps[] = {
+		&m->node_map, &m->edge_map, &m->chunk_map, &m->xent_map, &m->acl_map, &m->open_map, &m->ocnt_map,
+	};
+
 	for (uint32_t i = 1; i < m->nodes.n; i++) {
 		struct mfs_node *n = &m->nodes.v[i];
 		if (n->inode && (n->type == MFS_T_FILE || n->type == MFS_T_TRASH ||
 				 n->type == MFS_T_SUSTAINED) && n->u.f.cap > 1)
 			free(n->u.f.ch.many);
 	}
-	free(m->nodes.v);
-	free(m->edges.v);
-	free(m->chunks.v);
-	free(m->sess.v);
-	free(m->quota.v);
-	free(m->xent.v);
-	free(m->xpair.v);
-	free(m->acl.v);
-	free(m->open.v);
-	free(m->ocnt.v);
-	idmap_free(&m->ocnt_map);
-	free(m->flino.v);
-	free(m->plino.v);
-	free(m->flock.v);
-	free(m->plock.v);
-	free(m->cs.v);
-	free(m->freel.v);
-	free(m->usedmap);
-	idmap_free(&m->node_map);
-	free(m->direct);
-	idmap_free(&m->edge_map);
-	idmap_free(&m->chunk_map);
-	free(m->cdirect);
-	idmap_free(&m->xent_map);
-	idmap_free(&m->acl_map);
-	idmap_free(&m->open_map);
+	for (size_t i = 0; i < sizeof blocks / sizeof blocks[0]; i++)
+		free(blocks[i]);
+	for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++)
+		mfs_idmap_free(maps[i]);
 	for (int i = 0; i < 256; i++)
 		free(m->sc[i]);
 	for (size_t i = 0; i < m->ar.nblocks; i++)
@@ -319,56 +389,14 @@ mfs_inode_alloc(struct mfs_meta *m)
 
 static uint64_t edge_rh_pub(const void *ctx, uint32_t idx);
 
-static int
-node_eq(const void *ctx, uint32_t idx, const void *key)
-{
-	const struct mfs_meta *m = ctx;
-	return m->nodes.v[idx].inode == *(const uint32_t *)key;
-}
-
-static uint64_t
-node_rh(const void *ctx, uint32_t idx)
-{
-	const struct mfs_meta *m = ctx;
-	return mfs_mix64(m->nodes.v[idx].inode);
-}
-
 uint32_t
 mfs_node_idx(struct mfs_meta *m, uint32_t inode)
 {
+	uint64_t k = inode;
+
 	if (inode < m->ndirect)
 		return m->direct[inode];
-	return idmap_find(&m->node_map, mfs_mix64(inode), node_eq, m, &inode);
-}
-
-/* Inode numbers are dense (the master hands out the lowest free one), so a
- * plain array indexed by inode is the fast map; numbers far beyond the node
- * count (damaged or fuzzed files) go to the hash table instead. */
-static void
-direct_grow(struct mfs_meta *m, uint32_t inode)
-{
-	uint64_t lim = (uint64_t)m->nodes.n * 2 + (1u << 16);
-	uint32_t n = m->ndirect ? m->ndirect : 1024;
-
-	if (inode < m->ndirect || inode >= lim)
-		return;
-	while (n <= inode)
-		n *= 2;
-	if (n > lim)
-		n = (uint32_t)lim;
-	m->direct = xrealloc(m->direct, (size_t)n * sizeof *m->direct);
-	memset(m->direct + m->ndirect, 0, (size_t)(n - m->ndirect) * sizeof *m->direct);
-	/* move hashed entries that now fall into the array */
-	if (m->node_map.count) {
-		for (uint32_t i = m->ndirect; i < n; i++) {
-			uint32_t x = idmap_find(&m->node_map, mfs_mix64(i), node_eq, m, &i);
-			if (x) {
-				idmap_del(&m->node_map, mfs_mix64(i), x, node_rh, m);
-				m->direct[i] = x;
-			}
-		}
-	}
-	m->ndirect = n;
+	return mfs_idmap_find(&m->node_map, mfs_mix64(k), node_eq, m, &k);
 }
 
 void
@@ -395,22 +423,19 @@ mfs_node_add(struct mfs_meta *m, uint32_t inode, uint8_t type)
 	uint32_t i;
 	struct mfs_node *n;
 
-	if (m->node_free) {
-		i = m->node_free;
-		m->node_free = m->nodes.v[i].parents;
-		memset(&m->nodes.v[i], 0, sizeof m->nodes.v[i]);
-	} else {
+	if (m->node_free)
+		i = free_take(m->nodes.v, sizeof *m->nodes.v, &m->node_free, offsetof(struct mfs_node, parents));
+	else
 		i = MFS_VEC_ADD(m->nodes);
-	}
 	n = &m->nodes.v[i];
 	n->inode = inode;
 	n->type = type;
 	n->seq = ++m->seq;
-	direct_grow(m, inode);
+	direct_grow(m, &m->direct, &m->ndirect, &m->node_map, m->nodes.n, inode, node_eq, node_rh);
 	if (inode < m->ndirect)
 		m->direct[inode] = i;
 	else
-		idmap_put(&m->node_map, mfs_mix64(inode), i, node_rh, m);
+		mfs_idmap_put(&m->node_map, mfs_mix64(inode), i, node_rh, m);
 	mfs_used_set(m, inode);
 	return i;
 }
@@ -423,7 +448,7 @@ mfs_node_del(struct mfs_meta *m, uint32_t idx)
 	if (n->inode < m->ndirect)
 		m->direct[n->inode] = 0;
 	else
-		idmap_del(&m->node_map, mfs_mix64(n->inode), idx, node_rh, m);
+		mfs_idmap_del(&m->node_map, mfs_mix64(n->inode), idx, node_rh, m);
 	if ((n->type == MFS_T_FILE || n->type == MFS_T_TRASH || n->type == MFS_T_SUSTAINED) &&
 	    n->u.f.cap > 1)
 		free(n->u.f.ch.many);
@@ -509,26 +534,26 @@ edge_rh_pub(const void *ctx, uint32_t idx)
 static void
 edge_map_build(struct mfs_meta *m)
 {
-	struct idmap *t = &m->edge_map;
+	struct mfs_idmap *t = &m->edge_map;
 	struct mfs_sortent *s;
 	size_t n = 0;
 
 	m->edge_map_stale = 0;
-	idmap_free(t);
+	mfs_idmap_free(t);
 	s = xmalloc(((size_t)m->edges.n + 1) * sizeof *s);
 	for (uint32_t i = 1; i < m->edges.n; i++) {
 		const struct mfs_edge *e = &m->edges.v[i];
 		if (e->child && e->kind == 0)
 			s[n++] = (struct mfs_sortent){ edge_hash(m->nodes.v[e->parent].inode, e->name, e->nleng), i };
 	}
-	idmap_reserve(t, (uint32_t)n + 1024, NULL, NULL);
+	mfs_idmap_reserve(t, (uint32_t)n + 1024, NULL, NULL);
 	for (size_t i = 0; i < n; i++) {
 		uint64_t h = s[i].key;
 		s[i].key = ((h >> 32) & t->mask) << 32 | (h >> 32);
 	}
 	mfs_sort(s, n);
 	for (size_t i = 0; i < n; i++)
-		idmap_put(t, (uint64_t)(uint32_t)s[i].key << 32, s[i].idx, NULL, NULL);
+		mfs_idmap_put(t, (uint64_t)(uint32_t)s[i].key << 32, s[i].idx, NULL, NULL);
 	free(s);
 }
 
@@ -538,22 +563,15 @@ mfs_edge_find(struct mfs_meta *m, uint32_t pidx, const char *name, uint16_t nlen
 	if (m->edge_map_stale)
 		edge_map_build(m);
 	struct edgekey k = { m->nodes.v[pidx].inode, nleng, name };
-	return idmap_find(&m->edge_map, edge_hash(k.parent_inode, name, nleng), edge_eq, m, &k);
+	return mfs_idmap_find(&m->edge_map, edge_hash(k.parent_inode, name, nleng), edge_eq, m, &k);
 }
 
 static uint32_t
 edge_new(struct mfs_meta *m)
 {
-	uint32_t i;
-
-	if (m->edge_free) {
-		i = m->edge_free;
-		m->edge_free = m->edges.v[i].next;
-		memset(&m->edges.v[i], 0, sizeof m->edges.v[i]);
-	} else {
-		i = MFS_VEC_ADD(m->edges);
-	}
-	return i;
+	if (m->edge_free)
+		return free_take(m->edges.v, sizeof *m->edges.v, &m->edge_free, offsetof(struct mfs_edge, next));
+	return MFS_VEC_ADD(m->edges);
 }
 
 static void
@@ -573,6 +591,8 @@ mfs_edge_add(struct mfs_meta *m, uint32_t pidx, uint32_t cidx,
 	uint32_t e = edge_new(m);
 	struct mfs_edge *ed = &m->edges.v[e];
 	struct mfs_node *p = &m->nodes.v[pidx];
+	/* the end of the parent's list the edge joins (head or tail), the other end */
+	uint32_t *end = at_head ? &p->u.d.head : &p->u.d.tail, *other = at_head ? &p->u.d.tail : &p->u.d.head;
 
 	ed->parent = pidx;
 	ed->child = cidx;
@@ -580,25 +600,16 @@ mfs_edge_add(struct mfs_meta *m, uint32_t pidx, uint32_t cidx,
 	ed->name = name;
 	ed->nleng = nleng;
 	ed->kind = 0;
-	if (at_head) {
-		ed->next = p->u.d.head;
-		if (p->u.d.head)
-			m->edges.v[p->u.d.head].prev = e;
-		else
-			p->u.d.tail = e;
-		p->u.d.head = e;
-	} else {
-		ed->prev = p->u.d.tail;
-		if (p->u.d.tail)
-			m->edges.v[p->u.d.tail].next = e;
-		else
-			p->u.d.head = e;
-		p->u.d.tail = e;
-	}
+	*(at_head ? &ed->next : &ed->prev) = *end;
+	if (*end)
+		*(at_head ? &m->edges.v[*end].prev : &m->edges.v[*end].next) = e;
+	else
+		*other = e;
+	*end = e;
 	p->u.d.nchild++;
 	edge_link_child(m, e, cidx);
 	if (!m->edge_map_stale)
-		idmap_put(&m->edge_map, edge_hash(p->inode, name, nleng), e, edge_rh, m);
+		mfs_idmap_put(&m->edge_map, edge_hash(p->inode, name, nleng), e, edge_rh, m);
 	return e;
 }
 
@@ -636,7 +647,7 @@ mfs_edge_del(struct mfs_meta *m, uint32_t e)
 	if (ed->kind == 0) {
 		struct mfs_node *p = &m->nodes.v[ed->parent];
 		if (!m->edge_map_stale)
-			idmap_del(&m->edge_map, edge_hash(p->inode, ed->name, ed->nleng), e, edge_rh, m);
+			mfs_idmap_del(&m->edge_map, edge_hash(p->inode, ed->name, ed->nleng), e, edge_rh, m);
 		if (ed->prev)
 			m->edges.v[ed->prev].next = ed->next;
 		else
@@ -671,51 +682,10 @@ mfs_edge_del(struct mfs_meta *m, uint32_t e)
 
 /* ---- chunks ---- */
 
-static int
-chunk_eq(const void *ctx, uint32_t idx, const void *key)
-{
-	const struct mfs_meta *m = ctx;
-	return m->chunks.v[idx].id == *(const uint64_t *)key;
-}
-
-static uint64_t
-chunk_rh(const void *ctx, uint32_t idx)
-{
-	const struct mfs_meta *m = ctx;
-	return mfs_mix64(m->chunks.v[idx].id);
-}
-
-/* like direct_grow for inodes: ids far beyond the chunk count stay hashed */
-static void
-cdirect_grow(struct mfs_meta *m, uint64_t id)
-{
-	uint64_t lim = (uint64_t)m->chunks.n * 2 + (1u << 16);
-	uint32_t n = m->ncdirect ? m->ncdirect : 1024;
-
-	if (id < m->ncdirect || id >= lim)
-		return;
-	while (n <= id)
-		n *= 2;
-	if (n > lim)
-		n = (uint32_t)lim;
-	m->cdirect = xrealloc(m->cdirect, (size_t)n * sizeof *m->cdirect);
-	memset(m->cdirect + m->ncdirect, 0, (size_t)(n - m->ncdirect) * sizeof *m->cdirect);
-	if (m->chunk_map.count) {
-		for (uint64_t k = m->ncdirect; k < n; k++) {
-			uint32_t x = idmap_find(&m->chunk_map, mfs_mix64(k), chunk_eq, m, &k);
-			if (x) {
-				idmap_del(&m->chunk_map, mfs_mix64(k), x, chunk_rh, m);
-				m->cdirect[k] = x;
-			}
-		}
-	}
-	m->ncdirect = n;
-}
-
 struct mfs_chunk *
 mfs_chunk_get(struct mfs_meta *m, uint64_t id)
 {
-	uint32_t i = id < m->ncdirect ? m->cdirect[id] : idmap_find(&m->chunk_map, mfs_mix64(id), chunk_eq, m, &id);
+	uint32_t i = id < m->ncdirect ? m->cdirect[id] : mfs_idmap_find(&m->chunk_map, mfs_mix64(id), chunk_eq, m, &id);
 	return i ? &m->chunks.v[i] : NULL;
 }
 
@@ -724,20 +694,17 @@ mfs_chunk_add(struct mfs_meta *m, uint64_t id)
 {
 	uint32_t i;
 
-	if (m->chunk_free) {
-		i = m->chunk_free;
-		m->chunk_free = m->chunks.v[i].seq;
-		memset(&m->chunks.v[i], 0, sizeof m->chunks.v[i]);
-	} else {
+	if (m->chunk_free)
+		i = free_take(m->chunks.v, sizeof *m->chunks.v, &m->chunk_free, offsetof(struct mfs_chunk, seq));
+	else
 		i = MFS_VEC_ADD(m->chunks);
-	}
 	m->chunks.v[i].id = id;
 	m->chunks.v[i].seq = ++m->seq;
-	cdirect_grow(m, id);
+	direct_grow(m, &m->cdirect, &m->ncdirect, &m->chunk_map, m->chunks.n, id, chunk_eq, chunk_rh);
 	if (id < m->ncdirect)
 		m->cdirect[id] = i;
 	else
-		idmap_put(&m->chunk_map, mfs_mix64(id), i, chunk_rh, m);
+		mfs_idmap_put(&m->chunk_map, mfs_mix64(id), i, chunk_rh, m);
 	return &m->chunks.v[i];
 }
 
@@ -749,7 +716,7 @@ mfs_chunk_del(struct mfs_meta *m, struct mfs_chunk *c)
 	if (c->id < m->ncdirect)
 		m->cdirect[c->id] = 0;
 	else
-		idmap_del(&m->chunk_map, mfs_mix64(c->id), i, chunk_rh, m);
+		mfs_idmap_del(&m->chunk_map, mfs_mix64(c->id), i, chunk_rh, m);
 	memset(c, 0, sizeof *c);
 	c->seq = m->chunk_free;
 	m->chunk_free = i;
@@ -757,90 +724,46 @@ mfs_chunk_del(struct mfs_meta *m, struct mfs_chunk *c)
 
 /* ---- xattr entries, acls, open files, sessions ---- */
 
-static int
-xent_eq(const void *ctx, uint32_t idx, const void *key)
-{
-	const struct mfs_meta *m = ctx;
-	return m->xent.v[idx].inode == *(const uint32_t *)key;
-}
-
-uint64_t
-mfs_xent_rh(const void *ctx, uint32_t idx)
-{
-	const struct mfs_meta *m = ctx;
-	return mfs_mix64(m->xent.v[idx].inode);
-}
-
-uint64_t
-mfs_acl_rh(const void *ctx, uint32_t idx)
-{
-	const struct mfs_meta *m = ctx;
-	const struct mfs_acl *a = &m->acl.v[idx];
-	return mfs_mix64((uint64_t)a->inode * 2 + a->type - 1);
-}
-
 uint32_t
 mfs_xent_find(struct mfs_meta *m, uint32_t inode)
 {
-	return idmap_find(&m->xent_map, mfs_mix64(inode), xent_eq, m, &inode);
+	uint64_t k = inode;
+
+	return mfs_idmap_find(&m->xent_map, mfs_mix64(k), mfs_xent_eq, m, &k);
 }
 
-static int
-acl_eq(const void *ctx, uint32_t idx, const void *key)
+uint32_t
+mfs_xent_add(struct mfs_meta *m, uint32_t inode)
 {
-	const struct mfs_meta *m = ctx;
-	const struct mfs_acl *a = &m->acl.v[idx];
-	return ((uint64_t)a->inode * 2 + a->type - 1) == *(const uint64_t *)key;
+	uint32_t e = MFS_VEC_ADD(m->xent);
+
+	m->xent.v[e].inode = inode;
+	m->xent.v[e].alive = 1;
+	m->xent.v[e].seq = ++m->seq;
+	mfs_idmap_put(&m->xent_map, mfs_mix64(inode), e, mfs_xent_rh, m);
+	return e;
 }
 
 uint32_t
 mfs_acl_find(struct mfs_meta *m, uint32_t inode, uint8_t type)
 {
 	uint64_t k = (uint64_t)inode * 2 + type - 1;
-	return idmap_find(&m->acl_map, mfs_mix64(k), acl_eq, m, &k);
-}
-
-static int
-open_eq(const void *ctx, uint32_t idx, const void *key)
-{
-	const struct mfs_meta *m = ctx;
-	const struct mfs_open *o = &m->open.v[idx];
-	return (((uint64_t)o->sess << 32) | o->inode) == *(const uint64_t *)key;
-}
-
-static uint64_t
-open_rh(const void *ctx, uint32_t idx)
-{
-	const struct mfs_meta *m = ctx;
-	const struct mfs_open *o = &m->open.v[idx];
-	return mfs_mix64(((uint64_t)o->sess << 32) | o->inode);
+	return mfs_idmap_find(&m->acl_map, mfs_mix64(k), mfs_acl_eq, m, &k);
 }
 
 uint32_t
 mfs_open_find(struct mfs_meta *m, uint32_t sess, uint32_t inode)
 {
 	uint64_t k = ((uint64_t)sess << 32) | inode;
-	return idmap_find(&m->open_map, mfs_mix64(k), open_eq, m, &k);
-}
-
-static int
-ocnt_eq(const void *ctx, uint32_t idx, const void *key)
-{
-	const struct mfs_meta *m = ctx;
-	return m->ocnt.v[idx].inode == *(const uint32_t *)key;
-}
-
-static uint64_t
-ocnt_rh(const void *ctx, uint32_t idx)
-{
-	const struct mfs_meta *m = ctx;
-	return mfs_mix64(m->ocnt.v[idx].inode);
+	return mfs_idmap_find(&m->open_map, mfs_mix64(k), open_eq, m, &k);
 }
 
 static uint32_t
 ocnt_find(struct mfs_meta *m, uint32_t inode)
 {
-	return idmap_find(&m->ocnt_map, mfs_mix64(inode), ocnt_eq, m, &inode);
+	uint64_t k = inode;
+
+	return mfs_idmap_find(&m->ocnt_map, mfs_mix64(k), ocnt_eq, m, &k);
 }
 
 int
@@ -858,7 +781,7 @@ ocnt_adjust(struct mfs_meta *m, uint32_t inode, int d)
 	if (!i) {
 		i = MFS_VEC_ADD(m->ocnt);
 		m->ocnt.v[i].inode = inode;
-		idmap_put(&m->ocnt_map, mfs_mix64(inode), i, ocnt_rh, m);
+		mfs_idmap_put(&m->ocnt_map, mfs_mix64(inode), i, ocnt_rh, m);
 	}
 	m->ocnt.v[i].count += (uint32_t)d;
 }
@@ -873,7 +796,7 @@ mfs_open_add(struct mfs_meta *m, uint32_t sess, uint32_t inode)
 	o->inode = inode;
 	o->seq = ++m->seq;
 	o->alive = 1;
-	idmap_put(&m->open_map, mfs_mix64(((uint64_t)sess << 32) | inode), i, open_rh, m);
+	mfs_idmap_put(&m->open_map, mfs_mix64(((uint64_t)sess << 32) | inode), i, open_rh, m);
 	ocnt_adjust(m, inode, 1);
 }
 
@@ -882,7 +805,7 @@ mfs_open_del(struct mfs_meta *m, uint32_t i)
 {
 	struct mfs_open *o = &m->open.v[i];
 
-	idmap_del(&m->open_map, mfs_mix64(((uint64_t)o->sess << 32) | o->inode), i, open_rh, m);
+	mfs_idmap_del(&m->open_map, mfs_mix64(((uint64_t)o->sess << 32) | o->inode), i, open_rh, m);
 	o->alive = 0;
 	ocnt_adjust(m, o->inode, -1);
 }

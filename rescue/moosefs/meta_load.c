@@ -16,30 +16,32 @@
 #include "moosefs/sections.h"
 
 static int
-bad(struct rd *r, const char *what)
+bad(struct mfs_rd *r, const char *what)
 {
-	warn_off(RC_DATA, r->name, rd_off(r), "%s", what);
+	warn_off(RC_DATA, r->name, mfs_rd_off(r), "%s", what);
 	return RC_DATA;
 }
 
 #define NEED(r, n, what) do { if (mfs_rd_need((r), (n))) return mfs_rd_fail((r), (what)); } while (0)
+/* a record of n bytes, its fields read by mfs_rd_rec */
+#define REC(r, n, what, ...) do { NEED(r, n, what); mfs_rd_rec((r), __VA_ARGS__); } while (0)
 
 int
-mfs_load_sess(struct mfs_meta *m, struct rd *r, int flags)
+mfs_load_sess(struct mfs_meta *m, struct mfs_rd *r, int flags)
 {
 	(void)flags;
 	uint32_t stats;
 
 	NEED(r, 6, "truncated SESS header");
-	m->nextsessionid = rd_u32(r);
-	stats = rd_u16(r);
+	m->nextsessionid = mfs_rd_u32(r);
+	stats = mfs_rd_u16(r);
 	if (stats > 255)
 		return bad(r, "SESS: bad stats count");
 	for (;;) {
 		uint32_t rec = 61 + stats * 8, id;
 		struct mfs_session *s;
 		NEED(r, rec, "truncated SESS record");
-		id = rd_u32(r);
+		id = mfs_rd_u32(r);
 		if (id == 0) {
 			r->p += rec - 4;
 			return RC_OK;
@@ -51,25 +53,12 @@ mfs_load_sess(struct mfs_meta *m, struct rd *r, int flags)
 		s->id = id;
 		s->alive = 1;
 		s->seq = ++m->seq;
-		s->csum = rd_u64(r);
-		s->ileng = rd_u32(r);
-		s->ip = rd_u32(r);
-		s->rootinode = rd_u32(r);
-		s->sesflags = rd_u8(r);
-		s->umask = rd_u16(r);
-		s->mingoal = rd_u8(r);
-		s->maxgoal = rd_u8(r);
-		s->mintrash = rd_u32(r);
-		s->maxtrash = rd_u32(r);
-		s->rootuid = rd_u32(r);
-		s->rootgid = rd_u32(r);
-		s->mapalluid = rd_u32(r);
-		s->mapallgid = rd_u32(r);
-		s->disables = rd_u32(r);
-		s->disconnected = rd_u32(r);
+		mfs_rd_rec(r, "qwwwbhbbwwwwwwww", &s->csum, &s->ileng, &s->ip, &s->rootinode, &s->sesflags, &s->umask,
+			   &s->mingoal, &s->maxgoal, &s->mintrash, &s->maxtrash, &s->rootuid, &s->rootgid,
+			   &s->mapalluid, &s->mapallgid, &s->disables, &s->disconnected);
 		for (uint32_t h = 0; h < 2; h++)
 			for (uint32_t i = 0; i < stats; i++) {
-				uint32_t v = rd_u32(r);
+				uint32_t v = mfs_rd_u32(r);
 				if (i < 16)
 					s->stats[h * 16 + i] = v;
 			}
@@ -82,28 +71,20 @@ mfs_load_sess(struct mfs_meta *m, struct rd *r, int flags)
 }
 
 int
-mfs_load_scla(struct mfs_meta *m, struct rd *r, int flags)
+mfs_load_scla(struct mfs_meta *m, struct mfs_rd *r, int flags)
 {
 	(void)flags;
 	uint8_t org;
 
 	NEED(r, 1, "truncated SCLA header");
-	org = rd_u8(r);
+	org = mfs_rd_u8(r);
 	if (org < 1 || org > 4)
 		return bad(r, "SCLA: unsupported number of OR-groups");
 	for (;;) {
 		uint16_t id, delay;
 		uint8_t nleng, admin, mode, c, k, a;
 		struct mfs_sclass *sc;
-		NEED(r, 10, "truncated SCLA record");
-		id = rd_u16(r);
-		nleng = rd_u8(r);
-		admin = rd_u8(r);
-		mode = rd_u8(r);
-		delay = rd_u16(r);
-		c = rd_u8(r);
-		k = rd_u8(r);
-		a = rd_u8(r);
+		REC(r, 10, "truncated SCLA record", "hbbbhbbb", &id, &nleng, &admin, &mode, &delay, &c, &k, &a);
 		if (id == 0 && nleng == 0 && c == 0 && k == 0 && a == 0 && delay == 0)
 			return RC_OK;
 		if (id == 0 || id > 255 || c < 1 || c > 9 || k < 1 || k > 9 || a < 1 || a > 9 || nleng == 0)
@@ -127,56 +108,36 @@ mfs_load_scla(struct mfs_meta *m, struct rd *r, int flags)
 		sc->arch = a;
 		for (int i = 0; i < c + k + a; i++)
 			for (int j = 0; j < org; j++)
-				sc->masks[i][j] = rd_u32(r);
+				sc->masks[i][j] = mfs_rd_u32(r);
 		if (id + 1u > m->sc_firstneverused)
 			m->sc_firstneverused = id + 1u;
 	}
 }
 
-static void
-sc_count(struct mfs_meta *m, const struct mfs_node *n, int d)
-{
-	struct mfs_sclass *sc = m->sc[n->sclass];
-
-	if (!sc)
-		return;
-	if (n->type == MFS_T_DIR)
-		sc->dirs += (uint32_t)d;
-	else if (n->type == MFS_T_FILE || n->type == MFS_T_TRASH || n->type == MFS_T_SUSTAINED)
-		sc->files += (uint32_t)d;
-}
-
 static int
-load_node(struct mfs_meta *m, struct rd *r)
+load_node(struct mfs_meta *m, struct mfs_rd *r)
 {
 	uint32_t inode, idx;
 	uint8_t type;
 	struct mfs_node *n;
 
 	NEED(r, 1, "truncated NODE record");
-	type = rd_u8(r);
+	type = mfs_rd_u8(r);
 	if (type == 0)
 		return 1;
 	if (type > MFS_T_SUSTAINED)
 		return bad(r, "NODE: unknown node type");
 	NEED(r, 31, "truncated NODE record");
-	inode = rd_u32(r);
+	inode = mfs_rd_u32(r);
 	if (inode == 0)
 		return bad(r, "NODE: inode 0");
 	if (mfs_node_idx(m, inode))
 		return bad(r, "NODE: inode defined twice");
 	idx = mfs_node_add(m, inode, type);
 	n = &m->nodes.v[idx];
-	n->sclass = rd_u8(r);
-	n->eattr = rd_u8(r);
-	n->winattr = rd_u8(r);
-	n->mode = rd_u16(r) & 0xFFF;
-	n->uid = rd_u32(r);
-	n->gid = rd_u32(r);
-	n->atime = rd_u32(r);
-	n->mtime = rd_u32(r);
-	n->ctime = rd_u32(r);
-	n->trashtime = rd_u16(r);
+	mfs_rd_rec(r, "bbbhwwwwwh", &n->sclass, &n->eattr, &n->winattr, &n->mode, &n->uid, &n->gid, &n->atime,
+		   &n->mtime, &n->ctime, &n->trashtime);
+	n->mode &= 0xFFF;
 	if (type != MFS_T_FILE && type != MFS_T_DIR && type != MFS_T_TRASH && type != MFS_T_SUSTAINED)
 		n->sclass = 0;
 	if (inode == 1)
@@ -185,13 +146,13 @@ load_node(struct mfs_meta *m, struct rd *r)
 	case MFS_T_BLOCKDEV:
 	case MFS_T_CHARDEV:
 		NEED(r, 4, "truncated NODE record");
-		n->u.rdev = rd_u32(r);
+		n->u.rdev = mfs_rd_u32(r);
 		break;
 	case MFS_T_SYMLINK: {
 		uint32_t l;
 		NEED(r, 4, "truncated NODE record");
-		l = rd_u32(r);
-		if (l > rd_left(r))
+		l = mfs_rd_u32(r);
+		if (l > mfs_rd_left(r))
 			return bad(r, "NODE: symlink path longer than the section");
 		NEED(r, l, "truncated NODE symlink path");
 		n->u.s.path = mfs_strdup(m, r->p, l);
@@ -204,36 +165,34 @@ load_node(struct mfs_meta *m, struct rd *r)
 	case MFS_T_SUSTAINED: {
 		uint32_t ch;
 		uint64_t *t;
-		NEED(r, 12, "truncated NODE record");
-		n->u.f.length = rd_u64(r);
-		ch = rd_u32(r);
-		if (ch > MFS_MAX_INDEX + 1u || (uint64_t)ch * 8 > rd_left(r))
+		REC(r, 12, "truncated NODE record", "qw", &n->u.f.length, &ch);
+		if (ch > MFS_MAX_INDEX + 1u || (uint64_t)ch * 8 > mfs_rd_left(r))
 			return bad(r, "NODE: chunk count larger than the section");
 		mfs_chunks_resize(n, ch);
 		t = mfs_chunks(n);
 		for (uint32_t i = 0; i < ch; i++) {
 			NEED(r, 8, "truncated NODE chunk list");
-			t[i] = rd_u64(r);
+			t[i] = mfs_rd_u64(r);
 		}
 		break;
 	}
 	default:
 		break;
 	}
-	sc_count(m, n, 1);
+	mfs_sclass_count(m, n, 1);
 	return 0;
 }
 
 int
-mfs_load_nodes(struct mfs_meta *m, struct rd *r, int flags)
+mfs_load_nodes(struct mfs_meta *m, struct mfs_rd *r, int flags)
 {
 	(void)flags;
 	uint32_t cnt, want;
 	int rc;
 
 	NEED(r, 8, "truncated NODE header");
-	m->maxnodeid = rd_u32(r);
-	cnt = rd_u32(r);
+	m->maxnodeid = mfs_rd_u32(r);
+	cnt = mfs_rd_u32(r);
 	want = cnt;
 	m->nodehash_bits = 0;
 	while (cnt) {
@@ -244,7 +203,7 @@ mfs_load_nodes(struct mfs_meta *m, struct rd *r, int flags)
 		m->nodehash_bits = 24;
 	/* size the tables from the header, bounded by what the section can hold */
 	{
-		uint64_t fit = rd_left(r) / 32;
+		uint64_t fit = mfs_rd_left(r) / 32;
 		mfs_reserve(m, want < fit ? want : (uint32_t)fit);
 	}
 	while ((rc = load_node(m, r)) == 0)
@@ -253,12 +212,12 @@ mfs_load_nodes(struct mfs_meta *m, struct rd *r, int flags)
 }
 
 int
-mfs_load_edges(struct mfs_meta *m, struct rd *r, int flags)
+mfs_load_edges(struct mfs_meta *m, struct mfs_rd *r, int flags)
 {
 	uint32_t lastp = 0, lastpidx = 0;
 
 	NEED(r, 8, "truncated EDGE header");
-	m->nextedgeid = rd_u64(r);
+	m->nextedgeid = mfs_rd_u64(r);
 	/* the name index is built in one pass when first needed */
 	m->edge_map_stale = 1;
 	for (;;) {
@@ -266,11 +225,7 @@ mfs_load_edges(struct mfs_meta *m, struct rd *r, int flags)
 		uint64_t eid;
 		uint16_t nl;
 		const char *name;
-		NEED(r, 18, "truncated EDGE record");
-		parent = rd_u32(r);
-		child = rd_u32(r);
-		eid = rd_u64(r);
-		nl = rd_u16(r);
+		REC(r, 18, "truncated EDGE record", "wwqh", &parent, &child, &eid, &nl);
 		if (parent == 0 && child == 0)
 			return RC_OK;
 		NEED(r, nl, "truncated EDGE name");
@@ -317,73 +272,74 @@ mfs_load_edges(struct mfs_meta *m, struct rd *r, int flags)
 	}
 }
 
-int
-mfs_load_free(struct mfs_meta *m, struct rd *r, int flags)
+/* A section that starts with its record count (each record size bytes,
+ * checked against the section's length first), then each record by one() */
+static int
+counted(struct mfs_meta *m, struct mfs_rd *r, int flags, const char *tag, uint32_t size,
+	int (*one)(struct mfs_meta *, struct mfs_rd *, int))
 {
+	char head[40], big[48], rec[40];
+	uint32_t cnt;
+
+	snprintf(head, sizeof head, "truncated %s header", tag);
+	snprintf(big, sizeof big, "%s: count larger than the section", tag);
+	snprintf(rec, sizeof rec, "truncated %s record", tag);
+	NEED(r, 4, head);
+	cnt = mfs_rd_u32(r);
+	if ((uint64_t)cnt * size > mfs_rd_left(r))
+		return bad(r, big);
+	for (uint32_t i = 0; i < cnt; i++) {
+		int rc;
+		NEED(r, size, rec);
+		if ((rc = one(m, r, flags)))
+			return rc;
+	}
+	return RC_OK;
+}
+
+/* mfs_load_NAME: the counted section TAG of SIZE-byte records, each by NAME_one */
+#define COUNTED(NAME, TAG, SIZE) \
+	int mfs_load_##NAME(struct mfs_meta *m, struct mfs_rd *r, int flags) \
+	{ \
+		return counted(m, r, flags, TAG, SIZE, NAME##_one); \
+	}
+
+static int
+free_one(struct mfs_meta *m, struct mfs_rd *r, int flags)
+{
+	uint32_t k = MFS_VEC_ADD(m->freel);
+
 	(void)flags;
-	uint32_t cnt;
-
-	NEED(r, 4, "truncated FREE header");
-	cnt = rd_u32(r);
-	if ((uint64_t)cnt * 8 > rd_left(r))
-		return bad(r, "FREE: count larger than the section");
-	for (uint32_t i = 0; i < cnt; i++) {
-		uint32_t k;
-		NEED(r, 8, "truncated FREE record");
-		k = MFS_VEC_ADD(m->freel);
-		m->freel.v[k].inode = rd_u32(r);
-		m->freel.v[k].ftime = rd_u32(r);
-		mfs_used_set(m, m->freel.v[k].inode);
-		m->freelastts = m->freel.v[k].ftime;
-	}
+	mfs_rd_rec(r, "ww", &m->freel.v[k].inode, &m->freel.v[k].ftime);
+	mfs_used_set(m, m->freel.v[k].inode);
+	m->freelastts = m->freel.v[k].ftime;
 	return RC_OK;
 }
+COUNTED(free, "FREE", 8)
 
-int
-mfs_load_quota(struct mfs_meta *m, struct rd *r, int flags)
+static int
+quota_one(struct mfs_meta *m, struct mfs_rd *r, int flags)
 {
-	uint32_t cnt;
+	struct mfs_quota q = { 0 };
+	struct mfs_node *n;
+	uint32_t k;
 
-	NEED(r, 4, "truncated QUOT header");
-	cnt = rd_u32(r);
-	if ((uint64_t)cnt * 70 > rd_left(r))
-		return bad(r, "QUOT: count larger than the section");
-	for (uint32_t i = 0; i < cnt; i++) {
-		struct mfs_quota q;
-		struct mfs_node *n;
-		uint32_t k;
-		NEED(r, 70, "truncated QUOT record");
-		memset(&q, 0, sizeof q);
-		q.inode = rd_u32(r);
-		q.grace = rd_u32(r);
-		q.exceeded = rd_u8(r);
-		q.flags = rd_u8(r);
-		q.stimestamp = rd_u32(r);
-		q.sinodes = rd_u32(r);
-		q.hinodes = rd_u32(r);
-		q.slength = rd_u64(r);
-		q.hlength = rd_u64(r);
-		q.ssize = rd_u64(r);
-		q.hsize = rd_u64(r);
-		q.srealsize = rd_u64(r);
-		q.hrealsize = rd_u64(r);
-		n = mfs_node_get(m, q.inode);
-		if (!n || n->type != MFS_T_DIR || n->u.d.quota) {
-			if (flags & MFS_LOAD_IGNORE)
-				continue;
-			return bad(r, "QUOT: quota for a missing inode or a non-directory");
-		}
-		k = MFS_VEC_ADD(m->quota);
-		q.alive = 1;
-		q.seq = ++m->seq;
-		m->quota.v[k] = q;
-		n->u.d.quota = k;
-	}
+	mfs_rd_rec(r, "wwbbwwwqqqqqq", &q.inode, &q.grace, &q.exceeded, &q.flags, &q.stimestamp, &q.sinodes,
+		   &q.hinodes, &q.slength, &q.hlength, &q.ssize, &q.hsize, &q.srealsize, &q.hrealsize);
+	n = mfs_node_get(m, q.inode);
+	if (!n || n->type != MFS_T_DIR || n->u.d.quota)
+		return flags & MFS_LOAD_IGNORE ? RC_OK : bad(r, "QUOT: quota for a missing inode or a non-directory");
+	k = MFS_VEC_ADD(m->quota);
+	q.alive = 1;
+	q.seq = ++m->seq;
+	m->quota.v[k] = q;
+	n->u.d.quota = k;
 	return RC_OK;
 }
+COUNTED(quota, "QUOT", 70)
 
 int
-mfs_load_xattr(struct mfs_meta *m, struct rd *r, int flags)
+mfs_load_xattr(struct mfs_meta *m, struct mfs_rd *r, int flags)
 {
 	uint32_t last = 0, lastent = 0;
 
@@ -391,10 +347,7 @@ mfs_load_xattr(struct mfs_meta *m, struct rd *r, int flags)
 		uint32_t inode, vl, e, p;
 		uint8_t nl;
 		struct mfs_node *n;
-		NEED(r, 9, "truncated XATR record");
-		inode = rd_u32(r);
-		nl = rd_u8(r);
-		vl = rd_u32(r);
+		REC(r, 9, "truncated XATR record", "wbw", &inode, &nl, &vl);
 		if (inode == 0)
 			return RC_OK;
 		if (nl == 0 || vl > 65536) {
@@ -412,13 +365,8 @@ mfs_load_xattr(struct mfs_meta *m, struct rd *r, int flags)
 		}
 		if (inode != last || !lastent) {
 			e = mfs_xent_find(m, inode);
-			if (!e) {
-				e = MFS_VEC_ADD(m->xent);
-				m->xent.v[e].inode = inode;
-				m->xent.v[e].alive = 1;
-				m->xent.v[e].seq = ++m->seq;
-				idmap_put(&m->xent_map, mfs_mix64(inode), e, mfs_xent_rh, m);
-			}
+			if (!e)
+				e = mfs_xent_add(m, inode);
 			last = inode;
 			lastent = e;
 		}
@@ -440,20 +388,14 @@ mfs_load_xattr(struct mfs_meta *m, struct rd *r, int flags)
 }
 
 int
-mfs_load_acl(struct mfs_meta *m, struct rd *r, int flags)
+mfs_load_acl(struct mfs_meta *m, struct mfs_rd *r, int flags)
 {
 	for (;;) {
 		uint32_t inode, cnt, k;
 		uint8_t type;
 		uint16_t perm[4], nu, ng;
 		struct mfs_node *n;
-		NEED(r, 17, "truncated PACL record");
-		inode = rd_u32(r);
-		type = rd_u8(r);
-		for (int i = 0; i < 4; i++)
-			perm[i] = rd_u16(r);
-		nu = rd_u16(r);
-		ng = rd_u16(r);
+		REC(r, 17, "truncated PACL record", "wbh4hh", &inode, &type, perm, &nu, &ng);
 		if (inode == 0)
 			return RC_OK;
 		cnt = (uint32_t)nu + ng;
@@ -479,20 +421,18 @@ mfs_load_acl(struct mfs_meta *m, struct rd *r, int flags)
 		m->acl.v[k].ng = ng;
 		m->acl.v[k].named = (const uint8_t *)mfs_strdup(m, r->p, cnt * 6);
 		r->p += cnt * 6;
-		idmap_put(&m->acl_map, mfs_mix64((uint64_t)inode * 2 + type - 1), k, mfs_acl_rh, m);
+		mfs_idmap_put(&m->acl_map, mfs_mix64((uint64_t)inode * 2 + type - 1), k, mfs_acl_rh, m);
 		n->flags |= type == 1 ? MFS_NF_ACLA : MFS_NF_ACLD;
 	}
 }
 
 int
-mfs_load_open(struct mfs_meta *m, struct rd *r, int flags)
+mfs_load_open(struct mfs_meta *m, struct mfs_rd *r, int flags)
 {
 	(void)flags;
 	for (;;) {
 		uint32_t s, i;
-		NEED(r, 8, "truncated OPEN record");
-		s = rd_u32(r);
-		i = rd_u32(r);
+		REC(r, 8, "truncated OPEN record", "ww", &s, &i);
 		if (s == 0 || i == 0)
 			return RC_OK;
 		if (mfs_sess_find(m, s) && !mfs_open_find(m, s, i))
@@ -517,17 +457,13 @@ lockino_get(struct mfs_meta *m, int posix, uint32_t inode)
 }
 
 int
-mfs_load_flock(struct mfs_meta *m, struct rd *r, int flags)
+mfs_load_flock(struct mfs_meta *m, struct mfs_rd *r, int flags)
 {
 	for (;;) {
 		uint32_t inode, sess, k;
 		uint64_t owner;
 		uint8_t type;
-		NEED(r, 17, "truncated FLCK record");
-		inode = rd_u32(r);
-		owner = rd_u64(r);
-		sess = rd_u32(r);
-		type = rd_u8(r);
+		REC(r, 17, "truncated FLCK record", "wqwb", &inode, &owner, &sess, &type);
 		if (inode == 0 && owner == 0 && sess == 0)
 			return RC_OK;
 		if (!mfs_open_find(m, sess, inode)) {
@@ -547,20 +483,13 @@ mfs_load_flock(struct mfs_meta *m, struct rd *r, int flags)
 }
 
 int
-mfs_load_plock(struct mfs_meta *m, struct rd *r, int flags)
+mfs_load_plock(struct mfs_meta *m, struct mfs_rd *r, int flags)
 {
 	for (;;) {
 		uint32_t inode, sess, pid, k, oseq = 0;
 		uint64_t owner, start, end;
 		uint8_t type;
-		NEED(r, 37, "truncated PLCK record");
-		inode = rd_u32(r);
-		owner = rd_u64(r);
-		sess = rd_u32(r);
-		pid = rd_u32(r);
-		start = rd_u64(r);
-		end = rd_u64(r);
-		type = rd_u8(r);
+		REC(r, 37, "truncated PLCK record", "wqwwqqb", &inode, &owner, &sess, &pid, &start, &end, &type);
 		if (inode == 0 && owner == 0 && sess == 0)
 			return RC_OK;
 		if (!mfs_open_find(m, sess, inode) || (type != 1 && type != 2) || start >= end) {
@@ -583,47 +512,32 @@ mfs_load_plock(struct mfs_meta *m, struct rd *r, int flags)
 	}
 }
 
-int
-mfs_load_csdb(struct mfs_meta *m, struct rd *r, int flags)
+static int
+csdb_one(struct mfs_meta *m, struct mfs_rd *r, int flags)
 {
-	(void)flags;
-	uint32_t cnt;
+	uint32_t k = MFS_VEC_ADD(m->cs);
 
-	NEED(r, 4, "truncated CSDB header");
-	cnt = rd_u32(r);
-	if ((uint64_t)cnt * 13 > rd_left(r))
-		return bad(r, "CSDB: count larger than the section");
-	for (uint32_t i = 0; i < cnt; i++) {
-		uint32_t k;
-		NEED(r, 13, "truncated CSDB record");
-		k = MFS_VEC_ADD(m->cs);
-		m->cs.v[k].ip = rd_u32(r);
-		m->cs.v[k].port = rd_u16(r);
-		m->cs.v[k].csid = rd_u16(r);
-		m->cs.v[k].maint = rd_u8(r);
-		m->cs.v[k].mto = rd_u32(r);
-		m->cs.v[k].alive = 1;
-		m->cs.v[k].seq = ++m->seq;
-	}
+	(void)flags;
+	mfs_rd_rec(r, "whhbw", &m->cs.v[k].ip, &m->cs.v[k].port, &m->cs.v[k].csid, &m->cs.v[k].maint,
+		   &m->cs.v[k].mto);
+	m->cs.v[k].alive = 1;
+	m->cs.v[k].seq = ++m->seq;
 	return RC_OK;
 }
+COUNTED(csdb, "CSDB", 13)
 
 int
-mfs_load_chunks(struct mfs_meta *m, struct rd *r, int flags)
+mfs_load_chunks(struct mfs_meta *m, struct mfs_rd *r, int flags)
 {
 	(void)flags;
 	NEED(r, 8, "truncated CHNK header");
-	m->nextchunkid = rd_u64(r);
+	m->nextchunkid = mfs_rd_u64(r);
 	for (;;) {
 		uint64_t id;
 		uint32_t v, l;
 		uint8_t a;
 		struct mfs_chunk *c;
-		NEED(r, 17, "truncated CHNK record");
-		id = rd_u64(r);
-		v = rd_u32(r);
-		l = rd_u32(r);
-		a = rd_u8(r);
+		REC(r, 17, "truncated CHNK record", "qwwb", &id, &v, &l, &a);
 		if (id == 0) {
 			if (v == 0 && l == 0)
 				return RC_OK;
@@ -681,10 +595,10 @@ load_finish(struct mfs_meta *m, const char *name, int flags)
 
 /* one section at r (its 16-byte header already read into s) */
 static int
-load_section(struct mfs_meta *m, struct rd *r, int flags, const struct mfs_sechdr *s)
+load_section(struct mfs_meta *m, struct mfs_rd *r, int flags, const struct mfs_sechdr *s)
 {
 	const struct mfs_section *t;
-	uint64_t start = rd_off(r);
+	uint64_t start = mfs_rd_off(r);
 	int known, rc;
 
 	r->secend = s->len == UINT64_MAX ? UINT64_MAX : start + s->len;
@@ -708,17 +622,17 @@ load_section(struct mfs_meta *m, struct rd *r, int flags, const struct mfs_sechd
 	if (rc)
 		return rc;
 	r->secend = UINT64_MAX;
-	if (s->len != UINT64_MAX && rd_off(r) - start != s->len) {
+	if (s->len != UINT64_MAX && mfs_rd_off(r) - start != s->len) {
 		warn_off(RC_DATA, r->name, start - 8,
 			 "section %s: length field says %llu bytes but the records use %llu",
-			 s->tag, (unsigned long long)s->len, (unsigned long long)(rd_off(r) - start));
+			 s->tag, (unsigned long long)s->len, (unsigned long long)(mfs_rd_off(r) - start));
 		return RC_DATA;
 	}
 	return RC_OK;
 }
 
 static int
-load_sections(struct mfs_meta *m, struct rd *r, int flags)
+load_sections(struct mfs_meta *m, struct mfs_rd *r, int flags)
 {
 	for (;;) {
 		struct mfs_sechdr s;
@@ -740,7 +654,7 @@ load_sections(struct mfs_meta *m, struct rd *r, int flags)
 }
 
 static int
-load_all(struct mfs_meta *m, struct rd *r, int flags)
+load_all(struct mfs_meta *m, struct mfs_rd *r, int flags)
 {
 	struct mfs_header h;
 	int rc;
@@ -763,8 +677,8 @@ load_all(struct mfs_meta *m, struct rd *r, int flags)
 	m->version = h.version;
 	m->metaid = h.metaid;
 	rc = load_sections(m, r, flags);
-	if (rc == RC_OK && rd_off(r) != r->size) {
-		warn_off(RC_DATA, r->name, rd_off(r), "data after the end marker");
+	if (rc == RC_OK && mfs_rd_off(r) != r->size) {
+		warn_off(RC_DATA, r->name, mfs_rd_off(r), "data after the end marker");
 		rc = RC_DATA;
 	}
 	return rc;
@@ -773,7 +687,7 @@ load_all(struct mfs_meta *m, struct rd *r, int flags)
 int
 mfs_load_mem(struct mfs_meta *m, const char *name, const uint8_t *data, size_t len, int flags)
 {
-	struct rd r;
+	struct mfs_rd r;
 	int rc;
 
 	mfs_rd_init_mem(&r, name, data, len);
@@ -786,7 +700,7 @@ mfs_load_mem(struct mfs_meta *m, const char *name, const uint8_t *data, size_t l
 int
 mfs_load_file(struct mfs_meta *m, const char *path, int flags, struct progress *pr)
 {
-	struct rd r;
+	struct mfs_rd r;
 	int rc, fd = open_ro(path);
 
 	if (fd < 0) {
@@ -810,7 +724,7 @@ int
 mfs_peek_header(const char *path, uint64_t *version, uint64_t *metaid, int *is_new)
 {
 	struct mfs_header h;
-	struct rd r;
+	struct mfs_rd r;
 	int rc, fd = open_ro(path);
 
 	*version = *metaid = 0;

@@ -3,6 +3,7 @@
  * order the real master's hash tables and lists give (docs/moosefs-format.md
  * 1.3, 1.4, 1.6).  metadata.crc is not written (nothing in 3.0.117 reads it). */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,7 @@
 #include "moosefs/meta.h"
 #include "moosefs/sections.h"
 
-struct wr {
+struct mfs_wr {
 	int fd, err;
 	const char *name;
 	uint8_t *buf;
@@ -24,7 +25,7 @@ struct wr {
 };
 
 static void
-wr_flush(struct wr *w)
+wr_flush(struct mfs_wr *w)
 {
 	if (!w->err && w->n && write_full(w->fd, w->buf, w->n) < 0)
 		w->err = errno;
@@ -33,7 +34,7 @@ wr_flush(struct wr *w)
 }
 
 static uint8_t *
-wr_get(struct wr *w, size_t n)
+wr_get(struct mfs_wr *w, size_t n)
 {
 	uint8_t *p;
 
@@ -50,44 +51,64 @@ wr_get(struct wr *w, size_t n)
 }
 
 static void
-put(struct wr *w, const void *d, size_t n)
+put(struct mfs_wr *w, const void *d, size_t n)
 {
 	if (n)
 		memcpy(wr_get(w, n), d, n);
 }
 
 static void
-put8(struct wr *w, uint8_t v)
+put8(struct mfs_wr *w, uint8_t v)
 {
 	*wr_get(w, 1) = v;
 }
 
 static void
-put16(struct wr *w, uint16_t v)
+put16(struct mfs_wr *w, uint16_t v)
 {
 	put_be16(wr_get(w, 2), v);
 }
 
 static void
-put32(struct wr *w, uint32_t v)
+put32(struct mfs_wr *w, uint32_t v)
 {
 	put_be32(wr_get(w, 4), v);
 }
 
 static void
-put64(struct wr *w, uint64_t v)
+put64(struct mfs_wr *w, uint64_t v)
 {
 	put_be64(wr_get(w, 8), v);
 }
 
+/* Write a record's fields big-endian in fmt's order (the letters of
+ * mfs_rd_rec): b and h take a promoted uint8_t or uint16_t, w a uint32_t, q a
+ * uint64_t.  The compiler cannot check the values' types against the letters. */
 static void
-zeros(struct wr *w, size_t n)
+put_rec(struct mfs_wr *w, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	for (const char *f = fmt; *f; f++) {
+		switch (*f) {
+		case 'b': put8(w, (uint8_t)va_arg(ap, int)); break;
+		case 'h': put16(w, (uint16_t)va_arg(ap, int)); break;
+		case 'w': put32(w, va_arg(ap, uint32_t)); break;
+		default: put64(w, va_arg(ap, uint64_t)); break;   /* 'q' */
+		}
+	}
+	va_end(ap);
+}
+
+static void
+zeros(struct mfs_wr *w, size_t n)
 {
 	memset(wr_get(w, n), 0, n);
 }
 
 static void
-sec_begin(struct wr *w, const char *hdr8)
+sec_begin(struct mfs_wr *w, const char *hdr8)
 {
 	put(w, hdr8, 8);
 	w->secstart = w->flushed + w->n;
@@ -95,7 +116,7 @@ sec_begin(struct wr *w, const char *hdr8)
 }
 
 static void
-sec_end(struct wr *w)
+sec_end(struct mfs_wr *w)
 {
 	uint64_t len = w->flushed + w->n - w->secstart - 8;
 	uint8_t b[8];
@@ -114,61 +135,191 @@ seqkey(uint32_t bucket, uint32_t seq)
 	return (uint64_t)bucket << 32 | (0xFFFFFFFFu - seq);
 }
 
-void
-mfs_store_sess(struct mfs_meta *m, struct wr *w)
-{
-	struct mfs_sortent *s = xmalloc((m->sess.n + 1) * sizeof *s);
-	size_t k = 0;
+/* The sections whose records are stored in (hash bucket, newest first) order */
+enum { K_SESS, K_NODE, K_QUOT, K_XATR, K_PACL, K_OPEN, K_CSDB, K_CHNK };
+#define NOKEY UINT64_MAX    /* not stored (a bucket is at most 24 bits) */
 
-	put32(w, m->nextsessionid);
-	put16(w, 16);
-	for (uint32_t i = 0; i < m->sess.n; i++)
-		if (m->sess.v[i].alive)
-			s[k++] = (struct mfs_sortent){ seqkey(m->sess.v[i].id % 256, m->sess.v[i].seq), i };
-	mfs_sort(s, k);
-	for (size_t j = 0; j < k; j++) {
-		const struct mfs_session *x = &m->sess.v[s[j].idx];
-		put32(w, x->id);
-		put64(w, x->csum);
-		put32(w, x->ileng);
-		put32(w, x->ip);
-		put32(w, x->rootinode);
-		put8(w, x->sesflags);
-		put16(w, x->umask);
-		put8(w, x->mingoal);
-		put8(w, x->maxgoal);
-		put32(w, x->mintrash);
-		put32(w, x->maxtrash);
-		put32(w, x->rootuid);
-		put32(w, x->rootgid);
-		put32(w, x->mapalluid);
-		put32(w, x->mapallgid);
-		put32(w, x->disables);
-		put32(w, x->disconnected);
-		for (int i = 0; i < 32; i++)
-			put32(w, x->stats[i]);
-		put(w, x->info, x->ileng);
+/* element i of section sec: the master's bucket and our insertion order */
+static uint64_t
+store_key(const struct mfs_meta *m, int sec, uint32_t i)
+{
+	uint32_t mask = m->nodehash_bits >= 32 ? 0xFFFFFFFFu : (1u << m->nodehash_bits) - 1;
+
+	switch (sec) {
+	case K_SESS:
+		return m->sess.v[i].alive ? seqkey(m->sess.v[i].id % 256, m->sess.v[i].seq) : NOKEY;
+	case K_NODE:
+		return m->nodes.v[i].inode ? seqkey(mfs_hash32(m->nodes.v[i].inode) & mask, m->nodes.v[i].seq) : NOKEY;
+	case K_QUOT:
+		return m->quota.v[i].alive ? seqkey(0, m->quota.v[i].seq) : NOKEY;
+	case K_XATR:
+		return m->xent.v[i].alive && m->xent.v[i].head ?
+			seqkey(m->xent.v[i].inode & 0xFFFFF, m->xent.v[i].seq) : NOKEY;
+	case K_PACL: {
+		const struct mfs_acl *a = &m->acl.v[i];
+		return a->alive ? seqkey((a->inode * 0x56BF7623u + a->type) & 0xFFFFF, a->seq) : NOKEY;
 	}
-	zeros(w, 61 + 16 * 8);
+	case K_OPEN:
+		return m->open.v[i].alive ? seqkey(m->open.v[i].sess % 4096, m->open.v[i].seq) : NOKEY;
+	case K_CSDB: {
+		const struct mfs_cs *c = &m->cs.v[i];
+		return c->alive ? seqkey(mfs_hash32(c->ip ^ ((uint32_t)c->port << 16)) % 256, c->seq) : NOKEY;
+	}
+	default:   /* K_CHNK */
+		return m->chunks.v[i].id ?
+			seqkey(mfs_hash32((uint32_t)m->chunks.v[i].id) & 0xFFFFFF, m->chunks.v[i].seq) : NOKEY;
+	}
+}
+
+/* The elements first..n-1 of section sec in store order (*k of them) */
+static struct mfs_sortent *
+store_order(const struct mfs_meta *m, int sec, uint32_t first, uint32_t n, size_t *k)
+{
+	struct mfs_sortent *s = xmalloc(((size_t)n + 1) * sizeof *s);
+
+	*k = 0;
+	for (uint32_t i = first; i < n; i++) {
+		uint64_t key = store_key(m, sec, i);
+		if (key != NOKEY)
+			s[(*k)++] = (struct mfs_sortent){ key, i };
+	}
+	mfs_sort(s, *k);
+	return s;
+}
+
+/* a node record: the common fields, then what its type has */
+static void
+store_node(struct mfs_wr *w, struct mfs_node *n)
+{
+	put_rec(w, "bwbbbhwwwwwh", n->type, n->inode, n->sclass, n->eattr, n->winattr, n->mode, n->uid, n->gid,
+		n->atime, n->mtime, n->ctime, n->trashtime);
+	switch (n->type) {
+	case MFS_T_BLOCKDEV:
+	case MFS_T_CHARDEV:
+		put32(w, n->u.rdev);
+		break;
+	case MFS_T_SYMLINK:
+		put32(w, n->u.s.len);
+		put(w, n->u.s.path, n->u.s.len);
+		break;
+	case MFS_T_FILE:
+	case MFS_T_TRASH:
+	case MFS_T_SUSTAINED: {
+		uint64_t *t = mfs_chunks(n);
+		uint32_t ch = n->u.f.nch;
+		while (ch > 0 && t[ch - 1] == 0)
+			ch--;
+		put_rec(w, "qw", n->u.f.length, ch);
+		for (uint32_t i = 0; i < ch; i++)
+			put64(w, t[i]);
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+/* element i of sorted section sec: its record */
+static void
+store_rec(struct mfs_meta *m, struct mfs_wr *w, int sec, uint32_t i)
+{
+	switch (sec) {
+	case K_SESS: {
+		const struct mfs_session *x = &m->sess.v[i];
+		put_rec(w, "wqwwwbhbbwwwwwwww", x->id, x->csum, x->ileng, x->ip, x->rootinode, x->sesflags, x->umask,
+			x->mingoal, x->maxgoal, x->mintrash, x->maxtrash, x->rootuid, x->rootgid, x->mapalluid,
+			x->mapallgid, x->disables, x->disconnected);
+		for (int j = 0; j < 32; j++)
+			put32(w, x->stats[j]);
+		put(w, x->info, x->ileng);
+		break;
+	}
+	case K_NODE:
+		store_node(w, &m->nodes.v[i]);
+		break;
+	case K_QUOT: {
+		const struct mfs_quota *q = &m->quota.v[i];
+		put_rec(w, "wwbbwwwqqqqqq", q->inode, q->grace, q->exceeded, q->flags, q->stimestamp, q->sinodes,
+			q->hinodes, q->slength, q->hlength, q->ssize, q->hsize, q->srealsize, q->hrealsize);
+		break;
+	}
+	case K_XATR:
+		for (uint32_t p = m->xent.v[i].head; p; p = m->xpair.v[p].next) {
+			const struct mfs_xpair *a = &m->xpair.v[p];
+			put_rec(w, "wbw", m->xent.v[i].inode, a->nleng, a->vleng);
+			put(w, a->name, a->nleng);
+			put(w, a->value, a->vleng);
+		}
+		break;
+	case K_PACL: {
+		const struct mfs_acl *a = &m->acl.v[i];
+		put_rec(w, "wbhhhhhh", a->inode, a->type, a->perm[0], a->perm[1], a->perm[2], a->perm[3], a->nu, a->ng);
+		put(w, a->named, ((size_t)a->nu + a->ng) * 6);
+		break;
+	}
+	case K_OPEN:
+		put_rec(w, "ww", m->open.v[i].sess, m->open.v[i].inode);
+		break;
+	case K_CSDB: {
+		const struct mfs_cs *c = &m->cs.v[i];
+		put_rec(w, "whhbw", c->ip, c->port, c->csid, c->maint, c->mto);
+		break;
+	}
+	default: {   /* K_CHNK: a lock that has expired is stored as none */
+		const struct mfs_chunk *c = &m->chunks.v[i];
+		put_rec(w, "qwwb", c->id, c->version, c->lockedto < w->now ? 0 : c->lockedto, c->arch);
+		break;
+	}
+	}
+}
+
+/* The records of section sec (elements first..n-1) in store order, after
+ * their count when counted */
+static void
+store_sorted(struct mfs_meta *m, struct mfs_wr *w, int sec, uint32_t first, uint32_t n, int counted)
+{
+	size_t k;
+	struct mfs_sortent *s = store_order(m, sec, first, n, &k);
+
+	if (counted)
+		put32(w, (uint32_t)k);
+	for (size_t j = 0; j < k; j++)
+		store_rec(m, w, sec, s[j].idx);
 	free(s);
 }
 
+/* mfs_store_NAME: sorted section SEC of vector VEC from element FIRST, then
+ * ZEROS bytes of end marker */
+#define STORED(NAME, SEC, VEC, FIRST, COUNTED, ZEROS) \
+	void mfs_store_##NAME(struct mfs_meta *m, struct mfs_wr *w) \
+	{ \
+		store_sorted(m, w, SEC, FIRST, m->VEC.n, COUNTED); \
+		zeros(w, ZEROS); \
+	}
+
+STORED(quota, K_QUOT, quota, 1, 1, 0)
+STORED(xattr, K_XATR, xent, 1, 0, 9)
+STORED(acl, K_PACL, acl, 1, 0, 17)
+STORED(open, K_OPEN, open, 1, 0, 8)
+STORED(csdb, K_CSDB, cs, 0, 1, 0)
+
 void
-mfs_store_scla(struct mfs_meta *m, struct wr *w)
+mfs_store_sess(struct mfs_meta *m, struct mfs_wr *w)
+{
+	put_rec(w, "wh", m->nextsessionid, 16);
+	store_sorted(m, w, K_SESS, 0, m->sess.n, 0);
+	zeros(w, 61 + 16 * 8);
+}
+
+void
+mfs_store_scla(struct mfs_meta *m, struct mfs_wr *w)
 {
 	put8(w, 4);
 	for (uint32_t id = 1; id < m->sc_firstneverused && id < 256; id++) {
 		const struct mfs_sclass *c = m->sc[id];
 		if (!c || !c->nleng)
 			continue;
-		put16(w, (uint16_t)id);
-		put8(w, c->nleng);
-		put8(w, c->admin);
-		put8(w, c->mode);
-		put16(w, c->delay);
-		put8(w, c->create);
-		put8(w, c->keep);
-		put8(w, c->arch);
+		put_rec(w, "hbbbhbbb", id, c->nleng, c->admin, c->mode, c->delay, c->create, c->keep, c->arch);
 		put(w, c->name, c->nleng);
 		for (int i = 0; i < c->create + c->keep + c->arch; i++)
 			for (int j = 0; j < 4; j++)
@@ -178,64 +329,16 @@ mfs_store_scla(struct mfs_meta *m, struct wr *w)
 }
 
 void
-mfs_store_nodes(struct mfs_meta *m, struct wr *w)
+mfs_store_nodes(struct mfs_meta *m, struct mfs_wr *w)
 {
-	struct mfs_sortent *s = xmalloc((m->nodes.n + 1) * sizeof *s);
-	uint32_t mask = m->nodehash_bits >= 32 ? 0xFFFFFFFFu : (1u << m->nodehash_bits) - 1;
-	size_t k = 0;
-
-	for (uint32_t i = 1; i < m->nodes.n; i++)
-		if (m->nodes.v[i].inode)
-			s[k++] = (struct mfs_sortent){ seqkey(mfs_hash32(m->nodes.v[i].inode) & mask, m->nodes.v[i].seq), i };
-	mfs_sort(s, k);
 	put32(w, m->maxnodeid);
-	put32(w, (uint32_t)k);
-	for (size_t j = 0; j < k; j++) {
-		struct mfs_node *n = &m->nodes.v[s[j].idx];
-		uint8_t *p = wr_get(w, 32);
-		p[0] = n->type;
-		put_be32(p + 1, n->inode);
-		p[5] = n->sclass;
-		p[6] = n->eattr;
-		p[7] = n->winattr;
-		put_be16(p + 8, n->mode);
-		uint32_t v[5] = { n->uid, n->gid, n->atime, n->mtime, n->ctime };
-		for (int i = 0; i < 5; i++)
-			put_be32(p + 10 + 4 * i, v[i]);
-		put_be16(p + 30, n->trashtime);
-		switch (n->type) {
-		case MFS_T_BLOCKDEV:
-		case MFS_T_CHARDEV:
-			put32(w, n->u.rdev);
-			break;
-		case MFS_T_SYMLINK:
-			put32(w, n->u.s.len);
-			put(w, n->u.s.path, n->u.s.len);
-			break;
-		case MFS_T_FILE:
-		case MFS_T_TRASH:
-		case MFS_T_SUSTAINED: {
-			uint64_t *t = mfs_chunks(n);
-			uint32_t ch = n->u.f.nch;
-			while (ch > 0 && t[ch - 1] == 0)
-				ch--;
-			put64(w, n->u.f.length);
-			put32(w, ch);
-			for (uint32_t i = 0; i < ch; i++)
-				put64(w, t[i]);
-			break;
-		}
-		default:
-			break;
-		}
-	}
+	store_sorted(m, w, K_NODE, 1, m->nodes.n, 1);
 	put8(w, 0);
-	free(s);
 }
 
 /* one list of names (a directory's, or a trash bucket's: pinode 0) */
 static void
-put_edge_list(struct mfs_meta *m, struct wr *w, uint32_t pinode, uint32_t e)
+put_edge_list(struct mfs_meta *m, struct mfs_wr *w, uint32_t pinode, uint32_t e)
 {
 	for (; e; e = m->edges.v[e].next) {
 		const struct mfs_edge *x = &m->edges.v[e];
@@ -249,7 +352,7 @@ put_edge_list(struct mfs_meta *m, struct wr *w, uint32_t pinode, uint32_t e)
 }
 
 void
-mfs_store_edges(struct mfs_meta *m, struct wr *w)
+mfs_store_edges(struct mfs_meta *m, struct mfs_wr *w)
 {
 	/* depth-first like the master's recursion, without deep C recursion */
 	uint32_t *stack = NULL;
@@ -286,112 +389,11 @@ mfs_store_edges(struct mfs_meta *m, struct wr *w)
 }
 
 void
-mfs_store_free(struct mfs_meta *m, struct wr *w)
+mfs_store_free(struct mfs_meta *m, struct mfs_wr *w)
 {
 	put32(w, m->freel.n - m->free_first);
-	for (uint32_t i = m->free_first; i < m->freel.n; i++) {
-		put32(w, m->freel.v[i].inode);
-		put32(w, m->freel.v[i].ftime);
-	}
-}
-
-void
-mfs_store_quota(struct mfs_meta *m, struct wr *w)
-{
-	struct mfs_sortent *s = xmalloc((m->quota.n + 1) * sizeof *s);
-	size_t k = 0;
-
-	for (uint32_t i = 1; i < m->quota.n; i++)
-		if (m->quota.v[i].alive)
-			s[k++] = (struct mfs_sortent){ seqkey(0, m->quota.v[i].seq), i };
-	mfs_sort(s, k);
-	put32(w, (uint32_t)k);
-	for (size_t j = 0; j < k; j++) {
-		const struct mfs_quota *q = &m->quota.v[s[j].idx];
-		put32(w, q->inode);
-		put32(w, q->grace);
-		put8(w, q->exceeded);
-		put8(w, q->flags);
-		put32(w, q->stimestamp);
-		put32(w, q->sinodes);
-		put32(w, q->hinodes);
-		put64(w, q->slength);
-		put64(w, q->hlength);
-		put64(w, q->ssize);
-		put64(w, q->hsize);
-		put64(w, q->srealsize);
-		put64(w, q->hrealsize);
-	}
-	free(s);
-}
-
-void
-mfs_store_xattr(struct mfs_meta *m, struct wr *w)
-{
-	struct mfs_sortent *s = xmalloc((m->xent.n + 1) * sizeof *s);
-	size_t k = 0;
-
-	for (uint32_t i = 1; i < m->xent.n; i++)
-		if (m->xent.v[i].alive && m->xent.v[i].head)
-			s[k++] = (struct mfs_sortent){ seqkey(m->xent.v[i].inode & 0xFFFFF, m->xent.v[i].seq), i };
-	mfs_sort(s, k);
-	for (size_t j = 0; j < k; j++) {
-		const struct mfs_xent *x = &m->xent.v[s[j].idx];
-		for (uint32_t p = x->head; p; p = m->xpair.v[p].next) {
-			const struct mfs_xpair *a = &m->xpair.v[p];
-			put32(w, x->inode);
-			put8(w, a->nleng);
-			put32(w, a->vleng);
-			put(w, a->name, a->nleng);
-			put(w, a->value, a->vleng);
-		}
-	}
-	zeros(w, 9);
-	free(s);
-}
-
-void
-mfs_store_acl(struct mfs_meta *m, struct wr *w)
-{
-	struct mfs_sortent *s = xmalloc((m->acl.n + 1) * sizeof *s);
-	size_t k = 0;
-
-	for (uint32_t i = 1; i < m->acl.n; i++) {
-		const struct mfs_acl *a = &m->acl.v[i];
-		if (a->alive)
-			s[k++] = (struct mfs_sortent){ seqkey((a->inode * 0x56BF7623u + a->type) & 0xFFFFF, a->seq), i };
-	}
-	mfs_sort(s, k);
-	for (size_t j = 0; j < k; j++) {
-		const struct mfs_acl *a = &m->acl.v[s[j].idx];
-		put32(w, a->inode);
-		put8(w, a->type);
-		for (int i = 0; i < 4; i++)
-			put16(w, a->perm[i]);
-		put16(w, a->nu);
-		put16(w, a->ng);
-		put(w, a->named, ((size_t)a->nu + a->ng) * 6);
-	}
-	zeros(w, 17);
-	free(s);
-}
-
-void
-mfs_store_open(struct mfs_meta *m, struct wr *w)
-{
-	struct mfs_sortent *s = xmalloc((m->open.n + 1) * sizeof *s);
-	size_t k = 0;
-
-	for (uint32_t i = 1; i < m->open.n; i++)
-		if (m->open.v[i].alive)
-			s[k++] = (struct mfs_sortent){ seqkey(m->open.v[i].sess % 4096, m->open.v[i].seq), i };
-	mfs_sort(s, k);
-	for (size_t j = 0; j < k; j++) {
-		put32(w, m->open.v[s[j].idx].sess);
-		put32(w, m->open.v[s[j].idx].inode);
-	}
-	zeros(w, 8);
-	free(s);
+	for (uint32_t i = m->free_first; i < m->freel.n; i++)
+		put_rec(w, "ww", m->freel.v[i].inode, m->freel.v[i].ftime);
 }
 
 static uint32_t
@@ -406,123 +408,92 @@ lockino_seq(const struct mfs_lockino *v, uint32_t n, uint32_t inode)
 struct lk { uint32_t bucket, iseq, s1; uint64_t s2; uint32_t idx; };
 
 static int
+ucmp(uint64_t a, uint64_t b)
+{
+	return (a > b) - (a < b);
+}
+
+/* by bucket, then inode record LIFO, then the lock's own order */
+static int
 lk_cmp(const void *a, const void *b)
 {
 	const struct lk *x = a, *y = b;
-	if (x->bucket != y->bucket)
-		return x->bucket < y->bucket ? -1 : 1;
-	if (x->iseq != y->iseq)
-		return x->iseq > y->iseq ? -1 : 1;   /* inode records: LIFO */
-	if (x->s1 != y->s1)
-		return x->s1 < y->s1 ? -1 : 1;
-	if (x->s2 != y->s2)
-		return x->s2 < y->s2 ? -1 : 1;
-	return 0;
+	int c = ucmp(x->bucket, y->bucket);
+
+	c = c ? c : ucmp(y->iseq, x->iseq);
+	c = c ? c : ucmp(x->s1, y->s1);
+	return c ? c : ucmp(x->s2, y->s2);
 }
 
-void
-mfs_store_flock(struct mfs_meta *m, struct wr *w)
+/* FLCK (posix 0) and PLCK: the lock records, ordered like the master's */
+static void
+store_locks(struct mfs_meta *m, struct mfs_wr *w, int posix)
 {
-	struct lk *s = xmalloc((m->flock.n + 1) * sizeof *s);
+	uint32_t n = posix ? m->plock.n : m->flock.n;
+	const struct mfs_lockino *ino = posix ? m->plino.v : m->flino.v;
+	uint32_t nino = posix ? m->plino.n : m->flino.n;
+	struct lk *s = xmalloc(((size_t)n + 1) * sizeof *s);
 	size_t k = 0;
 
-	for (uint32_t i = 0; i < m->flock.n; i++) {
-		const struct mfs_flock *f = &m->flock.v[i];
-		if (f->alive)
-			s[k++] = (struct lk){ (f->inode * 0x738A2379u) % 1024,
-				lockino_seq(m->flino.v, m->flino.n, f->inode), 0xFFFFFFFFu - f->seq, 0, i };
+	for (uint32_t i = 0; i < n; i++) {
+		struct lk l = { .idx = i };
+		uint32_t inode, alive;
+		if (posix) {
+			const struct mfs_plock *p = &m->plock.v[i];
+			inode = p->inode;
+			alive = p->alive;
+			l.s1 = p->oseq;
+			l.s2 = p->start;
+		} else {
+			const struct mfs_flock *f = &m->flock.v[i];
+			inode = f->inode;
+			alive = f->alive;
+			l.s1 = 0xFFFFFFFFu - f->seq;
+		}
+		if (!alive)
+			continue;
+		l.bucket = (inode * 0x738A2379u) % 1024;
+		l.iseq = lockino_seq(ino, nino, inode);
+		s[k++] = l;
 	}
 	qsort(s, k, sizeof *s, lk_cmp);
 	for (size_t j = 0; j < k; j++) {
-		const struct mfs_flock *f = &m->flock.v[s[j].idx];
-		put32(w, f->inode);
-		put64(w, f->owner);
-		put32(w, f->sess);
-		put8(w, f->type);
+		if (posix) {
+			const struct mfs_plock *p = &m->plock.v[s[j].idx];
+			put_rec(w, "wqwwqqb", p->inode, p->owner, p->sess, p->pid, p->start, p->end, p->type);
+		} else {
+			const struct mfs_flock *f = &m->flock.v[s[j].idx];
+			put_rec(w, "wqwb", f->inode, f->owner, f->sess, f->type);
+		}
 	}
-	zeros(w, 17);
+	zeros(w, posix ? 37 : 17);
 	free(s);
 }
 
 void
-mfs_store_plock(struct mfs_meta *m, struct wr *w)
+mfs_store_flock(struct mfs_meta *m, struct mfs_wr *w)
 {
-	struct lk *s = xmalloc((m->plock.n + 1) * sizeof *s);
-	size_t k = 0;
-
-	for (uint32_t i = 0; i < m->plock.n; i++) {
-		const struct mfs_plock *p = &m->plock.v[i];
-		if (p->alive)
-			s[k++] = (struct lk){ (p->inode * 0x738A2379u) % 1024,
-				lockino_seq(m->plino.v, m->plino.n, p->inode), p->oseq, p->start, i };
-	}
-	qsort(s, k, sizeof *s, lk_cmp);
-	for (size_t j = 0; j < k; j++) {
-		const struct mfs_plock *p = &m->plock.v[s[j].idx];
-		put32(w, p->inode);
-		put64(w, p->owner);
-		put32(w, p->sess);
-		put32(w, p->pid);
-		put64(w, p->start);
-		put64(w, p->end);
-		put8(w, p->type);
-	}
-	zeros(w, 37);
-	free(s);
+	store_locks(m, w, 0);
 }
 
 void
-mfs_store_csdb(struct mfs_meta *m, struct wr *w)
+mfs_store_plock(struct mfs_meta *m, struct mfs_wr *w)
 {
-	struct mfs_sortent *s = xmalloc((m->cs.n + 1) * sizeof *s);
-	size_t k = 0;
-
-	for (uint32_t i = 0; i < m->cs.n; i++) {
-		const struct mfs_cs *c = &m->cs.v[i];
-		if (c->alive)
-			s[k++] = (struct mfs_sortent){ seqkey(mfs_hash32(c->ip ^ ((uint32_t)c->port << 16)) % 256, c->seq), i };
-	}
-	mfs_sort(s, k);
-	put32(w, (uint32_t)k);
-	for (size_t j = 0; j < k; j++) {
-		const struct mfs_cs *c = &m->cs.v[s[j].idx];
-		put32(w, c->ip);
-		put16(w, c->port);
-		put16(w, c->csid);
-		put8(w, c->maint);
-		put32(w, c->mto);
-	}
-	free(s);
+	store_locks(m, w, 1);
 }
 
 void
-mfs_store_chunks(struct mfs_meta *m, struct wr *w)
+mfs_store_chunks(struct mfs_meta *m, struct mfs_wr *w)
 {
-	struct mfs_sortent *s = xmalloc((m->chunks.n + 1) * sizeof *s);
-	size_t k = 0;
-
-	for (uint32_t i = 1; i < m->chunks.n; i++)
-		if (m->chunks.v[i].id)
-			s[k++] = (struct mfs_sortent){ seqkey(mfs_hash32((uint32_t)m->chunks.v[i].id) & 0xFFFFFF, m->chunks.v[i].seq), i };
-	mfs_sort(s, k);
 	put64(w, m->nextchunkid);
-	for (size_t j = 0; j < k; j++) {
-		const struct mfs_chunk *c = &m->chunks.v[s[j].idx];
-		uint8_t *p = wr_get(w, 17);
-		uint32_t l = c->lockedto < w->now ? 0 : c->lockedto;
-		put_be64(p, c->id);
-		put_be32(p + 8, c->version);
-		put_be32(p + 12, l);
-		p[16] = c->arch;
-	}
+	store_sorted(m, w, K_CHNK, 1, m->chunks.n, 0);
 	zeros(w, 17);
-	free(s);
 }
 
 int
 mfs_store_fd(struct mfs_meta *m, int fd, const char *name, uint32_t now)
 {
-	struct wr w = { .fd = fd, .name = name, .cap = 1u << 20, .now = now };
+	struct mfs_wr w = { .fd = fd, .name = name, .cap = 1u << 20, .now = now };
 
 	w.buf = xmalloc(w.cap);
 	put(&w, "MFSM 2.0", 8);

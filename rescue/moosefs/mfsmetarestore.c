@@ -64,7 +64,7 @@ struct opts {
 };
 
 struct job {
-	struct clfile *f;
+	struct mfs_clfile *f;
 	size_t nf;
 	uint64_t lastid;        /* highest last id among the files */
 	size_t *heap, nh;       /* indices into f, merger.c's heap order */
@@ -119,24 +119,24 @@ heap_up(struct job *j)
 }
 
 static void
-warn_tail(struct clfile *f)
+warn_tail(struct mfs_clfile *f)
 {
 	char ex[41];
-	int quote = f->tailkind == CL_TORN || f->tailkind == CL_GARBAGE;
+	int quote = f->tailkind == MFS_CL_TORN || f->tailkind == MFS_CL_GARBAGE;
 
 	uint64_t n = f->size - f->tail;
 
 	if (n == 0)
 		return;
-	cl_tail_excerpt(f, ex, sizeof ex);
+	mfs_cl_tail_excerpt(f, ex, sizeof ex);
 	if (f->lineno == 0)
 		note("warning: %s:1: damaged file, %llu byte%s ignored: %s%s%s%s; it holds no complete changelog line (MooseFS 3.0.117 ignores it too)",
-		     f->path, (unsigned long long)n, n == 1 ? "" : "s", cl_kind_name(f->tailkind),
+		     f->path, (unsigned long long)n, n == 1 ? "" : "s", mfs_cl_kind_name(f->tailkind),
 		     quote ? ": '" : "", quote ? ex : "", quote ? "'" : "");
 	else
 		note("warning: %s:%llu: damaged end of file, %llu byte%s ignored: %s%s%s%s; the %llu complete lines before it are used (MooseFS 3.0.117 would ignore the whole file)",
 		     f->path, (unsigned long long)f->lineno + 1, (unsigned long long)n, n == 1 ? "" : "s",
-		     cl_kind_name(f->tailkind), quote ? ": '" : "", quote ? ex : "", quote ? "'" : "",
+		     mfs_cl_kind_name(f->tailkind), quote ? ": '" : "", quote ? ex : "", quote ? "'" : "",
 		     (unsigned long long)f->lineno);
 }
 
@@ -144,8 +144,8 @@ warn_tail(struct clfile *f)
 static int
 heap_advance(struct job *j)
 {
-	struct clfile *f = &j->f[j->heap[0]];
-	int k = cl_next(f);
+	struct mfs_clfile *f = &j->f[j->heap[0]];
+	int k = mfs_cl_next(f);
 
 	if (k < 0)
 		return k;
@@ -159,7 +159,7 @@ heap_advance(struct job *j)
 }
 
 static int
-same_line(const struct clfile *a, const struct clfile *b)
+same_line(const struct mfs_clfile *a, const struct mfs_clfile *b)
 {
 	return a->len == b->len && memcmp(a->text, b->text, a->len) == 0;
 }
@@ -167,18 +167,18 @@ same_line(const struct clfile *a, const struct clfile *b)
 /* The line to apply for change f->id (f: the heap's root), when other
  * files hold the same id: a trusted file's (-t), else f's if they all
  * agree or with -a (as the master does); NULL after a message: refused. */
-static struct clfile *
-pick_line(struct job *j, struct clfile *f, const struct opts *o)
+static struct mfs_clfile *
+pick_line(struct job *j, struct mfs_clfile *f, const struct opts *o)
 {
-	struct clfile *use = f, *other = NULL;
+	struct mfs_clfile *use = f, *other = NULL;
 
 	for (size_t i = 0; i < j->nf; i++) {
-		struct clfile *g = &j->f[i];
+		struct mfs_clfile *g = &j->f[i];
 		if (g->id == f->id && g->trust && (!use->trust || g->trust < use->trust))
 			use = g;
 	}
 	for (size_t i = 0; i < j->nf && !other; i++) {
-		struct clfile *g = &j->f[i];
+		struct mfs_clfile *g = &j->f[i];
 		if (g != use && g->id == f->id && !same_line(g, use))
 			other = g;
 	}
@@ -211,7 +211,7 @@ replay_all(struct mfs_meta *m, struct job *j, const struct opts *o)
 	j->heap = xcalloc(j->nf + 1, sizeof *j->heap);
 	j->nh = 0;
 	for (size_t i = 0; i < j->nf; i++) {
-		int k = cl_next(&j->f[i]);
+		int k = mfs_cl_next(&j->f[i]);
 		if (k < 0)
 			return -k;
 		if (k == 0) {
@@ -222,7 +222,7 @@ replay_all(struct mfs_meta *m, struct job *j, const struct opts *o)
 		heap_up(j);
 	}
 	while (j->nh) {
-		struct clfile *f = &j->f[j->heap[0]];
+		struct mfs_clfile *f = &j->f[j->heap[0]];
 		uint64_t id;
 		int k;
 
@@ -232,10 +232,10 @@ replay_all(struct mfs_meta *m, struct job *j, const struct opts *o)
 			rc = RC_DATA;
 			break;
 		}
-		if (f->kind != CL_OK) {
+		if (f->kind != MFS_CL_OK) {
 			warn_at(RC_DATA, f->path, f->lineno,
 				"change %llu: %s, and valid lines follow it: the file is damaged, not just cut short",
-				(unsigned long long)id, cl_kind_name(f->kind));
+				(unsigned long long)id, mfs_cl_kind_name(f->kind));
 			rc = RC_DATA;
 			break;
 		}
@@ -260,7 +260,7 @@ replay_all(struct mfs_meta *m, struct job *j, const struct opts *o)
 			break;
 		}
 		if (id == m->version) {
-			struct clfile *use = pick_line(j, f, o);
+			struct mfs_clfile *use = pick_line(j, f, o);
 			int st;
 
 			if (!use) {
@@ -268,7 +268,7 @@ replay_all(struct mfs_meta *m, struct job *j, const struct opts *o)
 				break;
 			}
 			st = mfs_replay(m, use->text, use->len, msg, sizeof msg);
-			if (st != ST_OK) {
+			if (st != MFS_ST_OK) {
 				warn_at(RC_DATA, use->path, use->lineno, "change %llu: %s", (unsigned long long)id, msg);
 				rc = RC_DATA;
 				break;
@@ -301,7 +301,7 @@ replay_all(struct mfs_meta *m, struct job *j, const struct opts *o)
 
 /* the rank of f in the -t list (0: not named); marks the entry used */
 static int
-trust_rank(const struct clfile *f, const struct opts *o, char *used)
+trust_rank(const struct mfs_clfile *f, const struct opts *o, char *used)
 {
 	struct stat st;
 
@@ -324,8 +324,8 @@ open_changelogs(struct job *j, char **paths, size_t n, uint64_t version, const s
 	j->nf = 0;
 	j->lastid = 0;
 	for (size_t i = 0; i < n; i++) {
-		struct clfile *f = &j->f[j->nf];
-		int rc = cl_open(f, paths[i]);
+		struct mfs_clfile *f = &j->f[j->nf];
+		int rc = mfs_cl_open(f, paths[i]);
 		if (rc) {
 			free(used);
 			return rc;
@@ -333,12 +333,12 @@ open_changelogs(struct job *j, char **paths, size_t n, uint64_t version, const s
 		f->trust = trust_rank(f, o, used);
 		if (f->size > 0 && f->tail == 0) {
 			warn_tail(f);
-			cl_close(f);
+			mfs_cl_close(f);
 			continue;
 		}
 		if (f->first == 0 && f->size > 0) {
 			warn_at(RC_DATA, paths[i], 1, "not a changelog line (no 'ID: ' at the start)");
-			cl_close(f);
+			mfs_cl_close(f);
 			free(used);
 			return RC_DATA;
 		}
@@ -347,7 +347,7 @@ open_changelogs(struct job *j, char **paths, size_t n, uint64_t version, const s
 			if (o->verbose > 1)
 				note("%s: skipped (its last change %llu is already in the metadata)", paths[i],
 				     (unsigned long long)f->last);
-			cl_close(f);
+			mfs_cl_close(f);
 			continue;
 		}
 		if (f->last > j->lastid)
@@ -368,7 +368,7 @@ static void
 close_changelogs(struct job *j)
 {
 	for (size_t i = 0; i < j->nf; i++)
-		cl_close(&j->f[i]);
+		mfs_cl_close(&j->f[i]);
 	free(j->f);
 	free(j->heap);
 }

@@ -1,5 +1,6 @@
 /* rd.c: the bounded reader of rd.h. */
 #include <errno.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,7 +12,7 @@
 #include "moosefs/sections.h"
 
 void
-mfs_rd_init_mem(struct rd *r, const char *name, const uint8_t *data, size_t len)
+mfs_rd_init_mem(struct mfs_rd *r, const char *name, const uint8_t *data, size_t len)
 {
 	memset(r, 0, sizeof *r);
 	r->name = name;
@@ -23,7 +24,7 @@ mfs_rd_init_mem(struct rd *r, const char *name, const uint8_t *data, size_t len)
 }
 
 int
-mfs_rd_init_fd(struct rd *r, const char *name, int fd)
+mfs_rd_init_fd(struct mfs_rd *r, const char *name, int fd)
 {
 	struct stat st;
 
@@ -42,15 +43,40 @@ mfs_rd_init_fd(struct rd *r, const char *name, int fd)
 }
 
 void
-mfs_rd_close(struct rd *r)
+mfs_rd_close(struct mfs_rd *r)
 {
 	if (r->fd >= 0)
 		free(r->buf);
 	r->buf = r->p = r->end = NULL;
 }
 
+void
+mfs_rd_rec(struct mfs_rd *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	for (const char *f = fmt; *f;) {
+		char c = *f++;
+		unsigned n = 0;
+		void *p = va_arg(ap, void *);
+
+		while (*f >= '0' && *f <= '9')
+			n = n * 10 + (unsigned)(*f++ - '0');
+		for (unsigned i = 0; i < (n ? n : 1); i++) {
+			switch (c) {
+			case 'b': ((uint8_t *)p)[i] = mfs_rd_u8(r); break;
+			case 'h': ((uint16_t *)p)[i] = mfs_rd_u16(r); break;
+			case 'w': ((uint32_t *)p)[i] = mfs_rd_u32(r); break;
+			default: ((uint64_t *)p)[i] = mfs_rd_u64(r); break;   /* 'q' */
+			}
+		}
+	}
+	va_end(ap);
+}
+
 int
-mfs_rd_need(struct rd *r, size_t n)
+mfs_rd_need(struct mfs_rd *r, size_t n)
 {
 	size_t have = (size_t)(r->end - r->p);
 
@@ -58,7 +84,7 @@ mfs_rd_need(struct rd *r, size_t n)
 		return 0;
 	if (r->fd < 0 || r->ioerr)
 		return -1;
-	if (n > r->size - rd_off(r))
+	if (n > r->size - mfs_rd_off(r))
 		return -1;
 	memmove(r->buf, r->p, have);
 	r->base += (uint64_t)(r->p - r->buf);
@@ -87,7 +113,7 @@ mfs_rd_need(struct rd *r, size_t n)
 }
 
 int
-mfs_rd_skip(struct rd *r, uint64_t n)
+mfs_rd_skip(struct mfs_rd *r, uint64_t n)
 {
 	while (n) {
 		size_t step = n > (1u << 16) ? (1u << 16) : (size_t)n;
@@ -100,20 +126,20 @@ mfs_rd_skip(struct rd *r, uint64_t n)
 }
 
 int
-mfs_rd_fail(struct rd *r, const char *what)
+mfs_rd_fail(struct mfs_rd *r, const char *what)
 {
 	if (r->ioerr) {
 		errno = r->ioerr;
 		warn_sys(RC_IO, "%s: read error", r->name);
 		return RC_IO;
 	}
-	warn_off(RC_DATA, r->name, rd_off(r), "%s", what);
+	warn_off(RC_DATA, r->name, mfs_rd_off(r), "%s", what);
 	return RC_DATA;
 }
 
 /* the last 16 bytes (fewer when the file is shorter or unreadable) */
 static size_t
-rd_tail(struct rd *r, uint8_t t[16])
+rd_tail(struct mfs_rd *r, uint8_t t[16])
 {
 	if (r->size < 16)
 		return 0;
@@ -125,7 +151,7 @@ rd_tail(struct rd *r, uint8_t t[16])
 }
 
 int
-mfs_rd_header(struct rd *r, struct mfs_header *h)
+mfs_rd_header(struct mfs_rd *r, struct mfs_header *h)
 {
 	uint8_t tail[16];
 	size_t n = r->size < MFS_HEADER_MAX ? (size_t)r->size : MFS_HEADER_MAX;

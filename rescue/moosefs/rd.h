@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct rd {
+struct mfs_rd {
 	const char *name;
 	int fd, ioerr;
 	uint8_t *buf, *p, *end;
@@ -20,43 +20,49 @@ struct rd {
 	struct progress *pr;  /* fed at every refill (NULL: none) */
 };
 
-void mfs_rd_init_mem(struct rd *r, const char *name, const uint8_t *data, size_t len);
-int mfs_rd_init_fd(struct rd *r, const char *name, int fd);
-void mfs_rd_close(struct rd *r);
+void mfs_rd_init_mem(struct mfs_rd *r, const char *name, const uint8_t *data, size_t len);
+int mfs_rd_init_fd(struct mfs_rd *r, const char *name, int fd);
+void mfs_rd_close(struct mfs_rd *r);
 /* 0 when n bytes are available at r->p, -1 at end of data or on error */
-int mfs_rd_need(struct rd *r, size_t n);
-int mfs_rd_skip(struct rd *r, uint64_t n);
+int mfs_rd_need(struct mfs_rd *r, size_t n);
+int mfs_rd_skip(struct mfs_rd *r, uint64_t n);
+/* Read a record's big-endian fields in the order fmt lists them, each letter
+ * into the next pointer: b uint8_t *, h uint16_t *, w uint32_t *, q uint64_t *;
+ * a count after a letter ("w8") fills an array of that many.  The caller has
+ * made sure the bytes are there (mfs_rd_need).  As with mfs_rp_args, the
+ * compiler cannot check the pointers' types against the letters. */
+void mfs_rd_rec(struct mfs_rd *r, const char *fmt, ...);
 /* message for a failed mfs_rd_need: RC_IO (read error) or RC_DATA (truncated) */
-int mfs_rd_fail(struct rd *r, const char *what);
+int mfs_rd_fail(struct mfs_rd *r, const char *what);
 struct mfs_header;
 /* Read the header at the start (not consumed) and the tail into h (see
  * sections.h); -1 on a read error or a file that shrank, else 0. */
-int mfs_rd_header(struct rd *r, struct mfs_header *h);
+int mfs_rd_header(struct mfs_rd *r, struct mfs_header *h);
 
-static inline uint64_t rd_off(const struct rd *r) { return r->base + (uint64_t)(r->p - r->buf); }
-static inline uint64_t rd_left(const struct rd *r)
+static inline uint64_t mfs_rd_off(const struct mfs_rd *r) { return r->base + (uint64_t)(r->p - r->buf); }
+static inline uint64_t mfs_rd_left(const struct mfs_rd *r)
 {
-	uint64_t o = rd_off(r);
+	uint64_t o = mfs_rd_off(r);
 	uint64_t e = r->secend < r->size ? r->secend : r->size;
 	return o < e ? e - o : 0;
 }
-static inline uint8_t rd_u8(struct rd *r) { return *r->p++; }
-static inline uint16_t rd_u16(struct rd *r)
+static inline uint8_t mfs_rd_u8(struct mfs_rd *r) { return *r->p++; }
+static inline uint16_t mfs_rd_u16(struct mfs_rd *r)
 {
 	uint16_t v = get_be16(r->p);
 	r->p += 2;
 	return v;
 }
-static inline uint32_t rd_u32(struct rd *r)
+static inline uint32_t mfs_rd_u32(struct mfs_rd *r)
 {
 	uint32_t v = get_be32(r->p);
 	r->p += 4;
 	return v;
 }
-static inline uint64_t rd_u64(struct rd *r)
+static inline uint64_t mfs_rd_u64(struct mfs_rd *r)
 {
-	uint64_t hi = rd_u32(r);
-	return hi << 32 | rd_u32(r);
+	uint64_t hi = mfs_rd_u32(r);
+	return hi << 32 | mfs_rd_u32(r);
 }
 
 #endif

@@ -24,7 +24,7 @@ mfs_status_name(int st)
 }
 
 int
-rp_fail(struct rp *r, int st, const char *fmt, ...)
+mfs_rp_fail(struct mfs_rp *r, int st, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -35,28 +35,28 @@ rp_fail(struct rp *r, int st, const char *fmt, ...)
 }
 
 int
-rp_check(struct rp *r, const char *what, uint64_t logged, uint64_t got)
+mfs_rp_check(struct mfs_rp *r, const char *what, uint64_t logged, uint64_t got)
 {
 	if (logged == got)
-		return ST_OK;
-	return rp_fail(r, ST_MISMATCH, "%s: logged %llu, replay gives %llu", what,
+		return MFS_ST_OK;
+	return mfs_rp_fail(r, MFS_ST_MISMATCH, "%s: logged %llu, replay gives %llu", what,
 		       (unsigned long long)logged, (unsigned long long)got);
 }
 
 static int
-perr(struct rp *r, const char *what)
+perr(struct mfs_rp *r, const char *what)
 {
-	return rp_fail(r, ST_PARSE, "cannot parse %s at column %ld", what, (long)(r->p - r->line) + 1);
+	return mfs_rp_fail(r, MFS_ST_PARSE, "cannot parse %s at column %ld", what, (long)(r->p - r->line) + 1);
 }
 
 int
-rp_is(struct rp *r, char c)
+mfs_rp_is(struct mfs_rp *r, char c)
 {
 	return *r->p == c;
 }
 
 int
-rp_eat(struct rp *r, char c)
+mfs_rp_eat(struct mfs_rp *r, char c)
 {
 	if (*r->p != c) {
 		char w[16];
@@ -71,7 +71,7 @@ rp_eat(struct rp *r, char c)
 /* A number the way strtoul reads it: never fails; with no digits the
  * cursor stays and the value is 0. */
 static uint64_t
-num(struct rp *r, int base)
+num(struct mfs_rp *r, int base)
 {
 	const char *p = r->p;
 	uint64_t x = 0;
@@ -121,30 +121,30 @@ num(struct rp *r, int base)
 }
 
 void
-rp_u64(struct rp *r, uint64_t *v)
+mfs_rp_u64(struct mfs_rp *r, uint64_t *v)
 {
 	*v = num(r, 10);
 }
 
 void
-rp_u32(struct rp *r, uint32_t *v)
+mfs_rp_u32(struct mfs_rp *r, uint32_t *v)
 {
 	*v = (uint32_t)num(r, 10);
 }
 
 void
-rp_x32(struct rp *r, uint32_t *v)
+mfs_rp_x32(struct mfs_rp *r, uint32_t *v)
 {
 	*v = (uint32_t)num(r, 16);
 }
 
 int
-rp_ulim(struct rp *r, uint32_t *v, uint32_t max)
+mfs_rp_ulim(struct mfs_rp *r, uint32_t *v, uint32_t max)
 {
 	uint32_t x = (uint32_t)num(r, 10);
 
 	if (x > max) {
-		rp_fail(r, ST_PARSE, "value %u too big (at most %u) at column %ld", x, max, (long)(r->p - r->line));
+		mfs_rp_fail(r, MFS_ST_PARSE, "value %u too big (at most %u) at column %ld", x, max, (long)(r->p - r->line));
 		return -1;
 	}
 	*v = x;
@@ -153,7 +153,7 @@ rp_ulim(struct rp *r, uint32_t *v, uint32_t max)
 
 /* one escaped byte at r->p; -1 on a bad escape or end of line */
 static int
-esc_byte(struct rp *r, char delim, int *out)
+esc_byte(struct mfs_rp *r, char delim, int *out)
 {
 	char c = *r->p;
 
@@ -175,7 +175,7 @@ esc_byte(struct rp *r, char delim, int *out)
 }
 
 int
-rp_name(struct rp *r, char *name, uint16_t *len, char delim)
+mfs_rp_name(struct mfs_rp *r, char *name, uint16_t *len, char delim)
 {
 	uint16_t n = 0;
 	int c, k;
@@ -197,7 +197,7 @@ rp_name(struct rp *r, char *name, uint16_t *len, char delim)
 }
 
 int
-rp_data(struct rp *r, int b, uint32_t *len, char delim)
+mfs_rp_data(struct mfs_rp *r, int b, uint32_t *len, char delim)
 {
 	size_t n = 0;
 	int c, k;
@@ -216,7 +216,7 @@ rp_data(struct rp *r, int b, uint32_t *len, char delim)
 	return 0;
 }
 
-/* ---- rp_args: the format mini-language of replay.h ---- */
+/* ---- mfs_rp_args: the format mini-language of replay.h ---- */
 
 static int
 is_conv(char c)
@@ -243,7 +243,7 @@ group_end(const char *f)
  * character after the group next.  (The two differ in which literal a
  * malformed line is said to miss, and that message is kept.) */
 static int
-group_taken(const struct rp *r, const char *f, const char *end)
+group_taken(const struct mfs_rp *r, const char *f, const char *end)
 {
 	if (*f == '[')
 		return *r->p == f[1];
@@ -266,39 +266,37 @@ skip_arg(char c, va_list *ap)
 
 /* one conversion; delim is the format's next character (for s and d) */
 static int
-conv(struct rp *r, char c, char delim, int *nd, va_list *ap)
+conv(struct mfs_rp *r, char c, char delim, int *nd, va_list *ap)
 {
 	switch (c) {
 	case 'u':
-		rp_u32(r, va_arg(*ap, uint32_t *));
+		mfs_rp_u32(r, va_arg(*ap, uint32_t *));
 		return 0;
 	case 'U':
-		rp_u64(r, va_arg(*ap, uint64_t *));
+		mfs_rp_u64(r, va_arg(*ap, uint64_t *));
 		return 0;
 	case 'x':
-		rp_x32(r, va_arg(*ap, uint32_t *));
+		mfs_rp_x32(r, va_arg(*ap, uint32_t *));
 		return 0;
 	case 'b':
-		return rp_ulim(r, va_arg(*ap, uint32_t *), 255);
+		return mfs_rp_ulim(r, va_arg(*ap, uint32_t *), 255);
 	case 'w':
-		return rp_ulim(r, va_arg(*ap, uint32_t *), 65535);
+		return mfs_rp_ulim(r, va_arg(*ap, uint32_t *), 65535);
 	case 's': {
 		char *name = va_arg(*ap, char *);
-		return rp_name(r, name, va_arg(*ap, uint16_t *), delim);
+		return mfs_rp_name(r, name, va_arg(*ap, uint16_t *), delim);
 	}
 	default:   /* 'd' */
-		return rp_data(r, (*nd)++, va_arg(*ap, uint32_t *), delim);
+		return mfs_rp_data(r, (*nd)++, va_arg(*ap, uint32_t *), delim);
 	}
 }
 
-int
-rp_args(struct rp *r, const char *fmt, ...)
+static int
+vargs(struct mfs_rp *r, const char *fmt, va_list *ap)
 {
-	va_list ap;
 	const char *f;
 	int n = 0, nd = 0;
 
-	va_start(ap, fmt);
 	for (f = fmt; *f; f++) {
 		if (*f == ']' || *f == '}')
 			continue;   /* the end of a group that was there */
@@ -308,60 +306,89 @@ rp_args(struct rp *r, const char *fmt, ...)
 				continue;
 			for (; f < end; f++) {
 				if (is_conv(*f))
-					skip_arg(*f, &ap);
+					skip_arg(*f, ap);
 				nd += *f == 'd';
 			}
 			continue;
 		}
-		if (is_conv(*f) ? conv(r, *f, f[1], &nd, &ap) : rp_eat(r, *f)) {
-			n = -1;
-			break;
-		}
+		if (is_conv(*f) ? conv(r, *f, f[1], &nd, ap) : mfs_rp_eat(r, *f))
+			return -1;
 		n += is_conv(*f);
 	}
+	return n;
+}
+
+int
+mfs_rp_args(struct mfs_rp *r, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vargs(r, fmt, &ap);
 	va_end(ap);
 	return n;
 }
 
+int
+mfs_rp_node(struct mfs_rp *r, struct mfs_node **np, const char *fmt, ...)
+{
+	va_list ap, first;
+	uint32_t *inode;
+	int n;
+
+	va_start(ap, fmt);
+	va_copy(first, ap);
+	inode = va_arg(first, uint32_t *);
+	va_end(first);
+	n = vargs(r, fmt, &ap);
+	va_end(ap);
+	if (n < 0)
+		return MFS_ST_PARSE;
+	*np = mfs_node_get(r->m, *inode);
+	return *np ? MFS_ST_OK : MFS_ST_ENOENT;
+}
+
 struct opent {
 	const char *name;
-	rp_op fn;
+	mfs_rp_op fn;
+	int arg;        /* r->oparg: which of a family of operations */
 };
 
 static const struct opent ops[] = {
-	{ "ACCESS", mfs_op_access }, { "ACQUIRE", mfs_op_acquire }, { "AMTIME", mfs_op_amtime },
-	{ "APPEND", mfs_op_append }, { "AQUIRE", mfs_op_acquire }, { "ARCHCHG", mfs_op_archchg },
-	{ "ATTR", mfs_op_attr }, { "CHUNKADD", mfs_op_chunkadd }, { "CHUNKDEL", mfs_op_chunkdel },
-	{ "CREATE", mfs_op_create }, { "CSADD", mfs_op_csadd }, { "CSDBOP", mfs_op_csdbop },
-	{ "CSDEL", mfs_op_csdel }, { "CUSTOMER", mfs_op_session }, { "EMPTYRESERVED", mfs_op_emptysustained },
-	{ "EMPTYSUSTAINED", mfs_op_emptysustained }, { "EMPTYTRASH", mfs_op_emptytrash },
-	{ "FLOCK", mfs_op_flock }, { "FREEINODES", mfs_op_freeinodes }, { "IDLE", mfs_op_idle },
-	{ "INCVERSION", mfs_op_incversion }, { "LENGTH", mfs_op_length }, { "LINK", mfs_op_link },
-	{ "MOVE", mfs_op_move }, { "NEXTCHUNKID", mfs_op_nextchunkid }, { "POSIXLOCK", mfs_op_posixlock },
-	{ "PURGE", mfs_op_purge }, { "QUOTA", mfs_op_quota }, { "RELEASE", mfs_op_release },
-	{ "RENUMERATEEDGES", mfs_op_renumedges }, { "REPAIR", mfs_op_repair }, { "ROLLBACK", mfs_op_rollback },
-	{ "SCDEL", mfs_op_scdel }, { "SCDUP", mfs_op_scdup }, { "SCREN", mfs_op_scren }, { "SCSET", mfs_op_scset },
-	{ "SESADD", mfs_op_sesadd }, { "SESCHANGED", mfs_op_seschanged }, { "SESDEL", mfs_op_sesdel },
-	{ "SESDISCONNECTED", mfs_op_sesdisconnected }, { "SESSION", mfs_op_session },
-	{ "SETACL", mfs_op_setacl }, { "SETEATTR", mfs_op_seteattr }, { "SETFILECHUNK", mfs_op_setfilechunk },
-	{ "SETGOAL", mfs_op_setgoal }, { "SETMETAID", mfs_op_setmetaid }, { "SETPATH", mfs_op_setpath },
-	{ "SETSCLASS", mfs_op_setsclass }, { "SETTRASHTIME", mfs_op_settrashtime },
-	{ "SETVERSION", mfs_op_setversion }, { "SETXATTR", mfs_op_setxattr }, { "SNAPSHOT", mfs_op_snapshot },
-	{ "SYMLINK", mfs_op_symlink }, { "TRUNC", mfs_op_trunc }, { "UNDEL", mfs_op_undel },
-	{ "UNLINK", mfs_op_unlink }, { "UNLOCK", mfs_op_unlock }, { "WRITE", mfs_op_write },
+	{ "ACCESS", mfs_op_access, 0 }, { "ACQUIRE", mfs_op_acquire, 0 }, { "AMTIME", mfs_op_amtime, 0 },
+	{ "APPEND", mfs_op_append, 0 }, { "AQUIRE", mfs_op_acquire, 0 }, { "ARCHCHG", mfs_op_archchg, 0 },
+	{ "ATTR", mfs_op_attr, 0 }, { "CHUNKADD", mfs_op_chunkadd, 0 }, { "CHUNKDEL", mfs_op_chunkdel, 0 },
+	{ "CREATE", mfs_op_create, 0 }, { "CSADD", mfs_op_csaddel, 0 }, { "CSDBOP", mfs_op_csdbop, 0 },
+	{ "CSDEL", mfs_op_csaddel, 1 }, { "CUSTOMER", mfs_op_session, 0 }, { "EMPTYRESERVED", mfs_op_emptysustained, 0 },
+	{ "EMPTYSUSTAINED", mfs_op_emptysustained, 0 }, { "EMPTYTRASH", mfs_op_emptytrash, 0 },
+	{ "FLOCK", mfs_op_flock, 0 }, { "FREEINODES", mfs_op_freeinodes, 0 }, { "IDLE", mfs_op_idle, 0 },
+	{ "INCVERSION", mfs_op_chunkver, MFS_CH_INCVERSION }, { "LENGTH", mfs_op_length, 0 }, { "LINK", mfs_op_link, 0 },
+	{ "MOVE", mfs_op_move, 0 }, { "NEXTCHUNKID", mfs_op_nextchunkid, 0 }, { "POSIXLOCK", mfs_op_posixlock, 0 },
+	{ "PURGE", mfs_op_purge, 0 }, { "QUOTA", mfs_op_quota, 0 }, { "RELEASE", mfs_op_release, 0 },
+	{ "RENUMERATEEDGES", mfs_op_renumedges, 0 }, { "REPAIR", mfs_op_repair, 0 }, { "ROLLBACK", mfs_op_rollback, 0 },
+	{ "SCDEL", mfs_op_scdel, 0 }, { "SCDUP", mfs_op_scdup, 0 }, { "SCREN", mfs_op_scren, 0 }, { "SCSET", mfs_op_scset, 0 },
+	{ "SESADD", mfs_op_sesadd, 0 }, { "SESCHANGED", mfs_op_seschanged, 0 }, { "SESDEL", mfs_op_sesdel, 0 },
+	{ "SESDISCONNECTED", mfs_op_sesdisconnected, 0 }, { "SESSION", mfs_op_session, 0 },
+	{ "SETACL", mfs_op_setacl, 0 }, { "SETEATTR", mfs_op_seteattr, 0 }, { "SETFILECHUNK", mfs_op_setfilechunk, 0 },
+	{ "SETGOAL", mfs_op_setgoal, 0 }, { "SETMETAID", mfs_op_setmetaid, 0 }, { "SETPATH", mfs_op_setpath, 0 },
+	{ "SETSCLASS", mfs_op_setsclass, 0 }, { "SETTRASHTIME", mfs_op_settrashtime, 0 },
+	{ "SETVERSION", mfs_op_chunkver, MFS_CH_SETVERSION }, { "SETXATTR", mfs_op_setxattr, 0 }, { "SNAPSHOT", mfs_op_snapshot, 0 },
+	{ "SYMLINK", mfs_op_symlink, 0 }, { "TRUNC", mfs_op_trunc, 0 }, { "UNDEL", mfs_op_undel, 0 },
+	{ "UNLINK", mfs_op_unlink, 0 }, { "UNLOCK", mfs_op_chunkver, MFS_CH_UNLOCK }, { "WRITE", mfs_op_write, 0 },
 };
 
 /* find the operation (ops[] is sorted by name) and run it */
 static int
-replay_op(struct rp *r)
+replay_op(struct mfs_rp *r)
 {
 	struct mfs_meta *m = r->m;
 	char name[32];
 	size_t nl = 0, lo = 0, hi = sizeof ops / sizeof ops[0];
 	int st;
 
-	if (rp_args(r, "u|", &r->ts) < 0)
-		return ST_PARSE;
+	if (mfs_rp_args(r, "u|", &r->ts) < 0)
+		return MFS_ST_PARSE;
 	while (r->p[nl] >= 'A' && r->p[nl] <= 'Z' && nl < sizeof name - 1) {
 		name[nl] = r->p[nl];
 		nl++;
@@ -378,12 +405,13 @@ replay_op(struct rp *r)
 		} else {
 			if (*r->p != '(')
 				return perr(r, "operation ('(' expected)");
+			r->oparg = ops[i].arg;
 			st = ops[i].fn(r);
-			if (st == ST_OK && !r->vdone)
+			if (st == MFS_ST_OK && !r->vdone)
 				m->version++;
-			if (st != ST_OK && st != ST_PARSE && !r->msg[0]) {
+			if (st != MFS_ST_OK && st != MFS_ST_PARSE && !r->msg[0]) {
 				snprintf(r->msg, r->msz, "%s: error %s", name, mfs_status_name(st));
-			} else if (st != ST_OK && st != ST_PARSE) {
+			} else if (st != MFS_ST_OK && st != MFS_ST_PARSE) {
 				char t[512];
 				snprintf(t, sizeof t, "%s: %s", name, r->msg);
 				snprintf(r->msg, r->msz, "%s", t);
@@ -391,13 +419,13 @@ replay_op(struct rp *r)
 			return st;
 		}
 	}
-	return rp_fail(r, ST_PARSE, "unknown operation '%.*s'", (int)(nl ? nl : 20), r->p - nl);
+	return mfs_rp_fail(r, MFS_ST_PARSE, "unknown operation '%.*s'", (int)(nl ? nl : 20), r->p - nl);
 }
 
 int
 mfs_replay(struct mfs_meta *m, const char *text, size_t len, char *msg, size_t msz)
 {
-	struct rp r;
+	struct mfs_rp r;
 	int st;
 
 	(void)len;   /* the reader NUL-terminates each line */

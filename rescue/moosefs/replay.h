@@ -13,32 +13,33 @@
 
 /* statuses (names as MooseFS prints them) */
 enum {
-	ST_OK = 0, ST_EPERM, ST_ENOTDIR, ST_ENOENT, ST_EACCES, ST_EEXIST, ST_EINVAL,
-	ST_ENOTEMPTY, ST_CHUNKLOST, ST_INDEXTOOBIG, ST_LOCKED, ST_NOCHUNK,
-	ST_WRONGVERSION, ST_CHUNKEXIST, ST_BADSESSIONID, ST_ENOATTR, ST_ERANGE,
-	ST_QUOTA, ST_CANTCREATEPATH, ST_ACTIVE, ST_CLASSEXISTS, ST_NOSUCHCLASS,
-	ST_CLASSLIMITREACH, ST_CLASSINUSE, ST_MISMATCH, ST_PARSE, ST_VERSION,
+	MFS_ST_OK = 0, MFS_ST_EPERM, MFS_ST_ENOTDIR, MFS_ST_ENOENT, MFS_ST_EACCES, MFS_ST_EEXIST, MFS_ST_EINVAL,
+	MFS_ST_ENOTEMPTY, MFS_ST_CHUNKLOST, MFS_ST_INDEXTOOBIG, MFS_ST_LOCKED, MFS_ST_NOCHUNK,
+	MFS_ST_WRONGVERSION, MFS_ST_CHUNKEXIST, MFS_ST_BADSESSIONID, MFS_ST_ENOATTR, MFS_ST_ERANGE,
+	MFS_ST_QUOTA, MFS_ST_CANTCREATEPATH, MFS_ST_ACTIVE, MFS_ST_CLASSEXISTS, MFS_ST_NOSUCHCLASS,
+	MFS_ST_CLASSLIMITREACH, MFS_ST_CLASSINUSE, MFS_ST_MISMATCH, MFS_ST_PARSE, MFS_ST_VERSION,
 };
 
-struct rp {
+struct mfs_rp {
 	struct mfs_meta *m;
 	const char *line, *p;   /* the text after "ID: ", and the cursor */
 	uint32_t ts;
 	int vdone;              /* the op changed the version itself */
+	int oparg;              /* the operation's row in ops[] says which of a family it is */
 	char *msg;
 	size_t msz;
 	uint8_t *buf[2];        /* scratch for paths and data */
 	size_t bcap[2];
 };
 
-/* Replay "TS|OP(ARGS)[:RESULTS]" (len bytes, no newline).  Returns ST_OK,
- * ST_PARSE (msg says what), or an error status (msg names op and values). */
+/* Replay "TS|OP(ARGS)[:RESULTS]" (len bytes, no newline).  Returns MFS_ST_OK,
+ * MFS_ST_PARSE (msg says what), or an error status (msg names op and values). */
 int mfs_replay(struct mfs_meta *m, const char *text, size_t len, char *msg, size_t msz);
 const char *mfs_status_name(int st);
 
 /* ---- parsing (replay.c) ----
  *
- * rp_args(r, fmt, ...) reads an operation's arguments and results at r->p,
+ * mfs_rp_args(r, fmt, ...) reads an operation's arguments and results at r->p,
  * left to right, the way the format says: UNLINK is "(u,s):u", ATTR
  * "(u,u,u,u,u,u[,u[,u]])", EMPTYTRASH "({u}):u,u[,u]".  Letters:
  *   u  number into uint32_t *   (strtoul rules: no digits gives 0, consumes nothing)
@@ -64,21 +65,24 @@ const char *mfs_status_name(int st);
  * The results are the part after the literal ':'.  Returns the number of
  * values stored (so the caller can tell which optional parts were there), or
  * -1 after writing "cannot parse ... at column N" or "value N too big ..."
- * into r->msg; the caller then returns ST_PARSE.  The single-step helpers
+ * into r->msg; the caller then returns MFS_ST_PARSE.  The single-step helpers
  * below are for the few shapes a format cannot say; they return 0 or -1 the
  * same way (numbers cannot fail). */
-int rp_args(struct rp *r, const char *fmt, ...);
-int rp_eat(struct rp *r, char c);
-void rp_u32(struct rp *r, uint32_t *v);
-void rp_u64(struct rp *r, uint64_t *v);
-void rp_x32(struct rp *r, uint32_t *v);
-int rp_ulim(struct rp *r, uint32_t *v, uint32_t max);
-int rp_name(struct rp *r, char *name, uint16_t *len, char delim);
+int mfs_rp_args(struct mfs_rp *r, const char *fmt, ...);
+/* mfs_rp_args whose first value is an inode number, then that inode's node
+ * into *np: MFS_ST_OK, MFS_ST_PARSE (r->msg says why) or MFS_ST_ENOENT. */
+int mfs_rp_node(struct mfs_rp *r, struct mfs_node **np, const char *fmt, ...);
+int mfs_rp_eat(struct mfs_rp *r, char c);
+void mfs_rp_u32(struct mfs_rp *r, uint32_t *v);
+void mfs_rp_u64(struct mfs_rp *r, uint64_t *v);
+void mfs_rp_x32(struct mfs_rp *r, uint32_t *v);
+int mfs_rp_ulim(struct mfs_rp *r, uint32_t *v, uint32_t max);
+int mfs_rp_name(struct mfs_rp *r, char *name, uint16_t *len, char delim);
 /* unbounded escaped data into scratch buffer b (0/1), NUL-terminated */
-int rp_data(struct rp *r, int b, uint32_t *len, char delim);
-int rp_is(struct rp *r, char c);
-int rp_fail(struct rp *r, int st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-int rp_check(struct rp *r, const char *what, uint64_t logged, uint64_t got);
+int mfs_rp_data(struct mfs_rp *r, int b, uint32_t *len, char delim);
+int mfs_rp_is(struct mfs_rp *r, char c);
+int mfs_rp_fail(struct mfs_rp *r, int st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int mfs_rp_check(struct mfs_rp *r, const char *what, uint64_t logged, uint64_t got);
 
 /* ---- filesystem helpers (replay_fs.c) ---- */
 uint32_t mfs_fs_node(struct mfs_meta *m, uint32_t inode);
@@ -92,69 +96,67 @@ void mfs_fs_copy_xattrs(struct mfs_meta *m, uint32_t from, uint32_t to);
 void mfs_fs_setlength(struct mfs_meta *m, struct mfs_node *n, uint64_t len);
 int mfs_fs_isfile(const struct mfs_node *n);
 void mfs_fs_sc_change(struct mfs_meta *m, struct mfs_node *n, uint8_t newsc);
-void chunk_addref(struct mfs_meta *m, uint64_t id);
-void chunk_delref(struct mfs_meta *m, uint64_t id);
-void xattr_remove_inode(struct mfs_meta *m, uint32_t inode);
-void acl_remove(struct mfs_meta *m, uint32_t inode, uint8_t type);
-uint32_t acl_set(struct mfs_meta *m, uint32_t inode, uint8_t type, const uint16_t perm[4],
+void mfs_chunk_addref(struct mfs_meta *m, uint64_t id);
+void mfs_chunk_delref(struct mfs_meta *m, uint64_t id);
+void mfs_xattr_remove_inode(struct mfs_meta *m, uint32_t inode);
+void mfs_acl_remove(struct mfs_meta *m, uint32_t inode, uint8_t type);
+uint32_t mfs_acl_set(struct mfs_meta *m, uint32_t inode, uint8_t type, const uint16_t perm[4],
 		 uint16_t nu, uint16_t ng, const uint8_t *named);
 
 /* op handlers: each parses its arguments from r->p (at '(') */
-typedef int (*rp_op)(struct rp *r);
-int mfs_op_create(struct rp *r);
-int mfs_op_symlink(struct rp *r);
-int mfs_op_unlink(struct rp *r);
-int mfs_op_move(struct rp *r);
-int mfs_op_link(struct rp *r);
-int mfs_op_attr(struct rp *r);
-int mfs_op_amtime(struct rp *r);
-int mfs_op_access(struct rp *r);
-int mfs_op_length(struct rp *r);
-int mfs_op_seteattr(struct rp *r);
-int mfs_op_settrashtime(struct rp *r);
-int mfs_op_setsclass(struct rp *r);
-int mfs_op_setgoal(struct rp *r);
-int mfs_op_archchg(struct rp *r);
-int mfs_op_setxattr(struct rp *r);
-int mfs_op_setacl(struct rp *r);
-int mfs_op_quota(struct rp *r);
-int mfs_op_undel(struct rp *r);
-int mfs_op_purge(struct rp *r);
-int mfs_op_setpath(struct rp *r);
-int mfs_op_emptytrash(struct rp *r);
-int mfs_op_emptysustained(struct rp *r);
-int mfs_op_freeinodes(struct rp *r);
-int mfs_op_renumedges(struct rp *r);
-int mfs_op_snapshot(struct rp *r);
-int mfs_op_write(struct rp *r);
-int mfs_op_trunc(struct rp *r);
-int mfs_op_unlock(struct rp *r);
-int mfs_op_incversion(struct rp *r);
-int mfs_op_setversion(struct rp *r);
-int mfs_op_chunkadd(struct rp *r);
-int mfs_op_chunkdel(struct rp *r);
-int mfs_op_nextchunkid(struct rp *r);
-int mfs_op_setfilechunk(struct rp *r);
-int mfs_op_rollback(struct rp *r);
-int mfs_op_repair(struct rp *r);
-int mfs_op_append(struct rp *r);
-int mfs_op_sesadd(struct rp *r);
-int mfs_op_seschanged(struct rp *r);
-int mfs_op_sesdel(struct rp *r);
-int mfs_op_sesdisconnected(struct rp *r);
-int mfs_op_session(struct rp *r);
-int mfs_op_acquire(struct rp *r);
-int mfs_op_release(struct rp *r);
-int mfs_op_flock(struct rp *r);
-int mfs_op_posixlock(struct rp *r);
-int mfs_op_csdbop(struct rp *r);
-int mfs_op_csadd(struct rp *r);
-int mfs_op_csdel(struct rp *r);
-int mfs_op_scset(struct rp *r);
-int mfs_op_scdup(struct rp *r);
-int mfs_op_scren(struct rp *r);
-int mfs_op_scdel(struct rp *r);
-int mfs_op_setmetaid(struct rp *r);
-int mfs_op_idle(struct rp *r);
+typedef int (*mfs_rp_op)(struct mfs_rp *r);
+int mfs_op_create(struct mfs_rp *r);
+int mfs_op_symlink(struct mfs_rp *r);
+int mfs_op_unlink(struct mfs_rp *r);
+int mfs_op_move(struct mfs_rp *r);
+int mfs_op_link(struct mfs_rp *r);
+int mfs_op_attr(struct mfs_rp *r);
+int mfs_op_amtime(struct mfs_rp *r);
+int mfs_op_access(struct mfs_rp *r);
+int mfs_op_length(struct mfs_rp *r);
+int mfs_op_seteattr(struct mfs_rp *r);
+int mfs_op_settrashtime(struct mfs_rp *r);
+int mfs_op_setsclass(struct mfs_rp *r);
+int mfs_op_setgoal(struct mfs_rp *r);
+int mfs_op_archchg(struct mfs_rp *r);
+int mfs_op_setxattr(struct mfs_rp *r);
+int mfs_op_setacl(struct mfs_rp *r);
+int mfs_op_quota(struct mfs_rp *r);
+int mfs_op_undel(struct mfs_rp *r);
+int mfs_op_purge(struct mfs_rp *r);
+int mfs_op_setpath(struct mfs_rp *r);
+int mfs_op_emptytrash(struct mfs_rp *r);
+int mfs_op_emptysustained(struct mfs_rp *r);
+int mfs_op_freeinodes(struct mfs_rp *r);
+int mfs_op_renumedges(struct mfs_rp *r);
+int mfs_op_snapshot(struct mfs_rp *r);
+int mfs_op_write(struct mfs_rp *r);
+int mfs_op_trunc(struct mfs_rp *r);
+enum { MFS_CH_UNLOCK, MFS_CH_INCVERSION, MFS_CH_SETVERSION };   /* its oparg */
+int mfs_op_chunkver(struct mfs_rp *r);    /* UNLOCK, INCVERSION, SETVERSION */
+int mfs_op_chunkadd(struct mfs_rp *r);
+int mfs_op_chunkdel(struct mfs_rp *r);
+int mfs_op_nextchunkid(struct mfs_rp *r);
+int mfs_op_setfilechunk(struct mfs_rp *r);
+int mfs_op_rollback(struct mfs_rp *r);
+int mfs_op_repair(struct mfs_rp *r);
+int mfs_op_append(struct mfs_rp *r);
+int mfs_op_sesadd(struct mfs_rp *r);
+int mfs_op_seschanged(struct mfs_rp *r);
+int mfs_op_sesdel(struct mfs_rp *r);
+int mfs_op_sesdisconnected(struct mfs_rp *r);
+int mfs_op_session(struct mfs_rp *r);
+int mfs_op_acquire(struct mfs_rp *r);
+int mfs_op_release(struct mfs_rp *r);
+int mfs_op_flock(struct mfs_rp *r);
+int mfs_op_posixlock(struct mfs_rp *r);
+int mfs_op_csdbop(struct mfs_rp *r);
+int mfs_op_csaddel(struct mfs_rp *r);     /* CSADD, CSDEL */
+int mfs_op_scset(struct mfs_rp *r);
+int mfs_op_scdup(struct mfs_rp *r);
+int mfs_op_scren(struct mfs_rp *r);
+int mfs_op_scdel(struct mfs_rp *r);
+int mfs_op_setmetaid(struct mfs_rp *r);
+int mfs_op_idle(struct mfs_rp *r);
 
 #endif

@@ -18,7 +18,7 @@ new_chunk(struct mfs_meta *m)
 
 /* WRITE/TRUNC: reuse the chunk (fcount 1) or copy it (fcount > 1) */
 static int
-modify_chunk(struct rp *r, uint64_t *slot, uint64_t logged, int opflag, int trunc)
+modify_chunk(struct mfs_rp *r, uint64_t *slot, uint64_t logged, int opflag, int trunc)
 {
 	struct mfs_meta *m = r->m;
 	struct mfs_chunk *c;
@@ -26,22 +26,22 @@ modify_chunk(struct rp *r, uint64_t *slot, uint64_t logged, int opflag, int trun
 
 	if (*slot == 0) {
 		if (trunc)
-			return ST_NOCHUNK;
-		if ((st = rp_check(r, "chunk id", logged, m->nextchunkid)))
+			return MFS_ST_NOCHUNK;
+		if ((st = mfs_rp_check(r, "chunk id", logged, m->nextchunkid)))
 			return st;
 		c = new_chunk(m);
 	} else {
 		if (!(c = mfs_chunk_get(m, *slot)))
-			return ST_NOCHUNK;
+			return MFS_ST_NOCHUNK;
 		if (c->fcount == 0)
-			return ST_CHUNKLOST;
+			return MFS_ST_CHUNKLOST;
 		if (c->fcount == 1) {
-			if ((st = rp_check(r, "chunk id", logged, c->id)))
+			if ((st = mfs_rp_check(r, "chunk id", logged, c->id)))
 				return st;
 			if (opflag)
 				c->version++;
 		} else {
-			if ((st = rp_check(r, "chunk id", logged, m->nextchunkid)))
+			if ((st = mfs_rp_check(r, "chunk id", logged, m->nextchunkid)))
 				return st;
 			c->fcount--;
 			c = new_chunk(m);
@@ -49,26 +49,41 @@ modify_chunk(struct rp *r, uint64_t *slot, uint64_t logged, int opflag, int trun
 	}
 	c->lockedto = r->ts + 120;
 	*slot = c->id;
-	return ST_OK;
+	return MFS_ST_OK;
+}
+
+/* What WRITE, TRUNC, ROLLBACK and REPAIR check first, in MooseFS's order:
+ * notfile when the node is no file, then the index's range. */
+static int
+chunk_index(const struct mfs_node *n, uint32_t indx, int notfile)
+{
+	if (!mfs_fs_isfile(n))
+		return notfile;
+	return indx > MFS_MAX_INDEX ? MFS_ST_INDEXTOOBIG : MFS_ST_OK;
+}
+
+/* UNLOCK, INCVERSION, SETVERSION, CHUNKDEL: "(U" [",u"] ")" and the chunk */
+static int
+chunk_args(struct mfs_rp *r, struct mfs_chunk **cp, const char *fmt, uint32_t *v)
+{
+	uint64_t id;
+
+	if (mfs_rp_args(r, fmt, &id, v) < 0)
+		return MFS_ST_PARSE;
+	return (*cp = mfs_chunk_get(r->m, id)) ? MFS_ST_OK : MFS_ST_NOCHUNK;
 }
 
 int
-mfs_op_write(struct rp *r)
+mfs_op_write(struct mfs_rp *r)
 {
-	struct mfs_meta *m = r->m;
 	uint32_t inode, indx, opflag = 1, canmod = 1;
 	uint64_t logged, *t;
 	struct mfs_node *n;
 	int st;
 
-	if (rp_args(r, "(u,u[,u[,b]]):U", &inode, &indx, &opflag, &canmod, &logged) < 0)
-		return ST_PARSE;
-	if (!(n = mfs_node_get(m, inode)))
-		return ST_ENOENT;
-	if (!mfs_fs_isfile(n))
-		return ST_EPERM;
-	if (indx > MFS_MAX_INDEX)
-		return ST_INDEXTOOBIG;
+	if ((st = mfs_rp_node(r, &n, "(u,u[,u[,b]]):U", &inode, &indx, &opflag, &canmod, &logged)) ||
+	    (st = chunk_index(n, indx, MFS_ST_EPERM)))
+		return st;
 	if (indx >= n->u.f.nch)
 		mfs_chunks_resize(n, indx + 1);
 	if (n->u.f.length < (uint64_t)indx * MFS_CHUNKSIZE)
@@ -79,203 +94,164 @@ mfs_op_write(struct rp *r)
 	n->eattr &= (uint8_t)~MFS_EA_SNAPSHOT;
 	if (canmod)
 		n->mtime = n->ctime = r->ts;
-	return ST_OK;
+	return MFS_ST_OK;
 }
 
 int
-mfs_op_trunc(struct rp *r)
+mfs_op_trunc(struct mfs_rp *r)
 {
 	uint32_t inode, indx;
 	uint64_t logged;
 	struct mfs_node *n;
+	int st;
 
-	if (rp_args(r, "(u,u):U", &inode, &indx, &logged) < 0)
-		return ST_PARSE;
-	if (!(n = mfs_node_get(r->m, inode)))
-		return ST_ENOENT;
-	if (!mfs_fs_isfile(n))
-		return ST_EINVAL;
-	if (indx > MFS_MAX_INDEX)
-		return ST_INDEXTOOBIG;
+	if ((st = mfs_rp_node(r, &n, "(u,u):U", &inode, &indx, &logged)) ||
+	    (st = chunk_index(n, indx, MFS_ST_EINVAL)))
+		return st;
 	if (indx >= n->u.f.nch)
-		return ST_EINVAL;
+		return MFS_ST_EINVAL;
 	return modify_chunk(r, &mfs_chunks(n)[indx], logged, 1, 1);
 }
 
+/* UNLOCK "(U)", INCVERSION "(U)", SETVERSION "(U,u)" (r->oparg says which) */
 int
-mfs_op_unlock(struct rp *r)
-{
-	uint64_t id;
-	struct mfs_chunk *c;
-
-	if (rp_args(r, "(U)", &id) < 0)
-		return ST_PARSE;
-	if (!(c = mfs_chunk_get(r->m, id)))
-		return ST_NOCHUNK;
-	c->lockedto = 0;
-	return ST_OK;
-}
-
-int
-mfs_op_incversion(struct rp *r)
-{
-	uint64_t id;
-	struct mfs_chunk *c;
-
-	if (rp_args(r, "(U)", &id) < 0)
-		return ST_PARSE;
-	if (!(c = mfs_chunk_get(r->m, id)))
-		return ST_NOCHUNK;
-	c->version++;
-	return ST_OK;
-}
-
-int
-mfs_op_setversion(struct rp *r)
+mfs_op_chunkver(struct mfs_rp *r)
 {
 	struct mfs_chunk *c;
-	uint64_t id;
 	uint32_t v;
+	int st = chunk_args(r, &c, r->oparg == MFS_CH_SETVERSION ? "(U,u)" : "(U)", &v);
 
-	if (rp_args(r, "(U,u)", &id, &v) < 0)
-		return ST_PARSE;
-	if (!(c = mfs_chunk_get(r->m, id)))
-		return ST_NOCHUNK;
-	c->version = v;
-	return ST_OK;
+	if (st != MFS_ST_OK)
+		return st;
+	if (r->oparg == MFS_CH_UNLOCK)
+		c->lockedto = 0;
+	else if (r->oparg == MFS_CH_INCVERSION)
+		c->version++;
+	else
+		c->version = v;
+	return MFS_ST_OK;
 }
 
 int
-mfs_op_chunkadd(struct rp *r)
+mfs_op_chunkadd(struct mfs_rp *r)
 {
 	struct mfs_meta *m = r->m;
 	uint64_t id;
 	uint32_t v, l;
 	struct mfs_chunk *c;
 
-	if (rp_args(r, "(U,u,u)", &id, &v, &l) < 0)
-		return ST_PARSE;
+	if (mfs_rp_args(r, "(U,u,u)", &id, &v, &l) < 0)
+		return MFS_ST_PARSE;
 	if (mfs_chunk_get(m, id))
-		return ST_CHUNKEXIST;
+		return MFS_ST_CHUNKEXIST;
 	if (id > m->nextchunkid + 1000000000ULL)
-		return rp_fail(r, ST_MISMATCH, "chunk id %llu far beyond the next chunk id %llu",
+		return mfs_rp_fail(r, MFS_ST_MISMATCH, "chunk id %llu far beyond the next chunk id %llu",
 			       (unsigned long long)id, (unsigned long long)m->nextchunkid);
 	if (id >= m->nextchunkid)
 		m->nextchunkid = id + 1;
 	if (l > 0 && l < r->ts)
-		return rp_fail(r, ST_MISMATCH, "lock time %u is in the past", l);
+		return mfs_rp_fail(r, MFS_ST_MISMATCH, "lock time %u is in the past", l);
 	c = mfs_chunk_add(m, id);
 	c->version = v;
 	c->lockedto = l;
-	return ST_OK;
+	return MFS_ST_OK;
 }
 
 int
-mfs_op_chunkdel(struct rp *r)
+mfs_op_chunkdel(struct mfs_rp *r)
 {
 	struct mfs_chunk *c;
-	uint64_t id;
 	uint32_t v;
+	int st;
 
-	if (rp_args(r, "(U,u)", &id, &v) < 0)
-		return ST_PARSE;
-	if (!(c = mfs_chunk_get(r->m, id)))
-		return ST_NOCHUNK;
+	if ((st = chunk_args(r, &c, "(U,u)", &v)))
+		return st;
 	if (c->version != v)
-		return ST_WRONGVERSION;
+		return MFS_ST_WRONGVERSION;
 	if (c->fcount)
-		return ST_ACTIVE;
+		return MFS_ST_ACTIVE;
 	if (c->lockedto >= r->ts)
-		return ST_LOCKED;
+		return MFS_ST_LOCKED;
 	mfs_chunk_del(r->m, c);
-	return ST_OK;
+	return MFS_ST_OK;
 }
 
 int
-mfs_op_nextchunkid(struct rp *r)
+mfs_op_nextchunkid(struct mfs_rp *r)
 {
 	uint64_t id;
 
-	if (rp_args(r, "(U)", &id) < 0)
-		return ST_PARSE;
+	if (mfs_rp_args(r, "(U)", &id) < 0)
+		return MFS_ST_PARSE;
 	if (id <= r->m->nextchunkid)
-		return rp_check(r, "next chunk id", id, r->m->nextchunkid);
+		return mfs_rp_check(r, "next chunk id", id, r->m->nextchunkid);
 	r->m->nextchunkid = id;
-	return ST_OK;
+	return MFS_ST_OK;
 }
 
 int
-mfs_op_setfilechunk(struct rp *r)
+mfs_op_setfilechunk(struct mfs_rp *r)
 {
 	uint32_t inode, indx;
 	uint64_t id, *t;
 	struct mfs_node *n;
+	int st;
 
-	if (rp_args(r, "(u,u,U)", &inode, &indx, &id) < 0)
-		return ST_PARSE;
-	if (!(n = mfs_node_get(r->m, inode)))
-		return ST_ENOENT;
+	if ((st = mfs_rp_node(r, &n, "(u,u,U)", &inode, &indx, &id)))
+		return st;
 	if (!mfs_fs_isfile(n) || indx >= n->u.f.nch)
-		return rp_fail(r, ST_MISMATCH, "index %u beyond the file's %u chunks", indx, mfs_fs_isfile(n) ? n->u.f.nch : 0);
+		return mfs_rp_fail(r, MFS_ST_MISMATCH, "index %u beyond the file's %u chunks", indx, mfs_fs_isfile(n) ? n->u.f.nch : 0);
 	t = mfs_chunks(n);
 	if (t[indx])
-		chunk_delref(r->m, t[indx]);
+		mfs_chunk_delref(r->m, t[indx]);
 	if (id)
-		chunk_addref(r->m, id);
+		mfs_chunk_addref(r->m, id);
 	t[indx] = id;
-	return ST_OK;
+	return MFS_ST_OK;
 }
 
 int
-mfs_op_rollback(struct rp *r)
+mfs_op_rollback(struct mfs_rp *r)
 {
 	uint32_t inode, indx;
 	uint64_t prev, id, *t;
 	struct mfs_node *n;
 	struct mfs_chunk *c;
+	int st;
 
-	if (rp_args(r, "(u,u,U,U)", &inode, &indx, &prev, &id) < 0)
-		return ST_PARSE;
-	if (!(n = mfs_node_get(r->m, inode)))
-		return ST_ENOENT;
-	if (!mfs_fs_isfile(n))
-		return ST_EPERM;
-	if (indx > MFS_MAX_INDEX)
-		return ST_INDEXTOOBIG;
+	if ((st = mfs_rp_node(r, &n, "(u,u,U,U)", &inode, &indx, &prev, &id)) ||
+	    (st = chunk_index(n, indx, MFS_ST_EPERM)))
+		return st;
 	if (indx >= n->u.f.nch)
-		return ST_EINVAL;
+		return MFS_ST_EINVAL;
 	t = mfs_chunks(n);
 	if (prev != id) {
 		if (prev)
-			chunk_addref(r->m, prev);
-		chunk_delref(r->m, id);
+			mfs_chunk_addref(r->m, prev);
+		mfs_chunk_delref(r->m, id);
 		t[indx] = prev;
 	}
 	if ((c = mfs_chunk_get(r->m, id)))
 		c->lockedto = 0;
-	return ST_OK;
+	return MFS_ST_OK;
 }
 
 int
-mfs_op_repair(struct rp *r)
+mfs_op_repair(struct mfs_rp *r)
 {
 	uint32_t inode, indx, v;
 	uint64_t *t;
 	struct mfs_node *n;
+	int st;
 
-	if (rp_args(r, "(u,u):u", &inode, &indx, &v) < 0)
-		return ST_PARSE;
-	if (!(n = mfs_node_get(r->m, inode)))
-		return ST_ENOENT;
-	if (!mfs_fs_isfile(n))
-		return ST_EPERM;
-	if (indx > MFS_MAX_INDEX)
-		return ST_INDEXTOOBIG;
+	if ((st = mfs_rp_node(r, &n, "(u,u):u", &inode, &indx, &v)) ||
+	    (st = chunk_index(n, indx, MFS_ST_EPERM)))
+		return st;
 	if (indx >= n->u.f.nch || mfs_chunks(n)[indx] == 0)
-		return ST_NOCHUNK;
+		return MFS_ST_NOCHUNK;
 	t = mfs_chunks(n);
 	if (v == 0) {
-		chunk_delref(r->m, t[indx]);
+		mfs_chunk_delref(r->m, t[indx]);
 		t[indx] = 0;
 	} else {
 		struct mfs_chunk *c = mfs_chunk_get(r->m, t[indx]);
@@ -285,11 +261,11 @@ mfs_op_repair(struct rp *r)
 		r->m->version++;
 	}
 	n->mtime = n->ctime = r->ts;
-	return ST_OK;
+	return MFS_ST_OK;
 }
 
 int
-mfs_op_append(struct rp *r)
+mfs_op_append(struct mfs_rp *r)
 {
 	struct mfs_meta *m = r->m;
 	uint32_t dst, src, from = 0xFFFFFFFFu, to = 0, last, nn, d, di, si;
@@ -297,37 +273,37 @@ mfs_op_append(struct rp *r)
 	uint64_t *td, *ts, slen;
 	int whole;
 
-	if (rp_args(r, "(u,u{,u,u})", &dst, &src, &from, &to) < 0)
-		return ST_PARSE;
+	if (mfs_rp_args(r, "(u,u{,u,u})", &dst, &src, &from, &to) < 0)
+		return MFS_ST_PARSE;
 	whole = from == 0xFFFFFFFFu && to == 0;
 	if (dst == src)
-		return ST_EINVAL;
+		return MFS_ST_EINVAL;
 	if (!(di = mfs_fs_node(m, dst)) || !(si = mfs_fs_node(m, src)))
-		return ST_ENOENT;
+		return MFS_ST_ENOENT;
 	nd = &m->nodes.v[di];
 	ns = &m->nodes.v[si];
 	if (!mfs_fs_isfile(nd) || !mfs_fs_isfile(ns))
-		return ST_EPERM;
+		return MFS_ST_EPERM;
 	slen = ns->u.f.length;
 	if (slen == 0)
-		return ST_OK;
+		return MFS_ST_OK;
 	last = (uint32_t)((slen - 1) >> 26);
 	if (whole) {
 		from = 0;
 		to = last;
 	}
 	if (to > last || from > last || from > to)
-		return ST_EINVAL;
+		return MFS_ST_EINVAL;
 	nn = to - from + 1;
 	d = (uint32_t)((nd->u.f.length + MFS_CHUNKSIZE - 1) / MFS_CHUNKSIZE);
 	if ((uint64_t)d + nn > (uint64_t)MFS_MAX_INDEX + 1)
-		return ST_INDEXTOOBIG;
+		return MFS_ST_INDEXTOOBIG;
 	{
 		uint32_t oldn = nd->u.f.nch;
 		td = mfs_chunks(nd);
 		for (uint32_t i = d; i < oldn; i++)
 			if (td[i]) {
-				chunk_delref(m, td[i]);
+				mfs_chunk_delref(m, td[i]);
 				td[i] = 0;
 			}
 		if (oldn > d + nn)
@@ -340,7 +316,7 @@ mfs_op_append(struct rp *r)
 		uint64_t id = from + i < ns->u.f.nch ? ts[from + i] : 0;
 		td[d + i] = id;
 		if (id)
-			chunk_addref(m, id);
+			mfs_chunk_addref(m, id);
 	}
 	if (to >= last)
 		nd->u.f.length = (uint64_t)d * MFS_CHUNKSIZE + slen - (uint64_t)from * MFS_CHUNKSIZE;
@@ -348,7 +324,7 @@ mfs_op_append(struct rp *r)
 		nd->u.f.length = (uint64_t)(d + nn) * MFS_CHUNKSIZE;
 	nd->mtime = nd->atime = r->ts;
 	ns->atime = r->ts;
-	return ST_OK;
+	return MFS_ST_OK;
 }
 
 /* ---- sessions ---- */
@@ -361,37 +337,37 @@ struct sesargs {
 };
 
 static int
-ses_fields(struct rp *r, struct sesargs *a)
+ses_fields(struct mfs_rp *r, struct sesargs *a)
 {
 	memset(a, 0, sizeof *a);
-	if (rp_args(r, "[#U,]u,u,", &a->csum, &a->rootinode, &a->sesflags) < 0)
-		return ST_PARSE;
-	if (rp_is(r, '0')) {
+	if (mfs_rp_args(r, "[#U,]u,u,", &a->csum, &a->rootinode, &a->sesflags) < 0)
+		return MFS_ST_PARSE;
+	if (mfs_rp_is(r, '0')) {
 		const char *p = r->p;
 		if (p[1] < '0' || p[1] > '7' || p[2] < '0' || p[2] > '7' || p[3] < '0' || p[3] > '7')
-			return rp_fail(r, ST_PARSE, "bad session umask");
+			return mfs_rp_fail(r, MFS_ST_PARSE, "bad session umask");
 		a->umask = (uint16_t)((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
 		r->p += 4;
-		if (rp_args(r, ",") < 0)
-			return ST_PARSE;
+		if (mfs_rp_args(r, ",") < 0)
+			return MFS_ST_PARSE;
 	}
-	if (rp_args(r, "u,u,u,u,u,u,u,u,", &a->rootuid, &a->rootgid, &a->mapalluid, &a->mapallgid, &a->ming,
+	if (mfs_rp_args(r, "u,u,u,u,u,u,u,u,", &a->rootuid, &a->rootgid, &a->mapalluid, &a->mapallgid, &a->ming,
 			 &a->maxg, &a->mint, &a->maxt) < 0)
-		return ST_PARSE;
+		return MFS_ST_PARSE;
 	if (r->p[0] == '0' && r->p[1] == 'x') {
 		r->p += 2;
-		if (rp_args(r, "x,", &a->disables) < 0)
-			return ST_PARSE;
+		if (mfs_rp_args(r, "x,", &a->disables) < 0)
+			return MFS_ST_PARSE;
 	}
-	if (rp_args(r, "u,d)", &a->ip, &a->ileng) < 0)
-		return ST_PARSE;
+	if (mfs_rp_args(r, "u,d)", &a->ip, &a->ileng) < 0)
+		return MFS_ST_PARSE;
 	while (a->ileng > 0 && r->buf[0][a->ileng - 1] == 0)
 		a->ileng--;
-	return ST_OK;
+	return MFS_ST_OK;
 }
 
 static void
-ses_apply(struct rp *r, struct mfs_session *s, const struct sesargs *a)
+ses_apply(struct mfs_rp *r, struct mfs_session *s, const struct sesargs *a)
 {
 	s->csum = a->csum;
 	s->rootinode = a->rootinode;
@@ -412,15 +388,15 @@ ses_apply(struct rp *r, struct mfs_session *s, const struct sesargs *a)
 }
 
 int
-mfs_op_sesadd(struct rp *r)
+mfs_op_sesadd(struct mfs_rp *r)
 {
 	struct mfs_meta *m = r->m;
 	struct sesargs a;
 	struct mfs_session *s;
 	uint32_t id;
 
-	if (rp_args(r, "(") < 0 || ses_fields(r, &a) || rp_args(r, ":u", &id) < 0)
-		return ST_PARSE;
+	if (mfs_rp_args(r, "(") < 0 || ses_fields(r, &a) || mfs_rp_args(r, ":u", &id) < 0)
+		return MFS_ST_PARSE;
 	{
 		uint32_t k_ = MFS_VEC_ADD(m->sess);
 		s = &m->sess.v[k_];
@@ -429,22 +405,22 @@ mfs_op_sesadd(struct rp *r)
 	s->alive = 1;
 	s->seq = ++m->seq;
 	ses_apply(r, s, &a);
-	return rp_check(r, "session id", id, s->id);
+	return mfs_rp_check(r, "session id", id, s->id);
 }
 
 int
-mfs_op_seschanged(struct rp *r)
+mfs_op_seschanged(struct mfs_rp *r)
 {
 	struct sesargs a;
 	struct mfs_session *s;
 	uint32_t id;
 
-	if (rp_args(r, "(u,", &id) < 0 || ses_fields(r, &a))
-		return ST_PARSE;
+	if (mfs_rp_args(r, "(u,", &id) < 0 || ses_fields(r, &a))
+		return MFS_ST_PARSE;
 	if (!(s = mfs_sess_find(r->m, id)))
-		return rp_fail(r, ST_MISMATCH, "session %u does not exist", id);
+		return mfs_rp_fail(r, MFS_ST_MISMATCH, "session %u does not exist", id);
 	ses_apply(r, s, &a);
-	return ST_OK;
+	return MFS_ST_OK;
 }
 
 static void plocks_drop(struct mfs_meta *m, uint32_t sess, uint32_t inode);
@@ -462,75 +438,75 @@ release(struct mfs_meta *m, uint32_t o)
 }
 
 int
-mfs_op_sesdel(struct rp *r)
+mfs_op_sesdel(struct mfs_rp *r)
 {
 	struct mfs_meta *m = r->m;
 	struct mfs_session *s;
 	uint32_t id;
 
-	if (rp_args(r, "(u)", &id) < 0)
-		return ST_PARSE;
+	if (mfs_rp_args(r, "(u)", &id) < 0)
+		return MFS_ST_PARSE;
 	if (!(s = mfs_sess_find(m, id)))
-		return ST_BADSESSIONID;
+		return MFS_ST_BADSESSIONID;
 	s->alive = 0;
 	for (uint32_t i = 1; i < m->open.n; i++)
 		if (m->open.v[i].alive && m->open.v[i].sess == id)
 			release(m, i);
-	return ST_OK;
+	return MFS_ST_OK;
 }
 
 int
-mfs_op_sesdisconnected(struct rp *r)
+mfs_op_sesdisconnected(struct mfs_rp *r)
 {
 	struct mfs_session *s;
 	uint32_t id;
 
-	if (rp_args(r, "(u)", &id) < 0)
-		return ST_PARSE;
+	if (mfs_rp_args(r, "(u)", &id) < 0)
+		return MFS_ST_PARSE;
 	if (!(s = mfs_sess_find(r->m, id)))
-		return ST_ENOENT;
+		return MFS_ST_ENOENT;
 	s->disconnected = r->ts;
-	return ST_OK;
+	return MFS_ST_OK;
 }
 
 int
-mfs_op_session(struct rp *r)
+mfs_op_session(struct mfs_rp *r)
 {
 	uint32_t id;
 	int st;
 
-	if (rp_args(r, "():u", &id) < 0)
-		return ST_PARSE;
-	if ((st = rp_check(r, "session id", id, r->m->nextsessionid)))
+	if (mfs_rp_args(r, "():u", &id) < 0)
+		return MFS_ST_PARSE;
+	if ((st = mfs_rp_check(r, "session id", id, r->m->nextsessionid)))
 		return st;
 	r->m->nextsessionid++;
-	return ST_OK;
+	return MFS_ST_OK;
 }
 
 int
-mfs_op_acquire(struct rp *r)
+mfs_op_acquire(struct mfs_rp *r)
 {
 	uint32_t inode, sess;
 
-	if (rp_args(r, "(u,u)", &sess, &inode) < 0)
-		return ST_PARSE;
+	if (mfs_rp_args(r, "(u,u)", &sess, &inode) < 0)
+		return MFS_ST_PARSE;
 	if (mfs_open_find(r->m, sess, inode))
-		return rp_fail(r, ST_MISMATCH, "session %u already has inode %u open", sess, inode);
+		return mfs_rp_fail(r, MFS_ST_MISMATCH, "session %u already has inode %u open", sess, inode);
 	mfs_open_add(r->m, sess, inode);
-	return ST_OK;
+	return MFS_ST_OK;
 }
 
 int
-mfs_op_release(struct rp *r)
+mfs_op_release(struct mfs_rp *r)
 {
 	uint32_t inode, sess, o;
 
-	if (rp_args(r, "(u,u)", &sess, &inode) < 0)
-		return ST_PARSE;
+	if (mfs_rp_args(r, "(u,u)", &sess, &inode) < 0)
+		return MFS_ST_PARSE;
 	if (!(o = mfs_open_find(r->m, sess, inode)))
-		return rp_fail(r, ST_MISMATCH, "session %u does not have inode %u open", sess, inode);
+		return mfs_rp_fail(r, MFS_ST_MISMATCH, "session %u does not have inode %u open", sess, inode);
 	release(r->m, o);
-	return ST_OK;
+	return MFS_ST_OK;
 }
 
 /* ---- flock ---- */
@@ -590,18 +566,18 @@ flocks_drop(struct mfs_meta *m, uint32_t sess, uint32_t inode)
 
 /* FLOCK and POSIXLOCK open with "(inode,session,owner,CMD" */
 static int
-lock_head(struct rp *r, uint32_t *inode, uint32_t *sess, uint64_t *owner, char *cmd)
+lock_head(struct mfs_rp *r, uint32_t *inode, uint32_t *sess, uint64_t *owner, char *cmd)
 {
-	if (rp_args(r, "(u,u,U,", inode, sess, owner) < 0)
-		return ST_PARSE;
+	if (mfs_rp_args(r, "(u,u,U,", inode, sess, owner) < 0)
+		return MFS_ST_PARSE;
 	if (!(*cmd = *r->p))
-		return rp_fail(r, ST_PARSE, "missing lock command");
+		return mfs_rp_fail(r, MFS_ST_PARSE, "missing lock command");
 	r->p++;
-	return ST_OK;
+	return MFS_ST_OK;
 }
 
 int
-mfs_op_flock(struct rp *r)
+mfs_op_flock(struct mfs_rp *r)
 {
 	struct mfs_meta *m = r->m;
 	uint32_t inode, sess, k, first = 0;
@@ -609,12 +585,12 @@ mfs_op_flock(struct rp *r)
 	char cmd;
 	int excl;
 
-	if (lock_head(r, &inode, &sess, &owner, &cmd) || rp_args(r, ")") < 0)
-		return ST_PARSE;
+	if (lock_head(r, &inode, &sess, &owner, &cmd) || mfs_rp_args(r, ")") < 0)
+		return MFS_ST_PARSE;
 	if (cmd == 'U' || cmd == 'u') {
 		uint32_t n = 0;
 		if (!lockino_find(m, 0, inode))
-			return rp_fail(r, ST_MISMATCH, "no flock on inode %u", inode);
+			return mfs_rp_fail(r, MFS_ST_MISMATCH, "no flock on inode %u", inode);
 		for (uint32_t i = 0; i < m->flock.n; i++) {
 			struct mfs_flock *f = &m->flock.v[i];
 			if (f->alive && f->inode == inode && f->sess == sess && f->owner == owner) {
@@ -626,14 +602,14 @@ mfs_op_flock(struct rp *r)
 		/* one version step per removed lock (3.0.117) */
 		m->version += n;
 		r->vdone = 1;
-		return ST_OK;
+		return MFS_ST_OK;
 	}
 	if (strchr("RrSs", cmd))
 		excl = 0;
 	else if (strchr("WwEe", cmd))
 		excl = 1;
 	else
-		return ST_EINVAL;
+		return MFS_ST_EINVAL;
 	if (!lockino_find(m, 0, inode))
 		lockino_add(m, 0, inode);
 	/* the "first" active lock is the newest one (LIFO list) */
@@ -643,11 +619,11 @@ mfs_op_flock(struct rp *r)
 			first = i + 1;
 	}
 	if (first && (m->flock.v[first - 1].type || excl))
-		return rp_fail(r, ST_MISMATCH, "conflicting flock on inode %u", inode);
+		return mfs_rp_fail(r, MFS_ST_MISMATCH, "conflicting flock on inode %u", inode);
 	k = MFS_VEC_ADD(m->flock);
 	m->flock.v[k] = (struct mfs_flock){ .inode = inode, .sess = sess, .seq = ++m->seq, .alive = 1,
 		.owner = owner, .type = (uint8_t)excl };
-	return ST_OK;
+	return MFS_ST_OK;
 }
 
 /* ---- posix locks ---- */
@@ -683,20 +659,20 @@ pl_cmp(const void *a, const void *b)
 
 /* the lock type a command asks for: 0 unlock, 1 shared, 2 exclusive */
 static int
-plock_type(struct rp *r, uint32_t inode, char cmd, uint8_t *t)
+plock_type(struct mfs_rp *r, uint32_t inode, char cmd, uint8_t *t)
 {
 	if (cmd == 'U' || cmd == 'u') {
 		if (!lockino_find(r->m, 1, inode))
-			return rp_fail(r, ST_MISMATCH, "no posix lock on inode %u", inode);
+			return mfs_rp_fail(r, MFS_ST_MISMATCH, "no posix lock on inode %u", inode);
 		*t = 0;
 	} else if (strchr("RrSs", cmd)) {
 		*t = 1;
 	} else if (strchr("WwEe", cmd)) {
 		*t = 2;
 	} else {
-		return ST_EINVAL;
+		return MFS_ST_EINVAL;
 	}
-	return ST_OK;
+	return MFS_ST_OK;
 }
 
 /* does another owner hold a lock that conflicts with [s,e) of type t? */
@@ -788,7 +764,7 @@ plock_merge(struct mfs_plock **mine, size_t n, uint64_t s, uint64_t e, uint8_t t
 }
 
 int
-mfs_op_posixlock(struct rp *r)
+mfs_op_posixlock(struct mfs_rp *r)
 {
 	struct mfs_meta *m = r->m;
 	uint32_t inode, sess, pid, oseq = 0, keep_pid;
@@ -800,15 +776,15 @@ mfs_op_posixlock(struct rp *r)
 	struct segs out = { 0 };
 	int st;
 
-	if (lock_head(r, &inode, &sess, &owner, &cmd) || rp_args(r, ",U,U,u)", &s, &e, &pid) < 0)
-		return ST_PARSE;
+	if (lock_head(r, &inode, &sess, &owner, &cmd) || mfs_rp_args(r, ",U,U,u)", &s, &e, &pid) < 0)
+		return MFS_ST_PARSE;
 	if ((st = plock_type(r, inode, cmd, &t)))
 		return st;
 	if (t) {
 		if (!lockino_find(m, 1, inode))
 			lockino_add(m, 1, inode);
 		if (plock_conflict(m, inode, sess, owner, s, e, t))
-			return rp_fail(r, ST_MISMATCH, "conflicting posix lock on inode %u", inode);
+			return mfs_rp_fail(r, MFS_ST_MISMATCH, "conflicting posix lock on inode %u", inode);
 	}
 	/* this owner's ranges, sorted */
 	for (uint32_t i = 0; i < m->plock.n; i++) {
@@ -820,7 +796,7 @@ mfs_op_posixlock(struct rp *r)
 		}
 	}
 	if (!n && !t)
-		return ST_OK;
+		return MFS_ST_OK;
 	/* a new lock for an owner without one: nothing to sort (and qsort
 	 * must not get the NULL list) */
 	if (n > 1)
@@ -837,102 +813,87 @@ mfs_op_posixlock(struct rp *r)
 			.type = out.v[i].t };
 	}
 	free(out.v);
-	return ST_OK;
+	return MFS_ST_OK;
 }
 
 /* ---- chunkservers ---- */
 
+/* the live chunkserver with id a (byid), or at ip a, port b */
 static struct mfs_cs *
-cs_find(struct mfs_meta *m, uint32_t ip, uint32_t port)
+cs_find(struct mfs_meta *m, int byid, uint32_t a, uint32_t b)
 {
-	for (uint32_t i = 0; i < m->cs.n; i++)
-		if (m->cs.v[i].alive && m->cs.v[i].ip == ip && m->cs.v[i].port == port)
-			return &m->cs.v[i];
-	return NULL;
-}
-
-static struct mfs_cs *
-cs_byid(struct mfs_meta *m, uint32_t id)
-{
-	for (uint32_t i = 0; i < m->cs.n; i++)
-		if (m->cs.v[i].alive && m->cs.v[i].csid == id)
-			return &m->cs.v[i];
+	for (uint32_t i = 0; i < m->cs.n; i++) {
+		struct mfs_cs *c = &m->cs.v[i];
+		if (c->alive && (byid ? c->csid == a : c->ip == a && c->port == b))
+			return c;
+	}
 	return NULL;
 }
 
 static int
-csdbop(struct rp *r, uint32_t op, uint32_t ip, uint32_t port, uint32_t arg)
+csdbop(struct mfs_rp *r, uint32_t op, uint32_t ip, uint32_t port, uint32_t arg)
 {
 	struct mfs_meta *m = r->m;
-	struct mfs_cs *c = cs_find(m, ip, port);
+	struct mfs_cs *c = cs_find(m, 0, ip, port);
 	uint32_t k;
 
 	switch (op) {
 	case 0:
-		if (c || (arg > 0 && cs_byid(m, arg)) || arg > 65535)
-			return rp_fail(r, ST_MISMATCH, "chunkserver %u:%u or id %u already exists", ip, port, arg);
+		if (c || (arg > 0 && cs_find(m, 1, arg, 0)) || arg > 65535)
+			return mfs_rp_fail(r, MFS_ST_MISMATCH, "chunkserver %u:%u or id %u already exists", ip, port, arg);
 		k = MFS_VEC_ADD(m->cs);
 		m->cs.v[k] = (struct mfs_cs){ .ip = ip, .port = (uint16_t)port, .csid = (uint16_t)arg,
 			.seq = ++m->seq, .alive = 1 };
-		return ST_OK;
+		return MFS_ST_OK;
 	case 1:
 		if (!c)
-			return rp_fail(r, ST_MISMATCH, "chunkserver %u:%u does not exist", ip, port);
+			return mfs_rp_fail(r, MFS_ST_MISMATCH, "chunkserver %u:%u does not exist", ip, port);
 		c->alive = 0;
-		return ST_OK;
+		return MFS_ST_OK;
 	case 2:
-		if (!(c = cs_byid(m, arg)))
-			return rp_fail(r, ST_MISMATCH, "chunkserver id %u does not exist", arg);
+		if (!(c = cs_find(m, 1, arg, 0)))
+			return mfs_rp_fail(r, MFS_ST_MISMATCH, "chunkserver id %u does not exist", arg);
 		c->ip = ip;
 		c->port = (uint16_t)port;
 		c->seq = ++m->seq;
-		return ST_OK;
+		return MFS_ST_OK;
 	case 3:
-		if (arg < 1 || arg > 65535 || cs_byid(m, arg) || !c)
-			return rp_fail(r, ST_MISMATCH, "cannot give chunkserver %u:%u the id %u", ip, port, arg);
+		if (arg < 1 || arg > 65535 || cs_find(m, 1, arg, 0) || !c)
+			return mfs_rp_fail(r, MFS_ST_MISMATCH, "cannot give chunkserver %u:%u the id %u", ip, port, arg);
 		c->csid = (uint16_t)arg;
-		return ST_OK;
+		return MFS_ST_OK;
 	case 4:
 	case 5:
 	case 6:
 		if (!c)
-			return rp_fail(r, ST_MISMATCH, "chunkserver %u:%u does not exist", ip, port);
+			return mfs_rp_fail(r, MFS_ST_MISMATCH, "chunkserver %u:%u does not exist", ip, port);
 		c->maint = op == 4 ? 1 : op == 5 ? 0 : 2;
 		c->mto = arg;
-		return ST_OK;
+		return MFS_ST_OK;
 	default:
-		return rp_fail(r, ST_MISMATCH, "unknown chunkserver operation %u", op);
+		return mfs_rp_fail(r, MFS_ST_MISMATCH, "unknown chunkserver operation %u", op);
 	}
 }
 
 int
-mfs_op_csdbop(struct rp *r)
+mfs_op_csdbop(struct mfs_rp *r)
 {
 	uint32_t op, ip, port, arg;
 
-	if (rp_args(r, "(b,u,w,u)", &op, &ip, &port, &arg) < 0)
-		return ST_PARSE;
+	if (mfs_rp_args(r, "(b,u,w,u)", &op, &ip, &port, &arg) < 0)
+		return MFS_ST_PARSE;
 	return csdbop(r, op, ip, port, arg);
 }
 
+/* CSADD and CSDEL: CSDBOP's operations 0 and 1 (r->oparg) */
 int
-mfs_op_csadd(struct rp *r)
+mfs_op_csaddel(struct mfs_rp *r)
 {
 	uint32_t ip, port;
 
-	if (rp_args(r, "(u,w)", &ip, &port) < 0)
-		return ST_PARSE;
-	return csdbop(r, 0, ip, port, 0);
-}
-
-int
-mfs_op_csdel(struct rp *r)
-{
-	uint32_t ip, port;
-
-	if (rp_args(r, "(u,w)", &ip, &port) < 0)
-		return ST_PARSE;
-	return csdbop(r, 1, ip, port, 0);
+	if (mfs_rp_args(r, "(u,w)", &ip, &port) < 0)
+		return MFS_ST_PARSE;
+	return csdbop(r, (uint32_t)r->oparg, ip, port, 0);
 }
 
 /* ---- storage classes ---- */
@@ -957,6 +918,14 @@ sc_newid(struct mfs_meta *m)
 	return m->sc_firstneverused++;
 }
 
+static void
+sc_name(struct mfs_sclass *s, const char *name, uint16_t nl)
+{
+	s->nleng = (uint8_t)nl;
+	memset(s->name, 0, sizeof s->name);
+	memcpy(s->name, name, nl);
+}
+
 static struct mfs_sclass *
 sc_slot(struct mfs_meta *m, uint32_t id)
 {
@@ -966,7 +935,7 @@ sc_slot(struct mfs_meta *m, uint32_t id)
 }
 
 int
-mfs_op_scset(struct rp *r)
+mfs_op_scset(struct mfs_rp *r)
 {
 	struct mfs_meta *m = r->m;
 	char name[256];
@@ -976,42 +945,41 @@ mfs_op_scset(struct rp *r)
 	int st;
 
 	memset(masks, 0, sizeof masks);
-	if (rp_args(r, "(s,b,Wb,Kb,Ab,b,w,b,", name, &nl, &isnew, &c, &k, &a, &mode, &delay, &admin) < 0)
-		return ST_PARSE;
-	if (rp_is(r, '-')) {
+	if (mfs_rp_args(r, "(s,b,Wb,Kb,Ab,b,w,b,", name, &nl, &isnew, &c, &k, &a, &mode, &delay, &admin) < 0)
+		return MFS_ST_PARSE;
+	if (mfs_rp_is(r, '-')) {
 		r->p++;
 	} else {
 		uint32_t total = (c + k + a) * 4;
 		if (c > 9 || k > 9 || a > 9)
-			return rp_fail(r, ST_PARSE, "too many labels");
+			return mfs_rp_fail(r, MFS_ST_PARSE, "too many labels");
 		for (uint32_t i = 0; i < total; i++) {
-			if (rp_args(r, i ? ",u" : "u", &masks[i / 4][i % 4]) < 0)
-				return ST_PARSE;
+			if (mfs_rp_args(r, i ? ",u" : "u", &masks[i / 4][i % 4]) < 0)
+				return MFS_ST_PARSE;
 		}
 	}
-	if (rp_args(r, "):w", &lid) < 0)
-		return ST_PARSE;
+	if (mfs_rp_args(r, "):w", &lid) < 0)
+		return MFS_ST_PARSE;
 	if (c > 9 || k > 9 || a > 9)
-		return ST_EINVAL;
+		return MFS_ST_EINVAL;
 	if (isnew) {
 		if (sc_byname(m, name, nl))
-			return ST_CLASSEXISTS;
+			return MFS_ST_CLASSEXISTS;
 		if (!(id = sc_newid(m)))
-			return ST_CLASSLIMITREACH;
+			return MFS_ST_CLASSLIMITREACH;
 	} else {
 		if (!(id = sc_byname(m, name, nl)))
-			return ST_NOSUCHCLASS;
+			return MFS_ST_NOSUCHCLASS;
 	}
-	if ((st = rp_check(r, "storage class id", lid, id)))
+	if ((st = mfs_rp_check(r, "storage class id", lid, id)))
 		return st;
 	if (!c || !k || !a)
-		return ST_EINVAL;
+		return MFS_ST_EINVAL;
 	{
 		struct mfs_sclass *s = sc_slot(m, id);
 		if (isnew) {
 			memset(s, 0, sizeof *s);
-			s->nleng = (uint8_t)nl;
-			memcpy(s->name, name, nl);
+			sc_name(s, name, nl);
 		}
 		s->create = (uint8_t)c;
 		s->keep = (uint8_t)k;
@@ -1021,68 +989,70 @@ mfs_op_scset(struct rp *r)
 		s->admin = (uint8_t)admin;
 		memcpy(s->masks, masks, sizeof masks);
 	}
-	return ST_OK;
+	return MFS_ST_OK;
+}
+
+/* SCDUP and SCREN: "(NAME,NEWNAME)" and fmt's results (l[0], l[1]); *id is
+ * NAME's class (MFS_ST_NOSUCHCLASS: none) */
+struct sc2 {
+	char on[256], nn[256];
+	uint16_t ol, nl;
+	uint32_t l[2], id;
+};
+
+static int
+sc2_args(struct mfs_rp *r, const char *fmt, struct sc2 *a)
+{
+	if (mfs_rp_args(r, fmt, a->on, &a->ol, a->nn, &a->nl, &a->l[0], &a->l[1]) < 0)
+		return MFS_ST_PARSE;
+	return (a->id = sc_byname(r->m, a->on, a->ol)) ? MFS_ST_OK : MFS_ST_NOSUCHCLASS;
 }
 
 int
-mfs_op_scdup(struct rp *r)
+mfs_op_scdup(struct mfs_rp *r)
 {
 	struct mfs_meta *m = r->m;
-	char sn[256], dn[256];
-	uint16_t sl, dl;
-	uint32_t lsid, ldid, sid, did;
+	struct sc2 a;
+	uint32_t did;
 	int st;
 
-	if (rp_args(r, "(s,s):w,w", sn, &sl, dn, &dl, &lsid, &ldid) < 0)
-		return ST_PARSE;
-	if (!(sid = sc_byname(m, sn, sl)))
-		return ST_NOSUCHCLASS;
-	if ((st = rp_check(r, "source class id", lsid, sid)))
+	if ((st = sc2_args(r, "(s,s):w,w", &a)) || (st = mfs_rp_check(r, "source class id", a.l[0], a.id)))
 		return st;
-	if (sc_byname(m, dn, dl))
-		return ST_CLASSEXISTS;
+	if (sc_byname(m, a.nn, a.nl))
+		return MFS_ST_CLASSEXISTS;
 	if (!(did = sc_newid(m)))
-		return ST_CLASSLIMITREACH;
-	if ((st = rp_check(r, "new class id", ldid, did)))
+		return MFS_ST_CLASSLIMITREACH;
+	if ((st = mfs_rp_check(r, "new class id", a.l[1], did)))
 		return st;
 	{
 		struct mfs_sclass *d = sc_slot(m, did);
-		*d = *m->sc[sid];
+		*d = *m->sc[a.id];
 		d->files = d->dirs = 0;
-		d->nleng = (uint8_t)dl;
-		memset(d->name, 0, sizeof d->name);
-		memcpy(d->name, dn, dl);
+		sc_name(d, a.nn, a.nl);
 	}
-	return ST_OK;
+	return MFS_ST_OK;
 }
 
 int
-mfs_op_scren(struct rp *r)
+mfs_op_scren(struct mfs_rp *r)
 {
-	struct mfs_meta *m = r->m;
-	char on[256], nn[256];
-	uint16_t ol, nl;
-	uint32_t lid, id;
+	struct sc2 a;
 	int st;
 
-	if (rp_args(r, "(s,s):w", on, &ol, nn, &nl, &lid) < 0)
-		return ST_PARSE;
-	if (!(id = sc_byname(m, on, ol)))
-		return ST_NOSUCHCLASS;
-	if (id < 10)
-		return ST_EPERM;
-	if ((st = rp_check(r, "storage class id", lid, id)))
+	if ((st = sc2_args(r, "(s,s):w", &a)))
 		return st;
-	if (sc_byname(m, nn, nl))
-		return ST_CLASSEXISTS;
-	m->sc[id]->nleng = (uint8_t)nl;
-	memset(m->sc[id]->name, 0, sizeof m->sc[id]->name);
-	memcpy(m->sc[id]->name, nn, nl);
-	return ST_OK;
+	if (a.id < 10)
+		return MFS_ST_EPERM;
+	if ((st = mfs_rp_check(r, "storage class id", a.l[0], a.id)))
+		return st;
+	if (sc_byname(r->m, a.nn, a.nl))
+		return MFS_ST_CLASSEXISTS;
+	sc_name(r->m->sc[a.id], a.nn, a.nl);
+	return MFS_ST_OK;
 }
 
 int
-mfs_op_scdel(struct rp *r)
+mfs_op_scdel(struct mfs_rp *r)
 {
 	struct mfs_meta *m = r->m;
 	char name[256];
@@ -1090,40 +1060,40 @@ mfs_op_scdel(struct rp *r)
 	uint32_t lid, id;
 	int st;
 
-	if (rp_args(r, "(s):w", name, &nl, &lid) < 0)
-		return ST_PARSE;
+	if (mfs_rp_args(r, "(s):w", name, &nl, &lid) < 0)
+		return MFS_ST_PARSE;
 	if (!(id = sc_byname(m, name, nl)))
-		return ST_NOSUCHCLASS;
+		return MFS_ST_NOSUCHCLASS;
 	if (id < 10)
-		return ST_EPERM;
+		return MFS_ST_EPERM;
 	if (m->sc[id]->files || m->sc[id]->dirs)
-		return ST_CLASSINUSE;
-	if ((st = rp_check(r, "storage class id", lid, id)))
+		return MFS_ST_CLASSINUSE;
+	if ((st = mfs_rp_check(r, "storage class id", lid, id)))
 		return st;
 	memset(m->sc[id], 0, sizeof *m->sc[id]);
-	return ST_OK;
+	return MFS_ST_OK;
 }
 
 /* ---- misc ---- */
 
 int
-mfs_op_setmetaid(struct rp *r)
+mfs_op_setmetaid(struct mfs_rp *r)
 {
 	uint64_t id;
 
-	if (rp_args(r, "(U)", &id) < 0)
-		return ST_PARSE;
+	if (mfs_rp_args(r, "(U)", &id) < 0)
+		return MFS_ST_PARSE;
 	if (r->m->metaid != 0 && r->m->metaid != id)
-		return rp_fail(r, ST_EINVAL, "metadata id %llu differs from the file's %llu",
+		return mfs_rp_fail(r, MFS_ST_EINVAL, "metadata id %llu differs from the file's %llu",
 			       (unsigned long long)id, (unsigned long long)r->m->metaid);
 	r->m->metaid = id;
-	return ST_OK;
+	return MFS_ST_OK;
 }
 
 int
-mfs_op_idle(struct rp *r)
+mfs_op_idle(struct mfs_rp *r)
 {
-	if (rp_args(r, "()") < 0)
-		return ST_PARSE;
-	return ST_OK;
+	if (mfs_rp_args(r, "()") < 0)
+		return MFS_ST_PARSE;
+	return MFS_ST_OK;
 }

@@ -44,7 +44,7 @@ next_edgeid(struct mfs_meta *m)
 }
 
 void
-chunk_addref(struct mfs_meta *m, uint64_t id)
+mfs_chunk_addref(struct mfs_meta *m, uint64_t id)
 {
 	struct mfs_chunk *c = mfs_chunk_get(m, id);
 	if (c)
@@ -52,31 +52,19 @@ chunk_addref(struct mfs_meta *m, uint64_t id)
 }
 
 void
-chunk_delref(struct mfs_meta *m, uint64_t id)
+mfs_chunk_delref(struct mfs_meta *m, uint64_t id)
 {
 	struct mfs_chunk *c = mfs_chunk_get(m, id);
 	if (c && c->fcount)
 		c->fcount--;
 }
 
-static void
-sc_ref(struct mfs_meta *m, const struct mfs_node *n, int d)
-{
-	struct mfs_sclass *sc = m->sc[n->sclass];
-	if (!sc)
-		return;
-	if (n->type == MFS_T_DIR)
-		sc->dirs += (uint32_t)d;
-	else if (mfs_fs_isfile(n))
-		sc->files += (uint32_t)d;
-}
-
 void
 mfs_fs_sc_change(struct mfs_meta *m, struct mfs_node *n, uint8_t newsc)
 {
-	sc_ref(m, n, -1);
+	mfs_sclass_count(m, n, -1);
 	n->sclass = newsc;
-	sc_ref(m, n, 1);
+	mfs_sclass_count(m, n, 1);
 }
 
 void
@@ -111,29 +99,29 @@ remove_edge(struct mfs_meta *m, uint32_t ts, uint32_t e)
 }
 
 void
-xattr_remove_inode(struct mfs_meta *m, uint32_t inode)
+mfs_xattr_remove_inode(struct mfs_meta *m, uint32_t inode)
 {
 	uint32_t x = mfs_xent_find(m, inode);
 	if (x) {
-		idmap_del(&m->xent_map, mfs_mix64(inode), x, mfs_xent_rh, m);
+		mfs_idmap_del(&m->xent_map, mfs_mix64(inode), x, mfs_xent_rh, m);
 		m->xent.v[x].alive = 0;
 		m->xent.v[x].head = 0;
 	}
 }
 
 void
-acl_remove(struct mfs_meta *m, uint32_t inode, uint8_t type)
+mfs_acl_remove(struct mfs_meta *m, uint32_t inode, uint8_t type)
 {
 	uint32_t a = mfs_acl_find(m, inode, type);
 	if (a) {
-		idmap_del(&m->acl_map, mfs_mix64((uint64_t)inode * 2 + type - 1), a, mfs_acl_rh, m);
+		mfs_idmap_del(&m->acl_map, mfs_mix64((uint64_t)inode * 2 + type - 1), a, mfs_acl_rh, m);
 		m->acl.v[a].alive = 0;
 	}
 }
 
 /* create or replace; a new ACL goes to the head of its bucket */
 uint32_t
-acl_set(struct mfs_meta *m, uint32_t inode, uint8_t type, const uint16_t perm[4],
+mfs_acl_set(struct mfs_meta *m, uint32_t inode, uint8_t type, const uint16_t perm[4],
 	uint16_t nu, uint16_t ng, const uint8_t *named)
 {
 	uint32_t a = mfs_acl_find(m, inode, type);
@@ -144,7 +132,7 @@ acl_set(struct mfs_meta *m, uint32_t inode, uint8_t type, const uint16_t perm[4]
 		m->acl.v[a].type = type;
 		m->acl.v[a].alive = 1;
 		m->acl.v[a].seq = ++m->seq;
-		idmap_put(&m->acl_map, mfs_mix64((uint64_t)inode * 2 + type - 1), a, mfs_acl_rh, m);
+		mfs_idmap_put(&m->acl_map, mfs_mix64((uint64_t)inode * 2 + type - 1), a, mfs_acl_rh, m);
 	}
 	memcpy(m->acl.v[a].perm, perm, 4 * sizeof perm[0]);
 	m->acl.v[a].nu = nu;
@@ -185,16 +173,16 @@ remove_node(struct mfs_meta *m, uint32_t ts, uint32_t idx)
 		uint64_t *t = mfs_chunks(n);
 		for (uint32_t i = 0; i < n->u.f.nch; i++)
 			if (t[i])
-				chunk_delref(m, t[i]);
+				mfs_chunk_delref(m, t[i]);
 	}
-	sc_ref(m, n, -1);
+	mfs_sclass_count(m, n, -1);
 	free_id(m, inode, ts);
 	if (n->flags & MFS_NF_XATTR)
-		xattr_remove_inode(m, inode);
+		mfs_xattr_remove_inode(m, inode);
 	if (n->flags & MFS_NF_ACLA)
-		acl_remove(m, inode, 1);
+		mfs_acl_remove(m, inode, 1);
 	if (n->flags & MFS_NF_ACLD)
-		acl_remove(m, inode, 2);
+		mfs_acl_remove(m, inode, 2);
 	mfs_node_del(m, idx);
 }
 
@@ -318,14 +306,14 @@ acl_inherit(struct mfs_meta *m, uint32_t pinode, uint32_t idx, int isdir, uint16
 		np[1] = P.perm[1];
 		np[2] = (uint16_t)(((cur[2] & 0xFFF8) | (*mode & 7)) & P.perm[2]);
 		np[3] = (uint16_t)(((cur[3] & 0xFFF8) | ((*mode >> 3) & 7)) & P.perm[3]);
-		acl_set(m, inode, 1, np, P.nu, P.ng, P.named);
+		mfs_acl_set(m, inode, 1, np, P.nu, P.ng, P.named);
 		m->nodes.v[idx].flags |= MFS_NF_ACLA;
 		*mode = (uint16_t)((*mode & 0xFE00) | ((np[0] & 7) << 6) | ((np[1] & 7) << 3) | (np[2] & 7));
 	}
 	if (isdir) {
 		pa = mfs_acl_find(m, pinode, 2);
 		P = m->acl.v[pa];
-		acl_set(m, inode, 2, P.perm, P.nu, P.ng, P.named);
+		mfs_acl_set(m, inode, 2, P.perm, P.nu, P.ng, P.named);
 		m->nodes.v[idx].flags |= MFS_NF_ACLD;
 	}
 }
@@ -346,7 +334,7 @@ mfs_fs_create(struct mfs_meta *m, uint32_t ts, uint32_t pidx, const char *name, 
 		n->sclass = 0;
 		n->trashtime = 24;
 	}
-	sc_ref(m, n, 1);
+	mfs_sclass_count(m, n, 1);
 	n->eattr = p->eattr & (uint8_t)~(MFS_EA_SNAPSHOT | MFS_EA_UNDELETABLE | MFS_EA_APPENDONLY | MFS_EA_IMMUTABLE |
 					  (type == MFS_T_DIR ? 0 : MFS_EA_NOECACHE));
 	if (p->flags & MFS_NF_ACLD) {
@@ -372,7 +360,7 @@ mfs_fs_setlength(struct mfs_meta *m, struct mfs_node *n, uint64_t len)
 		uint64_t *t = mfs_chunks(n);
 		for (uint32_t i = keep; i < n->u.f.nch; i++)
 			if (t[i]) {
-				chunk_delref(m, t[i]);
+				mfs_chunk_delref(m, t[i]);
 				t[i] = 0;
 			}
 		n->u.f.nch = keep;
@@ -387,14 +375,39 @@ parent_dir(struct mfs_meta *m, uint32_t inode, uint32_t *pidx)
 {
 	*pidx = mfs_fs_node(m, inode);
 	if (!*pidx)
-		return ST_ENOENT;
+		return MFS_ST_ENOENT;
 	if (m->nodes.v[*pidx].type != MFS_T_DIR)
-		return ST_ENOTDIR;
-	return ST_OK;
+		return MFS_ST_ENOTDIR;
+	return MFS_ST_OK;
+}
+
+/* The entry name in directory parent: the parent's status, MFS_ST_EINVAL for
+ * a name MooseFS refuses; *e is the entry's edge (0: none). */
+static int
+dir_entry(struct mfs_meta *m, uint32_t parent, const char *name, uint16_t nl, uint32_t *pidx, uint32_t *e)
+{
+	int st = parent_dir(m, parent, pidx);
+
+	if (st)
+		return st;
+	if (!mfs_fs_name_ok(name, nl))
+		return MFS_ST_EINVAL;
+	*e = mfs_edge_find(m, *pidx, name, nl);
+	return MFS_ST_OK;
+}
+
+/* the same for an entry to be made: MFS_ST_EEXIST when it is there */
+static int
+new_entry(struct mfs_meta *m, uint32_t parent, const char *name, uint16_t nl, uint32_t *pidx)
+{
+	uint32_t e;
+	int st = dir_entry(m, parent, name, nl, pidx, &e);
+
+	return st ? st : e ? MFS_ST_EEXIST : MFS_ST_OK;
 }
 
 int
-mfs_op_create(struct rp *r)
+mfs_op_create(struct mfs_rp *r)
 {
 	struct mfs_meta *m = r->m;
 	uint32_t parent, uid, gid, rdev, inode, type, mode, cumask = 0, pidx, idx;
@@ -402,40 +415,36 @@ mfs_op_create(struct rp *r)
 	uint16_t nl;
 	int st;
 
-	if (rp_args(r, "(u,s,", &parent, name, &nl) < 0)
-		return ST_PARSE;
+	if (mfs_rp_args(r, "(u,s,", &parent, name, &nl) < 0)
+		return MFS_ST_PARSE;
 	if (*r->p >= '0' && *r->p <= '9') {
-		if (rp_args(r, "b,w,w", &type, &mode, &cumask) < 0)
-			return ST_PARSE;
+		if (mfs_rp_args(r, "b,w,w", &type, &mode, &cumask) < 0)
+			return MFS_ST_PARSE;
 	} else {
 		static const char letters[] = "fdlqbcs";
 		const char *l = strchr(letters, *r->p);
 		if (!l || !*r->p)
-			return rp_fail(r, ST_PARSE, "bad node type '%c'", *r->p);
+			return mfs_rp_fail(r, MFS_ST_PARSE, "bad node type '%c'", *r->p);
 		type = (uint32_t)(l - letters + 1);
 		r->p++;
-		if (rp_args(r, ",w", &mode) < 0)
-			return ST_PARSE;
+		if (mfs_rp_args(r, ",w", &mode) < 0)
+			return MFS_ST_PARSE;
 	}
-	if (rp_args(r, ",u,u,u):u", &uid, &gid, &rdev, &inode) < 0)
-		return ST_PARSE;
+	if (mfs_rp_args(r, ",u,u,u):u", &uid, &gid, &rdev, &inode) < 0)
+		return MFS_ST_PARSE;
 	if (type != MFS_T_FILE && type != MFS_T_DIR && type != MFS_T_FIFO && type != MFS_T_BLOCKDEV &&
 	    type != MFS_T_CHARDEV && type != MFS_T_SOCKET)
-		return ST_EINVAL;
-	if ((st = parent_dir(m, parent, &pidx)))
+		return MFS_ST_EINVAL;
+	if ((st = new_entry(m, parent, name, nl, &pidx)))
 		return st;
-	if (!mfs_fs_name_ok(name, nl))
-		return ST_EINVAL;
-	if (mfs_edge_find(m, pidx, name, nl))
-		return ST_EEXIST;
 	idx = mfs_fs_create(m, r->ts, pidx, name, nl, (uint8_t)type, (uint16_t)mode, (uint16_t)cumask, uid, gid);
 	if (type == MFS_T_BLOCKDEV || type == MFS_T_CHARDEV)
 		m->nodes.v[idx].u.rdev = rdev;
-	return rp_check(r, "inode", inode, m->nodes.v[idx].inode);
+	return mfs_rp_check(r, "inode", inode, m->nodes.v[idx].inode);
 }
 
 int
-mfs_op_symlink(struct rp *r)
+mfs_op_symlink(struct mfs_rp *r)
 {
 	struct mfs_meta *m = r->m;
 	uint32_t parent, uid, gid, inode, plen, pidx, idx;
@@ -443,25 +452,21 @@ mfs_op_symlink(struct rp *r)
 	uint16_t nl;
 	int st;
 
-	if (rp_args(r, "(u,s,d,u,u):u", &parent, name, &nl, &plen, &uid, &gid, &inode) < 0)
-		return ST_PARSE;
+	if (mfs_rp_args(r, "(u,s,d,u,u):u", &parent, name, &nl, &plen, &uid, &gid, &inode) < 0)
+		return MFS_ST_PARSE;
 	plen = (uint32_t)strlen((char *)r->buf[0]);
 	if (plen == 0 || plen > 4096)
-		return ST_EINVAL;
-	if ((st = parent_dir(m, parent, &pidx)))
+		return MFS_ST_EINVAL;
+	if ((st = new_entry(m, parent, name, nl, &pidx)))
 		return st;
-	if (!mfs_fs_name_ok(name, nl))
-		return ST_EINVAL;
-	if (mfs_edge_find(m, pidx, name, nl))
-		return ST_EEXIST;
 	idx = mfs_fs_create(m, r->ts, pidx, name, nl, MFS_T_SYMLINK, 0777, 0, uid, gid);
 	m->nodes.v[idx].u.s.path = mfs_strdup(m, r->buf[0], plen);
 	m->nodes.v[idx].u.s.len = plen;
-	return rp_check(r, "inode", inode, m->nodes.v[idx].inode);
+	return mfs_rp_check(r, "inode", inode, m->nodes.v[idx].inode);
 }
 
 int
-mfs_op_unlink(struct rp *r)
+mfs_op_unlink(struct mfs_rp *r)
 {
 	struct mfs_meta *m = r->m;
 	uint32_t parent, inode, pidx, e, c;
@@ -469,22 +474,20 @@ mfs_op_unlink(struct rp *r)
 	uint16_t nl;
 	int st;
 
-	if (rp_args(r, "(u,s):u", &parent, name, &nl, &inode) < 0)
-		return ST_PARSE;
-	if ((st = parent_dir(m, parent, &pidx)))
+	if (mfs_rp_args(r, "(u,s):u", &parent, name, &nl, &inode) < 0)
+		return MFS_ST_PARSE;
+	if ((st = dir_entry(m, parent, name, nl, &pidx, &e)))
 		return st;
-	if (!mfs_fs_name_ok(name, nl))
-		return ST_EINVAL;
-	if (!(e = mfs_edge_find(m, pidx, name, nl)))
-		return ST_ENOENT;
+	if (!e)
+		return MFS_ST_ENOENT;
 	c = m->edges.v[e].child;
 	if (m->nodes.v[c].type == MFS_T_DIR && m->nodes.v[c].u.d.nchild)
-		return ST_ENOTEMPTY;
+		return MFS_ST_ENOTEMPTY;
 	inode = inode + 0;
 	{
 		uint32_t got = m->nodes.v[c].inode;
 		mfs_fs_unlink(m, r->ts, e);
-		return rp_check(r, "inode", inode, got);
+		return mfs_rp_check(r, "inode", inode, got);
 	}
 }
 
@@ -503,7 +506,7 @@ is_ancestor(struct mfs_meta *m, uint32_t dir, uint32_t node)
 }
 
 int
-mfs_op_move(struct rp *r)
+mfs_op_move(struct mfs_rp *r)
 {
 	struct mfs_meta *m = r->m;
 	uint32_t ps, pd, inode, psi, pdi, es, ed, c;
@@ -511,33 +514,33 @@ mfs_op_move(struct rp *r)
 	uint16_t ls, ld;
 	int st;
 
-	if (rp_args(r, "(u,s,u,s):u", &ps, ns, &ls, &pd, nd, &ld, &inode) < 0)
-		return ST_PARSE;
+	if (mfs_rp_args(r, "(u,s,u,s):u", &ps, ns, &ls, &pd, nd, &ld, &inode) < 0)
+		return MFS_ST_PARSE;
 	if ((st = parent_dir(m, ps, &psi)) || (st = parent_dir(m, pd, &pdi)))
 		return st;
 	if (!mfs_fs_name_ok(ns, ls) || !mfs_fs_name_ok(nd, ld))
-		return ST_EINVAL;
+		return MFS_ST_EINVAL;
 	if (!(es = mfs_edge_find(m, psi, ns, ls)))
-		return ST_ENOENT;
+		return MFS_ST_ENOENT;
 	c = m->edges.v[es].child;
 	if (m->nodes.v[c].type == MFS_T_DIR && is_ancestor(m, c, pdi))
-		return ST_EINVAL;
+		return MFS_ST_EINVAL;
 	if ((ed = mfs_edge_find(m, pdi, nd, ld))) {
 		uint32_t dc = m->edges.v[ed].child;
 		if (m->nodes.v[dc].type == MFS_T_DIR && m->nodes.v[dc].u.d.nchild)
-			return ST_ENOTEMPTY;
+			return MFS_ST_ENOTEMPTY;
 		mfs_fs_unlink(m, r->ts, ed);
 		es = mfs_edge_find(m, psi, ns, ls);
 		if (!es)
-			return ST_ENOENT;
+			return MFS_ST_ENOENT;
 	}
 	remove_edge(m, r->ts, es);
 	mfs_fs_link(m, r->ts, pdi, c, nd, ld);
-	return rp_check(r, "inode", inode, m->nodes.v[c].inode);
+	return mfs_rp_check(r, "inode", inode, m->nodes.v[c].inode);
 }
 
 int
-mfs_op_link(struct rp *r)
+mfs_op_link(struct mfs_rp *r)
 {
 	struct mfs_meta *m = r->m;
 	uint32_t inode, parent, idx, pidx;
@@ -545,28 +548,24 @@ mfs_op_link(struct rp *r)
 	uint16_t nl;
 	int st;
 
-	if (rp_args(r, "(u,u,s)", &inode, &parent, name, &nl) < 0)
-		return ST_PARSE;
+	if (mfs_rp_args(r, "(u,u,s)", &inode, &parent, name, &nl) < 0)
+		return MFS_ST_PARSE;
 	if (!(idx = mfs_fs_node(m, inode)) || !mfs_fs_node(m, parent))
-		return ST_ENOENT;
+		return MFS_ST_ENOENT;
 	if (m->nodes.v[idx].type == MFS_T_TRASH || m->nodes.v[idx].type == MFS_T_SUSTAINED)
-		return ST_ENOENT;
+		return MFS_ST_ENOENT;
 	if (m->nodes.v[idx].type == MFS_T_DIR)
-		return ST_EPERM;
-	if ((st = parent_dir(m, parent, &pidx)))
+		return MFS_ST_EPERM;
+	if ((st = new_entry(m, parent, name, nl, &pidx)))
 		return st;
-	if (!mfs_fs_name_ok(name, nl))
-		return ST_EINVAL;
-	if (mfs_edge_find(m, pidx, name, nl))
-		return ST_EEXIST;
 	mfs_fs_link(m, r->ts, pidx, idx, name, nl);
-	return ST_OK;
+	return MFS_ST_OK;
 }
 
 /* ---- attributes ---- */
 
 int
-mfs_op_attr(struct rp *r)
+mfs_op_attr(struct mfs_rp *r)
 {
 	struct mfs_meta *m = r->m;
 	uint32_t inode, mode, uid, gid, at, mt, a7, a8 = 0, winattr = 0, aclmode;
@@ -574,8 +573,8 @@ mfs_op_attr(struct rp *r)
 	struct mfs_node *n;
 
 	/* six, seven (aclmode) or eight (winattr, aclmode) arguments */
-	if ((nargs = rp_args(r, "(u,u,u,u,u,u[,u[,u]])", &inode, &mode, &uid, &gid, &at, &mt, &a7, &a8)) < 0)
-		return ST_PARSE;
+	if ((nargs = mfs_rp_args(r, "(u,u,u,u,u,u[,u[,u]])", &inode, &mode, &uid, &gid, &at, &mt, &a7, &a8)) < 0)
+		return MFS_ST_PARSE;
 	mode &= 0xFFFF;
 	if (nargs == 8) {
 		winattr = a7;
@@ -586,9 +585,9 @@ mfs_op_attr(struct rp *r)
 		aclmode = mode;
 	}
 	if (!(n = mfs_node_get(m, inode)))
-		return ST_ENOENT;
+		return MFS_ST_ENOENT;
 	if (mode > 07777)
-		return ST_EINVAL;
+		return MFS_ST_EINVAL;
 	n->mode = (uint16_t)mode;
 	if (n->flags & MFS_NF_ACLA) {
 		uint32_t a = mfs_acl_find(m, inode, 1);
@@ -608,56 +607,53 @@ mfs_op_attr(struct rp *r)
 	n->mtime = mt;
 	n->ctime = r->ts;
 	n->winattr = (uint8_t)winattr;
-	return ST_OK;
+	return MFS_ST_OK;
 }
 
 int
-mfs_op_amtime(struct rp *r)
+mfs_op_amtime(struct mfs_rp *r)
 {
 	uint32_t inode, a, mt, c;
 	struct mfs_node *n;
+	int st;
 
-	if (rp_args(r, "(u,u,u,u)", &inode, &a, &mt, &c) < 0)
-		return ST_PARSE;
-	if (!(n = mfs_node_get(r->m, inode)))
-		return ST_ENOENT;
+	if ((st = mfs_rp_node(r, &n, "(u,u,u,u)", &inode, &a, &mt, &c)))
+		return st;
 	n->atime = a;
 	n->mtime = mt;
 	n->ctime = c;
-	return ST_OK;
+	return MFS_ST_OK;
 }
 
 int
-mfs_op_access(struct rp *r)
+mfs_op_access(struct mfs_rp *r)
 {
 	uint32_t inode;
 	struct mfs_node *n;
+	int st;
 
-	if (rp_args(r, "(u)", &inode) < 0)
-		return ST_PARSE;
-	if (!(n = mfs_node_get(r->m, inode)))
-		return ST_ENOENT;
+	if ((st = mfs_rp_node(r, &n, "(u)", &inode)))
+		return st;
 	n->atime = r->ts;
-	return ST_OK;
+	return MFS_ST_OK;
 }
 
 int
-mfs_op_length(struct rp *r)
+mfs_op_length(struct mfs_rp *r)
 {
 	uint32_t inode, canmod = 1;
 	uint64_t len;
 	struct mfs_node *n;
+	int st;
 
-	if (rp_args(r, "(u,U[,b])", &inode, &len, &canmod) < 0)
-		return ST_PARSE;
-	if (!(n = mfs_node_get(r->m, inode)))
-		return ST_ENOENT;
+	if ((st = mfs_rp_node(r, &n, "(u,U[,b])", &inode, &len, &canmod)))
+		return st;
 	if (!mfs_fs_isfile(n))
-		return ST_EINVAL;
+		return MFS_ST_EINVAL;
 	mfs_fs_setlength(r->m, n, len);
 	if (canmod)
 		n->mtime = n->ctime = r->ts;
-	return ST_OK;
+	return MFS_ST_OK;
 }
 
 /* recursive walks over a directory tree, children in list order */
@@ -704,6 +700,7 @@ struct setctx {
 	uint32_t ts, uid, changed, notchanged, notperm;
 	uint8_t smode, eattr, src, dst;
 	uint16_t tt;
+	int sclass;              /* setlimit_one: storage class (else trash time) */
 	int arch;
 	uint64_t chg, all;
 };
@@ -712,6 +709,18 @@ static int
 owner_ok(const struct mfs_node *n, uint32_t uid)
 {
 	return (n->eattr & MFS_EA_NOOWNER) || uid == 0 || uid == n->uid;
+}
+
+/* a node the walk looked at: changed (its ctime too) or not */
+static void
+counted(struct setctx *c, struct mfs_node *n, int changed)
+{
+	if (changed) {
+		n->ctime = c->ts;
+		c->changed++;
+	} else {
+		c->notchanged++;
+	}
 }
 
 static void
@@ -735,13 +744,21 @@ seteattr_one(struct mfs_meta *m, uint32_t idx, void *vctx)
 	case 2: ne = n->eattr & (uint8_t)~ea; break;
 	default: ne = n->eattr; break;
 	}
-	if (ne != n->eattr) {
-		n->eattr = ne;
-		n->ctime = c->ts;
-		c->changed++;
-	} else {
-		c->notchanged++;
-	}
+	counted(c, n, ne != n->eattr);
+	n->eattr = ne;
+}
+
+/* The node a SET* or ARCHCHG starts at, into *idx: MFS_ST_ENOENT, or with
+ * filesdirs MFS_ST_EPERM when it is neither file nor directory. */
+static int
+set_node(struct mfs_rp *r, uint32_t inode, int filesdirs, uint32_t *idx)
+{
+	const struct mfs_node *n;
+
+	if (!(*idx = mfs_fs_node(r->m, inode)))
+		return MFS_ST_ENOENT;
+	n = &r->m->nodes.v[*idx];
+	return filesdirs && !mfs_fs_isfile(n) && n->type != MFS_T_DIR ? MFS_ST_EPERM : MFS_ST_OK;
 }
 
 /* The common tail of SETEATTR, SETTRASHTIME and SETSCLASS: apply fn to the
@@ -749,44 +766,32 @@ seteattr_one(struct mfs_meta *m, uint32_t idx, void *vctx)
  * non-recursive change the caller may not make, then compare the counts with
  * the logged ones (changed, not changed, not permitted). */
 static int
-set_walk_check(struct rp *r, uint32_t idx, void (*fn)(struct mfs_meta *, uint32_t, void *),
+set_walk_check(struct mfs_rp *r, uint32_t inode, int filesdirs, void (*fn)(struct mfs_meta *, uint32_t, void *),
 	       struct setctx *c, uint32_t a, uint32_t b, uint32_t d)
 {
+	uint32_t idx;
 	int st;
 
+	if ((st = set_node(r, inode, filesdirs, &idx)))
+		return st;
 	walk_tree(r->m, idx, c->smode & 4, fn, c);
 	if (!(c->smode & 4) && c->notperm && !c->changed && !c->notchanged)
-		return ST_EPERM;
-	if ((st = rp_check(r, "changed", a, c->changed)) || (st = rp_check(r, "not changed", b, c->notchanged)) ||
-	    (st = rp_check(r, "not permitted", d, c->notperm)))
+		return MFS_ST_EPERM;
+	if ((st = mfs_rp_check(r, "changed", a, c->changed)) || (st = mfs_rp_check(r, "not changed", b, c->notchanged)) ||
+	    (st = mfs_rp_check(r, "not permitted", d, c->notperm)))
 		return st;
-	return ST_OK;
+	return MFS_ST_OK;
 }
 
-int
-mfs_op_seteattr(struct rp *r)
-{
-	uint32_t inode, uid, ea, sm, a, b, d, idx;
-	struct setctx c = { 0 };
-
-	if (rp_args(r, "(u,u,u,u):u,u,u", &inode, &uid, &ea, &sm, &a, &b, &d) < 0)
-		return ST_PARSE;
-	c.ts = r->ts;
-	c.uid = uid;
-	c.eattr = (uint8_t)ea;
-	c.smode = (uint8_t)sm;
-	if (c.smode > 7)
-		return ST_EINVAL;
-	if (!(idx = mfs_fs_node(r->m, inode)))
-		return ST_ENOENT;
-	return set_walk_check(r, idx, seteattr_one, &c, a, b, d);
-}
-
+/* SETTRASHTIME (trash time c->tt) and SETSCLASS (class c->dst) on one node:
+ * smode 0 sets, 1 only raises, 2 only lowers, 3 (classes) replaces c->src */
 static void
-settrash_one(struct mfs_meta *m, uint32_t idx, void *vctx)
+setlimit_one(struct mfs_meta *m, uint32_t idx, void *vctx)
 {
 	struct setctx *c = vctx;
 	struct mfs_node *n = &m->nodes.v[idx];
+	uint32_t cur = c->sclass ? n->sclass : n->trashtime;
+	uint32_t want = c->sclass ? c->dst : c->tt;
 	int set = 0;
 
 	if (!mfs_fs_isfile(n) && n->type != MFS_T_DIR)
@@ -796,111 +801,86 @@ settrash_one(struct mfs_meta *m, uint32_t idx, void *vctx)
 		return;
 	}
 	switch (c->smode & 3) {
-	case 0: set = n->trashtime != c->tt; break;
-	case 1: set = n->trashtime < c->tt; break;
-	case 2: set = n->trashtime > c->tt; break;
+	case 0: set = cur != want; break;
+	case 1: set = cur < want; break;
+	case 2: set = cur > want; break;
+	case 3: set = c->sclass && cur == c->src; break;
 	}
-	if (set) {
-		n->trashtime = c->tt;
-		n->ctime = c->ts;
-		c->changed++;
-	} else {
-		c->notchanged++;
-	}
-}
-
-int
-mfs_op_settrashtime(struct rp *r)
-{
-	uint32_t inode, uid, secs, sm, a, b, d, idx;
-	struct setctx c = { 0 };
-	struct mfs_node *n;
-
-	if (rp_args(r, "(u,u,u,u):u,u,u", &inode, &uid, &secs, &sm, &a, &b, &d) < 0)
-		return ST_PARSE;
-	c.ts = r->ts;
-	c.uid = uid;
-	c.smode = (uint8_t)sm;
-	c.tt = (uint16_t)((secs + 3599u) / 3600u);
-	if (sm > 7)
-		return ST_EINVAL;
-	if (!(idx = mfs_fs_node(r->m, inode)))
-		return ST_ENOENT;
-	n = &r->m->nodes.v[idx];
-	if (!mfs_fs_isfile(n) && n->type != MFS_T_DIR)
-		return ST_EPERM;
-	return set_walk_check(r, idx, settrash_one, &c, a, b, d);
-}
-
-static void
-setsclass_one(struct mfs_meta *m, uint32_t idx, void *vctx)
-{
-	struct setctx *c = vctx;
-	struct mfs_node *n = &m->nodes.v[idx];
-	int set = 0;
-
-	if (!mfs_fs_isfile(n) && n->type != MFS_T_DIR)
-		return;
-	if (!owner_ok(n, c->uid) || (n->eattr & MFS_EA_IMMUTABLE)) {
-		c->notperm++;
-		return;
-	}
-	switch (c->smode & 3) {
-	case 0: set = n->sclass != c->dst; break;
-	case 1: set = n->sclass < c->dst; break;
-	case 2: set = n->sclass > c->dst; break;
-	case 3: set = n->sclass == c->src; break;
-	}
-	if (set) {
+	if (set && c->sclass)
 		mfs_fs_sc_change(m, n, c->dst);
-		n->ctime = c->ts;
-		c->changed++;
-	} else {
-		c->notchanged++;
-	}
+	else if (set)
+		n->trashtime = c->tt;
+	counted(c, n, set);
+}
+
+/* SETEATTR (trash 0) and SETTRASHTIME: "(inode,uid,value,smode):changed,not
+ * changed,not permitted" */
+static int
+set_op(struct mfs_rp *r, int trash)
+{
+	uint32_t inode, uid, val, sm, a, b, d;
+	struct setctx c = { 0 };
+
+	if (mfs_rp_args(r, "(u,u,u,u):u,u,u", &inode, &uid, &val, &sm, &a, &b, &d) < 0)
+		return MFS_ST_PARSE;
+	c.ts = r->ts;
+	c.uid = uid;
+	c.smode = (uint8_t)sm;
+	c.eattr = (uint8_t)val;
+	c.tt = (uint16_t)((val + 3599u) / 3600u);
+	/* SETEATTR looks at the mode cut to its byte, SETTRASHTIME at all of it */
+	if ((trash ? sm : c.smode) > 7)
+		return MFS_ST_EINVAL;
+	return set_walk_check(r, inode, trash, trash ? setlimit_one : seteattr_one, &c, a, b, d);
+}
+
+int
+mfs_op_seteattr(struct mfs_rp *r)
+{
+	return set_op(r, 0);
+}
+
+int
+mfs_op_settrashtime(struct mfs_rp *r)
+{
+	return set_op(r, 1);
 }
 
 static int
-setsclass_common(struct rp *r, uint32_t inode, uint32_t uid, uint32_t src, uint32_t dst, uint32_t sm)
+setsclass_common(struct mfs_rp *r, uint32_t inode, uint32_t uid, uint32_t src, uint32_t dst, uint32_t sm)
 {
-	uint32_t a, b, d, idx;
-	struct setctx c = { 0 };
-	struct mfs_node *n;
+	uint32_t a, b, d;
+	struct setctx c = { .sclass = 1 };
 
-	if (rp_args(r, ":u,u,u", &a, &b, &d) < 0)
-		return ST_PARSE;
+	if (mfs_rp_args(r, ":u,u,u", &a, &b, &d) < 0)
+		return MFS_ST_PARSE;
 	c.ts = r->ts;
 	c.uid = uid;
 	c.smode = (uint8_t)sm;
 	c.src = (uint8_t)src;
 	c.dst = (uint8_t)dst;
 	if (c.smode > 7 || c.src == 0 || c.dst == 0 || (((c.smode & 3) == 1 || (c.smode & 3) == 2) && c.dst > 9))
-		return ST_EINVAL;
-	if (!(idx = mfs_fs_node(r->m, inode)))
-		return ST_ENOENT;
-	n = &r->m->nodes.v[idx];
-	if (!mfs_fs_isfile(n) && n->type != MFS_T_DIR)
-		return ST_EPERM;
-	return set_walk_check(r, idx, setsclass_one, &c, a, b, d);
+		return MFS_ST_EINVAL;
+	return set_walk_check(r, inode, 1, setlimit_one, &c, a, b, d);
 }
 
 int
-mfs_op_setsclass(struct rp *r)
+mfs_op_setsclass(struct mfs_rp *r)
 {
 	uint32_t inode, uid, src, dst, sm;
 
-	if (rp_args(r, "(u,u,u,u,u)", &inode, &uid, &src, &dst, &sm) < 0)
-		return ST_PARSE;
+	if (mfs_rp_args(r, "(u,u,u,u,u)", &inode, &uid, &src, &dst, &sm) < 0)
+		return MFS_ST_PARSE;
 	return setsclass_common(r, inode, uid, src, dst, sm);
 }
 
 int
-mfs_op_setgoal(struct rp *r)
+mfs_op_setgoal(struct mfs_rp *r)
 {
 	uint32_t inode, uid, g, sm;
 
-	if (rp_args(r, "(u,u,u,u)", &inode, &uid, &g, &sm) < 0)
-		return ST_PARSE;
+	if (mfs_rp_args(r, "(u,u,u,u)", &inode, &uid, &g, &sm) < 0)
+		return MFS_ST_PARSE;
 	return setsclass_common(r, inode, uid, g, g, sm);
 }
 
@@ -934,48 +914,46 @@ archchg_one(struct mfs_meta *m, uint32_t idx, void *vctx)
 }
 
 int
-mfs_op_archchg(struct rp *r)
+mfs_op_archchg(struct mfs_rp *r)
 {
 	uint32_t inode, uid, cmd, a, b, d, idx;
 	struct setctx c = { 0 };
 	struct mfs_node *n;
 	int st;
 
-	if (rp_args(r, "(u,u,b):u,u,u", &inode, &uid, &cmd, &a, &b, &d) < 0)
-		return ST_PARSE;
+	if (mfs_rp_args(r, "(u,u,b):u,u,u", &inode, &uid, &cmd, &a, &b, &d) < 0)
+		return MFS_ST_PARSE;
 	c.ts = r->ts;
 	c.uid = uid;
 	c.arch = cmd == 1;
-	if (!(idx = mfs_fs_node(r->m, inode)))
-		return ST_ENOENT;
+	if ((st = set_node(r, inode, 1, &idx)))
+		return st;
 	n = &r->m->nodes.v[idx];
-	if (!mfs_fs_isfile(n) && n->type != MFS_T_DIR)
-		return ST_EPERM;
 	walk_tree(r->m, idx, 1, archchg_one, &c);
 	if (n->type != MFS_T_DIR && c.notperm && c.chg == 0 && c.all == 0)
-		return ST_EPERM;
-	if ((st = rp_check(r, "changed chunks", a, c.chg)) || (st = rp_check(r, "unchanged chunks", b, c.all - c.chg)) ||
-	    (st = rp_check(r, "not permitted", d, c.notperm)))
+		return MFS_ST_EPERM;
+	if ((st = mfs_rp_check(r, "changed chunks", a, c.chg)) || (st = mfs_rp_check(r, "unchanged chunks", b, c.all - c.chg)) ||
+	    (st = mfs_rp_check(r, "not permitted", d, c.notperm)))
 		return st;
-	return ST_OK;
+	return MFS_ST_OK;
 }
 
 /* ---- xattr, acl, quota ---- */
 
 int
-mfs_op_setxattr(struct rp *r)
+mfs_op_setxattr(struct mfs_rp *r)
 {
 	struct mfs_meta *m = r->m;
 	uint32_t inode, nlen, vlen, mode, x, *pp, total = 0;
 	struct mfs_node *n;
 
-	if (rp_args(r, "(u,d,d,u)", &inode, &nlen, &vlen, &mode) < 0)
-		return ST_PARSE;
+	if (mfs_rp_args(r, "(u,d,d,u)", &inode, &nlen, &vlen, &mode) < 0)
+		return MFS_ST_PARSE;
 	nlen = (uint32_t)strlen((char *)r->buf[0]);
 	if (nlen == 0 || nlen > 255 || vlen > 65536 || mode > 3)
-		return ST_EINVAL;
+		return MFS_ST_EINVAL;
 	if (!(n = mfs_node_get(m, inode)))
-		return ST_ENOENT;
+		return MFS_ST_ENOENT;
 	x = mfs_xent_find(m, inode);
 	pp = NULL;
 	if (x) {
@@ -988,31 +966,26 @@ mfs_op_setxattr(struct rp *r)
 	}
 	if (mode == 3 || (mode == 2 && !pp)) {
 		if (!pp)
-			return ST_ENOATTR;
+			return MFS_ST_ENOATTR;
 		*pp = m->xpair.v[*pp].next;
 		if (!m->xent.v[x].head) {
-			xattr_remove_inode(m, inode);
+			mfs_xattr_remove_inode(m, inode);
 			n = mfs_node_get(m, inode);
 			n->flags &= (uint8_t)~MFS_NF_XATTR;
 		}
 	} else if (pp) {
 		if (mode == 1)
-			return ST_EEXIST;
+			return MFS_ST_EEXIST;
 		m->xpair.v[*pp].value = mfs_strdup(m, r->buf[1], vlen);
 		m->xpair.v[*pp].vleng = vlen;
 	} else {
 		uint32_t p;
 		if (mode == 2)
-			return ST_ENOATTR;
+			return MFS_ST_ENOATTR;
 		if (total + nlen + 1 > 65536)
-			return ST_ERANGE;
-		if (!x) {
-			x = MFS_VEC_ADD(m->xent);
-			m->xent.v[x].inode = inode;
-			m->xent.v[x].alive = 1;
-			m->xent.v[x].seq = ++m->seq;
-			idmap_put(&m->xent_map, mfs_mix64(inode), x, mfs_xent_rh, m);
-		}
+			return MFS_ST_ERANGE;
+		if (!x)
+			x = mfs_xent_add(m, inode);
 		p = MFS_VEC_ADD(m->xpair);
 		m->xpair.v[p].name = mfs_strdup(m, r->buf[0], nlen);
 		m->xpair.v[p].nleng = (uint8_t)nlen;
@@ -1025,69 +998,69 @@ mfs_op_setxattr(struct rp *r)
 	}
 	n = mfs_node_get(m, inode);
 	n->ctime = r->ts;
-	return ST_OK;
+	return MFS_ST_OK;
 }
 
 int
-mfs_op_setacl(struct rp *r)
+mfs_op_setacl(struct mfs_rp *r)
 {
 	struct mfs_meta *m = r->m;
 	uint32_t inode, mode, cct, type, p[4], nu, ng, blen;
 	uint16_t perm[4];
 	struct mfs_node *n;
 
-	if (rp_args(r, "(u,w,b,b,w,w,w,w,w,w,d)", &inode, &mode, &cct, &type, &p[0], &p[1], &p[2], &p[3], &nu, &ng,
+	if (mfs_rp_args(r, "(u,w,b,b,w,w,w,w,w,w,d)", &inode, &mode, &cct, &type, &p[0], &p[1], &p[2], &p[3], &nu, &ng,
 		    &blen) < 0)
-		return ST_PARSE;
+		return MFS_ST_PARSE;
 	for (int i = 0; i < 4; i++)
 		perm[i] = (uint16_t)p[i];
 	if (blen != (nu + ng) * 6)
-		return rp_fail(r, ST_MISMATCH, "ACL data length %u does not match %u entries", blen, nu + ng);
+		return mfs_rp_fail(r, MFS_ST_MISMATCH, "ACL data length %u does not match %u entries", blen, nu + ng);
 	if (!(n = mfs_node_get(m, inode)))
-		return ST_ENOENT;
+		return MFS_ST_ENOENT;
 	if (type != 1 && type != 2)
-		return ST_EINVAL;
+		return MFS_ST_EINVAL;
 	if ((perm[0] & perm[1] & perm[2] & perm[3]) == 0xFFFF && nu == 0 && ng == 0) {
-		acl_remove(m, inode, (uint8_t)type);
+		mfs_acl_remove(m, inode, (uint8_t)type);
 		n->flags &= (uint8_t)~(type == 1 ? MFS_NF_ACLA : MFS_NF_ACLD);
-		return ST_OK;
+		return MFS_ST_OK;
 	}
 	if (type == 1 && nu == 0 && ng == 0 && perm[0] <= 7 && perm[1] <= 7 && perm[2] <= 7 && perm[3] == 0xFFFF) {
-		acl_remove(m, inode, 1);
+		mfs_acl_remove(m, inode, 1);
 		n->flags &= (uint8_t)~MFS_NF_ACLA;
 	} else {
-		acl_set(m, inode, (uint8_t)type, perm, (uint16_t)nu, (uint16_t)ng, r->buf[0]);
+		mfs_acl_set(m, inode, (uint8_t)type, perm, (uint16_t)nu, (uint16_t)ng, r->buf[0]);
 		n = mfs_node_get(m, inode);
 		n->flags |= type == 1 ? MFS_NF_ACLA : MFS_NF_ACLD;
 	}
 	n->mode = mode & 0xFFF;
 	if (cct)
 		n->ctime = r->ts;
-	return ST_OK;
+	return MFS_ST_OK;
 }
 
 int
-mfs_op_quota(struct rp *r)
+mfs_op_quota(struct mfs_rp *r)
 {
 	struct mfs_meta *m = r->m;
-	uint32_t inode, ex, fl, sts, si, hi, grace = 0;
-	uint64_t v[6];
+	uint32_t inode, ex, fl;
+	struct mfs_quota l = { 0 };   /* the logged record, read into place */
 	struct mfs_node *n;
 	struct mfs_quota *q;
 
-	if (rp_args(r, "(u,u,u,u,u,u,U,U,U,U,U,U[,u])", &inode, &ex, &fl, &sts, &si, &hi, &v[0], &v[1], &v[2], &v[3],
-		    &v[4], &v[5], &grace) < 0)
-		return ST_PARSE;
+	if (mfs_rp_args(r, "(u,u,u,u,u,u,U,U,U,U,U,U[,u])", &inode, &ex, &fl, &l.stimestamp, &l.sinodes, &l.hinodes,
+		    &l.slength, &l.hlength, &l.ssize, &l.hsize, &l.srealsize, &l.hrealsize, &l.grace) < 0)
+		return MFS_ST_PARSE;
 	if (!(n = mfs_node_get(m, inode)))
-		return ST_ENOENT;
+		return MFS_ST_ENOENT;
 	if (n->type != MFS_T_DIR)
-		return ST_EPERM;
+		return MFS_ST_EPERM;
 	if ((uint8_t)fl == 0) {
 		if (n->u.d.quota) {
 			m->quota.v[n->u.d.quota].alive = 0;
 			n->u.d.quota = 0;
 		}
-		return ST_OK;
+		return MFS_ST_OK;
 	}
 	if (!n->u.d.quota) {
 		uint32_t k = MFS_VEC_ADD(m->quota);
@@ -1098,36 +1071,31 @@ mfs_op_quota(struct rp *r)
 		n->u.d.quota = k;
 	}
 	q = &m->quota.v[n->u.d.quota];
-	q->exceeded = (uint8_t)ex;
-	q->flags = (uint8_t)fl;
-	q->stimestamp = sts;
-	q->sinodes = si;
-	q->hinodes = hi;
-	q->slength = v[0];
-	q->hlength = v[1];
-	q->ssize = v[2];
-	q->hsize = v[3];
-	q->srealsize = v[4];
-	q->hrealsize = v[5];
-	if (grace)
-		q->grace = grace;
-	return ST_OK;
+	l.inode = q->inode;
+	l.seq = q->seq;
+	l.alive = q->alive;
+	l.exceeded = (uint8_t)ex;
+	l.flags = (uint8_t)fl;
+	if (!l.grace)
+		l.grace = q->grace;   /* a line without one keeps it */
+	*q = l;
+	return MFS_ST_OK;
 }
 
 /* ---- trash ---- */
 
 int
-mfs_op_undel(struct rp *r)
+mfs_op_undel(struct mfs_rp *r)
 {
 	struct mfs_meta *m = r->m;
 	uint32_t inode, idx, dir, e;
 	const char *path;
 	uint16_t plen, s, i;
 
-	if (rp_args(r, "(u)", &inode) < 0)
-		return ST_PARSE;
+	if (mfs_rp_args(r, "(u)", &inode) < 0)
+		return MFS_ST_PARSE;
 	if (!(idx = mfs_fs_node(m, inode)) || m->nodes.v[idx].type != MFS_T_TRASH)
-		return ST_ENOENT;
+		return MFS_ST_ENOENT;
 	e = m->nodes.v[idx].parents;
 	path = m->edges.v[e].name;
 	plen = m->edges.v[e].nleng;
@@ -1135,17 +1103,17 @@ mfs_op_undel(struct rp *r)
 	while (s < plen && path[s] == '/')
 		s++;
 	if (s == plen)
-		return ST_CANTCREATEPATH;
+		return MFS_ST_CANTCREATEPATH;
 	/* validate every component first */
 	for (i = s; i <= plen; i++) {
 		if (i == plen || path[i] == '/') {
 			uint16_t cl = (uint16_t)(i - s);
 			if (cl == 0 || cl > 255 || (cl == 1 && path[s] == '.') ||
 			    (cl == 2 && path[s] == '.' && path[s + 1] == '.'))
-				return ST_CANTCREATEPATH;
+				return MFS_ST_CANTCREATEPATH;
 			s = (uint16_t)(i + 1);
 		} else if (path[i] == 0) {
-			return ST_CANTCREATEPATH;
+			return MFS_ST_CANTCREATEPATH;
 		}
 	}
 	s = 0;
@@ -1157,12 +1125,12 @@ mfs_op_undel(struct rp *r)
 			uint16_t cl = (uint16_t)(i - s);
 			struct mfs_node *d = &m->nodes.v[dir];
 			if (d->type == MFS_T_DIR && d->u.d.quota && m->quota.v[d->u.d.quota].exceeded)
-				return ST_QUOTA;
+				return MFS_ST_QUOTA;
 			if (d->eattr & MFS_EA_IMMUTABLE)
-				return ST_EPERM;
+				return MFS_ST_EPERM;
 			if (i == plen) {
 				if (mfs_edge_find(m, dir, path + s, cl))
-					return ST_EEXIST;
+					return MFS_ST_EEXIST;
 				m->nodes.v[idx].type = MFS_T_FILE;
 				m->nodes.v[idx].ctime = r->ts;
 				mfs_fs_link(m, r->ts, dir, idx, path + s, cl);
@@ -1172,14 +1140,14 @@ mfs_op_undel(struct rp *r)
 						break;
 				if (e)
 					remove_edge(m, r->ts, e);
-				return ST_OK;
+				return MFS_ST_OK;
 			}
 			{
 				uint32_t ce = mfs_edge_find(m, dir, path + s, cl);
 				if (ce) {
 					uint32_t c = m->edges.v[ce].child;
 					if (m->nodes.v[c].type != MFS_T_DIR)
-						return ST_CANTCREATEPATH;
+						return MFS_ST_CANTCREATEPATH;
 					dir = c;
 				} else {
 					dir = mfs_fs_create(m, r->ts, dir, path + s, cl, MFS_T_DIR, 0755, 0, 0, 0);
@@ -1191,125 +1159,121 @@ mfs_op_undel(struct rp *r)
 }
 
 int
-mfs_op_purge(struct rp *r)
+mfs_op_purge(struct mfs_rp *r)
 {
 	uint32_t inode, idx;
 
-	if (rp_args(r, "(u)", &inode) < 0)
-		return ST_PARSE;
+	if (mfs_rp_args(r, "(u)", &inode) < 0)
+		return MFS_ST_PARSE;
 	if (!(idx = mfs_fs_node(r->m, inode)) || r->m->nodes.v[idx].type != MFS_T_TRASH)
-		return ST_ENOENT;
+		return MFS_ST_ENOENT;
 	mfs_fs_purge(r->m, r->ts, idx);
-	return ST_OK;
+	return MFS_ST_OK;
 }
 
 int
-mfs_op_setpath(struct rp *r)
+mfs_op_setpath(struct mfs_rp *r)
 {
 	struct mfs_meta *m = r->m;
 	uint32_t inode, idx, plen;
 
-	if (rp_args(r, "(u,d)", &inode, &plen) < 0)
-		return ST_PARSE;
+	if (mfs_rp_args(r, "(u,d)", &inode, &plen) < 0)
+		return MFS_ST_PARSE;
 	plen = (uint32_t)strlen((char *)r->buf[0]);
 	if (!(idx = mfs_fs_node(m, inode)) || m->nodes.v[idx].type != MFS_T_TRASH)
-		return ST_ENOENT;
+		return MFS_ST_ENOENT;
 	if (plen == 0 || plen > 1024)
-		return ST_EINVAL;
+		return MFS_ST_EINVAL;
 	mfs_edge_del(m, m->nodes.v[idx].parents);
 	mfs_edge_add_special(m, idx, 1, mfs_strdup(m, r->buf[0], plen), (uint16_t)plen, next_edgeid(m));
-	return ST_OK;
+	return MFS_ST_OK;
+}
+
+static int
+expired(const struct mfs_node *n, uint32_t ts)
+{
+	uint64_t lim = (uint64_t)n->trashtime * 3600;
+
+	return (uint64_t)n->atime + lim < ts && (uint64_t)n->mtime + lim < ts && (uint64_t)n->ctime + lim < ts;
+}
+
+/* EMPTYTRASH (trash) and EMPTYSUSTAINED: purge, in bucket bid (all when out
+ * of range), what has expired (trash) or is no longer open (sustained);
+ * count what was freed (fi), what stays sustained (si), and xor the inodes */
+static void
+purge_buckets(struct mfs_rp *r, int trash, uint32_t bid, uint32_t *fi, uint32_t *si, uint32_t *cs)
+{
+	struct mfs_meta *m = r->m;
+	const uint32_t *head = trash ? m->trash_head : m->sust_head;
+	uint32_t nb = trash ? MFS_TRASH_BUCKETS : MFS_SUSTAINED_BUCKETS;
+	uint32_t b0 = bid >= nb ? 0 : bid, b1 = bid >= nb ? nb : bid + 1;
+
+	for (uint32_t b = b0; b < b1; b++) {
+		for (uint32_t e = head[b], nx; e; e = nx) {
+			uint32_t c = m->edges.v[e].child;
+			const struct mfs_node *n = &m->nodes.v[c];
+
+			nx = m->edges.v[e].next;
+			if (trash ? !expired(n, r->ts) : mfs_is_open(m, n->inode))
+				continue;
+			*cs ^= n->inode;
+			if (mfs_fs_purge(m, r->ts, c) == 1 || !trash)
+				(*fi)++;
+			else
+				(*si)++;
+		}
+	}
+}
+
+/* the results EMPTYTRASH, EMPTYSUSTAINED (no sustained count) and FREEINODES
+ * log: freed, sustained, and the inodes' checksum when one was logged */
+static int
+freed_check(struct mfs_rp *r, uint32_t lf, uint32_t fi, const uint32_t *ls, uint32_t si, uint32_t lcs, uint32_t cs)
+{
+	int st;
+
+	if ((st = mfs_rp_check(r, "freed", lf, fi)) || (ls && (st = mfs_rp_check(r, "sustained", *ls, si))))
+		return st;
+	if (lcs && (st = mfs_rp_check(r, "checksum", lcs, cs)))
+		return st;
+	return MFS_ST_OK;
 }
 
 int
-mfs_op_emptytrash(struct rp *r)
+mfs_op_emptytrash(struct mfs_rp *r)
 {
-	struct mfs_meta *m = r->m;
-	uint32_t bid = 0xFFFFFFFFu, lf, ls, lcs = 0, fi = 0, si = 0, cs = 0, b0, b1;
-	int st;
+	uint32_t bid = 0xFFFFFFFFu, lf, ls, lcs = 0, fi = 0, si = 0, cs = 0;
 
 	/* (bucket or all):freed,sustained[,checksum] */
-	if (rp_args(r, "({u}):u,u[,u]", &bid, &lf, &ls, &lcs) < 0)
-		return ST_PARSE;
-	if (bid >= MFS_TRASH_BUCKETS) {
-		b0 = 0;
-		b1 = MFS_TRASH_BUCKETS;
-	} else {
-		b0 = bid;
-		b1 = bid + 1;
-	}
-	for (uint32_t b = b0; b < b1; b++) {
-		uint32_t e = m->trash_head[b];
-		while (e) {
-			uint32_t nx = m->edges.v[e].next, c = m->edges.v[e].child;
-			struct mfs_node *n = &m->nodes.v[c];
-			uint64_t lim = (uint64_t)n->trashtime * 3600;
-			if ((uint64_t)n->atime + lim < r->ts && (uint64_t)n->mtime + lim < r->ts &&
-			    (uint64_t)n->ctime + lim < r->ts) {
-				cs ^= n->inode;
-				if (mfs_fs_purge(m, r->ts, c) == 1)
-					fi++;
-				else
-					si++;
-			}
-			e = nx;
-		}
-	}
-	if ((st = rp_check(r, "freed", lf, fi)) || (st = rp_check(r, "sustained", ls, si)))
-		return st;
-	if (lcs && (st = rp_check(r, "checksum", lcs, cs)))
-		return st;
-	return ST_OK;
+	if (mfs_rp_args(r, "({u}):u,u[,u]", &bid, &lf, &ls, &lcs) < 0)
+		return MFS_ST_PARSE;
+	purge_buckets(r, 1, bid, &fi, &si, &cs);
+	return freed_check(r, lf, fi, &ls, si, lcs, cs);
 }
 
 int
-mfs_op_emptysustained(struct rp *r)
+mfs_op_emptysustained(struct mfs_rp *r)
 {
-	struct mfs_meta *m = r->m;
-	uint32_t bid = 0xFFFFFFFFu, lf, lcs = 0, fi = 0, cs = 0, b0, b1;
-	int st;
+	uint32_t bid = 0xFFFFFFFFu, lf, lcs = 0, fi = 0, si = 0, cs = 0;
 
 	/* (bucket or all):freed[,checksum] */
-	if (rp_args(r, "({u}):u[,u]", &bid, &lf, &lcs) < 0)
-		return ST_PARSE;
-	if (bid >= MFS_SUSTAINED_BUCKETS) {
-		b0 = 0;
-		b1 = MFS_SUSTAINED_BUCKETS;
-	} else {
-		b0 = bid;
-		b1 = bid + 1;
-	}
-	for (uint32_t b = b0; b < b1; b++) {
-		uint32_t e = m->sust_head[b];
-		while (e) {
-			uint32_t nx = m->edges.v[e].next, c = m->edges.v[e].child;
-			if (!mfs_is_open(m, m->nodes.v[c].inode)) {
-				cs ^= m->nodes.v[c].inode;
-				mfs_fs_purge(m, r->ts, c);
-				fi++;
-			}
-			e = nx;
-		}
-	}
-	if ((st = rp_check(r, "freed", lf, fi)))
-		return st;
-	if (lcs && (st = rp_check(r, "checksum", lcs, cs)))
-		return st;
-	return ST_OK;
+	if (mfs_rp_args(r, "({u}):u[,u]", &bid, &lf, &lcs) < 0)
+		return MFS_ST_PARSE;
+	purge_buckets(r, 0, bid, &fi, &si, &cs);
+	return freed_check(r, lf, fi, NULL, si, lcs, cs);
 }
 
 int
-mfs_op_freeinodes(struct rp *r)
+mfs_op_freeinodes(struct mfs_rp *r)
 {
 	struct mfs_meta *m = r->m;
 	uint32_t delay = 86400, lf, ls = 0, lcs = 0, fi = 0, si = 0, cs = 0;
 	uint32_t *side = NULL;
 	size_t sc = 0, ns = 0;
-	int st;
 
 	/* ([delay]):freed[,sustained[,checksum]] */
-	if (rp_args(r, "({u}):u[,u[,u]]", &delay, &lf, &ls, &lcs) < 0)
-		return ST_PARSE;
+	if (mfs_rp_args(r, "({u}):u[,u[,u]]", &delay, &lf, &ls, &lcs) < 0)
+		return MFS_ST_PARSE;
 	if (r->ts < m->freelastts) {
 		for (uint32_t i = m->free_first; i < m->freel.n; i++)
 			if (m->freel.v[i].ftime > r->ts)
@@ -1346,22 +1310,18 @@ mfs_op_freeinodes(struct rp *r)
 		m->freel.n -= m->free_first;
 		m->free_first = 0;
 	}
-	if ((st = rp_check(r, "freed", lf, fi)) || (st = rp_check(r, "sustained", ls, si)))
-		return st;
-	if (lcs && (st = rp_check(r, "checksum", lcs, cs)))
-		return st;
-	return ST_OK;
+	return freed_check(r, lf, fi, &ls, si, lcs, cs);
 }
 
 int
-mfs_op_renumedges(struct rp *r)
+mfs_op_renumedges(struct mfs_rp *r)
 {
 	struct mfs_meta *m = r->m;
 	uint64_t logged;
 	struct walk w = { 0 };
 
-	if (rp_args(r, "():U", &logged) < 0)
-		return ST_PARSE;
+	if (mfs_rp_args(r, "():U", &logged) < 0)
+		return MFS_ST_PARSE;
 	m->nextedgeid = 0x7FFFFFFFFFFFFFFEULL;
 	/* for each directory (pre-order from root): number its children */
 	walk_push(&w, m->root);
@@ -1386,7 +1346,7 @@ mfs_op_renumedges(struct rp *r)
 		free(dirs);
 	}
 	free(w.stack);
-	return rp_check(r, "nextedgeid", logged, m->nextedgeid);
+	return mfs_rp_check(r, "nextedgeid", logged, m->nextedgeid);
 }
 
 void
@@ -1396,12 +1356,12 @@ mfs_fs_copy_xattrs(struct mfs_meta *m, uint32_t from, uint32_t to)
 
 	if (!x || !m->xent.v[x].head)
 		return;
-	xattr_remove_inode(m, to);
+	mfs_xattr_remove_inode(m, to);
 	y = MFS_VEC_ADD(m->xent);
 	m->xent.v[y].inode = to;
 	m->xent.v[y].alive = 1;
 	m->xent.v[y].seq = ++m->seq;
-	idmap_put(&m->xent_map, mfs_mix64(to), y, mfs_xent_rh, m);
+	mfs_idmap_put(&m->xent_map, mfs_mix64(to), y, mfs_xent_rh, m);
 	for (uint32_t p = m->xent.v[mfs_xent_find(m, from)].head; p; p = m->xpair.v[p].next) {
 		uint32_t q = MFS_VEC_ADD(m->xpair);
 		m->xpair.v[q] = m->xpair.v[p];

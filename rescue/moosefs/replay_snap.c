@@ -91,7 +91,7 @@ copy_chunks(struct snap *s, uint32_t src, uint32_t dst)
 		uint64_t id = mfs_chunks(&m->nodes.v[src])[i];
 		mfs_chunks(&m->nodes.v[dst])[i] = id;
 		if (id)
-			chunk_addref(m, id);
+			mfs_chunk_addref(m, id);
 	}
 	m->nodes.v[dst].u.f.length = m->nodes.v[src].u.f.length;
 }
@@ -104,24 +104,24 @@ test(struct snap *s, uint32_t orig, uint32_t src, uint32_t dir, const char *name
 	int st;
 
 	if (!e)
-		return ST_OK;
+		return MFS_ST_OK;
 	d = m->edges.v[e].child;
 	if (d == orig)
-		return ST_EINVAL;
+		return MFS_ST_EINVAL;
 	if (m->nodes.v[d].eattr & (MFS_EA_UNDELETABLE | MFS_EA_IMMUTABLE | MFS_EA_APPENDONLY))
-		return ST_EPERM;
+		return MFS_ST_EPERM;
 	if (m->nodes.v[d].type != m->nodes.v[src].type)
-		return ST_EPERM;
+		return MFS_ST_EPERM;
 	if (m->nodes.v[src].type == MFS_T_TRASH || m->nodes.v[src].type == MFS_T_SUSTAINED)
-		return ST_EPERM;
+		return MFS_ST_EPERM;
 	if (m->nodes.v[src].type == MFS_T_DIR) {
 		for (uint32_t c = m->nodes.v[src].u.d.head; c; c = m->edges.v[c].next)
 			if ((st = test(s, orig, m->edges.v[c].child, d, m->edges.v[c].name, m->edges.v[c].nleng, canow)))
 				return st;
 	} else if (!canow) {
-		return ST_EEXIST;
+		return MFS_ST_EEXIST;
 	}
-	return ST_OK;
+	return MFS_ST_OK;
 }
 
 static uint32_t
@@ -147,7 +147,7 @@ copy_acl(struct mfs_meta *m, uint32_t from, uint32_t to, uint8_t type)
 	if (!a)
 		return;
 	A = m->acl.v[a];
-	acl_set(m, to, type, A.perm, A.nu, A.ng, A.named);
+	mfs_acl_set(m, to, type, A.perm, A.nu, A.ng, A.named);
 	mfs_node_get(m, to)->flags |= type == 1 ? MFS_NF_ACLA : MFS_NF_ACLD;
 }
 
@@ -379,46 +379,46 @@ run(struct snap *s, uint32_t isrc, uint32_t pdst, const char *name, uint16_t nl)
 
 	if (s->smode & SM_DELETE) {
 		if (isrc != 0)
-			return ST_EINVAL;
+			return MFS_ST_EINVAL;
 		if (!(dw = mfs_fs_node(m, pdst)))
-			return ST_ENOENT;
+			return MFS_ST_ENOENT;
 		if (m->nodes.v[dw].type != MFS_T_DIR)
-			return ST_EPERM;
+			return MFS_ST_EPERM;
 		if (!mfs_fs_name_ok(name, nl))
-			return ST_EINVAL;
+			return MFS_ST_EINVAL;
 		if (!(e = mfs_edge_find(m, dw, name, nl)))
-			return ST_ENOENT;
+			return MFS_ST_ENOENT;
 		remove_snap(s, e, (m->nodes.v[dw].eattr & (MFS_EA_APPENDONLY | MFS_EA_IMMUTABLE)) ? 0 : 1);
-		return ST_OK;
+		return MFS_ST_OK;
 	}
 	if (isrc == 0)
-		return ST_EINVAL;
+		return MFS_ST_EINVAL;
 	if (!(sp = mfs_fs_node(m, isrc)) || !(dw = mfs_fs_node(m, pdst)))
-		return ST_ENOENT;
+		return MFS_ST_ENOENT;
 	if (m->nodes.v[dw].type != MFS_T_DIR)
-		return ST_EPERM;
+		return MFS_ST_EPERM;
 	if (m->nodes.v[sp].type == MFS_T_DIR) {
 		if (sp == dw)
-			return ST_EINVAL;
+			return MFS_ST_EINVAL;
 		for (uint32_t p = dw; p && m->nodes.v[p].parents;) {
 			p = m->edges.v[m->nodes.v[p].parents].parent;
 			if (p == sp)
-				return ST_EINVAL;
+				return MFS_ST_EINVAL;
 		}
 	}
 	if (!mfs_fs_name_ok(name, nl))
-		return ST_EINVAL;
+		return MFS_ST_EINVAL;
 	if ((st = test(s, sp, sp, dw, name, nl, s->smode & SM_OVERWRITE)))
 		return st;
 	snap(s, sp, dw, name, nl, 0);
-	return ST_OK;
+	return MFS_ST_OK;
 }
 
 /* "[g,g,...]," (3.0.117 and later): its reader consumes the first digit of
  * each group id before converting the rest ("[1000]" gives 0, "[12,34]"
  * gives 2,4); replay what it did, not what was meant */
 static int
-groups_list(struct rp *r, struct snap *s)
+groups_list(struct mfs_rp *r, struct snap *s)
 {
 	r->p++;
 	for (;;) {
@@ -427,28 +427,28 @@ groups_list(struct rp *r, struct snap *s)
 		if (c == ']')
 			break;
 		if (c == 0 || c == '\r' || c == '\n')
-			return rp_fail(r, ST_PARSE, "bad group list");
+			return mfs_rp_fail(r, MFS_ST_PARSE, "bad group list");
 		if (c >= '0' && c <= '9') {
-			rp_u32(r, &g);
+			mfs_rp_u32(r, &g);
 			if (s->ngids < 64)
 				s->gids[s->ngids++] = g;
 		} else if (c != ',') {
-			return rp_fail(r, ST_PARSE, "bad group list");
+			return mfs_rp_fail(r, MFS_ST_PARSE, "bad group list");
 		}
 	}
-	return rp_eat(r, ',') ? ST_PARSE : ST_OK;
+	return mfs_rp_eat(r, ',') ? MFS_ST_PARSE : MFS_ST_OK;
 }
 
 /* old forms: "GID,CUMASK)" (sets *oldest) or "NGIDS,<raw gids, host
  * order>,CUMASK)" */
 static int
-groups_old(struct rp *r, struct snap *s, int *oldest)
+groups_old(struct mfs_rp *r, struct snap *s, int *oldest)
 {
 	uint32_t n, len;
 	const char *q;
 
-	if (rp_args(r, "u,", &n) < 0)
-		return ST_PARSE;
+	if (mfs_rp_args(r, "u,", &n) < 0)
+		return MFS_ST_PARSE;
 	for (q = r->p; *q && *q != ')'; q++)
 		if (*q < '0' || *q > '9')
 			break;
@@ -456,36 +456,36 @@ groups_old(struct rp *r, struct snap *s, int *oldest)
 		s->gids[0] = n;
 		s->ngids = 1;
 		*oldest = 1;
-		return ST_OK;
+		return MFS_ST_OK;
 	}
-	if (rp_args(r, "d,", &len) < 0)
-		return ST_PARSE;
+	if (mfs_rp_args(r, "d,", &len) < 0)
+		return MFS_ST_PARSE;
 	if ((uint64_t)n * 4 != len)
-		return rp_fail(r, ST_MISMATCH, "%u groups but %u bytes of group data", n, len);
+		return mfs_rp_fail(r, MFS_ST_MISMATCH, "%u groups but %u bytes of group data", n, len);
 	for (uint32_t i = 0; i < n && i < 64; i++) {
 		const uint8_t *g = r->buf[0] + 4 * i;
 		s->gids[i] = (uint32_t)g[0] | (uint32_t)g[1] << 8 | (uint32_t)g[2] << 16 | (uint32_t)g[3] << 24;
 	}
 	s->ngids = n < 64 ? n : 64;
-	return ST_OK;
+	return MFS_ST_OK;
 }
 
 /* the six logged result counters against the replay's */
 static int
-check_results(struct rp *r, const struct snap *s, const uint32_t res[6])
+check_results(struct mfs_rp *r, const struct snap *s, const uint32_t res[6])
 {
 	int st;
 
-	if ((st = rp_check(r, "inode checksum", res[0], s->chk)) || (st = rp_check(r, "removed", res[1], s->removed)) ||
-	    (st = rp_check(r, "same", res[2], s->same)) || (st = rp_check(r, "existing", res[3], s->existing)) ||
-	    (st = rp_check(r, "hard links", res[4], s->hardlinks)) || (st = rp_check(r, "new", res[5], s->newobj)))
+	if ((st = mfs_rp_check(r, "inode checksum", res[0], s->chk)) || (st = mfs_rp_check(r, "removed", res[1], s->removed)) ||
+	    (st = mfs_rp_check(r, "same", res[2], s->same)) || (st = mfs_rp_check(r, "existing", res[3], s->existing)) ||
+	    (st = mfs_rp_check(r, "hard links", res[4], s->hardlinks)) || (st = mfs_rp_check(r, "new", res[5], s->newobj)))
 		return st;
-	return ST_OK;
+	return MFS_ST_OK;
 }
 
 /* SNAPSHOT(isrc,pdst,name,smode,sesflags,uid,GROUPS,cumask)[:chk,removed,same,existing,hardlinks,new] */
 int
-mfs_op_snapshot(struct rp *r)
+mfs_op_snapshot(struct mfs_rp *r)
 {
 	struct snap s;
 	uint32_t isrc, pdst, smode, sesflags, uid, cumask, res[6] = { 0 };
@@ -494,15 +494,15 @@ mfs_op_snapshot(struct rp *r)
 	int st, oldest = 0;
 
 	memset(&s, 0, sizeof s);
-	if (rp_args(r, "(u,u,s,u,u,u,", &isrc, &pdst, name, &nl, &smode, &sesflags, &uid) < 0)
-		return ST_PARSE;
-	st = rp_is(r, '[') ? groups_list(r, &s) : groups_old(r, &s, &oldest);
+	if (mfs_rp_args(r, "(u,u,s,u,u,u,", &isrc, &pdst, name, &nl, &smode, &sesflags, &uid) < 0)
+		return MFS_ST_PARSE;
+	st = mfs_rp_is(r, '[') ? groups_list(r, &s) : groups_old(r, &s, &oldest);
 	if (st)
 		return st;
-	if (rp_args(r, "u)", &cumask) < 0)
-		return ST_PARSE;
-	if (!oldest && rp_args(r, "[:u,u,u,u,u,u]", &res[0], &res[1], &res[2], &res[3], &res[4], &res[5]) < 0)
-		return ST_PARSE;
+	if (mfs_rp_args(r, "u)", &cumask) < 0)
+		return MFS_ST_PARSE;
+	if (!oldest && mfs_rp_args(r, "[:u,u,u,u,u,u]", &res[0], &res[1], &res[2], &res[3], &res[4], &res[5]) < 0)
+		return MFS_ST_PARSE;
 	s.m = r->m;
 	s.ts = r->ts;
 	s.uid = uid;
@@ -518,5 +518,5 @@ mfs_op_snapshot(struct rp *r)
 		return st;
 	if (res[0] | res[1] | res[2] | res[3] | res[4] | res[5])
 		return check_results(r, &s, res);
-	return ST_OK;
+	return MFS_ST_OK;
 }

@@ -58,15 +58,15 @@ struct mfs_sechdr {
 void mfs_sechdr_parse(const uint8_t h[16], struct mfs_sechdr *s);
 
 struct mfs_meta;
-struct rd;
-struct wr;
-struct dump;
+struct mfs_rd;
+struct mfs_wr;
+struct mfs_dumper;
 struct mfs_section {
 	const char *tag;
 	uint8_t ver;
-	int (*load)(struct mfs_meta *m, struct rd *r, int flags);
-	void (*store)(struct mfs_meta *m, struct wr *w);  /* NULL: read only */
-	int (*dump)(struct dump *d);
+	int (*load)(struct mfs_meta *m, struct mfs_rd *r, int flags);
+	void (*store)(struct mfs_meta *m, struct mfs_wr *w);  /* NULL: read only */
+	int (*dump)(struct mfs_dumper *d);
 };
 /* In store order; a tag may have several rows (one per version read). */
 extern const struct mfs_section mfs_sections[];
@@ -77,47 +77,17 @@ extern const size_t mfs_nsections;
 const struct mfs_section *mfs_section_find(const char *name, uint64_t off,
 					   const struct mfs_sechdr *s, int *known);
 
-/* the loaders (meta_load.c), storers (meta_store.c), dumpers (dump.c) */
-int mfs_load_sess(struct mfs_meta *, struct rd *, int);
-int mfs_load_scla(struct mfs_meta *, struct rd *, int);
-int mfs_load_nodes(struct mfs_meta *, struct rd *, int);
-int mfs_load_edges(struct mfs_meta *, struct rd *, int);
-int mfs_load_free(struct mfs_meta *, struct rd *, int);
-int mfs_load_quota(struct mfs_meta *, struct rd *, int);
-int mfs_load_xattr(struct mfs_meta *, struct rd *, int);
-int mfs_load_acl(struct mfs_meta *, struct rd *, int);
-int mfs_load_open(struct mfs_meta *, struct rd *, int);
-int mfs_load_flock(struct mfs_meta *, struct rd *, int);
-int mfs_load_plock(struct mfs_meta *, struct rd *, int);
-int mfs_load_csdb(struct mfs_meta *, struct rd *, int);
-int mfs_load_chunks(struct mfs_meta *, struct rd *, int);
-
-void mfs_store_sess(struct mfs_meta *, struct wr *);
-void mfs_store_scla(struct mfs_meta *, struct wr *);
-void mfs_store_nodes(struct mfs_meta *, struct wr *);
-void mfs_store_edges(struct mfs_meta *, struct wr *);
-void mfs_store_free(struct mfs_meta *, struct wr *);
-void mfs_store_quota(struct mfs_meta *, struct wr *);
-void mfs_store_xattr(struct mfs_meta *, struct wr *);
-void mfs_store_acl(struct mfs_meta *, struct wr *);
-void mfs_store_open(struct mfs_meta *, struct wr *);
-void mfs_store_flock(struct mfs_meta *, struct wr *);
-void mfs_store_plock(struct mfs_meta *, struct wr *);
-void mfs_store_csdb(struct mfs_meta *, struct wr *);
-void mfs_store_chunks(struct mfs_meta *, struct wr *);
-
-int mfs_dump_sess(struct dump *);
-int mfs_dump_scla(struct dump *);
-int mfs_dump_nodes(struct dump *);
-int mfs_dump_edges(struct dump *);
-int mfs_dump_free(struct dump *);
-int mfs_dump_quota(struct dump *);
-int mfs_dump_xattr(struct dump *);
-int mfs_dump_acl(struct dump *);
-int mfs_dump_open(struct dump *);
-int mfs_dump_flock(struct dump *);
-int mfs_dump_plock(struct dump *);
-int mfs_dump_csdb(struct dump *);
-int mfs_dump_chunks(struct dump *);
+/* The loaders (meta_load.c), storers (meta_store.c) and dumpers (dump.c):
+ * mfs_load_NAME, mfs_store_NAME, mfs_dump_NAME for every name of this one
+ * list, so a new section is declared once. */
+#define MFS_SECTION_NAMES(X) \
+	X(sess) X(scla) X(nodes) X(edges) X(free) X(quota) X(xattr) X(acl) \
+	X(open) X(flock) X(plock) X(csdb) X(chunks)
+#define MFS_SECTION_DECL(name) \
+	int mfs_load_##name(struct mfs_meta *, struct mfs_rd *, int); \
+	void mfs_store_##name(struct mfs_meta *, struct mfs_wr *); \
+	int mfs_dump_##name(struct mfs_dumper *);
+MFS_SECTION_NAMES(MFS_SECTION_DECL)
+#undef MFS_SECTION_DECL
 
 #endif

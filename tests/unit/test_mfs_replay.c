@@ -12,7 +12,7 @@ static int
 play(struct mfs_meta *m, const char *line, char *msg)
 {
 	const char *rest;
-	uint64_t id = cl_parse_id(line, strlen(line), &rest);
+	uint64_t id = mfs_cl_parse_id(line, strlen(line), &rest);
 	if (!id)
 		return -1;
 	return mfs_replay(m, rest, strlen(rest), msg, 256);
@@ -22,10 +22,10 @@ static void
 test_parse_id(void)
 {
 	const char *rest;
-	CHECK(cl_parse_id("12: 1|IDLE()", 12, &rest) == 12);
+	CHECK(mfs_cl_parse_id("12: 1|IDLE()", 12, &rest) == 12);
 	CHECK_STR(rest, "1|IDLE()");
-	CHECK(cl_parse_id("x: 1|IDLE()", 11, &rest) == 0);
-	CHECK(cl_parse_id("12 1|IDLE()", 11, &rest) == 0);
+	CHECK(mfs_cl_parse_id("x: 1|IDLE()", 11, &rest) == 0);
+	CHECK(mfs_cl_parse_id("12 1|IDLE()", 11, &rest) == 0);
 }
 
 static void
@@ -34,16 +34,16 @@ test_create_escape_and_checks(void)
 	struct mfs_meta m;
 	char msg[256];
 	mfs_init_new(&m, 1);
-	CHECK(play(&m, "1: 5|CREATE(1,a%2Cb%25,1,420,18,0,0,0):2", msg) == ST_OK);
+	CHECK(play(&m, "1: 5|CREATE(1,a%2Cb%25,1,420,18,0,0,0):2", msg) == MFS_ST_OK);
 	CHECK(mfs_edge_find(&m, m.root, "a,b%", 4) != 0);
 	CHECK(m.version == 2);
 	/* lowercase escapes are a parse error, like the master */
-	CHECK(play(&m, "2: 5|CREATE(1,x%2c,1,420,18,0,0,0):3", msg) == ST_PARSE);
+	CHECK(play(&m, "2: 5|CREATE(1,x%2c,1,420,18,0,0,0):3", msg) == MFS_ST_PARSE);
 	/* result mismatch names both values */
-	CHECK(play(&m, "2: 5|CREATE(1,y,1,420,18,0,0,0):9", msg) == ST_MISMATCH);
+	CHECK(play(&m, "2: 5|CREATE(1,y,1,420,18,0,0,0):9", msg) == MFS_ST_MISMATCH);
 	CHECK_STR(msg, "CREATE: inode: logged 9, replay gives 3");
-	CHECK(play(&m, "3: 5|UNLINK(1,nothere):3", msg) == ST_ENOENT);
-	CHECK(play(&m, "3: 5|FROB(1)", msg) == ST_PARSE);
+	CHECK(play(&m, "3: 5|UNLINK(1,nothere):3", msg) == MFS_ST_ENOENT);
+	CHECK(play(&m, "3: 5|FROB(1)", msg) == MFS_ST_PARSE);
 	mfs_free(&m);
 }
 
@@ -53,15 +53,15 @@ test_write_cow(void)
 	struct mfs_meta m;
 	char msg[256];
 	mfs_init_new(&m, 1);
-	CHECK(play(&m, "1: 5|CREATE(1,f,1,420,18,0,0,0):2", msg) == ST_OK);
-	CHECK(play(&m, "2: 5|WRITE(2,0,1):1", msg) == ST_OK);
-	CHECK(play(&m, "3: 5|CREATE(1,g,1,420,18,0,0,0):3", msg) == ST_OK);
-	CHECK(play(&m, "4: 5|APPEND(3,2)", msg) == ST_OK);   /* length 0: nothing */
-	CHECK(play(&m, "5: 5|LENGTH(2,100)", msg) == ST_OK);
-	CHECK(play(&m, "6: 5|APPEND(3,2)", msg) == ST_OK);
+	CHECK(play(&m, "1: 5|CREATE(1,f,1,420,18,0,0,0):2", msg) == MFS_ST_OK);
+	CHECK(play(&m, "2: 5|WRITE(2,0,1):1", msg) == MFS_ST_OK);
+	CHECK(play(&m, "3: 5|CREATE(1,g,1,420,18,0,0,0):3", msg) == MFS_ST_OK);
+	CHECK(play(&m, "4: 5|APPEND(3,2)", msg) == MFS_ST_OK);   /* length 0: nothing */
+	CHECK(play(&m, "5: 5|LENGTH(2,100)", msg) == MFS_ST_OK);
+	CHECK(play(&m, "6: 5|APPEND(3,2)", msg) == MFS_ST_OK);
 	CHECK(mfs_chunk_get(&m, 1)->fcount == 2);
 	/* shared chunk: the write copies it to chunk 2 */
-	CHECK(play(&m, "7: 5|WRITE(2,0,1):2", msg) == ST_OK);
+	CHECK(play(&m, "7: 5|WRITE(2,0,1):2", msg) == MFS_ST_OK);
 	CHECK(mfs_chunk_get(&m, 1)->fcount == 1);
 	CHECK(mfs_chunk_get(&m, 2)->fcount == 1);
 	CHECK(m.version == 8);
@@ -74,19 +74,19 @@ test_trash_path(void)
 	struct mfs_meta m;
 	char msg[256];
 	mfs_init_new(&m, 1);
-	CHECK(play(&m, "1: 5|CREATE(1,d,2,493,18,0,0,0):2", msg) == ST_OK);
-	CHECK(play(&m, "2: 5|CREATE(2,f,1,420,18,0,0,0):3", msg) == ST_OK);
-	CHECK(play(&m, "3: 5|UNLINK(2,f):3", msg) == ST_OK);
+	CHECK(play(&m, "1: 5|CREATE(1,d,2,493,18,0,0,0):2", msg) == MFS_ST_OK);
+	CHECK(play(&m, "2: 5|CREATE(2,f,1,420,18,0,0,0):3", msg) == MFS_ST_OK);
+	CHECK(play(&m, "3: 5|UNLINK(2,f):3", msg) == MFS_ST_OK);
 	struct mfs_node *n = mfs_node_get(&m, 3);
 	CHECK(n && n->type == MFS_T_TRASH);
 	CHECK(n && n->parents && m.edges.v[n->parents].nleng == 3 && memcmp(m.edges.v[n->parents].name, "d/f", 3) == 0);
-	CHECK(play(&m, "4: 5|UNDEL(3)", msg) == ST_OK);
+	CHECK(play(&m, "4: 5|UNDEL(3)", msg) == MFS_ST_OK);
 	CHECK(mfs_node_get(&m, 3)->type == MFS_T_FILE);
 	mfs_free(&m);
 }
 
 /* The parse errors name the same literal and column whatever reads them
- * (these messages were the hand-written parser's; rp_args keeps them). */
+ * (these messages were the hand-written parser's; mfs_rp_args keeps them). */
 static void
 test_parse_error_text(void)
 {
@@ -118,16 +118,16 @@ test_parse_error_text(void)
 		struct mfs_meta m;
 		char msg[256];
 		mfs_init_new(&m, 1);
-		CHECK(play(&m, cases[i].line, msg) == ST_PARSE);
+		CHECK(play(&m, cases[i].line, msg) == MFS_ST_PARSE);
 		CHECK_STR(msg, cases[i].msg);
 		CHECK(m.version == 1);
 		mfs_free(&m);
 	}
 }
 
-/* rp_args on its own: every letter, both kinds of optional group, counts */
+/* mfs_rp_args on its own: every letter, both kinds of optional group, counts */
 static void
-args_on(struct rp *r, char *msg, const char *text)
+args_on(struct mfs_rp *r, char *msg, const char *text)
 {
 	memset(r, 0, sizeof *r);
 	r->line = r->p = text;
@@ -139,14 +139,14 @@ args_on(struct rp *r, char *msg, const char *text)
 static void
 test_rp_args(void)
 {
-	struct rp r;
+	struct mfs_rp r;
 	char msg[256], name[256];
 	uint16_t nl = 0;
 	uint32_t a = 7, b = 7, c = 7, d = 7, len = 0;
 	uint64_t big = 0;
 
 	args_on(&r, msg, "(1,18446744073709551615,ff,255,65535,a%2Cb,x%25y):9");
-	CHECK(rp_args(&r, "(u,U,x,b,w,s,d):u", &a, &big, &b, &c, &d, name, &nl, &len, &a) == 8);
+	CHECK(mfs_rp_args(&r, "(u,U,x,b,w,s,d):u", &a, &big, &b, &c, &d, name, &nl, &len, &a) == 8);
 	CHECK(a == 9 && big == UINT64_MAX && b == 0xff && c == 255 && d == 65535);
 	CHECK(nl == 3 && memcmp(name, "a,b", 3) == 0);
 	CHECK(len == 3 && memcmp(r.buf[0], "x%y", 4) == 0);
@@ -156,34 +156,34 @@ test_rp_args(void)
 	/* [..]: read when its first literal is next; values stay otherwise */
 	a = b = c = 7;
 	args_on(&r, msg, "(1)");
-	CHECK(rp_args(&r, "(u[,u[,u]])", &a, &b, &c) == 1 && a == 1 && b == 7 && c == 7);
+	CHECK(mfs_rp_args(&r, "(u[,u[,u]])", &a, &b, &c) == 1 && a == 1 && b == 7 && c == 7);
 	args_on(&r, msg, "(1,2)");
-	CHECK(rp_args(&r, "(u[,u[,u]])", &a, &b, &c) == 2 && b == 2 && c == 7);
+	CHECK(mfs_rp_args(&r, "(u[,u[,u]])", &a, &b, &c) == 2 && b == 2 && c == 7);
 	args_on(&r, msg, "(1,2,3)");
-	CHECK(rp_args(&r, "(u[,u[,u]])", &a, &b, &c) == 3 && c == 3);
+	CHECK(mfs_rp_args(&r, "(u[,u[,u]])", &a, &b, &c) == 3 && c == 3);
 	args_on(&r, msg, "(1x");
-	CHECK(rp_args(&r, "(u[,u])", &a, &b) == -1);
+	CHECK(mfs_rp_args(&r, "(u[,u])", &a, &b) == -1);
 	CHECK_STR(msg, "cannot parse (')' expected) at column 3");
 
 	/* {..}: read unless the literal after it is next */
 	a = b = 7;
 	args_on(&r, msg, "():4");
-	CHECK(rp_args(&r, "({u}):u", &a, &b) == 1 && a == 7 && b == 4);
+	CHECK(mfs_rp_args(&r, "({u}):u", &a, &b) == 1 && a == 7 && b == 4);
 	args_on(&r, msg, "(5):4");
-	CHECK(rp_args(&r, "({u}):u", &a, &b) == 2 && a == 5);
+	CHECK(mfs_rp_args(&r, "({u}):u", &a, &b) == 2 && a == 5);
 	args_on(&r, msg, "(1x");
-	CHECK(rp_args(&r, "(u{,u})", &a, &b) == -1);
+	CHECK(mfs_rp_args(&r, "(u{,u})", &a, &b) == -1);
 	CHECK_STR(msg, "cannot parse (',' expected) at column 3");
 
 	/* errors: the cursor stops where the message says */
 	args_on(&r, msg, "(256)");
-	CHECK(rp_args(&r, "(b)", &a) == -1);
+	CHECK(mfs_rp_args(&r, "(b)", &a) == -1);
 	CHECK_STR(msg, "value 256 too big (at most 255) at column 4");
 	args_on(&r, msg, "(a%zz)");
-	CHECK(rp_args(&r, "(s)", name, &nl) == -1);
+	CHECK(mfs_rp_args(&r, "(s)", name, &nl) == -1);
 	CHECK_STR(msg, "cannot parse name at column 4");
 	args_on(&r, msg, "W3,K");
-	CHECK(rp_args(&r, "Wb,Kb", &a, &b) == 2 && a == 3 && b == 0);   /* strtoul: no digits is 0 */
+	CHECK(mfs_rp_args(&r, "Wb,Kb", &a, &b) == 2 && a == 3 && b == 0);   /* strtoul: no digits is 0 */
 }
 
 UNIT_MAIN(test_parse_id, test_create_escape_and_checks, test_write_cow, test_trash_path, test_parse_error_text,

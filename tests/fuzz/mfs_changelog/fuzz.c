@@ -4,8 +4,8 @@
  *   id, then the result is stored into /dev/null.  Every input is used:
  *   inode and chunk ids far beyond the ones in use stay hashed
  *   (meta_core.c), so big numbers do not allocate big tables;
- * - the input, as a file, goes through mfsmetarestore's reader (cl_open,
- *   cl_next) and metapick's (mp_mfs_changelog): both must find the same
+ * - the input, as a file, goes through mfsmetarestore's reader (mfs_cl_open,
+ *   mfs_cl_next) and metapick's (mp_mfs_changelog): both must find the same
  *   damaged end, the same first damaged line before valid ones and the
  *   same id out of order, so that the two tools agree on a directory. */
 #include <fcntl.h>
@@ -44,7 +44,7 @@ replay_lines(const uint8_t *data, size_t size)
 		l = e - i < sizeof line - 1 ? e - i : sizeof line - 1;
 		memcpy(line, data + i, l);
 		line[l] = 0;
-		if (cl_parse_id(line, l, &rest))
+		if (mfs_cl_parse_id(line, l, &rest))
 			mfs_replay(&m, rest, l - (size_t)(rest - line), msg, sizeof msg);
 		i = e + 1;
 	}
@@ -62,14 +62,14 @@ struct stop {
 static int
 read_like_restore(const char *path, struct stop *s)
 {
-	struct clfile f;
+	struct mfs_clfile f;
 	int k;
 
 	memset(s, 0, sizeof *s);
-	if (cl_open(&f, path) != RC_OK)
+	if (mfs_cl_open(&f, path) != RC_OK)
 		return -1;
-	while ((k = cl_next(&f)) == 1) {
-		if (f.id == 0 || f.kind != CL_OK) {
+	while ((k = mfs_cl_next(&f)) == 1) {
+		if (f.id == 0 || f.kind != MFS_CL_OK) {
 			s->bad_line = f.lineno;
 			break;
 		}
@@ -85,7 +85,7 @@ read_like_restore(const char *path, struct stop *s)
 		s->tail_line = f.lineno + 1;
 		s->tail_bytes = f.size - f.tail;
 	}
-	cl_close(&f);
+	mfs_cl_close(&f);
 	return 0;
 }
 
