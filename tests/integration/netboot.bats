@@ -222,8 +222,10 @@ dlog() {
 	# the proxy gave no address; the existing server gave no boot file
 	if dlog dnsmasq 'DHCPACK\(br0\) 10\.99\.0\.1[0-9][0-9]'; then fail "the proxy handed out an address"; fi
 	dlog existing 'DHCPACK\(v1\) 10\.99\.0\.1[0-9][0-9]'
-	if dlog existing 'bootfile'; then fail "the existing server sent a boot file"; fi
-	dlog dnsmasq 'PXE\(br0\)'
+	if dlog existing 'sent size: .*option: 67 '; then fail "the existing server sent a boot file"; fi
+	dlog dnsmasq 'PXE\(br0\) 52:54:00:12:34:56 proxy'
+	dlog dnsmasq 'bootfile name: snponly.efi'
+	dlog dnsmasq 'bootfile name: boot.ipxe'
 	dlog dnsmasq "sent $w/tftp/snponly.efi to"
 	dlog dnsmasq "sent $w/tftp/boot.ipxe to"
 	has '^udhcpc: lease of 10\.99\.0\.1[0-9][0-9] obtained from 10\.99\.0\.2,'
