@@ -66,7 +66,7 @@ MED := $(W)/media
 .PHONY: media
 media: $(MED)/stamp
 	$(Q)for m in $$(cat $(MED)/tree/media); do \
-		case $$m in iso) t=$(O)/rescue.iso ;; netboot) t=$(O)/netboot/stamp ;; esac; \
+		case $$m in iso) t=$(O)/rescue.iso ;; netboot) t=$(O)/netboot/SHA256SUMS ;; esac; \
 		$(MAKE) --no-print-directory $$t || exit 1; done
 
 $(MED)/profile.id: FORCE
@@ -84,6 +84,15 @@ $(O)/rescue.iso: $(MED)/initrd.gz initramfs/mkiso
 	$(if $(Q),@echo "  MKISO   $@")
 	$(Q)initramfs/mkiso -k $(MED)/tree/vmlinuz -i $(MED)/initrd.gz -m $(MED)/tree/manifest -l $(DEBROOT) \
 		-V $(VERSION) -o $@
+
+# the netboot bundle (docs/netboot.md): kernel, initramfs, boot.ipxe, Debian's
+# iPXE binaries and dnsmasq examples; SHA256SUMS is written last
+$(O)/netboot/SHA256SUMS: $(MED)/initrd.gz initramfs/mknetboot $(B)/debroot.stamp
+	@mkdir -p $(O)
+	$(Q)grep -qx netboot $(MED)/tree/media || { echo "make: $(MEDIA_PROFILE) has no 'netboot' in its media" >&2; exit 1; }
+	$(if $(Q),@echo "  NETBOOT $(@D)")
+	$(Q)initramfs/mknetboot -k $(MED)/tree/vmlinuz -i $(MED)/initrd.gz -m $(MED)/tree/manifest -l $(DEBROOT) \
+		-V $(VERSION) -o $(@D)
 
 size: images $(IMG)/rescue-initramfs-nomod.cpio.gz
 	@kib() { echo "$$1" | awk '{ printf "%9.1f KiB", $$1 / 1024 }'; }; \

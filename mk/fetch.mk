@@ -7,8 +7,9 @@
 include config/zlib.conf
 
 # busybox, headers; the boot loaders of the ISO: isolinux (BIOS), Debian's
-# signed shim and GRUB (UEFI, Secure Boot)
-FETCH_DEBS := busybox-static libxxhash-dev linux-libc-dev isolinux syslinux-common shim-signed grub-efi-amd64-signed
+# signed shim and GRUB (UEFI, Secure Boot); iPXE for the netboot bundle
+# (undionly.kpxe, ipxe.efi, snponly.efi: for clients whose firmware is not iPXE)
+FETCH_DEBS := busybox-static libxxhash-dev linux-libc-dev isolinux syslinux-common shim-signed grub-efi-amd64-signed ipxe
 KERNEL_FLAVOURS := cloud generic
 DEBROOT := $(B)/debroot
 KERNELS := $(B)/kernels
