@@ -12,7 +12,7 @@ load helpers
 
 @test "lint: recipes, init and build scripts pass shellcheck -s sh" {
 	local files=()
-	for f in "$TOP_DIR"/recipes/* "$TOP_DIR"/initramfs/init "$TOP_DIR"/initramfs/build-rootfs "$TOP_DIR"/mk/fetch-zlib; do
+	for f in "$TOP_DIR"/recipes/* "$TOP_DIR"/initramfs/* "$TOP_DIR"/mk/fetch-*; do
 		[ -f "$f" ] && head -n 1 "$f" | grep -q '^#!.*sh' && files+=("$f")
 		[ "${f##*.}" = sh ] && [ -f "$f" ] && files+=("$f")
 	done
@@ -23,7 +23,8 @@ load helpers
 
 @test "lint: test scripts pass shellcheck (bash)" {
 	run shellcheck -s bash -e SC2154,SC1091 "$TOP_DIR/tests/run" "$TOP_DIR/tests/helpers.bash" "$TOP_DIR/.ci/run" \
-		"$TOP_DIR"/tests/crash/*.bash "$TOP_DIR/tests/crash/sweep" "$TOP_DIR"/tests/hostile/metasnap-*
+		"$TOP_DIR"/tests/crash/*.bash "$TOP_DIR/tests/crash/sweep" "$TOP_DIR"/tests/hostile/metasnap-* \
+		"$TOP_DIR/bench/boot" "$TOP_DIR/tests/integration/netboot-serve" "$TOP_DIR/tests/integration/qemu.bash"
 	assert_success
 }
 
