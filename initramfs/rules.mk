@@ -94,12 +94,15 @@ $(O)/netboot/SHA256SUMS: $(MED)/initrd.gz initramfs/mknetboot $(B)/debroot.stamp
 	$(Q)initramfs/mknetboot -k $(MED)/tree/vmlinuz -i $(MED)/initrd.gz -m $(MED)/tree/manifest -l $(DEBROOT) \
 		-V $(VERSION) -o $(@D)
 
-size: images $(IMG)/rescue-initramfs-nomod.cpio.gz
+size: images media $(IMG)/rescue-initramfs-nomod.cpio.gz
 	@kib() { echo "$$1" | awk '{ printf "%9.1f KiB", $$1 / 1024 }'; }; \
 	gz() { kib "$$(cat "$$@" | gzip -9 | wc -c)"; }; \
 	r=$(IMG)/tree/rootfs; \
 	echo "artifacts (bytes on disk):"; \
 	for f in $(O)/rescue $(O)/rescue-initramfs.cpio.gz $(IMG)/rescue-initramfs-nomod.cpio.gz $(O)/rescue-oci.tar; do \
+		printf '  %-44s %s\n' "$$f" "$$(kib $$(stat -c %s $$f))"; done; \
+	echo "boot media of $(MEDIA_PROFILE) (media: $$(cat $(MED)/tree/media | tr '\n' ' '))"; \
+	for f in $(O)/rescue.iso $(O)/netboot/*; do [ -f "$$f" ] || continue; \
 		printf '  %-44s %s\n' "$$f" "$$(kib $$(stat -c %s $$f))"; done; \
 	echo "rootfs parts (raw, and gzip -9 alone):"; \
 	printf '  %-44s %s %s\n' "bin/rescue" "$$(kib $$(stat -c %s $$r/bin/rescue))" "$$(gz $$r/bin/rescue)"; \

@@ -141,22 +141,39 @@ booted() {
 	done
 }
 
+# slow_type TEXT: a boot loader polls the serial port and drops characters
+# typed faster than it reads them
+slow_type() {
+	local i
+	for ((i = 0; i < ${#1}; i++)); do
+		printf '%s' "${1:i:1}"
+		sleep 0.1
+	done
+}
+
 # edit_session LOG: at the boot menu, edit the default entry's kernel line
-# (isolinux: Tab; GRUB: e, Ctrl-E to the end of the linux line, Ctrl-X)
-# to run the selftest recipe, which fails without its disk and powers off
+# (isolinux: Tab; GRUB: e, Ctrl-N twice to the linux line, Ctrl-E
+# to its end, Ctrl-X) to run the selftest recipe, which fails without its
+# disk and powers off
 edit_session() {
 	local add=' rescue.recipe=selftest rescue.onfail=poweroff'
 	wait_seen "$1" 'ISOLINUX|GNU GRUB' 300 && sleep 3
 	if seen "$1" 'ISOLINUX'; then
 		printf '\t'
 		sleep 1
-		printf '%s\r' "$add"
+		slow_type "$add"
+		printf '\r'
 	else
 		printf 'e'
 		sleep 2
+		# down twice: past setparams and the entry's first, empty line
+		printf '\016'
+		sleep 1
+		printf '\016'
+		sleep 1
 		printf '\005'
 		sleep 1
-		printf '%s' "$add"
+		slow_type "$add"
 		sleep 1
 		printf '\030'
 	fi
