@@ -263,18 +263,38 @@ edit_session() {
 	if seen "$log" 'Welcome to GRUB|Linux version'; then fail "an unsigned loader started"; fi
 }
 
-@test "iso: the bare-metal kernel sees an AHCI disk and a USB disk (drivers loaded by modalias, also after boot)" {
-	local a=$BATS_TEST_TMPDIR/ahci.img u=$BATS_TEST_TMPDIR/usb.img
+# disks_session LOG HOTIMG: wait for the shell, plug a virtio disk in through
+# QEMU's monitor (Ctrl-A c toggles console and monitor; ACPI PCI hotplug),
+# whose drivers (virtio_pci, virtio_blk) nothing has loaded yet, then list by
+# label the disks present at boot on AHCI and on USB, and the one plugged in
+disks_session() {
+	local log=$1 cmd
+	wait_seen "$log" 'starting a shell' 600 && sleep 2
+	printf '\001c'
+	sleep 1
+	printf 'drive_add 0 if=none,id=hot,format=raw,file=%s\r' "$2"
+	sleep 1
+	printf 'device_add virtio-blk-pci,drive=hot\r'
+	sleep 1
+	printf '\001c'
+	sleep 1
+	cmd='for i in $(seq 300); do findfs LABEL=hotdisk >/dev/null 2>&1 && findfs LABEL=usbdisk >/dev/null 2>&1 && findfs LABEL=ahcidisk >/dev/null 2>&1 && break; sleep 0.1; done;'
+	cmd=$cmd' for l in ahcidisk usbdisk hotdisk; do d=$(findfs LABEL=$l); echo "DISK $l $d $(readlink -f /sys/class/block/${d#/dev/})"; done; echo DISKS-DONE'
+	printf '%s\r' "$cmd"
+	wait_seen "$log" '^DISKS-DONE' 120 && printf 'poweroff\r'
+	sleep 300
+}
+
+@test "iso: the bare-metal kernel sees an AHCI disk, a USB disk, and a virtio disk plugged in after boot (hotplug)" {
+	local a=$BATS_TEST_TMPDIR/ahci.img u=$BATS_TEST_TMPDIR/usb.img h=$BATS_TEST_TMPDIR/hot.img
 	mke2fs -q -F -t ext4 -L ahcidisk "$a" 8M
 	mke2fs -q -F -t ext4 -L usbdisk "$u" 8M
+	mke2fs -q -F -t ext4 -L hotdisk "$h" 8M
 	local log=$BATS_TEST_TMPDIR/metal-disks.log
 	LOGS+=("$log")
 	mkfifo "$log.in"
 	: >"$log"
-	local cmd
-	cmd='for i in $(seq 300); do findfs LABEL=usbdisk >/dev/null 2>&1 && findfs LABEL=ahcidisk >/dev/null 2>&1 && break; sleep 0.1; done;'
-	cmd=$cmd' for l in ahcidisk usbdisk; do d=$(findfs LABEL=$l); echo "DISK $l $d $(readlink -f /sys/class/block/${d#/dev/})"; done; echo DISKS-DONE'
-	session "$log" '' 'DISKS-DONE' "$cmd" >"$log.in" &
+	disks_session "$log" "$h" >"$log.in" &
 	local w=$!
 	# shellcheck disable=SC2086
 	timeout 600 qemu-system-x86_64 -accel tcg -nographic -no-reboot -m 1024 $QEMU_FAST_ARGS \
@@ -287,4 +307,5 @@ edit_session() {
 	assert_equal "$rc" 0
 	seen "$log" '^DISK ahcidisk /dev/sd[a-z] /sys/devices/pci.*/ata[0-9]+/' || fail "no AHCI disk"
 	seen "$log" '^DISK usbdisk /dev/sd[a-z] /sys/devices/pci.*/usb[0-9]+/' || fail "no USB disk"
+	seen "$log" '^DISK hotdisk /dev/vda /sys/devices/pci.*/virtio[0-9]+/' || fail "no hot-plugged virtio disk"
 }
