@@ -85,7 +85,7 @@ include tests/rules.mk
 # the objects are rebuilt when the compiler or a flag changes, not only a source
 $(W)/obj/flags.id: FORCE
 	@mkdir -p $(@D)
-	$(file >$@.new,$(CC) | $(ALL_CFLAGS) | $(CFLAGS_HOT) $(HOT_SRCS) | $(LDFLAGS_STATIC))
+	@printf '%s\n' '$(subst ','\'',$(CC) | $(ALL_CFLAGS) | $(CFLAGS_HOT) $(HOT_SRCS) | $(LDFLAGS_STATIC))' >$@.new
 	@if cmp -s $@.new $@; then rm -f $@.new; else mv -f $@.new $@; fi
 
 $(W)/obj/%.o: %.c $(HEADERS_STAMP) $(W)/obj/flags.id
