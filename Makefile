@@ -35,7 +35,7 @@ ifneq ($(filter default undefined environment,$(origin CC)),)
 CC := musl-gcc
 endif
 CFLAGS ?= -Os
-# the hot paths (hashing, the MooseFS tables) keep -O2: -Os costs them 10-40 %
+# the hot paths (hashing, the MooseFS tools) keep -O2: -Os costs them 10-30 %
 CFLAGS_HOT ?= -O2
 # Reproducible builds: every timestamp comes from here (the last commit).
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 1)
@@ -59,7 +59,7 @@ KINC := $(B)/kernel-headers
 # drops what nothing calls, and no .eh_frame (C without exceptions or
 # backtraces never unwinds); HOT_SRCS get $(CFLAGS_HOT) after $(CFLAGS).
 SIZE_CFLAGS := -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables
-HOT_SRCS := rescue/blksync/hash.c rescue/lib/sha256.c rescue/moosefs/meta_core.c
+HOT_SRCS := rescue/blksync/hash.c rescue/lib/sha256.c $(wildcard rescue/moosefs/*.c)
 ALL_CFLAGS = -std=c11 -Wall -Wextra -Werror $(SIZE_CFLAGS) $(CFLAGS) $(if $(filter $<,$(HOT_SRCS)),$(CFLAGS_HOT)) \
 	-D_GNU_SOURCE -DRESCUE_VERSION='"$(VERSION)"' -ffile-prefix-map=$(CURDIR)=. \
 	-Irescue -isystem $(INC) -isystem $(KINC) -MMD -MP
