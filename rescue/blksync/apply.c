@@ -94,7 +94,8 @@ gap(struct bs_ap *a, struct bs_dr *d, uint64_t upto)
 static int
 zero_range(struct bs_ap *a, uint64_t off, uint64_t len, uint64_t cur)
 {
-	static const uint8_t zeros[1 << 16];
+	/* not const: a const one is 64 KiB of the binary, this one is bss */
+	static uint8_t zeros[1 << 16];
 
 	if (a->fresh)
 		return RC_OK;
