@@ -8,11 +8,14 @@
 #   make size                        sizes of every artifact and rootfs part
 IMG := $(W)/image
 IMAGE_TAG ?=
+# Debian's busybox-static: the image's busybox for `busybox = debian`, and
+# depmod here; `busybox = musl` (the default) is built in $(B)/busybox/
+# (initramfs/build-busybox, one build per applet set)
 BUSYBOX := $(DEBROOT)/bin/busybox
 # $(O)/rescue goes into the image, and build-rootfs runs it first: it reads
 # $(PROFILE) (confset --profile --dump) and lists the tools (rescue --list).
 IMAGE_INPUTS := initramfs/init initramfs/init.applets initramfs/build-rootfs initramfs/udhcpc.script initramfs/hotplug \
-	$(sort $(wildcard recipes/*)) $(B)/debroot.stamp $(O)/rescue
+	initramfs/build-busybox $(sort $(wildcard recipes/*)) $(B)/debroot.stamp $(O)/rescue $(BUSYBOX_SRC) $(HEADERS_STAMP)
 
 .PHONY: images size FORCE
 images: $(O)/rescue-initramfs.cpio.gz $(O)/rescue-vmlinuz $(O)/rescue-oci.tar
@@ -28,8 +31,8 @@ endef
 define rootfs
 	$(if $(Q),@echo "  ROOTFS  $(1)")
 	$(Q)[ -f "$(1)" ] || { echo "make: profile $(1): no such file" >&2; exit 1; }
-	$(Q)initramfs/build-rootfs -p $(1) -r $(O)/rescue -b $(BUSYBOX) -k $(KERNELS) \
-		-R recipes -o $(2)/tree.new
+	$(Q)CC="$(CC)" initramfs/build-rootfs -p $(1) -r $(O)/rescue -b $(BUSYBOX) \
+		-s $$(cat $(BUSYBOX_SRC)) -H $(KINC) -c $(B)/busybox -k $(KERNELS) -R recipes -o $(2)/tree.new
 	$(Q)rm -rf $(2)/tree && mv $(2)/tree.new $(2)/tree
 	$(Q)touch $@
 endef

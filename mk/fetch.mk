@@ -1,12 +1,14 @@
 # mk/fetch.mk: every outside input of the build, gathered into build/ by `make fetch`
-# (Debian packages as .deb files, zlib as Debian's source package).  Once they
+# (Debian packages as .deb files, zlib and busybox as Debian's source packages).  Once they
 # are there, `make` needs no network.  Pieces already present are not fetched
 # again, so a build/ copied to an air-gapped host is used as it is.
 # config/kernel.conf (KERNEL_*_PACKAGE, settings config.mak may override) is read
-# by the Makefile before config.mak; the zlib pin is not a setting.
+# by the Makefile before config.mak; the zlib and busybox pins are not settings.
 include config/zlib.conf
+include config/busybox.conf
 
-# busybox, headers; the boot loaders of the ISO: isolinux (BIOS), Debian's
+# busybox-static (the profiles' `busybox = debian`, and depmod at build time),
+# headers; the boot loaders of the ISO: isolinux (BIOS), Debian's
 # signed shim and GRUB (UEFI, Secure Boot); iPXE for the netboot bundle
 # (undionly.kpxe, ipxe.efi, snponly.efi: for clients whose firmware is not iPXE)
 FETCH_DEBS := busybox-static libxxhash-dev linux-libc-dev isolinux syslinux-common shim-signed grub-efi-amd64-signed ipxe
@@ -18,7 +20,7 @@ FETCH_STAMP := $(B)/fetch.stamp
 fetch: $(FETCH_STAMP)
 
 # re-run (fetching only what is missing) when the list of inputs changes
-$(FETCH_STAMP): mk/fetch.mk config/kernel.conf
+$(FETCH_STAMP): mk/fetch.mk config/kernel.conf config/zlib.conf config/busybox.conf
 	@mkdir -p $(B)/debs $(B)/src
 	$(Q)cd $(B)/debs && for p in $(FETCH_DEBS); do \
 		ls $${p}_*.deb >/dev/null 2>&1 || { echo "  FETCH   $$p"; apt-get download -q $$p 2>&1 | grep -v '^W: Download is performed unsandboxed' || true; }; \
@@ -27,14 +29,14 @@ $(FETCH_STAMP): mk/fetch.mk config/kernel.conf
 	$(Q)for f in $(B)/debs/linux-image-*cloud*.deb; do [ ! -e "$$f" ] || { mkdir -p $(B)/debs/kernel/cloud && mv "$$f" $(B)/debs/kernel/cloud/; }; done
 	$(Q)mk/fetch-kernel $(B)/debs/kernel/cloud $(KERNEL_CLOUD_PACKAGE) linux-image-cloud-amd64
 	$(Q)mk/fetch-kernel $(B)/debs/kernel/generic $(KERNEL_GENERIC_PACKAGE) linux-image-amd64
-	$(Q)if ! ls $(B)/src/zlib_*.dsc >/dev/null 2>&1; then \
-		apt-cache showsrc zlib 2>/dev/null | grep -q '^Version:' || $(MAKE) -s -C $(CURDIR) deb-src; \
-		mk/fetch-zlib $(B)/src; \
-	fi
+	$(Q)for p in zlib busybox; do ls $(B)/src/$${p}_*.dsc >/dev/null 2>&1 && continue; \
+		apt-cache showsrc $$p 2>/dev/null | grep -q '^Version:' || $(MAKE) -s -C $(CURDIR) deb-src; \
+		mk/fetch-source $$p $(B)/src || exit 1; \
+	done
 	$(Q)touch $@
 
 # A deb-src list beside the existing lists (never replacing them), made from the
-# machine's own 'deb' entries, so apt-get source can find zlib.
+# machine's own 'deb' entries, so apt-get source can find zlib and busybox.
 .PHONY: deb-src
 deb-src:
 	@[ "$$(id -u)" = 0 ] || { echo "make: need root to add a deb-src list for apt (or run make fetch as root)" >&2; exit 1; }
@@ -55,12 +57,23 @@ $(B)/debroot.stamp: $(FETCH_STAMP)
 		for d in $(B)/debs/kernel/$$k/*.deb; do dpkg-deb -x $$d $(KERNELS)/$$k; done; done
 	$(Q)touch $@
 
+# $(call check_pin,TARBALL,SHA256,PKG): the fetched upstream tarball is the pinned one
+check_pin = echo "$(2)  $(B)/src/$(1)" | sha256sum -c --status \
+	|| { echo "make: $(B)/src/$(1) does not match the SHA-256 pinned in config/$(3).conf" >&2; exit 1; }
+
+# busybox's source package, checked against its pin; initramfs/build-busybox
+# builds it (once per applet set) with the image profile's applets.
+BUSYBOX_SRC := $(B)/busybox-src.stamp
+$(BUSYBOX_SRC): $(FETCH_STAMP) config/busybox.conf
+	$(Q)$(call check_pin,$(BUSYBOX_ORIG),$(BUSYBOX_ORIG_SHA256),busybox)
+	$(Q)dsc=$$(ls $(B)/src/busybox_*.dsc | head -n 1); v=$$(sed -n 's/^Version: //p' $$dsc); \
+		echo "$$v" > $(B)/busybox.revision; echo "  BUSYBOX Debian revision $$v ($$dsc)"; echo "$$dsc" >$@
+
 # zlib from Debian's source package, built with musl-gcc; -O2, as -Os makes
 # deflate 10-15 % slower (metasnap save, mkcpio -z), with the Makefile's
 # SIZE_CFLAGS so that the link drops the parts nothing calls.
 $(ZLIB): $(FETCH_STAMP) config/zlib.conf
-	$(Q)echo "$(ZLIB_ORIG_SHA256)  $(B)/src/$(ZLIB_ORIG)" | sha256sum -c --status \
-		|| { echo "make: $(B)/src/$(ZLIB_ORIG) does not match the SHA-256 pinned in config/zlib.conf" >&2; exit 1; }
+	$(Q)$(call check_pin,$(ZLIB_ORIG),$(ZLIB_ORIG_SHA256),zlib)
 	$(Q)dsc=$$(ls $(B)/src/zlib_*.dsc | head -n 1); v=$$(sed -n 's/^Version: //p' $$dsc); \
 		echo "$$v" > $(B)/zlib.revision; echo "  ZLIB    Debian revision $$v ($$dsc)"
 	$(Q)rm -rf $(B)/zlib-src $(B)/zlib && mkdir -p $(B)/zlib $(INC)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
-# The build itself: make deps, make install, V=1, config.mak and the settings, make fetch's zlib.
+# The build itself: make deps, make install, V=1, config.mak and the settings, make fetch's zlib
+# and busybox sources, busybox built here.
 load helpers
 
 # copy_make_files TREE: the files make reads to parse the Makefile, into TREE
@@ -88,12 +89,12 @@ zlib_known_versions() {
 	apt-cache showsrc zlib 2>/dev/null | sed -n 's/^Version: //p' | sort -u | tr '\n' ' '
 }
 
-@test "build: fetch-zlib falls back to the next revision when the first cannot be downloaded" {
+@test "build: fetch-source falls back to the next revision when the first cannot be downloaded" {
 	requires root
 	known=$(zlib_known_versions)
 	[ -n "$known" ] || fail "apt knows no zlib source (make fetch adds a deb-src list)"
 	dir="$BATS_TEST_TMPDIR/src"
-	ZLIB_VERSIONS="1:1.2.13.dfsg-99+rescue.unavailable $known" run "$TOP_DIR/mk/fetch-zlib" "$dir"
+	ZLIB_VERSIONS="1:1.2.13.dfsg-99+rescue.unavailable $known" run "$TOP_DIR/mk/fetch-source" zlib "$dir"
 	assert_success
 	assert_output --partial "not downloadable: 1:1.2.13.dfsg-99+rescue.unavailable"
 	rev=$(cat "$BATS_TEST_TMPDIR/zlib.revision")
@@ -104,22 +105,63 @@ zlib_known_versions() {
 	[ -z "$(ls -A "$dir" | grep '^\.zlib-fetch')" ] || fail "temporary download dirs left in $dir"
 }
 
-@test "build: fetch-zlib refuses a tarball that does not match the pinned SHA-256" {
+@test "build: fetch-source refuses a tarball that does not match the pinned SHA-256" {
 	requires root
 	tree="$BATS_TEST_TMPDIR/tree"
 	mkdir -p "$tree/mk" "$tree/config"
-	cp "$TOP_DIR/mk/fetch-zlib" "$tree/mk/"
+	cp "$TOP_DIR/mk/fetch-source" "$tree/mk/"
 	sed 's/^ZLIB_ORIG_SHA256 = .*/ZLIB_ORIG_SHA256 = 0000000000000000000000000000000000000000000000000000000000000000/' \
 		"$TOP_DIR/config/zlib.conf" >"$tree/config/zlib.conf"
-	run "$tree/mk/fetch-zlib" "$BATS_TEST_TMPDIR/src"
+	run "$tree/mk/fetch-source" zlib "$BATS_TEST_TMPDIR/src"
 	assert_failure 1
 	assert_output --partial "config/zlib.conf pins 0000000000000000"
 	[ -z "$(ls -A "$BATS_TEST_TMPDIR/src")" ] || fail "a tarball that failed the check was kept"
 }
 
-@test "build: the build recorded the zlib revision it used" {
-	rev=$(cat "$TOP_DIR/build/zlib.revision")
-	assert_equal "$rev" "$(sed -n 's/^Version: //p' "$TOP_DIR"/build/src/zlib_*.dsc)"
+@test "build: the build recorded the zlib and busybox revisions it used" {
+	for p in zlib busybox; do
+		rev=$(cat "$TOP_DIR/build/$p.revision")
+		assert_equal "$rev" "$(sed -n 's/^Version: //p' "$TOP_DIR"/build/src/${p}_*.dsc)"
+		pin=$(sed -n "s/^$(echo $p | tr a-z A-Z)_ORIG_SHA256 *= *//p" "$TOP_DIR/config/$p.conf")
+		echo "$pin  $TOP_DIR/build/src/$(sed -n "s/^$(echo $p | tr a-z A-Z)_ORIG *= *//p" "$TOP_DIR/config/$p.conf")" | sha256sum -c --status
+	done
+}
+
+# build_busybox CACHE [MAKEFLAGS] APPLET...: initramfs/build-busybox from the fetched source
+build_busybox() {
+	local cache=$1 flags=$2
+	shift 2
+	MAKEFLAGS=$flags run --separate-stderr "$TOP_DIR/initramfs/build-busybox" -s "$(ls "$TOP_DIR"/build/src/busybox_*.dsc | head -n 1)" \
+		-H "$TOP_DIR/build/kernel-headers" -c "$cache" "$@"
+}
+
+@test "build: busybox built twice (other cache dir, other job count) is byte-identical, with exactly its applets" {
+	applets=$(sed 's/#.*//' "$TOP_DIR/initramfs/init.applets" | xargs)
+	build_busybox "$BATS_TEST_TMPDIR/c1" -j2 $applets
+	assert_success
+	a=$output
+	build_busybox "$BATS_TEST_TMPDIR/c 2" -j1 $applets
+	assert_equal "$status" 2
+	assert_equal "$stderr" "build-busybox: CACHE and KINC must not contain blanks (busybox's make cannot build there): '$BATS_TEST_TMPDIR/c 2' '$TOP_DIR/build/kernel-headers'"
+	build_busybox "$BATS_TEST_TMPDIR/c2" -j1 $applets
+	assert_success
+	b=$output
+	[ "$a" != "$b" ] && [ -x "$a" ] && [ -x "$b" ]
+	cmp "$a" "$b"
+	assert_equal "$("$a" --list | grep -vx busybox | LC_ALL=C sort)" "$(printf '%s\n' $applets | LC_ALL=C sort -u)"
+	file "$a" | grep -q 'statically linked'
+	# asked again: the cached build, not a new one
+	build_busybox "$BATS_TEST_TMPDIR/c1" -j2 $applets
+	assert_success
+	assert_equal "$output" "$a"
+	[ -z "$(ls -A "$BATS_TEST_TMPDIR/c1" | grep '^\.build')" ] || fail "temporary build dirs left"
+}
+
+@test "build: build-busybox refuses an applet busybox does not have (exit 3)" {
+	build_busybox "$BATS_TEST_TMPDIR/c" "" sh nosuchapplet ls
+	assert_equal "$status" 3
+	dsc=$(ls "$TOP_DIR"/build/src/busybox_*.dsc | head -n 1)
+	assert_equal "$stderr" "build-busybox: no applet 'nosuchapplet' in busybox $(sed -n 's/^Version: //p' "$dsc") ($dsc)"
 }
 
 @test "build: config.mak's CC and CFLAGS compile the objects" {
