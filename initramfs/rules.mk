@@ -96,6 +96,7 @@ $(O)/netboot/SHA256SUMS: $(MED)/initrd.gz initramfs/mknetboot $(B)/debroot.stamp
 	$(if $(Q),@echo "  NETBOOT $(@D)")
 	$(Q)initramfs/mknetboot -k $(MED)/tree/vmlinuz -i $(MED)/initrd.gz -m $(MED)/tree/manifest -l $(DEBROOT) \
 		-V $(VERSION) -o $(@D)
+	$(Q)touch $@ # the bundle's files carry SOURCE_DATE_EPOCH; make needs the build time
 
 size: images media $(IMG)/rescue-initramfs-nomod.cpio.gz
 	@kib() { echo "$$1" | awk '{ printf "%9.1f KiB", $$1 / 1024 }'; }; \
