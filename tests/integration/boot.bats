@@ -54,22 +54,11 @@ make_disk() {
 	local fifo=$BATS_TEST_TMPDIR/console.in
 	mkfifo "$fifo"
 	# no disk: selftest exits 4; then type into the shell on the serial console
-	(
-		for _ in $(seq 1 900); do
-			has 'starting a shell' 2>/dev/null && break
-			sleep 0.1
-		done
-		sleep 1
-		# xfs is not loaded at boot (load = needed): mounting one loads it
-		echo 'mount -t xfs /dev/null /mnt 2>/dev/null; echo "XFS=$(grep -c xfs /proc/filesystems)"'
-		echo 'echo "ALIVE-$((6*7)) pid1=$(cat /proc/1/comm) $(ip route | grep default)"'
-		for _ in $(seq 1 300); do
-			has 'ALIVE-42' 2>/dev/null && break
-			sleep 0.1
-		done
-		echo 'poweroff'
-		sleep 60
-	) >"$fifo" &
+	# (xfs is not loaded at boot (load = needed): mounting one loads it)
+	typist 'ALIVE-42' \
+		'mount -t xfs /dev/null /mnt 2>/dev/null; echo "XFS=$(grep -c xfs /proc/filesystems)"' \
+		'echo "ALIVE-$((6*7)) pid1=$(cat /proc/1/comm) $(ip route | grep default)"' \
+		>"$fifo" &
 	local writer=$!
 	# shellcheck disable=SC2086
 	timeout 120 qemu-system-x86_64 -accel tcg -nographic -no-reboot -m 512 $QEMU_FAST_ARGS \
@@ -113,21 +102,10 @@ make_disk() {
 @test "boot: with console=tty0 console=ttyS0 the screen (tty1) has a shell too, besides the serial console" {
 	local fifo=$BATS_TEST_TMPDIR/console.in
 	mkfifo "$fifo"
-	(
-		for _ in $(seq 1 900); do
-			has 'starting a shell' 2>/dev/null && break
-			sleep 0.1
-		done
-		sleep 2
-		# shellcheck disable=SC2016
-		echo 'for p in /proc/[0-9]*; do [ "$(readlink $p/fd/0)" = /dev/tty1 ] && echo "ON-TTY1 $(cat $p/comm) $(readlink $p/fd/1)"; done; echo TTY-DONE'
-		for _ in $(seq 1 300); do
-			has 'TTY-DONE' 2>/dev/null && break
-			sleep 0.1
-		done
-		echo 'poweroff'
-		sleep 60
-	) >"$fifo" &
+	# shellcheck disable=SC2016
+	typist 'TTY-DONE' \
+		'for p in /proc/[0-9]*; do [ "$(readlink $p/fd/0)" = /dev/tty1 ] && echo "ON-TTY1 $(cat $p/comm) $(readlink $p/fd/1)"; done; echo TTY-DONE' \
+		>"$fifo" &
 	local writer=$!
 	# shellcheck disable=SC2086
 	timeout 120 qemu-system-x86_64 -accel tcg -nographic -no-reboot -m 512 $QEMU_FAST_ARGS \

@@ -93,25 +93,36 @@ medium_args() {
 # boot_media FIRMWARE IMAGE MEDIUM...: boot IMAGE as each MEDIUM at once;
 # NAME.log and NAME.rc (qemu's status) per medium, NAME = FIRMWARE-MEDIUM
 boot_media() {
-	local fw=$1 image=$2 m name pids=()
+	local fw=$1 image=$2 m
 	shift 2
 	for m in "$@"; do
-		name=$BATS_TEST_TMPDIR/$fw-$m
-		LOGS+=("$name.log")
-		mkfifo "$name.in"
-		: >"$name.log"
-		(
-			session "$name.log" 'ISOLINUX|GNU GRUB' 'ISO-42' 'echo "ISO-$((6*7)) $(cat /proc/cmdline) $(rescue --list | wc -l) tools"' >"$name.in" &
-			w=$!
-			# shellcheck disable=SC2046
-			timeout 900 qemu-system-x86_64 -accel tcg -nographic -no-reboot -m 1024 -nic none \
-				$(firmware_args "$fw" "$fw-$m") $(medium_args "$m" "$image") <"$name.in" >"$name.log" 2>&1
-			echo $? >"$name.rc"
-			kill "$w" 2>/dev/null
-		) &
-		pids+=($!)
+		launch "$fw-$m" "$fw" "$m" "$image" default_session
 	done
-	wait "${pids[@]}"
+	wait
+}
+
+# default_session LOG: Enter at the menu, a command in the shell, poweroff
+default_session() {
+	session "$1" 'ISOLINUX|GNU GRUB' 'ISO-42' 'echo "ISO-$((6*7)) $(cat /proc/cmdline) $(rescue --list | wc -l) tools"'
+}
+
+# launch NAME FIRMWARE MEDIUM IMAGE WRITER: in the background, qemu boots
+# IMAGE as MEDIUM; its console goes to NAME.log, its input comes from WRITER
+# (a function, given the log), its status to NAME.rc
+launch() {
+	local name=$BATS_TEST_TMPDIR/$1 fw=$2 m=$3 image=$4 writer=$5
+	LOGS+=("$name.log")
+	mkfifo "$name.in"
+	: >"$name.log"
+	(
+		"$writer" "$name.log" >"$name.in" &
+		w=$!
+		# shellcheck disable=SC2046
+		timeout 900 qemu-system-x86_64 -accel tcg -nographic -no-reboot -m 1024 -nic none \
+			$(firmware_args "$fw" "$1") $(medium_args "$m" "$image") <"$name.in" >"$name.log" 2>&1
+		echo $? >"$name.rc"
+		kill "$w" 2>/dev/null
+	) &
 }
 
 # booted NAME: the boot reached the shell, ran the command, powered off
@@ -181,24 +192,11 @@ edit_session() {
 }
 
 @test "iso: the menu's edit line passes rescue.recipe= to the image (isolinux Tab, GRUB e)" {
-	local fw pids=()
+	local fw
 	for fw in bios uefi; do
-		LOGS+=("$BATS_TEST_TMPDIR/edit-$fw.log")
-		mkfifo "$BATS_TEST_TMPDIR/edit-$fw.in"
-		: >"$BATS_TEST_TMPDIR/edit-$fw.log"
-		(
-			edit_session "$BATS_TEST_TMPDIR/edit-$fw.log" >"$BATS_TEST_TMPDIR/edit-$fw.in" &
-			w=$!
-			# shellcheck disable=SC2046
-			timeout 900 qemu-system-x86_64 -accel tcg -nographic -no-reboot -m 1024 -nic none \
-				$(firmware_args "$fw" "edit-$fw") $(medium_args cd "$ISO") \
-				<"$BATS_TEST_TMPDIR/edit-$fw.in" >"$BATS_TEST_TMPDIR/edit-$fw.log" 2>&1
-			echo $? >"$BATS_TEST_TMPDIR/edit-$fw.rc"
-			kill "$w" 2>/dev/null
-		) &
-		pids+=($!)
+		launch "edit-$fw" "$fw" cd "$ISO" edit_session
 	done
-	wait "${pids[@]}"
+	wait
 	for fw in bios uefi; do
 		assert_equal "$fw: $(cat "$BATS_TEST_TMPDIR/edit-$fw.rc")" "$fw: 0"
 		seen "$BATS_TEST_TMPDIR/edit-$fw.log" 'Kernel command line: .*console=ttyS0,115200.* rescue.recipe=selftest rescue.onfail=poweroff' ||

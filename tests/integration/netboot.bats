@@ -150,20 +150,9 @@ dlog() {
 	mkfifo "$w/console.in"
 	# no rescue-MAC.ipxe: the menu's timeout boots the default entry; then
 	# type into the shell on the serial console
-	(
-		for _ in $(seq 1 600); do
-			has 'starting a shell' 2>/dev/null && break
-			sleep 0.5
-		done
-		sleep 1
-		echo 'echo "NETBOOT-$((6*7)) $(cat /proc/cmdline)"; ip -4 addr show eth0 | grep -o "inet [0-9./]*"'
-		for _ in $(seq 1 300); do
-			has '^NETBOOT-42' 2>/dev/null && break
-			sleep 0.1
-		done
-		echo 'poweroff'
-		sleep 60
-	) >"$w/console.in" &
+	typist '^NETBOOT-42' \
+		'echo "NETBOOT-$((6*7)) $(cat /proc/cmdline)"; ip -4 addr show eth0 | grep -o "inet [0-9./]*"' \
+		>"$w/console.in" &
 	local writer=$! rc=0
 	boot 300 -device "virtio-net-pci,netdev=n0,mac=$MAC" -boot n || rc=$?
 	kill "$writer" 2>/dev/null || true

@@ -43,3 +43,23 @@ qemu_boot() {
 		-kernel "$KERNEL" -initrd "$INITRD" \
 		-append "console=ttyS0 panic=1 $append" "$@" </dev/null >"$LOG" 2>&1
 }
+
+# typist DONE COMMAND...: what is typed on the serial console ($LOG): the
+# COMMAND lines once the rescue shell has started, then poweroff once a
+# line matches DONE (grep -E); then it waits to be killed
+typist() {
+	local done=$1
+	shift
+	for _ in $(seq 1 1800); do
+		has 'starting a shell' 2>/dev/null && break
+		sleep 0.2
+	done
+	sleep 1
+	printf '%s\n' "$@"
+	for _ in $(seq 1 600); do
+		has "$done" 2>/dev/null && break
+		sleep 0.2
+	done
+	echo 'poweroff'
+	sleep 60
+}
