@@ -121,11 +121,11 @@ EOF
 	cp "$B/vol.img" "$B/backup.img"
 	change 5 10
 	port=$((20000 + RANDOM % 20000))
-	PATH="$BB_DIR:$PATH" timeout 60 busybox nc -l -p "$port" -e rescue blksync serve "$B/backup.img" 3>&- &
+	PATH="$BB_DIR:$PATH" timeout 60 "$BUSYBOX" nc -l -p "$port" -e rescue blksync serve "$B/backup.img" 3>&- &
 	for _ in $(seq 50); do ss -ltn 2>/dev/null | grep -q ":$port " && break; sleep 0.1; done
-	bv --yes --work "$W" "$B/vol.img" -- busybox nc 127.0.0.1 "$port"
+	bv --yes --work "$W" "$B/vol.img" -- "$BUSYBOX" nc 127.0.0.1 "$port"
 	assert_success
-	assert_line " 1. hash backup of $B/vol.img through: busybox nc 127.0.0.1 $port"
+	assert_line " 1. hash backup of $B/vol.img through: $BUSYBOX nc 127.0.0.1 $port"
 	assert_err_re "^blksync: $B/vol.img: 5 of 1024 blocks changed"
 	wait
 	cmp "$B/vol.img" "$B/backup.img"

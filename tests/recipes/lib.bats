@@ -17,8 +17,19 @@ setup() {
 
 demo() {
 	run --separate-stderr env PATH="$BB_DIR:$PATH" RESCUE_TOOL=rescue RESCUE_RECIPE_LIB="$RECIPES/lib.sh" \
-		RESCUE_LOG="${DEMO_LOG-$BATS_TEST_TMPDIR/recipe.log}" busybox sh "$RFIX/lib/demo" "$@"
+		RESCUE_LOG="${DEMO_LOG-$BATS_TEST_TMPDIR/recipe.log}" "$BUSYBOX" sh "$RFIX/lib/demo" "$@"
 	_show_run "demo $*" || [ -n "${RESCUE_RECIPE_STOP_AFTER:-}" ]
+}
+
+@test "lib: recipe tests run under the image's busybox, the one built here against musl" {
+	# the default profile says busybox = musl: its banner names this build
+	run "$BUSYBOX"
+	assert_line --index 0 --partial ", rescue musl) multi-call binary."
+	assert_equal "$(readlink "$BB_DIR/sh")" "$BUSYBOX"
+	# and it is the very file the default image carries
+	gzip -dc "$TOP_DIR/${O:-out}/rescue-initramfs.cpio.gz" |
+		(cd "$BATS_TEST_TMPDIR" && cpio -i --quiet --make-directories bin/busybox)
+	cmp "$BUSYBOX" "$BATS_TEST_TMPDIR/bin/busybox"
 }
 
 @test "lib: the test recipe passes shellcheck -s sh" {
@@ -114,7 +125,7 @@ EOF
 	for setup in "mount -t tmpfs tmpfs /run" "mount -t tmpfs tmpfs /run && touch /run/rescue"; do
 		PATH="$BB_DIR:$PATH" RESCUE_TOOL=rescue RESCUE_RECIPE_LIB="$RECIPES/lib.sh" RESCUE_LOG="" TMPDIR="$BATS_TEST_TMPDIR" \
 			DEMO="$RFIX/lib/demo" DIR="$BATS_TEST_TMPDIR/plain" \
-			unshare -m --propagation private sh -c "$setup"' && busybox sh "$DEMO" "$DIR"' \
+			unshare -m --propagation private sh -c "$setup"' && "$BUSYBOX" sh "$DEMO" "$DIR"' \
 			>/dev/null 2>"$BATS_TEST_TMPDIR/err"
 		head -n 1 "$BATS_TEST_TMPDIR/err" >>"$BATS_TEST_TMPDIR/first"
 	done
@@ -148,7 +159,7 @@ EOF
 
 @test "lib: killed in the middle of a step, a re-run does that step again (exit 0)" {
 	run timeout -s KILL 3 env PATH="$BB_DIR:$PATH" RESCUE_TOOL=rescue RESCUE_RECIPE_LIB="$RECIPES/lib.sh" \
-		RESCUE_LOG="$BATS_TEST_TMPDIR/recipe.log" DEMO_SLEEP=30 busybox sh "$RFIX/lib/demo" --yes "$D"
+		RESCUE_LOG="$BATS_TEST_TMPDIR/recipe.log" DEMO_SLEEP=30 "$BUSYBOX" sh "$RFIX/lib/demo" --yes "$D"
 	assert_equal "$status" 137
 	grep -q '^done=1$' "$W/state"
 	demo --yes "$D"
@@ -184,7 +195,7 @@ eval "set -- $R_POS"
 for p in "$@"; do printf 'pos <%s>\n' "$p"; done
 echo "npos=$R_NPOS ddash=${R_DDASH:-none} act=$R_ACT"
 SH
-	run --separate-stderr env RESCUE_RECIPE_LIB="$RECIPES/lib.sh" busybox sh "$BATS_TEST_TMPDIR/t" "$@"
+	run --separate-stderr env RESCUE_RECIPE_LIB="$RECIPES/lib.sh" "$BUSYBOX" sh "$BATS_TEST_TMPDIR/t" "$@"
 	_show_run "t $*"
 }
 

@@ -1,18 +1,29 @@
 # tests/recipes/recipes.bash: loaded by tests/recipes/*.bats after ../helpers.
-# Recipes run under busybox sh with a PATH whose first directory holds links to
-# every busybox applet and a `rescue` link to the built binary, so the recipe
-# sees the same tools as in the rescue image (and prints "rescue TOOL ...").
+# Recipes run under the image's own busybox (the one `make` built into the
+# default image's rootfs, not the host's) with a PATH whose first directory
+# holds links to every one of its applets and a `rescue` link to the built
+# binary, so the recipe sees the same tools as in the rescue image (and prints
+# "rescue TOOL ...").
 
 RECIPES=$TOP_DIR/recipes
 RFIX=$FIXTURES/recipes
+# W as the Makefile sets it (relative to the top of the tree, or absolute)
+_bb_w=${W:-build}
+[ "${_bb_w#/}" != "$_bb_w" ] || _bb_w=$TOP_DIR/$_bb_w
+BUSYBOX=${RESCUE_BUSYBOX:-$_bb_w/image/tree/rootfs/bin/busybox}
+export BUSYBOX
 
 # recipes_setup_file: the busybox PATH directory, once per bats file.
 recipes_setup_file() {
+	[ -x "$BUSYBOX" ] || {
+		echo "recipes.bash: $BUSYBOX: no image busybox (run make first)" >&2
+		return 1
+	}
 	BB_DIR=$BATS_FILE_TMPDIR/bb
 	mkdir -p "$BB_DIR"
 	local a
-	for a in $(busybox --list); do
-		ln -sf "$(command -v busybox)" "$BB_DIR/$a"
+	for a in $("$BUSYBOX" --list); do
+		ln -sf "$BUSYBOX" "$BB_DIR/$a"
 	done
 	ln -sf "$RESCUE" "$BB_DIR/rescue"
 	export BB_DIR
@@ -24,7 +35,7 @@ run_recipe() {
 	local name=$1
 	shift
 	run --separate-stderr env PATH="$BB_DIR:$PATH" RESCUE_TOOL=rescue \
-		RESCUE_LOG="$BATS_TEST_TMPDIR/recipe.log" busybox sh "$RECIPES/$name" "$@"
+		RESCUE_LOG="$BATS_TEST_TMPDIR/recipe.log" "$BUSYBOX" sh "$RECIPES/$name" "$@"
 	# with the stop hook, 137 (SIGKILL) is the expected end
 	_show_run "$name $*" || [ -n "${RESCUE_RECIPE_STOP_AFTER:-}" ]
 }
