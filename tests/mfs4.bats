@@ -1,0 +1,123 @@
+#!/usr/bin/env bats
+# MooseFS 4.x (4.59.2) metadata: mfsmetarestore and mfsmetadump compared with
+# the real 4.59.2 tools' results, stored as oracles in
+# tests/fixtures/moosefs-4.59/<scenario>/oracle (NOTES: how they were made;
+# the 4.59.2 restore is deterministic, so a stored oracle is valid).
+load helpers
+
+FX=$FIXTURES/moosefs-4.59
+
+# restore_m SCENARIO SET: -m/-o on the master (SET=master) or metalogger set,
+# every changelog of the set given, compared byte for byte with the oracle
+restore_m() {
+	local d=$FX/$1/$2 meta=metadata.mfs.back
+	[ "$2" = metalogger ] && meta=metadata_ml.mfs.back
+	snapshot "$d"/*
+	run_tool mfsmetarestore -q -m "$d/$meta" -o "$BATS_TEST_TMPDIR/out.mfs" "$d"/changelog*.mfs
+	assert_success
+	assert_unchanged
+	cmp "$BATS_TEST_TMPDIR/out.mfs" "$FX/$1/oracle/master/metadata.mfs"
+}
+
+# restore_a SCENARIO SET: -a on a copy of the set's directory
+restore_a() {
+	local d=$BATS_TEST_TMPDIR/data
+	mkdir -p "$d"
+	cp "$FX/$1/$2"/* "$d/"
+	run_tool mfsmetarestore -a -q -d "$d"
+	assert_success
+	cmp "$d/metadata.mfs" "$FX/$1/oracle/master/metadata.mfs"
+}
+
+# dump_same ORACLE_DIR: our mfsmetadump of the real restore's metadata.mfs is
+# the real 4.59.2 mfsmetadump text
+dump_same() {
+	run_tool mfsmetadump "$1/metadata.mfs"
+	assert_success
+	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/dump.txt"
+	diff "$1/metadata.dump.txt" "$BATS_TEST_TMPDIR/dump.txt"
+}
+
+@test "mfs4: -m/-o on scenario small (snapshot inside changelog.0) equals the real 4.59.2 restore (exit 0)" {
+	restore_m small master
+}
+
+@test "mfs4: -a on scenario small equals the real 4.59.2 restore (exit 0)" {
+	restore_a small master
+}
+
+@test "mfs4: -m/-o on the metalogger set of small equals the real 4.59.2 restore (exit 0)" {
+	restore_m small metalogger
+}
+
+@test "mfs4: -a on the metalogger set of small equals the real 4.59.2 restore (exit 0)" {
+	restore_a small metalogger
+}
+
+@test "mfs4: -m/-o on scenario hourly (changelog.1 + changelog.0) equals the real 4.59.2 restore (exit 0)" {
+	restore_m hourly master
+}
+
+@test "mfs4: -a on scenario hourly equals the real 4.59.2 restore (exit 0)" {
+	restore_a hourly master
+}
+
+@test "mfs4: -m/-o on the metalogger set of hourly equals the real 4.59.2 restore (exit 0)" {
+	restore_m hourly metalogger
+}
+
+@test "mfs4: -a on the metalogger set of hourly equals the real 4.59.2 restore (exit 0)" {
+	restore_a hourly metalogger
+}
+
+@test "mfs4: -m/-o on scenario empty (MFSM NEW + changelog from id 1, 4.x classes) equals the real 4.59.2 restore (exit 0)" {
+	restore_m empty master
+}
+
+@test "mfs4: -a on scenario empty equals the real 4.59.2 restore (exit 0)" {
+	restore_a empty master
+}
+
+@test "mfs4: a 4.x snapshot stored again without changelogs equals the real 4.59.2 store (torn oracle, exit 0)" {
+	# the real restore ignored the torn file: its result is the snapshot
+	# loaded and stored again
+	run_tool mfsmetarestore -q -m "$FX/torn/master/metadata.mfs.back" -o "$BATS_TEST_TMPDIR/out.mfs"
+	assert_success
+	cmp "$BATS_TEST_TMPDIR/out.mfs" "$FX/torn/oracle/master/metadata.mfs"
+}
+
+@test "mfs4: every 4.59.2 oracle stored again unchanged equals itself (exit 0)" {
+	for s in small hourly empty torn/oracle-complete; do
+		o=$FX/$s/oracle/master/metadata.mfs
+		[ "$s" = torn/oracle-complete ] && o=$FX/$s/master/metadata.mfs
+		run_tool mfsmetarestore -q -f -m "$o" -o "$BATS_TEST_TMPDIR/out.mfs"
+		assert_success
+		cmp "$BATS_TEST_TMPDIR/out.mfs" "$o"
+	done
+}
+
+@test "mfs4: torn last 4.x changelog line: complete lines applied with a warning, equals the real restore without the fragment (exit 0)" {
+	d=$FX/torn/master
+	snapshot "$d"/*
+	run_tool mfsmetarestore -m "$d/metadata.mfs.back" -o "$BATS_TEST_TMPDIR/out.mfs" "$d/changelog.0.mfs"
+	assert_success
+	assert_unchanged
+	assert_regex "$(printf '%s\n' "$stderr" | sed -n 1p)" \
+		"^mfsmetarestore: warning: .*/changelog.0.mfs:806: damaged end of file, [0-9]+ bytes ignored: last line is torn"
+	cmp "$BATS_TEST_TMPDIR/out.mfs" "$FX/torn/oracle-complete/master/metadata.mfs"
+}
+
+@test "mfs4: -a on the torn set equals the real restore without the fragment (exit 0)" {
+	d=$BATS_TEST_TMPDIR/data
+	mkdir -p "$d"
+	cp "$FX/torn/master"/* "$d/"
+	run_tool mfsmetarestore -a -q -d "$d"
+	assert_success
+	cmp "$d/metadata.mfs" "$FX/torn/oracle-complete/master/metadata.mfs"
+}
+
+@test "mfs4: mfsmetadump prints the real restore's files like 4.59.2's mfsmetadump (exit 0)" {
+	for s in small/oracle hourly/oracle empty/oracle torn/oracle torn/oracle-complete; do
+		dump_same "$FX/$s/master"
+	done
+}
