@@ -29,13 +29,23 @@ restore_a() {
 	cmp "$d/metadata.mfs" "$FX/$1/oracle/master/metadata.mfs"
 }
 
+# with_desc_bug: 4.59.2's mfsmetadump prints, for a class stored with an
+# empty description, the last non-empty one it read (a buffer it does not
+# clear); we print it empty.  This puts the bug back into our text.
+with_desc_bug() {
+	awk '/^SCLASSMAIN\|/ { i = index($0, "|c:"); d = substr($0, i + 3)
+		if (d == "") { $0 = $0 last } else { last = d } } { print }'
+}
+
 # dump_same ORACLE_DIR: our mfsmetadump of the real restore's metadata.mfs is
-# the real 4.59.2 mfsmetadump text
+# the real 4.59.2 mfsmetadump text, but for that bug
 dump_same() {
 	run_tool mfsmetadump "$1/metadata.mfs"
 	assert_success
-	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/dump.txt"
+	printf '%s\n' "$output" | with_desc_bug >"$BATS_TEST_TMPDIR/dump.txt"
 	diff "$1/metadata.dump.txt" "$BATS_TEST_TMPDIR/dump.txt"
+	# the bug's lines are there, and ours are empty
+	assert_regex "$output" $'\n''SCLASSMAIN\|[^\n]*\|n:sc_arch\|c:'$'\n'
 }
 
 @test "mfs4: -m/-o on scenario small (snapshot inside changelog.0) equals the real 4.59.2 restore (exit 0)" {
@@ -84,16 +94,6 @@ dump_same() {
 	run_tool mfsmetarestore -q -m "$FX/torn/master/metadata.mfs.back" -o "$BATS_TEST_TMPDIR/out.mfs"
 	assert_success
 	cmp "$BATS_TEST_TMPDIR/out.mfs" "$FX/torn/oracle/master/metadata.mfs"
-}
-
-@test "mfs4: every 4.59.2 oracle stored again unchanged equals itself (exit 0)" {
-	for s in small hourly empty torn/oracle-complete; do
-		o=$FX/$s/oracle/master/metadata.mfs
-		[ "$s" = torn/oracle-complete ] && o=$FX/$s/master/metadata.mfs
-		run_tool mfsmetarestore -q -f -m "$o" -o "$BATS_TEST_TMPDIR/out.mfs"
-		assert_success
-		cmp "$BATS_TEST_TMPDIR/out.mfs" "$o"
-	done
 }
 
 @test "mfs4: torn last 4.x changelog line: complete lines applied with a warning, equals the real restore without the fragment (exit 0)" {

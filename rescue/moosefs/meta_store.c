@@ -136,7 +136,7 @@ seqkey(uint32_t bucket, uint32_t seq)
 }
 
 /* The sections whose records are stored in (hash bucket, newest first) order */
-enum { K_SESS, K_NODE, K_QUOT, K_XATR, K_PACL, K_OPEN, K_CSDB, K_CHNK };
+enum { K_SESS, K_NODE, K_QUOT, K_XATR, K_PACL, K_OPEN, K_CSDB, K_CHNK, K_SESS4, K_CHNK4 };
 #define NOKEY UINT64_MAX    /* not stored (a bucket is at most 24 bits) */
 
 /* element i of section sec: the master's bucket and our insertion order */
@@ -147,6 +147,7 @@ store_key(const struct mfs_meta *m, int sec, uint32_t i)
 
 	switch (sec) {
 	case K_SESS:
+	case K_SESS4:
 		return m->sess.v[i].alive ? seqkey(m->sess.v[i].id % 256, m->sess.v[i].seq) : NOKEY;
 	case K_NODE:
 		return m->nodes.v[i].inode ? seqkey(mfs_hash32(m->nodes.v[i].inode) & mask, m->nodes.v[i].seq) : NOKEY;
@@ -165,7 +166,7 @@ store_key(const struct mfs_meta *m, int sec, uint32_t i)
 		const struct mfs_cs *c = &m->cs.v[i];
 		return c->alive ? seqkey(mfs_hash32(c->ip ^ ((uint32_t)c->port << 16)) % 256, c->seq) : NOKEY;
 	}
-	default:   /* K_CHNK */
+	default:   /* K_CHNK, K_CHNK4 */
 		return m->chunks.v[i].id ?
 			seqkey(mfs_hash32((uint32_t)m->chunks.v[i].id) & 0xFFFFFF, m->chunks.v[i].seq) : NOKEY;
 	}
@@ -219,6 +220,24 @@ store_node(struct mfs_wr *w, struct mfs_node *n)
 	}
 }
 
+/* a 4.x chunk record: lockedto as is, the class pairs (docs/moosefs-format.md) */
+static void
+store_chunk4(struct mfs_meta *m, struct mfs_wr *w, const struct mfs_chunk *c)
+{
+	uint8_t fl = c->arch;
+
+	if (c->npairs > 255)
+		fl |= 0x80;
+	put_rec(w, "qwwbb", c->id, c->version, c->lockedto, fl, c->npairs & 0xFF);
+	if (c->npairs == 1) {
+		put32(w, (uint32_t)c->sclassid << 24 | (c->pairs & 0xFFFFFF));
+	} else if (c->npairs > 1) {
+		for (uint32_t k = 0; k < c->npairs; k++)
+			put32(w, m->cpairs.v[c->pairs + k]);
+		put8(w, c->sclassid);
+	}
+}
+
 /* element i of sorted section sec: its record */
 static void
 store_rec(struct mfs_meta *m, struct mfs_wr *w, int sec, uint32_t i)
@@ -265,6 +284,17 @@ store_rec(struct mfs_meta *m, struct mfs_wr *w, int sec, uint32_t i)
 		put_rec(w, "whhbw", c->ip, c->port, c->csid, c->maint, c->mto);
 		break;
 	}
+	case K_SESS4: {
+		const struct mfs_session *x = &m->sess.v[i];
+		put_rec(w, "wqwwwbhhwwwwwwww", x->id, x->csum, x->ileng, x->ip, x->rootinode, x->sesflags, x->umask,
+			x->sclassgroups, x->mintrash, x->maxtrash, x->rootuid, x->rootgid, x->mapalluid,
+			x->mapallgid, x->disables, x->disconnected);
+		put(w, x->info, x->ileng);
+		break;
+	}
+	case K_CHNK4:
+		store_chunk4(m, w, &m->chunks.v[i]);
+		break;
 	default: {   /* K_CHNK: a lock that has expired is stored as none */
 		const struct mfs_chunk *c = &m->chunks.v[i];
 		put_rec(w, "qwwb", c->id, c->version, c->lockedto < w->now ? 0 : c->lockedto, c->arch);
@@ -326,6 +356,37 @@ mfs_store_scla(struct mfs_meta *m, struct mfs_wr *w)
 				put32(w, c->masks[i][j]);
 	}
 	zeros(w, 10);
+}
+
+void
+mfs_store_sess4(struct mfs_meta *m, struct mfs_wr *w)
+{
+	put_rec(w, "wh", m->nextsessionid, 0);
+	store_sorted(m, w, K_SESS4, 0, m->sess.n, 0);
+	zeros(w, 61);
+}
+
+void
+mfs_store_scla4(struct mfs_meta *m, struct mfs_wr *w)
+{
+	put_rec(w, "hb", m->sc4_exprsize, m->sc4_ecver);
+	for (uint32_t id = 1; id < m->sc_firstneverused && id < 256; id++) {
+		const struct mfs_sclass *c = m->sc[id];
+		if (!c || !c->nleng || !c->rec4)
+			continue;
+		put16(w, (uint16_t)id);
+		put(w, c->rec4, c->rec4len);
+	}
+	zeros(w, 2);
+}
+
+void
+mfs_store_patt(struct mfs_meta *m, struct mfs_wr *w)
+{
+	for (uint32_t i = 0; i < m->patt.n; i++)
+		if (m->patt.v[i].len)
+			put(w, m->patt.v[i].rec, m->patt.v[i].len);
+	put_rec(w, "bww", 0, 0xFFFFFFFFu, 0xFFFFFFFFu);
 }
 
 void
@@ -490,6 +551,14 @@ mfs_store_chunks(struct mfs_meta *m, struct mfs_wr *w)
 	zeros(w, 17);
 }
 
+void
+mfs_store_chunks4(struct mfs_meta *m, struct mfs_wr *w)
+{
+	put64(w, m->nextchunkid);
+	store_sorted(m, w, K_CHNK4, 1, m->chunks.n, 0);
+	zeros(w, 18);
+}
+
 int
 mfs_store_fd(struct mfs_meta *m, int fd, const char *name, uint32_t now)
 {
@@ -502,9 +571,10 @@ mfs_store_fd(struct mfs_meta *m, int fd, const char *name, uint32_t now)
 	for (size_t i = 0; i < mfs_nsections; i++) {
 		const struct mfs_section *t = &mfs_sections[i];
 		char hdr[16];
-		if (!t->store)
+		if (!t->store || (t->family && t->family != m->family))
 			continue;
-		snprintf(hdr, sizeof hdr, "%.4s %d.%d", t->tag, t->ver >> 4, t->ver & 15);
+		/* '0' + minor, as the master writes it: 4.x's SCLA 1.C is "1.<" */
+		snprintf(hdr, sizeof hdr, "%.4s %c.%c", t->tag, '0' + (t->ver >> 4), '0' + (t->ver & 15));
 		sec_begin(&w, hdr);
 		t->store(m, &w);
 		sec_end(&w);
