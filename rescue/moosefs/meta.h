@@ -94,9 +94,10 @@ struct mfs_chunk {
 	 * pairs: npairs 1: the count is in pairs; more: pairs indexes
 	 * m->cpairs (class << 24 | count, npairs of them) */
 	uint8_t sclassid;
-	uint16_t npairs;
+	uint16_t npairs;          /* | MFS_CP_DIRTY: recomputed from the files on store */
 	uint32_t pairs;
 };
+#define MFS_CP_DIRTY 0x8000
 
 struct mfs_session {
 	uint32_t id, seq;

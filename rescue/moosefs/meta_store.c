@@ -551,9 +551,116 @@ mfs_store_chunks(struct mfs_meta *m, struct mfs_wr *w)
 	zeros(w, 17);
 }
 
+/* An approximation of 4.59.2's sclass_get_joining_priority, which picks the
+ * class of a chunk that files of several classes share: its priority, then
+ * its keep copies, then the id. */
+static uint64_t
+join_priority(const struct mfs_meta *m, uint8_t sc)
+{
+	const struct mfs_sclass *c = m->sc[sc];
+
+	if (!c || !c->rec4)
+		return sc;
+	return (uint64_t)get_be32(c->rec4 + 2) << 16 | (uint64_t)c->rec4[28] << 8 | sc;
+}
+
+/* one changed chunk's pairs from its (class, count) list cl (n of them, by
+ * class): classes it had keep their place, new ones go first (as
+ * chunk_add_file puts them) */
+static void
+chunk4_set(struct mfs_meta *m, struct mfs_chunk *c, const uint32_t *cl, uint32_t n)
+{
+	uint32_t old[512], no = 0, k;
+
+	c->npairs &= (uint16_t)~MFS_CP_DIRTY;
+	if (c->npairs == 1)
+		old[no++] = (uint32_t)c->sclassid << 24;
+	for (uint32_t i = 0; c->npairs > 1 && i < c->npairs && no < 512; i++)
+		old[no++] = m->cpairs.v[c->pairs + i];
+	c->npairs = (uint16_t)(n > 511 ? 511 : n);
+	if (n == 0) {
+		c->sclassid = 0;
+		c->pairs = 0;
+		return;
+	}
+	if (n == 1) {
+		c->sclassid = (uint8_t)(cl[0] >> 24);
+		c->pairs = cl[0] & 0xFFFFFF;
+		return;
+	}
+	c->pairs = m->cpairs.n;
+	for (uint32_t i = 0; i < n; i++) {      /* new classes first */
+		int had = 0;
+		for (uint32_t j = 0; j < no; j++)
+			had |= old[j] >> 24 == cl[i] >> 24;
+		if (!had) {
+			k = MFS_VEC_ADD(m->cpairs);
+			m->cpairs.v[k] = cl[i];
+		}
+	}
+	for (uint32_t j = 0; j < no; j++)
+		for (uint32_t i = 0; i < n; i++)
+			if (old[j] >> 24 == cl[i] >> 24) {
+				k = MFS_VEC_ADD(m->cpairs);
+				m->cpairs.v[k] = cl[i];
+			}
+	c->sclassid = (uint8_t)(cl[0] >> 24);
+	for (uint32_t i = 1; i < n; i++)
+		if (join_priority(m, (uint8_t)(cl[i] >> 24)) > join_priority(m, c->sclassid))
+			c->sclassid = (uint8_t)(cl[i] >> 24);
+}
+
+/* The chunks replay changed (MFS_CP_DIRTY) get their (class, file count)
+ * pairs from the files that use them now. */
+static void
+chunks4_recount(struct mfs_meta *m)
+{
+	struct mfs_sortent *s = NULL;
+	size_t n = 0, cap = 0, i = 0;
+	uint32_t *cl = NULL;
+	size_t clcap = 0;
+
+	for (uint32_t x = 1; x < m->nodes.n; x++) {
+		struct mfs_node *nd = &m->nodes.v[x];
+		uint64_t *t;
+		if (!nd->inode || (nd->type != MFS_T_FILE && nd->type != MFS_T_TRASH && nd->type != MFS_T_SUSTAINED))
+			continue;
+		t = mfs_chunks(nd);
+		for (uint32_t k = 0; k < nd->u.f.nch; k++) {
+			struct mfs_chunk *c = t[k] ? mfs_chunk_get(m, t[k]) : NULL;
+			if (!c || !(c->npairs & MFS_CP_DIRTY))
+				continue;
+			xgrow((void **)&s, &cap, n + 1, sizeof *s);
+			s[n++] = (struct mfs_sortent){ (uint64_t)(c - m->chunks.v) << 8 | nd->sclass, 0 };
+		}
+	}
+	mfs_sort(s, n);
+	for (uint32_t ci = 1; ci < m->chunks.n; ci++) {
+		struct mfs_chunk *c = &m->chunks.v[ci];
+		uint32_t ncl = 0;
+		if (!c->id || !(c->npairs & MFS_CP_DIRTY))
+			continue;
+		while (i < n && (s[i].key >> 8) < ci)
+			i++;
+		while (i < n && (s[i].key >> 8) == ci) {
+			uint32_t sc = (uint32_t)(s[i].key & 0xFF), cnt = 0;
+			while (i < n && s[i].key == ((uint64_t)ci << 8 | sc)) {
+				cnt++;
+				i++;
+			}
+			xgrow((void **)&cl, &clcap, ncl + 1, sizeof *cl);
+			cl[ncl++] = sc << 24 | (cnt & 0xFFFFFF);
+		}
+		chunk4_set(m, c, cl, ncl);
+	}
+	free(s);
+	free(cl);
+}
+
 void
 mfs_store_chunks4(struct mfs_meta *m, struct mfs_wr *w)
 {
+	chunks4_recount(m);
 	put64(w, m->nextchunkid);
 	store_sorted(m, w, K_CHNK4, 1, m->chunks.n, 0);
 	zeros(w, 18);

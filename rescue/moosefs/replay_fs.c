@@ -47,8 +47,10 @@ void
 mfs_chunk_addref(struct mfs_meta *m, uint64_t id)
 {
 	struct mfs_chunk *c = mfs_chunk_get(m, id);
-	if (c)
+	if (c) {
 		c->fcount++;
+		c->npairs |= MFS_CP_DIRTY;
+	}
 }
 
 void
@@ -57,6 +59,8 @@ mfs_chunk_delref(struct mfs_meta *m, uint64_t id)
 	struct mfs_chunk *c = mfs_chunk_get(m, id);
 	if (c && c->fcount)
 		c->fcount--;
+	if (c)
+		c->npairs |= MFS_CP_DIRTY;
 }
 
 void
@@ -65,6 +69,14 @@ mfs_fs_sc_change(struct mfs_meta *m, struct mfs_node *n, uint8_t newsc)
 	mfs_sclass_count(m, n, -1);
 	n->sclass = newsc;
 	mfs_sclass_count(m, n, 1);
+	if (mfs_fs_isfile(n)) {
+		uint64_t *t = mfs_chunks(n);
+		for (uint32_t i = 0; i < n->u.f.nch; i++) {
+			struct mfs_chunk *c = t[i] ? mfs_chunk_get(m, t[i]) : NULL;
+			if (c)
+				c->npairs |= MFS_CP_DIRTY;
+		}
+	}
 }
 
 void
@@ -505,6 +517,38 @@ is_ancestor(struct mfs_meta *m, uint32_t dir, uint32_t node)
 	return 0;
 }
 
+/* the first character that ends an escaped name (restore.c's NEXTSEPARATOR) */
+static char
+next_separator(const char *p)
+{
+	for (;; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c < 32 || c >= 127 || c == ',' || c == '(' || c == ')')
+			return (char)c;
+	}
+}
+
+/* 4.x MOVE with RENAME_EXCHANGE: the two names swap their nodes */
+static int
+move_exchange(struct mfs_rp *r, uint32_t es, uint32_t ed, uint32_t psi, uint32_t pdi, uint32_t inode)
+{
+	struct mfs_meta *m = r->m;
+	uint32_t sc = m->edges.v[es].child, dc = m->edges.v[ed].child;
+	char ns[256], nd[256];
+	uint16_t ls = m->edges.v[es].nleng, ld = m->edges.v[ed].nleng;
+
+	if (m->nodes.v[dc].type == MFS_T_DIR && is_ancestor(m, dc, psi))
+		return MFS_ST_EINVAL;
+	memcpy(ns, m->edges.v[es].name, ls);
+	memcpy(nd, m->edges.v[ed].name, ld);
+	remove_edge(m, r->ts, es);
+	remove_edge(m, r->ts, ed);
+	mfs_fs_link(m, r->ts, pdi, sc, nd, ld);
+	mfs_fs_link(m, r->ts, psi, dc, ns, ls);
+	/* 4.59.2 logs 0 as the moved inode here */
+	return mfs_rp_check(r, "inode", inode, 0);
+}
+
 int
 mfs_op_move(struct mfs_rp *r)
 {
@@ -514,7 +558,11 @@ mfs_op_move(struct mfs_rp *r)
 	uint16_t ls, ld;
 	int st;
 
-	if (mfs_rp_args(r, "(u,s,u,s):u", &ps, ns, &ls, &pd, nd, &ld, &inode) < 0)
+	uint32_t rmode = 0;
+
+	/* 4.x adds a rename mode after the new name (1 exchange, 2 no-replace) */
+	if (mfs_rp_args(r, "(u,s,u,", &ps, ns, &ls, &pd) < 0 ||
+	    mfs_rp_name(r, nd, &ld, next_separator(r->p)) < 0 || mfs_rp_args(r, "[,u]):u", &rmode, &inode) < 0)
 		return MFS_ST_PARSE;
 	if ((st = parent_dir(m, ps, &psi)) || (st = parent_dir(m, pd, &pdi)))
 		return st;
@@ -527,15 +575,23 @@ mfs_op_move(struct mfs_rp *r)
 		return MFS_ST_EINVAL;
 	if ((ed = mfs_edge_find(m, pdi, nd, ld))) {
 		uint32_t dc = m->edges.v[ed].child;
+		if (rmode == 2)
+			return MFS_ST_EEXIST;
+		if (rmode == 1)
+			return move_exchange(r, es, ed, psi, pdi, inode);
 		if (m->nodes.v[dc].type == MFS_T_DIR && m->nodes.v[dc].u.d.nchild)
 			return MFS_ST_ENOTEMPTY;
 		mfs_fs_unlink(m, r->ts, ed);
 		es = mfs_edge_find(m, psi, ns, ls);
 		if (!es)
 			return MFS_ST_ENOENT;
+	} else if (rmode == 1) {
+		return MFS_ST_ENOENT;
 	}
 	remove_edge(m, r->ts, es);
 	mfs_fs_link(m, r->ts, pdi, c, nd, ld);
+	if (m->family == 4)
+		mfs_patt_apply(m, c, nd, ld);
 	return mfs_rp_check(r, "inode", inode, m->nodes.v[c].inode);
 }
 

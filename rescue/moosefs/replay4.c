@@ -1,0 +1,362 @@
+/* replay4.c: the changelog operations MooseFS 4.x added, and the 4.x forms
+ * of the storage-class ones (mfsmaster/restore.c, storageclass.c,
+ * sessions.c, chunks.c and filesystem.c of 4.59.2).  Storage classes are
+ * kept as their stored record (struct mfs_sclass rec4, meta.h); the fixed
+ * part's offsets are those of docs/moosefs-format.md (SCLA 1.C). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/bytes.h"
+#include "lib/xio.h"
+#include "moosefs/replay.h"
+
+#define SC4_FIXED 48
+#define SC4_EXPR 128
+enum { CF_ARCH = 1, CF_TRASH = 2 };
+
+int
+mfs_op_sesconnected(struct mfs_rp *r)
+{
+	struct mfs_session *s;
+	uint32_t id;
+
+	if (mfs_rp_args(r, "(u)", &id) < 0)
+		return MFS_ST_PARSE;
+	if (!(s = mfs_sess_find(r->m, id)))
+		return MFS_ST_ENOENT;
+	s->disconnected = 0;
+	return MFS_ST_OK;
+}
+
+int
+mfs_op_chunkflagsclr(struct mfs_rp *r)
+{
+	struct mfs_chunk *c;
+	uint64_t id;
+
+	if (mfs_rp_args(r, "(U)", &id) < 0)
+		return MFS_ST_PARSE;
+	if (!(c = mfs_chunk_get(r->m, id)))
+		return MFS_ST_NOCHUNK;
+	if (c->lockedto >= r->ts)
+		return MFS_ST_LOCKED;
+	c->arch = 0;
+	return MFS_ST_OK;
+}
+
+/* AUTOARCH(inode,archreftime[,intrash]):archchanged[,trashchanged] */
+int
+mfs_op_autoarch(struct mfs_rp *r)
+{
+	uint32_t inode, ref, intrash = 1, achg = 0, tchg = 0, a = 0, t = 0;
+	struct mfs_node *n;
+	uint64_t *ch;
+	int st;
+
+	if ((st = mfs_rp_node(r, &n, "(u,u[,b]):u[,u]", &inode, &ref, &intrash, &achg, &tchg)))
+		return st;
+	if (!mfs_fs_isfile(n))
+		return MFS_ST_EPERM;
+	ch = mfs_chunks(n);
+	for (uint32_t i = 0; i < n->u.f.nch; i++) {
+		struct mfs_chunk *c;
+		uint8_t fl;
+		if (!ch[i])
+			continue;
+		if (!(c = mfs_chunk_get(r->m, ch[i])))
+			return MFS_ST_NOCHUNK;
+		fl = c->arch;
+		if (ref > c->lockedto && !(c->arch & CF_ARCH)) {
+			fl = (uint8_t)((c->arch & CF_TRASH) | CF_ARCH);
+			a++;
+		}
+		if ((intrash == 0 || c->fcount > 1) && (c->arch & CF_TRASH)) {
+			fl &= CF_ARCH;
+			t++;
+		}
+		c->arch = fl;
+	}
+	if ((st = mfs_rp_check(r, "chunks with the archive flag changed", achg, a)))
+		return st;
+	return mfs_rp_check(r, "chunks with the trash flag changed", tchg, t);
+}
+
+/* SCECVERSION(n) (oparg 0); SCECON() and SCRAIDON(), its old names for 1 */
+int
+mfs_op_scecversion(struct mfs_rp *r)
+{
+	uint32_t v = 1;
+
+	if (mfs_rp_args(r, r->oparg ? "()" : "(b)", &v) < 0)
+		return MFS_ST_PARSE;
+	if (r->m->sc4_ecver >= v)
+		return mfs_rp_fail(r, MFS_ST_MISMATCH, "EC version %u is not above the current %u", v, r->m->sc4_ecver);
+	r->m->sc4_ecver = (uint8_t)v;
+	return MFS_ST_OK;
+}
+
+/* ---- storage classes ---- */
+
+static uint32_t
+sc4_byname(struct mfs_meta *m, const char *name, uint16_t nl)
+{
+	for (uint32_t i = 1; i < m->sc_firstneverused && i < 256; i++)
+		if (m->sc[i] && m->sc[i]->nleng == nl && memcmp(m->sc[i]->name, name, nl) == 0)
+			return i;
+	return 0;
+}
+
+/* the first free id, as sclass_mr_set_entry picks it */
+static uint32_t
+sc4_newid(struct mfs_meta *m)
+{
+	for (uint32_t i = 1; i < m->sc_firstneverused && i < 256; i++)
+		if (!m->sc[i] || !m->sc[i]->nleng)
+			return i;
+	if (m->sc_firstneverused >= 256)
+		return 0;
+	return m->sc_firstneverused++;
+}
+
+/* a new rec4 from its fixed part, name, description and expressions */
+static void
+sc4_put(struct mfs_meta *m, uint32_t id, const uint8_t fixed[SC4_FIXED], const char *name, uint8_t nl,
+	const char *desc, uint8_t dl, const uint8_t *expr)
+{
+	struct mfs_sclass *s = m->sc[id];
+	uint32_t ne, len;
+	uint8_t *b;
+
+	if (!s)
+		s = m->sc[id] = xcalloc(1, sizeof *s);
+	ne = mfs_sc4_nexpr(fixed);
+	len = SC4_FIXED + nl + dl + ne * SC4_EXPR;
+	b = xmalloc(len);
+	memcpy(b, fixed, SC4_FIXED);
+	b[0] = nl;
+	b[1] = dl;
+	memcpy(b + SC4_FIXED, name, nl);
+	memcpy(b + SC4_FIXED + nl, desc, dl);
+	memcpy(b + SC4_FIXED + nl + dl, expr, (size_t)ne * SC4_EXPR);
+	s->rec4 = (const uint8_t *)mfs_strdup(m, b, len);
+	s->rec4len = len;
+	free(b);
+	s->nleng = nl;
+	memset(s->name, 0, sizeof s->name);
+	memcpy(s->name, name, nl);
+	s->admin = fixed[7];
+	s->mode = fixed[8];
+}
+
+/* one part of SCSET: LETTER(cnt:uniq[:ec][:mode]) at fixed offsets cnt, ec
+ * (0: none), uniq, mode */
+static int
+sc4_part(struct mfs_rp *r, uint8_t *f, char letter, int oc, int oe, int ou, int om)
+{
+	uint32_t cnt, uniq, ec = 0, mode = 0xFF;
+	char fmt[24];
+
+	snprintf(fmt, sizeof fmt, "%c(b:u%s[:b]),", letter, oe ? ":b" : "");
+	if ((oe ? mfs_rp_args(r, fmt, &cnt, &uniq, &ec, &mode) : mfs_rp_args(r, fmt, &cnt, &uniq, &mode)) < 0)
+		return -1;
+	f[oc] = (uint8_t)cnt;
+	if (oe)
+		f[oe] = (uint8_t)ec;
+	put_be32(f + ou, uniq);
+	f[om] = (uint8_t)mode;
+	return 0;
+}
+
+/* SCSET(name,new,[1,desc,priority,group,]C(..),K(..),A(..),T(..),labelsmode,
+ * (archmode:delay[:minsize])|delay,mintrash,adminonly,expr...|-):id */
+int
+mfs_op4_scset(struct mfs_rp *r)
+{
+	struct mfs_meta *m = r->m;
+	char name[256], desc[256] = "";
+	uint16_t nl, dl = 0;
+	uint32_t isnew, pri = 0, grp = 0, lmode, amode = 1, delay, mintrash, admin, lid, id, ne;
+	uint64_t minsize = 0;
+	uint8_t f[SC4_FIXED], *expr;
+	int v1 = 0, st;
+
+	memset(f, 0, sizeof f);
+	if (mfs_rp_args(r, "(s,b,", name, &nl, &isnew) < 0)
+		return MFS_ST_PARSE;
+	if (mfs_rp_is(r, 'W'))
+		return mfs_rp_fail(r, MFS_ST_PARSE, "a 3.x storage class definition (W...) in 4.x metadata is not supported");
+	if (mfs_rp_is(r, '1')) {
+		v1 = 1;
+		if (mfs_rp_args(r, "1,s,u,b,", desc, &dl, &pri, &grp) < 0)
+			return MFS_ST_PARSE;
+	}
+	if (sc4_part(r, f, 'C', 22, 0, 23, 27) || sc4_part(r, f, 'K', 28, 0, 29, 33) ||
+	    sc4_part(r, f, 'A', 34, 35, 36, 40) || sc4_part(r, f, 'T', 41, 42, 43, 47) ||
+	    mfs_rp_args(r, "b,", &lmode) < 0)
+		return MFS_ST_PARSE;
+	if (mfs_rp_is(r, '(')) {
+		if (mfs_rp_args(r, "(b:w", &amode, &delay) < 0)
+			return MFS_ST_PARSE;
+		if (mfs_rp_is(r, ':')) {
+			r->p++;
+			mfs_rp_u64(r, &minsize);
+		}
+		if (mfs_rp_args(r, ")") < 0)
+			return MFS_ST_PARSE;
+	} else if (mfs_rp_args(r, "w", &delay) < 0) {
+		return MFS_ST_PARSE;
+	}
+	if (mfs_rp_args(r, ",w,b", &mintrash, &admin) < 0)
+		return MFS_ST_PARSE;
+	if (f[22] > 9 || f[28] > 9 || f[34] > 9 || f[41] > 9)
+		return MFS_ST_EINVAL;
+	ne = mfs_sc4_nexpr(f);
+	expr = xcalloc(ne ? ne : 1, SC4_EXPR);
+	if (ne == 0 && mfs_rp_args(r, ",-") < 0) {
+		free(expr);
+		return MFS_ST_PARSE;
+	}
+	for (uint32_t i = 0; i < ne; i++) {
+		uint32_t l = 0;
+		if (mfs_rp_args(r, ",") < 0) {
+			free(expr);
+			return MFS_ST_PARSE;
+		}
+		for (;;) {
+			int h = r->p[0] >= '0' && r->p[0] <= '9' ? r->p[0] - '0' : r->p[0] >= 'A' && r->p[0] <= 'F' ? r->p[0] - 'A' + 10 : -1;
+			int lo = h < 0 ? -1 : r->p[1] >= '0' && r->p[1] <= '9' ? r->p[1] - '0' : r->p[1] >= 'A' && r->p[1] <= 'F' ? r->p[1] - 'A' + 10 : -1;
+			if (h < 0 || lo < 0)
+				break;
+			if (l >= SC4_EXPR) {
+				free(expr);
+				return MFS_ST_EINVAL;
+			}
+			expr[i * SC4_EXPR + l++] = (uint8_t)(h * 16 + lo);
+			r->p += 2;
+		}
+	}
+	if (mfs_rp_args(r, "):w", &lid) < 0) {
+		free(expr);
+		return MFS_ST_PARSE;
+	}
+	if (isnew) {
+		id = sc4_byname(m, name, nl) ? 0 : sc4_newid(m);
+		st = id ? MFS_ST_OK : sc4_byname(m, name, nl) ? MFS_ST_CLASSEXISTS : MFS_ST_CLASSLIMITREACH;
+	} else {
+		id = sc4_byname(m, name, nl);
+		st = id ? MFS_ST_OK : MFS_ST_NOSUCHCLASS;
+	}
+	if (st == MFS_ST_OK)
+		st = mfs_rp_check(r, "storage class id", lid, id);
+	if (st == MFS_ST_OK && (f[28] == 0 || amode == 0 || (amode & 0xC0))) {
+		st = MFS_ST_EINVAL;
+	}
+	if (st == MFS_ST_OK) {
+		if (!v1 && id < 10)
+			grp = id;
+		put_be32(f + 2, pri);
+		f[6] = (uint8_t)grp;
+		f[7] = (uint8_t)admin;
+		f[8] = (uint8_t)lmode;
+		f[9] = (uint8_t)amode;
+		put_be16(f + 10, (uint16_t)delay);
+		put_be64(f + 12, minsize);
+		put_be16(f + 20, (uint16_t)mintrash);
+		sc4_put(m, id, f, name, (uint8_t)nl, desc, (uint8_t)dl, expr);
+	}
+	free(expr);
+	return st;
+}
+
+/* a class's record with another name */
+static void
+sc4_rename(struct mfs_meta *m, uint32_t from, uint32_t to, const char *name, uint16_t nl)
+{
+	const uint8_t *o = m->sc[from]->rec4;
+	uint8_t *copy = xmalloc(m->sc[from]->rec4len);
+
+	memcpy(copy, o, m->sc[from]->rec4len);
+	sc4_put(m, to, copy, name, (uint8_t)nl, (const char *)copy + SC4_FIXED + copy[0], copy[1],
+		copy + SC4_FIXED + copy[0] + copy[1]);
+	free(copy);
+}
+
+/* SCDUP(src,dst):srcid,dstid; SCREN(old,new):id; SCDEL(name):id */
+int
+mfs_op4_scdup(struct mfs_rp *r)
+{
+	struct mfs_meta *m = r->m;
+	char on[256], nn[256];
+	uint16_t ol, nl;
+	uint32_t ls, ld, s, d;
+	int st;
+
+	if (mfs_rp_args(r, "(s,s):w,w", on, &ol, nn, &nl, &ls, &ld) < 0)
+		return MFS_ST_PARSE;
+	if (!(s = sc4_byname(m, on, ol)))
+		return MFS_ST_NOSUCHCLASS;
+	if ((st = mfs_rp_check(r, "source class id", ls, s)))
+		return st;
+	if (sc4_byname(m, nn, nl))
+		return MFS_ST_CLASSEXISTS;
+	if (!(d = sc4_newid(m)))
+		return MFS_ST_CLASSLIMITREACH;
+	if ((st = mfs_rp_check(r, "new class id", ld, d)))
+		return st;
+	sc4_rename(m, s, d, nn, nl);
+	m->sc[d]->files = m->sc[d]->dirs = 0;
+	return MFS_ST_OK;
+}
+
+int
+mfs_op4_scren(struct mfs_rp *r)
+{
+	struct mfs_meta *m = r->m;
+	char on[256], nn[256];
+	uint16_t ol, nl;
+	uint32_t l, id;
+	int st;
+
+	if (mfs_rp_args(r, "(s,s):w", on, &ol, nn, &nl, &l) < 0)
+		return MFS_ST_PARSE;
+	if (!(id = sc4_byname(m, on, ol)))
+		return MFS_ST_NOSUCHCLASS;
+	if ((st = mfs_rp_check(r, "storage class id", l, id)))
+		return st;
+	if (sc4_byname(m, nn, nl))
+		return MFS_ST_CLASSEXISTS;
+	sc4_rename(m, id, id, nn, nl);
+	return MFS_ST_OK;
+}
+
+int
+mfs_op4_scdel(struct mfs_rp *r)
+{
+	struct mfs_meta *m = r->m;
+	char name[256];
+	uint16_t nl;
+	uint32_t l, id;
+	int st;
+
+	if (mfs_rp_args(r, "(s):w", name, &nl, &l) < 0)
+		return MFS_ST_PARSE;
+	if (!(id = sc4_byname(m, name, nl)))
+		return MFS_ST_NOSUCHCLASS;
+	if (m->sc[id]->files || m->sc[id]->dirs)
+		return MFS_ST_CLASSINUSE;
+	if ((st = mfs_rp_check(r, "storage class id", l, id)))
+		return st;
+	mfs_patt_sclass_deleted(m, (uint8_t)id);
+	m->sc[id]->nleng = 0;
+	m->sc[id]->rec4 = NULL;
+	return MFS_ST_OK;
+}
+
+/* Operations 4.59.2 logs that no fixture has (no client sends them, or the
+ * tool that does could not be used): refused by name, not misapplied. */
+int
+mfs_op4_unsupported(struct mfs_rp *r)
+{
+	return mfs_rp_fail(r, MFS_ST_PARSE, "this MooseFS 4.x operation is not supported yet");
+}
