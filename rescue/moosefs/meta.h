@@ -200,6 +200,7 @@ struct mfs_meta {
 	uint8_t family;           /* 3: MooseFS 3.0 sections, 4: 4.x (sections.c) */
 	uint16_t sc4_exprsize;    /* SCLA 1.C header: expression size, EC version */
 	uint8_t sc4_ecver;
+	uint8_t keep_empty;       /* 4.x KEEP_EMPTY_FILES_IN_TRASH (replay) */
 
 	MFS_VEC(struct mfs_node) nodes;
 	uint32_t node_free;       /* free list through nodes.v[i].inode==0, parents */
@@ -258,6 +259,11 @@ uint32_t mfs_hash32(uint32_t k);
 void mfs_init(struct mfs_meta *m);
 /* Fresh filesystem ("MFSM NEW"): root with times = now. */
 void mfs_init_new(struct mfs_meta *m, uint32_t now);
+/* The same for MooseFS 4.x (replay4.c): its 4 predefined classes */
+void mfs_init_new4(struct mfs_meta *m, uint32_t now);
+/* Which family a changelog line's syntax belongs to ("TS|OP(...)..."): 4,
+ * 3, or 0 when it does not tell (replay4.c) */
+int mfs_line_family(const char *text);
 void mfs_free(struct mfs_meta *m);
 const char *mfs_strdup(struct mfs_meta *m, const void *s, size_t n);
 

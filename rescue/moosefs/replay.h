@@ -177,5 +177,6 @@ void mfs_patt_apply_ugid(struct mfs_meta *m, uint32_t idx, const char *name, uin
 			 int ngid, uint32_t gid);
 void mfs_patt_apply(struct mfs_meta *m, uint32_t idx, const char *name, uint16_t nl);
 void mfs_patt_sclass_deleted(struct mfs_meta *m, uint8_t sc);
+int mfs_trashflag(struct mfs_meta *m, struct mfs_node *n, int flag);
 
 #endif

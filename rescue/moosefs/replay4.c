@@ -360,3 +360,102 @@ mfs_op4_unsupported(struct mfs_rp *r)
 {
 	return mfs_rp_fail(r, MFS_ST_PARSE, "this MooseFS 4.x operation is not supported yet");
 }
+
+/* ---- a new (MFSM NEW) 4.x filesystem, and which family a line is ---- */
+
+/* storageclass.c's sclass_new: 2CP, 3CP, EC4+1, EC8+1 */
+static void
+sc4_predefined(struct mfs_meta *m, uint32_t id, const char *name, const char *desc, uint8_t keep, uint8_t arch,
+	       uint8_t ec, uint16_t delay, uint64_t minsize)
+{
+	uint8_t f[SC4_FIXED], expr[3 * SC4_EXPR];
+
+	memset(f, 0, sizeof f);
+	memset(expr, 0, sizeof expr);
+	f[8] = 1;        /* labels mode STD */
+	f[9] = 1;        /* archive mode CTIME */
+	put_be16(f + 10, delay);
+	put_be64(f + 12, minsize);
+	f[27] = f[33] = f[40] = f[47] = 0xFF;   /* parts' labels mode GLOBAL */
+	f[28] = keep;
+	f[34] = arch;
+	f[35] = ec;
+	sc4_put(m, id, f, name, (uint8_t)strlen(name), desc, (uint8_t)strlen(desc), expr);
+}
+
+void
+mfs_init_new4(struct mfs_meta *m, uint32_t now)
+{
+	struct mfs_node *root;
+
+	mfs_init_new(m, now);
+	for (int i = 1; i < 256; i++) {
+		free(m->sc[i]);
+		m->sc[i] = NULL;
+	}
+	m->family = 4;
+	m->sc4_exprsize = SC4_EXPR;
+	m->sc4_ecver = 2;
+	sc4_predefined(m, 1, "2CP", "2 copies", 2, 0, 0, 0, 0);
+	sc4_predefined(m, 2, "3CP", "3 copies", 3, 0, 0, 0, 0);
+	sc4_predefined(m, 3, "EC4+1", "2 copies in KEEP state, 4 data parts plus 1 checksum part in ARCHIVE state",
+		       2, 1, 0x41, 24, 512 * 1024);
+	sc4_predefined(m, 4, "EC8+1", "2 copies in KEEP state, 8 data parts plus 1 checksum part in ARCHIVE state",
+		       2, 1, 0x81, 24, 512 * 1024);
+	m->sc_firstneverused = 5;
+	root = &m->nodes.v[m->root];
+	root->sclass = 1;
+	m->sc[1]->dirs = 1;
+}
+
+/* the args of "OP(" up to the closing ')' split at top-level commas:
+ * how many fields, and where field k starts */
+static int
+fields(const char *p, const char *start[16])
+{
+	int n = 0;
+
+	start[n++] = p;
+	for (; *p && *p != ')' && *p != '\n'; p++)
+		if (*p == ',' && n < 16)
+			start[n++] = p + 1;
+	return n;
+}
+
+int
+mfs_line_family(const char *text)
+{
+	static const char *const only4[] = {
+		"ADDATTR(", "AUTOARCH(", "CHUNKFLAGSCLR(", "PATADD(", "PATDEL(", "SCECON(", "SCECVERSION(",
+		"SCRAIDON(", "SESCONNECTED(", "TRASH_RECOVER(", "TRASH_REMOVE(",
+	};
+	const char *op = strchr(text, '|'), *f[16];
+	int n;
+
+	if (!op)
+		return 0;
+	op++;
+	for (size_t i = 0; i < sizeof only4 / sizeof only4[0]; i++)
+		if (strncmp(op, only4[i], strlen(only4[i])) == 0)
+			return 4;
+	if (!strncmp(op, "SESADD(", 7) || !strncmp(op, "SESCHANGED(", 11)) {
+		/* 4.x: "0xGROUPS,mintrash,maxtrash,0xDISABLES"; 3.x has no 0x
+		 * field two fields before another */
+		n = fields(strchr(op, '(') + 1, f);
+		for (int k = 0; k + 3 < n; k++)
+			if (!strncmp(f[k], "0x", 2) && !strncmp(f[k + 3], "0x", 2))
+				return 4;
+		return 3;
+	}
+	if (!strncmp(op, "MOVE(", 5))
+		return fields(op + 5, f) == 5 ? 4 : 3;
+	if (!strncmp(op, "SCSET(", 6)) {
+		n = fields(op + 6, f);
+		return n > 2 && f[2][0] == 'W' ? 3 : 4;
+	}
+	if (!strncmp(op, "EMPTYTRASH(", 11)) {
+		const char *res = strstr(op, "):");
+		return res && fields(res + 2, f) == 4 ? 4 : 0;
+	}
+	return 0;
+}

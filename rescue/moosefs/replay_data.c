@@ -1119,6 +1119,12 @@ mfs_op_setmetaid(struct mfs_rp *r)
 	if (r->m->metaid != 0 && r->m->metaid != id)
 		return mfs_rp_fail(r, MFS_ST_EINVAL, "metadata id %llu differs from the file's %llu",
 			       (unsigned long long)id, (unsigned long long)r->m->metaid);
+	if (r->m->family == 4 && r->m->metaid == 0 && r->m->root) {
+		/* 4.59.2's meta_mr_setmetaid sets the root's times from the id
+		 * before it stores it: from 0 */
+		struct mfs_node *root = &r->m->nodes.v[r->m->root];
+		root->atime = root->mtime = root->ctime = 0;
+	}
 	r->m->metaid = id;
 	return MFS_ST_OK;
 }
