@@ -121,3 +121,88 @@ dump_same() {
 		dump_same "$FX/$s/master"
 	done
 }
+
+# new_fs_changelog DIR: an MFSM NEW snapshot and a changelog that creates an
+# empty file and unlinks it (in DIR)
+new_fs_changelog() {
+	mkdir -p "$1"
+	printf 'MFSM NEW' >"$1/metadata.mfs.back"
+	printf '%s\n' '1: 1796493660|SETMETAID(7715881520363784098)' \
+		'2: 1796493661|CREATE(1,f,1,420,18,0,0,0):2' \
+		'3: 1796493662|UNLINK(1,f):2' >"$1/changelog.0.mfs"
+}
+
+@test "mfs4: KEEP_EMPTY_FILES_IN_TRASH: an unlinked empty file is freed by default (4.x), kept in trash with -k 1 (exit 0)" {
+	d=$BATS_TEST_TMPDIR
+	new_fs_changelog "$d/in"
+	run_tool mfsmetarestore -q -F 4 -m "$d/in/metadata.mfs.back" -o "$d/k0.mfs" "$d/in/changelog.0.mfs"
+	assert_success
+	run_tool mfsmetarestore -q -F 4 -k 1 -m "$d/in/metadata.mfs.back" -o "$d/k1.mfs" "$d/in/changelog.0.mfs"
+	assert_success
+	run_tool mfsmetadump "$d/k0.mfs"
+	assert_success
+	refute_regex "$output" 'NODE\|k:T\|i: +2\|'
+	assert_regex "$output" 'FREEID\|i: +2\|'
+	run_tool mfsmetadump "$d/k1.mfs"
+	assert_success
+	assert_regex "$output" 'NODE\|k:T\|i: +2\|'
+}
+
+@test "mfs4: -a takes KEEP_EMPTY_FILES_IN_TRASH from the config given with -c (exit 0)" {
+	d=$BATS_TEST_TMPDIR
+	new_fs_changelog "$d/data"
+	new_fs_changelog "$d/in"
+	printf 'DATA_PATH = %s\nKEEP_EMPTY_FILES_IN_TRASH = 1\n' "$d/data" >"$d/mfsmaster.cfg"
+	run_tool mfsmetarestore -a -q -F 4 -c "$d/mfsmaster.cfg"
+	assert_success
+	run_tool mfsmetarestore -q -F 4 -k 1 -m "$d/in/metadata.mfs.back" -o "$d/k1.mfs" "$d/in/changelog.0.mfs"
+	assert_success
+	cmp "$d/data/metadata.mfs" "$d/k1.mfs"
+}
+
+@test "mfs4: a new (MFSM NEW) snapshot is 4.x with -F 4 or when the changelogs show 4.x syntax, else 3.x (exit 0)" {
+	d=$BATS_TEST_TMPDIR
+	mkdir -p "$d/in"
+	printf 'MFSM NEW' >"$d/in/metadata.mfs.back"
+	printf '%s\n' '1: 1796493660|SETMETAID(7715881520363784098)' >"$d/in/neutral.mfs"
+	run_tool mfsmetarestore -q -m "$d/in/metadata.mfs.back" -o "$d/3.mfs" "$d/in/neutral.mfs"
+	assert_success
+	run_tool mfsmetarestore -q -F 4 -m "$d/in/metadata.mfs.back" -o "$d/4.mfs" "$d/in/neutral.mfs"
+	assert_success
+	run_tool mfsmetadump "$d/3.mfs"
+	assert_regex "$output" 'section header: SCLA 1\.6'
+	run_tool mfsmetadump "$d/4.mfs"
+	assert_regex "$output" 'section header: SCLA 1\.<'
+	assert_regex "$output" 'n:EC8\+1\|'
+	# a 4.x line decides without -F
+	printf '%s\n' '2: 1796493661|PATADD(*.tmp,4294967295,4294967295,128,3,1,3,0,0)' >>"$d/in/neutral.mfs"
+	run_tool mfsmetarestore -q -m "$d/in/metadata.mfs.back" -o "$d/auto.mfs" "$d/in/neutral.mfs"
+	assert_success
+	run_tool mfsmetadump "$d/auto.mfs"
+	assert_regex "$output" 'PATTERN\|v:128\|'
+}
+
+@test "mfs4: -F 3 on a 4.x snapshot is refused naming the family (exit 3)" {
+	run_tool mfsmetarestore -F 3 -m "$FX/small/master/metadata.mfs.back" -o "$BATS_TEST_TMPDIR/o.mfs"
+	assert_equal "$status" 3
+	assert_regex "$stderr" "metadata.mfs.back: its sections are MooseFS 4.x ones, not 3.x"
+	[ ! -e "$BATS_TEST_TMPDIR/o.mfs" ]
+}
+
+# corrupt OFFSET BYTE: a copy of the small oracle with one byte changed
+corrupt() {
+	cp "$FX/small/oracle/master/metadata.mfs" "$BATS_TEST_TMPDIR/bad.mfs"
+	chmod u+w "$BATS_TEST_TMPDIR/bad.mfs"
+	printf "\\x$2" | dd of="$BATS_TEST_TMPDIR/bad.mfs" bs=1 seek="$1" conv=notrunc 2>/dev/null
+}
+
+@test "mfs4: a bad storage class record (SCLA 1.C) is one FILE@OFFSET error in both tools (exit 3)" {
+	# byte 323: the first class's number of keep expressions (0 is invalid)
+	corrupt 323 00
+	run_tool mfsmetarestore -m "$BATS_TEST_TMPDIR/bad.mfs" -o "$BATS_TEST_TMPDIR/o.mfs"
+	assert_equal "$status" 3
+	assert_equal "$stderr" "mfsmetarestore: $BATS_TEST_TMPDIR/bad.mfs@295: SCLA: bad storage class record"
+	run_tool mfsmetadump "$BATS_TEST_TMPDIR/bad.mfs"
+	assert_equal "$status" 3
+	assert_equal "$stderr" "mfsmetadump: $BATS_TEST_TMPDIR/bad.mfs@295: SCLA: bad storage class record"
+}

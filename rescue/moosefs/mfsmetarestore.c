@@ -28,8 +28,9 @@
 #include "moosefs/replay.h"
 
 static const char usage[] =
-	"usage: mfsmetarestore [-q] [-f] [-x [-x]] [-b] [-i] [-t CHANGELOG] [-F 3|4] [-k 0|1] -m META -o OUT [CHANGELOG...]\n"
-	"       mfsmetarestore -a [-q] [-x [-x]] [-b] [-i] [-t CHANGELOG] [-F 3|4] [-k 0|1] [-d DATA_PATH | -c CFG]\n"
+	"usage: mfsmetarestore [-q] [-f] [-x [-x]] [-b] [-i] [-t CHANGELOG] -m META -o OUT [CHANGELOG...]\n"
+	"       mfsmetarestore -a [-q] [-x [-x]] [-b] [-i] [-t CHANGELOG] [-d DATA_PATH | -c CFG]\n"
+	"       (both take -F 3|4 and -k 0|1 too, for MooseFS 4.x input)\n"
 	"Restore MooseFS 3.0.117 metadata without MooseFS: load the snapshot META\n"
 	"(metadata.mfs.back, metadata_ml.mfs.back, ...), apply every later line of\n"
 	"the changelogs (changelog.N.mfs, changelog_ml.N.mfs, changelog_ml_back.N.mfs,\n"
