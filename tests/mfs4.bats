@@ -206,3 +206,15 @@ corrupt() {
 	assert_equal "$status" 3
 	assert_equal "$stderr" "mfsmetadump: $BATS_TEST_TMPDIR/bad.mfs@295: SCLA: bad storage class record"
 }
+
+@test "mfs4: TRASH_REMOVE (an operation name with '_') is a changelog line and purges like PURGE (exit 0)" {
+	d=$BATS_TEST_TMPDIR
+	new_fs_changelog "$d/in"
+	printf '%s\n' '4: 1796493663|TRASH_REMOVE(2)' >>"$d/in/changelog.0.mfs"
+	run_tool mfsmetarestore -F 4 -k 1 -m "$d/in/metadata.mfs.back" -o "$d/o.mfs" "$d/in/changelog.0.mfs"
+	assert_success
+	assert_regex "$stderr" "wrote $d/o.mfs: version 5"
+	run_tool mfsmetadump "$d/o.mfs"
+	refute_regex "$output" 'NODE\|k:T\|i: +2\|'
+	assert_regex "$output" 'FREEID\|i: +2\|'
+}

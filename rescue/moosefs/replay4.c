@@ -353,8 +353,10 @@ mfs_op4_scdel(struct mfs_rp *r)
 	return MFS_ST_OK;
 }
 
-/* Operations 4.59.2 logs that no fixture has (no client sends them, or the
- * tool that does could not be used): refused by name, not misapplied. */
+/* ADDATTR and TRASH_RECOVER: 4.59.2 logs them, but no fixture has them (no
+ * 4.59.2 client sends ADDATTR; mfstrashtool, which sends TRASH_RECOVER,
+ * rejects a 4.59.2 mount): refused by name rather than guessed.
+ * (TRASH_REMOVE is PURGE: fs_univ_trash_remove.) */
 int
 mfs_op4_unsupported(struct mfs_rp *r)
 {
