@@ -101,7 +101,7 @@ mfs_patt_apply_ugid(struct mfs_meta *m, uint32_t idx, const char *name, uint16_t
 
 	for (uint32_t i = 0; i < m->patt.n; i++) {
 		const uint8_t *rec = m->patt.v[i].rec;
-		uint8_t om, set, clr;
+		uint8_t om;
 		if (!ugid_ok(rec, uid, ngid, gid) || !glob_match(gname(&m->patt.v[i]), gname(&m->patt.v[i]) + rec[0],
 								  nm, nm + nl, 0))
 			continue;
@@ -113,8 +113,7 @@ mfs_patt_apply_ugid(struct mfs_meta *m, uint32_t idx, const char *name, uint16_t
 				n->trashtime = get_be16(rec + 12);
 		}
 		if (om & OM_EATTR) {
-			set = rec[14];
-			clr = rec[15];
+			uint8_t set = rec[14], clr = rec[15];
 			if (n->type != MFS_T_DIR)
 				set &= (uint8_t)~MFS_EA_NOECACHE;
 			n->eattr = (uint8_t)((n->eattr | set) & ~clr);
