@@ -264,6 +264,8 @@ void mfs_init_new4(struct mfs_meta *m, uint32_t now);
 /* Which family a changelog line's syntax belongs to ("TS|OP(...)..."): 4,
  * 3, or 0 when it does not tell (replay4.c) */
 int mfs_line_family(const char *text);
+/* 4.x patterns in the master's order (patt.c) */
+void mfs_patt_sort(struct mfs_meta *m);
 void mfs_free(struct mfs_meta *m);
 const char *mfs_strdup(struct mfs_meta *m, const void *s, size_t n);
 

@@ -643,6 +643,7 @@ mfs_load_patt(struct mfs_meta *m, struct mfs_rd *r, int flags)
 		gl = r->p[0];
 		if (gl == 0 && get_be32(r->p + 1) == 0xFFFFFFFFu && get_be32(r->p + 5) == 0xFFFFFFFFu) {
 			r->p += 9;
+			mfs_patt_sort(m);   /* patterns_load sorts them */
 			return RC_OK;
 		}
 		NEED(r, MFS_PATT_FIXED + (uint32_t)gl, "truncated PATT record");

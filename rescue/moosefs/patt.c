@@ -150,11 +150,24 @@ same_key(const struct mfs_pattern *p, const char *g, uint16_t gl, uint32_t euid,
 	       memcmp(gname(p), g, gl) == 0;
 }
 
-/* the stored glob ends with a NUL for strcmp (after the record's bytes) */
-static void
-sort_patterns(struct mfs_meta *m)
+/* patterns_have_changed's order; stable (insertion), so patterns that
+ * differ only in uid/gid keep their order as the master's merge sort does */
+void
+mfs_patt_sort(struct mfs_meta *m)
 {
-	qsort(m->patt.v, m->patt.n, sizeof *m->patt.v, patt_cmp);
+	struct mfs_pattern t;
+
+	for (uint32_t i = 1; i < m->patt.n; i++) {
+		uint32_t j = i;
+		if (patt_cmp(&m->patt.v[i - 1], &m->patt.v[i]) <= 0)
+			continue;
+		t = m->patt.v[i];
+		while (j > 0 && patt_cmp(&m->patt.v[j - 1], &t) > 0) {
+			m->patt.v[j] = m->patt.v[j - 1];
+			j--;
+		}
+		m->patt.v[j] = t;
+	}
 }
 
 /* PATADD(glob,euid,egid,priority,omask,scid,trashretention,seteattr[,clreattr]) */
@@ -189,7 +202,7 @@ mfs_op_patadd(struct mfs_rp *r)
 	rec[15] = (uint8_t)clr;
 	memcpy(rec + MFS_PATT_FIXED, g, gl);
 	m->patt.v[k].len = (uint16_t)(MFS_PATT_FIXED + gl);
-	sort_patterns(m);
+	mfs_patt_sort(m);
 	return MFS_ST_OK;
 }
 
