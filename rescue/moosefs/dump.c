@@ -669,7 +669,7 @@ cstr(const uint8_t *s, size_t n)
 }
 
 static int
-scla4_one(struct mfs_dumper *d, uint16_t id, uint16_t exprsize)
+scla4_one(struct mfs_dumper *d, uint16_t id, uint16_t exprsize, uint8_t ecver)
 {
 	static struct lx_part part[4];
 	const uint8_t *f;
@@ -682,6 +682,8 @@ scla4_one(struct mfs_dumper *d, uint16_t id, uint16_t exprsize)
 	nexpr = mfs_sc4_nexpr(f);
 	if (f[28] == 0 || f[22] > 9 || f[28] > 9 || f[34] > 9 || f[41] > 9 || (f[35] & 0xF) > 9 || (f[42] & 0xF) > 9)
 		return dbad(d, "SCLA: bad storage class record");
+	if ((f[35] || f[42]) && !ecver)
+		return dbad(d, "SCLA: erasure coding in a class while it is off");
 	DNEED(d, 48 + (uint64_t)f[0] + f[1] + (uint64_t)nexpr * exprsize, "truncated SCLA record");
 	printf("SCLASSMAIN|#:%5" PRIu16 "|p:%" PRIu32 "|g:%u|x:%u|m:%u|a:0x%" PRIX8 "|d:%5" PRIu16 "|s:%20" PRIu64
 	       "|t:%5" PRIu16 "|n:", id, get_be32(f + 2), f[6], f[7], f[8], f[9], get_be16(f + 10),
@@ -717,12 +719,14 @@ int
 mfs_dump_scla4(struct mfs_dumper *d)
 {
 	uint16_t exprsize;
+	uint8_t ecver;
 
 	DNEED(d, 3, "truncated SCLA header");
 	exprsize = mfs_rd_u16(&d->r);
 	if (exprsize == 0)
 		return dbad(d, "SCLA: expression size 0");
-	printf("SCLASSEC|%u\n", mfs_rd_u8(&d->r));
+	ecver = mfs_rd_u8(&d->r);
+	printf("SCLASSEC|%u\n", ecver);
 	for (;;) {
 		uint16_t id;
 		int rc;
@@ -730,7 +734,7 @@ mfs_dump_scla4(struct mfs_dumper *d)
 		id = mfs_rd_u16(&d->r);
 		if (id == 0)
 			return 0;
-		if ((rc = scla4_one(d, id, exprsize)))
+		if ((rc = scla4_one(d, id, exprsize, ecver)))
 			return rc;
 	}
 }

@@ -611,7 +611,8 @@ mfs_load_scla4(struct mfs_meta *m, struct mfs_rd *r, int flags)
 			return RC_OK;
 		NEED(r, SC4_FIXED, "truncated SCLA record");
 		f = r->p;
-		if (id > 255 || f[0] == 0 || f[28] == 0 || f[22] > 9 || f[28] > 9 || f[34] > 9 || f[41] > 9)
+		if (id > 255 || f[0] == 0 || f[28] == 0 || f[22] > 9 || f[28] > 9 || f[34] > 9 || f[41] > 9 ||
+		    (f[35] & 0xF) > 9 || (f[42] & 0xF) > 9)
 			return bad(r, "SCLA: bad storage class record");
 		if (m->sc[id])
 			return bad(r, "SCLA: storage class defined twice");
