@@ -218,3 +218,32 @@ corrupt() {
 	refute_regex "$output" 'NODE\|k:T\|i: +2\|'
 	assert_regex "$output" 'FREEID\|i: +2\|'
 }
+
+@test "mfs4: TRASH_RECOVER recovers to the logged path, creating directories, and takes the name the master logged for a taken one (exit 0, then 3)" {
+	d=$BATS_TEST_TMPDIR
+	mkdir -p "$d/in"
+	printf 'MFSM NEW' >"$d/in/metadata.mfs.back"
+	printf '%s\n' '1: 1796493660|SETMETAID(7715881520363784098)' \
+		'2: 1796493661|CREATE(1,f,1,420,18,0,0,0):2' \
+		'3: 1796493661|LENGTH(2,5,1)' \
+		'4: 1796493662|UNLINK(1,f):2' \
+		'5: 1796493663|CREATE(1,g,1,420,18,0,0,0):3' \
+		'6: 1796493664|TRASH_RECOVER(2,1,a/b/g,18,0,0,0):()' >"$d/in/changelog.0.mfs"
+	run_tool mfsmetarestore -q -F 4 -m "$d/in/metadata.mfs.back" -o "$d/o.mfs" "$d/in/changelog.0.mfs"
+	assert_success
+	run_tool mfsmetadump "$d/o.mfs"
+	assert_regex "$output" 'NODE\|k:D\|i: +4\|.*\|m:00755\|'
+	assert_regex "$output" 'EDGE\|p: +5\|c: +2\|[^'$'\n'']*\|n:g'
+	refute_regex "$output" 'k:T'
+	# the name is taken: the master logs the one it used (escaped)
+	sed -i 's|TRASH_RECOVER(2,1,a/b/g,18,0,0,0):()|TRASH_RECOVER(2,1,g,18,0,0,0):(g %281%29)|' "$d/in/changelog.0.mfs"
+	run_tool mfsmetarestore -q -F 4 -m "$d/in/metadata.mfs.back" -o "$d/o2.mfs" "$d/in/changelog.0.mfs"
+	assert_success
+	run_tool mfsmetadump "$d/o2.mfs"
+	assert_regex "$output" 'EDGE\|p: +1\|c: +2\|[^'$'\n'']*\|n:g \(1\)'
+	# a logged name that is taken is a mismatch
+	sed -i 's|:(g %281%29)|:()|' "$d/in/changelog.0.mfs"
+	run_tool mfsmetarestore -q -F 4 -m "$d/in/metadata.mfs.back" -o "$d/o3.mfs" "$d/in/changelog.0.mfs"
+	assert_equal "$status" 3
+	assert_regex "$stderr" "changelog.0.mfs:6: .*TRASH_RECOVER: the recovered name is taken"
+}

@@ -381,7 +381,7 @@ static const struct opent ops[] = {
 	{ "SETGOAL", mfs_op_setgoal, 0 }, { "SETMETAID", mfs_op_setmetaid, 0 }, { "SETPATH", mfs_op_setpath, 0 },
 	{ "SETSCLASS", mfs_op_setsclass, 0 }, { "SETTRASHTIME", mfs_op_settrashtime, 0 },
 	{ "SETVERSION", mfs_op_chunkver, MFS_CH_SETVERSION }, { "SETXATTR", mfs_op_setxattr, 0 }, { "SNAPSHOT", mfs_op_snapshot, 0 },
-	{ "SYMLINK", mfs_op_symlink, 0 }, { "TRASH_RECOVER", mfs_op4_unsupported, 0 },
+	{ "SYMLINK", mfs_op_symlink, 0 }, { "TRASH_RECOVER", mfs_op_trash_recover, 0 },
 	{ "TRASH_REMOVE", mfs_op_purge, 0 }, { "TRUNC", mfs_op_trunc, 0 }, { "UNDEL", mfs_op_undel, 0 },
 	{ "UNLINK", mfs_op_unlink, 0 }, { "UNLOCK", mfs_op_chunkver, MFS_CH_UNLOCK }, { "WRITE", mfs_op_write, 0 },
 };

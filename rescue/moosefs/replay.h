@@ -169,6 +169,7 @@ int mfs_op4_scdup(struct mfs_rp *r);
 int mfs_op4_scren(struct mfs_rp *r);
 int mfs_op4_scdel(struct mfs_rp *r);
 int mfs_op4_unsupported(struct mfs_rp *r);
+int mfs_op_trash_recover(struct mfs_rp *r);
 int mfs_op_patadd(struct mfs_rp *r);
 int mfs_op_patdel(struct mfs_rp *r);
 /* the first pattern matching a created (uid, gid; ngid 0: none) or renamed

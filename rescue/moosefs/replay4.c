@@ -353,10 +353,9 @@ mfs_op4_scdel(struct mfs_rp *r)
 	return MFS_ST_OK;
 }
 
-/* ADDATTR and TRASH_RECOVER: 4.59.2 logs them, but no fixture has them (no
- * 4.59.2 client sends ADDATTR; mfstrashtool, which sends TRASH_RECOVER,
- * rejects a 4.59.2 mount): refused by name rather than guessed.
- * (TRASH_REMOVE is PURGE: fs_univ_trash_remove.) */
+/* ADDATTR: 4.59.2 logs it, but no 4.59.2 client sends it and no fixture has
+ * it: refused by name rather than guessed.  (TRASH_REMOVE is PURGE:
+ * fs_univ_trash_remove.) */
 int
 mfs_op4_unsupported(struct mfs_rp *r)
 {
@@ -460,4 +459,100 @@ mfs_line_family(const char *text)
 		return res && fields(res + 2, f) == 4 ? 4 : 0;
 	}
 	return 0;
+}
+
+/* the next component of path p (plen bytes) at *pos: start and length */
+static int
+next_comp(const char *p, uint32_t plen, uint32_t *pos, uint32_t *start)
+{
+	while (*pos < plen && p[*pos] == '/')
+		(*pos)++;
+	*start = *pos;
+	while (*pos < plen && p[*pos] != '/')
+		(*pos)++;
+	return (int)(*pos - *start);
+}
+
+/* TRASH_RECOVER(inode,parent,path,cumask,uid,gid,copysgid):(usedpath):
+ * fs_univ_trash_recover.  The master picks "NAME (N).EXT" (or a random
+ * one) for a component whose name is taken; that choice is in the logged
+ * used path (empty when every name was free), which replay follows. */
+int
+mfs_op_trash_recover(struct mfs_rp *r)
+{
+	struct mfs_meta *m = r->m;
+	uint32_t inode, parent, plen, cumask, uid, gid, sgid, ulen, idx, dir, pos = 0, upos = 0, e;
+	const char *path, *used;
+
+	if (mfs_rp_args(r, "(u,u,d,w,u,u,b):(d)", &inode, &parent, &plen, &cumask, &uid, &gid, &sgid, &ulen) < 0)
+		return MFS_ST_PARSE;
+	path = (const char *)r->buf[0];
+	used = (const char *)r->buf[1];
+	if (!(dir = mfs_fs_node(m, parent)) || !(idx = mfs_fs_node(m, inode)))
+		return MFS_ST_ENOENT;
+	if (m->nodes.v[idx].type != MFS_T_TRASH)
+		return MFS_ST_EINVAL;
+	if (m->nodes.v[dir].type != MFS_T_DIR)
+		return MFS_ST_ENOTDIR;
+	e = m->nodes.v[idx].parents;
+	if (plen == 0) {
+		path = m->edges.v[e].name;
+		plen = m->edges.v[e].nleng;
+	}
+	if (plen == 0 || path[plen - 1] == '/')
+		return MFS_ST_EINVAL;
+	for (uint32_t s, p = 0, l; p < plen;) {
+		l = (uint32_t)next_comp(path, plen, &p, &s);
+		if (l > 255 || !mfs_fs_name_ok(path + s, (uint16_t)l))
+			return MFS_ST_EINVAL;
+	}
+	for (;;) {
+		uint32_t s, us, l = (uint32_t)next_comp(path, plen, &pos, &s), ul = l, ce;
+		const char *name = path + s;
+		int last = pos >= plen, taken;
+		/* the master picks another name for a taken last name, or for a
+		 * middle one that is not a directory */
+		ce = mfs_edge_find(m, dir, name, (uint16_t)l);
+		taken = ce && (last || m->nodes.v[m->edges.v[ce].child].type != MFS_T_DIR);
+		if (ulen) {   /* the names the master used */
+			ul = (uint32_t)next_comp(used, ulen, &upos, &us);
+			name = used + us;
+			if (!mfs_fs_name_ok(name, (uint16_t)ul) || taken != !(ul == l && !memcmp(name, path + s, l)))
+				return mfs_rp_fail(r, MFS_ST_MISMATCH, "the used path does not follow the names taken");
+		} else if (taken) {
+			return mfs_rp_fail(r, MFS_ST_MISMATCH, "the recovered name is taken");
+		}
+		if (last) {
+			struct mfs_node *n;
+			if (mfs_edge_find(m, dir, name, (uint16_t)ul))
+				return mfs_rp_fail(r, MFS_ST_MISMATCH, "the used name is taken");
+			n = &m->nodes.v[idx];
+			n->type = MFS_T_FILE;
+			n->ctime = r->ts;
+			mfs_fs_link(m, r->ts, dir, idx, name, (uint16_t)ul);
+			for (e = m->nodes.v[idx].parents; e && m->edges.v[e].kind != 1; e = m->edges.v[e].pnext)
+				;
+			if (e) {
+				m->nodes.v[m->edges.v[e].child].ctime = r->ts;
+				mfs_edge_del(m, e);
+			}
+			mfs_trashflag(m, &m->nodes.v[idx], 0);
+			return ulen && upos < ulen ? mfs_rp_fail(r, MFS_ST_MISMATCH, "used path longer than the path") : MFS_ST_OK;
+		}
+		{
+			uint32_t c;
+			ce = mfs_edge_find(m, dir, name, (uint16_t)ul);
+			c = ce ? m->edges.v[ce].child : 0;
+			if (c && m->nodes.v[c].type == MFS_T_DIR) {
+				dir = c;
+			} else if (c) {
+				return mfs_rp_fail(r, MFS_ST_MISMATCH, "the used name is taken");
+			} else {
+				uint32_t pd = dir;
+				dir = mfs_fs_create(m, r->ts, pd, name, (uint16_t)ul, MFS_T_DIR, 0777, (uint16_t)cumask, uid, gid);
+				if (sgid && (m->nodes.v[pd].mode & 02000))
+					m->nodes.v[dir].mode |= 02000;
+			}
+		}
+	}
 }
