@@ -45,7 +45,7 @@ mfs_cl_head_valid(const char *s, size_t len)
 		n++;
 	if (n == 0 || n > 20 || i >= len || s[i++] != '|')
 		return 0;
-	for (n = 0; i < len && s[i] >= 'A' && s[i] <= 'Z'; i++)
+	for (n = 0; i < len && ((s[i] >= 'A' && s[i] <= 'Z') || s[i] == '_'); i++)   /* 4.x: TRASH_REMOVE */
 		n++;
 	return n > 0 && n < 32 && i < len && s[i] == '(';
 }

@@ -449,6 +449,376 @@ mfs_dump_chunks(struct mfs_dumper *d)
 	}
 }
 
+/* ---- MooseFS 4.x sections, as 4.59.2's mfsmetadump prints them ---- */
+
+int
+mfs_dump_sess4(struct mfs_dumper *d)
+{
+	uint32_t next, stats;
+
+	DNEED(d, 6, "truncated SESS header");
+	next = mfs_rd_u32(&d->r);
+	stats = mfs_rd_u16(&d->r);
+	printf("# nextsessionid: %" PRIu32 " ; statscount: %" PRIu32 "\n", next, stats);
+	for (;;) {
+		uint32_t rec = 61 + stats * 8, id, ileng, ip, v[12];
+		uint64_t csum;
+		uint8_t fl;
+		uint16_t um, groups;
+		char s[16];
+		DNEED(d, rec, "truncated SESS record");
+		id = mfs_rd_u32(&d->r);
+		if (id == 0) {
+			d->r.p += rec - 4;
+			return 0;
+		}
+		mfs_rd_rec(&d->r, "qwwwbhhw8", &csum, &ileng, &ip, &v[0], &fl, &um, &groups, &v[1]);
+		strip(s, ip);
+		printf("SESSION|s:%10" PRIu32 "|e:#%" PRIu64 "|p:%s|r:%10" PRIu32 "|f:0x%02" PRIX8 "|u:0%03" PRIo16
+		       "|a:0x%04" PRIX16 "|t:%10" PRIu32 "-%10" PRIu32 "|m:%10" PRIu32 ",%10" PRIu32 ",%10" PRIu32
+		       ",%10" PRIu32 "|x:0x%08" PRIX32 "|d:%10" PRIu32 "|c:",
+		       id, csum, s, v[0], fl, um, groups, v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8]);
+		if (stats == 0) {
+			printf("[]|l:[]|i:");
+		} else {
+			for (uint32_t h = 0; h < 2; h++) {
+				for (uint32_t i = 0; i < stats; i++)
+					printf("%c%" PRIu32, i == 0 ? '[' : ',', mfs_rd_u32(&d->r));
+				printf(h ? "]|i:" : "]|l:");
+			}
+		}
+		if (dname(d, ileng))
+			return RC_DATA;
+		putchar('\n');
+	}
+}
+
+/* A label expression (4.x, reverse Polish bytes, 128 at most) in infix form
+ * as labelparser.c's rpn_to_infix writes it: symbols 'A'+n or '*', AND
+ * (level 1) and OR (level 2) of 2+n operands, NOT; an operand of a higher
+ * level is put in parentheses.  "ERROR" when the stack does not end with
+ * one element. */
+#define LX_MAX 128
+#define LX_STR 1024
+struct lx_ent { uint8_t level; uint16_t len; char s[LX_STR]; };
+static struct lx_ent lx_stack[LX_MAX];
+
+static size_t
+lx_cat(char *dst, size_t l, const char *src, size_t n)
+{
+	if (l + n < LX_STR) {
+		memcpy(dst + l, src, n);
+		return l + n;
+	}
+	return l;
+}
+
+/* join the top n entries with op; an entry above maxlevel gets parentheses */
+static void
+lx_join(uint8_t *sp, uint8_t n, char op, uint8_t level)
+{
+	static char buf[LX_STR];
+	size_t l = 0;
+
+	for (uint8_t r = n; r; r--) {
+		const struct lx_ent *e = &lx_stack[*sp - r];
+		if (r != n)
+			l = lx_cat(buf, l, &op, 1);
+		if (e->level > level)
+			l = lx_cat(buf, l, "(", 1);
+		l = lx_cat(buf, l, e->s, e->len);
+		if (e->level > level)
+			l = lx_cat(buf, l, ")", 1);
+	}
+	*sp = (uint8_t)(*sp - n);
+	lx_stack[*sp].level = level;
+	lx_stack[*sp].len = (uint16_t)l;
+	memcpy(lx_stack[*sp].s, buf, l);
+	(*sp)++;
+}
+
+static size_t
+lx_infix(const uint8_t *e, char *out)
+{
+	uint8_t sp = 0;
+
+	if (!e[0]) {
+		out[0] = '*';
+		return 1;
+	}
+	for (int i = 0; i < LX_MAX && e[i]; i++) {
+		uint8_t b = e[i], v = b & 0x3F;
+		switch (b & 0xC0) {
+		case 0xC0:
+			if (sp >= LX_MAX)
+				return 0;
+			lx_stack[sp].level = 0;
+			lx_stack[sp].len = 1;
+			lx_stack[sp].s[0] = b == 0xFF ? '*' : (char)('A' + v);
+			sp++;
+			break;
+		case 0x80:
+		case 0x40:
+			if (v + 2 > sp)
+				return 0;
+			lx_join(&sp, (uint8_t)(v + 2), (b & 0xC0) == 0x80 ? '&' : '|', (b & 0xC0) == 0x80 ? 1 : 2);
+			break;
+		default:
+			if (v == 1) {
+				struct lx_ent *t;
+				char tmp[LX_STR];
+				size_t l = 0;
+				if (!sp)
+					return 0;
+				t = &lx_stack[sp - 1];
+				l = lx_cat(tmp, l, "~", 1);
+				if (t->level > 0)
+					l = lx_cat(tmp, l, "(", 1);
+				l = lx_cat(tmp, l, t->s, t->len);
+				if (t->level > 0)
+					l = lx_cat(tmp, l, ")", 1);
+				t->level = 0;
+				t->len = (uint16_t)l;
+				memcpy(t->s, tmp, l);
+			}
+			break;
+		}
+	}
+	if (sp != 1) {
+		memcpy(out, "ERROR", 5);
+		return 5;
+	}
+	memcpy(out, lx_stack[0].s, lx_stack[0].len);
+	return lx_stack[0].len;
+}
+
+struct lx_part {         /* one of create, keep, arch, trash */
+	uint8_t cnt, ec, mode;
+	uint32_t uniq;
+	uint8_t expr[9][LX_MAX];
+};
+
+/* labelparser.c's make_label_expr: EC part, counted expressions, the
+ * uniqueness mask, the labels mode */
+static void
+lx_print(const struct lx_part *p)
+{
+	static char buf[9 * (LX_STR + 2) + 64];
+	size_t l = 0;
+
+	if (p->ec) {
+		uint8_t dp = p->ec >> 4;
+		buf[l++] = '@';
+		if (dp == 8 || dp == 4) {
+			buf[l++] = (char)('0' + dp);
+			buf[l++] = '+';
+		}
+		buf[l++] = (char)('0' + (p->ec & 0xF));
+	} else if (p->cnt == 0) {
+		fputs("-", stdout);
+		return;
+	}
+	for (uint8_t i = 0; i < p->cnt;) {
+		uint8_t c = 1;
+		if (i > 0 || p->ec)
+			buf[l++] = ',';
+		while (i + c < p->cnt && strncmp((const char *)p->expr[i], (const char *)p->expr[i + c], LX_MAX) == 0)
+			c++;
+		if (c > 1)
+			buf[l++] = (char)('0' + c);
+		l += lx_infix(p->expr[i], buf + l);
+		i = (uint8_t)(i + c);
+	}
+	if (p->uniq) {
+		buf[l++] = '/';
+		if (p->uniq & (1u << 26)) {
+			memcpy(buf + l, "[IP]", 4);
+			l += 4;
+		} else if (p->uniq & (1u << 27)) {
+			memcpy(buf + l, "[RACK]", 6);
+			l += 6;
+		} else {
+			for (int i = 0; i < 26; i++) {
+				if (!(p->uniq & (1u << i)))
+					continue;
+				buf[l++] = (char)('A' + i);
+				if (i < 24 && ((p->uniq >> i) & 7) == 7) {
+					buf[l++] = '-';
+					while (i < 26 && (p->uniq & (1u << i)))
+						i++;
+					i--;
+					buf[l++] = (char)('A' + i);
+				}
+			}
+		}
+	}
+	if (p->mode <= 2) {
+		static const char *const mode[] = { ":LOOSE", ":STD", ":STRICT" };
+		memcpy(buf + l, mode[p->mode], strlen(mode[p->mode]));
+		l += strlen(mode[p->mode]);
+	}
+	fwrite(buf, 1, l, stdout);
+}
+
+/* print a string field like printf("%s"): up to its first NUL */
+static void
+cstr(const uint8_t *s, size_t n)
+{
+	const void *z = memchr(s, 0, n);
+	fwrite(s, 1, z ? (size_t)((const uint8_t *)z - s) : n, stdout);
+}
+
+static int
+scla4_one(struct mfs_dumper *d, uint16_t id, uint16_t exprsize, uint8_t ecver)
+{
+	static struct lx_part part[4];
+	const uint8_t *f;
+	uint32_t nexpr, lx = exprsize > LX_MAX ? LX_MAX : exprsize;
+	static const uint8_t at[4][4] = {   /* cnt, ec (0: none), uniq, mode offsets */
+		{ 22, 0, 23, 27 }, { 28, 0, 29, 33 }, { 34, 35, 36, 40 }, { 41, 42, 43, 47 } };
+
+	DNEED(d, 48, "truncated SCLA record");
+	f = d->r.p;
+	nexpr = mfs_sc4_nexpr(f);
+	if (f[28] == 0 || f[22] > 9 || f[28] > 9 || f[34] > 9 || f[41] > 9 || (f[35] & 0xF) > 9 || (f[42] & 0xF) > 9)
+		return dbad(d, "SCLA: bad storage class record");
+	if ((f[35] || f[42]) && !ecver)
+		return dbad(d, "SCLA: erasure coding in a class while it is off");
+	DNEED(d, 48 + (uint64_t)f[0] + f[1] + (uint64_t)nexpr * exprsize, "truncated SCLA record");
+	printf("SCLASSMAIN|#:%5" PRIu16 "|p:%" PRIu32 "|g:%u|x:%u|m:%u|a:0x%" PRIX8 "|d:%5" PRIu16 "|s:%20" PRIu64
+	       "|t:%5" PRIu16 "|n:", id, get_be32(f + 2), f[6], f[7], f[8], f[9], get_be16(f + 10),
+	       get_be64(f + 12), get_be16(f + 20));
+	cstr(f + 48, f[0]);
+	/* 4.59.2 prints the previous class's description for an empty one
+	 * (a buffer it does not clear): we print it empty */
+	printf("|c:");
+	cstr(f + 48 + f[0], f[1]);
+	putchar('\n');
+	d->r.p += 48 + f[0] + f[1];
+	memset(part, 0, sizeof part);
+	for (int i = 0; i < 4; i++) {
+		struct lx_part *p = &part[i];
+		p->cnt = f[at[i][0]];
+		p->ec = at[i][1] ? f[at[i][1]] : 0;
+		p->uniq = get_be32(f + at[i][2]);
+		p->mode = f[at[i][3]];
+		for (uint8_t j = 0; j < p->cnt; j++) {
+			memcpy(p->expr[j], d->r.p, lx);
+			d->r.p += exprsize;
+		}
+		if (p->cnt || p->ec) {
+			printf("SCLASSEXPR|#:%5" PRIu16 "|t:%c|e:", id, "CKAT"[i]);
+			lx_print(p);
+			putchar('\n');
+		}
+	}
+	return 0;
+}
+
+int
+mfs_dump_scla4(struct mfs_dumper *d)
+{
+	uint16_t exprsize;
+	uint8_t ecver;
+
+	DNEED(d, 3, "truncated SCLA header");
+	exprsize = mfs_rd_u16(&d->r);
+	if (exprsize == 0)
+		return dbad(d, "SCLA: expression size 0");
+	ecver = mfs_rd_u8(&d->r);
+	printf("SCLASSEC|%u\n", ecver);
+	for (;;) {
+		uint16_t id;
+		int rc;
+		DNEED(d, 2, "truncated SCLA record");
+		id = mfs_rd_u16(&d->r);
+		if (id == 0)
+			return 0;
+		if ((rc = scla4_one(d, id, exprsize, ecver)))
+			return rc;
+	}
+}
+
+/* PATT 1.1 as 4.59.2's mfsmetadump prints it: it reads the class as 16 bits
+ * (so '#' shows the low byte of class << 8 | retention's high byte, 't' the
+ * retention's low byte << 8 | seteattr, set eattr the clear-eattr byte, and
+ * clear eattr a byte of egid), and prints a uid as "10" and the number */
+int
+mfs_dump_patt(struct mfs_dumper *d)
+{
+	for (;;) {
+		uint8_t gl, b[16];
+		uint32_t euid, egid;
+		uint16_t sc16, tr16;
+		DNEED(d, 9, "truncated PATT record");
+		memcpy(b, d->r.p, 9);
+		gl = b[0];
+		euid = get_be32(b + 1);
+		egid = get_be32(b + 5);
+		d->r.p += 9;
+		if (gl == 0 && euid == 0xFFFFFFFFu && egid == 0xFFFFFFFFu)
+			return 0;
+		DNEED(d, 7, "truncated PATT record");
+		memcpy(b, d->r.p, 7);   /* b[7] keeps egid's third byte, as in the real tool */
+		d->r.p += 7;
+		sc16 = get_be16(b + 2);
+		tr16 = get_be16(b + 4);
+		printf("PATTERN|v:%3" PRIu8, b[0]);
+		if (b[1] & 1)
+			printf("|#:%3" PRIu8, (uint8_t)sc16);
+		else
+			printf("|#:---");
+		if (b[1] & 2)
+			printf("|t:%5" PRIu16 "h", tr16);
+		else
+			printf("|t:------");
+		if (b[1] & 4)
+			printf("|e:+0x%1" PRIX8 "/-0x%1" PRIX8, b[6], b[7]);
+		else
+			printf("|e:-");
+		if (euid == 0xFFFFFFFFu)
+			printf("|u:       ANY");
+		else
+			printf("|u:10%" PRIu32, euid);
+		printf("|g:");
+		if (egid == 0xFFFFFFFFu)
+			printf("|g:       ANY");
+		else
+			printf("|g:%10" PRIu32, egid);
+		printf("|p:");
+		if (dname(d, gl))
+			return RC_DATA;
+		putchar('\n');
+	}
+}
+
+int
+mfs_dump_chunks4(struct mfs_dumper *d)
+{
+	DNEED(d, 8, "truncated CHNK header");
+	printf("# nextchunkid: %016" PRIX64 "\n", mfs_rd_u64(&d->r));
+	for (;;) {
+		uint64_t id;
+		uint32_t v, l, np;
+		uint8_t a, p8, sc = 0;
+		DREC(d, 18, "truncated CHNK record", "qwwbb", &id, &v, &l, &a, &p8);
+		np = p8 | (a & 0x80 ? 0x100u : 0);
+		a &= 0x7F;
+		if (id == 0 && v == 0 && l == 0)
+			return 0;
+		printf("CHUNK|i:0x%016" PRIX64 "|v:0x%08" PRIX32 "|t:%10" PRIu32 "|a:%" PRIu8 "|(", id, v, l, a);
+		DNEED(d, np * 4 + (np > 1), "truncated CHNK class list");
+		for (uint32_t i = 0; i < np; i++) {
+			uint32_t x = mfs_rd_u32(&d->r);
+			sc = (uint8_t)(x >> 24);
+			printf("s:%" PRIu8 ",#:%" PRIu32 "%s", sc, x & 0xFFFFFF, i + 1 < np ? ";" : "");
+		}
+		if (np > 1)
+			sc = mfs_rd_u8(&d->r);
+		printf(")|c:%" PRIu8 "\n", sc);
+	}
+}
+
 static int
 d_hex(struct mfs_dumper *d, uint64_t len)
 {

@@ -89,15 +89,22 @@ struct mfs_chunk {
 	uint64_t id;
 	uint32_t version, lockedto;
 	uint32_t fcount, seq;
-	uint8_t arch;
+	uint8_t arch;             /* 4.x: the chunk's flags */
+	/* 4.x (CHNK 1.2): the chunk's class, and its (class, file count)
+	 * pairs: npairs 1: the count is in pairs; more: pairs indexes
+	 * m->cpairs (class << 24 | count, npairs of them) */
+	uint8_t sclassid;
+	uint16_t npairs;          /* | MFS_CP_DIRTY: recomputed from the files on store */
+	uint32_t pairs;
 };
+#define MFS_CP_DIRTY 0x8000
 
 struct mfs_session {
 	uint32_t id, seq;
 	uint64_t csum;
 	uint32_t ip, rootinode;
 	uint8_t sesflags, mingoal, maxgoal, alive;
-	uint16_t umask;
+	uint16_t umask, sclassgroups;   /* sclassgroups: 4.x (SESS 1.6) */
 	uint32_t mintrash, maxtrash, rootuid, rootgid, mapalluid, mapallgid;
 	uint32_t disables, disconnected;
 	uint32_t stats[32];
@@ -111,6 +118,19 @@ struct mfs_sclass {
 	char name[256];
 	uint32_t masks[27][4];   /* create, keep, arch (each count x 4 OR-masks) */
 	uint32_t files, dirs;    /* usage counters (incl. trash) */
+	/* 4.x (SCLA 1.C): the record after its id as 4.59.2 writes it (48
+	 * fixed bytes, name, description, expressions), in the arena */
+	const uint8_t *rec4;
+	uint32_t rec4len;
+};
+
+/* 4.x file name pattern (PATT 1.1): the record as stored, fixed part
+ * (gnleng u8, euid, egid, priority, omask, scid u8, trash u16, seteattr,
+ * clreattr) then the glob */
+#define MFS_PATT_FIXED 16
+struct mfs_pattern {
+	uint16_t len;
+	uint8_t rec[MFS_PATT_FIXED + 255];
 };
 
 struct mfs_quota {
@@ -177,6 +197,10 @@ struct mfs_meta {
 	uint64_t nextedgeid, nextchunkid;
 	uint32_t nextsessionid;
 	int empty;                /* loaded from "MFSM NEW" */
+	uint8_t family;           /* 3: MooseFS 3.0 sections, 4: 4.x (sections.c) */
+	uint16_t sc4_exprsize;    /* SCLA 1.C header: expression size, EC version */
+	uint8_t sc4_ecver;
+	uint8_t keep_empty;       /* 4.x KEEP_EMPTY_FILES_IN_TRASH (replay) */
 
 	MFS_VEC(struct mfs_node) nodes;
 	uint32_t node_free;       /* free list through nodes.v[i].inode==0, parents */
@@ -222,6 +246,8 @@ struct mfs_meta {
 	MFS_VEC(struct mfs_flock) flock;
 	MFS_VEC(struct mfs_plock) plock;
 	MFS_VEC(struct mfs_cs) cs;
+	MFS_VEC(struct mfs_pattern) patt;     /* 4.x */
+	MFS_VEC(uint32_t) cpairs;             /* 4.x chunk class pairs */
 
 	struct mfs_arena ar;
 	uint8_t *scratch[2];      /* replay: decoded paths and data */
@@ -233,6 +259,13 @@ uint32_t mfs_hash32(uint32_t k);
 void mfs_init(struct mfs_meta *m);
 /* Fresh filesystem ("MFSM NEW"): root with times = now. */
 void mfs_init_new(struct mfs_meta *m, uint32_t now);
+/* The same for MooseFS 4.x (replay4.c): its 4 predefined classes */
+void mfs_init_new4(struct mfs_meta *m, uint32_t now);
+/* Which family a changelog line's syntax belongs to ("TS|OP(...)..."): 4,
+ * 3, or 0 when it does not tell (replay4.c) */
+int mfs_line_family(const char *text);
+/* 4.x patterns in the master's order (patt.c) */
+void mfs_patt_sort(struct mfs_meta *m);
 void mfs_free(struct mfs_meta *m);
 const char *mfs_strdup(struct mfs_meta *m, const void *s, size_t n);
 
@@ -311,6 +344,9 @@ struct progress;
 int mfs_load_file(struct mfs_meta *m, const char *path, int flags, struct progress *pr);
 /* Read only the header: version/id; returns RC_OK, RC_DATA (bad), RC_IO. */
 int mfs_peek_header(const char *path, uint64_t *version, uint64_t *metaid, int *is_new);
+
+/* 4.x storage class record (rec4): how many label expressions it has */
+uint32_t mfs_sc4_nexpr(const uint8_t *fixed);
 
 /* ---- meta_store.c ---- */
 /* Write the whole file in the 3.0.117 format to fd; now = wall clock (lockedto rule). */

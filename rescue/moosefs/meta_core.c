@@ -284,6 +284,7 @@ mfs_init(struct mfs_meta *m)
 	m->nextchunkid = 1;
 	m->nextsessionid = 1;
 	m->version = 1;
+	m->family = 3;
 	mfs_used_set(m, 0);
 	mfs_sclass_defaults(m);
 }
@@ -313,7 +314,7 @@ mfs_free(struct mfs_meta *m)
 	void *blocks[] = {
 		m->nodes.v, m->edges.v, m->chunks.v, m->sess.v, m->quota.v, m->xent.v, m->xpair.v,
 		m->acl.v, m->open.v, m->ocnt.v, m->flino.v, m->plino.v, m->flock.v, m->plock.v,
-		m->cs.v, m->freel.v, m->usedmap, m->direct, m->cdirect,
+		m->cs.v, m->freel.v, m->patt.v, m->cpairs.v, m->usedmap, m->direct, m->cdirect,
 	};
 	struct mfs_idmap *maps[] = {
 		&m->node_map, &m->edge_map, &m->chunk_map, &m->xent_map, &m->acl_map, &m->open_map, &m->ocnt_map,

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/bytes.h"
 #include "lib/err.h"
 #include "lib/xio.h"
 #include "moosefs/meta.h"
@@ -26,10 +27,11 @@ bad(struct mfs_rd *r, const char *what)
 /* a record of n bytes, its fields read by mfs_rd_rec */
 #define REC(r, n, what, ...) do { NEED(r, n, what); mfs_rd_rec((r), __VA_ARGS__); } while (0)
 
-int
-mfs_load_sess(struct mfs_meta *m, struct mfs_rd *r, int flags)
+/* SESS 1.5 (v4 0) and 1.6 (v4 1: one u16 class-group mask where 1.5 has
+ * mingoal and maxgoal; 4.59.2 writes no stats) */
+static int
+load_sess(struct mfs_meta *m, struct mfs_rd *r, int v4)
 {
-	(void)flags;
 	uint32_t stats;
 
 	NEED(r, 6, "truncated SESS header");
@@ -53,8 +55,13 @@ mfs_load_sess(struct mfs_meta *m, struct mfs_rd *r, int flags)
 		s->id = id;
 		s->alive = 1;
 		s->seq = ++m->seq;
-		mfs_rd_rec(r, "qwwwbhbbwwwwwwww", &s->csum, &s->ileng, &s->ip, &s->rootinode, &s->sesflags, &s->umask,
-			   &s->mingoal, &s->maxgoal, &s->mintrash, &s->maxtrash, &s->rootuid, &s->rootgid,
+		if (v4)
+			mfs_rd_rec(r, "qwwwbhh", &s->csum, &s->ileng, &s->ip, &s->rootinode, &s->sesflags, &s->umask,
+				   &s->sclassgroups);
+		else
+			mfs_rd_rec(r, "qwwwbhbb", &s->csum, &s->ileng, &s->ip, &s->rootinode, &s->sesflags, &s->umask,
+				   &s->mingoal, &s->maxgoal);
+		mfs_rd_rec(r, "wwwwwwww", &s->mintrash, &s->maxtrash, &s->rootuid, &s->rootgid,
 			   &s->mapalluid, &s->mapallgid, &s->disables, &s->disconnected);
 		for (uint32_t h = 0; h < 2; h++)
 			for (uint32_t i = 0; i < stats; i++) {
@@ -68,6 +75,20 @@ mfs_load_sess(struct mfs_meta *m, struct mfs_rd *r, int flags)
 		s->info = mfs_strdup(m, r->p, s->ileng);
 		r->p += s->ileng;
 	}
+}
+
+int
+mfs_load_sess(struct mfs_meta *m, struct mfs_rd *r, int flags)
+{
+	(void)flags;
+	return load_sess(m, r, 0);
+}
+
+int
+mfs_load_sess4(struct mfs_meta *m, struct mfs_rd *r, int flags)
+{
+	(void)flags;
+	return load_sess(m, r, 1);
 }
 
 int
@@ -552,6 +573,136 @@ mfs_load_chunks(struct mfs_meta *m, struct mfs_rd *r, int flags)
 	}
 }
 
+/* SCLA 1.C (4.59.2): u16 expression size, u8 EC version, then per class
+ * u16 id and a 48-byte fixed part (see docs/moosefs-format.md), name,
+ * description and the expressions; kept as stored (rec4) */
+#define SC4_FIXED 48
+#define SC4_EXPR 128
+
+/* the number of expressions of a 4.x class record (create, keep, arch, trash) */
+uint32_t
+mfs_sc4_nexpr(const uint8_t *fixed)
+{
+	return (uint32_t)fixed[22] + fixed[28] + fixed[34] + fixed[41];
+}
+
+int
+mfs_load_scla4(struct mfs_meta *m, struct mfs_rd *r, int flags)
+{
+	(void)flags;
+	NEED(r, 3, "truncated SCLA header");
+	m->sc4_exprsize = mfs_rd_u16(r);
+	m->sc4_ecver = mfs_rd_u8(r);
+	if (m->sc4_exprsize != SC4_EXPR)
+		return bad(r, "SCLA: unsupported label expression size (4.59.2 writes 128)");
+	for (int i = 1; i < 256; i++) {
+		free(m->sc[i]);
+		m->sc[i] = NULL;
+	}
+	m->sc_firstneverused = 1;
+	for (;;) {
+		uint16_t id;
+		const uint8_t *f;
+		uint32_t len;
+		struct mfs_sclass *sc;
+		NEED(r, 2, "truncated SCLA record");
+		id = mfs_rd_u16(r);
+		if (id == 0)
+			return RC_OK;
+		NEED(r, SC4_FIXED, "truncated SCLA record");
+		f = r->p;
+		if (id > 255 || f[0] == 0 || f[28] == 0 || f[22] > 9 || f[28] > 9 || f[34] > 9 || f[41] > 9 ||
+		    (f[35] & 0xF) > 9 || (f[42] & 0xF) > 9)
+			return bad(r, "SCLA: bad storage class record");
+		if (m->sc[id])
+			return bad(r, "SCLA: storage class defined twice");
+		len = SC4_FIXED + f[0] + f[1] + mfs_sc4_nexpr(f) * SC4_EXPR;
+		NEED(r, len, "truncated SCLA record");
+		sc = m->sc[id] = xcalloc(1, sizeof *sc);
+		sc->nleng = f[0];
+		memcpy(sc->name, f + SC4_FIXED, f[0]);
+		sc->admin = f[7];
+		sc->mode = f[8];
+		sc->rec4 = (const uint8_t *)mfs_strdup(m, f, len);
+		sc->rec4len = len;
+		r->p += len;
+		if (id + 1u > m->sc_firstneverused)
+			m->sc_firstneverused = id + 1u;
+	}
+}
+
+/* PATT 1.1: records of MFS_PATT_FIXED bytes and a glob, ended by a record
+ * with no glob and any uid and gid */
+int
+mfs_load_patt(struct mfs_meta *m, struct mfs_rd *r, int flags)
+{
+	(void)flags;
+	for (;;) {
+		uint8_t gl;
+		uint32_t k;
+		NEED(r, 9, "truncated PATT record");
+		gl = r->p[0];
+		if (gl == 0 && get_be32(r->p + 1) == 0xFFFFFFFFu && get_be32(r->p + 5) == 0xFFFFFFFFu) {
+			r->p += 9;
+			mfs_patt_sort(m);   /* patterns_load sorts them */
+			return RC_OK;
+		}
+		NEED(r, MFS_PATT_FIXED + (uint32_t)gl, "truncated PATT record");
+		if (m->patt.n >= 1024)
+			return bad(r, "PATT: more than 1024 patterns");
+		k = MFS_VEC_ADD(m->patt);
+		m->patt.v[k].len = (uint16_t)(MFS_PATT_FIXED + gl);
+		memcpy(m->patt.v[k].rec, r->p, MFS_PATT_FIXED + (size_t)gl);
+		r->p += MFS_PATT_FIXED + gl;
+	}
+}
+
+/* CHNK 1.2: id, version, lockedto, flags, number of (class, count) pairs
+ * (flag 0x80: plus 256), the pairs (u8 class, u24 count), and after two or
+ * more pairs the chunk's own class */
+int
+mfs_load_chunks4(struct mfs_meta *m, struct mfs_rd *r, int flags)
+{
+	(void)flags;
+	NEED(r, 8, "truncated CHNK header");
+	m->nextchunkid = mfs_rd_u64(r);
+	for (;;) {
+		uint64_t id;
+		uint32_t v, l, np;
+		uint8_t fl, p8;
+		struct mfs_chunk *c;
+		REC(r, 18, "truncated CHNK record", "qwwbb", &id, &v, &l, &fl, &p8);
+		np = p8 | (fl & 0x80 ? 0x100u : 0);
+		fl &= 0x7F;
+		if (id == 0) {
+			if (v == 0 && l == 0 && fl == 0 && np == 0)
+				return RC_OK;
+			return bad(r, "CHNK: chunk id 0");
+		}
+		if (mfs_chunk_get(m, id))
+			return bad(r, "CHNK: chunk defined twice");
+		NEED(r, np * 4 + (np > 1), "truncated CHNK class list");
+		c = mfs_chunk_add(m, id);
+		c->version = v;
+		c->lockedto = l;
+		c->arch = fl;
+		c->npairs = (uint16_t)np;
+		if (np == 1) {
+			c->sclassid = r->p[0];
+			c->pairs = get_be32(r->p) & 0xFFFFFF;
+			r->p += 4;
+		} else if (np > 1) {
+			c->pairs = m->cpairs.n;
+			for (uint32_t i = 0; i < np; i++) {
+				uint32_t k = MFS_VEC_ADD(m->cpairs);
+				m->cpairs.v[k] = get_be32(r->p);
+				r->p += 4;
+			}
+			c->sclassid = mfs_rd_u8(r);
+		}
+	}
+}
+
 /* after loading: orphans, chunk reference counts */
 static int
 load_finish(struct mfs_meta *m, const char *name, int flags)
@@ -618,6 +769,8 @@ load_section(struct mfs_meta *m, struct mfs_rd *r, int flags, const struct mfs_s
 			return mfs_rd_fail(r, "truncated section");
 		return RC_OK;
 	}
+	if (t->family == 4)
+		m->family = 4;
 	rc = t->load(m, r, flags);
 	if (rc)
 		return rc;

@@ -136,7 +136,7 @@ seqkey(uint32_t bucket, uint32_t seq)
 }
 
 /* The sections whose records are stored in (hash bucket, newest first) order */
-enum { K_SESS, K_NODE, K_QUOT, K_XATR, K_PACL, K_OPEN, K_CSDB, K_CHNK };
+enum { K_SESS, K_NODE, K_QUOT, K_XATR, K_PACL, K_OPEN, K_CSDB, K_CHNK, K_SESS4, K_CHNK4 };
 #define NOKEY UINT64_MAX    /* not stored (a bucket is at most 24 bits) */
 
 /* element i of section sec: the master's bucket and our insertion order */
@@ -147,6 +147,7 @@ store_key(const struct mfs_meta *m, int sec, uint32_t i)
 
 	switch (sec) {
 	case K_SESS:
+	case K_SESS4:
 		return m->sess.v[i].alive ? seqkey(m->sess.v[i].id % 256, m->sess.v[i].seq) : NOKEY;
 	case K_NODE:
 		return m->nodes.v[i].inode ? seqkey(mfs_hash32(m->nodes.v[i].inode) & mask, m->nodes.v[i].seq) : NOKEY;
@@ -165,7 +166,7 @@ store_key(const struct mfs_meta *m, int sec, uint32_t i)
 		const struct mfs_cs *c = &m->cs.v[i];
 		return c->alive ? seqkey(mfs_hash32(c->ip ^ ((uint32_t)c->port << 16)) % 256, c->seq) : NOKEY;
 	}
-	default:   /* K_CHNK */
+	default:   /* K_CHNK, K_CHNK4 */
 		return m->chunks.v[i].id ?
 			seqkey(mfs_hash32((uint32_t)m->chunks.v[i].id) & 0xFFFFFF, m->chunks.v[i].seq) : NOKEY;
 	}
@@ -219,6 +220,24 @@ store_node(struct mfs_wr *w, struct mfs_node *n)
 	}
 }
 
+/* a 4.x chunk record: lockedto as is, the class pairs (docs/moosefs-format.md) */
+static void
+store_chunk4(struct mfs_meta *m, struct mfs_wr *w, const struct mfs_chunk *c)
+{
+	uint8_t fl = c->arch;
+
+	if (c->npairs > 255)
+		fl |= 0x80;
+	put_rec(w, "qwwbb", c->id, c->version, c->lockedto, fl, c->npairs & 0xFF);
+	if (c->npairs == 1) {
+		put32(w, (uint32_t)c->sclassid << 24 | (c->pairs & 0xFFFFFF));
+	} else if (c->npairs > 1) {
+		for (uint32_t k = 0; k < c->npairs; k++)
+			put32(w, m->cpairs.v[c->pairs + k]);
+		put8(w, c->sclassid);
+	}
+}
+
 /* element i of sorted section sec: its record */
 static void
 store_rec(struct mfs_meta *m, struct mfs_wr *w, int sec, uint32_t i)
@@ -265,6 +284,17 @@ store_rec(struct mfs_meta *m, struct mfs_wr *w, int sec, uint32_t i)
 		put_rec(w, "whhbw", c->ip, c->port, c->csid, c->maint, c->mto);
 		break;
 	}
+	case K_SESS4: {
+		const struct mfs_session *x = &m->sess.v[i];
+		put_rec(w, "wqwwwbhhwwwwwwww", x->id, x->csum, x->ileng, x->ip, x->rootinode, x->sesflags, x->umask,
+			x->sclassgroups, x->mintrash, x->maxtrash, x->rootuid, x->rootgid, x->mapalluid,
+			x->mapallgid, x->disables, x->disconnected);
+		put(w, x->info, x->ileng);
+		break;
+	}
+	case K_CHNK4:
+		store_chunk4(m, w, &m->chunks.v[i]);
+		break;
 	default: {   /* K_CHNK: a lock that has expired is stored as none */
 		const struct mfs_chunk *c = &m->chunks.v[i];
 		put_rec(w, "qwwb", c->id, c->version, c->lockedto < w->now ? 0 : c->lockedto, c->arch);
@@ -326,6 +356,37 @@ mfs_store_scla(struct mfs_meta *m, struct mfs_wr *w)
 				put32(w, c->masks[i][j]);
 	}
 	zeros(w, 10);
+}
+
+void
+mfs_store_sess4(struct mfs_meta *m, struct mfs_wr *w)
+{
+	put_rec(w, "wh", m->nextsessionid, 0);
+	store_sorted(m, w, K_SESS4, 0, m->sess.n, 0);
+	zeros(w, 61);
+}
+
+void
+mfs_store_scla4(struct mfs_meta *m, struct mfs_wr *w)
+{
+	put_rec(w, "hb", m->sc4_exprsize, m->sc4_ecver);
+	for (uint32_t id = 1; id < m->sc_firstneverused && id < 256; id++) {
+		const struct mfs_sclass *c = m->sc[id];
+		if (!c || !c->nleng || !c->rec4)
+			continue;
+		put16(w, (uint16_t)id);
+		put(w, c->rec4, c->rec4len);
+	}
+	zeros(w, 2);
+}
+
+void
+mfs_store_patt(struct mfs_meta *m, struct mfs_wr *w)
+{
+	for (uint32_t i = 0; i < m->patt.n; i++)
+		if (m->patt.v[i].len)
+			put(w, m->patt.v[i].rec, m->patt.v[i].len);
+	put_rec(w, "bww", 0, 0xFFFFFFFFu, 0xFFFFFFFFu);
 }
 
 void
@@ -490,6 +551,121 @@ mfs_store_chunks(struct mfs_meta *m, struct mfs_wr *w)
 	zeros(w, 17);
 }
 
+/* An approximation of 4.59.2's sclass_get_joining_priority, which picks the
+ * class of a chunk that files of several classes share: its priority, then
+ * its keep copies, then the id. */
+static uint64_t
+join_priority(const struct mfs_meta *m, uint8_t sc)
+{
+	const struct mfs_sclass *c = m->sc[sc];
+
+	if (!c || !c->rec4)
+		return sc;
+	return (uint64_t)get_be32(c->rec4 + 2) << 16 | (uint64_t)c->rec4[28] << 8 | sc;
+}
+
+/* one changed chunk's pairs from its (class, count) list cl (n of them, by
+ * class): classes it had keep their place, new ones go first (as
+ * chunk_add_file puts them) */
+static void
+chunk4_set(struct mfs_meta *m, struct mfs_chunk *c, const uint32_t *cl, uint32_t n)
+{
+	uint32_t old[512], no = 0, k;
+
+	c->npairs &= (uint16_t)~MFS_CP_DIRTY;
+	if (c->npairs == 1)
+		old[no++] = (uint32_t)c->sclassid << 24;
+	for (uint32_t i = 0; c->npairs > 1 && i < c->npairs && no < 512; i++)
+		old[no++] = m->cpairs.v[c->pairs + i];
+	c->npairs = (uint16_t)(n > 511 ? 511 : n);
+	if (n == 0) {
+		c->sclassid = 0;
+		c->pairs = 0;
+		return;
+	}
+	if (n == 1) {
+		c->sclassid = (uint8_t)(cl[0] >> 24);
+		c->pairs = cl[0] & 0xFFFFFF;
+		return;
+	}
+	c->pairs = m->cpairs.n;
+	for (uint32_t i = 0; i < n; i++) {      /* new classes first */
+		int had = 0;
+		for (uint32_t j = 0; j < no; j++)
+			had |= old[j] >> 24 == cl[i] >> 24;
+		if (!had) {
+			k = MFS_VEC_ADD(m->cpairs);
+			m->cpairs.v[k] = cl[i];
+		}
+	}
+	for (uint32_t j = 0; j < no; j++)
+		for (uint32_t i = 0; i < n; i++)
+			if (old[j] >> 24 == cl[i] >> 24) {
+				k = MFS_VEC_ADD(m->cpairs);
+				m->cpairs.v[k] = cl[i];
+			}
+	c->sclassid = (uint8_t)(cl[0] >> 24);
+	for (uint32_t i = 1; i < n; i++)
+		if (join_priority(m, (uint8_t)(cl[i] >> 24)) > join_priority(m, c->sclassid))
+			c->sclassid = (uint8_t)(cl[i] >> 24);
+}
+
+/* The chunks replay changed (MFS_CP_DIRTY) get their (class, file count)
+ * pairs from the files that use them now. */
+static void
+chunks4_recount(struct mfs_meta *m)
+{
+	struct mfs_sortent *s = NULL;
+	size_t n = 0, cap = 0, i = 0;
+	uint32_t *cl = NULL;
+	size_t clcap = 0;
+
+	for (uint32_t x = 1; x < m->nodes.n; x++) {
+		struct mfs_node *nd = &m->nodes.v[x];
+		uint64_t *t;
+		if (!nd->inode || (nd->type != MFS_T_FILE && nd->type != MFS_T_TRASH && nd->type != MFS_T_SUSTAINED))
+			continue;
+		t = mfs_chunks(nd);
+		for (uint32_t k = 0; k < nd->u.f.nch; k++) {
+			struct mfs_chunk *c = t[k] ? mfs_chunk_get(m, t[k]) : NULL;
+			if (!c || !(c->npairs & MFS_CP_DIRTY))
+				continue;
+			xgrow((void **)&s, &cap, n + 1, sizeof *s);
+			s[n++] = (struct mfs_sortent){ (uint64_t)(c - m->chunks.v) << 8 | nd->sclass, 0 };
+		}
+	}
+	mfs_sort(s, n);
+	for (uint32_t ci = 1; ci < m->chunks.n; ci++) {
+		struct mfs_chunk *c = &m->chunks.v[ci];
+		uint32_t ncl = 0;
+		if (!c->id || !(c->npairs & MFS_CP_DIRTY))
+			continue;
+		while (i < n && (s[i].key >> 8) < ci)
+			i++;
+		while (i < n && (s[i].key >> 8) == ci) {
+			uint32_t sc = (uint32_t)(s[i].key & 0xFF), cnt = 0;
+			while (i < n && s[i].key == ((uint64_t)ci << 8 | sc)) {
+				cnt++;
+				i++;
+			}
+			xgrow((void **)&cl, &clcap, ncl + 1, sizeof *cl);
+			cl[ncl++] = sc << 24 | (cnt & 0xFFFFFF);
+		}
+		chunk4_set(m, c, cl, ncl);
+	}
+	free(s);
+	free(cl);
+}
+
+void
+mfs_store_chunks4(struct mfs_meta *m, struct mfs_wr *w)
+{
+	chunks4_recount(m);
+	put64(w, m->nextchunkid);
+	store_sorted(m, w, K_CHNK4, 1, m->chunks.n, 0);
+	zeros(w, 18);
+}
+
 int
 mfs_store_fd(struct mfs_meta *m, int fd, const char *name, uint32_t now)
 {
@@ -502,9 +678,10 @@ mfs_store_fd(struct mfs_meta *m, int fd, const char *name, uint32_t now)
 	for (size_t i = 0; i < mfs_nsections; i++) {
 		const struct mfs_section *t = &mfs_sections[i];
 		char hdr[16];
-		if (!t->store)
+		if (!t->store || (t->family && t->family != m->family))
 			continue;
-		snprintf(hdr, sizeof hdr, "%.4s %d.%d", t->tag, t->ver >> 4, t->ver & 15);
+		/* '0' + minor, as the master writes it: 4.x's SCLA 1.C is "1.<" */
+		snprintf(hdr, sizeof hdr, "%.4s %c.%c", t->tag, '0' + (t->ver >> 4), '0' + (t->ver & 15));
 		sec_begin(&w, hdr);
 		t->store(m, &w);
 		sec_end(&w);

@@ -30,6 +30,7 @@
 static const char usage[] =
 	"usage: mfsmetarestore [-q] [-f] [-x [-x]] [-b] [-i] [-t CHANGELOG] -m META -o OUT [CHANGELOG...]\n"
 	"       mfsmetarestore -a [-q] [-x [-x]] [-b] [-i] [-t CHANGELOG] [-d DATA_PATH | -c CFG]\n"
+	"       (both take -F 3|4 and -k 0|1 too, for MooseFS 4.x input)\n"
 	"Restore MooseFS 3.0.117 metadata without MooseFS: load the snapshot META\n"
 	"(metadata.mfs.back, metadata_ml.mfs.back, ...), apply every later line of\n"
 	"the changelogs (changelog.N.mfs, changelog_ml.N.mfs, changelog_ml_back.N.mfs,\n"
@@ -53,11 +54,18 @@ static const char usage[] =
 	"  -x            print every applied change (-x -x: also the file decisions)\n"
 	"  -q            quiet: no progress and no summary (warnings and errors are\n"
 	"                still printed)\n"
+	"  -F 3|4        MooseFS family of a new, empty snapshot (MFSM NEW): 3 (3.0.x)\n"
+	"                or 4 (4.x); default: what the changelogs' syntax shows, else 3.\n"
+	"                A real snapshot's sections say its family; -F must agree\n"
+	"  -k 0|1        4.x KEEP_EMPTY_FILES_IN_TRASH the master ran with (default:\n"
+	"                -a reads it from the config, else 0, the 4.x default)\n"
 	"Exit status: 0 restored, 1 incomplete metadata stored (-b/-i), 2 usage,\n"
 	"3 bad input data (nothing written), 4 I/O error, 5 refused.\n";
 
 struct opts {
 	int best, ignore, verbose, force, automatic, quiet;
+	int family;             /* -F: 0 (not given), 3 or 4 */
+	int keep_empty;         /* -k: -1 (not given), 0 or 1 */
 	struct stat *trust;     /* -t files, in the order given */
 	char **trustname;
 	size_t ntrust;
@@ -408,6 +416,54 @@ keep_previous(const char *out, const struct opts *o)
 	return RC_OK;
 }
 
+/* The family the changelogs' syntax shows (mfs_line_family): 4 or 3 at
+ * the first line that tells, 0 when none does */
+static int
+scan_family(char **cls, size_t ncl)
+{
+	for (size_t i = 0; i < ncl; i++) {
+		struct mfs_clfile f;
+		int k, fam = 0;
+		if (mfs_cl_open(&f, cls[i]))
+			continue;
+		while (!fam && (k = mfs_cl_next(&f)) > 0)
+			if (f.kind == MFS_CL_OK && f.text)
+				fam = mfs_line_family(f.text);
+		mfs_cl_close(&f);
+		if (fam)
+			return fam;
+	}
+	return 0;
+}
+
+/* A real snapshot's sections decide its family (-F must agree); a new one
+ * (MFSM NEW) takes -F, else what the changelogs show, else 3. */
+static int
+choose_family(struct mfs_meta *m, const char *meta, char **cls, size_t ncl, const struct opts *o)
+{
+	int fam = o->family;
+
+	if (!m->empty) {
+		if (fam && fam != m->family) {
+			mfs_free(m);
+			warn_rc(RC_DATA, "%s: its sections are MooseFS %d.x ones, not %d.x (-F %d)", meta,
+				fam == 4 ? 3 : 4, fam, fam);
+			return RC_DATA;
+		}
+		return RC_OK;
+	}
+	if (!fam)
+		fam = scan_family(cls, ncl);
+	if (o->verbose)
+		note("%s: new, empty filesystem of MooseFS %d.x%s", meta, fam == 4 ? 4 : 3,
+		     o->family ? " (-F)" : fam ? " (the changelogs' syntax)" : " (default)");
+	if (fam == 4) {
+		mfs_free(m);
+		mfs_init_new4(m, 0);
+	}
+	return RC_OK;
+}
+
 /* load, replay, and (if all went well or -b/-i) store */
 static int
 restore(const char *meta, char **cls, size_t ncl, const char *out, int aflags, int backup, const struct opts *o)
@@ -425,6 +481,9 @@ restore(const char *meta, char **cls, size_t ncl, const char *out, int aflags, i
 	}
 	if (rc)
 		return rc;
+	if ((rc = choose_family(&m, meta, cls, ncl, o)))
+		return rc;
+	m.keep_empty = o->keep_empty > 0;
 	if (m.empty)
 		m.nodes.v[m.root].atime = m.nodes.v[m.root].mtime = m.nodes.v[m.root].ctime = (uint32_t)time(NULL);
 	if (o->verbose)
@@ -469,10 +528,10 @@ same_as_input(const char *out, const char *in)
 	return stat(out, &a) == 0 && stat(in, &b) == 0 && same_file(&a, &b);
 }
 
-/* *res: DATA_PATH from mfsmaster.cfg (the last one set; NULL if none or,
+/* *res: KEY's value in mfsmaster.cfg (the last one set; NULL if none or,
  * unless must, the file cannot be read); RC_OK or an RC_* after a message */
 static int
-cfg_data_path(const char *cfg, int must, char **res)
+cfg_value(const char *cfg, int must, const char *key, char **res)
 {
 	struct conf c;
 	char *data;
@@ -488,7 +547,7 @@ cfg_data_path(const char *cfg, int must, char **res)
 		free(data);
 		return rc;
 	}
-	for (i = 0; (i = conf_find(&c, "DATA_PATH", CONF_ENTRY, i)) != CONF_NONE; i++)
+	for (i = 0; (i = conf_find(&c, key, CONF_ENTRY, i)) != CONF_NONE; i++)
 		last = i;
 	if (last != CONF_NONE) {
 		const struct conf_line *l = &c.line[last];
@@ -498,6 +557,26 @@ cfg_data_path(const char *cfg, int must, char **res)
 	}
 	conf_free(&c);
 	free(data);
+	return RC_OK;
+}
+
+/* -a: the master's KEEP_EMPTY_FILES_IN_TRASH (4.x), when the config sets it */
+static int
+cfg_keep_empty(const char *cfg, struct opts *o)
+{
+	char *v = NULL;
+	uint64_t k;
+	int rc = cfg_value(cfg, 0, "KEEP_EMPTY_FILES_IN_TRASH", &v);
+
+	if (rc || !v)
+		return rc;
+	if (opt_parse_uint(v, 0, 255, &k) < 0) {
+		warn_rc(RC_DATA, "%s: KEEP_EMPTY_FILES_IN_TRASH = '%s' is not a number", cfg, v);
+		free(v);
+		return RC_DATA;
+	}
+	o->keep_empty = k != 0;
+	free(v);
 	return RC_OK;
 }
 
@@ -622,12 +701,14 @@ add_trust(struct opts *o, char *path)
 int
 mfsmetarestore_main(int argc, char **argv)
 {
-	static const struct option lo[] = { OPT_COMMON, { 0, 0, 0, 0 } };
+	static const struct option lo[] = {
+		{ "format", required_argument, 0, 'F' }, { "keep-empty-files-in-trash", required_argument, 0, 'k' },
+		OPT_COMMON, { 0, 0, 0, 0 } };
 	const char *meta = NULL, *out = NULL, *dpath = NULL, *cfg = NULL;
-	struct opts o = { 0 };
+	struct opts o = { .keep_empty = -1 };
 	int c, autom = 0;
 
-	while ((c = opt_next(argc, argv, "+:m:o:ad:c:bixqft:h", lo, usage)) != -1) {
+	while ((c = opt_next(argc, argv, "+:m:o:ad:c:bixqft:F:k:h", lo, usage)) != -1) {
 		switch (c) {
 		case 'm': meta = optarg; break;
 		case 'o': out = optarg; break;
@@ -640,6 +721,8 @@ mfsmetarestore_main(int argc, char **argv)
 		case 'q': o.quiet = 1; break;
 		case 'f': o.force = 1; break;
 		case 't': add_trust(&o, optarg); break;
+		case 'F': o.family = (int)opt_uint("-F", optarg, 3, 4); break;
+		case 'k': o.keep_empty = (int)opt_uint("-k", optarg, 0, 1); break;
 		default: die_usage("unknown option");
 		}
 	}
@@ -654,10 +737,12 @@ mfsmetarestore_main(int argc, char **argv)
 		if (optind != argc)
 			die_usage("-a takes no changelog arguments (it uses those in DATA_PATH)");
 		if (!dpath) {
-			rc = cfg_data_path(cfg ? cfg : "/etc/mfs/mfsmaster.cfg", cfg != NULL, &dp);
+			rc = cfg_value(cfg ? cfg : "/etc/mfs/mfsmaster.cfg", cfg != NULL, "DATA_PATH", &dp);
 			if (rc)
 				return err_finish(rc);
 			dpath = dp ? dp : "/var/lib/mfs";
+			if (o.keep_empty < 0 && (rc = cfg_keep_empty(cfg ? cfg : "/etc/mfs/mfsmaster.cfg", &o)))
+				return err_finish(rc);
 		}
 		rc = auto_restore(dpath, &o);
 		free(dp);

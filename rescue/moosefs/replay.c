@@ -356,25 +356,33 @@ struct opent {
 };
 
 static const struct opent ops[] = {
-	{ "ACCESS", mfs_op_access, 0 }, { "ACQUIRE", mfs_op_acquire, 0 }, { "AMTIME", mfs_op_amtime, 0 },
+	{ "ACCESS", mfs_op_access, 0 }, { "ACQUIRE", mfs_op_acquire, 0 }, { "ADDATTR", mfs_op4_unsupported, 0 },
+	{ "AMTIME", mfs_op_amtime, 0 },
 	{ "APPEND", mfs_op_append, 0 }, { "AQUIRE", mfs_op_acquire, 0 }, { "ARCHCHG", mfs_op_archchg, 0 },
-	{ "ATTR", mfs_op_attr, 0 }, { "CHUNKADD", mfs_op_chunkadd, 0 }, { "CHUNKDEL", mfs_op_chunkdel, 0 },
+	{ "ATTR", mfs_op_attr, 0 }, { "AUTOARCH", mfs_op_autoarch, 0 },
+	{ "CHUNKADD", mfs_op_chunkadd, 0 }, { "CHUNKDEL", mfs_op_chunkdel, 0 },
+	{ "CHUNKFLAGSCLR", mfs_op_chunkflagsclr, 0 },
 	{ "CREATE", mfs_op_create, 0 }, { "CSADD", mfs_op_csaddel, 0 }, { "CSDBOP", mfs_op_csdbop, 0 },
 	{ "CSDEL", mfs_op_csaddel, 1 }, { "CUSTOMER", mfs_op_session, 0 }, { "EMPTYRESERVED", mfs_op_emptysustained, 0 },
 	{ "EMPTYSUSTAINED", mfs_op_emptysustained, 0 }, { "EMPTYTRASH", mfs_op_emptytrash, 0 },
 	{ "FLOCK", mfs_op_flock, 0 }, { "FREEINODES", mfs_op_freeinodes, 0 }, { "IDLE", mfs_op_idle, 0 },
 	{ "INCVERSION", mfs_op_chunkver, MFS_CH_INCVERSION }, { "LENGTH", mfs_op_length, 0 }, { "LINK", mfs_op_link, 0 },
-	{ "MOVE", mfs_op_move, 0 }, { "NEXTCHUNKID", mfs_op_nextchunkid, 0 }, { "POSIXLOCK", mfs_op_posixlock, 0 },
+	{ "MOVE", mfs_op_move, 0 }, { "NEXTCHUNKID", mfs_op_nextchunkid, 0 },
+	{ "PATADD", mfs_op_patadd, 0 }, { "PATDEL", mfs_op_patdel, 0 }, { "POSIXLOCK", mfs_op_posixlock, 0 },
 	{ "PURGE", mfs_op_purge, 0 }, { "QUOTA", mfs_op_quota, 0 }, { "RELEASE", mfs_op_release, 0 },
 	{ "RENUMERATEEDGES", mfs_op_renumedges, 0 }, { "REPAIR", mfs_op_repair, 0 }, { "ROLLBACK", mfs_op_rollback, 0 },
-	{ "SCDEL", mfs_op_scdel, 0 }, { "SCDUP", mfs_op_scdup, 0 }, { "SCREN", mfs_op_scren, 0 }, { "SCSET", mfs_op_scset, 0 },
-	{ "SESADD", mfs_op_sesadd, 0 }, { "SESCHANGED", mfs_op_seschanged, 0 }, { "SESDEL", mfs_op_sesdel, 0 },
+	{ "SCDEL", mfs_op_scdel, 0 }, { "SCDUP", mfs_op_scdup, 0 }, { "SCECON", mfs_op_scecversion, 1 },
+	{ "SCECVERSION", mfs_op_scecversion, 0 }, { "SCRAIDON", mfs_op_scecversion, 1 },
+	{ "SCREN", mfs_op_scren, 0 }, { "SCSET", mfs_op_scset, 0 },
+	{ "SESADD", mfs_op_sesadd, 0 }, { "SESCHANGED", mfs_op_seschanged, 0 },
+	{ "SESCONNECTED", mfs_op_sesconnected, 0 }, { "SESDEL", mfs_op_sesdel, 0 },
 	{ "SESDISCONNECTED", mfs_op_sesdisconnected, 0 }, { "SESSION", mfs_op_session, 0 },
 	{ "SETACL", mfs_op_setacl, 0 }, { "SETEATTR", mfs_op_seteattr, 0 }, { "SETFILECHUNK", mfs_op_setfilechunk, 0 },
 	{ "SETGOAL", mfs_op_setgoal, 0 }, { "SETMETAID", mfs_op_setmetaid, 0 }, { "SETPATH", mfs_op_setpath, 0 },
 	{ "SETSCLASS", mfs_op_setsclass, 0 }, { "SETTRASHTIME", mfs_op_settrashtime, 0 },
 	{ "SETVERSION", mfs_op_chunkver, MFS_CH_SETVERSION }, { "SETXATTR", mfs_op_setxattr, 0 }, { "SNAPSHOT", mfs_op_snapshot, 0 },
-	{ "SYMLINK", mfs_op_symlink, 0 }, { "TRUNC", mfs_op_trunc, 0 }, { "UNDEL", mfs_op_undel, 0 },
+	{ "SYMLINK", mfs_op_symlink, 0 }, { "TRASH_RECOVER", mfs_op_trash_recover, 0 },
+	{ "TRASH_REMOVE", mfs_op_purge, 0 }, { "TRUNC", mfs_op_trunc, 0 }, { "UNDEL", mfs_op_undel, 0 },
 	{ "UNLINK", mfs_op_unlink, 0 }, { "UNLOCK", mfs_op_chunkver, MFS_CH_UNLOCK }, { "WRITE", mfs_op_write, 0 },
 };
 
@@ -389,7 +397,7 @@ replay_op(struct mfs_rp *r)
 
 	if (mfs_rp_args(r, "u|", &r->ts) < 0)
 		return MFS_ST_PARSE;
-	while (r->p[nl] >= 'A' && r->p[nl] <= 'Z' && nl < sizeof name - 1) {
+	while (((r->p[nl] >= 'A' && r->p[nl] <= 'Z') || r->p[nl] == '_') && nl < sizeof name - 1) {
 		name[nl] = r->p[nl];
 		nl++;
 	}

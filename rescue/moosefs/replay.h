@@ -159,4 +159,25 @@ int mfs_op_scdel(struct mfs_rp *r);
 int mfs_op_setmetaid(struct mfs_rp *r);
 int mfs_op_idle(struct mfs_rp *r);
 
+/* ---- MooseFS 4.x (replay4.c, patt.c) ---- */
+int mfs_op_sesconnected(struct mfs_rp *r);
+int mfs_op_chunkflagsclr(struct mfs_rp *r);
+int mfs_op_autoarch(struct mfs_rp *r);
+int mfs_op_scecversion(struct mfs_rp *r);  /* oparg 1: SCECON, SCRAIDON */
+int mfs_op4_scset(struct mfs_rp *r);
+int mfs_op4_scdup(struct mfs_rp *r);
+int mfs_op4_scren(struct mfs_rp *r);
+int mfs_op4_scdel(struct mfs_rp *r);
+int mfs_op4_unsupported(struct mfs_rp *r);
+int mfs_op_trash_recover(struct mfs_rp *r);
+int mfs_op_patadd(struct mfs_rp *r);
+int mfs_op_patdel(struct mfs_rp *r);
+/* the first pattern matching a created (uid, gid; ngid 0: none) or renamed
+ * node's new name sets its class, trash retention and extra attributes */
+void mfs_patt_apply_ugid(struct mfs_meta *m, uint32_t idx, const char *name, uint16_t nl, uint32_t uid,
+			 int ngid, uint32_t gid);
+void mfs_patt_apply(struct mfs_meta *m, uint32_t idx, const char *name, uint16_t nl);
+void mfs_patt_sclass_deleted(struct mfs_meta *m, uint8_t sc);
+int mfs_trashflag(struct mfs_meta *m, struct mfs_node *n, int flag);
+
 #endif

@@ -13,6 +13,7 @@ new_chunk(struct mfs_meta *m)
 	struct mfs_chunk *c = mfs_chunk_add(m, m->nextchunkid++);
 	c->version = 1;
 	c->fcount = 1;
+	c->npairs |= MFS_CP_DIRTY;
 	return c;
 }
 
@@ -44,6 +45,7 @@ modify_chunk(struct mfs_rp *r, uint64_t *slot, uint64_t logged, int opflag, int 
 			if ((st = mfs_rp_check(r, "chunk id", logged, m->nextchunkid)))
 				return st;
 			c->fcount--;
+			c->npairs |= MFS_CP_DIRTY;
 			c = new_chunk(m);
 		}
 	}
@@ -124,11 +126,11 @@ mfs_op_chunkver(struct mfs_rp *r)
 	if (st != MFS_ST_OK)
 		return st;
 	if (r->oparg == MFS_CH_UNLOCK)
-		c->lockedto = 0;
+		c->lockedto = r->m->family == 4 ? r->ts - 1 : 0;   /* 4.x: chunk_mr_unlock */
 	else if (r->oparg == MFS_CH_INCVERSION)
 		c->version++;
 	else
-		c->version = v;
+		c->version = r->m->family == 4 ? v & 0xBFFFFFFFu : v;
 	return MFS_ST_OK;
 }
 
@@ -255,10 +257,16 @@ mfs_op_repair(struct mfs_rp *r)
 		t[indx] = 0;
 	} else {
 		struct mfs_chunk *c = mfs_chunk_get(r->m, t[indx]);
-		if (c)
-			c->version = v;
-		/* 3.0.117 counts this change twice (and then fails the restore) */
-		r->m->version++;
+		if (r->m->family == 4) {
+			/* 4.x: bit 31 is "allow read zeros", kept; counted once */
+			if (c)
+				c->version = v & 0xBFFFFFFFu;
+		} else {
+			if (c)
+				c->version = v;
+			/* 3.0.117 counts this change twice (and then fails the restore) */
+			r->m->version++;
+		}
 	}
 	n->mtime = n->ctime = r->ts;
 	return MFS_ST_OK;
@@ -333,6 +341,7 @@ struct sesargs {
 	uint64_t csum;
 	uint32_t rootinode, sesflags, rootuid, rootgid, mapalluid, mapallgid;
 	uint32_t ming, maxg, mint, maxt, disables, ip, ileng;
+	uint32_t groups;          /* 4.x class groups (from mingoal..maxgoal on 3.x lines) */
 	uint16_t umask;
 };
 
@@ -351,8 +360,23 @@ ses_fields(struct mfs_rp *r, struct sesargs *a)
 		if (mfs_rp_args(r, ",") < 0)
 			return MFS_ST_PARSE;
 	}
-	if (mfs_rp_args(r, "u,u,u,u,u,u,u,u,", &a->rootuid, &a->rootgid, &a->mapalluid, &a->mapallgid, &a->ming,
-			 &a->maxg, &a->mint, &a->maxt) < 0)
+	if (mfs_rp_args(r, "u,u,u,u,", &a->rootuid, &a->rootgid, &a->mapalluid, &a->mapallgid) < 0)
+		return MFS_ST_PARSE;
+	if (r->p[0] == '0' && r->p[1] == 'x') {
+		/* 4.x: one class-group mask where 3.x has mingoal,maxgoal */
+		r->p += 2;
+		if (mfs_rp_args(r, "x", &a->groups) < 0)
+			return MFS_ST_PARSE;
+		if (a->groups > 0xFFFF)
+			return mfs_rp_fail(r, MFS_ST_PARSE, "bad class-group mask 0x%X", a->groups);
+	} else {
+		if (mfs_rp_args(r, "u,u", &a->ming, &a->maxg) < 0)
+			return MFS_ST_PARSE;
+		a->groups = 1;
+		for (uint32_t g = a->ming; g <= a->maxg && g < 16; g++)
+			a->groups |= 1u << g;
+	}
+	if (mfs_rp_args(r, ",u,u,", &a->mint, &a->maxt) < 0)
 		return MFS_ST_PARSE;
 	if (r->p[0] == '0' && r->p[1] == 'x') {
 		r->p += 2;
@@ -379,6 +403,7 @@ ses_apply(struct mfs_rp *r, struct mfs_session *s, const struct sesargs *a)
 	s->mapallgid = a->mapallgid;
 	s->mingoal = (uint8_t)a->ming;
 	s->maxgoal = (uint8_t)a->maxg;
+	s->sclassgroups = (uint16_t)a->groups;
 	s->mintrash = a->mint;
 	s->maxtrash = a->maxt;
 	s->disables = a->disables;
@@ -937,6 +962,8 @@ sc_slot(struct mfs_meta *m, uint32_t id)
 int
 mfs_op_scset(struct mfs_rp *r)
 {
+	if (r->m->family == 4)
+		return mfs_op4_scset(r);
 	struct mfs_meta *m = r->m;
 	char name[256];
 	uint16_t nl;
@@ -1011,6 +1038,8 @@ sc2_args(struct mfs_rp *r, const char *fmt, struct sc2 *a)
 int
 mfs_op_scdup(struct mfs_rp *r)
 {
+	if (r->m->family == 4)
+		return mfs_op4_scdup(r);
 	struct mfs_meta *m = r->m;
 	struct sc2 a;
 	uint32_t did;
@@ -1036,6 +1065,8 @@ mfs_op_scdup(struct mfs_rp *r)
 int
 mfs_op_scren(struct mfs_rp *r)
 {
+	if (r->m->family == 4)
+		return mfs_op4_scren(r);
 	struct sc2 a;
 	int st;
 
@@ -1054,6 +1085,8 @@ mfs_op_scren(struct mfs_rp *r)
 int
 mfs_op_scdel(struct mfs_rp *r)
 {
+	if (r->m->family == 4)
+		return mfs_op4_scdel(r);
 	struct mfs_meta *m = r->m;
 	char name[256];
 	uint16_t nl;
@@ -1086,6 +1119,12 @@ mfs_op_setmetaid(struct mfs_rp *r)
 	if (r->m->metaid != 0 && r->m->metaid != id)
 		return mfs_rp_fail(r, MFS_ST_EINVAL, "metadata id %llu differs from the file's %llu",
 			       (unsigned long long)id, (unsigned long long)r->m->metaid);
+	if (r->m->family == 4 && r->m->metaid == 0 && r->m->root) {
+		/* 4.59.2's meta_mr_setmetaid sets the root's times from the id
+		 * before it stores it: from 0 */
+		struct mfs_node *root = &r->m->nodes.v[r->m->root];
+		root->atime = root->mtime = root->ctime = 0;
+	}
 	r->m->metaid = id;
 	return MFS_ST_OK;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lib/xio.h"
+#include "lib/bytes.h"
 #include "moosefs/replay.h"
 
 
@@ -47,8 +48,10 @@ void
 mfs_chunk_addref(struct mfs_meta *m, uint64_t id)
 {
 	struct mfs_chunk *c = mfs_chunk_get(m, id);
-	if (c)
+	if (c) {
 		c->fcount++;
+		c->npairs |= MFS_CP_DIRTY;
+	}
 }
 
 void
@@ -57,6 +60,8 @@ mfs_chunk_delref(struct mfs_meta *m, uint64_t id)
 	struct mfs_chunk *c = mfs_chunk_get(m, id);
 	if (c && c->fcount)
 		c->fcount--;
+	if (c)
+		c->npairs |= MFS_CP_DIRTY;
 }
 
 void
@@ -65,6 +70,14 @@ mfs_fs_sc_change(struct mfs_meta *m, struct mfs_node *n, uint8_t newsc)
 	mfs_sclass_count(m, n, -1);
 	n->sclass = newsc;
 	mfs_sclass_count(m, n, 1);
+	if (mfs_fs_isfile(n)) {
+		uint64_t *t = mfs_chunks(n);
+		for (uint32_t i = 0; i < n->u.f.nch; i++) {
+			struct mfs_chunk *c = t[i] ? mfs_chunk_get(m, t[i]) : NULL;
+			if (c)
+				c->npairs |= MFS_CP_DIRTY;
+		}
+	}
 }
 
 void
@@ -241,14 +254,18 @@ mfs_fs_unlink(struct mfs_meta *m, uint32_t ts, uint32_t e)
 	int isopen = mfs_is_open(m, n->inode);
 	const char *path = NULL;
 	uint16_t plen = 0;
+	/* 4.x: an empty file goes to trash only with KEEP_EMPTY_FILES_IN_TRASH
+	 * or while open */
+	int totrash = n->type == MFS_T_FILE && n->trashtime > 0 &&
+		      (m->family != 4 || n->u.f.length > 0 || m->keep_empty || isopen);
 
-	if (n->nlink == 1 && n->type == MFS_T_FILE && (n->trashtime > 0 || isopen))
+	if (n->nlink == 1 && n->type == MFS_T_FILE && (totrash || isopen))
 		path = trash_path(m, e, &plen);
 	remove_edge(m, ts, e);
 	n = &m->nodes.v[c];
 	if (n->nlink)
 		return;
-	if (n->type == MFS_T_FILE && n->trashtime > 0) {
+	if (totrash) {
 		n->type = MFS_T_TRASH;
 		n->ctime = ts;
 		mfs_edge_add_special(m, c, 1, path, plen, next_edgeid(m));
@@ -438,6 +455,8 @@ mfs_op_create(struct mfs_rp *r)
 	if ((st = new_entry(m, parent, name, nl, &pidx)))
 		return st;
 	idx = mfs_fs_create(m, r->ts, pidx, name, nl, (uint8_t)type, (uint16_t)mode, (uint16_t)cumask, uid, gid);
+	if (m->family == 4)
+		mfs_patt_apply_ugid(m, idx, name, nl, uid, 1, gid);
 	if (type == MFS_T_BLOCKDEV || type == MFS_T_CHARDEV)
 		m->nodes.v[idx].u.rdev = rdev;
 	return mfs_rp_check(r, "inode", inode, m->nodes.v[idx].inode);
@@ -505,6 +524,38 @@ is_ancestor(struct mfs_meta *m, uint32_t dir, uint32_t node)
 	return 0;
 }
 
+/* the first character that ends an escaped name (restore.c's NEXTSEPARATOR) */
+static char
+next_separator(const char *p)
+{
+	for (;; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c < 32 || c >= 127 || c == ',' || c == '(' || c == ')')
+			return (char)c;
+	}
+}
+
+/* 4.x MOVE with RENAME_EXCHANGE: the two names swap their nodes */
+static int
+move_exchange(struct mfs_rp *r, uint32_t es, uint32_t ed, uint32_t psi, uint32_t pdi, uint32_t inode)
+{
+	struct mfs_meta *m = r->m;
+	uint32_t sc = m->edges.v[es].child, dc = m->edges.v[ed].child;
+	char ns[256], nd[256];
+	uint16_t ls = m->edges.v[es].nleng, ld = m->edges.v[ed].nleng;
+
+	if (m->nodes.v[dc].type == MFS_T_DIR && is_ancestor(m, dc, psi))
+		return MFS_ST_EINVAL;
+	memcpy(ns, m->edges.v[es].name, ls);
+	memcpy(nd, m->edges.v[ed].name, ld);
+	remove_edge(m, r->ts, es);
+	remove_edge(m, r->ts, ed);
+	mfs_fs_link(m, r->ts, pdi, sc, nd, ld);
+	mfs_fs_link(m, r->ts, psi, dc, ns, ls);
+	/* 4.59.2 logs 0 as the moved inode here */
+	return mfs_rp_check(r, "inode", inode, 0);
+}
+
 int
 mfs_op_move(struct mfs_rp *r)
 {
@@ -514,7 +565,11 @@ mfs_op_move(struct mfs_rp *r)
 	uint16_t ls, ld;
 	int st;
 
-	if (mfs_rp_args(r, "(u,s,u,s):u", &ps, ns, &ls, &pd, nd, &ld, &inode) < 0)
+	uint32_t rmode = 0;
+
+	/* 4.x adds a rename mode after the new name (1 exchange, 2 no-replace) */
+	if (mfs_rp_args(r, "(u,s,u,", &ps, ns, &ls, &pd) < 0 ||
+	    mfs_rp_name(r, nd, &ld, next_separator(r->p)) < 0 || mfs_rp_args(r, "[,u]):u", &rmode, &inode) < 0)
 		return MFS_ST_PARSE;
 	if ((st = parent_dir(m, ps, &psi)) || (st = parent_dir(m, pd, &pdi)))
 		return st;
@@ -527,15 +582,23 @@ mfs_op_move(struct mfs_rp *r)
 		return MFS_ST_EINVAL;
 	if ((ed = mfs_edge_find(m, pdi, nd, ld))) {
 		uint32_t dc = m->edges.v[ed].child;
+		if (rmode == 2)
+			return MFS_ST_EEXIST;
+		if (rmode == 1)
+			return move_exchange(r, es, ed, psi, pdi, inode);
 		if (m->nodes.v[dc].type == MFS_T_DIR && m->nodes.v[dc].u.d.nchild)
 			return MFS_ST_ENOTEMPTY;
 		mfs_fs_unlink(m, r->ts, ed);
 		es = mfs_edge_find(m, psi, ns, ls);
 		if (!es)
 			return MFS_ST_ENOENT;
+	} else if (rmode == 1) {
+		return MFS_ST_ENOENT;
 	}
 	remove_edge(m, r->ts, es);
 	mfs_fs_link(m, r->ts, pdi, c, nd, ld);
+	if (m->family == 4)
+		mfs_patt_apply(m, c, nd, ld);
 	return mfs_rp_check(r, "inode", inode, m->nodes.v[c].inode);
 }
 
@@ -1134,6 +1197,8 @@ mfs_op_undel(struct mfs_rp *r)
 				m->nodes.v[idx].type = MFS_T_FILE;
 				m->nodes.v[idx].ctime = r->ts;
 				mfs_fs_link(m, r->ts, dir, idx, path + s, cl);
+				if (m->family == 4)
+					mfs_trashflag(m, &m->nodes.v[idx], 0);
 				/* the trash edge is the other parent edge */
 				for (e = m->nodes.v[idx].parents; e; e = m->edges.v[e].pnext)
 					if (m->edges.v[e].kind == 1)
@@ -1225,6 +1290,45 @@ purge_buckets(struct mfs_rp *r, int trash, uint32_t bid, uint32_t *fi, uint32_t 
 	}
 }
 
+/* 4.x: set (flag 1) or clear a file's chunks' trash flag (fsnodes_settrashflag);
+ * 1 when a chunk took it (a chunk of several files does not take a set) */
+int
+mfs_trashflag(struct mfs_meta *m, struct mfs_node *n, int flag)
+{
+	uint64_t *t = mfs_chunks(n);
+	int res = 0;
+
+	for (uint32_t i = 0; i < n->u.f.nch; i++) {
+		struct mfs_chunk *c = t[i] ? mfs_chunk_get(m, t[i]) : NULL;
+		if (!c || (flag && c->fcount > 1))
+			continue;
+		c->arch = (uint8_t)((c->arch & 1) | (flag ? 2 : 0));
+		res = 1;
+	}
+	return res;
+}
+
+/* 4.x EMPTYTRASH's second pass: files in trash for 5 minutes whose trash
+ * retention reaches their class's minimum get the trash flag */
+static uint32_t
+trashflag_buckets(struct mfs_rp *r, uint32_t bid)
+{
+	struct mfs_meta *m = r->m;
+	uint32_t b0 = bid >= MFS_TRASH_BUCKETS ? 0 : bid, b1 = bid >= MFS_TRASH_BUCKETS ? MFS_TRASH_BUCKETS : bid + 1;
+	uint32_t tfi = 0;
+
+	for (uint32_t b = b0; b < b1; b++) {
+		for (uint32_t e = m->trash_head[b]; e; e = m->edges.v[e].next) {
+			struct mfs_node *n = &m->nodes.v[m->edges.v[e].child];
+			const struct mfs_sclass *sc = m->sc[n->sclass];
+			uint16_t mintr = sc && sc->rec4 ? get_be16(sc->rec4 + 20) : 0;
+			if ((uint32_t)(n->mtime + 300) < r->ts && n->trashtime >= mintr)
+				tfi += (uint32_t)mfs_trashflag(m, n, 1);
+		}
+	}
+	return tfi;
+}
+
 /* the results EMPTYTRASH, EMPTYSUSTAINED (no sustained count) and FREEINODES
  * log: freed, sustained, and the inodes' checksum when one was logged */
 static int
@@ -1244,11 +1348,23 @@ mfs_op_emptytrash(struct mfs_rp *r)
 {
 	uint32_t bid = 0xFFFFFFFFu, lf, ls, lcs = 0, fi = 0, si = 0, cs = 0;
 
-	/* (bucket or all):freed,sustained[,checksum] */
-	if (mfs_rp_args(r, "({u}):u,u[,u]", &bid, &lf, &ls, &lcs) < 0)
+	uint32_t x = 0, tfl = 0xFFFFFFFFu, tfi = 0;
+	int n, st;
+
+	/* (bucket or all):freed,sustained[,checksum]; 4.x:
+	 * freed,sustained,trash-flagged,checksum */
+	if (mfs_rp_args(r, "({u}):", &bid) < 0 || (n = mfs_rp_args(r, "u,u[,u[,u]]", &lf, &ls, &lcs, &x)) < 0)
 		return MFS_ST_PARSE;
+	if (n == 4) {
+		tfl = lcs;
+		lcs = x;
+	}
 	purge_buckets(r, 1, bid, &fi, &si, &cs);
-	return freed_check(r, lf, fi, &ls, si, lcs, cs);
+	if (r->m->family == 4)
+		tfi = trashflag_buckets(r, bid);
+	if ((st = freed_check(r, lf, fi, &ls, si, lcs, cs)))
+		return st;
+	return tfl == 0xFFFFFFFFu ? MFS_ST_OK : mfs_rp_check(r, "trash-flagged", tfl, tfi);
 }
 
 int

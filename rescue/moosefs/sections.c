@@ -5,23 +5,28 @@
 #include "lib/err.h"
 #include "moosefs/sections.h"
 
-/* The sections MooseFS 3.0.117 writes, in its order, and LABS (3.0's name
- * for SCLA in some builds), which is read but never written. */
+/* The sections MooseFS 3.0.117 (family 3) and 4.59.2 (family 4) write, in
+ * their order, and LABS (3.0's name for SCLA in some builds), which is read
+ * but never written.  A file is of family 4 when it has a 4-only section. */
 const struct mfs_section mfs_sections[] = {
-	{ "SESS", 0x15, mfs_load_sess, mfs_store_sess, mfs_dump_sess },
-	{ "SCLA", 0x16, mfs_load_scla, mfs_store_scla, mfs_dump_scla },
-	{ "LABS", 0x16, mfs_load_scla, NULL, mfs_dump_scla },
-	{ "NODE", 0x14, mfs_load_nodes, mfs_store_nodes, mfs_dump_nodes },
-	{ "EDGE", 0x11, mfs_load_edges, mfs_store_edges, mfs_dump_edges },
-	{ "FREE", 0x10, mfs_load_free, mfs_store_free, mfs_dump_free },
-	{ "QUOT", 0x11, mfs_load_quota, mfs_store_quota, mfs_dump_quota },
-	{ "XATR", 0x10, mfs_load_xattr, mfs_store_xattr, mfs_dump_xattr },
-	{ "PACL", 0x11, mfs_load_acl, mfs_store_acl, mfs_dump_acl },
-	{ "OPEN", 0x10, mfs_load_open, mfs_store_open, mfs_dump_open },
-	{ "FLCK", 0x10, mfs_load_flock, mfs_store_flock, mfs_dump_flock },
-	{ "PLCK", 0x10, mfs_load_plock, mfs_store_plock, mfs_dump_plock },
-	{ "CSDB", 0x13, mfs_load_csdb, mfs_store_csdb, mfs_dump_csdb },
-	{ "CHNK", 0x11, mfs_load_chunks, mfs_store_chunks, mfs_dump_chunks },
+	{ "SESS", 0x15, 3, mfs_load_sess, mfs_store_sess, mfs_dump_sess },
+	{ "SESS", 0x16, 4, mfs_load_sess4, mfs_store_sess4, mfs_dump_sess4 },
+	{ "SCLA", 0x16, 3, mfs_load_scla, mfs_store_scla, mfs_dump_scla },
+	{ "SCLA", 0x1C, 4, mfs_load_scla4, mfs_store_scla4, mfs_dump_scla4 },
+	{ "LABS", 0x16, 3, mfs_load_scla, NULL, mfs_dump_scla },
+	{ "PATT", 0x11, 4, mfs_load_patt, mfs_store_patt, mfs_dump_patt },
+	{ "NODE", 0x14, 0, mfs_load_nodes, mfs_store_nodes, mfs_dump_nodes },
+	{ "EDGE", 0x11, 0, mfs_load_edges, mfs_store_edges, mfs_dump_edges },
+	{ "FREE", 0x10, 0, mfs_load_free, mfs_store_free, mfs_dump_free },
+	{ "QUOT", 0x11, 0, mfs_load_quota, mfs_store_quota, mfs_dump_quota },
+	{ "XATR", 0x10, 0, mfs_load_xattr, mfs_store_xattr, mfs_dump_xattr },
+	{ "PACL", 0x11, 0, mfs_load_acl, mfs_store_acl, mfs_dump_acl },
+	{ "OPEN", 0x10, 0, mfs_load_open, mfs_store_open, mfs_dump_open },
+	{ "FLCK", 0x10, 0, mfs_load_flock, mfs_store_flock, mfs_dump_flock },
+	{ "PLCK", 0x10, 0, mfs_load_plock, mfs_store_plock, mfs_dump_plock },
+	{ "CSDB", 0x13, 0, mfs_load_csdb, mfs_store_csdb, mfs_dump_csdb },
+	{ "CHNK", 0x11, 3, mfs_load_chunks, mfs_store_chunks, mfs_dump_chunks },
+	{ "CHNK", 0x12, 4, mfs_load_chunks4, mfs_store_chunks4, mfs_dump_chunks4 },
 };
 const size_t mfs_nsections = sizeof mfs_sections / sizeof mfs_sections[0];
 
@@ -138,8 +143,9 @@ mfs_sechdr_parse(const uint8_t h[16], struct mfs_sechdr *s)
 {
 	memcpy(s->tag, h, 4);
 	s->tag[4] = 0;
+	/* the master writes '0' + minor: 4.x's SCLA 1.12 is "1.<" */
 	s->well_formed = h[4] == ' ' && h[6] == '.' && h[5] >= '0' && h[5] <= '9' &&
-			 h[7] >= '0' && h[7] <= '9';
+			 h[7] >= '0' && h[7] <= '0' + 15;
 	/* mfsmetadump's arithmetic, also for a malformed header */
 	s->ver = (uint8_t)((((h[5] - '0') & 0xF) << 4) + (h[7] & 0xF));
 	s->len = get_be64(h + 8);

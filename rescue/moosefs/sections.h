@@ -64,6 +64,7 @@ struct mfs_dumper;
 struct mfs_section {
 	const char *tag;
 	uint8_t ver;
+	uint8_t family;     /* 3 or 4: stored only for that family; 0: both */
 	int (*load)(struct mfs_meta *m, struct mfs_rd *r, int flags);
 	void (*store)(struct mfs_meta *m, struct mfs_wr *w);  /* NULL: read only */
 	int (*dump)(struct mfs_dumper *d);
@@ -82,7 +83,8 @@ const struct mfs_section *mfs_section_find(const char *name, uint64_t off,
  * list, so a new section is declared once. */
 #define MFS_SECTION_NAMES(X) \
 	X(sess) X(scla) X(nodes) X(edges) X(free) X(quota) X(xattr) X(acl) \
-	X(open) X(flock) X(plock) X(csdb) X(chunks)
+	X(open) X(flock) X(plock) X(csdb) X(chunks) \
+	X(sess4) X(scla4) X(patt) X(chunks4)
 #define MFS_SECTION_DECL(name) \
 	int mfs_load_##name(struct mfs_meta *, struct mfs_rd *, int); \
 	void mfs_store_##name(struct mfs_meta *, struct mfs_wr *); \

@@ -1,7 +1,8 @@
 /* fuzz.c: libFuzzer harness for the changelog reader, line parser and
  * replay (changelog.c, replay*.c):
- * - every line of the input is replayed on a fresh filesystem whatever its
- *   id, then the result is stored into /dev/null.  Every input is used:
+ * - every line of the input is replayed on a fresh filesystem (3.x, or
+ *   4.x for inputs of odd size) whatever its id, then the result is stored
+ *   into /dev/null.  Every input is used:
  *   inode and chunk ids far beyond the ones in use stay hashed
  *   (meta_core.c), so big numbers do not allocate big tables;
  * - the input, as a file, goes through mfsmetarestore's reader (mfs_cl_open,
@@ -35,7 +36,11 @@ replay_lines(const uint8_t *data, size_t size)
 
 	if (devnull < 0)
 		devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	mfs_init_new(&m, 1700000000);
+	/* odd sizes replay on a MooseFS 4.x filesystem (replay4.c, patt.c) */
+	if (size & 1)
+		mfs_init_new4(&m, 1700000000);
+	else
+		mfs_init_new(&m, 1700000000);
 	while (i < size) {
 		size_t e = i, l;
 		const char *rest;
