@@ -20,6 +20,7 @@
 struct mfs_dumper {
 	struct mfs_rd r;
 	int hide;
+	struct mfs_sechdr sec;   /* the section being printed */
 };
 
 static int
@@ -506,6 +507,7 @@ d_section(struct mfs_dumper *d, const uint8_t h[16], const struct mfs_sechdr *s)
 		printf("unknown file part\n");
 		rc = d_hex(d, s->len);
 	} else {
+		d->sec = *s;
 		rc = t->dump(d);
 	}
 	if (rc)
@@ -644,4 +646,15 @@ mfs_dump_header(const char *path, int hide)
 out:
 	d_close(&d, fd);
 	return rc;
+}
+
+/* the versions older than 3.0.117's (sections.c's read-only rows) */
+int
+mfs_dump_old(struct mfs_dumper *d)
+{
+	warn_off(RC_DATA, d->r.name, mfs_rd_off(&d->r) - 16,
+		 "section %.4s version %d.%d (MooseFS 2.0-3.0.116) is not printed; mfsmetarestore reads it: "
+		 "restore the file (mfsmetarestore -m FILE -o OUT), then print OUT",
+		 d->sec.tag, d->sec.ver >> 4, d->sec.ver & 15);
+	return RC_DATA;
 }

@@ -211,13 +211,19 @@ mfs_load_nodes(struct mfs_meta *m, struct mfs_rd *r, int flags)
 	return rc == 1 ? RC_OK : rc;
 }
 
-int
-mfs_load_edges(struct mfs_meta *m, struct mfs_rd *r, int flags)
+/* EDGE 1.1, and 1.0 (old: no next id, no edge ids; 3.0.117 takes
+ * EDGEID_MAX and ids 0, and renumbers them only when a master starts) */
+static int
+load_edges(struct mfs_meta *m, struct mfs_rd *r, int flags, int old)
 {
 	uint32_t lastp = 0, lastpidx = 0;
 
-	NEED(r, 8, "truncated EDGE header");
-	m->nextedgeid = mfs_rd_u64(r);
+	if (old) {
+		m->nextedgeid = 0x7FFFFFFFFFFFFFFFULL;
+	} else {
+		NEED(r, 8, "truncated EDGE header");
+		m->nextedgeid = mfs_rd_u64(r);
+	}
 	/* the name index is built in one pass when first needed */
 	m->edge_map_stale = 1;
 	for (;;) {
@@ -225,7 +231,12 @@ mfs_load_edges(struct mfs_meta *m, struct mfs_rd *r, int flags)
 		uint64_t eid;
 		uint16_t nl;
 		const char *name;
-		REC(r, 18, "truncated EDGE record", "wwqh", &parent, &child, &eid, &nl);
+		if (old) {
+			eid = 0;
+			REC(r, 10, "truncated EDGE record", "wwh", &parent, &child, &nl);
+		} else {
+			REC(r, 18, "truncated EDGE record", "wwqh", &parent, &child, &eid, &nl);
+		}
 		if (parent == 0 && child == 0)
 			return RC_OK;
 		NEED(r, nl, "truncated EDGE name");
@@ -270,6 +281,18 @@ mfs_load_edges(struct mfs_meta *m, struct mfs_rd *r, int flags)
 		}
 		mfs_edge_add(m, pidx, cidx, name, nl, eid, 0);
 	}
+}
+
+int
+mfs_load_edges(struct mfs_meta *m, struct mfs_rd *r, int flags)
+{
+	return load_edges(m, r, flags, 0);
+}
+
+int
+mfs_load_edges_10(struct mfs_meta *m, struct mfs_rd *r, int flags)
+{
+	return load_edges(m, r, flags, 1);
 }
 
 /* A section that starts with its record count (each record size bytes,
@@ -387,8 +410,10 @@ mfs_load_xattr(struct mfs_meta *m, struct mfs_rd *r, int flags)
 	}
 }
 
-int
-mfs_load_acl(struct mfs_meta *m, struct mfs_rd *r, int flags)
+/* PACL 1.1, and 1.0 (old: 3.0.117 mends a zero mask from the mode, "for
+ * fixing ACL's produced by mfs before 3.0.98") */
+static int
+load_acl(struct mfs_meta *m, struct mfs_rd *r, int flags, int old)
 {
 	for (;;) {
 		uint32_t inode, cnt, k;
@@ -411,6 +436,11 @@ mfs_load_acl(struct mfs_meta *m, struct mfs_rd *r, int flags)
 			r->p += cnt * 6;
 			continue;
 		}
+		if (old && perm[3] == 0) {
+			perm[0] = (uint16_t)((perm[0] & 0xFFF8) | ((n->mode >> 6) & 7));
+			perm[3] = 7;
+			perm[2] = (uint16_t)((perm[2] & 0xFFF8) | (n->mode & 7));
+		}
 		k = MFS_VEC_ADD(m->acl);
 		m->acl.v[k].inode = inode;
 		m->acl.v[k].type = type;
@@ -424,6 +454,18 @@ mfs_load_acl(struct mfs_meta *m, struct mfs_rd *r, int flags)
 		mfs_idmap_put(&m->acl_map, mfs_mix64((uint64_t)inode * 2 + type - 1), k, mfs_acl_rh, m);
 		n->flags |= type == 1 ? MFS_NF_ACLA : MFS_NF_ACLD;
 	}
+}
+
+int
+mfs_load_acl(struct mfs_meta *m, struct mfs_rd *r, int flags)
+{
+	return load_acl(m, r, flags, 0);
+}
+
+int
+mfs_load_acl_10(struct mfs_meta *m, struct mfs_rd *r, int flags)
+{
+	return load_acl(m, r, flags, 1);
 }
 
 int

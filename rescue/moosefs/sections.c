@@ -22,6 +22,21 @@ const struct mfs_section mfs_sections[] = {
 	{ "PLCK", 0x10, mfs_load_plock, mfs_store_plock, mfs_dump_plock },
 	{ "CSDB", 0x13, mfs_load_csdb, mfs_store_csdb, mfs_dump_csdb },
 	{ "CHNK", 0x11, mfs_load_chunks, mfs_store_chunks, mfs_dump_chunks },
+	/* older versions, read only (meta_load_old.c); mfsmetadump prints them
+	 * through mfs_dump_old (dump_old.c) */
+#define OLD_ROW(TAG, NAME, V) { TAG, 0x##V, mfs_load_##NAME##_##V, NULL, mfs_dump_old },
+#define OLD_SESS(V) OLD_ROW("SESS", sess, V)
+#define OLD_SCLA(V) OLD_ROW("SCLA", scla, V) OLD_ROW("LABS", scla, V)
+#define OLD_NODE(V) OLD_ROW("NODE", nodes, V)
+#define OLD_CSDB(V) OLD_ROW("CSDB", csdb, V)
+	MFS_OLD_SESS(OLD_SESS)
+	MFS_OLD_SCLA(OLD_SCLA)
+	MFS_OLD_NODE(OLD_NODE)
+	MFS_OLD_CSDB(OLD_CSDB)
+	OLD_ROW("EDGE", edges, 10)
+	OLD_ROW("QUOT", quota, 10)
+	OLD_ROW("PACL", acl, 10)
+	OLD_ROW("CHNK", chunks, 10)
 };
 const size_t mfs_nsections = sizeof mfs_sections / sizeof mfs_sections[0];
 

@@ -90,4 +90,26 @@ const struct mfs_section *mfs_section_find(const char *name, uint64_t off,
 MFS_SECTION_NAMES(MFS_SECTION_DECL)
 #undef MFS_SECTION_DECL
 
+/* Older section versions 3.0.117 reads (meta_load_old.c; EDGE and PACL 1.0
+ * in meta_load.c): read only, stored back in 3.0.117's versions.  Which
+ * release wrote which: docs/moosefs-format.md "Older section versions". */
+#define MFS_OLD_SESS(X) X(10) X(11) X(12) X(13) X(14)
+#define MFS_OLD_SCLA(X) X(10) X(11) X(12) X(13) X(14) X(15)
+#define MFS_OLD_NODE(X) X(10) X(11) X(12) X(13)
+#define MFS_OLD_CSDB(X) X(10) X(11) X(12)
+#define MFS_OLD_DECL(name, V) int mfs_load_##name##_##V(struct mfs_meta *, struct mfs_rd *, int);
+#define MFS_OLD_DECL_SESS(V) MFS_OLD_DECL(sess, V)
+#define MFS_OLD_DECL_SCLA(V) MFS_OLD_DECL(scla, V)
+#define MFS_OLD_DECL_NODE(V) MFS_OLD_DECL(nodes, V)
+#define MFS_OLD_DECL_CSDB(V) MFS_OLD_DECL(csdb, V)
+MFS_OLD_SESS(MFS_OLD_DECL_SESS)
+MFS_OLD_SCLA(MFS_OLD_DECL_SCLA)
+MFS_OLD_NODE(MFS_OLD_DECL_NODE)
+MFS_OLD_CSDB(MFS_OLD_DECL_CSDB)
+MFS_OLD_DECL(edges, 10)
+MFS_OLD_DECL(quota, 10)
+MFS_OLD_DECL(acl, 10)
+MFS_OLD_DECL(chunks, 10)
+int mfs_dump_old(struct mfs_dumper *);
+
 #endif
