@@ -161,9 +161,13 @@ sc_one(struct mfs_meta *m, struct mfs_rd *r, int flags, uint8_t mver, uint8_t or
 	/* these versions store no names: 3.0.117 names class 10 "sclass_1" and
 	 * has no name (an error) for 1..9, which it predefines */
 	if (s->id < 10 || s->id > 255 || (s->id >= 10 && m->sc[s->id] && m->sc[s->id]->nleng)) {
-		if (!(flags & MFS_LOAD_IGNORE))
-			return obad(r, s->id >= 10 && s->id <= 255 ? "LABS: storage class defined twice"
-								   : "LABS: bad storage class id");
+		if (!(flags & MFS_LOAD_IGNORE)) {
+			warn_off(RC_DATA, r->name, mfs_rd_off(r),
+				 s->id >= 10 && s->id <= 255 ? "LABS: storage class %u defined twice (-i skips it)"
+				 : "LABS: storage class %u cannot be stored in version %d.%d (MooseFS 3.0.117 refuses it too; -i skips it)",
+				 s->id, mver >> 4, mver & 15);
+			return RC_DATA;
+		}
 		tail += s->id >= 10 && s->id <= 255 ? (uint64_t)s->chunks * 8 : 0;
 		return mfs_rd_skip(r, tail) ? mfs_rd_fail(r, "truncated LABS record") : RC_OK;
 	}
