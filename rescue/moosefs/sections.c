@@ -3,6 +3,7 @@
 
 #include "lib/bytes.h"
 #include "lib/err.h"
+#include "moosefs/family.h"
 #include "moosefs/sections.h"
 
 /* The sections MooseFS 3.0.117 writes, in its order, and LABS (3.0's name
@@ -140,9 +141,14 @@ mfs_kind_name(enum mfs_kind k)
 int
 mfs_header_refuse(const char *name, const struct mfs_header *h)
 {
+	const char *advice, *fam = mfs_sig_family(h, &advice);
+
+	/* name what wrote it and what to do (family.c) */
 	if (memcmp(h->sig, "MFSM ", 5) == 0)
-		warn_off(RC_DATA, name, 0, "metadata format '%.8s' is not supported (3.0.117 writes MFSM 2.0)",
-			 (const char *)h->sig);
+		warn_off(RC_DATA, name, 0, "metadata format '%.8s' is not supported: %s; %s", (const char *)h->sig,
+			 fam, advice ? advice : "rescue reads MFSM 2.0 and MFSM NEW");
+	else if (advice)
+		warn_off(RC_DATA, name, 0, "not a MooseFS metadata file: %s; %s", fam, advice);
 	else
 		warn_off(RC_DATA, name, 0, "not a MooseFS metadata file (bad signature)");
 	return RC_DATA;
@@ -158,6 +164,13 @@ mfs_sechdr_parse(const uint8_t h[16], struct mfs_sechdr *s)
 	/* mfsmetadump's arithmetic, also for a malformed header */
 	s->ver = (uint8_t)((((h[5] - '0') & 0xF) << 4) + (h[7] & 0xF));
 	s->len = get_be64(h + 8);
+}
+
+int
+mfs_sec_is_4x(const struct mfs_sechdr *s)
+{
+	return (!memcmp(s->tag, "SESS", 4) && s->ver >= 0x16) || (!memcmp(s->tag, "SCLA", 4) && s->ver > 0x16) ||
+	       (!memcmp(s->tag, "CHNK", 4) && s->ver >= 0x12) || !memcmp(s->tag, "PATT", 4);
 }
 
 const struct mfs_section *
@@ -178,7 +191,10 @@ mfs_section_find(const char *name, uint64_t off, const struct mfs_sechdr *s, int
 	}
 	*known = first != NULL;
 	if (first)
-		warn_off(RC_DATA, name, off, "section %.4s version %d.%d is not supported (3.0.117 writes %d.%d)",
-			 s->tag, s->ver >> 4, s->ver & 15, first->ver >> 4, first->ver & 15);
+		warn_off(RC_DATA, name, off, "section %.4s version %d.%d is not supported (3.0.117 writes %d.%d; %s)",
+			 s->tag, s->ver >> 4, s->ver & 15, first->ver >> 4, first->ver & 15,
+			 s->ver > first->ver ? (mfs_sec_is_4x(s) ? "MooseFS 4.x wrote this file: restore it with a 4.x master"
+							     : "a MooseFS newer than 3.0.117 wrote this file")
+					     : "no MooseFS release wrote this version");
 	return NULL;
 }

@@ -56,6 +56,8 @@ struct mfs_sechdr {
 	uint64_t len;       /* UINT64_MAX: unknown (old writers) */
 };
 void mfs_sechdr_parse(const uint8_t h[16], struct mfs_sechdr *s);
+/* a section version only MooseFS 4.x writes: SESS 1.6, SCLA 1.C, CHNK 1.2, PATT */
+int mfs_sec_is_4x(const struct mfs_sechdr *s);
 
 struct mfs_meta;
 struct mfs_rd;
