@@ -169,8 +169,8 @@ mfs_sechdr_parse(const uint8_t h[16], struct mfs_sechdr *s)
 int
 mfs_sec_is_4x(const struct mfs_sechdr *s)
 {
-	return (!memcmp(s->tag, "SESS", 4) && s->ver >= 0x16) || (!memcmp(s->tag, "SCLA", 4) && s->ver > 0x16) ||
-	       (!memcmp(s->tag, "CHNK", 4) && s->ver >= 0x12) || !memcmp(s->tag, "PATT", 4);
+	return (!memcmp(s->tag, "SESS", 4) && s->ver == 0x16) || (!memcmp(s->tag, "SCLA", 4) && s->ver == 0x1C) ||
+	       (!memcmp(s->tag, "CHNK", 4) && s->ver == 0x12) || !memcmp(s->tag, "PATT", 4);
 }
 
 const struct mfs_section *
