@@ -203,3 +203,19 @@ mfsmetarestore: using $D/metadata.mfs.back (version 442): the highest version am
 	[[ "$stderr" == "mfsmetarestore: $BATS_TEST_TMPDIR/m.mfs@24: section SESS version 1.6 is not supported (3.0.117 writes 1.5; MooseFS 4.x wrote this file: restore it with a 4.x master)" ]] ||
 		[[ "$stderr" != *"is not supported"* ]]
 }
+
+@test "mfsfamily: --help of both tools says which versions are read and what else is refused (exit 0)" {
+	run_tool mfsmetarestore --help
+	assert_success
+	assert_line "Reads MooseFS 2.0.60..3.0.118 metadata (MFSM 2.0 with every section version"
+	assert_line "naming what wrote them and what to do: MooseFS 1.6 (MFSM 1.x), MooseFS 4.x,"
+	assert_line "LizardFS (LIZM, and its own MFSM 2.0 layout), SaunaFS (SFSM)."
+	run_tool mfsmetadump --help
+	assert_success
+	assert_line "Prints the section versions MooseFS 3.0.112..3.0.118 write; an older section"
+	assert_line "MooseFS 1.6 or 4.x, LizardFS or SaunaFS are refused naming what wrote them."
+	# the man pages and the guide say the same
+	grep -q '^\.SH VERSIONS' "$TESTS_DIR/../docs/man/mfsmetarestore.1"
+	grep -q '^\.SH VERSIONS' "$TESTS_DIR/../docs/man/mfsmetadump.1"
+	grep -q '^## Which files' "$TESTS_DIR/../docs/moosefs.md"
+}
