@@ -212,8 +212,8 @@ mfsmetarestore: using $D/metadata.mfs.back (version 442): the highest version am
 	assert_line "LizardFS (LIZM, and its own MFSM 2.0 layout), SaunaFS (SFSM)."
 	run_tool mfsmetadump --help
 	assert_success
-	assert_line "Prints the section versions MooseFS 3.0.112..3.0.118 write; an older section"
-	assert_line "MooseFS 1.6 or 4.x, LizardFS or SaunaFS are refused naming what wrote them."
+	assert_line "Reads MooseFS 2.0.60..3.0.118 files (every section version 3.0.117 reads)."
+	assert_line "Files of MooseFS 1.6 or 4.x, LizardFS or SaunaFS are refused naming what"
 	# the man pages and the guide say the same
 	grep -q '^\.SH VERSIONS' "$TESTS_DIR/../docs/man/mfsmetarestore.1"
 	grep -q '^\.SH VERSIONS' "$TESTS_DIR/../docs/man/mfsmetadump.1"

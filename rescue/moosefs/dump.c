@@ -1,6 +1,7 @@
 /* dump.c: print a MooseFS metadata file as text, record by record, in the
  * exact layout of MooseFS 3.0.117's mfsmetadump (file order, same fields
- * and widths).  Streams the file; holds no records in memory.
+ * and widths), also for the older section versions it reads.  Streams
+ * the file; holds no records in memory.
  * Spec: docs/moosefs-format.md 1.1-1.4; the text layout was checked against
  * /usr/sbin/mfsmetadump 3.0.117 (tests/mfsmetadump.bats compares them). */
 #include <inttypes.h>
@@ -293,17 +294,22 @@ qfield(const char *name, int set, uint64_t v, int wide)
 		printf(wide ? "|%s:                   -" : "|%s:         -", name);
 }
 
+/* one QUOT record from its grace period on (1.1), or without it (1.0: the
+ * real tool shows 7 days) */
 static int
-quota_one(struct mfs_dumper *d)
+quota_rec(struct mfs_dumper *d, int old)
 {
 	/* the soft and hard limits: their names and flag bits, in file order */
 	static const char names[][3] = { "sl", "hl", "ss", "hs", "sr", "hr" };
 	static const uint8_t bits[] = { 0x02, 0x20, 0x04, 0x40, 0x08, 0x80 };
-	uint32_t inode, grace, st, si, hi;
+	uint32_t inode, grace = 7 * 86400, st, si, hi;
 	uint8_t ex, fl;
 	uint64_t l[6];
 
-	DREC(d, 70, "truncated QUOT record", "wwbbwwwq6", &inode, &grace, &ex, &fl, &st, &si, &hi, l);
+	if (old)
+		DREC(d, 66, "truncated QUOT record", "wbbwwwq6", &inode, &ex, &fl, &st, &si, &hi, l);
+	else
+		DREC(d, 70, "truncated QUOT record", "wwbbwwwq6", &inode, &grace, &ex, &fl, &st, &si, &hi, l);
 	printf("QUOTA|i:%10" PRIu32 "|g:%" PRIu32 "|e:%c|f:0x%02" PRIX8 "|s:%10" PRIu32,
 	       inode, grace, ex ? '1' : '0', fl, st);
 	qfield("si", fl & 0x01, si, 0);
@@ -312,6 +318,18 @@ quota_one(struct mfs_dumper *d)
 		qfield(names[i], fl & bits[i], l[i], 1);
 	putchar('\n');
 	return 0;
+}
+
+static int
+quota_one(struct mfs_dumper *d)
+{
+	return quota_rec(d, 0);
+}
+
+static int
+old_quota_one(struct mfs_dumper *d)
+{
+	return quota_rec(d, 1);
 }
 
 COUNTED(quota, "QUOT", "quota nodes")
@@ -648,13 +666,330 @@ out:
 	return rc;
 }
 
-/* the versions older than 3.0.117's (sections.c's read-only rows) */
+/* ---- the versions older than 3.0.117's (sections.c's read-only rows),
+ * printed as 3.0.117's mfsmetadump prints them (its mver branches) ---- */
+
+static int
+old_sess_rec(struct mfs_dumper *d, uint8_t ver, uint32_t stats)
+{
+	uint32_t rec = (ver < 0x11 ? 43 : ver < 0x13 ? 47 : ver < 0x14 ? 55 : 57) + stats * 8;
+	uint32_t id, ileng, ip, root, v[6], disc = 0;
+	uint64_t csum = 0;
+	uint16_t um = 0;
+	uint8_t fl, ming, maxg;
+	char s[16];
+
+	DNEED(d, rec, "truncated SESS record");
+	id = mfs_rd_u32(&d->r);
+	if (id == 0) {
+		d->r.p += rec - 4;
+		return 1;
+	}
+	if (ver >= 0x13)
+		csum = mfs_rd_u64(&d->r);
+	mfs_rd_rec(&d->r, "wwwb", &ileng, &ip, &root, &fl);
+	if (ver >= 0x14)
+		um = mfs_rd_u16(&d->r);
+	mfs_rd_rec(&d->r, "bbw6", &ming, &maxg, v);
+	if (ver >= 0x11)
+		disc = mfs_rd_u32(&d->r);
+	strip(s, ip);
+	printf("SESSION|s:%10" PRIu32, id);
+	if (ver >= 0x13)
+		printf("|e:#%" PRIu64, csum);
+	printf("|p:%s|r:%10" PRIu32, s, root);
+	if (ver >= 0x14)
+		printf("|f:0x%02" PRIX8 "|u:0%03" PRIo16, fl, um);
+	else
+		printf("|f:%02" PRIX8, fl);
+	printf("|g:%" PRIu8 "-%" PRIu8 "|t:%10" PRIu32 "-%10" PRIu32 "|m:%10" PRIu32 ",%10" PRIu32 ",%10" PRIu32
+	       ",%10" PRIu32, ming, maxg, v[0], v[1], v[2], v[3], v[4], v[5]);
+	if (ver >= 0x11)
+		printf("|d:%10" PRIu32, disc);
+	printf("|c:");
+	if (stats == 0)
+		printf("[]|l:[]|i:");
+	for (uint32_t h = 0; stats && h < 2; h++) {
+		for (uint32_t i = 0; i < stats; i++)
+			printf("%c%" PRIu32, i == 0 ? '[' : ',', mfs_rd_u32(&d->r));
+		printf(h ? "]|i:" : "]|l:");
+	}
+	if (dname(d, ileng))
+		return RC_DATA;
+	putchar('\n');
+	return 0;
+}
+
+static int
+old_sess(struct mfs_dumper *d, uint8_t ver)
+{
+	uint32_t next, stats;
+	uint16_t dver = 0;
+	int rc;
+
+	if (ver <= 0x11) {
+		DNEED(d, 8, "truncated SESS header");
+		dver = mfs_rd_u16(&d->r);
+		ver = dver == 1 ? 0x10 : dver == 2 ? 0x11 : ver;
+	} else {
+		DNEED(d, 6, "truncated SESS header");
+	}
+	next = mfs_rd_u32(&d->r);
+	stats = mfs_rd_u16(&d->r);
+	if (ver <= 0x11)
+		printf("# dver: %" PRIu16 " ; nextsessionid: %" PRIu32 " ; statscount: %" PRIu32 "\n", dver, next, stats);
+	else
+		printf("# nextsessionid: %" PRIu32 " ; statscount: %" PRIu32 "\n", next, stats);
+	while ((rc = old_sess_rec(d, ver, stats)) == 0)
+		;
+	return rc == 1 ? 0 : rc;
+}
+
+/* LABS/SCLA 1.0-1.5.  3.0.117's mfsmetadump takes 1.5 for 1.6 at the label
+ * descriptions and fails; 1.5 is printed here as the loader reads it. */
+static int
+old_scla(struct mfs_dumper *d, uint8_t ver)
+{
+	uint8_t org = 1, hl = ver == 0x12 ? 11 : ver <= 0x13 ? 3 : ver <= 0x14 ? 5 : 8;
+
+	for (int i = 0; i < 26; i++) {
+		uint8_t l;
+		DNEED(d, 1, "truncated LABS label description");
+		l = mfs_rd_u8(&d->r);
+		if (l > 128)
+			return dbad(d, "LABS: label description too long");
+		printf("LABELDESC|l:%c|n:", 'A' + i);
+		if (dname(d, l))
+			return RC_DATA;
+		putchar('\n');
+	}
+	if (ver != 0x10) {
+		DNEED(d, 1, "truncated LABS header");
+		org = mfs_rd_u8(&d->r);
+	}
+	if (org < 1)
+		return dbad(d, "LABS: zero OR-groups");
+	for (;;) {
+		uint16_t id, delay = 0;
+		uint8_t mode = 1, c, k, a;
+		uint32_t chunks = 0;
+		size_t stored;
+		const uint8_t *p;
+		DNEED(d, hl, "truncated LABS record");
+		id = mfs_rd_u16(&d->r);
+		if (ver >= 0x14)
+			mode = mfs_rd_u8(&d->r);
+		if (ver >= 0x15)
+			delay = mfs_rd_u16(&d->r);
+		c = mfs_rd_u8(&d->r);
+		k = ver >= 0x14 ? mfs_rd_u8(&d->r) : c;
+		a = ver >= 0x15 ? mfs_rd_u8(&d->r) : k;
+		if (ver == 0x12) {
+			chunks = mfs_rd_u32(&d->r);
+			d->r.p += 4;
+		}
+		if (id == 0 && c == 0 && k == 0 && a == 0 && chunks == 0 && delay == 0)
+			return 0;
+		if (c == 0 || c > 9 || k == 0 || k > 9 || a == 0 || a > 9)
+			return dbad(d, "LABS: bad label counts");
+		stored = (size_t)(ver >= 0x15 ? c + k + a : ver >= 0x14 ? c + k : c) * 4 * org;
+		DNEED(d, stored, "truncated LABS record");
+		p = d->r.p;
+		d->r.p += stored;
+		if (mfs_rd_skip(&d->r, (uint64_t)chunks * 8))
+			return dbad(d, "truncated LABS chunk list");
+		printf("SCLASS|#:%5" PRIu16 "|x:0|m:%u|d:%5" PRIu16 "%s", id, mode, delay,
+		       ver <= 0x13 ? "|c+k+a: " : "|c: ");
+		labels(&p, c, org);
+		if (ver > 0x13) {
+			printf(ver <= 0x14 ? " |k+a: " : " |k: ");
+			labels(&p, k, org);
+		}
+		if (ver > 0x14) {
+			printf(" |a: ");
+			labels(&p, a, org);
+		}
+		putchar('\n');
+	}
+}
+
+static void
+old_node_head(struct mfs_dumper *d, uint8_t ver, uint8_t type, uint32_t *inode)
+{
+	uint8_t sc, ea;
+	uint16_t mode;
+	uint32_t v[6];
+
+	*inode = mfs_rd_u32(&d->r);
+	sc = mfs_rd_u8(&d->r);
+	if (ver <= 0x11) {
+		uint16_t fm = mfs_rd_u16(&d->r);
+		ea = (uint8_t)(fm >> 12);
+		mode = fm & 0xFFF;
+	} else {
+		ea = mfs_rd_u8(&d->r);
+		mode = mfs_rd_u16(&d->r);
+	}
+	mfs_rd_rec(&d->r, "w6", v);
+	printf("NODE|k:%c|i:%10" PRIu32 "|#:%" PRIu8 "|e:0x%02" PRIX8 "|m:0%04" PRIo16 "|u:%10" PRIu32 "|g:%10" PRIu32
+	       "|a:%10" PRIu32 ",m:%10" PRIu32 ",c:%10" PRIu32 "|t:%10" PRIu32 "s",
+	       "?-DLFBCSTR"[type], *inode, sc, ea, mode, v[0], v[1], v[2], v[3], v[4], v[5]);
+}
+
+static int
+old_node_file(struct mfs_dumper *d)
+{
+	uint64_t len;
+	uint32_t ch;
+	uint16_t sids;
+
+	DREC(d, 14, "truncated NODE record", "qwh", &len, &ch, &sids);
+	printf("|l:%20" PRIu64 "|c:(", len);
+	for (uint32_t i = 0; i < ch; i++) {
+		uint64_t id;
+		DNEED(d, 8, "truncated NODE chunk list");
+		id = mfs_rd_u64(&d->r);
+		if (id)
+			printf("%016" PRIX64, id);
+		else
+			putchar('N');
+		if (i + 1 < ch)
+			putchar(',');
+	}
+	printf(")|r:(");
+	DNEED(d, (size_t)sids * 4, "truncated NODE session list");
+	for (uint32_t i = 0; i < sids; i++)
+		printf(i + 1 < sids ? "%" PRIu32 "," : "%" PRIu32, mfs_rd_u32(&d->r));
+	printf(")\n");
+	return 0;
+}
+
+static int
+old_nodes(struct mfs_dumper *d, uint8_t ver)
+{
+	static const char disp[] = "fdlqbcstr";
+
+	if (ver <= 0x10) {
+		DNEED(d, 4, "truncated NODE header");
+		printf("# maxinode: %" PRIu32 "\n", mfs_rd_u32(&d->r));
+	} else {
+		uint32_t maxnode, cnt;
+		DREC(d, 8, "truncated NODE header", "ww", &maxnode, &cnt);
+		printf("# maxinode: %" PRIu32 " ; hashelements: %" PRIu32 "\n", maxnode, cnt);
+	}
+	for (;;) {
+		uint8_t type;
+		uint32_t inode;
+		const char *p;
+		DNEED(d, 1, "truncated NODE record");
+		type = mfs_rd_u8(&d->r);
+		if (type == 0)
+			return 0;
+		if (ver <= 0x12) {
+			p = strchr(disp, type);
+			type = p ? (uint8_t)(p - disp + 1) : 0;
+		}
+		if (type == 0 || type > MFS_T_SUSTAINED)
+			return dbad(d, "NODE: unknown node type");
+		DNEED(d, ver <= 0x11 ? 31 : 32, "truncated NODE record");
+		old_node_head(d, ver, type, &inode);
+		if (type == MFS_T_BLOCKDEV || type == MFS_T_CHARDEV) {
+			uint32_t rdev;
+			DNEED(d, 4, "truncated NODE record");
+			rdev = mfs_rd_u32(&d->r);
+			printf("|d:%5" PRIu32 ",%5" PRIu32 "\n", rdev >> 16, rdev & 0xFFFF);
+		} else if (type == MFS_T_SYMLINK) {
+			DNEED(d, 4, "truncated NODE record");
+			printf("|p:");
+			if (dname(d, mfs_rd_u32(&d->r)))
+				return RC_DATA;
+			putchar('\n');
+		} else if (type == MFS_T_FILE || type == MFS_T_TRASH || type == MFS_T_SUSTAINED) {
+			if (old_node_file(d))
+				return RC_DATA;
+		} else {
+			putchar('\n');
+		}
+	}
+}
+
+static int
+old_edges(struct mfs_dumper *d)
+{
+	for (;;) {
+		uint32_t p, c;
+		uint16_t nl;
+		DREC(d, 10, "truncated EDGE record", "wwh", &p, &c, &nl);
+		if (p == 0 && c == 0)
+			return 0;
+		if (p == 0)
+			printf("EDGE|p:      NULL|c:%10" PRIu32 "|i:0x%016" PRIX64 "|n:", c, (uint64_t)0);
+		else
+			printf("EDGE|p:%10" PRIu32 "|c:%10" PRIu32 "|i:0x%016" PRIX64 "|n:", p, c, (uint64_t)0);
+		if (dname(d, nl))
+			return RC_DATA;
+		putchar('\n');
+	}
+}
+
+static int
+old_csdb(struct mfs_dumper *d, uint8_t ver)
+{
+	uint32_t n, size = ver <= 0x10 ? 6 : ver <= 0x11 ? 8 : 9;
+
+	DNEED(d, 4, "truncated CSDB header");
+	n = mfs_rd_u32(&d->r);
+	printf("# chunk servers: %" PRIu32 "\n", n);
+	while (n--) {
+		uint32_t ip;
+		uint16_t port;
+		char s[16];
+		DREC(d, size, "truncated CSDB record", "wh", &ip, &port);
+		strip(s, ip);
+		printf("CHUNKSERVER|i:%s|p:%5" PRIu16, s, port);
+		if (ver >= 0x11)
+			printf("|#:%5" PRIu16, mfs_rd_u16(&d->r));
+		if (ver >= 0x12)
+			printf("|m:%u", mfs_rd_u8(&d->r) ? 1 : 0);
+		putchar('\n');
+	}
+	return 0;
+}
+
+static int
+old_chunks(struct mfs_dumper *d)
+{
+	DNEED(d, 8, "truncated CHNK header");
+	printf("# nextchunkid: %016" PRIX64 "\n", mfs_rd_u64(&d->r));
+	for (;;) {
+		uint64_t id;
+		uint32_t v, l;
+		DREC(d, 16, "truncated CHNK record", "qww", &id, &v, &l);
+		if (id == 0 && v == 0 && l == 0)
+			return 0;
+		printf("CHUNK|i:0x%016" PRIX64 "|v:0x%08" PRIX32 "|t:%10" PRIu32 "|a:0\n", id, v, l);
+	}
+}
+
 int
 mfs_dump_old(struct mfs_dumper *d)
 {
-	warn_off(RC_DATA, d->r.name, mfs_rd_off(&d->r) - 16,
-		 "section %.4s version %d.%d (MooseFS 2.0-3.0.116) is not printed; mfsmetarestore reads it: "
-		 "restore the file (mfsmetarestore -m FILE -o OUT), then print OUT",
-		 d->sec.tag, d->sec.ver >> 4, d->sec.ver & 15);
-	return RC_DATA;
+	const char *t = d->sec.tag;
+	uint8_t v = d->sec.ver;
+
+	if (!memcmp(t, "SESS", 4))
+		return old_sess(d, v);
+	if (!memcmp(t, "LABS", 4) || !memcmp(t, "SCLA", 4))
+		return old_scla(d, v);
+	if (!memcmp(t, "NODE", 4))
+		return old_nodes(d, v);
+	if (!memcmp(t, "EDGE", 4))
+		return old_edges(d);
+	if (!memcmp(t, "QUOT", 4))
+		return dcounted(d, "QUOT", "quota nodes", old_quota_one);
+	if (!memcmp(t, "PACL", 4))
+		return mfs_dump_acl(d);   /* 1.0 is printed as 1.1, the mask as stored */
+	if (!memcmp(t, "CSDB", 4))
+		return old_csdb(d, v);
+	return old_chunks(d);
 }

@@ -24,7 +24,7 @@ const struct mfs_section mfs_sections[] = {
 	{ "CSDB", 0x13, mfs_load_csdb, mfs_store_csdb, mfs_dump_csdb },
 	{ "CHNK", 0x11, mfs_load_chunks, mfs_store_chunks, mfs_dump_chunks },
 	/* older versions, read only (meta_load_old.c); mfsmetadump prints them
-	 * through mfs_dump_old (dump_old.c) */
+	 * through mfs_dump_old (dump.c) */
 #define OLD_ROW(TAG, NAME, V) { TAG, 0x##V, mfs_load_##NAME##_##V, NULL, mfs_dump_old },
 #define OLD_SESS(V) OLD_ROW("SESS", sess, V)
 #define OLD_SCLA(V) OLD_ROW("SCLA", scla, V) OLD_ROW("LABS", scla, V)
