@@ -796,8 +796,6 @@ old_scla(struct mfs_dumper *d, uint8_t ver)
 		DNEED(d, stored, "truncated LABS record");
 		p = d->r.p;
 		d->r.p += stored;
-		if (mfs_rd_skip(&d->r, (uint64_t)chunks * 8))
-			return dbad(d, "truncated LABS chunk list");
 		printf("SCLASS|#:%5" PRIu16 "|x:0|m:%u|d:%5" PRIu16 "%s", id, mode, delay,
 		       ver <= 0x13 ? "|c+k+a: " : "|c: ");
 		labels(&p, c, org);
@@ -810,6 +808,9 @@ old_scla(struct mfs_dumper *d, uint8_t ver)
 			labels(&p, a, org);
 		}
 		putchar('\n');
+		/* after printing: a skip may move the window under p */
+		if (mfs_rd_skip(&d->r, (uint64_t)chunks * 8))
+			return dbad(d, "truncated LABS chunk list");
 	}
 }
 
@@ -859,7 +860,7 @@ old_node_file(struct mfs_dumper *d)
 	printf(")|r:(");
 	DNEED(d, (size_t)sids * 4, "truncated NODE session list");
 	for (uint32_t i = 0; i < sids; i++)
-		printf(i + 1 < sids ? "%" PRIu32 "," : "%" PRIu32, mfs_rd_u32(&d->r));
+		printf("%s%" PRIu32, i ? "," : "", mfs_rd_u32(&d->r));
 	printf(")\n");
 	return 0;
 }
@@ -950,7 +951,7 @@ old_csdb(struct mfs_dumper *d, uint8_t ver)
 		if (ver >= 0x11)
 			printf("|#:%5" PRIu16, mfs_rd_u16(&d->r));
 		if (ver >= 0x12)
-			printf("|m:%u", mfs_rd_u8(&d->r) ? 1 : 0);
+			printf("|m:%u", mfs_rd_u8(&d->r) ? 1u : 0u);
 		putchar('\n');
 	}
 	return 0;

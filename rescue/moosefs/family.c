@@ -165,7 +165,6 @@ mfs_family_of(const char *path, struct mfs_family *f)
 	struct mfs_header h;
 	struct mfs_rd r;
 	struct walk w;
-	const char *fam;
 	int rc, fd = open_ro(path);
 
 	memset(f, 0, sizeof *f);
@@ -177,7 +176,7 @@ mfs_family_of(const char *path, struct mfs_family *f)
 	if (rc == RC_OK) {
 		f->version = h.version;
 		f->metaid = h.metaid;
-		fam = mfs_sig_family(&h, &f->advice);
+		const char *fam = mfs_sig_family(&h, &f->advice);
 		if (h.kind == MFS_KIND_NEW) {
 			f->is_new = f->loadable = 1;
 			snprintf(f->name, sizeof f->name, "MooseFS (MFSM NEW: a new, empty filesystem)");

@@ -160,7 +160,7 @@ sc_one(struct mfs_meta *m, struct mfs_rd *r, int flags, uint8_t mver, uint8_t or
 		return obad(r, "LABS: bad storage class record");
 	/* these versions store no names: 3.0.117 names class 10 "sclass_1" and
 	 * has no name (an error) for 1..9, which it predefines */
-	if (s->id < 10 || s->id > 255 || (s->id >= 10 && m->sc[s->id] && m->sc[s->id]->nleng)) {
+	if (s->id < 10 || s->id > 255 || (m->sc[s->id] && m->sc[s->id]->nleng)) {
 		if (!(flags & MFS_LOAD_IGNORE)) {
 			warn_off(RC_DATA, r->name, mfs_rd_off(r),
 				 s->id >= 10 && s->id <= 255 ? "LABS: storage class %u defined twice (-i skips it)"
