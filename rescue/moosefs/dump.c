@@ -87,48 +87,6 @@ strip(char s[16], uint32_t ip)
 	snprintf(s, 16, "%03u.%03u.%03u.%03u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
 }
 
-int
-mfs_dump_sess(struct mfs_dumper *d)
-{
-	uint32_t next, stats;
-
-	DNEED(d, 6, "truncated SESS header");
-	next = mfs_rd_u32(&d->r);
-	stats = mfs_rd_u16(&d->r);
-	printf("# nextsessionid: %" PRIu32 " ; statscount: %" PRIu32 "\n", next, stats);
-	for (;;) {
-		uint32_t rec = 61 + stats * 8, id, ileng, ip, v[12];
-		uint64_t csum;
-		uint8_t fl, ming, maxg;
-		uint16_t um;
-		char s[16];
-		DNEED(d, rec, "truncated SESS record");
-		id = mfs_rd_u32(&d->r);
-		if (id == 0) {
-			d->r.p += rec - 4;
-			return 0;
-		}
-		mfs_rd_rec(&d->r, "qwwwbhbbw8", &csum, &ileng, &ip, &v[0], &fl, &um, &ming, &maxg, &v[1]);
-		strip(s, ip);
-		printf("SESSION|s:%10" PRIu32 "|e:#%" PRIu64 "|p:%s|r:%10" PRIu32 "|f:0x%02" PRIX8 "|u:0%03" PRIo16
-		       "|g:%" PRIu8 "-%" PRIu8 "|t:%10" PRIu32 "-%10" PRIu32 "|m:%10" PRIu32 ",%10" PRIu32 ",%10" PRIu32
-		       ",%10" PRIu32 "|x:0x%08" PRIX32 "|d:%10" PRIu32 "|c:",
-		       id, csum, s, v[0], fl, um, ming, maxg, v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8]);
-		if (stats == 0) {
-			printf("[]|l:[]|i:");
-		} else {
-			for (uint32_t h = 0; h < 2; h++) {
-				for (uint32_t i = 0; i < stats; i++)
-					printf("%c%" PRIu32, i == 0 ? '[' : ',', mfs_rd_u32(&d->r));
-				printf(h ? "]|i:" : "]|l:");
-			}
-		}
-		if (dname(d, ileng))
-			return RC_DATA;
-		putchar('\n');
-	}
-}
-
 static void
 labels(const uint8_t **p, uint8_t cnt, uint8_t org)
 {
@@ -193,6 +151,63 @@ mfs_dump_scla(struct mfs_dumper *d)
 	}
 }
 
+/* a file's chunk ids: "ID,N,ID" (N: none) */
+static int
+dchunks(struct mfs_dumper *d, uint32_t ch)
+{
+	for (uint32_t i = 0; i < ch; i++) {
+		uint64_t id;
+		DNEED(d, 8, "truncated NODE chunk list");
+		id = mfs_rd_u64(&d->r);
+		if (id)
+			printf("%016" PRIX64, id);
+		else
+			putchar('N');
+		if (i + 1 < ch)
+			putchar(',');
+	}
+	return 0;
+}
+
+/* what follows a node's attributes: device, symlink path, or a file's
+ * length and chunks (and, in NODE 1.0-1.3 (old), its open sessions) */
+static int
+dnode_tail(struct mfs_dumper *d, uint8_t type, int old)
+{
+	if (type == MFS_T_BLOCKDEV || type == MFS_T_CHARDEV) {
+		uint32_t rdev;
+		DNEED(d, 4, "truncated NODE record");
+		rdev = mfs_rd_u32(&d->r);
+		printf("|d:%5" PRIu32 ",%5" PRIu32 "\n", rdev >> 16, rdev & 0xFFFF);
+	} else if (type == MFS_T_SYMLINK) {
+		uint32_t l;
+		DNEED(d, 4, "truncated NODE record");
+		l = mfs_rd_u32(&d->r);
+		printf("|p:");
+		if (dname(d, l))
+			return RC_DATA;
+		putchar('\n');
+	} else if (type == MFS_T_FILE || type == MFS_T_TRASH || type == MFS_T_SUSTAINED) {
+		uint64_t len;
+		uint32_t ch;
+		uint16_t sids = 0;
+		DREC(d, old ? 14 : 12, "truncated NODE record", old ? "qwh" : "qw", &len, &ch, &sids);
+		printf("|l:%20" PRIu64 "|c:(", len);
+		if (dchunks(d, ch))
+			return RC_DATA;
+		if (old) {
+			printf(")|r:(");
+			DNEED(d, (size_t)sids * 4, "truncated NODE session list");
+			for (uint32_t i = 0; i < sids; i++)
+				printf("%s%" PRIu32, i ? "," : "", mfs_rd_u32(&d->r));
+		}
+		printf(")\n");
+	} else {
+		putchar('\n');
+	}
+	return 0;
+}
+
 int
 mfs_dump_nodes(struct mfs_dumper *d)
 {
@@ -215,39 +230,8 @@ mfs_dump_nodes(struct mfs_dumper *d)
 		printf("NODE|k:%c|i:%10" PRIu32 "|#:%" PRIu8 "|e:0x%02" PRIX8 "|w:0x%1" PRIX8 "|m:0%04" PRIo16
 		       "|u:%10" PRIu32 "|g:%10" PRIu32 "|a:%10" PRIu32 ",m:%10" PRIu32 ",c:%10" PRIu32 "|t:%5" PRIu32 "h",
 		       kind[type], inode, sc, ea, wa, mode, v[0], v[1], v[2], v[3], v[4], (uint32_t)tt);
-		if (type == MFS_T_BLOCKDEV || type == MFS_T_CHARDEV) {
-			uint32_t rdev;
-			DNEED(d, 4, "truncated NODE record");
-			rdev = mfs_rd_u32(&d->r);
-			printf("|d:%5" PRIu32 ",%5" PRIu32 "\n", rdev >> 16, rdev & 0xFFFF);
-		} else if (type == MFS_T_SYMLINK) {
-			uint32_t l;
-			DNEED(d, 4, "truncated NODE record");
-			l = mfs_rd_u32(&d->r);
-			printf("|p:");
-			if (dname(d, l))
-				return RC_DATA;
-			putchar('\n');
-		} else if (type == MFS_T_FILE || type == MFS_T_TRASH || type == MFS_T_SUSTAINED) {
-			uint64_t len;
-			uint32_t ch;
-			DREC(d, 12, "truncated NODE record", "qw", &len, &ch);
-			printf("|l:%20" PRIu64 "|c:(", len);
-			for (uint32_t i = 0; i < ch; i++) {
-				uint64_t id;
-				DNEED(d, 8, "truncated NODE chunk list");
-				id = mfs_rd_u64(&d->r);
-				if (id)
-					printf("%016" PRIX64, id);
-				else
-					putchar('N');
-				if (i + 1 < ch)
-					putchar(',');
-			}
-			printf(")\n");
-		} else {
-			putchar('\n');
-		}
+		if (dnode_tail(d, type, 0))
+			return RC_DATA;
 	}
 }
 
@@ -452,20 +436,30 @@ csdb_one(struct mfs_dumper *d)
 
 COUNTED(csdb, "CSDB", "chunk servers")
 
-int
-mfs_dump_chunks(struct mfs_dumper *d)
+/* CHNK 1.1, and 1.0 (old: no archive flag, shown as 0) */
+static int
+dump_chunks(struct mfs_dumper *d, int old)
 {
 	DNEED(d, 8, "truncated CHNK header");
 	printf("# nextchunkid: %016" PRIX64 "\n", mfs_rd_u64(&d->r));
 	for (;;) {
 		uint64_t id;
 		uint32_t v, l;
-		uint8_t a;
-		DREC(d, 17, "truncated CHNK record", "qwwb", &id, &v, &l, &a);
+		uint8_t a = 0;
+		if (old)
+			DREC(d, 16, "truncated CHNK record", "qww", &id, &v, &l);
+		else
+			DREC(d, 17, "truncated CHNK record", "qwwb", &id, &v, &l, &a);
 		if (id == 0 && v == 0 && l == 0)
 			return 0;
 		printf("CHUNK|i:0x%016" PRIX64 "|v:0x%08" PRIX32 "|t:%10" PRIu32 "|a:%" PRIu8 "\n", id, v, l, a);
 	}
+}
+
+int
+mfs_dump_chunks(struct mfs_dumper *d)
+{
+	return dump_chunks(d, 0);
 }
 
 static int
@@ -666,14 +660,14 @@ out:
 	return rc;
 }
 
-/* ---- the versions older than 3.0.117's (sections.c's read-only rows),
- * printed as 3.0.117's mfsmetadump prints them (its mver branches) ---- */
+/* ---- SESS, and the versions older than 3.0.117's (sections.c's read-only
+ * rows), printed as 3.0.117's mfsmetadump prints them (its mver branches) ---- */
 
 static int
 old_sess_rec(struct mfs_dumper *d, uint8_t ver, uint32_t stats)
 {
-	uint32_t rec = (ver < 0x11 ? 43 : ver < 0x13 ? 47 : ver < 0x14 ? 55 : 57) + stats * 8;
-	uint32_t id, ileng, ip, root, v[6], disc = 0;
+	uint32_t rec = (ver < 0x11 ? 43 : ver < 0x13 ? 47 : ver < 0x14 ? 55 : ver < 0x15 ? 57 : 61) + stats * 8;
+	uint32_t id, ileng, ip, root, v[6], disc = 0, dis = 0;
 	uint64_t csum = 0;
 	uint16_t um = 0;
 	uint8_t fl, ming, maxg;
@@ -691,6 +685,8 @@ old_sess_rec(struct mfs_dumper *d, uint8_t ver, uint32_t stats)
 	if (ver >= 0x14)
 		um = mfs_rd_u16(&d->r);
 	mfs_rd_rec(&d->r, "bbw6", &ming, &maxg, v);
+	if (ver >= 0x15)
+		dis = mfs_rd_u32(&d->r);
 	if (ver >= 0x11)
 		disc = mfs_rd_u32(&d->r);
 	strip(s, ip);
@@ -704,6 +700,8 @@ old_sess_rec(struct mfs_dumper *d, uint8_t ver, uint32_t stats)
 		printf("|f:%02" PRIX8, fl);
 	printf("|g:%" PRIu8 "-%" PRIu8 "|t:%10" PRIu32 "-%10" PRIu32 "|m:%10" PRIu32 ",%10" PRIu32 ",%10" PRIu32
 	       ",%10" PRIu32, ming, maxg, v[0], v[1], v[2], v[3], v[4], v[5]);
+	if (ver >= 0x15)
+		printf("|x:0x%08" PRIX32, dis);
 	if (ver >= 0x11)
 		printf("|d:%10" PRIu32, disc);
 	printf("|c:");
@@ -838,34 +836,6 @@ old_node_head(struct mfs_dumper *d, uint8_t ver, uint8_t type, uint32_t *inode)
 }
 
 static int
-old_node_file(struct mfs_dumper *d)
-{
-	uint64_t len;
-	uint32_t ch;
-	uint16_t sids;
-
-	DREC(d, 14, "truncated NODE record", "qwh", &len, &ch, &sids);
-	printf("|l:%20" PRIu64 "|c:(", len);
-	for (uint32_t i = 0; i < ch; i++) {
-		uint64_t id;
-		DNEED(d, 8, "truncated NODE chunk list");
-		id = mfs_rd_u64(&d->r);
-		if (id)
-			printf("%016" PRIX64, id);
-		else
-			putchar('N');
-		if (i + 1 < ch)
-			putchar(',');
-	}
-	printf(")|r:(");
-	DNEED(d, (size_t)sids * 4, "truncated NODE session list");
-	for (uint32_t i = 0; i < sids; i++)
-		printf("%s%" PRIu32, i ? "," : "", mfs_rd_u32(&d->r));
-	printf(")\n");
-	return 0;
-}
-
-static int
 old_nodes(struct mfs_dumper *d, uint8_t ver)
 {
 	static const char disp[] = "fdlqbcstr";
@@ -894,23 +864,8 @@ old_nodes(struct mfs_dumper *d, uint8_t ver)
 			return dbad(d, "NODE: unknown node type");
 		DNEED(d, ver <= 0x11 ? 31 : 32, "truncated NODE record");
 		old_node_head(d, ver, type, &inode);
-		if (type == MFS_T_BLOCKDEV || type == MFS_T_CHARDEV) {
-			uint32_t rdev;
-			DNEED(d, 4, "truncated NODE record");
-			rdev = mfs_rd_u32(&d->r);
-			printf("|d:%5" PRIu32 ",%5" PRIu32 "\n", rdev >> 16, rdev & 0xFFFF);
-		} else if (type == MFS_T_SYMLINK) {
-			DNEED(d, 4, "truncated NODE record");
-			printf("|p:");
-			if (dname(d, mfs_rd_u32(&d->r)))
-				return RC_DATA;
-			putchar('\n');
-		} else if (type == MFS_T_FILE || type == MFS_T_TRASH || type == MFS_T_SUSTAINED) {
-			if (old_node_file(d))
-				return RC_DATA;
-		} else {
-			putchar('\n');
-		}
+		if (dnode_tail(d, type, 1))
+			return RC_DATA;
 	}
 }
 
@@ -957,19 +912,11 @@ old_csdb(struct mfs_dumper *d, uint8_t ver)
 	return 0;
 }
 
-static int
-old_chunks(struct mfs_dumper *d)
+/* SESS 1.5 (1.0..1.4: mfs_dump_old) */
+int
+mfs_dump_sess(struct mfs_dumper *d)
 {
-	DNEED(d, 8, "truncated CHNK header");
-	printf("# nextchunkid: %016" PRIX64 "\n", mfs_rd_u64(&d->r));
-	for (;;) {
-		uint64_t id;
-		uint32_t v, l;
-		DREC(d, 16, "truncated CHNK record", "qww", &id, &v, &l);
-		if (id == 0 && v == 0 && l == 0)
-			return 0;
-		printf("CHUNK|i:0x%016" PRIX64 "|v:0x%08" PRIX32 "|t:%10" PRIu32 "|a:0\n", id, v, l);
-	}
+	return old_sess(d, 0x15);
 }
 
 int
@@ -992,5 +939,5 @@ mfs_dump_old(struct mfs_dumper *d)
 		return mfs_dump_acl(d);   /* 1.0 is printed as 1.1, the mask as stored */
 	if (!memcmp(t, "CSDB", 4))
 		return old_csdb(d, v);
-	return old_chunks(d);
+	return dump_chunks(d, 1);
 }

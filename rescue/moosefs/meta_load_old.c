@@ -23,7 +23,7 @@ obad(struct mfs_rd *r, const char *what)
 
 #define ONEED(r, n, what) do { if (mfs_rd_need((r), (n))) return mfs_rd_fail((r), (what)); } while (0)
 
-/* ---- SESS 1.0-1.4 ---- */
+/* ---- SESS 1.0-1.5 (1.5: mfs_load_sess) ---- */
 
 /* the fields of one session record that version mver has */
 static void
@@ -36,12 +36,14 @@ sess_fields(struct mfs_rd *r, struct mfs_session *s, uint8_t mver)
 		s->umask = mfs_rd_u16(r);
 	mfs_rd_rec(r, "bbwwwwww", &s->mingoal, &s->maxgoal, &s->mintrash, &s->maxtrash, &s->rootuid,
 		   &s->rootgid, &s->mapalluid, &s->mapallgid);
+	if (mver >= 0x15)
+		s->disables = mfs_rd_u32(r);
 	/* 1.0 kept no disconnection time: 3.0.117 takes its clock */
 	s->disconnected = mver >= 0x11 ? mfs_rd_u32(r) : (uint32_t)time(NULL);
 }
 
-static int
-sess_old(struct mfs_meta *m, struct mfs_rd *r, uint8_t mver)
+int
+mfs_sess_load_ver(struct mfs_meta *m, struct mfs_rd *r, uint8_t mver)
 {
 	uint32_t stats, base;
 
@@ -60,7 +62,7 @@ sess_old(struct mfs_meta *m, struct mfs_rd *r, uint8_t mver)
 	stats = mfs_rd_u16(r);
 	if (stats > 255)
 		return obad(r, "SESS: bad stats count");
-	base = mver < 0x11 ? 43 : mver < 0x13 ? 47 : mver < 0x14 ? 55 : 57;
+	base = mver < 0x11 ? 43 : mver < 0x13 ? 47 : mver < 0x14 ? 55 : mver < 0x15 ? 57 : 61;
 	for (;;) {
 		uint32_t rec = base + stats * 8, id, k;
 		struct mfs_session *s;
@@ -210,25 +212,22 @@ scla_old(struct mfs_meta *m, struct mfs_rd *r, int flags, uint8_t mver)
 	}
 }
 
-/* ---- NODE 1.0-1.3 ---- */
+/* ---- NODE 1.0-1.3: the parts that differ (load_node in meta_load.c) ---- */
 
-/* 1.0-1.2 stored the type as mfstools show it */
-static uint8_t
-node_type(uint8_t t, uint8_t mver)
+/* 1.0-1.2 stored the type as mfstools show it (0: unknown) */
+uint8_t
+mfs_node_type_old(uint8_t t)
 {
 	static const char disp[] = "fdlqbcstr";
-	const char *p;
+	const char *p = t ? strchr(disp, t) : NULL;
 
-	if (mver > 0x12)
-		return t;
-	p = t ? strchr(disp, t) : NULL;
 	return p ? (uint8_t)(p - disp + 1) : 0;
 }
 
 /* the open-file list 1.0-1.3 kept per file: 3.0.117 opens each (of_mr_acquire,
  * which counts one metadata version per new pair) */
-static void
-node_sessions(struct mfs_meta *m, struct mfs_rd *r, uint32_t inode, uint32_t n)
+void
+mfs_node_sessions_old(struct mfs_meta *m, struct mfs_rd *r, uint32_t inode, uint32_t n)
 {
 	while (n--) {
 		uint32_t s = mfs_rd_u32(r);
@@ -239,33 +238,8 @@ node_sessions(struct mfs_meta *m, struct mfs_rd *r, uint32_t inode, uint32_t n)
 	}
 }
 
-static int
-node_file(struct mfs_meta *m, struct mfs_rd *r, uint32_t idx, uint8_t mver)
-{
-	struct mfs_node *n = &m->nodes.v[idx];
-	uint32_t ch, sids = 0;
-	uint64_t *t;
-
-	ONEED(r, mver <= 0x13 ? 14 : 12, "truncated NODE record");
-	mfs_rd_rec(r, "qw", &n->u.f.length, &ch);
-	if (mver <= 0x13)
-		sids = mfs_rd_u16(r);
-	if (ch > MFS_MAX_INDEX + 1u || (uint64_t)ch * 8 + (uint64_t)sids * 4 > mfs_rd_left(r))
-		return obad(r, "NODE: chunk count larger than the section");
-	mfs_chunks_resize(n, ch);
-	t = mfs_chunks(n);
-	for (uint32_t i = 0; i < ch; i++) {
-		ONEED(r, 8, "truncated NODE chunk list");
-		t[i] = mfs_rd_u64(r);
-	}
-	ONEED(r, sids * 4, "truncated NODE session list");
-	node_sessions(m, r, n->inode, sids);
-	return RC_OK;
-}
-
-/* the attributes after the inode number, as version mver lays them out */
-static void
-node_attrs(struct mfs_rd *r, struct mfs_node *n, uint8_t mver)
+void
+mfs_node_attrs_old(struct mfs_rd *r, struct mfs_node *n, uint8_t mver)
 {
 	uint32_t trash;
 
@@ -283,114 +257,7 @@ node_attrs(struct mfs_rd *r, struct mfs_node *n, uint8_t mver)
 	n->trashtime = (uint16_t)((uint32_t)(trash + 3599u) / 3600u);
 }
 
-static int
-node_old(struct mfs_meta *m, struct mfs_rd *r, uint8_t mver)
-{
-	uint32_t inode, idx;
-	uint8_t type;
-	struct mfs_node *n;
-
-	ONEED(r, 1, "truncated NODE record");
-	type = mfs_rd_u8(r);
-	if (type == 0)
-		return 1;
-	type = node_type(type, mver);
-	if (type == 0 || type > MFS_T_SUSTAINED)
-		return obad(r, "NODE: unknown node type");
-	ONEED(r, mver <= 0x11 ? 31 : 32, "truncated NODE record");
-	inode = mfs_rd_u32(r);
-	if (inode == 0)
-		return obad(r, "NODE: inode 0");
-	if (mfs_node_idx(m, inode))
-		return obad(r, "NODE: inode defined twice");
-	idx = mfs_node_add(m, inode, type);
-	n = &m->nodes.v[idx];
-	node_attrs(r, n, mver);
-	if (type != MFS_T_FILE && type != MFS_T_DIR && type != MFS_T_TRASH && type != MFS_T_SUSTAINED)
-		n->sclass = 0;
-	if (inode == 1)
-		m->root = idx;
-	if (type == MFS_T_BLOCKDEV || type == MFS_T_CHARDEV) {
-		ONEED(r, 4, "truncated NODE record");
-		n->u.rdev = mfs_rd_u32(r);
-	} else if (type == MFS_T_SYMLINK) {
-		uint32_t l;
-		ONEED(r, 4, "truncated NODE record");
-		l = mfs_rd_u32(r);
-		if (l > mfs_rd_left(r))
-			return obad(r, "NODE: symlink path longer than the section");
-		ONEED(r, l, "truncated NODE symlink path");
-		n->u.s.path = mfs_strdup(m, r->p, l);
-		n->u.s.len = l;
-		r->p += l;
-	} else if (type == MFS_T_FILE || type == MFS_T_TRASH || type == MFS_T_SUSTAINED) {
-		int rc = node_file(m, r, idx, mver);
-		if (rc)
-			return rc;
-	}
-	mfs_sclass_count(m, &m->nodes.v[idx], 1);
-	return 0;
-}
-
-static int
-nodes_old(struct mfs_meta *m, struct mfs_rd *r, uint8_t mver)
-{
-	uint32_t cnt = 1;
-	int rc;
-
-	/* 1.0 has no hash size (3.0.117 takes 1) */
-	ONEED(r, mver >= 0x11 ? 8 : 4, "truncated NODE header");
-	m->maxnodeid = mfs_rd_u32(r);
-	if (mver >= 0x11)
-		cnt = mfs_rd_u32(r);
-	m->nodehash_bits = 0;
-	for (uint32_t c = cnt; c; c >>= 1)
-		m->nodehash_bits++;
-	if (m->nodehash_bits < 24)
-		m->nodehash_bits = 24;
-	{
-		uint64_t fit = mfs_rd_left(r) / 32;
-		mfs_reserve(m, cnt < fit ? cnt : (uint32_t)fit);
-	}
-	while ((rc = node_old(m, r, mver)) == 0)
-		;
-	return rc == 1 ? RC_OK : rc;
-}
-
-/* ---- QUOT 1.0 (no grace period), CSDB 1.0-1.2, CHNK 1.0 ---- */
-
-static int
-quota_10(struct mfs_meta *m, struct mfs_rd *r, int flags)
-{
-	uint32_t cnt;
-
-	ONEED(r, 4, "truncated QUOT header");
-	cnt = mfs_rd_u32(r);
-	if ((uint64_t)cnt * 66 > mfs_rd_left(r))
-		return obad(r, "QUOT: count larger than the section");
-	while (cnt--) {
-		struct mfs_quota q = { 0 };
-		struct mfs_node *n;
-		uint32_t k;
-		ONEED(r, 66, "truncated QUOT record");
-		mfs_rd_rec(r, "wbbwwwqqqqqq", &q.inode, &q.exceeded, &q.flags, &q.stimestamp, &q.sinodes,
-			   &q.hinodes, &q.slength, &q.hlength, &q.ssize, &q.hsize, &q.srealsize, &q.hrealsize);
-		/* QUOTA_DEFAULT_GRACE_PERIOD's default (the restore reads no config here) */
-		q.grace = 604800;
-		n = mfs_node_get(m, q.inode);
-		if (!n || n->type != MFS_T_DIR || n->u.d.quota) {
-			if (flags & MFS_LOAD_IGNORE)
-				continue;
-			return obad(r, "QUOT: quota for a missing inode or a non-directory");
-		}
-		k = MFS_VEC_ADD(m->quota);
-		q.alive = 1;
-		q.seq = ++m->seq;
-		m->quota.v[k] = q;
-		n->u.d.quota = k;
-	}
-	return RC_OK;
-}
+/* ---- CSDB 1.0-1.2 ---- */
 
 static int
 csdb_old(struct mfs_meta *m, struct mfs_rd *r, uint8_t mver)
@@ -415,51 +282,16 @@ csdb_old(struct mfs_meta *m, struct mfs_rd *r, uint8_t mver)
 	return RC_OK;
 }
 
-int
-mfs_load_chunks_10(struct mfs_meta *m, struct mfs_rd *r, int flags)
-{
-	(void)flags;
-	ONEED(r, 8, "truncated CHNK header");
-	m->nextchunkid = mfs_rd_u64(r);
-	for (;;) {
-		uint64_t id;
-		uint32_t v, l;
-		struct mfs_chunk *c;
-		ONEED(r, 16, "truncated CHNK record");
-		mfs_rd_rec(r, "qww", &id, &v, &l);
-		if (id == 0) {
-			if (v == 0 && l == 0)
-				return RC_OK;
-			return obad(r, "CHNK: chunk id 0");
-		}
-		if (mfs_chunk_get(m, id))
-			return obad(r, "CHNK: chunk defined twice");
-		c = mfs_chunk_add(m, id);
-		c->version = v;
-		c->lockedto = l;
-	}
-}
-
-int
-mfs_load_quota_10(struct mfs_meta *m, struct mfs_rd *r, int flags)
-{
-	return quota_10(m, r, flags);
-}
-
 /* one entry point per version, as the section table wants */
 #define OLD_SESS(V) \
 	int mfs_load_sess_##V(struct mfs_meta *m, struct mfs_rd *r, int flags) \
-	{ (void)flags; return sess_old(m, r, 0x##V); }
+	{ (void)flags; return mfs_sess_load_ver(m, r, 0x##V); }
 #define OLD_SCLA(V) \
 	int mfs_load_scla_##V(struct mfs_meta *m, struct mfs_rd *r, int flags) \
 	{ return scla_old(m, r, flags, 0x##V); }
-#define OLD_NODE(V) \
-	int mfs_load_nodes_##V(struct mfs_meta *m, struct mfs_rd *r, int flags) \
-	{ (void)flags; return nodes_old(m, r, 0x##V); }
 #define OLD_CSDB(V) \
 	int mfs_load_csdb_##V(struct mfs_meta *m, struct mfs_rd *r, int flags) \
 	{ (void)flags; return csdb_old(m, r, 0x##V); }
 MFS_OLD_SESS(OLD_SESS)
 MFS_OLD_SCLA(OLD_SCLA)
-MFS_OLD_NODE(OLD_NODE)
 MFS_OLD_CSDB(OLD_CSDB)

@@ -92,7 +92,7 @@ const struct mfs_section *mfs_section_find(const char *name, uint64_t off,
 MFS_SECTION_NAMES(MFS_SECTION_DECL)
 #undef MFS_SECTION_DECL
 
-/* Older section versions 3.0.117 reads (meta_load_old.c; EDGE and PACL 1.0
+/* Older section versions 3.0.117 reads (meta_load_old.c; NODE parts, EDGE, QUOT, PACL, CHNK 1.0
  * in meta_load.c): read only, stored back in 3.0.117's versions.  Which
  * release wrote which: docs/moosefs-format.md "Older section versions". */
 #define MFS_OLD_SESS(X) X(10) X(11) X(12) X(13) X(14)
@@ -112,6 +112,15 @@ MFS_OLD_DECL(edges, 10)
 MFS_OLD_DECL(quota, 10)
 MFS_OLD_DECL(acl, 10)
 MFS_OLD_DECL(chunks, 10)
+/* NODE 1.0-1.3 parts (meta_load_old.c): the type letter of 1.0-1.2 (0:
+ * unknown), the attributes after the inode number, a file's n open
+ * sessions (opened as 3.0.117 does) */
+struct mfs_node;
+uint8_t mfs_node_type_old(uint8_t t);
+void mfs_node_attrs_old(struct mfs_rd *r, struct mfs_node *n, uint8_t mver);
+void mfs_node_sessions_old(struct mfs_meta *m, struct mfs_rd *r, uint32_t inode, uint32_t n);
+/* SESS of version mver (0x10..0x15) */
+int mfs_sess_load_ver(struct mfs_meta *m, struct mfs_rd *r, uint8_t mver);
 int mfs_dump_old(struct mfs_dumper *);
 
 #endif
