@@ -237,3 +237,26 @@ has_sections() {
 	assert_equal "$output" "$(mfsmetadump -s NODE "$BATS_TEST_TMPDIR/old.mfs")"
 	assert_line "# maxinode: 185"
 }
+
+@test "mfsold: old-layout files cut anywhere or with flipped bytes: one error line and exit 3, never a crash" {
+	requires root
+	old 2.0.60 NODE=1.0 EDGE=1.0 SESS=1.1 CSDB=1.0 --node-sessions
+	f=$BATS_TEST_TMPDIR/old.mfs
+	size=$(stat -c %s "$f")
+	for ((cut = 24; cut < size; cut += 61)); do
+		head -c "$cut" "$f" >"$BATS_TEST_TMPDIR/cut.mfs"
+		printf '[MFS EOF MARKER]' >>"$BATS_TEST_TMPDIR/cut.mfs"
+		run_tool mfsmetarestore -q -m "$BATS_TEST_TMPDIR/cut.mfs" -o "$BATS_TEST_TMPDIR/o.mfs" -f
+		[ "$status" -eq 3 ] || [ "$status" -eq 0 ]
+		[ "$status" -eq 0 ] || [ "$(wc -l <<<"$stderr")" -eq 1 ]
+		run_tool mfsmetadump "$BATS_TEST_TMPDIR/cut.mfs"
+		[ "$status" -eq 3 ] || [ "$status" -eq 0 ]
+	done
+	for ((at = 24; at < size; at += 37)); do
+		python3 -c 'import sys; d=bytearray(open(sys.argv[1],"rb").read()); d[int(sys.argv[2])]^=0xA5; open(sys.argv[3],"wb").write(d)' "$f" "$at" "$BATS_TEST_TMPDIR/flip.mfs"
+		run_tool mfsmetarestore -q -m "$BATS_TEST_TMPDIR/flip.mfs" -o "$BATS_TEST_TMPDIR/o.mfs" -f
+		[ "$status" -le 3 ] && [ "$status" -ne 2 ]
+		run_tool mfsmetadump "$BATS_TEST_TMPDIR/flip.mfs"
+		[ "$status" -eq 3 ] || [ "$status" -eq 0 ]
+	done
+}
