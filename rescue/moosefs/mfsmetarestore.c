@@ -634,8 +634,13 @@ consider(const char *path, const struct clspans *cs, struct pick *pk, const stru
 		snprintf(f.name, sizeof f.name, "unreadable");
 	err_set_quiet(0);
 	if (!f.loadable) {
+		char idv[64] = "";
+		/* a newer MooseFS's file: its id and version still tell where it stands */
+		if (f.newer)
+			snprintf(idv, sizeof idv, ", id %016llX, version %llu", (unsigned long long)f.metaid,
+				 (unsigned long long)f.version);
 		if (!o->quiet)
-			note("%s: %s: not used%s%s", path, f.name, f.advice ? ": " : "", f.advice ? f.advice : "");
+			note("%s: %s%s: not used%s%s", path, f.name, idv, f.advice ? ": " : "", f.advice ? f.advice : "");
 		if (f.newer && f.version > pk->higherv) {
 			pk->higherv = f.version;
 			pk->higher = path;
