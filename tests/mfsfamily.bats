@@ -122,6 +122,7 @@ mfsmetarestore: using $D/metadata.mfs.back (version 442): the highest version am
 	report "$FAM/v4"
 	run_tool mfsmetarestore -a -d "$D"
 	err_regex "^mfsmetarestore: $D/metadata.mfs.back: MooseFS 4.x \(MFSM 2.0; SESS 1.6 SCLA 1.< PATT 1.1 NODE 1.4 EDGE 1.1 FREE 1.0 QUOT 1.1 XATR 1.0 PACL 1.1 OPEN 1.0 FLCK 1.0 PLCK 1.0 CSDB 1.3 CHNK 1.2\)"
+	err_has "), id 6B14515D20C3F31D, version 309"
 }
 
 @test "mfsfamily: -a refuses to fall back to an older snapshot when the newest is from a MooseFS it cannot load (exit 3)" {
