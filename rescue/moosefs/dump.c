@@ -1,6 +1,7 @@
 /* dump.c: print a MooseFS metadata file as text, record by record, in the
  * exact layout of MooseFS 3.0.117's mfsmetadump (file order, same fields
- * and widths).  Streams the file; holds no records in memory.
+ * and widths), also for the older section versions it reads.  Streams
+ * the file; holds no records in memory.
  * Spec: docs/moosefs-format.md 1.1-1.4; the text layout was checked against
  * /usr/sbin/mfsmetadump 3.0.117 (tests/mfsmetadump.bats compares them). */
 #include <inttypes.h>
@@ -20,6 +21,7 @@
 struct mfs_dumper {
 	struct mfs_rd r;
 	int hide;
+	struct mfs_sechdr sec;   /* the section being printed */
 };
 
 static int
@@ -83,48 +85,6 @@ static void
 strip(char s[16], uint32_t ip)
 {
 	snprintf(s, 16, "%03u.%03u.%03u.%03u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
-}
-
-int
-mfs_dump_sess(struct mfs_dumper *d)
-{
-	uint32_t next, stats;
-
-	DNEED(d, 6, "truncated SESS header");
-	next = mfs_rd_u32(&d->r);
-	stats = mfs_rd_u16(&d->r);
-	printf("# nextsessionid: %" PRIu32 " ; statscount: %" PRIu32 "\n", next, stats);
-	for (;;) {
-		uint32_t rec = 61 + stats * 8, id, ileng, ip, v[12];
-		uint64_t csum;
-		uint8_t fl, ming, maxg;
-		uint16_t um;
-		char s[16];
-		DNEED(d, rec, "truncated SESS record");
-		id = mfs_rd_u32(&d->r);
-		if (id == 0) {
-			d->r.p += rec - 4;
-			return 0;
-		}
-		mfs_rd_rec(&d->r, "qwwwbhbbw8", &csum, &ileng, &ip, &v[0], &fl, &um, &ming, &maxg, &v[1]);
-		strip(s, ip);
-		printf("SESSION|s:%10" PRIu32 "|e:#%" PRIu64 "|p:%s|r:%10" PRIu32 "|f:0x%02" PRIX8 "|u:0%03" PRIo16
-		       "|g:%" PRIu8 "-%" PRIu8 "|t:%10" PRIu32 "-%10" PRIu32 "|m:%10" PRIu32 ",%10" PRIu32 ",%10" PRIu32
-		       ",%10" PRIu32 "|x:0x%08" PRIX32 "|d:%10" PRIu32 "|c:",
-		       id, csum, s, v[0], fl, um, ming, maxg, v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8]);
-		if (stats == 0) {
-			printf("[]|l:[]|i:");
-		} else {
-			for (uint32_t h = 0; h < 2; h++) {
-				for (uint32_t i = 0; i < stats; i++)
-					printf("%c%" PRIu32, i == 0 ? '[' : ',', mfs_rd_u32(&d->r));
-				printf(h ? "]|i:" : "]|l:");
-			}
-		}
-		if (dname(d, ileng))
-			return RC_DATA;
-		putchar('\n');
-	}
 }
 
 static void
@@ -191,6 +151,63 @@ mfs_dump_scla(struct mfs_dumper *d)
 	}
 }
 
+/* a file's chunk ids: "ID,N,ID" (N: none) */
+static int
+dchunks(struct mfs_dumper *d, uint32_t ch)
+{
+	for (uint32_t i = 0; i < ch; i++) {
+		uint64_t id;
+		DNEED(d, 8, "truncated NODE chunk list");
+		id = mfs_rd_u64(&d->r);
+		if (id)
+			printf("%016" PRIX64, id);
+		else
+			putchar('N');
+		if (i + 1 < ch)
+			putchar(',');
+	}
+	return 0;
+}
+
+/* what follows a node's attributes: device, symlink path, or a file's
+ * length and chunks (and, in NODE 1.0-1.3 (old), its open sessions) */
+static int
+dnode_tail(struct mfs_dumper *d, uint8_t type, int old)
+{
+	if (type == MFS_T_BLOCKDEV || type == MFS_T_CHARDEV) {
+		uint32_t rdev;
+		DNEED(d, 4, "truncated NODE record");
+		rdev = mfs_rd_u32(&d->r);
+		printf("|d:%5" PRIu32 ",%5" PRIu32 "\n", rdev >> 16, rdev & 0xFFFF);
+	} else if (type == MFS_T_SYMLINK) {
+		uint32_t l;
+		DNEED(d, 4, "truncated NODE record");
+		l = mfs_rd_u32(&d->r);
+		printf("|p:");
+		if (dname(d, l))
+			return RC_DATA;
+		putchar('\n');
+	} else if (type == MFS_T_FILE || type == MFS_T_TRASH || type == MFS_T_SUSTAINED) {
+		uint64_t len;
+		uint32_t ch;
+		uint16_t sids = 0;
+		DREC(d, old ? 14 : 12, "truncated NODE record", old ? "qwh" : "qw", &len, &ch, &sids);
+		printf("|l:%20" PRIu64 "|c:(", len);
+		if (dchunks(d, ch))
+			return RC_DATA;
+		if (old) {
+			printf(")|r:(");
+			DNEED(d, (size_t)sids * 4, "truncated NODE session list");
+			for (uint32_t i = 0; i < sids; i++)
+				printf("%s%" PRIu32, i ? "," : "", mfs_rd_u32(&d->r));
+		}
+		printf(")\n");
+	} else {
+		putchar('\n');
+	}
+	return 0;
+}
+
 int
 mfs_dump_nodes(struct mfs_dumper *d)
 {
@@ -213,39 +230,8 @@ mfs_dump_nodes(struct mfs_dumper *d)
 		printf("NODE|k:%c|i:%10" PRIu32 "|#:%" PRIu8 "|e:0x%02" PRIX8 "|w:0x%1" PRIX8 "|m:0%04" PRIo16
 		       "|u:%10" PRIu32 "|g:%10" PRIu32 "|a:%10" PRIu32 ",m:%10" PRIu32 ",c:%10" PRIu32 "|t:%5" PRIu32 "h",
 		       kind[type], inode, sc, ea, wa, mode, v[0], v[1], v[2], v[3], v[4], (uint32_t)tt);
-		if (type == MFS_T_BLOCKDEV || type == MFS_T_CHARDEV) {
-			uint32_t rdev;
-			DNEED(d, 4, "truncated NODE record");
-			rdev = mfs_rd_u32(&d->r);
-			printf("|d:%5" PRIu32 ",%5" PRIu32 "\n", rdev >> 16, rdev & 0xFFFF);
-		} else if (type == MFS_T_SYMLINK) {
-			uint32_t l;
-			DNEED(d, 4, "truncated NODE record");
-			l = mfs_rd_u32(&d->r);
-			printf("|p:");
-			if (dname(d, l))
-				return RC_DATA;
-			putchar('\n');
-		} else if (type == MFS_T_FILE || type == MFS_T_TRASH || type == MFS_T_SUSTAINED) {
-			uint64_t len;
-			uint32_t ch;
-			DREC(d, 12, "truncated NODE record", "qw", &len, &ch);
-			printf("|l:%20" PRIu64 "|c:(", len);
-			for (uint32_t i = 0; i < ch; i++) {
-				uint64_t id;
-				DNEED(d, 8, "truncated NODE chunk list");
-				id = mfs_rd_u64(&d->r);
-				if (id)
-					printf("%016" PRIX64, id);
-				else
-					putchar('N');
-				if (i + 1 < ch)
-					putchar(',');
-			}
-			printf(")\n");
-		} else {
-			putchar('\n');
-		}
+		if (dnode_tail(d, type, 0))
+			return RC_DATA;
 	}
 }
 
@@ -292,17 +278,22 @@ qfield(const char *name, int set, uint64_t v, int wide)
 		printf(wide ? "|%s:                   -" : "|%s:         -", name);
 }
 
+/* one QUOT record from its grace period on (1.1), or without it (1.0: the
+ * real tool shows 7 days) */
 static int
-quota_one(struct mfs_dumper *d)
+quota_rec(struct mfs_dumper *d, int old)
 {
 	/* the soft and hard limits: their names and flag bits, in file order */
 	static const char names[][3] = { "sl", "hl", "ss", "hs", "sr", "hr" };
 	static const uint8_t bits[] = { 0x02, 0x20, 0x04, 0x40, 0x08, 0x80 };
-	uint32_t inode, grace, st, si, hi;
+	uint32_t inode, grace = 7 * 86400, st, si, hi;
 	uint8_t ex, fl;
 	uint64_t l[6];
 
-	DREC(d, 70, "truncated QUOT record", "wwbbwwwq6", &inode, &grace, &ex, &fl, &st, &si, &hi, l);
+	if (old)
+		DREC(d, 66, "truncated QUOT record", "wbbwwwq6", &inode, &ex, &fl, &st, &si, &hi, l);
+	else
+		DREC(d, 70, "truncated QUOT record", "wwbbwwwq6", &inode, &grace, &ex, &fl, &st, &si, &hi, l);
 	printf("QUOTA|i:%10" PRIu32 "|g:%" PRIu32 "|e:%c|f:0x%02" PRIX8 "|s:%10" PRIu32,
 	       inode, grace, ex ? '1' : '0', fl, st);
 	qfield("si", fl & 0x01, si, 0);
@@ -311,6 +302,18 @@ quota_one(struct mfs_dumper *d)
 		qfield(names[i], fl & bits[i], l[i], 1);
 	putchar('\n');
 	return 0;
+}
+
+static int
+quota_one(struct mfs_dumper *d)
+{
+	return quota_rec(d, 0);
+}
+
+static int
+old_quota_one(struct mfs_dumper *d)
+{
+	return quota_rec(d, 1);
 }
 
 COUNTED(quota, "QUOT", "quota nodes")
@@ -433,16 +436,20 @@ csdb_one(struct mfs_dumper *d)
 
 COUNTED(csdb, "CSDB", "chunk servers")
 
-int
-mfs_dump_chunks(struct mfs_dumper *d)
+/* CHNK 1.1, and 1.0 (old: no archive flag, shown as 0) */
+static int
+dump_chunks(struct mfs_dumper *d, int old)
 {
 	DNEED(d, 8, "truncated CHNK header");
 	printf("# nextchunkid: %016" PRIX64 "\n", mfs_rd_u64(&d->r));
 	for (;;) {
 		uint64_t id;
 		uint32_t v, l;
-		uint8_t a;
-		DREC(d, 17, "truncated CHNK record", "qwwb", &id, &v, &l, &a);
+		uint8_t a = 0;
+		if (old)
+			DREC(d, 16, "truncated CHNK record", "qww", &id, &v, &l);
+		else
+			DREC(d, 17, "truncated CHNK record", "qwwb", &id, &v, &l, &a);
 		if (id == 0 && v == 0 && l == 0)
 			return 0;
 		printf("CHUNK|i:0x%016" PRIX64 "|v:0x%08" PRIX32 "|t:%10" PRIu32 "|a:%" PRIu8 "\n", id, v, l, a);
@@ -819,6 +826,12 @@ mfs_dump_chunks4(struct mfs_dumper *d)
 	}
 }
 
+int
+mfs_dump_chunks(struct mfs_dumper *d)
+{
+	return dump_chunks(d, 0);
+}
+
 static int
 d_hex(struct mfs_dumper *d, uint64_t len)
 {
@@ -876,6 +889,7 @@ d_section(struct mfs_dumper *d, const uint8_t h[16], const struct mfs_sechdr *s)
 		printf("unknown file part\n");
 		rc = d_hex(d, s->len);
 	} else {
+		d->sec = *s;
 		rc = t->dump(d);
 	}
 	if (rc)
@@ -1014,4 +1028,286 @@ mfs_dump_header(const char *path, int hide)
 out:
 	d_close(&d, fd);
 	return rc;
+}
+
+/* ---- SESS, and the versions older than 3.0.117's (sections.c's read-only
+ * rows), printed as 3.0.117's mfsmetadump prints them (its mver branches) ---- */
+
+static int
+old_sess_rec(struct mfs_dumper *d, uint8_t ver, uint32_t stats)
+{
+	uint32_t rec = (ver < 0x11 ? 43 : ver < 0x13 ? 47 : ver < 0x14 ? 55 : ver < 0x15 ? 57 : 61) + stats * 8;
+	uint32_t id, ileng, ip, root, v[6], disc = 0, dis = 0;
+	uint64_t csum = 0;
+	uint16_t um = 0;
+	uint8_t fl, ming, maxg;
+	char s[16];
+
+	DNEED(d, rec, "truncated SESS record");
+	id = mfs_rd_u32(&d->r);
+	if (id == 0) {
+		d->r.p += rec - 4;
+		return 1;
+	}
+	if (ver >= 0x13)
+		csum = mfs_rd_u64(&d->r);
+	mfs_rd_rec(&d->r, "wwwb", &ileng, &ip, &root, &fl);
+	if (ver >= 0x14)
+		um = mfs_rd_u16(&d->r);
+	mfs_rd_rec(&d->r, "bbw6", &ming, &maxg, v);
+	if (ver >= 0x15)
+		dis = mfs_rd_u32(&d->r);
+	if (ver >= 0x11)
+		disc = mfs_rd_u32(&d->r);
+	strip(s, ip);
+	printf("SESSION|s:%10" PRIu32, id);
+	if (ver >= 0x13)
+		printf("|e:#%" PRIu64, csum);
+	printf("|p:%s|r:%10" PRIu32, s, root);
+	if (ver >= 0x14)
+		printf("|f:0x%02" PRIX8 "|u:0%03" PRIo16, fl, um);
+	else
+		printf("|f:%02" PRIX8, fl);
+	printf("|g:%" PRIu8 "-%" PRIu8 "|t:%10" PRIu32 "-%10" PRIu32 "|m:%10" PRIu32 ",%10" PRIu32 ",%10" PRIu32
+	       ",%10" PRIu32, ming, maxg, v[0], v[1], v[2], v[3], v[4], v[5]);
+	if (ver >= 0x15)
+		printf("|x:0x%08" PRIX32, dis);
+	if (ver >= 0x11)
+		printf("|d:%10" PRIu32, disc);
+	printf("|c:");
+	if (stats == 0)
+		printf("[]|l:[]|i:");
+	for (uint32_t h = 0; stats && h < 2; h++) {
+		for (uint32_t i = 0; i < stats; i++)
+			printf("%c%" PRIu32, i == 0 ? '[' : ',', mfs_rd_u32(&d->r));
+		printf(h ? "]|i:" : "]|l:");
+	}
+	if (dname(d, ileng))
+		return RC_DATA;
+	putchar('\n');
+	return 0;
+}
+
+static int
+old_sess(struct mfs_dumper *d, uint8_t ver)
+{
+	uint32_t next, stats;
+	uint16_t dver = 0;
+	int rc;
+
+	if (ver <= 0x11) {
+		DNEED(d, 8, "truncated SESS header");
+		dver = mfs_rd_u16(&d->r);
+		ver = dver == 1 ? 0x10 : dver == 2 ? 0x11 : ver;
+	} else {
+		DNEED(d, 6, "truncated SESS header");
+	}
+	next = mfs_rd_u32(&d->r);
+	stats = mfs_rd_u16(&d->r);
+	if (ver <= 0x11)
+		printf("# dver: %" PRIu16 " ; nextsessionid: %" PRIu32 " ; statscount: %" PRIu32 "\n", dver, next, stats);
+	else
+		printf("# nextsessionid: %" PRIu32 " ; statscount: %" PRIu32 "\n", next, stats);
+	while ((rc = old_sess_rec(d, ver, stats)) == 0)
+		;
+	return rc == 1 ? 0 : rc;
+}
+
+/* LABS/SCLA 1.0-1.5.  3.0.117's mfsmetadump takes 1.5 for 1.6 at the label
+ * descriptions and fails; 1.5 is printed here as the loader reads it. */
+static int
+old_scla(struct mfs_dumper *d, uint8_t ver)
+{
+	uint8_t org = 1, hl = ver == 0x12 ? 11 : ver <= 0x13 ? 3 : ver <= 0x14 ? 5 : 8;
+
+	for (int i = 0; i < 26; i++) {
+		uint8_t l;
+		DNEED(d, 1, "truncated LABS label description");
+		l = mfs_rd_u8(&d->r);
+		if (l > 128)
+			return dbad(d, "LABS: label description too long");
+		printf("LABELDESC|l:%c|n:", 'A' + i);
+		if (dname(d, l))
+			return RC_DATA;
+		putchar('\n');
+	}
+	if (ver != 0x10) {
+		DNEED(d, 1, "truncated LABS header");
+		org = mfs_rd_u8(&d->r);
+	}
+	if (org < 1)
+		return dbad(d, "LABS: zero OR-groups");
+	for (;;) {
+		uint16_t id, delay = 0;
+		uint8_t mode = 1, c, k, a;
+		uint32_t chunks = 0;
+		size_t stored;
+		const uint8_t *p;
+		DNEED(d, hl, "truncated LABS record");
+		id = mfs_rd_u16(&d->r);
+		if (ver >= 0x14)
+			mode = mfs_rd_u8(&d->r);
+		if (ver >= 0x15)
+			delay = mfs_rd_u16(&d->r);
+		c = mfs_rd_u8(&d->r);
+		k = ver >= 0x14 ? mfs_rd_u8(&d->r) : c;
+		a = ver >= 0x15 ? mfs_rd_u8(&d->r) : k;
+		if (ver == 0x12) {
+			chunks = mfs_rd_u32(&d->r);
+			d->r.p += 4;
+		}
+		if (id == 0 && c == 0 && k == 0 && a == 0 && chunks == 0 && delay == 0)
+			return 0;
+		if (c == 0 || c > 9 || k == 0 || k > 9 || a == 0 || a > 9)
+			return dbad(d, "LABS: bad label counts");
+		stored = (size_t)(ver >= 0x15 ? c + k + a : ver >= 0x14 ? c + k : c) * 4 * org;
+		DNEED(d, stored, "truncated LABS record");
+		p = d->r.p;
+		d->r.p += stored;
+		printf("SCLASS|#:%5" PRIu16 "|x:0|m:%u|d:%5" PRIu16 "%s", id, mode, delay,
+		       ver <= 0x13 ? "|c+k+a: " : "|c: ");
+		labels(&p, c, org);
+		if (ver > 0x13) {
+			printf(ver <= 0x14 ? " |k+a: " : " |k: ");
+			labels(&p, k, org);
+		}
+		if (ver > 0x14) {
+			printf(" |a: ");
+			labels(&p, a, org);
+		}
+		putchar('\n');
+		/* after printing: a skip may move the window under p */
+		if (mfs_rd_skip(&d->r, (uint64_t)chunks * 8))
+			return dbad(d, "truncated LABS chunk list");
+	}
+}
+
+static void
+old_node_head(struct mfs_dumper *d, uint8_t ver, uint8_t type, uint32_t *inode)
+{
+	uint8_t sc, ea;
+	uint16_t mode;
+	uint32_t v[6];
+
+	*inode = mfs_rd_u32(&d->r);
+	sc = mfs_rd_u8(&d->r);
+	if (ver <= 0x11) {
+		uint16_t fm = mfs_rd_u16(&d->r);
+		ea = (uint8_t)(fm >> 12);
+		mode = fm & 0xFFF;
+	} else {
+		ea = mfs_rd_u8(&d->r);
+		mode = mfs_rd_u16(&d->r);
+	}
+	mfs_rd_rec(&d->r, "w6", v);
+	printf("NODE|k:%c|i:%10" PRIu32 "|#:%" PRIu8 "|e:0x%02" PRIX8 "|m:0%04" PRIo16 "|u:%10" PRIu32 "|g:%10" PRIu32
+	       "|a:%10" PRIu32 ",m:%10" PRIu32 ",c:%10" PRIu32 "|t:%10" PRIu32 "s",
+	       "?-DLFBCSTR"[type], *inode, sc, ea, mode, v[0], v[1], v[2], v[3], v[4], v[5]);
+}
+
+static int
+old_nodes(struct mfs_dumper *d, uint8_t ver)
+{
+	static const char disp[] = "fdlqbcstr";
+
+	if (ver <= 0x10) {
+		DNEED(d, 4, "truncated NODE header");
+		printf("# maxinode: %" PRIu32 "\n", mfs_rd_u32(&d->r));
+	} else {
+		uint32_t maxnode, cnt;
+		DREC(d, 8, "truncated NODE header", "ww", &maxnode, &cnt);
+		printf("# maxinode: %" PRIu32 " ; hashelements: %" PRIu32 "\n", maxnode, cnt);
+	}
+	for (;;) {
+		uint8_t type;
+		uint32_t inode;
+		const char *p;
+		DNEED(d, 1, "truncated NODE record");
+		type = mfs_rd_u8(&d->r);
+		if (type == 0)
+			return 0;
+		if (ver <= 0x12) {
+			p = strchr(disp, type);
+			type = p ? (uint8_t)(p - disp + 1) : 0;
+		}
+		if (type == 0 || type > MFS_T_SUSTAINED)
+			return dbad(d, "NODE: unknown node type");
+		DNEED(d, ver <= 0x11 ? 31 : 32, "truncated NODE record");
+		old_node_head(d, ver, type, &inode);
+		if (dnode_tail(d, type, 1))
+			return RC_DATA;
+	}
+}
+
+static int
+old_edges(struct mfs_dumper *d)
+{
+	for (;;) {
+		uint32_t p, c;
+		uint16_t nl;
+		DREC(d, 10, "truncated EDGE record", "wwh", &p, &c, &nl);
+		if (p == 0 && c == 0)
+			return 0;
+		if (p == 0)
+			printf("EDGE|p:      NULL|c:%10" PRIu32 "|i:0x%016" PRIX64 "|n:", c, (uint64_t)0);
+		else
+			printf("EDGE|p:%10" PRIu32 "|c:%10" PRIu32 "|i:0x%016" PRIX64 "|n:", p, c, (uint64_t)0);
+		if (dname(d, nl))
+			return RC_DATA;
+		putchar('\n');
+	}
+}
+
+static int
+old_csdb(struct mfs_dumper *d, uint8_t ver)
+{
+	uint32_t n, size = ver <= 0x10 ? 6 : ver <= 0x11 ? 8 : 9;
+
+	DNEED(d, 4, "truncated CSDB header");
+	n = mfs_rd_u32(&d->r);
+	printf("# chunk servers: %" PRIu32 "\n", n);
+	while (n--) {
+		uint32_t ip;
+		uint16_t port;
+		char s[16];
+		DREC(d, size, "truncated CSDB record", "wh", &ip, &port);
+		strip(s, ip);
+		printf("CHUNKSERVER|i:%s|p:%5" PRIu16, s, port);
+		if (ver >= 0x11)
+			printf("|#:%5" PRIu16, mfs_rd_u16(&d->r));
+		if (ver >= 0x12)
+			printf("|m:%u", mfs_rd_u8(&d->r) ? 1u : 0u);
+		putchar('\n');
+	}
+	return 0;
+}
+
+/* SESS 1.5 (1.0..1.4: mfs_dump_old) */
+int
+mfs_dump_sess(struct mfs_dumper *d)
+{
+	return old_sess(d, 0x15);
+}
+
+int
+mfs_dump_old(struct mfs_dumper *d)
+{
+	const char *t = d->sec.tag;
+	uint8_t v = d->sec.ver;
+
+	if (!memcmp(t, "SESS", 4))
+		return old_sess(d, v);
+	if (!memcmp(t, "LABS", 4) || !memcmp(t, "SCLA", 4))
+		return old_scla(d, v);
+	if (!memcmp(t, "NODE", 4))
+		return old_nodes(d, v);
+	if (!memcmp(t, "EDGE", 4))
+		return old_edges(d);
+	if (!memcmp(t, "QUOT", 4))
+		return dcounted(d, "QUOT", "quota nodes", old_quota_one);
+	if (!memcmp(t, "PACL", 4))
+		return mfs_dump_acl(d);   /* 1.0 is printed as 1.1, the mask as stored */
+	if (!memcmp(t, "CSDB", 4))
+		return old_csdb(d, v);
+	return dump_chunks(d, 1);
 }

@@ -12,6 +12,7 @@
 #include "lib/bytes.h"
 #include "lib/err.h"
 #include "lib/xio.h"
+#include "moosefs/family.h"
 #include "moosefs/meta.h"
 #include "moosefs/rd.h"
 #include "moosefs/sections.h"
@@ -27,68 +28,19 @@ bad(struct mfs_rd *r, const char *what)
 /* a record of n bytes, its fields read by mfs_rd_rec */
 #define REC(r, n, what, ...) do { NEED(r, n, what); mfs_rd_rec((r), __VA_ARGS__); } while (0)
 
-/* SESS 1.5 (v4 0) and 1.6 (v4 1: one u16 class-group mask where 1.5 has
- * mingoal and maxgoal; 4.59.2 writes no stats) */
-static int
-load_sess(struct mfs_meta *m, struct mfs_rd *r, int v4)
-{
-	uint32_t stats;
-
-	NEED(r, 6, "truncated SESS header");
-	m->nextsessionid = mfs_rd_u32(r);
-	stats = mfs_rd_u16(r);
-	if (stats > 255)
-		return bad(r, "SESS: bad stats count");
-	for (;;) {
-		uint32_t rec = 61 + stats * 8, id;
-		struct mfs_session *s;
-		NEED(r, rec, "truncated SESS record");
-		id = mfs_rd_u32(r);
-		if (id == 0) {
-			r->p += rec - 4;
-			return RC_OK;
-		}
-		{
-			uint32_t k_ = MFS_VEC_ADD(m->sess);
-			s = &m->sess.v[k_];
-		}
-		s->id = id;
-		s->alive = 1;
-		s->seq = ++m->seq;
-		if (v4)
-			mfs_rd_rec(r, "qwwwbhh", &s->csum, &s->ileng, &s->ip, &s->rootinode, &s->sesflags, &s->umask,
-				   &s->sclassgroups);
-		else
-			mfs_rd_rec(r, "qwwwbhbb", &s->csum, &s->ileng, &s->ip, &s->rootinode, &s->sesflags, &s->umask,
-				   &s->mingoal, &s->maxgoal);
-		mfs_rd_rec(r, "wwwwwwww", &s->mintrash, &s->maxtrash, &s->rootuid, &s->rootgid,
-			   &s->mapalluid, &s->mapallgid, &s->disables, &s->disconnected);
-		for (uint32_t h = 0; h < 2; h++)
-			for (uint32_t i = 0; i < stats; i++) {
-				uint32_t v = mfs_rd_u32(r);
-				if (i < 16)
-					s->stats[h * 16 + i] = v;
-			}
-		if (s->ileng > (1u << 20))
-			return bad(r, "SESS: session info too long");
-		NEED(r, s->ileng, "truncated SESS info");
-		s->info = mfs_strdup(m, r->p, s->ileng);
-		r->p += s->ileng;
-	}
-}
-
+/* SESS 1.5 and 1.6: 1.0..1.6 share one reader (meta_load_old.c) */
 int
 mfs_load_sess(struct mfs_meta *m, struct mfs_rd *r, int flags)
 {
 	(void)flags;
-	return load_sess(m, r, 0);
+	return mfs_sess_load_ver(m, r, 0x15);
 }
 
 int
 mfs_load_sess4(struct mfs_meta *m, struct mfs_rd *r, int flags)
 {
 	(void)flags;
-	return load_sess(m, r, 1);
+	return mfs_sess_load_ver(m, r, 0x16);
 }
 
 int
@@ -135,8 +87,9 @@ mfs_load_scla(struct mfs_meta *m, struct mfs_rd *r, int flags)
 	}
 }
 
+/* one NODE record of version mver (1.0..1.3: meta_load_old.c's parts) */
 static int
-load_node(struct mfs_meta *m, struct mfs_rd *r)
+load_node(struct mfs_meta *m, struct mfs_rd *r, uint8_t mver)
 {
 	uint32_t inode, idx;
 	uint8_t type;
@@ -146,9 +99,12 @@ load_node(struct mfs_meta *m, struct mfs_rd *r)
 	type = mfs_rd_u8(r);
 	if (type == 0)
 		return 1;
-	if (type > MFS_T_SUSTAINED)
+	if (mver <= 0x12)
+		type = mfs_node_type_old(type);
+	if (type == 0 || type > MFS_T_SUSTAINED)
 		return bad(r, "NODE: unknown node type");
-	NEED(r, 31, "truncated NODE record");
+	/* the fixed part: 1.2/1.3 have a byte more than 1.0/1.1 and 1.4 */
+	NEED(r, mver == 0x12 || mver == 0x13 ? 32 : 31, "truncated NODE record");
 	inode = mfs_rd_u32(r);
 	if (inode == 0)
 		return bad(r, "NODE: inode 0");
@@ -156,8 +112,11 @@ load_node(struct mfs_meta *m, struct mfs_rd *r)
 		return bad(r, "NODE: inode defined twice");
 	idx = mfs_node_add(m, inode, type);
 	n = &m->nodes.v[idx];
-	mfs_rd_rec(r, "bbbhwwwwwh", &n->sclass, &n->eattr, &n->winattr, &n->mode, &n->uid, &n->gid, &n->atime,
-		   &n->mtime, &n->ctime, &n->trashtime);
+	if (mver <= 0x13)
+		mfs_node_attrs_old(r, n, mver);
+	else
+		mfs_rd_rec(r, "bbbhwwwwwh", &n->sclass, &n->eattr, &n->winattr, &n->mode, &n->uid, &n->gid,
+			   &n->atime, &n->mtime, &n->ctime, &n->trashtime);
 	n->mode &= 0xFFF;
 	if (type != MFS_T_FILE && type != MFS_T_DIR && type != MFS_T_TRASH && type != MFS_T_SUSTAINED)
 		n->sclass = 0;
@@ -185,9 +144,13 @@ load_node(struct mfs_meta *m, struct mfs_rd *r)
 	case MFS_T_TRASH:
 	case MFS_T_SUSTAINED: {
 		uint32_t ch;
+		uint16_t sids = 0;   /* 1.0..1.3: open sessions after the chunks */
 		uint64_t *t;
-		REC(r, 12, "truncated NODE record", "qw", &n->u.f.length, &ch);
-		if (ch > MFS_MAX_INDEX + 1u || (uint64_t)ch * 8 > mfs_rd_left(r))
+		if (mver <= 0x13)
+			REC(r, 14, "truncated NODE record", "qwh", &n->u.f.length, &ch, &sids);
+		else
+			REC(r, 12, "truncated NODE record", "qw", &n->u.f.length, &ch);
+		if (ch > MFS_MAX_INDEX + 1u || (uint64_t)ch * 8 + sids * 4u > mfs_rd_left(r))
 			return bad(r, "NODE: chunk count larger than the section");
 		mfs_chunks_resize(n, ch);
 		t = mfs_chunks(n);
@@ -195,6 +158,8 @@ load_node(struct mfs_meta *m, struct mfs_rd *r)
 			NEED(r, 8, "truncated NODE chunk list");
 			t[i] = mfs_rd_u64(r);
 		}
+		NEED(r, sids * 4u, "truncated NODE session list");
+		mfs_node_sessions_old(m, r, inode, sids);
 		break;
 	}
 	default:
@@ -204,16 +169,17 @@ load_node(struct mfs_meta *m, struct mfs_rd *r)
 	return 0;
 }
 
-int
-mfs_load_nodes(struct mfs_meta *m, struct mfs_rd *r, int flags)
+/* NODE 1.4, and 1.0..1.3 (1.0: no hash size, 3.0.117 takes 1) */
+static int
+load_nodes(struct mfs_meta *m, struct mfs_rd *r, uint8_t mver)
 {
-	(void)flags;
-	uint32_t cnt, want;
+	uint32_t cnt = 1, want;
 	int rc;
 
-	NEED(r, 8, "truncated NODE header");
+	NEED(r, mver >= 0x11 ? 8 : 4, "truncated NODE header");
 	m->maxnodeid = mfs_rd_u32(r);
-	cnt = mfs_rd_u32(r);
+	if (mver >= 0x11)
+		cnt = mfs_rd_u32(r);
 	want = cnt;
 	m->nodehash_bits = 0;
 	while (cnt) {
@@ -227,18 +193,36 @@ mfs_load_nodes(struct mfs_meta *m, struct mfs_rd *r, int flags)
 		uint64_t fit = mfs_rd_left(r) / 32;
 		mfs_reserve(m, want < fit ? want : (uint32_t)fit);
 	}
-	while ((rc = load_node(m, r)) == 0)
+	while ((rc = load_node(m, r, mver)) == 0)
 		;
 	return rc == 1 ? RC_OK : rc;
 }
 
 int
-mfs_load_edges(struct mfs_meta *m, struct mfs_rd *r, int flags)
+mfs_load_nodes(struct mfs_meta *m, struct mfs_rd *r, int flags)
+{
+	(void)flags;
+	return load_nodes(m, r, 0x14);
+}
+
+#define OLD_NODE(V) \
+	int mfs_load_nodes_##V(struct mfs_meta *m, struct mfs_rd *r, int flags) \
+	{ (void)flags; return load_nodes(m, r, 0x##V); }
+MFS_OLD_NODE(OLD_NODE)
+
+/* EDGE 1.1, and 1.0 (old: no next id, no edge ids; 3.0.117 takes
+ * EDGEID_MAX and ids 0, and renumbers them only when a master starts) */
+static int
+load_edges(struct mfs_meta *m, struct mfs_rd *r, int flags, int old)
 {
 	uint32_t lastp = 0, lastpidx = 0;
 
-	NEED(r, 8, "truncated EDGE header");
-	m->nextedgeid = mfs_rd_u64(r);
+	if (old) {
+		m->nextedgeid = 0x7FFFFFFFFFFFFFFFULL;
+	} else {
+		NEED(r, 8, "truncated EDGE header");
+		m->nextedgeid = mfs_rd_u64(r);
+	}
 	/* the name index is built in one pass when first needed */
 	m->edge_map_stale = 1;
 	for (;;) {
@@ -246,7 +230,12 @@ mfs_load_edges(struct mfs_meta *m, struct mfs_rd *r, int flags)
 		uint64_t eid;
 		uint16_t nl;
 		const char *name;
-		REC(r, 18, "truncated EDGE record", "wwqh", &parent, &child, &eid, &nl);
+		if (old) {
+			eid = 0;
+			REC(r, 10, "truncated EDGE record", "wwh", &parent, &child, &nl);
+		} else {
+			REC(r, 18, "truncated EDGE record", "wwqh", &parent, &child, &eid, &nl);
+		}
 		if (parent == 0 && child == 0)
 			return RC_OK;
 		NEED(r, nl, "truncated EDGE name");
@@ -291,6 +280,18 @@ mfs_load_edges(struct mfs_meta *m, struct mfs_rd *r, int flags)
 		}
 		mfs_edge_add(m, pidx, cidx, name, nl, eid, 0);
 	}
+}
+
+int
+mfs_load_edges(struct mfs_meta *m, struct mfs_rd *r, int flags)
+{
+	return load_edges(m, r, flags, 0);
+}
+
+int
+mfs_load_edges_10(struct mfs_meta *m, struct mfs_rd *r, int flags)
+{
+	return load_edges(m, r, flags, 1);
 }
 
 /* A section that starts with its record count (each record size bytes,
@@ -338,15 +339,22 @@ free_one(struct mfs_meta *m, struct mfs_rd *r, int flags)
 }
 COUNTED(free, "FREE", 8)
 
+/* QUOT 1.1, and 1.0 (old: no grace period; 3.0.117 takes
+ * QUOTA_DEFAULT_GRACE_PERIOD, 604800 unless the restore's config says) */
 static int
-quota_one(struct mfs_meta *m, struct mfs_rd *r, int flags)
+quota_rec(struct mfs_meta *m, struct mfs_rd *r, int flags, int old)
 {
-	struct mfs_quota q = { 0 };
+	struct mfs_quota q = { .grace = 604800 };
 	struct mfs_node *n;
 	uint32_t k;
 
-	mfs_rd_rec(r, "wwbbwwwqqqqqq", &q.inode, &q.grace, &q.exceeded, &q.flags, &q.stimestamp, &q.sinodes,
-		   &q.hinodes, &q.slength, &q.hlength, &q.ssize, &q.hsize, &q.srealsize, &q.hrealsize);
+	if (old)
+		mfs_rd_rec(r, "wbbwwwqqqqqq", &q.inode, &q.exceeded, &q.flags, &q.stimestamp, &q.sinodes,
+			   &q.hinodes, &q.slength, &q.hlength, &q.ssize, &q.hsize, &q.srealsize, &q.hrealsize);
+	else
+		mfs_rd_rec(r, "wwbbwwwqqqqqq", &q.inode, &q.grace, &q.exceeded, &q.flags, &q.stimestamp,
+			   &q.sinodes, &q.hinodes, &q.slength, &q.hlength, &q.ssize, &q.hsize, &q.srealsize,
+			   &q.hrealsize);
 	n = mfs_node_get(m, q.inode);
 	if (!n || n->type != MFS_T_DIR || n->u.d.quota)
 		return flags & MFS_LOAD_IGNORE ? RC_OK : bad(r, "QUOT: quota for a missing inode or a non-directory");
@@ -357,7 +365,20 @@ quota_one(struct mfs_meta *m, struct mfs_rd *r, int flags)
 	n->u.d.quota = k;
 	return RC_OK;
 }
+
+static int
+quota_one(struct mfs_meta *m, struct mfs_rd *r, int flags)
+{
+	return quota_rec(m, r, flags, 0);
+}
 COUNTED(quota, "QUOT", 70)
+
+static int
+quota_10_one(struct mfs_meta *m, struct mfs_rd *r, int flags)
+{
+	return quota_rec(m, r, flags, 1);
+}
+COUNTED(quota_10, "QUOT", 66)
 
 int
 mfs_load_xattr(struct mfs_meta *m, struct mfs_rd *r, int flags)
@@ -408,8 +429,10 @@ mfs_load_xattr(struct mfs_meta *m, struct mfs_rd *r, int flags)
 	}
 }
 
-int
-mfs_load_acl(struct mfs_meta *m, struct mfs_rd *r, int flags)
+/* PACL 1.1, and 1.0 (old: 3.0.117 mends a zero mask from the mode, "for
+ * fixing ACL's produced by mfs before 3.0.98") */
+static int
+load_acl(struct mfs_meta *m, struct mfs_rd *r, int flags, int old)
 {
 	for (;;) {
 		uint32_t inode, cnt, k;
@@ -432,6 +455,11 @@ mfs_load_acl(struct mfs_meta *m, struct mfs_rd *r, int flags)
 			r->p += cnt * 6;
 			continue;
 		}
+		if (old && perm[3] == 0) {
+			perm[0] = (uint16_t)((perm[0] & 0xFFF8) | ((n->mode >> 6) & 7));
+			perm[3] = 7;
+			perm[2] = (uint16_t)((perm[2] & 0xFFF8) | (n->mode & 7));
+		}
 		k = MFS_VEC_ADD(m->acl);
 		m->acl.v[k].inode = inode;
 		m->acl.v[k].type = type;
@@ -445,6 +473,18 @@ mfs_load_acl(struct mfs_meta *m, struct mfs_rd *r, int flags)
 		mfs_idmap_put(&m->acl_map, mfs_mix64((uint64_t)inode * 2 + type - 1), k, mfs_acl_rh, m);
 		n->flags |= type == 1 ? MFS_NF_ACLA : MFS_NF_ACLD;
 	}
+}
+
+int
+mfs_load_acl(struct mfs_meta *m, struct mfs_rd *r, int flags)
+{
+	return load_acl(m, r, flags, 0);
+}
+
+int
+mfs_load_acl_10(struct mfs_meta *m, struct mfs_rd *r, int flags)
+{
+	return load_acl(m, r, flags, 1);
 }
 
 int
@@ -547,18 +587,21 @@ csdb_one(struct mfs_meta *m, struct mfs_rd *r, int flags)
 }
 COUNTED(csdb, "CSDB", 13)
 
-int
-mfs_load_chunks(struct mfs_meta *m, struct mfs_rd *r, int flags)
+/* CHNK 1.1, and 1.0 (old: no archive flag) */
+static int
+load_chunks(struct mfs_meta *m, struct mfs_rd *r, int old)
 {
-	(void)flags;
 	NEED(r, 8, "truncated CHNK header");
 	m->nextchunkid = mfs_rd_u64(r);
 	for (;;) {
 		uint64_t id;
 		uint32_t v, l;
-		uint8_t a;
+		uint8_t a = 0;
 		struct mfs_chunk *c;
-		REC(r, 17, "truncated CHNK record", "qwwb", &id, &v, &l, &a);
+		if (old)
+			REC(r, 16, "truncated CHNK record", "qww", &id, &v, &l);
+		else
+			REC(r, 17, "truncated CHNK record", "qwwb", &id, &v, &l, &a);
 		if (id == 0) {
 			if (v == 0 && l == 0)
 				return RC_OK;
@@ -703,6 +746,20 @@ mfs_load_chunks4(struct mfs_meta *m, struct mfs_rd *r, int flags)
 	}
 }
 
+int
+mfs_load_chunks(struct mfs_meta *m, struct mfs_rd *r, int flags)
+{
+	(void)flags;
+	return load_chunks(m, r, 0);
+}
+
+int
+mfs_load_chunks_10(struct mfs_meta *m, struct mfs_rd *r, int flags)
+{
+	(void)flags;
+	return load_chunks(m, r, 1);
+}
+
 /* after loading: orphans, chunk reference counts */
 static int
 load_finish(struct mfs_meta *m, const char *name, int flags)
@@ -827,6 +884,12 @@ load_all(struct mfs_meta *m, struct mfs_rd *r, int flags)
 		return RC_DATA;
 	}
 	r->p += 24;
+	/* LizardFS also wrote MFSM 2.0, with its own header and sections */
+	if (mfs_rd_need(r, 16) == 0 && memcmp(r->p, "NODE 1.0", 8) == 0) {
+		warn_off(RC_DATA, r->name, 24, "not a MooseFS metadata file: %s; %s", mfs_lizardfs_layout("NODE"),
+			 "restore it with LizardFS's own tools; rescue reads MooseFS only");
+		return RC_DATA;
+	}
 	m->version = h.version;
 	m->metaid = h.metaid;
 	rc = load_sections(m, r, flags);

@@ -24,6 +24,7 @@
 #include "lib/xio.h"
 #include "toolmain.h"
 #include "moosefs/changelog.h"
+#include "moosefs/family.h"
 #include "moosefs/meta.h"
 #include "moosefs/replay.h"
 
@@ -31,17 +32,24 @@ static const char usage[] =
 	"usage: mfsmetarestore [-q] [-f] [-x [-x]] [-b] [-i] [-t CHANGELOG] -m META -o OUT [CHANGELOG...]\n"
 	"       mfsmetarestore -a [-q] [-x [-x]] [-b] [-i] [-t CHANGELOG] [-d DATA_PATH | -c CFG]\n"
 	"       (both take -F 3|4 and -k 0|1 too, for MooseFS 4.x input)\n"
-	"Restore MooseFS 3.0.117 metadata without MooseFS: load the snapshot META\n"
+	"Restore MooseFS metadata without MooseFS: load the snapshot META\n"
 	"(metadata.mfs.back, metadata_ml.mfs.back, ...), apply every later line of\n"
 	"the changelogs (changelog.N.mfs, changelog_ml.N.mfs, changelog_ml_back.N.mfs,\n"
 	"any order; lines already in META are skipped, duplicates taken once) and\n"
 	"write OUT atomically.  Inputs are never modified.\n"
+	"Reads MooseFS 2.0.60..3.0.118 metadata (MFSM 2.0 with every section version\n"
+	"3.0.117 reads) and MFSM NEW, and writes what 3.0.117 writes; reads MooseFS\n"
+	"4.x metadata and writes what 4.59.2 writes.  Refused (exit 3), naming what\n"
+	"wrote them and what to do: MooseFS 1.6 (MFSM 1.x), LizardFS (LIZM, and its\n"
+	"own MFSM 2.0 layout), SaunaFS (SFSM).\n"
 	"  -m META       metadata snapshot to start from\n"
 	"  -o OUT        metadata file to write (must not exist unless -f)\n"
 	"  -f            replace an existing OUT\n"
 	"  -a            automatic: use DATA_PATH's newest snapshot and all its\n"
 	"                changelogs, keep the old metadata.mfs as a backup and write\n"
-	"                DATA_PATH/metadata.mfs\n"
+	"                DATA_PATH/metadata.mfs; says for every candidate what wrote\n"
+	"                it, its id, version and how far the changelogs take it, and\n"
+	"                why it picks one (stderr; -q: not)\n"
 	"  -d DATA_PATH  data directory for -a (default: DATA_PATH from the config,\n"
 	"                else /var/lib/mfs)\n"
 	"  -c CFG        mfsmaster.cfg to read DATA_PATH from (default /etc/mfs/mfsmaster.cfg)\n"
@@ -607,15 +615,201 @@ cmpstr(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* ---- -a: which file, and why (docs/man/mfsmetarestore.1 "-a report") ---- */
+
+struct clspan {
+	uint64_t first, last;
+};
+
+struct clspans {
+	struct clspan *sp;
+	size_t n;
+	uint64_t minid, maxid;
+	time_t newest;          /* newest changelog's mtime (0: none) */
+};
+
+/* the id range of every changelog that holds a line */
+static void
+cl_spans(char **cls, size_t cn, struct clspans *cs, const struct opts *o)
+{
+	memset(cs, 0, sizeof *cs);
+	cs->sp = xcalloc(cn + 1, sizeof *cs->sp);
+	for (size_t i = 0; i < cn; i++) {
+		struct mfs_clfile f;
+		struct stat st;
+		if (mfs_cl_open(&f, cls[i]) != RC_OK)
+			continue;
+		if (f.first && f.last >= f.first) {
+			cs->sp[cs->n++] = (struct clspan){ f.first, f.last };
+			if (!cs->minid || f.first < cs->minid)
+				cs->minid = f.first;
+			if (f.last > cs->maxid)
+				cs->maxid = f.last;
+			if (fstat(f.fd, &st) == 0 && st.st_mtime > cs->newest)
+				cs->newest = st.st_mtime;
+		}
+		mfs_cl_close(&f);
+	}
+	if (!o->quiet && cs->n)
+		note("changelogs: changes %llu..%llu in %zu file(s)", (unsigned long long)cs->minid,
+		     (unsigned long long)cs->maxid, cs->n);
+}
+
+/* the version reached from v by the changelogs without a gap */
+static uint64_t
+cl_reach(const struct clspans *cs, uint64_t v)
+{
+	for (int moved = 1; moved;) {
+		moved = 0;
+		for (size_t i = 0; i < cs->n; i++)
+			if (cs->sp[i].first <= v && cs->sp[i].last >= v) {
+				v = cs->sp[i].last + 1;
+				moved = 1;
+			}
+	}
+	return v;
+}
+
+struct pick {
+	const char *best, *id0name, *higher;   /* higher: a file not loadable above best */
+	char higherfam[320];
+	uint64_t bestv, id0, higherv, reach;
+	size_t nload;
+};
+
+/* "; STALE ..." when the newest copy a master (or metalogger) keeps is much
+ * older than the changelogs: the master stopped saving (or downloading) */
+static void
+stale_note(const char *path, const struct clspans *cs, uint64_t v, char *buf, size_t len)
+{
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	int ml = !strncmp(base, "metadata_ml", 11);
+	struct stat st;
+	long hours;
+
+	buf[0] = 0;
+	if (name_is(base, "metadata.mfs.back.", "") || name_is(base, "metadata_ml.mfs.back.", "") ||
+	    stat(path, &st) != 0 || !cs->newest || cs->maxid < v)
+		return;
+	hours = (long)((cs->newest - st.st_mtime) / 3600);
+	/* a master saves every hour (METADATA_SAVE_FREQ), a metalogger
+	 * downloads every 24 (META_DOWNLOAD_FREQ) */
+	if (hours < (ml ? 25 : 3))
+		return;
+	snprintf(buf, len, "; STALE: written %ld hours (%ld days) before the newest changelog: the %s stopped %s "
+		 "(look for full disks, fork or write errors in its syslog); the changelogs carry the changes since",
+		 hours, hours / 24, ml ? "metalogger" : "master", ml ? "downloading metadata" : "saving metadata");
+}
+
+/* one candidate: its report line, and whether it is the best so far */
+static int
+consider(const char *path, const struct clspans *cs, struct pick *pk, const struct opts *o)
+{
+	struct mfs_family f;
+	char reach[160] = "", stale[300];
+	uint64_t r;
+
+	err_set_quiet(1);
+	if (mfs_family_of(path, &f) != RC_OK)
+		snprintf(f.name, sizeof f.name, "unreadable");
+	err_set_quiet(0);
+	if (!f.loadable) {
+		char idv[64] = "";
+		/* a newer MooseFS's file: its id and version still tell where it stands */
+		if (f.newer)
+			snprintf(idv, sizeof idv, ", id %016llX, version %llu", (unsigned long long)f.metaid,
+				 (unsigned long long)f.version);
+		if (!o->quiet)
+			note("%s: %s%s: not used%s%s", path, f.name, idv, f.advice ? ": " : "", f.advice ? f.advice : "");
+		if (f.newer && f.version > pk->higherv) {
+			pk->higherv = f.version;
+			pk->higher = path;
+			snprintf(pk->higherfam, sizeof pk->higherfam, "%s", f.name);
+		}
+		return RC_OK;
+	}
+	r = cl_reach(cs, f.version);
+	if (r > f.version)
+		snprintf(reach, sizeof reach, "with the changelogs it reaches version %llu", (unsigned long long)r);
+	else if (cs->n && cs->minid > f.version)
+		snprintf(reach, sizeof reach, "no changelog continues it (they start at change %llu: a gap)",
+			 (unsigned long long)cs->minid);
+	else
+		snprintf(reach, sizeof reach, "no changelog adds to it");
+	stale_note(path, cs, f.version, stale, sizeof stale);
+	if (!o->quiet) {
+		char id[24] = "no id";
+		if (f.metaid)
+			snprintf(id, sizeof id, "id %016llX", (unsigned long long)f.metaid);
+		note("%s: %s, %s, version %llu; %s%s", path, f.name, id, (unsigned long long)f.version, reach, stale);
+	}
+	if (f.metaid) {
+		if (pk->id0 && f.metaid != pk->id0 && !o->ignore) {
+			warn_rc(RC_REFUSED, "%s has metadata id %llu but %s has %llu: they belong to different filesystems; move the foreign one away (or use -i)",
+				path, (unsigned long long)f.metaid, pk->id0name, (unsigned long long)pk->id0);
+			return RC_REFUSED;
+		}
+		if (!pk->id0) {
+			pk->id0 = f.metaid;
+			pk->id0name = path;
+		}
+	}
+	pk->nload++;
+	if (!pk->best || f.version > pk->bestv) {
+		pk->best = path;
+		pk->bestv = f.version;
+		pk->reach = r;
+	}
+	return RC_OK;
+}
+
+static void
+explain_pick(const struct pick *pk, const struct clspans *cs)
+{
+	char why[800];
+	int n = snprintf(why, sizeof why, "the highest version among the %zu file(s) rescue can load (as mfsmaster -a picks)",
+			 pk->nload);
+
+	if (n > 0 && (size_t)n < sizeof why && pk->reach > pk->bestv)
+		snprintf(why + n, sizeof why - (size_t)n, "; the changelogs take it to version %llu%s",
+			 (unsigned long long)pk->reach,
+			 cs->maxid >= pk->reach ? " (later changes are after a gap and are not reached)" : "");
+	note("using %s (version %llu): %s", pk->best, (unsigned long long)pk->bestv, why);
+}
+
+/* the report of every candidate and the pick (*best: NULL if none) */
+static int
+choose(char **names, size_t nn, char **cls, size_t cn, const struct opts *o, const char **best)
+{
+	struct clspans cs;
+	struct pick pk = { 0 };
+	int rc = RC_OK;
+
+	cl_spans(cls, cn, &cs, o);
+	for (size_t i = 0; i < nn && rc == RC_OK; i++)
+		rc = consider(names[i], &cs, &pk, o);
+	/* an older file of the same data path would silently lose the changes
+	 * a newer MooseFS made since: refused */
+	if (rc == RC_OK && pk.higher && pk.higherv > pk.bestv) {
+		warn_rc(RC_DATA, "%s (version %llu) was written by %s, which this rescue cannot load; restoring an older file instead would lose the changes since: restore it with a master of that version",
+			pk.higher, (unsigned long long)pk.higherv, pk.higherfam);
+		rc = RC_DATA;
+	}
+	*best = rc ? NULL : pk.best;
+	if (*best && !o->quiet)
+		explain_pick(&pk, &cs);
+	free(cs.sp);
+	return rc;
+}
+
 static int
 auto_restore(const char *dir, const struct opts *o)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
-	char **names = NULL, **cls = NULL, *best = NULL;
+	char **names = NULL, **cls = NULL;
+	const char *best = NULL;
 	size_t nn = 0, cn = 0, capn = 0, capc = 0;
-	uint64_t bestv = 0, id0 = 0;
-	const char *id0name = NULL;
 	char out[4096];
 	int rc;
 
@@ -642,41 +836,14 @@ auto_restore(const char *dir, const struct opts *o)
 	 * that order, which decides between lines with the same id */
 	if (!o->quiet)
 		note("data path %s: %zu metadata file(s), %zu changelog file(s)", dir, nn, cn);
-	for (size_t i = 0; i < nn; i++) {
-		uint64_t v, id;
-		int isnew;
-		err_set_quiet(1);
-		rc = mfs_peek_header(names[i], &v, &id, &isnew);
-		err_set_quiet(0);
-		if (rc) {
-			note("%s: not a valid metadata file, not used", names[i]);
-			continue;
-		}
-		if (!o->quiet)
-			note("%s: version %llu, id %llu%s", names[i], (unsigned long long)v,
-			     (unsigned long long)id, isnew ? " (new, empty filesystem)" : "");
-		if (id) {
-			if (id0 && id != id0 && !o->ignore) {
-				warn_rc(RC_REFUSED, "%s has metadata id %llu but %s has %llu: they belong to different filesystems; move the foreign one away (or use -i)",
-					names[i], (unsigned long long)id, id0name, (unsigned long long)id0);
-				return RC_REFUSED;
-			}
-			if (!id0) {
-				id0 = id;
-				id0name = names[i];
-			}
-		}
-		if (!best || v > bestv) {
-			best = names[i];
-			bestv = v;
-		}
-	}
+	rc = choose(names, nn, cls, cn, o, &best);
+	if (rc)
+		return rc;
 	if (!best) {
 		warn_rc(RC_DATA, "%s: no valid metadata file (metadata.mfs, metadata.mfs.back[.N], metadata_ml.mfs.back)", dir);
 		return RC_DATA;
 	}
-	if (!o->quiet)
-		note("using %s (version %llu)", best, (unsigned long long)bestv);
+
 	snprintf(out, sizeof out, "%s/metadata.mfs", dir);
 	rc = restore(best, cls, cn, out, ATOMIC_OVERWRITE | ATOMIC_KEEP_META, 1, o);
 	for (size_t i = 0; i < nn; i++)

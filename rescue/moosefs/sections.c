@@ -3,6 +3,7 @@
 
 #include "lib/bytes.h"
 #include "lib/err.h"
+#include "moosefs/family.h"
 #include "moosefs/sections.h"
 
 /* The sections MooseFS 3.0.117 (family 3) and 4.59.2 (family 4) write, in
@@ -27,6 +28,21 @@ const struct mfs_section mfs_sections[] = {
 	{ "CSDB", 0x13, 0, mfs_load_csdb, mfs_store_csdb, mfs_dump_csdb },
 	{ "CHNK", 0x11, 3, mfs_load_chunks, mfs_store_chunks, mfs_dump_chunks },
 	{ "CHNK", 0x12, 4, mfs_load_chunks4, mfs_store_chunks4, mfs_dump_chunks4 },
+	/* older versions, read only (meta_load_old.c); mfsmetadump prints them
+	 * through mfs_dump_old (dump.c) */
+#define OLD_ROW(TAG, NAME, V) { TAG, 0x##V, 3, mfs_load_##NAME##_##V, NULL, mfs_dump_old },
+#define OLD_SESS(V) OLD_ROW("SESS", sess, V)
+#define OLD_SCLA(V) OLD_ROW("SCLA", scla, V) OLD_ROW("LABS", scla, V)
+#define OLD_NODE(V) OLD_ROW("NODE", nodes, V)
+#define OLD_CSDB(V) OLD_ROW("CSDB", csdb, V)
+	MFS_OLD_SESS(OLD_SESS)
+	MFS_OLD_SCLA(OLD_SCLA)
+	MFS_OLD_NODE(OLD_NODE)
+	MFS_OLD_CSDB(OLD_CSDB)
+	OLD_ROW("EDGE", edges, 10)
+	OLD_ROW("QUOT", quota, 10)
+	OLD_ROW("PACL", acl, 10)
+	OLD_ROW("CHNK", chunks, 10)
 };
 const size_t mfs_nsections = sizeof mfs_sections / sizeof mfs_sections[0];
 
@@ -130,9 +146,14 @@ mfs_kind_name(enum mfs_kind k)
 int
 mfs_header_refuse(const char *name, const struct mfs_header *h)
 {
+	const char *advice, *fam = mfs_sig_family(h, &advice);
+
+	/* name what wrote it and what to do (family.c) */
 	if (memcmp(h->sig, "MFSM ", 5) == 0)
-		warn_off(RC_DATA, name, 0, "metadata format '%.8s' is not supported (3.0.117 writes MFSM 2.0)",
-			 (const char *)h->sig);
+		warn_off(RC_DATA, name, 0, "metadata format '%.8s' is not supported: %s; %s", (const char *)h->sig,
+			 fam, advice ? advice : "rescue reads MFSM 2.0 and MFSM NEW");
+	else if (advice)
+		warn_off(RC_DATA, name, 0, "not a MooseFS metadata file: %s; %s", fam, advice);
 	else
 		warn_off(RC_DATA, name, 0, "not a MooseFS metadata file (bad signature)");
 	return RC_DATA;
@@ -151,10 +172,17 @@ mfs_sechdr_parse(const uint8_t h[16], struct mfs_sechdr *s)
 	s->len = get_be64(h + 8);
 }
 
+int
+mfs_sec_is_4x(const struct mfs_sechdr *s)
+{
+	return (!memcmp(s->tag, "SESS", 4) && s->ver == 0x16) || (!memcmp(s->tag, "SCLA", 4) && s->ver == 0x1C) ||
+	       (!memcmp(s->tag, "CHNK", 4) && s->ver == 0x12) || !memcmp(s->tag, "PATT", 4);
+}
+
 const struct mfs_section *
 mfs_section_find(const char *name, uint64_t off, const struct mfs_sechdr *s, int *known)
 {
-	const struct mfs_section *first = NULL;
+	const struct mfs_section *top = NULL;
 
 	for (size_t i = 0; i < mfs_nsections; i++) {
 		const struct mfs_section *t = &mfs_sections[i];
@@ -164,12 +192,14 @@ mfs_section_find(const char *name, uint64_t off, const struct mfs_sechdr *s, int
 			*known = 1;
 			return t;
 		}
-		if (!first)
-			first = t;
+		if (!top || t->ver > top->ver)
+			top = t;
 	}
-	*known = first != NULL;
-	if (first)
-		warn_off(RC_DATA, name, off, "section %.4s version %d.%d is not supported (3.0.117 writes %d.%d)",
-			 s->tag, s->ver >> 4, s->ver & 15, first->ver >> 4, first->ver & 15);
+	*known = top != NULL;
+	if (top)
+		warn_off(RC_DATA, name, off, "section %.4s version %d.%d is not supported (the newest read is %d.%d; %s)",
+			 s->tag, s->ver >> 4, s->ver & 15, top->ver >> 4, top->ver & 15,
+			 s->ver > top->ver ? "a MooseFS newer than 4.59.2 wrote this file"
+					   : "no MooseFS release wrote this version");
 	return NULL;
 }

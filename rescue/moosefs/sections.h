@@ -56,6 +56,8 @@ struct mfs_sechdr {
 	uint64_t len;       /* UINT64_MAX: unknown (old writers) */
 };
 void mfs_sechdr_parse(const uint8_t h[16], struct mfs_sechdr *s);
+/* a section version only MooseFS 4.x writes: SESS 1.6, SCLA 1.C, CHNK 1.2, PATT */
+int mfs_sec_is_4x(const struct mfs_sechdr *s);
 
 struct mfs_meta;
 struct mfs_rd;
@@ -91,5 +93,36 @@ const struct mfs_section *mfs_section_find(const char *name, uint64_t off,
 	int mfs_dump_##name(struct mfs_dumper *);
 MFS_SECTION_NAMES(MFS_SECTION_DECL)
 #undef MFS_SECTION_DECL
+
+/* Older section versions 3.0.117 reads (meta_load_old.c; NODE parts, EDGE, QUOT, PACL, CHNK 1.0
+ * in meta_load.c): read only, stored back in 3.0.117's versions.  Which
+ * release wrote which: docs/moosefs-format.md "Older section versions". */
+#define MFS_OLD_SESS(X) X(10) X(11) X(12) X(13) X(14)
+#define MFS_OLD_SCLA(X) X(10) X(11) X(12) X(13) X(14) X(15)
+#define MFS_OLD_NODE(X) X(10) X(11) X(12) X(13)
+#define MFS_OLD_CSDB(X) X(10) X(11) X(12)
+#define MFS_OLD_DECL(name, V) int mfs_load_##name##_##V(struct mfs_meta *, struct mfs_rd *, int);
+#define MFS_OLD_DECL_SESS(V) MFS_OLD_DECL(sess, V)
+#define MFS_OLD_DECL_SCLA(V) MFS_OLD_DECL(scla, V)
+#define MFS_OLD_DECL_NODE(V) MFS_OLD_DECL(nodes, V)
+#define MFS_OLD_DECL_CSDB(V) MFS_OLD_DECL(csdb, V)
+MFS_OLD_SESS(MFS_OLD_DECL_SESS)
+MFS_OLD_SCLA(MFS_OLD_DECL_SCLA)
+MFS_OLD_NODE(MFS_OLD_DECL_NODE)
+MFS_OLD_CSDB(MFS_OLD_DECL_CSDB)
+MFS_OLD_DECL(edges, 10)
+MFS_OLD_DECL(quota, 10)
+MFS_OLD_DECL(acl, 10)
+MFS_OLD_DECL(chunks, 10)
+/* NODE 1.0-1.3 parts (meta_load_old.c): the type letter of 1.0-1.2 (0:
+ * unknown), the attributes after the inode number, a file's n open
+ * sessions (opened as 3.0.117 does) */
+struct mfs_node;
+uint8_t mfs_node_type_old(uint8_t t);
+void mfs_node_attrs_old(struct mfs_rd *r, struct mfs_node *n, uint8_t mver);
+void mfs_node_sessions_old(struct mfs_meta *m, struct mfs_rd *r, uint32_t inode, uint32_t n);
+/* SESS of version mver (0x10..0x15) */
+int mfs_sess_load_ver(struct mfs_meta *m, struct mfs_rd *r, uint8_t mver);
+int mfs_dump_old(struct mfs_dumper *);
 
 #endif
