@@ -8,6 +8,7 @@
 #include "lib/opt.h"
 #include "toolmain.h"
 #include "moosefs/meta.h"
+#include "moosefs/v16.h"
 
 static const char usage[] =
 	"usage: mfsmetadump [-d] [-s SECTION | --header] FILE\n"
@@ -48,6 +49,11 @@ mfsmetadump_main(int argc, char **argv)
 		die_usage(optind == argc ? "missing FILE" : "too many arguments");
 	if (header && section)
 		die_usage("-s and --header do not go together");
+	if (!header && v16_is_file(argv[optind])) {     /* MooseFS 1.6: v16_dump.c */
+		if (section || hide)
+			die_usage("-s and -d are not supported for MooseFS 1.6 metadata");
+		return err_finish(v16_dump(argv[optind]));
+	}
 	if (header)
 		return err_finish(mfs_dump_header(argv[optind], hide));
 	return err_finish(mfs_dump(argv[optind], hide, section));

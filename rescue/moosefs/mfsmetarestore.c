@@ -26,6 +26,7 @@
 #include "moosefs/changelog.h"
 #include "moosefs/meta.h"
 #include "moosefs/replay.h"
+#include "moosefs/v16.h"
 
 static const char usage[] =
 	"usage: mfsmetarestore [-q] [-f] [-x [-x]] [-b] [-i] [-t CHANGELOG] -m META -o OUT [CHANGELOG...]\n"
@@ -416,6 +417,15 @@ restore(const char *meta, char **cls, size_t ncl, const char *out, int aflags, i
 	struct job j = { 0 };
 	int rc, rrc;
 
+	if (v16_is_file(meta)) {    /* MooseFS 1.6: v16_restore.c */
+		struct v16_opts vo = { o->verbose, o->quiet, o->automatic, o->best };
+		if (o->ignore || o->ntrust) {
+			warn_rc(RC_USAGE, "%s: -i and -t are not supported for MooseFS 1.6 metadata", meta);
+			return RC_USAGE;
+		}
+		rc = backup ? keep_previous(out, o) : RC_OK;
+		return rc ? rc : v16_restore(meta, cls, ncl, out, aflags, &vo);
+	}
 	{
 		struct progress pr;
 		struct stat st;
@@ -568,6 +578,8 @@ auto_restore(const char *dir, const struct opts *o)
 		int isnew;
 		err_set_quiet(1);
 		rc = mfs_peek_header(names[i], &v, &id, &isnew);
+		if (rc)
+			rc = v16_peek(names[i], &v);
 		err_set_quiet(0);
 		if (rc) {
 			note("%s: not a valid metadata file, not used", names[i]);

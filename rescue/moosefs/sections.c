@@ -4,6 +4,7 @@
 #include "lib/bytes.h"
 #include "lib/err.h"
 #include "moosefs/sections.h"
+#include "moosefs/v16.h"
 
 /* The sections MooseFS 3.0.117 writes, in its order, and LABS (3.0's name
  * for SCLA in some builds), which is read but never written. */
@@ -82,6 +83,8 @@ mfs_header_parse(const uint8_t *head, size_t n, const uint8_t *tail, size_t tn,
 		h->kind = h->fver == 0x20 ? MFS_KIND_20 : h->fver > 0x20 ? MFS_KIND_2X : MFS_KIND_1X;
 	else if (sig_version(head, "LIZM "))
 		h->kind = MFS_KIND_LIZARDFS;
+	if (v16_foreign(head, n))   /* LizardFS's "MFSM 1.6" and "MFSM 2.0" */
+		h->kind = MFS_KIND_LIZARDFS;
 	if (h->kind == MFS_KIND_UNKNOWN)
 		return;
 	parse_fields(head, n, h);
@@ -125,7 +128,10 @@ mfs_kind_name(enum mfs_kind k)
 int
 mfs_header_refuse(const char *name, const struct mfs_header *h)
 {
-	if (memcmp(h->sig, "MFSM ", 5) == 0)
+	if (h->kind == MFS_KIND_LIZARDFS)
+		warn_off(RC_DATA, name, 0, "LizardFS metadata ('%.8s' in LizardFS's layout): not MooseFS, not supported",
+			 (const char *)h->sig);
+	else if (memcmp(h->sig, "MFSM ", 5) == 0)
 		warn_off(RC_DATA, name, 0, "metadata format '%.8s' is not supported (3.0.117 writes MFSM 2.0)",
 			 (const char *)h->sig);
 	else
