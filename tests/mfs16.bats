@@ -124,3 +124,207 @@ assert_stages() {
 	run_tool mfsmetadump "$BATS_TEST_TMPDIR/out.mfs"
 	assert_equal "$output" "$(cat "$FX/rich/oracle/master/metadata.dump.txt")"
 }
+
+# A torn last line: 1.6.27 ignores the whole file (NOTES.md: "first:75 -
+# last:0", nothing applied).  Here the complete lines before it are applied:
+# with the one missing line given in another file, the result is exactly
+# 1.6.27's result for the untorn set.
+@test "mfs16: a torn last line: the complete lines are applied (1.6.27 drops the file), exactly the oracle once the line is added" {
+	local last
+	set_copy hourly master
+	last=$(tail -n 1 changelog.0.mfs)
+	head -c -1 changelog.0.mfs | head -c -30 >torn && mv torn changelog.0.mfs
+	run_tool mfsmetarestore -m metadata.mfs.back -o "$BATS_TEST_TMPDIR/out.mfs" changelog.1.mfs changelog.0.mfs
+	assert_success
+	[[ "$stderr" == *"mfsmetarestore: warning: changelog.0.mfs:199: damaged end of file, "*" bytes ignored: last line is torn"*"the 198 complete lines before it are used (MooseFS 1.6.27 would ignore the whole file)"* ]]
+	run_tool mfsmetadump "$BATS_TEST_TMPDIR/out.mfs"
+	[[ "${lines[1]}" == "# maxnodeid: "*" ; version: 549 ; nextsessionid: "* ]]
+	printf '%s\n' "$last" >"$BATS_TEST_TMPDIR/lastline.mfs"
+	run_tool mfsmetarestore -m metadata.mfs.back -o "$BATS_TEST_TMPDIR/out2.mfs" changelog.1.mfs changelog.0.mfs "$BATS_TEST_TMPDIR/lastline.mfs"
+	assert_success
+	cmp "$BATS_TEST_TMPDIR/out2.mfs" "$FX/hourly/oracle/master/metadata.mfs"
+}
+
+# empty: every change is in changelog.0.mfs, ids 0..261, which 1.6.27
+# never applies (its oracle is the empty filesystem, version 0)
+@test "mfs16: empty: the changelog from id 0 is applied (262 changes), -m/-o and -a agree" {
+	set_copy empty master
+	run_tool mfsmetarestore -m metadata.mfs.back -o "$BATS_TEST_TMPDIR/out.mfs" changelog.0.mfs
+	assert_success
+	assert_stages
+	[[ "$stderr" == *"warning: changelog.0.mfs:1: starts at change 0: MooseFS 1.6.27's mfsmetarestore skips such a file (without -f; with -f it crashes), losing changes 0..261; they are applied here"* ]]
+	[[ "$stderr" == *"progress: current change: 261 (first:0 - last:261 - 100% - ETA:finished)"* ]]
+	run_tool mfsmetadump "$BATS_TEST_TMPDIR/out.mfs"
+	[[ "${lines[1]}" == "# maxnodeid: "*" ; version: 262 ; nextsessionid: 3" ]]
+	# what 1.6.27 wrote: the unchanged snapshot
+	run_tool mfsmetadump "$FX/empty/oracle/master/metadata.mfs"
+	[[ "${lines[1]}" == *" ; version: 0 ; "* ]]
+	run_tool mfsmetarestore -a -d "$BATS_TEST_TMPDIR/set"
+	assert_success
+	cmp "$BATS_TEST_TMPDIR/set/metadata.mfs" "$BATS_TEST_TMPDIR/out.mfs"
+}
+
+@test "mfs16: the guide's command lines work as written (mfsmetarestore -m metadata.mfs.back -o restored.mfs changelog.*; mfsmetarestore -a)" {
+	requires moosefs root
+	# the name as typed (argv[0] dispatch), before the real 3.0.117's own
+	# /usr/sbin/mfsmetarestore (a stub saying it was removed)
+	mkdir "$BATS_TEST_TMPDIR/bin"
+	ln -s "$RESCUE" "$BATS_TEST_TMPDIR/bin/mfsmetarestore"
+	set_copy metalogger master
+	run --separate-stderr env PATH="$BATS_TEST_TMPDIR/bin:$PATH" sh -c 'mfsmetarestore -m metadata.mfs.back -o restored.mfs changelog.*'
+	_show_run "mfsmetarestore -m metadata.mfs.back -o restored.mfs changelog.*"
+	assert_success
+	assert_stages
+	[[ "$output" == "store metadata into file: restored.mfs" ]]
+	cmp restored.mfs "$FX/metalogger/oracle/master/metadata.mfs"
+	# -a alone: DATA_PATH /var/lib/mfs (no /etc/mfs/mfsmaster.cfg); both are
+	# this set and an empty directory in a private mount namespace
+	rm restored.mfs
+	mkdir "$BATS_TEST_TMPDIR/etc"
+	run --separate-stderr unshare --mount --propagation private sh -c \
+		'mount --bind "$1" /var/lib/mfs && mount --bind "$2" /etc/mfs && PATH="$3:$PATH" && cd / && mfsmetarestore -a' \
+		sh "$BATS_TEST_TMPDIR/set" "$BATS_TEST_TMPDIR/etc" "$BATS_TEST_TMPDIR/bin"
+	_show_run "mfsmetarestore -a"
+	assert_success
+	assert_stages
+	[[ "$output" == "store metadata into file: /var/lib/mfs/metadata.mfs" ]]
+	cmp "$BATS_TEST_TMPDIR/set/metadata.mfs" "$FX/metalogger/oracle/master/metadata.mfs"
+}
+
+# The upgrade path: MooseFS 3.0.117 loads a restored MFSM 1.5 file (it
+# cannot replay 1.6 changelogs itself).  What must match, record for
+# record, between our dump of the 1.6 result and the real mfsmetadump of
+# what 3.0.117 stored after loading it:
+# - every node: type, inode, goal (files, directories, trash, reserved:
+#   3.0.117 gives other nodes class 0), eattr, mode, uid, gid, atime, mtime,
+#   ctime, trash time (1.6 seconds, 3.0 hours rounded up), length, chunk
+#   list, symlink path, device numbers;
+# - every edge (parent, child, name; trash and reserved paths);
+# - every free inode with its time, every chunk with its version;
+# - every open file (session, inode: 1.6 keeps them in the file records);
+# - nextsessionid and nextchunkid;
+# - the version: 3.0.117's is ours plus one per open file (it logs each
+#   open file it converts as a change).
+# Names are compared with non-printable bytes as '.' (both dumps' -d rule).
+norm16() {
+	"$RESCUE" mfsmetadump "$1" | awk -F'|' '
+	function v(f) { sub(/^[a-z#]+:/, "", f); gsub(/ /, "", f); return f }
+	/^[-DSFBCLTR]\|/ {
+		match($0, /\|t: *[0-9]+/); rest = substr($0, RSTART + RLENGTH)
+		if (match(rest, /\|r:\([0-9,]*\)$/)) {
+			s = substr(rest, RSTART + 4, RLENGTH - 5); rest = substr(rest, 1, RSTART - 1)
+			n = split(s, ss, ","); for (q = 1; q <= n; q++) print "O " ss[q] " " v($2)
+		}
+		sub(/^\|l: */, "|l:", rest)
+		printf "N %s %s %s %s %s %s %s %s %d%s\n", $1, v($2), ($1 ~ /[-DTR]/) ? v($3) : "x", v($4), v($5) + 0, v($6), v($7), v($8), int((v($9) + 3599) / 3600), rest
+		next }
+	/^E\|/ { p = v($2); n = $0; sub(/^E\|p: *[0-9NUL]*\|c: *[0-9]*\|n:/, "", n); print "E " (p == "NULL" ? 0 : p) " " v($3) " " n; next }
+	/^I\|/ { print "F " v($2) " " v($3); next }
+	/^\*\|/ { print "C " v($2) " " v($3); next }
+	/^# maxnodeid/ { sub(/.*nextsessionid: /, ""); print "S " $0 }
+	/^# nextchunkid/ { print "K " $0 }'
+}
+norm30() {
+	mfsmetadump -d "$1" 2>/dev/null | awk -F'|' '
+	function v(f) { sub(/^[a-z#]+:/, "", f); gsub(/ /, "", f); return f }
+	/^NODE\|/ {
+		match($0, /\|t: *[0-9]+h/); rest = substr($0, RSTART + RLENGTH); th = substr($0, RSTART + 3, RLENGTH - 4)
+		sub(/^\|l: */, "|l:", rest)
+		e = substr(v($5), 3); sub(/^0/, "", e)
+		printf "N %s %s %s %s %s %s %s %s %d%s\n", substr($2, 3), v($3), (substr($2, 3) ~ /[-DTR]/) ? v($4) : "x", e, v($7) + 0, v($8), v($9), v($10), th + 0, rest
+		next }
+	/^EDGE\|/ { p = v($2); n = $0; sub(/^EDGE\|p: *[0-9NUL]*\|c: *[0-9]*\|i:[0-9a-fA-Fx]*\|n:/, "", n); print "E " (p == "NULL" ? 0 : p) " " v($3) " " n; next }
+	/^FREEID\|/ { print "F " v($2) " " v($3); next }
+	/^CHUNK\|/ { i = v($2); sub(/^0x/, "", i); ve = v($3); sub(/^0x/, "", ve); print "C " i " " ve; next }
+	/^OPENFILE\|/ { print "O " v($2) " " v($3); next }
+	/^# nextsessionid/ { sub(/^# nextsessionid: /, ""); sub(/ ;.*/, ""); print "S " $0 }
+	/^# nextchunkid/ { print "K " $0 }'
+}
+
+@test "mfs16: the installed MooseFS 3.0.117 loads every restored 1.6 file: the same records, its version = ours + open files" {
+	requires moosefs root
+	local s ours opens
+	for s in small empty hourly metalogger rich; do
+		set_copy "$s" master
+		run_tool mfsmetarestore -q -a -d "$BATS_TEST_TMPDIR/set"
+		assert_success
+		mkdir "$BATS_TEST_TMPDIR/up"
+		cp metadata.mfs "$BATS_TEST_TMPDIR/up/"
+		printf 'DATA_PATH = %s\nWORKING_USER = root\nWORKING_GROUP = root\n' "$BATS_TEST_TMPDIR/up" >"$BATS_TEST_TMPDIR/up.cfg"
+		run timeout 60 mfsmaster -c "$BATS_TEST_TMPDIR/up.cfg" restore
+		assert_success
+		assert_equal "$(norm30 "$BATS_TEST_TMPDIR/up/metadata.mfs" | sort)" "$(norm16 metadata.mfs | sort)"
+		ours=$("$RESCUE" mfsmetadump metadata.mfs | sed -n 's/.* version: \([0-9]*\) .*/\1/p')
+		opens=$(norm16 metadata.mfs | grep -c '^O ' || true)
+		[ "$opens" -gt 0 ]
+		assert_equal "$(mfsmetadump "$BATS_TEST_TMPDIR/up/metadata.mfs" 2>/dev/null | sed -n 's/^# version: \([0-9]*\) .*/\1/p')" "$((ours + opens))"
+		cd "$BATS_TEST_TMPDIR" && rm -rf set up up.cfg
+	done
+}
+
+@test "mfs16: LizardFS's MFSM 1.6 and MFSM 2.0 are named and refused, never read (exit 3)" {
+	cd "$BATS_TEST_TMPDIR"
+	# LizardFS's 1.6: MooseFS 1.5's header and zero end record
+	printf 'MFSM 1.6\0\0\0\1\0\0\0\0\0\0\0\5\0\0\0\1\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0' >lz16
+	# LizardFS's 2.0: 1.x header (maxnodeid, version, nextsessionid), NODE first
+	printf 'MFSM 2.0\0\0\0\1\0\0\0\0\0\0\0\5\0\0\0\1NODE 1.0\0\0\0\0\0\0\0\1\0[MFS EOF MARKER]' >lz20
+	for f in lz16 lz20; do
+		run_tool mfsmetarestore -m "$f" -o out.mfs
+		assert_failure 3
+		assert_equal "$stderr" "mfsmetarestore: $f@0: LizardFS metadata ('$(head -c 8 "$f")' in LizardFS's layout): not MooseFS, not supported"
+		[ ! -e out.mfs ]
+		run_tool mfsmetadump "$f"
+		assert_failure 3
+		[[ "$stderr" == "mfsmetadump: $f@0: LizardFS metadata"* ]]
+	done
+}
+
+@test "mfs16: a damaged MFSM 1.5 file: one FILE@OFFSET line, exit 3, nothing written" {
+	local n size
+	cd "$BATS_TEST_TMPDIR"
+	size=$(stat -c %s "$FX/rich/master/metadata.mfs.back")
+	for n in 20 60 300 700 1000 $((size - 20)) $((size - 1)); do
+		head -c "$n" "$FX/rich/master/metadata.mfs.back" >cut
+		run_tool mfsmetarestore -q -m cut -o out.mfs
+		assert_failure 3
+		[[ "$stderr" =~ ^mfsmetarestore:\ cut@[0-9]+:\ [^$'\n']*$ ]]
+		[ ! -e out.mfs ]
+		assert_no_tmp
+		run_tool mfsmetadump cut
+		assert_failure 3
+		[[ "$stderr" =~ ^mfsmetadump:\ cut@[0-9]+:\ [^$'\n']*$ ]]
+	done
+	# a node type that does not exist
+	cp "$FX/rich/master/metadata.mfs.back" bad && printf 'x' | dd of=bad bs=1 seek=24 conv=notrunc status=none
+	run_tool mfsmetarestore -q -m bad -o out.mfs
+	assert_failure 3
+	assert_equal "$stderr" "mfsmetarestore: bad@24: loading node: unrecognized node type: 0x78"
+	# without -q the stage line is ended before the error
+	run_tool mfsmetarestore -m bad -o out.mfs
+	assert_failure 3
+	assert_equal "$stderr" "loading objects (files,directories,etc.) ... error
+mfsmetarestore: bad@24: loading node: unrecognized node type: 0x78"
+}
+
+@test "mfs16: a changelog line that does not apply: FILE:LINE error, exit 3, nothing written; -b stores the changes before it (exit 1)" {
+	set_copy rich master
+	sed -i 's/^200: \([0-9]*\)|.*/200: \1|UNLINK(1,nosuchname):5/' changelog.0.mfs
+	run_tool mfsmetarestore -q -m metadata.mfs.back -o "$BATS_TEST_TMPDIR/out.mfs" changelog.1.mfs changelog.0.mfs
+	assert_failure 3
+	assert_equal "$stderr" "mfsmetarestore: changelog.0.mfs:130: change 200: UNLINK: error 3 (No such file or directory)
+mfsmetarestore: nothing written (-b stores the metadata reached before the error)"
+	[ ! -e "$BATS_TEST_TMPDIR/out.mfs" ]
+	sed -i 's/^201: .*/201: garbage/' changelog.0.mfs
+	sed -i 's/^200: \([0-9]*\)|.*/200: \1|ACCESS(1)/' changelog.0.mfs
+	run_tool mfsmetarestore -q -m metadata.mfs.back -o "$BATS_TEST_TMPDIR/out.mfs" changelog.1.mfs changelog.0.mfs
+	assert_failure 3
+	assert_equal "$stderr" "mfsmetarestore: changelog.0.mfs:131: change 201: not a changelog line, and valid lines follow it: the file is damaged
+mfsmetarestore: nothing written (-b stores the metadata reached before the error)"
+	run_tool mfsmetarestore -q -b -m metadata.mfs.back -o "$BATS_TEST_TMPDIR/out.mfs" changelog.1.mfs changelog.0.mfs
+	assert_failure 1
+	run_tool mfsmetadump "$BATS_TEST_TMPDIR/out.mfs"
+	[[ "${lines[1]}" == *" ; version: 201 ; "* ]]
+	# an existing output is not replaced without -f (exit 5)
+	run_tool mfsmetarestore -q -m metadata.mfs.back -o "$BATS_TEST_TMPDIR/out.mfs" changelog.1.mfs
+	assert_failure 5
+}
