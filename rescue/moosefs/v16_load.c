@@ -362,9 +362,16 @@ fbm_need(struct v16_meta *m, uint32_t words)
 	m->fbmsize = words;
 }
 
+/* The bitmap covers ids below 2^27 (16 MiB): 1.6 hands out the lowest
+ * free id, so ids above that appear only after 2^27 live inodes, which no
+ * 1.6 master held; a hostile id up there must not cost 512 MiB. */
+#define V16_FBM_IDS (1u << 27)
+
 void
 v16_used_inode(struct v16_meta *m, uint32_t id)
 {
+	if (id >= V16_FBM_IDS)
+		return;
 	fbm_need(m, (id >> 5) + 1);
 	m->fbm[id >> 5] |= 1u << (id & 31);
 }
