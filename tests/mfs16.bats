@@ -324,6 +324,11 @@ mfsmetarestore: nothing written (-b stores the metadata reached before the error
 	assert_failure 1
 	run_tool mfsmetadump "$BATS_TEST_TMPDIR/out.mfs"
 	[[ "${lines[1]}" == *" ; version: 201 ; "* ]]
+	# a hostile chunk index is refused, not allocated (1.6: a 16 GiB table)
+	sed -i 's/^201: .*/201: 1796493700|WRITE(4,2147483000,1):99/' changelog.0.mfs
+	run_tool mfsmetarestore -q -f -m metadata.mfs.back -o "$BATS_TEST_TMPDIR/out.mfs" changelog.1.mfs changelog.0.mfs
+	assert_failure 3
+	[[ "$stderr" == "mfsmetarestore: changelog.0.mfs:131: change 201: WRITE: error 102 (chunk index above 2^26: not supported here)"* ]]
 	# an existing output is not replaced without -f (exit 5)
 	run_tool mfsmetarestore -q -m metadata.mfs.back -o "$BATS_TEST_TMPDIR/out.mfs" changelog.1.mfs
 	assert_failure 5

@@ -24,7 +24,9 @@ static int
 print_name(struct mfs_rd *r, uint32_t n, const char *what)
 {
 	while (n) {
-		uint32_t k = n < 4096 ? n : 4096;
+		uint32_t k = n;
+		if (k > 4096)
+			k = 4096;
 		if (need(r, k, what))
 			return RC_DATA;
 		for (uint32_t i = 0; i < k; i++) {

@@ -16,13 +16,17 @@
 enum {
 	E_OK = 0, E_EPERM = 1, E_ENOTDIR = 2, E_ENOENT = 3, E_EEXIST = 5, E_EINVAL = 6,
 	E_ENOTEMPTY = 7, E_CHUNKLOST = 8, E_INDEXTOOBIG = 10, E_NOCHUNK = 13,
-	E_CANTCREATEPATH = 31, E_MISMATCH = 32, E_DEEP = 100, E_PARSE = 101,
+	E_CANTCREATEPATH = 31, E_MISMATCH = 32, E_DEEP = 100, E_PARSE = 101, E_BIGFILE = 102,
 };
 
 #define CHUNKBITS 26
 #define MAX_INDEX 0x7FFFFFFFu
 #define LOCKTIMEOUT 120
 #define MAX_DEPTH 10000
+/* chunk table slots a file may get here: 2^26 (a 4 EiB file; 512 MiB of
+ * table).  1.6 allows 2^31, which one hostile WRITE line would turn into a
+ * 16 GiB allocation. */
+#define MAX_SLOTS (1u << 26)
 #define EA_NOOWNER 0x01
 #define EA_NOECACHE 0x04
 
@@ -45,6 +49,7 @@ status_name(int st)
 	case E_CANTCREATEPATH: return "Can't create path";
 	case E_MISMATCH: return "Data mismatch";
 	case E_DEEP: return "directory tree deeper than 10000 levels";
+	case E_BIGFILE: return "chunk index above 2^26: not supported here";
 	default: return "Unknown MFS error";
 	}
 }
@@ -455,7 +460,7 @@ static int
 op_append(struct op *o)
 {
 	struct v16_meta *m = o->m;
-	uint32_t d, s, sc, dc, last;
+	uint32_t d, s, sc;
 
 	eat(o->x, '(');
 	d = U32(o->x);
@@ -472,10 +477,11 @@ op_append(struct op *o)
 		return E_EPERM;
 	sc = used_chunks(N(s));
 	if (sc) {
-		dc = used_chunks(N(d));
-		last = sc + dc - 1;
+		uint32_t dc = used_chunks(N(d)), last = sc + dc - 1;
 		if (last > MAX_INDEX)
 			return E_INDEXTOOBIG;
+		if (last >= MAX_SLOTS - 64)
+			return E_BIGFILE;
 		if (last >= N(d)->nchunk)
 			grow_chunks(N(d), new_size(last));
 		for (uint32_t k = 0; k < sc; k++) {
@@ -997,7 +1003,7 @@ undel(struct v16_meta *m, uint32_t ts, uint32_t node)
 	if (part == 0 || (part == dots && part <= 2))
 		return E_CANTCREATEPATH;
 	for (p = m->root;;) {
-		uint32_t n = 0, pe;
+		uint32_t n = 0;
 		for (part = 0; part < pleng && path[part] != '/'; part++)
 			;
 		if (part == pleng) {
@@ -1010,7 +1016,8 @@ undel(struct v16_meta *m, uint32_t ts, uint32_t node)
 			return E_OK;
 		}
 		if (!isnew) {
-			if (!(pe = lookup(m, p, path, part)))
+			uint32_t pe = lookup(m, p, path, part);
+			if (!pe)
 				isnew = 1;
 			else if (N(n = E(pe)->child)->type != V16_DIR)
 				return E_CANTCREATEPATH;
@@ -1489,6 +1496,8 @@ op_write(struct op *o)
 		return E_EPERM;
 	if (idx > MAX_INDEX)
 		return E_INDEXTOOBIG;
+	if (idx >= MAX_SLOTS - 64)
+		return E_BIGFILE;
 	if (idx >= N(i)->nchunk)
 		grow_chunks(N(i), new_size(idx));
 	if ((st = chunk_modify(m, o->ts, &nid, N(i)->chunk[idx], (int)opflag, 0)))

@@ -92,7 +92,9 @@ store_node(struct wr *w, const struct v16_node *n)
 		put32(w, n->pleng);
 		put(w, n->path, n->pleng);
 	} else if (n->type == V16_FILE || n->type == V16_TRASH || n->type == V16_RESERVED) {
-		uint32_t ch = 0, ns = n->nsess < 65535 ? n->nsess : 65535;
+		uint32_t ch = 0, ns = n->nsess;
+		if (ns > 65535)
+			ns = 65535;   /* 1.6 stores at most 65535 */
 		for (uint32_t i = 0; i < n->nchunk; i++)
 			if (n->chunk[i])
 				ch = i + 1;   /* trailing empty slots are not stored */

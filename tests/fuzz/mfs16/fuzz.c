@@ -40,7 +40,9 @@ replay_lines(int devnull, const uint8_t *data, size_t size)
 		const char *rest = NULL;
 		while (e < size && data[e] != '\n')
 			e++;
-		l = e - i < sizeof line - 1 ? e - i : sizeof line - 1;
+		l = e - i;
+		if (l > sizeof line - 1)
+			l = sizeof line - 1;
 		memcpy(line, data + i, l);
 		line[l] = 0;
 		if (mfs_cl_parse_id(line, l, &rest) || (l > 2 && line[0] == '0' && line[1] == ':' && (rest = line + 2)))
