@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # mfsmetarestore and mfsmetadump on MooseFS 1.6 sets (MFSM 1.5 files, 1.6
 # changelogs): the real 1.6.27-5 clusters of tests/fixtures/moosefs-1.6
-# (NOTES: shared/fixtures/NOTES.md), whose oracle/ holds 1.6.27's own
+# (each README says how it was made), whose oracle/ holds 1.6.27's own
 # mfsmetarestore result and mfsmetadump text.
 load helpers
 
@@ -17,7 +17,7 @@ set_copy() {
 	mkdir -p "$BATS_TEST_TMPDIR/set"
 	cp "$FX/$1/$2"/* "$BATS_TEST_TMPDIR/set/"
 	chmod u+w "$BATS_TEST_TMPDIR/set"/*
-	cd "$BATS_TEST_TMPDIR/set"
+	cd "$BATS_TEST_TMPDIR/set" || return
 }
 
 # restore_m SCENARIO master|metalogger: -m/-o with the oracle's changelogs
@@ -125,8 +125,8 @@ assert_stages() {
 	assert_equal "$output" "$(cat "$FX/rich/oracle/master/metadata.dump.txt")"
 }
 
-# A torn last line: 1.6.27 ignores the whole file (NOTES.md: "first:75 -
-# last:0", nothing applied).  Here the complete lines before it are applied:
+# A torn last line: 1.6.27 ignores the whole file (its progress line says
+# "last:0", nothing applied; docs/moosefs-format.md 6).  Here the complete lines before it are applied:
 # with the one missing line given in another file, the result is exactly
 # 1.6.27's result for the untorn set.
 @test "mfs16: a torn last line: the complete lines are applied (1.6.27 drops the file), exactly the oracle once the line is added" {
@@ -181,6 +181,7 @@ assert_stages() {
 	# this set and an empty directory in a private mount namespace
 	rm restored.mfs
 	mkdir "$BATS_TEST_TMPDIR/etc"
+	# shellcheck disable=SC2016 # the inner shell expands its own arguments
 	run --separate-stderr unshare --mount --propagation private sh -c \
 		'mount --bind "$1" /var/lib/mfs && mount --bind "$2" /etc/mfs && PATH="$3:$PATH" && cd / && mfsmetarestore -a' \
 		sh "$BATS_TEST_TMPDIR/set" "$BATS_TEST_TMPDIR/etc" "$BATS_TEST_TMPDIR/bin"
@@ -284,8 +285,8 @@ norm30() {
 	cd "$BATS_TEST_TMPDIR"
 	size=$(stat -c %s "$FX/rich/master/metadata.mfs.back")
 	for n in 20 60 300 700 1000 $((size - 20)) $((size - 1)); do
-		head -c "$n" "$FX/rich/master/metadata.mfs.back" >cut
-		run_tool mfsmetarestore -q -m cut -o out.mfs
+		head -c "$n" "$FX/rich/master/metadata.mfs.back" >"cut"
+		run_tool mfsmetarestore -q -m "cut" -o out.mfs
 		assert_failure 3
 		[[ "$stderr" =~ ^mfsmetarestore:\ cut@[0-9]+:\ [^$'\n']*$ ]]
 		[ ! -e out.mfs ]

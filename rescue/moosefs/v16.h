@@ -5,7 +5,7 @@
  * detail that decides the output bytes: no sections, trash time in seconds,
  * goals instead of storage classes, open files as per-file session lists,
  * edges without ids, its own hash orders (nodes by id & (2^22-1), chunks
- * by id & 0xFFFFF) and other replay rules (docs/moosefs-format.md 7).
+ * by id & 0xFFFFF) and other replay rules (docs/moosefs-format.md 6).
  *
  * Objects live in vectors and are named by index (0 = none).  Store order:
  * 1.6 walks hash buckets in ascending order and each bucket's list LIFO; we
