@@ -5,6 +5,7 @@
  * refused here too and every accepted line changes the same fields.
  * Objects are named by index: a pointer into a vector is re-read after
  * anything that can add an object. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,8 @@ enum {
 #define EA_NOOWNER 0x01
 #define EA_NOECACHE 0x04
 
-#define N(i) (&m->nodes.v[i])
+#define N_(m, i) (&(m)->nodes.v[i])
+#define N(i) N_(m, i)
 #define E(i) (&m->edges.v[i])
 
 static const char *
@@ -111,7 +113,7 @@ hexval(char c)
 /* %XX-decoded text up to the terminator c into *buf (grown); returns the
  * length as 1.6 sees it: up to the first NUL (it uses strlen) */
 static uint32_t
-text(struct px *x, char c, uint8_t **buf, size_t *cap, uint32_t max)
+text(struct px *x, char c, uint8_t **buf, size_t *cap, uint32_t max, uint32_t *decoded)
 {
 	size_t n = 0;
 
@@ -139,6 +141,7 @@ text(struct px *x, char c, uint8_t **buf, size_t *cap, uint32_t max)
 	}
 	xgrow((void **)buf, cap, n + 1, 1);
 	(*buf)[n] = 0;
+	*decoded = (uint32_t)n;
 	return (uint32_t)strlen((char *)*buf);
 }
 
@@ -372,6 +375,45 @@ struct op {
 	size_t nc[2];
 };
 
+/* Read an operation's arguments and results the way fmt says, left to
+ * right: u a number into uint32_t *, U into uint64_t *, c one character
+ * into uint8_t *, n a name (at most 255 bytes) and p a path into the next
+ * of o->nb with its length (up to a NUL, as 1.6's strlen) into uint32_t *,
+ * v a value whose decoded length goes into uint32_t *; any other character
+ * must come next.  A name ends at the character fmt has after it.
+ * 0, or E_PARSE (x->what says why). */
+static int
+args(struct op *o, const char *fmt, ...)
+{
+	struct px *x = o->x;
+	va_list ap;
+	int k = 0;
+
+	va_start(ap, fmt);
+	for (; *fmt && !x->err; fmt++) {
+		uint32_t dec = 0;
+		switch (*fmt) {
+		case 'u': *va_arg(ap, uint32_t *) = U32(x); break;
+		case 'U': *va_arg(ap, uint64_t *) = U64(x); break;
+		case 'c': {
+			uint8_t *c = va_arg(ap, uint8_t *);
+			if (x->p < x->end && *x->p != fmt[1])
+				*c = (uint8_t)*x->p++;
+			break;
+		}
+		case 'n': case 'p': case 'v': {
+			uint32_t l = text(x, fmt[1], &o->nb[k], &o->nc[k], *fmt == 'n' ? 255 : *fmt == 'v' ? 65537 : UINT32_MAX, &dec);
+			*va_arg(ap, uint32_t *) = *fmt == 'v' ? dec : l;
+			k++;
+			break;
+		}
+		default: eat(x, *fmt);
+		}
+	}
+	va_end(ap);
+	return x->err ? E_PARSE : 0;
+}
+
 static uint32_t
 node_idx(struct v16_meta *m, uint32_t id)
 {
@@ -385,10 +427,7 @@ op_access(struct op *o)
 	struct v16_meta *m = o->m;
 	uint32_t i;
 
-	eat(o->x, '(');
-	i = U32(o->x);
-	eat(o->x, ')');
-	if (o->x->err)
+	if (args(o, "(u)", &i))
 		return E_PARSE;
 	if (!(i = node_idx(m, i)))
 		return E_ENOENT;
@@ -403,20 +442,7 @@ op_attr(struct op *o)
 	struct v16_meta *m = o->m;
 	uint32_t i, mode, uid, gid, at, mt;
 
-	eat(o->x, '(');
-	i = U32(o->x);
-	eat(o->x, ',');
-	mode = U32(o->x);
-	eat(o->x, ',');
-	uid = U32(o->x);
-	eat(o->x, ',');
-	gid = U32(o->x);
-	eat(o->x, ',');
-	at = U32(o->x);
-	eat(o->x, ',');
-	mt = U32(o->x);
-	eat(o->x, ')');
-	if (o->x->err)
+	if (args(o, "(u,u,u,u,u,u)", &i, &mode, &uid, &gid, &at, &mt))
 		return E_PARSE;
 	if (!(i = node_idx(m, i)))
 		return E_ENOENT;
@@ -462,12 +488,7 @@ op_append(struct op *o)
 	struct v16_meta *m = o->m;
 	uint32_t d, s, sc;
 
-	eat(o->x, '(');
-	d = U32(o->x);
-	eat(o->x, ',');
-	s = U32(o->x);
-	eat(o->x, ')');
-	if (o->x->err)
+	if (args(o, "(u,u)", &d, &s))
 		return E_PARSE;
 	if (d == s)
 		return E_EINVAL;
@@ -505,12 +526,7 @@ op_acquire(struct op *o)
 	uint32_t i, sid;
 	struct v16_node *n;
 
-	eat(o->x, '(');
-	i = U32(o->x);
-	eat(o->x, ',');
-	sid = U32(o->x);
-	eat(o->x, ')');
-	if (o->x->err)
+	if (args(o, "(u,u)", &i, &sid))
 		return E_PARSE;
 	if (!(i = node_idx(m, i)))
 		return E_ENOENT;
@@ -535,12 +551,7 @@ op_release(struct op *o)
 	uint32_t i, sid;
 	struct v16_node *n;
 
-	eat(o->x, '(');
-	i = U32(o->x);
-	eat(o->x, ',');
-	sid = U32(o->x);
-	eat(o->x, ')');
-	if (o->x->err)
+	if (args(o, "(u,u)", &i, &sid))
 		return E_PARSE;
 	if (!(i = node_idx(m, i)))
 		return E_ENOENT;
@@ -564,25 +575,7 @@ op_create(struct op *o)
 	uint32_t par, nleng, mode, uid, gid, rdev, id, i;
 	uint8_t type = 0;
 
-	eat(o->x, '(');
-	par = U32(o->x);
-	eat(o->x, ',');
-	nleng = text(o->x, ',', &o->nb[0], &o->nc[0], 255);
-	eat(o->x, ',');
-	if (!o->x->err && o->x->p < o->x->end)
-		type = (uint8_t)*o->x->p++;
-	eat(o->x, ',');
-	mode = U32(o->x);
-	eat(o->x, ',');
-	uid = U32(o->x);
-	eat(o->x, ',');
-	gid = U32(o->x);
-	eat(o->x, ',');
-	rdev = U32(o->x);
-	eat(o->x, ')');
-	eat(o->x, ':');
-	id = U32(o->x);
-	if (o->x->err)
+	if (args(o, "(u,n,c,u,u,u,u):u", &par, &nleng, &type, &mode, &uid, &gid, &rdev, &id))
 		return E_PARSE;
 	if (!type || !strchr("fsqbcd", type))
 		return E_EINVAL;
@@ -607,20 +600,7 @@ op_symlink(struct op *o)
 	struct v16_meta *m = o->m;
 	uint32_t par, nleng, pleng, uid, gid, id, i;
 
-	eat(o->x, '(');
-	par = U32(o->x);
-	eat(o->x, ',');
-	nleng = text(o->x, ',', &o->nb[0], &o->nc[0], 255);
-	eat(o->x, ',');
-	pleng = text(o->x, ',', &o->nb[1], &o->nc[1], UINT32_MAX);
-	eat(o->x, ',');
-	uid = U32(o->x);
-	eat(o->x, ',');
-	gid = U32(o->x);
-	eat(o->x, ')');
-	eat(o->x, ':');
-	id = U32(o->x);
-	if (o->x->err)
+	if (args(o, "(u,n,p,u,u):u", &par, &nleng, &pleng, &uid, &gid, &id))
 		return E_PARSE;
 	if (!(par = node_idx(m, par)))
 		return E_ENOENT;
@@ -646,11 +626,7 @@ op_session(struct op *o)
 	struct v16_meta *m = o->m;
 	uint32_t sid;
 
-	eat(o->x, '(');
-	eat(o->x, ')');
-	eat(o->x, ':');
-	sid = U32(o->x);
-	if (o->x->err)
+	if (args(o, "():u", &sid))
 		return E_PARSE;
 	if (sid != m->nextsessionid)
 		return E_MISMATCH;
@@ -666,13 +642,7 @@ op_emptytrash(struct op *o)
 	uint32_t fi, ri, f = 0, r = 0;
 	uint64_t ts = o->ts;
 
-	eat(o->x, '(');
-	eat(o->x, ')');
-	eat(o->x, ':');
-	fi = U32(o->x);
-	eat(o->x, ',');
-	ri = U32(o->x);
-	if (o->x->err)
+	if (args(o, "():u,u", &fi, &ri))
 		return E_PARSE;
 	for (uint32_t e = m->trash, nx; e; e = nx) {
 		uint32_t c = E(e)->child;
@@ -695,11 +665,7 @@ op_emptyreserved(struct op *o)
 	struct v16_meta *m = o->m;
 	uint32_t fi, f = 0;
 
-	eat(o->x, '(');
-	eat(o->x, ')');
-	eat(o->x, ':');
-	fi = U32(o->x);
-	if (o->x->err)
+	if (args(o, "():u", &fi))
 		return E_PARSE;
 	for (uint32_t e = m->reserved, nx; e; e = nx) {
 		uint32_t c = E(e)->child;
@@ -719,11 +685,7 @@ op_freeinodes(struct op *o)
 	struct v16_meta *m = o->m;
 	uint32_t fi, f = 0;
 
-	eat(o->x, '(');
-	eat(o->x, ')');
-	eat(o->x, ':');
-	fi = U32(o->x);
-	if (o->x->err)
+	if (args(o, "():u", &fi))
 		return E_PARSE;
 	/* 32-bit arithmetic, as in 1.6 */
 	while (m->free_head < m->nfree && (uint32_t)(m->freel[m->free_head].ftime + 86400u) < o->ts) {
@@ -747,10 +709,7 @@ op_chunkop(struct op *o, int unlock)
 	struct v16_chunk *c;
 	uint64_t id;
 
-	eat(o->x, '(');
-	id = U64(o->x);
-	eat(o->x, ')');
-	if (o->x->err)
+	if (args(o, "(U)", &id))
 		return E_PARSE;
 	m->version++;
 	if (!(c = v16_chunk_get(m, id)))
@@ -780,14 +739,7 @@ op_link(struct op *o)
 	struct v16_meta *m = o->m;
 	uint32_t s, d, nleng;
 
-	eat(o->x, '(');
-	s = U32(o->x);
-	eat(o->x, ',');
-	d = U32(o->x);
-	eat(o->x, ',');
-	nleng = text(o->x, ')', &o->nb[0], &o->nc[0], 255);
-	eat(o->x, ')');
-	if (o->x->err)
+	if (args(o, "(u,u,n)", &s, &d, &nleng))
 		return E_PARSE;
 	if (!(s = node_idx(m, s)) || !(d = node_idx(m, d)))
 		return E_ENOENT;
@@ -814,12 +766,7 @@ op_length(struct op *o)
 	uint64_t len;
 	struct v16_node *n;
 
-	eat(o->x, '(');
-	i = U32(o->x);
-	eat(o->x, ',');
-	len = U64(o->x);
-	eat(o->x, ')');
-	if (o->x->err)
+	if (args(o, "(u,U)", &i, &len))
 		return E_PARSE;
 	if (!(i = node_idx(m, i)))
 		return E_ENOENT;
@@ -850,18 +797,7 @@ op_move(struct op *o)
 	struct v16_meta *m = o->m;
 	uint32_t sp, dp, sl, dl, id, se, de, node;
 
-	eat(o->x, '(');
-	sp = U32(o->x);
-	eat(o->x, ',');
-	sl = text(o->x, ',', &o->nb[0], &o->nc[0], 255);
-	eat(o->x, ',');
-	dp = U32(o->x);
-	eat(o->x, ',');
-	dl = text(o->x, ')', &o->nb[1], &o->nc[1], 255);
-	eat(o->x, ')');
-	eat(o->x, ':');
-	id = U32(o->x);
-	if (o->x->err)
+	if (args(o, "(u,n,u,n):u", &sp, &sl, &dp, &dl, &id))
 		return E_PARSE;
 	if (!(sp = node_idx(m, sp)) || !(dp = node_idx(m, dp)))
 		return E_ENOENT;
@@ -899,14 +835,7 @@ op_unlink(struct op *o)
 	struct v16_meta *m = o->m;
 	uint32_t p, nleng, id, e;
 
-	eat(o->x, '(');
-	p = U32(o->x);
-	eat(o->x, ',');
-	nleng = text(o->x, ')', &o->nb[0], &o->nc[0], 255);
-	eat(o->x, ')');
-	eat(o->x, ':');
-	id = U32(o->x);
-	if (o->x->err)
+	if (args(o, "(u,n):u", &p, &nleng, &id))
 		return E_PARSE;
 	if (!(p = node_idx(m, p)))
 		return E_ENOENT;
@@ -923,29 +852,27 @@ op_unlink(struct op *o)
 	return E_OK;
 }
 
+/* a trash file named by the argument (PURGE, UNDEL); 0 after *st is set */
 static uint32_t
-trash_idx(struct op *o)
+trash_arg(struct op *o, int *st)
 {
 	uint32_t i;
 
-	eat(o->x, '(');
-	i = U32(o->x);
-	if (!o->x->err && o->x->p < o->x->end && *o->x->p == ',')
-		return i;   /* SETPATH goes on */
-	eat(o->x, ')');
-	return i;
+	*st = args(o, "(u)", &i);
+	if (!*st && (!(i = node_idx(o->m, i)) || N_(o->m, i)->type != V16_TRASH))
+		*st = E_ENOENT;
+	return *st ? 0 : i;
 }
 
 static int
 op_purge(struct op *o)
 {
 	struct v16_meta *m = o->m;
-	uint32_t i = trash_idx(o);
+	int st;
+	uint32_t i = trash_arg(o, &st);
 
-	if (o->x->err)
-		return E_PARSE;
-	if (!(i = node_idx(m, i)) || N(i)->type != V16_TRASH)
-		return E_ENOENT;
+	if (st)
+		return st;
 	purge(m, o->ts, i);
 	m->version++;
 	return E_OK;
@@ -955,12 +882,9 @@ static int
 op_setpath(struct op *o)
 {
 	struct v16_meta *m = o->m;
-	uint32_t i = trash_idx(o), pleng, e;
+	uint32_t i, pleng, e;
 
-	eat(o->x, ',');
-	pleng = text(o->x, ')', &o->nb[0], &o->nc[0], UINT32_MAX);
-	eat(o->x, ')');
-	if (o->x->err)
+	if (args(o, "(u,p)", &i, &pleng))
 		return E_PARSE;
 	if (!(i = node_idx(m, i)) || N(i)->type != V16_TRASH)
 		return E_ENOENT;
@@ -1034,13 +958,11 @@ static int
 op_undel(struct op *o)
 {
 	struct v16_meta *m = o->m;
-	uint32_t i = trash_idx(o);
 	int st;
+	uint32_t i = trash_arg(o, &st);
 
-	if (o->x->err)
-		return E_PARSE;
-	if (!(i = node_idx(m, i)) || N(i)->type != V16_TRASH)
-		return E_ENOENT;
+	if (st)
+		return st;
 	st = undel(m, o->ts, i);
 	m->version++;
 	return st;
@@ -1050,20 +972,11 @@ static int
 op_quota(struct op *o)
 {
 	struct v16_meta *m = o->m;
-	uint32_t i;
+	uint32_t i, q[5];
+	uint64_t l[6];
 
-	eat(o->x, '(');
-	i = U32(o->x);
-	for (int k = 0; k < 5; k++) {
-		eat(o->x, ',');
-		(void)U32(o->x);
-	}
-	for (int k = 0; k < 6; k++) {
-		eat(o->x, ',');
-		(void)U64(o->x);
-	}
-	eat(o->x, ')');
-	if (o->x->err)
+	if (args(o, "(u,u,u,u,u,u,U,U,U,U,U,U)", &i, &q[0], &q[1], &q[2], &q[3], &q[4], &l[0], &l[1], &l[2], &l[3],
+		 &l[4], &l[5]))
 		return E_PARSE;
 	if (!(i = node_idx(m, i)))
 		return E_ENOENT;
@@ -1081,14 +994,7 @@ op_repair(struct op *o)
 	int st;
 	struct v16_node *n;
 
-	eat(o->x, '(');
-	i = U32(o->x);
-	eat(o->x, ',');
-	idx = U32(o->x);
-	eat(o->x, ')');
-	eat(o->x, ':');
-	ver = U32(o->x);
-	if (o->x->err)
+	if (args(o, "(u,u):u", &i, &idx, &ver))
 		return E_PARSE;
 	if (!(i = node_idx(m, i)))
 		return E_ENOENT;
@@ -1181,26 +1087,12 @@ op_set(struct op *o, int kind)
 {
 	struct v16_meta *m = o->m;
 	struct setter s = { .kind = kind, .ts = o->ts };
-	uint32_t i, si, nci, nsi;
+	uint32_t i, smode, si, nci, nsi;
 	int st;
 
-	eat(o->x, '(');
-	i = U32(o->x);
-	eat(o->x, ',');
-	s.uid = U32(o->x);
-	eat(o->x, ',');
-	s.val = U32(o->x);
-	eat(o->x, ',');
-	s.smode = (uint8_t)U32(o->x);   /* 1.6 reads these into uint8_t */
-	eat(o->x, ')');
-	eat(o->x, ':');
-	si = U32(o->x);
-	eat(o->x, ',');
-	nci = U32(o->x);
-	eat(o->x, ',');
-	nsi = U32(o->x);
-	if (o->x->err)
+	if (args(o, "(u,u,u,u):u,u,u", &i, &s.uid, &s.val, &smode, &si, &nci, &nsi))
 		return E_PARSE;
+	s.smode = (uint8_t)smode;   /* 1.6 reads these into uint8_t */
 	if (kind != SET_TRASH)
 		s.val &= 0xFF;
 	if ((s.smode & 3) == 3 || s.smode > 7 || (kind == SET_GOAL && (s.val > 9 || s.val < 1)) ||
@@ -1241,23 +1133,8 @@ op_setxattr(struct op *o)
 	struct v16_meta *m = o->m;
 	uint32_t i, nleng, vleng, mode;
 
-	eat(o->x, '(');
-	i = U32(o->x);
-	eat(o->x, ',');
-	nleng = text(o->x, ',', &o->nb[0], &o->nc[0], 255);
-	eat(o->x, ',');
-	/* the value may hold NULs: its length is what was decoded */
-	{
-		const char *s = o->x->p;
-		(void)text(o->x, ',', &o->nb[1], &o->nc[1], 65537);
-		vleng = 0;
-		for (; s < o->x->p; s += *s == '%' ? 3 : 1)
-			vleng++;
-	}
-	eat(o->x, ',');
-	mode = U32(o->x);
-	eat(o->x, ')');
-	if (o->x->err)
+	/* the value may hold NULs: v gives its decoded length */
+	if (args(o, "(u,n,v,u)", &i, &nleng, &vleng, &mode))
 		return E_PARSE;
 	if (nleng == 0 || nleng > 255 || vleng > 65536 || mode > 3)
 		return E_EINVAL;
@@ -1408,16 +1285,7 @@ op_snapshot(struct op *o)
 	uint32_t s, d, nleng, over;
 	int st;
 
-	eat(o->x, '(');
-	s = U32(o->x);
-	eat(o->x, ',');
-	d = U32(o->x);
-	eat(o->x, ',');
-	nleng = text(o->x, ',', &o->nb[0], &o->nc[0], 255);
-	eat(o->x, ',');
-	over = U32(o->x) & 0xFF;
-	eat(o->x, ')');
-	if (o->x->err)
+	if (args(o, "(u,u,n,u)", &s, &d, &nleng, &over))
 		return E_PARSE;
 	if (!(s = node_idx(m, s)) || !(d = node_idx(m, d)))
 		return E_ENOENT;
@@ -1443,14 +1311,7 @@ op_trunc(struct op *o)
 	uint64_t cid, nid = 0;
 	int st;
 
-	eat(o->x, '(');
-	i = U32(o->x);
-	eat(o->x, ',');
-	idx = U32(o->x);
-	eat(o->x, ')');
-	eat(o->x, ':');
-	cid = U64(o->x);
-	if (o->x->err)
+	if (args(o, "(u,u):U", &i, &idx, &cid))
 		return E_PARSE;
 	if (!(i = node_idx(m, i)))
 		return E_ENOENT;
@@ -1477,19 +1338,11 @@ op_write(struct op *o)
 	uint64_t cid, nid = 0;
 	int st;
 
-	eat(o->x, '(');
-	i = U32(o->x);
-	eat(o->x, ',');
-	idx = U32(o->x);
-	if (!o->x->err && o->x->p < o->x->end && *o->x->p == ',') {
-		eat(o->x, ',');
-		opflag = U32(o->x) & 0xFF;   /* a uint8_t in fs_write */
-	}
-	eat(o->x, ')');
-	eat(o->x, ':');
-	cid = U64(o->x);
-	if (o->x->err)
+	/* the opflag is optional (older 1.6 lines) */
+	if (args(o, "(u,u", &i, &idx) || (o->x->p < o->x->end && *o->x->p == ',' && args(o, ",u", &opflag)) ||
+	    args(o, "):U", &cid))
 		return E_PARSE;
+	opflag &= 0xFF;   /* a uint8_t in fs_write */
 	if (!(i = node_idx(m, i)))
 		return E_ENOENT;
 	if (!is_file(N(i)->type))
