@@ -60,5 +60,17 @@ int mfs_cl_kind_parts(const char *head, size_t headlen, uint64_t len, int nul, i
 void mfs_cl_tail_excerpt(struct mfs_clfile *f, char *out, size_t n);
 /* What a kind means, for messages ("blank line", ...). */
 const char *mfs_cl_kind_name(int kind);
+/* The warning for f's damaged end (none when it has none), after the file
+ * was read to it; real: the MooseFS whose restore drops the whole file
+ * ("MooseFS 3.0.117"). */
+void mfs_cl_warn_tail(struct mfs_clfile *f, const char *real);
+/* MooseFS's merge order (merger.c): a binary heap of files by their current
+ * id, f[heap[0]] the lowest; after the root's id grew (down) or a file was
+ * appended at heap[nh - 1] (up). */
+void mfs_cl_heap_down(const struct mfs_clfile *f, size_t *heap, size_t nh);
+void mfs_cl_heap_up(const struct mfs_clfile *f, size_t *heap, size_t nh);
+/* Next line of the root file, the heap fixed up; a file that ends leaves
+ * the heap (its id set to UINT64_MAX) after mfs_cl_warn_tail.  0 or -RC_*. */
+int mfs_cl_heap_next(struct mfs_clfile *f, size_t *heap, size_t *nh, const char *real);
 
 #endif

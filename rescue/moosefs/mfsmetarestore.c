@@ -73,92 +73,14 @@ struct job {
 	size_t *heap, nh;       /* indices into f, merger.c's heap order */
 };
 
-/* The merge order of MooseFS 3.0.117 (mfsmaster/merger.c): a binary heap
- * of the files by their next id, filled in the files' order.  It decides
- * only between lines with the same id: the master applies the one at the
- * root and skips the others as duplicates, and -a does the same. */
-static uint64_t
-heap_id(const struct job *j, size_t pos)
-{
-	return j->f[j->heap[pos]].id;
-}
-
-static void
-heap_swap(struct job *j, size_t a, size_t b)
-{
-	size_t t = j->heap[a];
-
-	j->heap[a] = j->heap[b];
-	j->heap[b] = t;
-}
-
-static void
-heap_down(struct job *j)
-{
-	size_t pos = 0;
-
-	for (;;) {
-		size_t l = 2 * pos + 1, m = l;
-		if (l >= j->nh)
-			return;
-		if (l + 1 < j->nh && heap_id(j, l + 1) < heap_id(j, l))
-			m = l + 1;
-		if (heap_id(j, pos) <= heap_id(j, m))
-			return;
-		heap_swap(j, pos, m);
-		pos = m;
-	}
-}
-
-static void
-heap_up(struct job *j)
-{
-	size_t pos = j->nh - 1;
-
-	while (pos > 0 && heap_id(j, pos) < heap_id(j, (pos - 1) / 2)) {
-		heap_swap(j, pos, (pos - 1) / 2);
-		pos = (pos - 1) / 2;
-	}
-}
-
+/* The merge order of MooseFS 3.0.117 (mfsmaster/merger.c, changelog.c's
+ * heap) decides only between lines with the same id: the master applies
+ * the one at the root and skips the others as duplicates, and -a does the
+ * same. */
 static void
 warn_tail(struct mfs_clfile *f)
 {
-	char ex[41];
-	int quote = f->tailkind == MFS_CL_TORN || f->tailkind == MFS_CL_GARBAGE;
-
-	uint64_t n = f->size - f->tail;
-
-	if (n == 0)
-		return;
-	mfs_cl_tail_excerpt(f, ex, sizeof ex);
-	if (f->lineno == 0)
-		note("warning: %s:1: damaged file, %llu byte%s ignored: %s%s%s%s; it holds no complete changelog line (MooseFS 3.0.117 ignores it too)",
-		     f->path, (unsigned long long)n, n == 1 ? "" : "s", mfs_cl_kind_name(f->tailkind),
-		     quote ? ": '" : "", quote ? ex : "", quote ? "'" : "");
-	else
-		note("warning: %s:%llu: damaged end of file, %llu byte%s ignored: %s%s%s%s; the %llu complete lines before it are used (MooseFS 3.0.117 would ignore the whole file)",
-		     f->path, (unsigned long long)f->lineno + 1, (unsigned long long)n, n == 1 ? "" : "s",
-		     mfs_cl_kind_name(f->tailkind), quote ? ": '" : "", quote ? ex : "", quote ? "'" : "",
-		     (unsigned long long)f->lineno);
-}
-
-/* next line of the file at the heap's root; -RC_* on a read error */
-static int
-heap_advance(struct job *j)
-{
-	struct mfs_clfile *f = &j->f[j->heap[0]];
-	int k = mfs_cl_next(f);
-
-	if (k < 0)
-		return k;
-	if (k == 0) {
-		warn_tail(f);
-		f->id = UINT64_MAX;
-		heap_swap(j, 0, --j->nh);
-	}
-	heap_down(j);
-	return 0;
+	mfs_cl_warn_tail(f, "MooseFS 3.0.117");
 }
 
 static int
@@ -222,7 +144,7 @@ replay_all(struct mfs_meta *m, struct job *j, const struct opts *o)
 			continue;
 		}
 		j->heap[j->nh++] = i;
-		heap_up(j);
+		mfs_cl_heap_up(j->f, j->heap, j->nh);
 	}
 	while (j->nh) {
 		struct mfs_clfile *f = &j->f[j->heap[0]];
@@ -292,7 +214,7 @@ replay_all(struct mfs_meta *m, struct job *j, const struct opts *o)
 			note_at(f->path, f->lineno, "change %llu already applied, skipped", (unsigned long long)id);
 		}
 		f->prev = id;
-		k = heap_advance(j);
+		k = mfs_cl_heap_next(j->f, j->heap, &j->nh, "MooseFS 3.0.117");
 		if (k < 0)
 			return -k;
 	}

@@ -421,6 +421,16 @@ node_idx(struct v16_meta *m, uint32_t id)
 	return n ? (uint32_t)(n - m->nodes.v) : 0;
 }
 
+/* *i: an inode number, made the index of its file (or trash, reserved
+ * file); 0, E_ENOENT, or notfile for another node type */
+static int
+file_idx(struct v16_meta *m, uint32_t *i, int notfile)
+{
+	if (!(*i = node_idx(m, *i)))
+		return E_ENOENT;
+	return is_file(N(*i)->type) ? E_OK : notfile;
+}
+
 static int
 op_access(struct op *o)
 {
@@ -519,53 +529,48 @@ op_append(struct op *o)
 	return E_OK;
 }
 
+/* ACQUIRE (a session opens the file: at the head of its list, 1.6's
+ * order) and RELEASE */
 static int
-op_acquire(struct op *o)
+op_open(struct op *o, int acquire)
 {
 	struct v16_meta *m = o->m;
-	uint32_t i, sid;
+	uint32_t i, sid, k;
 	struct v16_node *n;
+	int st;
 
 	if (args(o, "(u,u)", &i, &sid))
 		return E_PARSE;
-	if (!(i = node_idx(m, i)))
-		return E_ENOENT;
+	if ((st = file_idx(m, &i, E_EPERM)))
+		return st;
 	n = N(i);
-	if (!is_file(n->type))
-		return E_EPERM;
-	for (uint32_t k = 0; k < n->nsess; k++)
-		if (n->sess[k] == sid)
-			return E_EINVAL;
-	n->sess = xrealloc(n->sess, ((size_t)n->nsess + 1) * sizeof *n->sess);
-	memmove(n->sess + 1, n->sess, (size_t)n->nsess * sizeof *n->sess);
-	n->sess[0] = sid;   /* 1.6 puts a new session at the head */
-	n->nsess++;
+	for (k = 0; k < n->nsess && n->sess[k] != sid; k++)
+		;
+	if (acquire == (k < n->nsess))
+		return E_EINVAL;   /* open twice, or not open */
+	if (acquire) {
+		n->sess = xrealloc(n->sess, ((size_t)n->nsess + 1) * sizeof *n->sess);
+		memmove(n->sess + 1, n->sess, (size_t)n->nsess * sizeof *n->sess);
+		n->sess[0] = sid;
+		n->nsess++;
+	} else {
+		memmove(n->sess + k, n->sess + k + 1, (size_t)(n->nsess - k - 1) * sizeof *n->sess);
+		n->nsess--;
+	}
 	m->version++;
 	return E_OK;
 }
 
 static int
+op_acquire(struct op *o)
+{
+	return op_open(o, 1);
+}
+
+static int
 op_release(struct op *o)
 {
-	struct v16_meta *m = o->m;
-	uint32_t i, sid;
-	struct v16_node *n;
-
-	if (args(o, "(u,u)", &i, &sid))
-		return E_PARSE;
-	if (!(i = node_idx(m, i)))
-		return E_ENOENT;
-	n = N(i);
-	if (!is_file(n->type))
-		return E_EPERM;
-	for (uint32_t k = 0; k < n->nsess; k++)
-		if (n->sess[k] == sid) {
-			memmove(n->sess + k, n->sess + k + 1, (size_t)(n->nsess - k - 1) * sizeof *n->sess);
-			n->nsess--;
-			m->version++;
-			return E_OK;
-		}
-	return E_EINVAL;
+	return op_open(o, 0);
 }
 
 static int
@@ -765,14 +770,13 @@ op_length(struct op *o)
 	uint32_t i, chunks;
 	uint64_t len;
 	struct v16_node *n;
+	int st;
 
 	if (args(o, "(u,U)", &i, &len))
 		return E_PARSE;
-	if (!(i = node_idx(m, i)))
-		return E_ENOENT;
+	if ((st = file_idx(m, &i, E_EINVAL)))
+		return st;
 	n = N(i);
-	if (!is_file(n->type))
-		return E_EINVAL;
 	n->length = len;
 	chunks = len > 0 ? (uint32_t)(((len - 1) >> CHUNKBITS) + 1) : 0;
 	for (uint32_t k = chunks; k < n->nchunk; k++) {
@@ -996,11 +1000,9 @@ op_repair(struct op *o)
 
 	if (args(o, "(u,u):u", &i, &idx, &ver))
 		return E_PARSE;
-	if (!(i = node_idx(m, i)))
-		return E_ENOENT;
+	if ((st = file_idx(m, &i, E_EPERM)))
+		return st;
 	n = N(i);
-	if (!is_file(n->type))
-		return E_EPERM;
 	if (idx > MAX_INDEX)
 		return E_INDEXTOOBIG;
 	if (idx >= n->nchunk || n->chunk[idx] == 0)
@@ -1313,10 +1315,8 @@ op_trunc(struct op *o)
 
 	if (args(o, "(u,u):U", &i, &idx, &cid))
 		return E_PARSE;
-	if (!(i = node_idx(m, i)))
-		return E_ENOENT;
-	if (!is_file(N(i)->type))
-		return E_EINVAL;
+	if ((st = file_idx(m, &i, E_EINVAL)))
+		return st;
 	if (idx > MAX_INDEX)
 		return E_INDEXTOOBIG;
 	if (idx >= N(i)->nchunk)
@@ -1343,10 +1343,8 @@ op_write(struct op *o)
 	    args(o, "):U", &cid))
 		return E_PARSE;
 	opflag &= 0xFF;   /* a uint8_t in fs_write */
-	if (!(i = node_idx(m, i)))
-		return E_ENOENT;
-	if (!is_file(N(i)->type))
-		return E_EPERM;
+	if ((st = file_idx(m, &i, E_EPERM)))
+		return st;
 	if (idx > MAX_INDEX)
 		return E_INDEXTOOBIG;
 	if (idx >= MAX_SLOTS - 64)

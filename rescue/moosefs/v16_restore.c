@@ -65,74 +65,10 @@ line_text(const struct mfs_clfile *f, size_t *len)
 	return f->raw + skip;
 }
 
-/* merger.c's heap of files by next id */
-static uint64_t
-hid(const struct job *j, size_t pos)
-{
-	return j->f[j->heap[pos]].id;
-}
-
-static void
-hswap(struct job *j, size_t a, size_t b)
-{
-	size_t t = j->heap[a];
-	j->heap[a] = j->heap[b];
-	j->heap[b] = t;
-}
-
-static void
-heap_down(struct job *j)
-{
-	for (size_t pos = 0;;) {
-		size_t l = 2 * pos + 1, m = l;
-		if (l >= j->nh)
-			return;
-		if (l + 1 < j->nh && hid(j, l + 1) < hid(j, l))
-			m = l + 1;
-		if (hid(j, pos) <= hid(j, m))
-			return;
-		hswap(j, pos, m);
-		pos = m;
-	}
-}
-
-static void
-heap_up(struct job *j)
-{
-	for (size_t pos = j->nh - 1; pos > 0 && hid(j, pos) < hid(j, (pos - 1) / 2); pos = (pos - 1) / 2)
-		hswap(j, pos, (pos - 1) / 2);
-}
-
 static void
 warn_tail(struct mfs_clfile *f)
 {
-	char ex[41];
-	uint64_t n = f->size - f->tail;
-
-	if (n == 0)
-		return;
-	mfs_cl_tail_excerpt(f, ex, sizeof ex);
-	note("warning: %s:%llu: damaged end of file, %llu byte%s ignored: %s: '%s'; the %llu complete lines before it are used (MooseFS 1.6.27 would ignore the whole file)",
-	     f->path, (unsigned long long)f->lineno + 1, (unsigned long long)n, n == 1 ? "" : "s",
-	     mfs_cl_kind_name(f->tailkind), ex, (unsigned long long)f->lineno);
-}
-
-/* next line of the root file; -RC_* on a read error */
-static int
-advance(struct job *j)
-{
-	struct mfs_clfile *f = &j->f[j->heap[0]];
-	int k = mfs_cl_next(f);
-
-	if (k < 0)
-		return k;
-	if (k == 0) {
-		warn_tail(f);
-		f->id = UINT64_MAX;
-		hswap(j, 0, --j->nh);
-	}
-	heap_down(j);
-	return 0;
+	mfs_cl_warn_tail(f, "MooseFS 1.6.27");
 }
 
 /* open the changelogs; keep those with changes at or after version */
@@ -155,7 +91,7 @@ open_all(struct job *j, char **paths, size_t n, uint64_t version, int verbose)
 		}
 		if (f->size == 0 || f->tail == 0 || f->last < version) {
 			if (f->size && f->tail == 0)
-				note("warning: %s:1: damaged file: it holds no complete changelog line", paths[i]);
+				warn_tail(f);
 			else if (verbose > 1)
 				note("%s: skipped (its last change %llu is before the metadata version %llu)", paths[i],
 				     (unsigned long long)f->last, (unsigned long long)version);
@@ -279,13 +215,13 @@ replay_all(struct v16_meta *m, struct job *j, const struct v16_opts *o)
 			continue;
 		}
 		j->heap[j->nh++] = i;
-		heap_up(j);
+		mfs_cl_heap_up(j->f, j->heap, j->nh);
 	}
 	while (j->nh && rc == RC_OK) {
 		rc = step(m, j, o);
 		if (rc == RC_OK && (m->version & 1023) == 0)
 			progress_changes(&pr, m->version - 1, first, j->last, 0);
-		if (rc == RC_OK && (k = advance(j)) < 0)
+		if (rc == RC_OK && (k = mfs_cl_heap_next(j->f, j->heap, &j->nh, "MooseFS 1.6.27")) < 0)
 			rc = -k;
 	}
 	/* 1.6.27's last line: the highest last id of the files it used */

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/bytes.h"
 #include "lib/err.h"
 #include "lib/xio.h"
 #include "moosefs/meta.h"
@@ -43,35 +42,21 @@ put(struct wr *w, const void *p, size_t n)
 	}
 }
 
+/* v as n big-endian bytes */
 static void
-put8(struct wr *w, uint8_t v)
-{
-	put(w, &v, 1);
-}
-
-static void
-put16(struct wr *w, uint16_t v)
-{
-	uint8_t b[2];
-	put_be16(b, v);
-	put(w, b, 2);
-}
-
-static void
-put32(struct wr *w, uint32_t v)
-{
-	uint8_t b[4];
-	put_be32(b, v);
-	put(w, b, 4);
-}
-
-static void
-put64(struct wr *w, uint64_t v)
+putn(struct wr *w, uint64_t v, int n)
 {
 	uint8_t b[8];
-	put_be64(b, v);
-	put(w, b, 8);
+
+	for (int i = 0; i < n; i++)
+		b[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+	put(w, b, (size_t)n);
 }
+
+#define put8(w, v) putn(w, v, 1)
+#define put16(w, v) putn(w, v, 2)
+#define put32(w, v) putn(w, v, 4)
+#define put64(w, v) putn(w, v, 8)
 
 static void
 store_node(struct wr *w, const struct v16_node *n)
