@@ -334,3 +334,63 @@ mfsmetarestore: nothing written (-b stores the metadata reached before the error
 	run_tool mfsmetarestore -q -m metadata.mfs.back -o "$BATS_TEST_TMPDIR/out.mfs" changelog.1.mfs
 	assert_failure 5
 }
+
+# The operations no fixture replays (1.6.27 semantics, from its
+# filesystem.c/chunks.c as docs/moosefs-format.md 6 sums them up): trash
+# expiry, inode reuse only after FREEINODES, reserved files, sessions,
+# chunk version and lock changes, QUOTA and SETXATTR (kept nowhere in an
+# MFSM 1.5 file), the old AQUIRE and CUSTOMER names.
+@test "mfs16: EMPTYTRASH, FREEINODES, EMPTYRESERVED, RELEASE, INCVERSION, UNLOCK, QUOTA, SETXATTR, AQUIRE, CUSTOMER replay as in 1.6.27" {
+	cd "$BATS_TEST_TMPDIR"
+	cat >changelog.0.mfs <<'LOG'
+0: 1000000000|SESSION():1
+1: 1000000000|CREATE(1,a,f,420,0,0,0):2
+2: 1000000001|UNLINK(1,a):2
+3: 1000000002|EMPTYTRASH():0,0
+4: 1000090000|EMPTYTRASH():1,0
+5: 1000100000|FREEINODES():0
+6: 1000200000|FREEINODES():1
+7: 1000200001|CREATE(1,b,f,420,0,0,0):2
+8: 1000200002|AQUIRE(2,1)
+9: 1000200003|WRITE(2,0,1):1
+10: 1000200004|INCVERSION(1)
+11: 1000200005|UNLOCK(1)
+12: 1000200006|QUOTA(1,0,0,0,0,0,0,0,0,0,0,0)
+13: 1000200007|SETXATTR(2,user.x,v%00w,0)
+14: 1000200008|SETTRASHTIME(2,0,0,0):1,0,0
+15: 1000200009|UNLINK(1,b):2
+16: 1000200010|RELEASE(2,1)
+17: 1000200011|EMPTYRESERVED():1
+18: 1000200012|CUSTOMER():2
+19: 1000200013|CREATE(1,c,f,420,0,0,0):3
+LOG
+	run_tool mfsmetarestore -q -m "$FX/empty/oracle/master/metadata.mfs" -o out.mfs changelog.0.mfs
+	assert_success
+	run_tool mfsmetadump out.mfs
+	assert_success
+	# inode 2 is reused only after FREEINODES; freed again, the next
+	# CREATE gets 3; the chunk stays (a restore deletes none), version 2
+	assert_equal "$output" "# header: MFSM 1.5 (4D46534D20312E35)
+# maxnodeid: 3 ; version: 20 ; nextsessionid: 3
+# -------------------------------------------------------------------
+D|i:         1|#:1|e:0|m:0777|u:         0|g:         0|a:1796493660,m:1000200013,c:1000200013|t:     86400
+-|i:         3|#:1|e:0|m:0644|u:         0|g:         0|a:1000200013,m:1000200013,c:1000200013|t:     86400|l:                   0|c:()|r:()
+# -------------------------------------------------------------------
+E|p:         1|c:         3|n:c
+# -------------------------------------------------------------------
+# free nodes: 1
+I|i:         2|f:1000200011
+# -------------------------------------------------------------------
+# nextchunkid: 0000000000000002
+*|i:0000000000000001|v:00000002|t:         0"
+	# results are checked as 1.6.27 checks them
+	printf '20: 1000200014|APPEND(3,3)\n' >changelog.1.mfs
+	run_tool mfsmetarestore -q -m out.mfs -o out2.mfs changelog.1.mfs
+	assert_failure 3
+	assert_equal "$stderr" "mfsmetarestore: changelog.1.mfs:1: change 20: APPEND: error 6 (Invalid argument)
+mfsmetarestore: nothing written (-b stores the metadata reached before the error)"
+	printf '20: 1000300000|FREEINODES():0\n' >changelog.1.mfs
+	run_tool mfsmetarestore -q -m out.mfs -o out2.mfs changelog.1.mfs
+	assert_failure 3
+	[[ "$stderr" == "mfsmetarestore: changelog.1.mfs:1: change 20: FREEINODES: error 1 (Operation not permitted)"* ]]
+}

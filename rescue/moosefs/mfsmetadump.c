@@ -50,8 +50,8 @@ mfsmetadump_main(int argc, char **argv)
 	if (header && section)
 		die_usage("-s and --header do not go together");
 	if (!header && v16_is_file(argv[optind])) {     /* MooseFS 1.6: v16_dump.c */
-		if (section || hide)
-			die_usage("-s and -d are not supported for MooseFS 1.6 metadata");
+		if (section)   /* (-d: 1.6's names are printed with '.' anyway) */
+			die_usage("-s is not supported for MooseFS 1.6 metadata (no sections)");
 		return err_finish(v16_dump(argv[optind]));
 	}
 	if (header)
