@@ -330,6 +330,10 @@ mfsmetarestore: nothing written (-b stores the metadata reached before the error
 	run_tool mfsmetarestore -q -f -m metadata.mfs.back -o "$BATS_TEST_TMPDIR/out.mfs" changelog.1.mfs changelog.0.mfs
 	assert_failure 3
 	[[ "$stderr" == "mfsmetarestore: changelog.0.mfs:131: change 201: WRITE: error 102 (chunk index above 2^26: not supported here)"* ]]
+	# -i and -t are 3.x options (exit 2)
+	run_tool mfsmetarestore -q -i -m metadata.mfs.back -o "$BATS_TEST_TMPDIR/new.mfs" changelog.1.mfs
+	assert_failure 2
+	[ ! -e "$BATS_TEST_TMPDIR/new.mfs" ]
 	# an existing output is not replaced without -f (exit 5)
 	run_tool mfsmetarestore -q -m metadata.mfs.back -o "$BATS_TEST_TMPDIR/out.mfs" changelog.1.mfs
 	assert_failure 5
