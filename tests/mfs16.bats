@@ -278,6 +278,11 @@ norm30() {
 		assert_failure 3
 		[[ "$stderr" == "mfsmetadump: $f@0: LizardFS metadata"* ]]
 	done
+	# a MooseFS MFSM 2.0 with zeros where SESS belongs is damaged, not LizardFS
+	printf 'MFSM 2.0\0\0\0\0\0\0\0\5\0\0\0\0\0\0\0\1\0\0\0\0\0\0\0\0\0\0\0\0[MFS EOF MARKER]' >mz
+	run_tool mfsmetadump mz
+	assert_failure 3
+	[[ "$stderr" != *LizardFS* ]]
 }
 
 @test "mfs16: a damaged MFSM 1.5 file: one FILE@OFFSET line, exit 3, nothing written" {

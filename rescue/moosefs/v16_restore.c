@@ -295,8 +295,15 @@ v16_foreign(const uint8_t *head, size_t n)
 {
 	if (n >= 8 && memcmp(head, "MFSM 1.6", 8) == 0)
 		return "LizardFS metadata ('MFSM 1.6', LizardFS 1.6.28 to 2.5): not MooseFS, not read here";
-	if (n >= 28 && memcmp(head, "MFSM 2.0", 8) == 0 && memcmp(head + 24, "SESS", 4) != 0)
+	/* MooseFS 2.0 on always writes SESS first, at 24; LizardFS's 2.0 has a
+	 * 16-byte 1.x header and another section there (a damaged MooseFS
+	 * file, say zeros, is not taken for LizardFS: four capitals needed) */
+	if (n >= 28 && memcmp(head, "MFSM 2.0", 8) == 0 && memcmp(head + 24, "SESS", 4) != 0) {
+		for (int i = 24; i < 28; i++)
+			if (head[i] < 'A' || head[i] > 'Z')
+				return NULL;
 		return "LizardFS metadata ('MFSM 2.0' with LizardFS's layout: no SESS section first): not MooseFS, not read here";
+	}
 	return NULL;
 }
 
