@@ -402,4 +402,12 @@ mfsmetarestore: nothing written (-b stores the metadata reached before the error
 	run_tool mfsmetarestore -q -m out.mfs -o out2.mfs changelog.1.mfs
 	assert_failure 3
 	[[ "$stderr" == "mfsmetarestore: changelog.1.mfs:1: change 20: FREEINODES: error 1 (Operation not permitted)"* ]]
+	# a changelog holding only change 0 (a master killed right after its
+	# start) is a changelog, not a damaged file
+	head -n 1 changelog.0.mfs >only0.mfs
+	run_tool mfsmetarestore -q -m "$FX/empty/oracle/master/metadata.mfs" -o out0.mfs only0.mfs
+	assert_success
+	[[ "$stderr" != *damaged* ]]
+	run_tool mfsmetadump out0.mfs
+	assert_equal "${lines[1]}" "# maxnodeid: 1 ; version: 1 ; nextsessionid: 2"
 }

@@ -139,6 +139,11 @@ scan_tail(struct mfs_clfile *f)
 			if (pread_full(f->fd, f->buf, (size_t)len, (uint64_t)s) != (ssize_t)len)
 				return -1;
 			kind = mfs_cl_line_kind(f->buf, (size_t)len);
+			if (kind == MFS_CL_GARBAGE && f->id0 && len >= 2 && f->buf[0] == '0' && f->buf[1] == ':') {
+				f->buf[0] = '1';   /* judged as any other id */
+				kind = mfs_cl_line_kind(f->buf, (size_t)len);
+				f->buf[0] = '0';
+			}
 		}
 		if (kind == MFS_CL_OK) {
 			f->last = mfs_cl_parse_id(f->buf, (size_t)len, &rest);
@@ -150,8 +155,8 @@ scan_tail(struct mfs_clfile *f)
 	return 0;
 }
 
-int
-mfs_cl_open(struct mfs_clfile *f, const char *path)
+static int
+cl_open(struct mfs_clfile *f, const char *path, int id0)
 {
 	struct stat st;
 	char head[32];
@@ -160,6 +165,7 @@ mfs_cl_open(struct mfs_clfile *f, const char *path)
 
 	memset(f, 0, sizeof *f);
 	f->path = path;
+	f->id0 = id0;
 	f->fd = open_ro(path);
 	if (f->fd < 0)
 		return RC_IO;
@@ -180,6 +186,18 @@ fail:
 	warn_sys(RC_IO, "%s", path);
 	mfs_cl_close(f);
 	return RC_IO;
+}
+
+int
+mfs_cl_open(struct mfs_clfile *f, const char *path)
+{
+	return cl_open(f, path, 0);
+}
+
+int
+mfs_cl_open16(struct mfs_clfile *f, const char *path)
+{
+	return cl_open(f, path, 1);
 }
 
 void

@@ -25,6 +25,7 @@ struct mfs_clfile {
 	uint64_t tail;
 	int tailkind;
 	int trust;              /* rank in the -t list (0: not trusted) */
+	int id0;                /* MooseFS 1.6: "0: ..." is a valid line (ids from 0) */
 	char *buf;
 	size_t cap, pos, end;
 	int eof;
@@ -39,6 +40,8 @@ struct mfs_clfile {
 
 /* Open and find the first id and the damaged end.  RC_OK or RC_IO. */
 int mfs_cl_open(struct mfs_clfile *f, const char *path);
+/* The same for a MooseFS 1.6 changelog, whose ids start at 0 (f->id0). */
+int mfs_cl_open16(struct mfs_clfile *f, const char *path);
 /* Next complete line before the damaged end: 1, or 0 at the end, or
  * -RC_DATA for a line too long, -RC_IO. */
 int mfs_cl_next(struct mfs_clfile *f);

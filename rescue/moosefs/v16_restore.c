@@ -79,7 +79,7 @@ open_all(struct job *j, char **paths, size_t n, uint64_t version, int verbose)
 	for (size_t i = 0; i < n; i++) {
 		struct mfs_clfile *f = &j->f[j->nf];
 		char head[4];
-		int rc = mfs_cl_open(f, paths[i]), zero;
+		int rc = mfs_cl_open16(f, paths[i]), zero;
 
 		if (rc)
 			return rc;
