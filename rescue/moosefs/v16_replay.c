@@ -371,6 +371,7 @@ struct op {
 	struct v16_meta *m;
 	struct px *x;
 	uint32_t ts;
+	int variant;      /* the table's: which of a pair of operations */
 	uint8_t *nb[2];   /* decoded names / paths */
 	size_t nc[2];
 };
@@ -532,8 +533,9 @@ op_append(struct op *o)
 /* ACQUIRE (a session opens the file: at the head of its list, 1.6's
  * order) and RELEASE */
 static int
-op_open(struct op *o, int acquire)
+op_open(struct op *o)
 {
+	int acquire = o->variant;
 	struct v16_meta *m = o->m;
 	uint32_t i, sid, k;
 	struct v16_node *n;
@@ -559,18 +561,6 @@ op_open(struct op *o, int acquire)
 	}
 	m->version++;
 	return E_OK;
-}
-
-static int
-op_acquire(struct op *o)
-{
-	return op_open(o, 1);
-}
-
-static int
-op_release(struct op *o)
-{
-	return op_open(o, 0);
 }
 
 static int
@@ -708,8 +698,9 @@ op_freeinodes(struct op *o)
 }
 
 static int
-op_chunkop(struct op *o, int unlock)
+op_chunkop(struct op *o)
 {
+	int unlock = o->variant;
 	struct v16_meta *m = o->m;
 	struct v16_chunk *c;
 	uint64_t id;
@@ -724,18 +715,6 @@ op_chunkop(struct op *o, int unlock)
 	else
 		c->version++;
 	return E_OK;
-}
-
-static int
-op_incversion(struct op *o)
-{
-	return op_chunkop(o, 0);
-}
-
-static int
-op_unlock(struct op *o)
-{
-	return op_chunkop(o, 1);
 }
 
 static int
@@ -1085,8 +1064,9 @@ set_rec(struct v16_meta *m, uint32_t i, struct setter *s)
 }
 
 static int
-op_set(struct op *o, int kind)
+op_set(struct op *o)
 {
+	int kind = o->variant;
 	struct v16_meta *m = o->m;
 	struct setter s = { .kind = kind, .ts = o->ts };
 	uint32_t i, smode, si, nci, nsi;
@@ -1109,24 +1089,6 @@ op_set(struct op *o, int kind)
 		return st;
 	m->version++;
 	return si != s.si || nci != s.nci || nsi != s.nsi ? E_MISMATCH : E_OK;
-}
-
-static int
-op_setgoal(struct op *o)
-{
-	return op_set(o, SET_GOAL);
-}
-
-static int
-op_settrashtime(struct op *o)
-{
-	return op_set(o, SET_TRASH);
-}
-
-static int
-op_seteattr(struct op *o)
-{
-	return op_set(o, SET_EATTR);
 }
 
 static int
@@ -1364,19 +1326,20 @@ op_write(struct op *o)
 static const struct {
 	const char *name;
 	int (*fn)(struct op *);
+	int variant;
 } ops[] = {
-	{ "ACCESS", op_access }, { "ACQUIRE", op_acquire }, { "APPEND", op_append },
-	{ "AQUIRE", op_acquire }, { "ATTR", op_attr }, { "CREATE", op_create },
-	{ "CUSTOMER", op_session }, { "EMPTYRESERVED", op_emptyreserved },
-	{ "EMPTYTRASH", op_emptytrash }, { "FREEINODES", op_freeinodes },
-	{ "INCVERSION", op_incversion }, { "LENGTH", op_length }, { "LINK", op_link },
-	{ "MOVE", op_move }, { "PURGE", op_purge }, { "QUOTA", op_quota },
-	{ "RELEASE", op_release }, { "REPAIR", op_repair }, { "SESSION", op_session },
-	{ "SETEATTR", op_seteattr }, { "SETGOAL", op_setgoal }, { "SETPATH", op_setpath },
-	{ "SETTRASHTIME", op_settrashtime }, { "SETXATTR", op_setxattr },
-	{ "SNAPSHOT", op_snapshot }, { "SYMLINK", op_symlink }, { "TRUNC", op_trunc },
-	{ "UNDEL", op_undel }, { "UNLINK", op_unlink }, { "UNLOCK", op_unlock },
-	{ "WRITE", op_write },
+	{ "ACCESS", op_access, 0 }, { "ACQUIRE", op_open, 1 }, { "APPEND", op_append, 0 },
+	{ "AQUIRE", op_open, 1 }, { "ATTR", op_attr, 0 }, { "CREATE", op_create, 0 },
+	{ "CUSTOMER", op_session, 0 }, { "EMPTYRESERVED", op_emptyreserved, 0 },
+	{ "EMPTYTRASH", op_emptytrash, 0 }, { "FREEINODES", op_freeinodes, 0 },
+	{ "INCVERSION", op_chunkop, 0 }, { "LENGTH", op_length, 0 }, { "LINK", op_link, 0 },
+	{ "MOVE", op_move, 0 }, { "PURGE", op_purge, 0 }, { "QUOTA", op_quota, 0 },
+	{ "RELEASE", op_open, 0 }, { "REPAIR", op_repair, 0 }, { "SESSION", op_session, 0 },
+	{ "SETEATTR", op_set, SET_EATTR }, { "SETGOAL", op_set, SET_GOAL }, { "SETPATH", op_setpath, 0 },
+	{ "SETTRASHTIME", op_set, SET_TRASH }, { "SETXATTR", op_setxattr, 0 },
+	{ "SNAPSHOT", op_snapshot, 0 }, { "SYMLINK", op_symlink, 0 }, { "TRUNC", op_trunc, 0 },
+	{ "UNDEL", op_undel, 0 }, { "UNLINK", op_unlink, 0 }, { "UNLOCK", op_chunkop, 1 },
+	{ "WRITE", op_write, 0 },
 };
 
 int
@@ -1402,6 +1365,7 @@ v16_replay(struct v16_meta *m, const char *line, size_t len, char *msg, size_t m
 	o.nc[0] = m->scratchcap;
 	for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
 		if (strlen(ops[i].name) == nl && memcmp(ops[i].name, name, nl) == 0) {
+			o.variant = ops[i].variant;
 			st = ops[i].fn(&o);
 			break;
 		}
