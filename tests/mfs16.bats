@@ -335,6 +335,15 @@ mfsmetarestore: nothing written (-b stores the metadata reached before the error
 	run_tool mfsmetarestore -q -f -m metadata.mfs.back -o "$BATS_TEST_TMPDIR/out.mfs" changelog.1.mfs changelog.0.mfs
 	assert_failure 3
 	[[ "$stderr" == "mfsmetarestore: changelog.0.mfs:131: change 201: WRITE: error 102 (chunk index above 2^26: not supported here)"* ]]
+	# -a with a failing replay (the WRITE above): nothing written, no
+	# backup kept
+	cp metadata.mfs.back metadata.mfs
+	snapshot metadata.mfs
+	run_tool mfsmetarestore -q -a -d "$BATS_TEST_TMPDIR/set"
+	assert_failure 3
+	assert_unchanged
+	assert_equal "$(ls | grep -c prev)" 0
+	rm metadata.mfs
 	# -i and -t are 3.x options (exit 2)
 	run_tool mfsmetarestore -q -i -m metadata.mfs.back -o "$BATS_TEST_TMPDIR/new.mfs" changelog.1.mfs
 	assert_failure 2

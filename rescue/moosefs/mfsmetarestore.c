@@ -333,6 +333,12 @@ keep_previous(const char *out, const struct opts *o)
 	return RC_OK;
 }
 
+static int
+keep_prev(const char *out, const void *o)
+{
+	return keep_previous(out, o);
+}
+
 /* load, replay, and (if all went well or -b/-i) store */
 static int
 restore(const char *meta, char **cls, size_t ncl, const char *out, int aflags, int backup, const struct opts *o)
@@ -342,13 +348,12 @@ restore(const char *meta, char **cls, size_t ncl, const char *out, int aflags, i
 	int rc, rrc;
 
 	if (v16_is_file(meta)) {    /* MooseFS 1.6: v16_restore.c */
-		struct v16_opts vo = { o->verbose, o->quiet, o->automatic, o->best };
+		struct v16_opts vo = { o->verbose, o->quiet, o->automatic, o->best, backup ? keep_prev : NULL, o };
 		if (o->ignore || o->ntrust) {
 			warn_rc(RC_USAGE, "%s: -i and -t are not supported for MooseFS 1.6 metadata", meta);
 			return RC_USAGE;
 		}
-		rc = backup ? keep_previous(out, o) : RC_OK;
-		return rc ? rc : v16_restore(meta, cls, ncl, out, aflags, &vo);
+		return v16_restore(meta, cls, ncl, out, aflags, &vo);
 	}
 	{
 		struct progress pr;

@@ -127,6 +127,9 @@ int v16_replay(struct v16_meta *m, const char *text, size_t len, char *msg, size
 /* ---- v16_restore.c ---- */
 struct v16_opts {
 	int verbose, quiet, automatic, best;
+	/* called just before OUT is written (-a: keep the old file); an RC_* */
+	int (*before_store)(const char *out, const void *arg);
+	const void *arg;
 };
 /* The mfsmetarestore run for a 1.6 snapshot: load meta, replay cls, store out. */
 int v16_restore(const char *meta, char **cls, size_t ncl, const char *out, int aflags,

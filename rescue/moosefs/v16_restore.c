@@ -280,7 +280,9 @@ v16_restore(const char *meta, char **cls, size_t ncl, const char *out, int aflag
 		v16_free(&m);
 		return rrc;
 	}
-	rc = store(&m, out, aflags, o->quiet);
+	rc = o->before_store ? o->before_store(out, o->arg) : RC_OK;
+	if (rc == RC_OK)
+		rc = store(&m, out, aflags, o->quiet);
 	if (rc == RC_OK && rrc) {
 		note("stored INCOMPLETE metadata in %s: version %llu (changes up to %llu applied)", out,
 		     (unsigned long long)m.version, (unsigned long long)(m.version ? m.version - 1 : 0));
