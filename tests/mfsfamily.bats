@@ -151,7 +151,8 @@ mfsmetarestore: using $D/metadata.mfs.back (version 442): the highest version am
 	err_line "mfsmetarestore: $D/metadata.mfs.back.5: LizardFS 3.x (LIZM; early SaunaFS wrote it too): not used: restore it with LizardFS's own tools (mfsmetarestore -a of the LizardFS release that wrote it); rescue reads MooseFS only"
 	err_line "mfsmetarestore: $D/metadata.mfs.back.6: LizardFS 2.5/2.6 (MFSM 2.0 with LizardFS's sections: NODE first, ACLS, LOCK); NODE 1.0: not used: restore it with LizardFS's own tools (mfsmetarestore -a of the LizardFS release that wrote it); rescue reads MooseFS only"
 	err_line "mfsmetarestore: $D/metadata.mfs.back.7: SaunaFS (SFSM/SAUM): not used: restore it with SaunaFS's own tools (sfsmetarestore -a); rescue reads MooseFS only"
-	err_line "mfsmetarestore: $D/metadata.mfs.back.8: MooseFS 1.6 or older (MFSM 1.x without sections; LizardFS before 2.5 wrote it too): not used: MooseFS 3.0.117's mfsmaster converts it: put it in an empty DATA_PATH as metadata.mfs.back and run mfsmaster -a; rescue then reads what that writes"
+	# (a header alone: no 1.6 end record)
+	err_line "mfsmetarestore: $D/metadata.mfs.back.8: MooseFS 1.6 (MFSM 1.5), damaged (too short, or no end record): not used: use an older copy (metadata.mfs.back.N, metadata_ml.mfs.back)"
 	err_has "mfsmetarestore: using $D/metadata.mfs.back (version 19): the highest version among the 2 file(s) rescue can load"
 }
 
@@ -181,11 +182,12 @@ mfsmetarestore: using $D/metadata.mfs.back (version 442): the highest version am
 	assert_equal "$stderr" "mfsmetarestore: $BATS_TEST_TMPDIR/m.mfs@0: not a MooseFS metadata file: SaunaFS (SFSM/SAUM); restore it with SaunaFS's own tools (sfsmetarestore -a); rescue reads MooseFS only"
 }
 
-@test "mfsfamily: -m with a MooseFS 1.6 file (MFSM 1.5) is refused naming it and how to convert it (exit 3)" {
+@test "mfsfamily: -m with a MooseFS file older than 1.5 (MFSM 1.4) is refused naming it and how to convert it (exit 3)" {
 	mfsm15 "$BATS_TEST_TMPDIR/m.mfs"
+	printf 'MFSM 1.4' | dd of="$BATS_TEST_TMPDIR/m.mfs" conv=notrunc status=none
 	run_tool mfsmetarestore -m "$BATS_TEST_TMPDIR/m.mfs" -o "$BATS_TEST_TMPDIR/o.mfs"
 	assert_failure 3
-	assert_equal "$stderr" "mfsmetarestore: $BATS_TEST_TMPDIR/m.mfs@0: metadata format 'MFSM 1.5' is not supported: MooseFS 1.6 or older (MFSM 1.x without sections; LizardFS before 2.5 wrote it too); MooseFS 3.0.117's mfsmaster converts it: put it in an empty DATA_PATH as metadata.mfs.back and run mfsmaster -a; rescue then reads what that writes"
+	assert_equal "$stderr" "mfsmetarestore: $BATS_TEST_TMPDIR/m.mfs@0: metadata format 'MFSM 1.4' is not supported: MooseFS before 1.5 (MFSM 1.x without sections); MooseFS 3.0.117's mfsmaster converts it: put it in an empty DATA_PATH as metadata.mfs.back and run mfsmaster -a; rescue then reads what that writes"
 }
 
 @test "mfsfamily: mfsmetadump names the family of a file it does not read (exit 3)" {
@@ -208,13 +210,13 @@ mfsmetarestore: using $D/metadata.mfs.back (version 442): the highest version am
 	run_tool mfsmetarestore --help
 	assert_success
 	assert_line "Reads MooseFS 2.0.60..3.0.118 metadata (MFSM 2.0 with every section version"
-	assert_line "4.x metadata and writes what 4.59.2 writes.  Refused (exit 3), naming what"
-	assert_line "wrote them and what to do: MooseFS 1.6 (MFSM 1.x), LizardFS (LIZM, and its"
+	assert_line "4.x metadata and writes what 4.59.2 writes.  A MooseFS 1.6 set (MFSM 1.5"
+	assert_line "Refused (exit 3), naming what wrote them and what to do: MFSM 1.6/1.7 (MooseFS"
 	run_tool mfsmetadump --help
 	assert_success
 	assert_line "Reads MooseFS 2.0.60..3.0.118 files (every section version 3.0.117 reads),"
 	assert_line "and MooseFS 4.x files, printed as 4.59.2's mfsmetadump prints them."
-	assert_line "Files of MooseFS 1.6, LizardFS or SaunaFS are refused naming what"
+	assert_line "MooseFS 1.6 files (MFSM 1.5) are printed as 1.6.27's mfsmetadump prints them."
 	# the man pages and the guide say the same
 	grep -q '^\.SH VERSIONS' "$TESTS_DIR/../docs/man/mfsmetarestore.1"
 	grep -q '^\.SH VERSIONS' "$TESTS_DIR/../docs/man/mfsmetadump.1"

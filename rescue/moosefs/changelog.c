@@ -139,6 +139,11 @@ scan_tail(struct mfs_clfile *f)
 			if (pread_full(f->fd, f->buf, (size_t)len, (uint64_t)s) != (ssize_t)len)
 				return -1;
 			kind = mfs_cl_line_kind(f->buf, (size_t)len);
+			if (kind == MFS_CL_GARBAGE && f->id0 && len >= 2 && f->buf[0] == '0' && f->buf[1] == ':') {
+				f->buf[0] = '1';   /* judged as any other id */
+				kind = mfs_cl_line_kind(f->buf, (size_t)len);
+				f->buf[0] = '0';
+			}
 		}
 		if (kind == MFS_CL_OK) {
 			f->last = mfs_cl_parse_id(f->buf, (size_t)len, &rest);
@@ -150,8 +155,8 @@ scan_tail(struct mfs_clfile *f)
 	return 0;
 }
 
-int
-mfs_cl_open(struct mfs_clfile *f, const char *path)
+static int
+cl_open(struct mfs_clfile *f, const char *path, int id0)
 {
 	struct stat st;
 	char head[32];
@@ -160,6 +165,7 @@ mfs_cl_open(struct mfs_clfile *f, const char *path)
 
 	memset(f, 0, sizeof *f);
 	f->path = path;
+	f->id0 = id0;
 	f->fd = open_ro(path);
 	if (f->fd < 0)
 		return RC_IO;
@@ -180,6 +186,18 @@ fail:
 	warn_sys(RC_IO, "%s", path);
 	mfs_cl_close(f);
 	return RC_IO;
+}
+
+int
+mfs_cl_open(struct mfs_clfile *f, const char *path)
+{
+	return cl_open(f, path, 0);
+}
+
+int
+mfs_cl_open16(struct mfs_clfile *f, const char *path)
+{
+	return cl_open(f, path, 1);
 }
 
 void
@@ -255,4 +273,74 @@ mfs_cl_close(struct mfs_clfile *f)
 	free(f->buf);
 	f->buf = NULL;
 	f->fd = -1;
+}
+
+void
+mfs_cl_warn_tail(struct mfs_clfile *f, const char *real)
+{
+	char ex[41];
+	int quote = f->tailkind == MFS_CL_TORN || f->tailkind == MFS_CL_GARBAGE;
+	uint64_t n = f->size - f->tail;
+
+	if (n == 0)
+		return;
+	mfs_cl_tail_excerpt(f, ex, sizeof ex);
+	if (f->lineno == 0)
+		note("warning: %s:1: damaged file, %llu byte%s ignored: %s%s%s%s; it holds no complete changelog line (%s ignores it too)",
+		     f->path, (unsigned long long)n, n == 1 ? "" : "s", mfs_cl_kind_name(f->tailkind),
+		     quote ? ": '" : "", quote ? ex : "", quote ? "'" : "", real);
+	else
+		note("warning: %s:%llu: damaged end of file, %llu byte%s ignored: %s%s%s%s; the %llu complete lines before it are used (%s would ignore the whole file)",
+		     f->path, (unsigned long long)f->lineno + 1, (unsigned long long)n, n == 1 ? "" : "s",
+		     mfs_cl_kind_name(f->tailkind), quote ? ": '" : "", quote ? ex : "", quote ? "'" : "",
+		     (unsigned long long)f->lineno, real);
+}
+
+static void
+hswap(size_t *heap, size_t a, size_t b)
+{
+	size_t t = heap[a];
+
+	heap[a] = heap[b];
+	heap[b] = t;
+}
+
+void
+mfs_cl_heap_down(const struct mfs_clfile *f, size_t *heap, size_t nh)
+{
+	for (size_t pos = 0;;) {
+		size_t l = 2 * pos + 1, m = l;
+		if (l >= nh)
+			return;
+		if (l + 1 < nh && f[heap[l + 1]].id < f[heap[l]].id)
+			m = l + 1;
+		if (f[heap[pos]].id <= f[heap[m]].id)
+			return;
+		hswap(heap, pos, m);
+		pos = m;
+	}
+}
+
+void
+mfs_cl_heap_up(const struct mfs_clfile *f, size_t *heap, size_t nh)
+{
+	for (size_t pos = nh - 1; pos > 0 && f[heap[pos]].id < f[heap[(pos - 1) / 2]].id; pos = (pos - 1) / 2)
+		hswap(heap, pos, (pos - 1) / 2);
+}
+
+int
+mfs_cl_heap_next(struct mfs_clfile *f, size_t *heap, size_t *nh, const char *real)
+{
+	struct mfs_clfile *r = &f[heap[0]];
+	int k = mfs_cl_next(r);
+
+	if (k < 0)
+		return k;
+	if (k == 0) {
+		mfs_cl_warn_tail(r, real);
+		r->id = UINT64_MAX;
+		heap[0] = heap[--*nh];
+	}
+	mfs_cl_heap_down(f, heap, *nh);
+	return 0;
 }

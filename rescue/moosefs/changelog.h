@@ -25,6 +25,7 @@ struct mfs_clfile {
 	uint64_t tail;
 	int tailkind;
 	int trust;              /* rank in the -t list (0: not trusted) */
+	int id0;                /* MooseFS 1.6: "0: ..." is a valid line (ids from 0) */
 	char *buf;
 	size_t cap, pos, end;
 	int eof;
@@ -39,6 +40,8 @@ struct mfs_clfile {
 
 /* Open and find the first id and the damaged end.  RC_OK or RC_IO. */
 int mfs_cl_open(struct mfs_clfile *f, const char *path);
+/* The same for a MooseFS 1.6 changelog, whose ids start at 0 (f->id0). */
+int mfs_cl_open16(struct mfs_clfile *f, const char *path);
 /* Next complete line before the damaged end: 1, or 0 at the end, or
  * -RC_DATA for a line too long, -RC_IO. */
 int mfs_cl_next(struct mfs_clfile *f);
@@ -60,5 +63,17 @@ int mfs_cl_kind_parts(const char *head, size_t headlen, uint64_t len, int nul, i
 void mfs_cl_tail_excerpt(struct mfs_clfile *f, char *out, size_t n);
 /* What a kind means, for messages ("blank line", ...). */
 const char *mfs_cl_kind_name(int kind);
+/* The warning for f's damaged end (none when it has none), after the file
+ * was read to it; real: the MooseFS whose restore drops the whole file
+ * ("MooseFS 3.0.117"). */
+void mfs_cl_warn_tail(struct mfs_clfile *f, const char *real);
+/* MooseFS's merge order (merger.c): a binary heap of files by their current
+ * id, f[heap[0]] the lowest; after the root's id grew (down) or a file was
+ * appended at heap[nh - 1] (up). */
+void mfs_cl_heap_down(const struct mfs_clfile *f, size_t *heap, size_t nh);
+void mfs_cl_heap_up(const struct mfs_clfile *f, size_t *heap, size_t nh);
+/* Next line of the root file, the heap fixed up; a file that ends leaves
+ * the heap (its id set to UINT64_MAX) after mfs_cl_warn_tail.  0 or -RC_*. */
+int mfs_cl_heap_next(struct mfs_clfile *f, size_t *heap, size_t *nh, const char *real);
 
 #endif

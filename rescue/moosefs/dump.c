@@ -12,6 +12,7 @@
 #include "lib/bytes.h"
 #include "lib/err.h"
 #include "lib/xio.h"
+#include "moosefs/family.h"
 #include "moosefs/meta.h"
 #include "moosefs/rd.h"
 #include "moosefs/sections.h"
@@ -970,6 +971,10 @@ mfs_dump(const char *path, int hide, const char *only)
 
 	if (rc)
 		goto out;
+	if (h.kind == MFS_KIND_20 && mfs_rd_need(&d.r, 32) == 0 && mfs_lizardfs_refuse(path, d.r.p + 24, 8)) {
+		rc = RC_DATA;
+		goto out;
+	}
 	d.r.p += 8;
 	if (head) {
 		print_sig(&d, h.sig, "header");

@@ -11,6 +11,8 @@
 #include "lib/xio.h"
 #include "moosefs/family.h"
 #include "moosefs/rd.h"
+#include "moosefs/sections.h"
+#include "moosefs/v16.h"
 
 /* the sections each MooseFS release range writes, in file order */
 static const struct {
@@ -47,9 +49,11 @@ mfs_sig_family(const struct mfs_header *h, const char **advice)
 	*advice = NULL;
 	if (h->n < 8)
 		return "not a metadata file (shorter than a header)";
-	if (v && v < 0x16) {
+	if (v == 0x15)
+		return "MooseFS 1.6 (MFSM 1.5)";
+	if (v && v < 0x15) {
 		*advice = ADVICE_MFS1;
-		return "MooseFS 1.6 or older (MFSM 1.x without sections; LizardFS before 2.5 wrote it too)";
+		return "MooseFS before 1.5 (MFSM 1.x without sections)";
 	}
 	if (v && v < 0x20) {
 		*advice = ADVICE_MFS1;
@@ -96,6 +100,16 @@ struct walk {
 	char first[4];
 	int n, unknown, v4, lizard, cut;
 };
+
+int
+mfs_lizardfs_refuse(const char *name, const uint8_t *at24, size_t avail)
+{
+	if (avail < 8 || memcmp(at24, "NODE 1.0", 8) != 0)
+		return 0;
+	warn_off(RC_DATA, name, 24, "not a MooseFS metadata file: %s; %s", mfs_lizardfs_layout("NODE"),
+		 "restore it with LizardFS's own tools; rescue reads MooseFS only");
+	return RC_DATA;
+}
 
 static void
 walk_sections(int fd, uint64_t size, struct walk *w)
@@ -186,6 +200,13 @@ mfs_family_of(const char *path, struct mfs_family *f)
 		} else if (h.kind == MFS_KIND_20) {
 			walk_sections(fd, r.size, &w);
 			name_mfsm20(f, &w);
+		} else if (!memcmp(h.sig, "MFSM 1.5", 8)) {
+			/* MooseFS 1.6 (v16_*.c), when it looks whole */
+			uint64_t v;
+			f->loadable = v16_peek(path, &v) == RC_OK;
+			snprintf(f->name, sizeof f->name, "MooseFS 1.6 (MFSM 1.5)%s",
+				 f->loadable ? "" : ", damaged (too short, or no end record)");
+			f->advice = f->loadable ? NULL : "use an older copy (metadata.mfs.back.N, metadata_ml.mfs.back)";
 		} else {
 			snprintf(f->name, sizeof f->name, "%s", fam);
 		}

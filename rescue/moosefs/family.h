@@ -32,4 +32,9 @@ const char *mfs_sig_family(const struct mfs_header *h, const char **advice);
  * writes NODE first, MooseFS SESS): NULL when it is MooseFS's. */
 const char *mfs_lizardfs_layout(const char first_tag[4]);
 
+/* LizardFS 2.5/2.6's own MFSM 2.0 has NODE 1.0 where MooseFS has its first
+ * section (SESS) at offset 24: then one message naming it and RC_DATA, else 0.
+ * at24: the file's bytes from offset 24 (avail of them). */
+int mfs_lizardfs_refuse(const char *name, const uint8_t *at24, size_t avail);
+
 #endif

@@ -885,11 +885,8 @@ load_all(struct mfs_meta *m, struct mfs_rd *r, int flags)
 	}
 	r->p += 24;
 	/* LizardFS also wrote MFSM 2.0, with its own header and sections */
-	if (mfs_rd_need(r, 16) == 0 && memcmp(r->p, "NODE 1.0", 8) == 0) {
-		warn_off(RC_DATA, r->name, 24, "not a MooseFS metadata file: %s; %s", mfs_lizardfs_layout("NODE"),
-			 "restore it with LizardFS's own tools; rescue reads MooseFS only");
+	if (mfs_rd_need(r, 16) == 0 && mfs_lizardfs_refuse(r->name, r->p, 16))
 		return RC_DATA;
-	}
 	m->version = h.version;
 	m->metaid = h.metaid;
 	rc = load_sections(m, r, flags);

@@ -8,6 +8,7 @@
 #include "lib/opt.h"
 #include "toolmain.h"
 #include "moosefs/meta.h"
+#include "moosefs/v16.h"
 
 static const char usage[] =
 	"usage: mfsmetadump [-d] [-s SECTION | --header] FILE\n"
@@ -15,8 +16,9 @@ static const char usage[] =
 	"metadata_ml.mfs.back) as text, the same text as MooseFS 3.0.117 mfsmetadump.\n"
 	"Reads MooseFS 2.0.60..3.0.118 files (every section version 3.0.117 reads),\n"
 	"and MooseFS 4.x files, printed as 4.59.2's mfsmetadump prints them.\n"
-	"Files of MooseFS 1.6, LizardFS or SaunaFS are refused naming what\n"
-	"wrote them and what to do.\n"
+	"MooseFS 1.6 files (MFSM 1.5) are printed as 1.6.27's mfsmetadump prints them.\n"
+	"Other files (MFSM 1.6/1.7, LizardFS, SaunaFS) are refused naming what wrote\n"
+	"them and what to do.\n"
 	"  -d          print '.' instead of non-printable characters\n"
 	"  -s SECTION  print only this section: HEAD SESS SCLA PATT NODE EDGE FREE\n"
 	"              QUOT XATR PACL OPEN FLCK PLCK CSDB CHNK\n"
@@ -52,6 +54,11 @@ mfsmetadump_main(int argc, char **argv)
 		die_usage(optind == argc ? "missing FILE" : "too many arguments");
 	if (header && section)
 		die_usage("-s and --header do not go together");
+	if (!header && v16_is_file(argv[optind])) {     /* MooseFS 1.6: v16_dump.c */
+		if (section)   /* (-d: 1.6's names are printed with '.' anyway) */
+			die_usage("-s is not supported for MooseFS 1.6 metadata (no sections)");
+		return err_finish(v16_dump(argv[optind]));
+	}
 	if (header)
 		return err_finish(mfs_dump_header(argv[optind], hide));
 	return err_finish(mfs_dump(argv[optind], hide, section));

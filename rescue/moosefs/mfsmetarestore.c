@@ -27,6 +27,7 @@
 #include "moosefs/family.h"
 #include "moosefs/meta.h"
 #include "moosefs/replay.h"
+#include "moosefs/v16.h"
 
 static const char usage[] =
 	"usage: mfsmetarestore [-q] [-f] [-x [-x]] [-b] [-i] [-t CHANGELOG] -m META -o OUT [CHANGELOG...]\n"
@@ -39,9 +40,11 @@ static const char usage[] =
 	"write OUT atomically.  Inputs are never modified.\n"
 	"Reads MooseFS 2.0.60..3.0.118 metadata (MFSM 2.0 with every section version\n"
 	"3.0.117 reads) and MFSM NEW, and writes what 3.0.117 writes; reads MooseFS\n"
-	"4.x metadata and writes what 4.59.2 writes.  Refused (exit 3), naming what\n"
-	"wrote them and what to do: MooseFS 1.6 (MFSM 1.x), LizardFS (LIZM, and its\n"
-	"own MFSM 2.0 layout), SaunaFS (SFSM).\n"
+	"4.x metadata and writes what 4.59.2 writes.  A MooseFS 1.6 set (MFSM 1.5\n"
+	"snapshot, 1.6 changelogs) is restored as 1.6.27's mfsmetarestore does (same\n"
+	"bytes), but also from changelogs 1.6.27 skips (first id 0, torn end).\n"
+	"Refused (exit 3), naming what wrote them and what to do: MFSM 1.6/1.7 (MooseFS\n"
+	"betas, LizardFS 2.x), LizardFS (LIZM, and its own MFSM 2.0 layout), SaunaFS.\n"
 	"  -m META       metadata snapshot to start from\n"
 	"  -o OUT        metadata file to write (must not exist unless -f)\n"
 	"  -f            replace an existing OUT\n"
@@ -86,92 +89,14 @@ struct job {
 	size_t *heap, nh;       /* indices into f, merger.c's heap order */
 };
 
-/* The merge order of MooseFS 3.0.117 (mfsmaster/merger.c): a binary heap
- * of the files by their next id, filled in the files' order.  It decides
- * only between lines with the same id: the master applies the one at the
- * root and skips the others as duplicates, and -a does the same. */
-static uint64_t
-heap_id(const struct job *j, size_t pos)
-{
-	return j->f[j->heap[pos]].id;
-}
-
-static void
-heap_swap(struct job *j, size_t a, size_t b)
-{
-	size_t t = j->heap[a];
-
-	j->heap[a] = j->heap[b];
-	j->heap[b] = t;
-}
-
-static void
-heap_down(struct job *j)
-{
-	size_t pos = 0;
-
-	for (;;) {
-		size_t l = 2 * pos + 1, m = l;
-		if (l >= j->nh)
-			return;
-		if (l + 1 < j->nh && heap_id(j, l + 1) < heap_id(j, l))
-			m = l + 1;
-		if (heap_id(j, pos) <= heap_id(j, m))
-			return;
-		heap_swap(j, pos, m);
-		pos = m;
-	}
-}
-
-static void
-heap_up(struct job *j)
-{
-	size_t pos = j->nh - 1;
-
-	while (pos > 0 && heap_id(j, pos) < heap_id(j, (pos - 1) / 2)) {
-		heap_swap(j, pos, (pos - 1) / 2);
-		pos = (pos - 1) / 2;
-	}
-}
-
+/* The merge order of MooseFS 3.0.117 (mfsmaster/merger.c, changelog.c's
+ * heap) decides only between lines with the same id: the master applies
+ * the one at the root and skips the others as duplicates, and -a does the
+ * same. */
 static void
 warn_tail(struct mfs_clfile *f)
 {
-	char ex[41];
-	int quote = f->tailkind == MFS_CL_TORN || f->tailkind == MFS_CL_GARBAGE;
-
-	uint64_t n = f->size - f->tail;
-
-	if (n == 0)
-		return;
-	mfs_cl_tail_excerpt(f, ex, sizeof ex);
-	if (f->lineno == 0)
-		note("warning: %s:1: damaged file, %llu byte%s ignored: %s%s%s%s; it holds no complete changelog line (MooseFS 3.0.117 ignores it too)",
-		     f->path, (unsigned long long)n, n == 1 ? "" : "s", mfs_cl_kind_name(f->tailkind),
-		     quote ? ": '" : "", quote ? ex : "", quote ? "'" : "");
-	else
-		note("warning: %s:%llu: damaged end of file, %llu byte%s ignored: %s%s%s%s; the %llu complete lines before it are used (MooseFS 3.0.117 would ignore the whole file)",
-		     f->path, (unsigned long long)f->lineno + 1, (unsigned long long)n, n == 1 ? "" : "s",
-		     mfs_cl_kind_name(f->tailkind), quote ? ": '" : "", quote ? ex : "", quote ? "'" : "",
-		     (unsigned long long)f->lineno);
-}
-
-/* next line of the file at the heap's root; -RC_* on a read error */
-static int
-heap_advance(struct job *j)
-{
-	struct mfs_clfile *f = &j->f[j->heap[0]];
-	int k = mfs_cl_next(f);
-
-	if (k < 0)
-		return k;
-	if (k == 0) {
-		warn_tail(f);
-		f->id = UINT64_MAX;
-		heap_swap(j, 0, --j->nh);
-	}
-	heap_down(j);
-	return 0;
+	mfs_cl_warn_tail(f, "MooseFS 3.0.117");
 }
 
 static int
@@ -235,7 +160,7 @@ replay_all(struct mfs_meta *m, struct job *j, const struct opts *o)
 			continue;
 		}
 		j->heap[j->nh++] = i;
-		heap_up(j);
+		mfs_cl_heap_up(j->f, j->heap, j->nh);
 	}
 	while (j->nh) {
 		struct mfs_clfile *f = &j->f[j->heap[0]];
@@ -305,7 +230,7 @@ replay_all(struct mfs_meta *m, struct job *j, const struct opts *o)
 			note_at(f->path, f->lineno, "change %llu already applied, skipped", (unsigned long long)id);
 		}
 		f->prev = id;
-		k = heap_advance(j);
+		k = mfs_cl_heap_next(j->f, j->heap, &j->nh, "MooseFS 3.0.117");
 		if (k < 0)
 			return -k;
 	}
@@ -472,6 +397,12 @@ choose_family(struct mfs_meta *m, const char *meta, char **cls, size_t ncl, cons
 	return RC_OK;
 }
 
+static int
+keep_prev(const char *out, const void *o)
+{
+	return keep_previous(out, o);
+}
+
 /* load, replay, and (if all went well or -b/-i) store */
 static int
 restore(const char *meta, char **cls, size_t ncl, const char *out, int aflags, int backup, const struct opts *o)
@@ -480,6 +411,14 @@ restore(const char *meta, char **cls, size_t ncl, const char *out, int aflags, i
 	struct job j = { 0 };
 	int rc, rrc;
 
+	if (v16_is_file(meta)) {    /* MooseFS 1.6: v16_restore.c */
+		struct v16_opts vo = { o->verbose, o->quiet, o->automatic, o->best, backup ? keep_prev : NULL, o };
+		if (o->ignore || o->ntrust) {
+			warn_rc(RC_USAGE, "%s: -i and -t are not supported for MooseFS 1.6 metadata", meta);
+			return RC_USAGE;
+		}
+		return v16_restore(meta, cls, ncl, out, aflags, &vo);
+	}
 	{
 		struct progress pr;
 		struct stat st;

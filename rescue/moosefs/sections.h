@@ -38,7 +38,7 @@ struct mfs_header {
 
 /* head: the first bytes of the file (n of them, MFS_HEADER_MAX suffice);
  * tail: its last 16 bytes (tn of them).  Never fails: h says what is there. */
-#define MFS_HEADER_MAX 24
+#define MFS_HEADER_MAX 28   /* 28: LizardFS's "MFSM 2.0" is told by bytes 24..27 */
 void mfs_header_parse(const uint8_t *head, size_t n, const uint8_t *tail, size_t tn,
 		      struct mfs_header *h);
 /* metapick's verdict: NULL when the file can start a restore, else why not */
