@@ -1,0 +1,225 @@
+#!/usr/bin/env bats
+# arm64 (issue 17): out/arm64/rescue, cross-built by `make check` (mk/arch.mk),
+# run under qemu-aarch64 user mode against the x86-64 out/rescue: the same
+# inputs give the same bytes on both, and what one architecture writes the
+# other reads (blksync deltas and pushes, metasnap archives, MooseFS metadata).
+load helpers
+
+A64=$TOP_DIR/${O:-out}/arm64/rescue
+
+setup_file() {
+	# make check builds it: missing is a failure, never a skip
+	[ -x "$A64" ] || { echo "no $A64: run make check (or make all-arches)" >&2; return 1; }
+	# a64/rescue runs the arm64 binary under qemu with the argv[0] it was
+	# called by, so a64/bin/TOOL -> ../rescue dispatches as out/bin/TOOL does
+	local d=$BATS_FILE_TMPDIR/a64
+	mkdir -p "$d/bin"
+	printf '#!/bin/sh\nexec qemu-aarch64 -0 "$0" %q "$@"\n' "$A64" >"$d/rescue"
+	chmod +x "$d/rescue"
+	for t in $("$RESCUE" --list); do ln -s ../rescue "$d/bin/$t"; done
+}
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	X86=$RESCUE
+	ARM=$BATS_FILE_TMPDIR/a64/rescue
+	export SOURCE_DATE_EPOCH=1700000000
+}
+
+# both ARGS...: run `rescue ARGS...` on each architecture (stdout to x86.out
+# and arm.out, stderr to *.err); both must succeed with the same stdout
+both() {
+	timeout 300 "$X86" "$@" >x86.out 2>x86.err || fail "x86-64: rescue $* failed ($?): $(cat x86.err)"
+	timeout 300 "$ARM" "$@" >arm.out 2>arm.err || fail "arm64: rescue $* failed ($?): $(cat arm.err)"
+	cmp x86.out arm.out
+}
+
+# mkimg FILE BYTES: random content, with a run of zeros in the middle
+mkimg() {
+	{ head -c "$(($2 / 2))" /dev/urandom; head -c 65536 /dev/zero; head -c "$(($2 - $2 / 2 - 65536))" /dev/urandom; } >"$1"
+}
+
+# scribble FILE BLOCK...: overwrite 4 KiB blocks with random bytes
+scribble() {
+	local f=$1 b
+	shift
+	for b in "$@"; do
+		head -c 4096 /dev/urandom | dd of="$f" bs=4096 seek="$b" conv=notrunc status=none
+	done
+}
+
+@test "arm64: out/arm64/rescue is a static aarch64 executable" {
+	run file -b "$A64"
+	assert_output --partial "ARM aarch64"
+	assert_output --partial "statically linked"
+	run file -b "$RESCUE"
+	assert_output --partial "x86-64"
+}
+
+@test "arm64: the same tools, and every tool's --help (also by link name) is the x86-64 one (exit 0)" {
+	both --list
+	[ "$(wc -l <arm.out)" -ge 9 ]
+	both --version
+	for t in $("$X86" --list); do
+		both "$t" --help
+		[ -s arm.out ] || fail "$t --help printed nothing"
+		timeout 60 "$BATS_FILE_TMPDIR/a64/bin/$t" --help >link.out || fail "arm64 $t --help by link name failed"
+		cmp x86.out link.out
+	done
+	# a usage error is exit 2 there too
+	run --separate-stderr timeout 60 "$ARM" mkcpio --no-such-option
+	assert_equal "$status" 2
+}
+
+@test "arm64: the MooseFS restore scenarios under qemu-aarch64 equal the real restore (tests/mfsmetarestore.bats)" {
+	requires moosefs root
+	# the byte-identical scenarios of mfsmetarestore.bats, with the arm64 binary
+	run timeout 1200 env RESCUE="$ARM" bats --tap -f 'equals the real restore' "$TOP_DIR/tests/mfsmetarestore.bats"
+	echo "$output" >&2
+	assert_success
+	# every one ran and passed: none skipped, at least the 5 scenarios and -t
+	refute_output --partial '# skip'
+	refute_output --partial 'not ok'
+	[ "$(grep -c '^ok ' <<<"$output")" -ge 6 ]
+}
+
+@test "arm64: mfsmetarestore and mfsmetadump write the same bytes on both architectures" {
+	local s
+	for s in small full metalogger; do
+		mkdir -p "x86-$s" "arm-$s"
+		cp "$FIXTURES/mfsmetarestore/$s"/* "x86-$s/"
+		cp "$FIXTURES/mfsmetarestore/$s"/* "arm-$s/"
+		timeout 300 "$X86" mfsmetarestore -q -a -d "x86-$s" || fail "x86-64 restore of $s"
+		timeout 300 "$ARM" mfsmetarestore -q -a -d "arm-$s" || fail "arm64 restore of $s"
+		# these scenarios keep their root (no wall clock in the result):
+		# byte-identical, as each is to the real restore
+		cmp "x86-$s/metadata.mfs" "arm-$s/metadata.mfs"
+		both mfsmetadump "arm-$s/metadata.mfs"
+	done
+	# a metadata file read by both: the same dump
+	both mfsmetadump "$FIXTURES/mfsmetarestore/full/metadata.mfs.back"
+}
+
+@test "arm64: blksync signatures and deltas are the same bytes; a delta made on one architecture patches on the other (cmp)" {
+	local h
+	mkimg base.img 3000000
+	cp base.img src.img
+	scribble src.img 0 5 300 731
+	for h in xxh3 sha256; do
+		both blksync sig -q --seed 42 --hash=$h base.img
+		mv x86.out sigs.$h
+		both blksync diff -q src.img sigs.$h
+		mv x86.out delta.$h
+		# made on x86-64, applied by arm64; and the other way round
+		cp base.img a.img
+		timeout 300 "$ARM" blksync patch a.img delta.$h || fail "arm64 patch ($h)"
+		cmp src.img a.img
+		cp base.img b.img
+		timeout 300 "$ARM" blksync sig -q --seed 7 --hash=$h b.img >sigs.arm
+		timeout 300 "$ARM" blksync diff -q src.img sigs.arm >delta.arm
+		timeout 300 "$X86" blksync patch b.img delta.arm || fail "x86-64 patch ($h)"
+		cmp src.img b.img
+	done
+	# full images: the same bytes, restored across
+	both blksync full -q --seed 9 src.img
+	mv x86.out full.img
+	timeout 300 "$ARM" blksync restore full.img r.img
+	cmp src.img r.img
+	both blksync verify src.img r.img
+}
+
+@test "arm64: blksync push between architectures, and a checkpoint left by one resumed by the other (cmp)" {
+	mkimg src.img 6000000
+	cp src.img dst.img
+	scribble src.img 1 2 900
+	timeout 300 "$X86" blksync push -q src.img -- "$ARM" blksync serve dst.img || fail "x86-64 push to arm64 serve"
+	cmp src.img dst.img
+	scribble src.img 3 1000
+	timeout 300 "$ARM" blksync push -q --hash=sha256 src.img -- "$X86" blksync serve dst.img || fail "arm64 push to x86-64 serve"
+	cmp src.img dst.img
+	# a push killed part way leaves a checkpoint; the other architecture resumes it
+	mkimg big.img 33554432
+	: >part.img
+	# (no timeout wrapper: the KILL must reach push itself)
+	"$X86" blksync push -q --resume ck big.img -- \
+		sh -c "echo \$\$ >serve.pid; perl -e '\$|=1; while (sysread(STDIN, \$b, 65536)) { syswrite(STDOUT, \$b); select(undef, undef, undef, 0.01) }' | exec \"$X86\" blksync serve part.img" 2>/dev/null &
+	local pid=$! i
+	for i in $(seq 300); do [ -e ck ] && break; sleep 0.1; done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" || true
+	timeout 30 sh -c 'while [ ! -e serve.pid ] || kill -0 "$(cat serve.pid)" 2>/dev/null; do sleep 0.1; done'
+	[ -s ck ] || fail "no checkpoint"
+	done=$(sed -n 's/^done //p' ck)
+	[ "$done" -gt 0 ] && [ "$done" -lt 33554432 ]
+	run timeout 600 "$ARM" blksync push --resume ck big.img -- "$X86" blksync serve part.img
+	assert_success
+	assert_equal "${output%%$'\n'*}" "blksync: ck: resuming at $done (the done range checked on both sides)"
+	cmp big.img part.img
+	[ ! -e ck ]
+}
+
+# tree DIR: files, a sparse file, links, odd names, modes and times
+tree() {
+	mkdir -p "$1/sub/deeper" "$1/empty"
+	head -c 200000 /dev/urandom >"$1/random.bin"
+	seq 1 20000 >"$1/sub/numbers.txt"
+	printf 'x' >"$1/sub/deeper/one"
+	truncate -s 5M "$1/sparse"
+	printf 'tail' >>"$1/sparse"
+	ln -s sub/numbers.txt "$1/link"
+	ln "$1/sub/deeper/one" "$1/hardlink"
+	printf 'odd\n' >"$1/name with spaces and é"
+	chmod 600 "$1/random.bin"
+	chmod 4755 "$1/sub/deeper/one"
+	find "$1" -exec touch -h -d @1600000000 {} +
+}
+
+@test "arm64: metasnap archives are the same bytes; saved on one architecture, restored and verified on the other (diff -r)" {
+	tree src
+	timeout 300 "$ARM" metasnap save -q -j 3 src -o arm.tar.gz || fail "arm64 save"
+	timeout 300 "$X86" metasnap save -q -j 1 src -o x86.tar.gz || fail "x86-64 save"
+	cmp x86.tar.gz arm.tar.gz
+	timeout 300 "$ARM" metasnap verify -q x86.tar.gz || fail "arm64 verify of the x86-64 archive"
+	timeout 300 "$X86" metasnap verify -q arm.tar.gz || fail "x86-64 verify of the arm64 archive"
+	timeout 300 "$ARM" metasnap restore -q x86.tar.gz on-arm || fail "arm64 restore"
+	timeout 300 "$X86" metasnap restore -q arm.tar.gz on-x86 || fail "x86-64 restore"
+	diff -r src on-arm
+	diff -r src on-x86
+	timeout 300 "$X86" metasnap diff x86.tar.gz on-arm || fail "x86-64 diff of the arm64 restore"
+	timeout 300 "$ARM" metasnap diff arm.tar.gz on-x86 || fail "arm64 diff of the x86-64 restore"
+	[ "$(stat -c '%a %Y' on-arm/sub/deeper/one)" = "4755 1600000000" ]
+}
+
+@test "arm64: mkcpio and mkoci write the same bytes on both architectures; each lists the other's" {
+	tree root
+	both mkcpio -q -o - root
+	both mkcpio -q -z -o - root
+	mv x86.out x86.cpio.gz
+	mv arm.out arm.cpio.gz
+	both mkcpio -t -v arm.cpio.gz
+	both mkoci -q -t test:1 -e /bin/true -E A=b -o - root
+	both dumpplan -q -c 1T "$FIXTURES/dumpplan/coda-volumes.txt"
+	both dumpplan -q -b -c 8G "$FIXTURES/dumpplan/suffixes-comments-crlf.txt"
+}
+
+@test "arm64: two arm64 builds in other trees are byte-identical to out/arm64/rescue" {
+	local t
+	for t in t1 "t2"; do
+		mkdir -p "$t"
+		cp -a "$TOP_DIR/Makefile" "$TOP_DIR/config" "$TOP_DIR/mk" "$TOP_DIR/rescue" "$t/"
+		mkdir -p "$t/tests" "$t/initramfs" "$t/bench"
+		cp -a "$TOP_DIR/tests/rules.mk" "$TOP_DIR/tests/packages.txt" "$t/tests/"
+		cp -a "$TOP_DIR/initramfs/rules.mk" "$t/initramfs/"
+		cp -a "$TOP_DIR/bench/rules.mk" "$t/bench/"
+		ln -s "$TOP_DIR/build" "$t/build"
+	done
+	# the same source and times as out/arm64/rescue; other paths, other -j
+	local epoch
+	epoch=$(cd "$TOP_DIR" && git log -1 --format=%ct 2>/dev/null || echo 1)
+	run timeout 900 env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C t1 -s -j2 ARCH=arm64 SOURCE_DATE_EPOCH="$epoch" W="$PWD/w1" O="$PWD/o1" "$PWD/o1/rescue"
+	assert_success
+	run timeout 900 env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C t2 -s -j1 ARCH=arm64 SOURCE_DATE_EPOCH="$epoch" W="$PWD/w2" O="$PWD/o2" "$PWD/o2/rescue"
+	assert_success
+	cmp o1/rescue o2/rescue
+	cmp o1/rescue "$A64"
+}
