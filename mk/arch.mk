@@ -5,8 +5,9 @@
 #   ARCH=arm64                  out/arm64/rescue only (static, musl, aarch64):
 #                               no arm64 initramfs, OCI image or ISO yet
 #   make all-arches             `make` (x86-64) and out/arm64/rescue
-#   make check                  builds out/arm64/rescue too; tests/arm64.bats runs it
-#                               under qemu-aarch64 (user mode) against the x86-64 one
+#   make check                  builds out/arm64/rescue and the arm64 unit tests too;
+#                               tests/arm64.bats runs them under qemu-aarch64 (user
+#                               mode), the binary against the x86-64 one
 #
 # The arm64 toolchain is Debian's: gcc-aarch64-linux-gnu with musl-dev:arm64's
 # wrapper aarch64-linux-musl-gcc (ARM64_CC), and linux-libc-dev-arm64-cross for
@@ -50,15 +51,15 @@ KHDR_ASM = $(KHDR)/asm
 ZLIB_CHOST := aarch64-linux-gnu
 # the arm64 images are not there yet (issue 17): `make ARCH=arm64` is the binary
 ARCH_ALL :=
-ifneq ($(filter links images media size install check unit fuzz fuzz-build bench all-arches,$(MAKECMDGOALS)),)
-$(error ARCH=arm64 builds out/arm64/rescue only (no images, links or tests yet); `make check` builds and tests it from the default ARCH)
+ifneq ($(filter links images media size install check fuzz fuzz-build bench all-arches,$(MAKECMDGOALS)),)
+$(error ARCH=arm64 builds out/arm64/rescue and its unit tests only (no images or links yet); `make check` builds and tests them from the default ARCH)
 endif
 deps: deps-arm64
 else
 $(error ARCH=$(ARCH): use x86_64 (the default) or arm64)
 endif
 
-.PHONY: deps-arm64 arm64 all-arches
+.PHONY: deps-arm64 arm64 arm64-unit all-arches
 # musl-dev:arm64 is a foreign-architecture package: add the architecture first
 # (root only; apt-get update is then done by install_missing's retry)
 deps-arm64:
@@ -73,7 +74,11 @@ ifeq ($(ARCH),x86_64)
 arm64: deps-arm64 $(B)/debroot.stamp
 	$(Q)$(MAKE) --no-print-directory ARCH=arm64 W=$(W)/arm64 O=$(O)/arm64 $(O)/arm64/rescue
 
+# and the unit tests, which tests/arm64.bats runs under qemu-aarch64
+arm64-unit: arm64
+	$(Q)$(MAKE) --no-print-directory ARCH=arm64 W=$(W)/arm64 O=$(O)/arm64 unit
+
 all-arches: all arm64
-check: arm64
+check: arm64-unit
 check-deps: deps-arm64
 endif
