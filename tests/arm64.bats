@@ -59,6 +59,32 @@ scribble() {
 	assert_output --partial "x86-64"
 }
 
+# value VAR [MAKE ARGS...]: what the Makefile makes of VAR (nothing is built)
+value() {
+	local var=$1
+	shift
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$TOP_DIR" --eval "rescue-show-value: ; @echo '\$($var)'" "$@" rescue-show-value
+}
+
+@test "arm64: ARCH=arm64 has its own compiler and dirs; an exported ARCH is ignored; no arm64 images yet (exit 2)" {
+	assert_equal "$(value CC ARCH=arm64) $(value W ARCH=arm64) $(value O ARCH=arm64) $(value ZLIB ARCH=arm64)" \
+		"aarch64-linux-musl-gcc build/arm64 out/arm64 build/arm64/zlib/libz.a"
+	assert_equal "$(value CC ARCH=aarch64 ARM64_CC=my-cc) $(value O ARCH=arm64 O=/tmp/o)" "my-cc /tmp/o"
+	# the x86-64 defaults, also under an exported ARCH (kernel builds export one)
+	assert_equal "$(env ARCH=arm64 bash -c "$(declare -f value); value CC") $(value W) $(value O) $(value ZLIB)" \
+		"musl-gcc build out build/zlib/libz.a"
+	run value CC ARCH=sparc
+	assert_equal "$status" 2
+	assert_output --partial "ARCH=sparc: use x86_64 (the default) or arm64"
+	run env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C "$TOP_DIR" -n ARCH=arm64 images
+	assert_equal "$status" 2
+	assert_output --partial "ARCH=arm64 builds out/arm64/rescue and its unit tests only (no images or links yet)"
+	# the private kernel headers are the arm64 ones, and only linux/ asm/ asm-generic/
+	assert_equal "$(ls "$TOP_DIR/build/arm64/kernel-headers" | xargs)" "asm asm-generic linux"
+	[ -e "$TOP_DIR/build/arm64/kernel-headers/asm/sve_context.h" ]
+	[ ! -e "$TOP_DIR/build/kernel-headers/asm/sve_context.h" ]
+}
+
 @test "arm64: the C unit tests pass under qemu-aarch64 (SHA-256 vectors, formats, MooseFS core)" {
 	local t n=0 line
 	for t in "$A64_UNIT"/test_*; do
