@@ -59,7 +59,7 @@ else
 $(error ARCH=$(ARCH): use x86_64 (the default) or arm64)
 endif
 
-.PHONY: deps-arm64 arm64 arm64-unit all-arches
+.PHONY: deps-arm64 arm64 arm64-unit all-arches clean-arm64
 # musl-dev:arm64 is a foreign-architecture package: add the architecture first
 # (root only; apt-get update is then done by install_missing's retry)
 deps-arm64:
@@ -81,4 +81,8 @@ arm64-unit: arm64
 all-arches: all arm64
 check: arm64-unit
 check-deps: deps-arm64
+# `make clean` removes $(O), so out/arm64 too; and the arm64 objects
+clean: clean-arm64
+clean-arm64:
+	rm -rf $(W)/arm64/obj $(W)/arm64/unit
 endif
