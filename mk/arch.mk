@@ -63,15 +63,16 @@ endif
 # musl-dev:arm64 is a foreign-architecture package: add the architecture first
 # (root only; apt-get update is then done by install_missing's retry)
 deps-arm64:
-	@if [ "$$(id -u)" = 0 ] && ! dpkg --print-foreign-architectures | grep -qx arm64; then \
-		echo "  DEPS   dpkg --add-architecture arm64"; dpkg --add-architecture arm64; \
-		apt-get update -q >/dev/null; fi
+	@if ! dpkg --print-foreign-architectures | grep -qx arm64; then \
+		if [ "$$(id -u)" = 0 ]; then echo "  DEPS   dpkg --add-architecture arm64"; \
+			dpkg --add-architecture arm64 && apt-get update -q >/dev/null; \
+		else echo "make: the arm64 build needs: sudo dpkg --add-architecture arm64 && sudo apt-get update" >&2; fi; fi
 	$(call install_missing,$(ARM64_BUILD_PKGS))
 
 ifeq ($(ARCH),x86_64)
 # out/arm64/rescue from an x86-64 make; the shared inputs are made here first
 # so that the two makes never remake them at the same time
-arm64: deps-arm64 $(B)/debroot.stamp
+arm64: deps deps-arm64 $(B)/debroot.stamp
 	$(Q)$(MAKE) --no-print-directory ARCH=arm64 W=$(W)/arm64 O=$(O)/arm64 $(O)/arm64/rescue
 
 # and the unit tests, which tests/arm64.bats runs under qemu-aarch64
