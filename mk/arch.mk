@@ -61,7 +61,7 @@ endif
 
 .PHONY: deps-arm64 arm64 arm64-unit all-arches clean-arm64
 # musl-dev:arm64 is a foreign-architecture package: add the architecture first
-# (root only; apt-get update is then done by install_missing's retry)
+# (as root, with apt-get update; another user is told the commands)
 deps-arm64:
 	@if ! dpkg --print-foreign-architectures | grep -qx arm64; then \
 		if [ "$$(id -u)" = 0 ]; then echo "  DEPS   dpkg --add-architecture arm64"; \
