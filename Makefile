@@ -3,6 +3,8 @@
 #   make            install missing build packages, build out/rescue, the links in
 #                   out/bin/, out/rescue-initramfs.cpio.gz and out/rescue-oci.tar
 #   make check      every test; the last line is "N passed, N failed"
+#   make ARCH=arm64 out/arm64/rescue (static, musl, aarch64; no arm64 images yet)
+#   make all-arches `make`, then out/arm64/rescue (mk/arch.mk)
 #   make fetch      gather every outside input into build/ (then `make` needs no network)
 #   make deps       install missing Debian packages (root) or name them
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -41,6 +43,8 @@ CFLAGS_HOT ?= -O2
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 1)
 include config/kernel.conf
 -include config.mak
+# ARCH: x86_64 (default) or arm64; sets AB, the per-architecture build pieces
+include mk/arch.mk
 
 # B holds the fetched inputs and shared build pieces (zlib, headers);
 # W the compiled objects and test programs; O the artifacts.  Several people
@@ -53,8 +57,8 @@ export TZ := UTC
 
 # the include dirs: build/include (zlib, xxhash) and build/kernel-headers, which
 # holds ONLY linux/ asm/ asm-generic/ (musl-gcc must not see the glibc headers)
-INC := $(B)/include
-KINC := $(B)/kernel-headers
+INC := $(AB)/include
+KINC := $(AB)/kernel-headers
 # Size (issue 13): one section per function and object so that --gc-sections
 # drops what nothing calls, and no .eh_frame (C without exceptions or
 # backtraces never unwinds); HOT_SRCS get $(CFLAGS_HOT) after $(CFLAGS).
@@ -69,11 +73,11 @@ SRCS := $(sort $(wildcard rescue/*.c rescue/*/*.c))
 LIB_SRCS := $(filter-out rescue/main.c,$(SRCS))
 OBJS := $(SRCS:%.c=$(W)/obj/%.o)
 LIB_OBJS := $(LIB_SRCS:%.c=$(W)/obj/%.o)
-ZLIB := $(B)/zlib/libz.a
-HEADERS_STAMP := $(B)/headers.stamp
+ZLIB := $(AB)/zlib/libz.a
+HEADERS_STAMP := $(AB)/headers.stamp
 
 .PHONY: all deps check-deps fetch links install clean distclean size bench fuzz check FORCE
-all: deps $(O)/rescue links images media
+all: deps $(O)/rescue $(ARCH_ALL)
 
 include mk/deps.mk
 include mk/fetch.mk

@@ -69,26 +69,28 @@ $(BUSYBOX_SRC): $(FETCH_STAMP) config/busybox.conf
 	$(Q)dsc=$$(ls $(B)/src/busybox_*.dsc | head -n 1); v=$$(sed -n 's/^Version: //p' $$dsc); \
 		echo "$$v" > $(B)/busybox.revision; echo "  BUSYBOX Debian revision $$v ($$dsc)"; echo "$$dsc" >$@
 
-# zlib from Debian's source package, built with musl-gcc; -O2, as -Os makes
+# zlib from Debian's source package, built with musl-gcc (ARCH=arm64: cross-built
+# with $(ARM64_CC), CHOST for the cross ar/ranlib, in $(B)/arm64); -O2, as -Os makes
 # deflate 10-15 % slower (metasnap save, mkcpio -z), with the Makefile's
 # SIZE_CFLAGS so that the link drops the parts nothing calls.
 $(ZLIB): $(FETCH_STAMP) config/zlib.conf
 	$(Q)$(call check_pin,$(ZLIB_ORIG),$(ZLIB_ORIG_SHA256),zlib)
-	$(Q)dsc=$$(ls $(B)/src/zlib_*.dsc | head -n 1); v=$$(sed -n 's/^Version: //p' $$dsc); \
-		echo "$$v" > $(B)/zlib.revision; echo "  ZLIB    Debian revision $$v ($$dsc)"
-	$(Q)rm -rf $(B)/zlib-src $(B)/zlib && mkdir -p $(B)/zlib $(INC)
-	$(Q)dpkg-source --no-check -x $$(ls $(B)/src/zlib_*.dsc | head -n 1) $(B)/zlib-src >$(B)/zlib-unpack.log 2>&1 \
-		|| { cat $(B)/zlib-unpack.log; exit 1; }
-	$(Q)cd $(B)/zlib-src && CC="$(CC)" CFLAGS="-O2 $(SIZE_CFLAGS) -ffile-prefix-map=$(abspath $(B))/zlib-src=zlib" \
-		./configure --static >../zlib-build.log 2>&1 && MAKEFLAGS= $(MAKE) libz.a >>../zlib-build.log 2>&1 \
+	$(Q)mkdir -p $(AB) && dsc=$$(ls $(B)/src/zlib_*.dsc | head -n 1); v=$$(sed -n 's/^Version: //p' $$dsc); \
+		echo "$$v" > $(AB)/zlib.revision; echo "  ZLIB    Debian revision $$v ($$dsc)"
+	$(Q)rm -rf $(AB)/zlib-src $(AB)/zlib && mkdir -p $(AB)/zlib $(INC)
+	$(Q)dpkg-source --no-check -x $$(ls $(B)/src/zlib_*.dsc | head -n 1) $(AB)/zlib-src >$(AB)/zlib-unpack.log 2>&1 \
+		|| { cat $(AB)/zlib-unpack.log; exit 1; }
+	$(Q)cd $(AB)/zlib-src && CC="$(CC)" CFLAGS="-O2 $(SIZE_CFLAGS) -ffile-prefix-map=$(abspath $(AB))/zlib-src=zlib" \
+		$(if $(ZLIB_CHOST),CHOST=$(ZLIB_CHOST)) ./configure --static >../zlib-build.log 2>&1 && MAKEFLAGS= $(MAKE) libz.a >>../zlib-build.log 2>&1 \
 		|| { cat ../zlib-build.log; exit 1; }
-	$(Q)cp $(B)/zlib-src/zlib.h $(B)/zlib-src/zconf.h $(INC)/
-	$(Q)cp $(B)/zlib-src/libz.a $@
+	$(Q)cp $(AB)/zlib-src/zlib.h $(AB)/zlib-src/zconf.h $(INC)/
+	$(Q)cp $(AB)/zlib-src/libz.a $@
 
-# The private include dirs: kernel headers (linux, asm, asm-generic only) and xxhash.
+# The private include dirs: kernel headers (linux, asm, asm-generic only; KHDR is
+# the fetched linux-libc-dev, or linux-libc-dev-arm64-cross for arm64) and xxhash.
 $(HEADERS_STAMP): $(B)/debroot.stamp $(ZLIB)
 	$(Q)rm -rf $(KINC) && mkdir -p $(KINC) $(INC)
-	$(Q)cp -a $(DEBROOT)/usr/include/linux $(DEBROOT)/usr/include/asm-generic $(KINC)/
-	$(Q)cp -a $(DEBROOT)/usr/include/x86_64-linux-gnu/asm $(KINC)/asm
+	$(Q)cp -a $(KHDR)/linux $(KHDR)/asm-generic $(KINC)/
+	$(Q)cp -a $(KHDR_ASM) $(KINC)/asm
 	$(Q)cp $(DEBROOT)/usr/include/xxhash.h $(DEBROOT)/usr/include/xxh3.h $(INC)/
 	$(Q)touch $@

@@ -1,0 +1,89 @@
+# mk/arch.mk: the target architecture (issue 17).  Read by the Makefile after
+# config.mak, before anything uses W, O, CC or the per-architecture build pieces.
+#
+#   ARCH=x86_64 (the default)   out/rescue, the images, the boot media
+#   ARCH=arm64                  out/arm64/rescue only (static, musl, aarch64):
+#                               no arm64 initramfs, OCI image or ISO yet
+#   make all-arches             `make` (x86-64) and out/arm64/rescue
+#   make check                  builds out/arm64/rescue and the arm64 unit tests too;
+#                               tests/arm64.bats runs them under qemu-aarch64 (user
+#                               mode), the binary against the x86-64 one
+#
+# The arm64 toolchain is Debian's: gcc-aarch64-linux-gnu with musl-dev:arm64's
+# wrapper aarch64-linux-musl-gcc (ARM64_CC), and linux-libc-dev-arm64-cross for
+# the private kernel headers.  zlib is cross-built from the same Debian source
+# as the x86-64 one.  The arm64 objects go to $(W)/arm64, its zlib and headers
+# to $(B)/arm64 (AB), the binary to $(O)/arm64, unless W or O are given on the
+# command line.  CC in config.mak is the x86-64 compiler; ARM64_CC the arm64 one.
+
+# this file comes before the Makefile's first rule
+.DEFAULT_GOAL := all
+
+# An ARCH exported by the environment (kernel builds export ARCH=x86) is not ours.
+ifneq ($(filter default undefined environment,$(origin ARCH)),)
+ARCH := x86_64
+endif
+override ARCH := $(patsubst amd64,x86_64,$(patsubst aarch64,arm64,$(ARCH)))
+ARM64_CC ?= aarch64-linux-musl-gcc
+# Debian packages the arm64 build needs (musl-dev:arm64 needs `dpkg --add-architecture arm64`)
+ARM64_BUILD_PKGS := gcc-aarch64-linux-gnu musl-dev:arm64 linux-libc-dev-arm64-cross
+ARM64_KHDR := /usr/aarch64-linux-gnu/include
+
+ifeq ($(ARCH),x86_64)
+AB = $(B)
+KHDR = $(DEBROOT)/usr/include
+KHDR_ASM = $(KHDR)/x86_64-linux-gnu/asm
+ZLIB_CHOST :=
+ARCH_ALL := links images media
+else ifeq ($(ARCH),arm64)
+AB = $(B)/arm64
+ifneq ($(origin W),command line)
+W := $(W)/arm64
+endif
+ifneq ($(origin O),command line)
+O := $(O)/arm64
+endif
+ifneq ($(origin CC),command line)
+CC := $(ARM64_CC)
+endif
+KHDR = $(ARM64_KHDR)
+KHDR_ASM = $(KHDR)/asm
+ZLIB_CHOST := aarch64-linux-gnu
+# the arm64 images are not there yet (issue 17): `make ARCH=arm64` is the binary
+ARCH_ALL :=
+ifneq ($(filter links images media size install check fuzz fuzz-build bench all-arches,$(MAKECMDGOALS)),)
+$(error ARCH=arm64 builds out/arm64/rescue and its unit tests only (no images or links yet); `make check` builds and tests them from the default ARCH)
+endif
+deps: deps-arm64
+else
+$(error ARCH=$(ARCH): use x86_64 (the default) or arm64)
+endif
+
+.PHONY: deps-arm64 arm64 arm64-unit all-arches clean-arm64
+# musl-dev:arm64 is a foreign-architecture package: add the architecture first
+# (as root, with apt-get update; another user is told the commands)
+deps-arm64:
+	@if ! dpkg --print-foreign-architectures | grep -qx arm64; then \
+		if [ "$$(id -u)" = 0 ]; then echo "  DEPS   dpkg --add-architecture arm64"; \
+			dpkg --add-architecture arm64 && apt-get update -q >/dev/null; \
+		else echo "make: the arm64 build needs: sudo dpkg --add-architecture arm64 && sudo apt-get update" >&2; fi; fi
+	$(call install_missing,$(ARM64_BUILD_PKGS))
+
+ifeq ($(ARCH),x86_64)
+# out/arm64/rescue from an x86-64 make; the shared inputs are made here first
+# so that the two makes never remake them at the same time
+arm64: deps deps-arm64 $(B)/debroot.stamp
+	$(Q)$(MAKE) --no-print-directory ARCH=arm64 W=$(W)/arm64 O=$(O)/arm64 $(O)/arm64/rescue
+
+# and the unit tests, which tests/arm64.bats runs under qemu-aarch64
+arm64-unit: arm64
+	$(Q)$(MAKE) --no-print-directory ARCH=arm64 W=$(W)/arm64 O=$(O)/arm64 unit
+
+all-arches: all arm64
+check: arm64-unit
+check-deps: deps-arm64
+# `make clean` removes $(O), so out/arm64 too; and the arm64 objects
+clean: clean-arm64
+clean-arm64:
+	rm -rf $(W)/arm64/obj $(W)/arm64/unit
+endif
