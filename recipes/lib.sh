@@ -593,6 +593,12 @@ r_is_remote() {
 	[ ! -e "$1" ]
 }
 
+# r_remote_copy WORK HOST:DIR: where r_fetch puts the copy of HOST:DIR
+r_remote_copy() {
+	_rp=${2#*:}
+	printf '%s/remote/%s%s\n' "$1" "${2%%:*}" "${_rp%/}"
+}
+
 # r_fetch WORK ARG: print the local directory for ARG (ARG itself unless it is
 # a HOST:DIR, then its fetched copy under WORK/remote); in a command
 # substitution, so:  dir=$(r_fetch "$work" "$arg") || exit $?
@@ -604,7 +610,7 @@ r_fetch() {
 	_fh=${2%%:*} _fp=${2#*:}
 	case /$_fp/ in */../* | */./*) r_usage_error "$2: '.' or '..' in a remote path" ;; esac
 	case $_fh in -*) r_usage_error "$2: a host name cannot start with '-'" ;; esac
-	_fd=$1/remote/$_fh${_fp%/}
+	_fd=$(r_remote_copy "$1" "$2")
 	_fs=${RESCUE_SSH:-dbclient}
 	command -v scp >/dev/null 2>&1 || r_die "$RC_IO" "$2: no scp here (the image's profile needs ssh = client)"
 	r_msg "fetching $2 into $_fd (scp -S $_fs)"
