@@ -614,6 +614,13 @@ r_fetch() {
 	_fs=${RESCUE_SSH:-dbclient}
 	command -v scp >/dev/null 2>&1 || r_die "$RC_IO" "$2: no scp here (the image's profile needs ssh = client)"
 	r_msg "fetching $2 into $_fd (scp -S $_fs)"
+	# dbclient asks about an unknown host key on the terminal; without one it
+	# reads the answer from stdin, which under scp is scp's pipe (it would wait
+	# for ever): so log in once first, answering "n"
+	if ! (: </dev/tty) 2>/dev/null; then
+		_fe=$(printf 'n\n' | "$_fs" "$_fh" true 2>&1 >/dev/null) ||
+			r_die "$RC_IO" "$2: cannot log in to $_fh (is its host key in ~/.ssh/known_hosts, and may this key log in?): $(printf '%s\n' "$_fe" | sed '/^[[:space:]]*$/d' | tail -n 1)"
+	fi
 	r_log "\$ scp -r -p -q -S $(q "$_fs") $(q "$_fh:$_fp") $(q "$_fd.part")"
 	{ rm -rf "$_fd.part" && mkdir -p "${_fd%/*}"; } || r_die "$RC_IO" "$_fd: cannot create its directory"
 	scp -r -p -q -S "$_fs" "$_fh:$_fp" "$_fd.part" </dev/null >&2 || {
