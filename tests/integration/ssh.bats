@@ -296,56 +296,61 @@ profile_with() {
 
 # ---- the recipes: HOST:DIR from an OpenSSH server in a network namespace ----
 
-@test "ssh recipe: starrocks-fe-recover fetches an FE given as HOST:DIR with dbclient/scp and ranks it (exit 0; exit 5 when it is the newest)" {
+# netns_sshd: an OpenSSH sshd for root on 127.0.0.1:22 of a network namespace
+# made here ($NETNS), the client side in $T: the image's dropbear (scp,
+# dbclient) in $T/bin, a dropbear key and known_hosts in $T/home/.ssh
+netns_sshd() {
 	requires netns
 	[ -x /usr/sbin/sshd ] || fail "no /usr/sbin/sshd (openssh-server)"
-	local t=$BATS_TEST_TMPDIR
-	cp -r "$FIXTURES/recipes/starrocks" "$t/sr"
-	mkdir -p "$t/remote" "$t/home/.ssh" "$t/bin"
-	mv "$t/sr/fe2" "$t/remote/fe2"
-	# the client: the image's dropbear (scp, dbclient) and a dropbear key
-	local db=$TOP_DIR/build/image/tree/rootfs/bin/dropbearmulti
-	for p in scp dbclient dropbearkey; do ln -s "$db" "$t/bin/$p"; done
-	"$t/bin/dropbearkey" -t ed25519 -f "$t/home/.ssh/id_dropbear" | grep '^ssh-ed25519 ' >"$t/authorized_keys"
-	# the server: OpenSSH's sshd in a namespace of its own, on its loopback
-	ssh-keygen -q -t ed25519 -N '' -f "$t/hostkey"
-	cat >"$t/sshd_config" <<EOF2
-ListenAddress 127.0.0.1:22
-HostKey $t/hostkey
-AuthorizedKeysFile $t/authorized_keys
-PermitRootLogin prohibit-password
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-StrictModes no
-PidFile none
-EOF2
+	T=$BATS_TEST_TMPDIR
+	mkdir -p "$T/home/.ssh" "$T/bin" "$T/bb"
+	local db=$TOP_DIR/build/image/tree/rootfs/bin/dropbearmulti p a _
+	[ -x "$db" ] || fail "no $db (make images)"
+	for p in scp dbclient dropbearkey; do ln -s "$db" "$T/bin/$p"; done
+	"$T/bin/dropbearkey" -t ed25519 -f "$T/home/.ssh/id_dropbear" | grep '^ssh-ed25519 ' >"$T/authorized_keys"
+	ssh-keygen -q -t ed25519 -N '' -f "$T/hostkey"
+	printf '%s\n' 'ListenAddress 127.0.0.1:22' "HostKey $T/hostkey" "AuthorizedKeysFile $T/authorized_keys" \
+		'PermitRootLogin prohibit-password' 'PasswordAuthentication no' 'KbdInteractiveAuthentication no' \
+		'UsePAM no' 'StrictModes no' 'PidFile none' >"$T/sshd_config"
 	# dbclient's known_hosts lines have no comment (dropbear 2022.83 reads the
 	# rest of the line as the key)
-	awk '{ print "127.0.0.1 " $1 " " $2 }' "$t/hostkey.pub" >"$t/home/.ssh/known_hosts"
+	awk '{ print "127.0.0.1 " $1 " " $2 }' "$T/hostkey.pub" >"$T/home/.ssh/known_hosts"
 	NETNS=rescue-ssh-$$
 	ip netns add "$NETNS"
 	ip netns exec "$NETNS" ip link set lo up
 	mkdir -p /run/sshd
-	ip netns exec "$NETNS" timeout 120 /usr/sbin/sshd -D -e -f "$t/sshd_config" 2>"$t/sshd.log" &
+	ip netns exec "$NETNS" timeout 120 /usr/sbin/sshd -D -e -f "$T/sshd_config" 2>"$T/sshd.log" &
 	SSHD_PID=$!
-	local _
 	for _ in $(seq 1 50); do
 		ip netns exec "$NETNS" bash -c 'exec 3<>/dev/tcp/127.0.0.1/22' 2>/dev/null && break
 		sleep 0.1
 	done
-	# setsid: no controlling terminal, so dbclient cannot ask about an
-	# unknown host key (it refuses instead, as in a recipe started by /init)
-	rr() {
-		run --separate-stderr setsid -w ip netns exec "$NETNS" env HOME="$t/home" PATH="$t/bin:$BB_DIR:$PATH" RESCUE_TOOL=rescue \
-			RESCUE_LOG="$t/recipe.log" busybox sh "$TOP_DIR/recipes/starrocks-fe-recover" "$@"
-	}
-	BB_DIR=$t/bb
-	mkdir -p "$BB_DIR"
-	for a in $(busybox --list); do ln -sf "$(command -v busybox)" "$BB_DIR/$a"; done
-	ln -sf "$RESCUE" "$BB_DIR/rescue"
-	rr --version 3.2.5 "$t/sr/fe1" "root@127.0.0.1:$t/remote/fe2" "$t/sr/fe3"
-	[ "$status" = 0 ] || { echo "$stderr"; cat "$t/sshd.log"; false; }
+	for a in $(busybox --list); do ln -sf "$(command -v busybox)" "$T/bb/$a"; done
+	ln -sf "$RESCUE" "$T/bb/rescue"
+}
+
+# in_ns RECIPE ARGS...: the recipe under busybox sh in the namespace, with
+# the image's dropbear on PATH.  setsid: no controlling terminal, so dbclient
+# cannot ask about an unknown host key (it is refused, as in a recipe that
+# /init starts)
+in_ns() {
+	local r=$1
+	shift
+	run --separate-stderr setsid -w ip netns exec "$NETNS" env HOME="$T/home" PATH="$T/bin:$T/bb:$PATH" \
+		RESCUE_TOOL=rescue RESCUE_LOG="$T/recipe.log" busybox sh "$TOP_DIR/recipes/$r" "$@"
+	[ "$status" != 0 ] || return 0
+	echo "$stderr" >&2
+	cat "$T/sshd.log" >&2
+}
+
+@test "ssh recipe: starrocks-fe-recover fetches an FE given as HOST:DIR with dbclient/scp and ranks it (exit 0; exit 5 when it is the newest)" {
+	netns_sshd
+	local t=$T
+	cp -r "$FIXTURES/recipes/starrocks" "$t/sr"
+	mkdir -p "$t/remote"
+	mv "$t/sr/fe2" "$t/remote/fe2"
+	in_ns starrocks-fe-recover --version 3.2.5 "$t/sr/fe1" "root@127.0.0.1:$t/remote/fe2" "$t/sr/fe3"
+	assert_success
 	assert_line 'starrocks-fe-recover: plan (5 steps; dry run, nothing is changed: add --yes to act)'
 	local copy=$t/sr/fe1.rescue/remote/root@127.0.0.1$t/remote/fe2
 	[[ "$stderr" == *"starrocks-fe-recover: fetching root@127.0.0.1:$t/remote/fe2 into $copy (scp -S dbclient)"* ]]
@@ -354,14 +359,31 @@ EOF2
 	# the remote copy made newest: the recovery must run on its node
 	cp "$t/sr/fe1/meta/image/image.150023" "$t/remote/fe2/meta/image/image.160000"
 	rm "$t/remote/fe2/meta/image/image.120000"
-	rr --version 3.2.5 "$t/sr/fe1" "root@127.0.0.1:$t/remote/fe2" "$t/sr/fe3"
+	in_ns starrocks-fe-recover --version 3.2.5 "$t/sr/fe1" "root@127.0.0.1:$t/remote/fe2" "$t/sr/fe3"
 	assert_equal "$status" 5
 	[[ "$stderr" == *"the newest copy is root@127.0.0.1:$t/remote/fe2 (fetched to $copy/meta): run this recipe on that node"* ]]
 	# a host not in known_hosts is refused (exit 4), nothing fetched
 	: >"$t/home/.ssh/known_hosts"
 	rm -rf "$copy"
-	rr --version 3.2.5 "$t/sr/fe1" "root@127.0.0.1:$t/remote/fe2"
+	in_ns starrocks-fe-recover --version 3.2.5 "$t/sr/fe1" "root@127.0.0.1:$t/remote/fe2"
 	assert_equal "$status" 4
 	[[ "$stderr" == *"root@127.0.0.1:$t/remote/fe2: cannot log in to root@127.0.0.1 (is its host key in ~/.ssh/known_hosts, and may this key log in?): "* ]]
 	[ ! -e "$copy" ]
+}
+
+@test "ssh recipe: moosefs-metarestore --source HOST:DIR restores from a metalogger copy fetched with scp, as from the local one (exit 0)" {
+	requires moosefs
+	netns_sshd
+	local m=$FIXTURES/moosefs
+	# the master's disk lost its newest changelog; the metalogger has everything
+	cp -r "$m/full/data" "$T/d1"
+	rm "$T/d1/changelog.0.mfs"
+	cp -r "$T/d1" "$T/d2"
+	in_ns moosefs-metarestore --yes --source "root@127.0.0.1:$m/metalogger/data" "$T/d1"
+	assert_success
+	local copy=$T/d1.rescue/remote/root@127.0.0.1$m/metalogger/data
+	[[ "$stderr" == *"moosefs-metarestore: restoring from $copy"* ]]
+	in_ns moosefs-metarestore --yes --source "$m/metalogger/data" "$T/d2"
+	assert_success
+	diff <(mfsmetadump "$T/d1/metadata.mfs" | sort) <(mfsmetadump "$T/d2/metadata.mfs" | sort)
 }
