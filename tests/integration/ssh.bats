@@ -387,3 +387,16 @@ in_ns() {
 	assert_success
 	diff <(mfsmetadump "$T/d1/metadata.mfs" | sort) <(mfsmetadump "$T/d2/metadata.mfs" | sort)
 }
+
+@test "ssh recipe: leofs-manager-recover --partner HOST:DIR copies the partner's mnesia files fetched with scp (exit 0)" {
+	netns_sshd
+	cp -r "$FIXTURES/recipes/leofs" "$T/lf"
+	local m1=$T/lf/leo_manager_1/work/mnesia/127.0.0.1
+	rm "$m1"/*.DCD
+	: >"$m1/LATEST.LOG"
+	in_ns leofs-manager-recover --yes --case 1 --broken "$T/lf/leo_manager_1" --partner "root@127.0.0.1:$T/lf/leo_manager_0"
+	assert_success
+	assert_equal "$(printf '%s\n' "$stderr" | tail -n 1)" "leofs-manager-recover: all 5 steps done"
+	diff -r "$T/lf/leo_manager_0/work/mnesia/127.0.0.1" "$m1"
+	[ -d "$T/lf/leo_manager_1.rescue/remote/root@127.0.0.1$T/lf/leo_manager_0/work/mnesia/127.0.0.1" ]
+}
