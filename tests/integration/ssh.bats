@@ -294,6 +294,27 @@ profile_with() {
 	assert_line --partial '  ssh server: starts at boot only with authorized keys'
 }
 
+@test "ssh build: dropbear built again in another cache directory (other jobs) is byte-identical, static, password logins compiled out" {
+	local dsc c=$BATS_TEST_TMPDIR/cache
+	dsc=$(ls "$TOP_DIR"/build/src/dropbear_*.dsc | head -n 1)
+	run --separate-stderr "$TOP_DIR/initramfs/build-dropbear" -s "$dsc" -c "$TOP_DIR/build/dropbear" dropbear dbclient scp dropbearkey
+	assert_success
+	local a=$output
+	MAKEFLAGS=-j1 run --separate-stderr "$TOP_DIR/initramfs/build-dropbear" -s "$dsc" -c "$c" scp dropbearkey dbclient dropbear
+	assert_success
+	assert_equal "$output" "$c/${a#"$TOP_DIR/build/dropbear/"}"
+	cmp "$a" "$output"
+	file "$output" | grep -q 'statically linked'
+	assert_equal "$(cat "$c"/*/programs | tr '\n' ' ')" "dropbear dbclient dropbearkey scp "
+	grep -qx '#define DROPBEAR_SVR_PASSWORD_AUTH 0' "$c"/*/localoptions.h
+	# the server's usage has no -s (no password logins to turn off)
+	run "$output" dropbear -h
+	refute_output --partial 'Disable password logins'
+	run --separate-stderr "$TOP_DIR/initramfs/build-dropbear" -s "$dsc" -c "$c" dropbear telnetd
+	assert_equal "$status" 2
+	assert_equal "$stderr" "build-dropbear: no program 'telnetd' (dropbear, dbclient, scp, dropbearkey)"
+}
+
 # ---- the recipes: HOST:DIR from an OpenSSH server in a network namespace ----
 
 # netns_sshd: an OpenSSH sshd for root on 127.0.0.1:22 of a network namespace
