@@ -37,8 +37,9 @@ free_port() {
 }
 
 # ssh_boot CMDLINE [QEMU ARGS...]: boot in the background with a NIC on
-# QEMU's user network, host 127.0.0.1:$PORT forwarded to the guest's port 22;
-# the console to $LOG, typed in through fd $CONSOLE
+# QEMU's user network, host 127.0.0.1:$PORT forwarded to the guest's port 22
+# (NETDEV_EXTRA: more of -netdev user's options); the console to $LOG, typed
+# in through fd $CONSOLE
 ssh_boot() {
 	local append=$1
 	shift
@@ -49,7 +50,7 @@ ssh_boot() {
 	# shellcheck disable=SC2086
 	timeout 300 qemu-system-x86_64 -accel tcg -nographic -no-reboot -m 512 $QEMU_FAST_ARGS \
 		-kernel "$KERNEL" -initrd "$INITRD" -append "console=ttyS0 panic=1 $append" \
-		-netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$PORT-:22" -device virtio-net-pci,netdev=n0,romfile= \
+		-netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$PORT-:22${NETDEV_EXTRA:-}" -device virtio-net-pci,netdev=n0,romfile= \
 		"$@" <"$fifo" >"$LOG" 2>&1 &
 	QEMU_PID=$!
 	exec {CONSOLE}>"$fifo"
@@ -208,6 +209,23 @@ listening22() {
 	assert_output AK-OK
 	run ossh opt true
 	assert_failure 255
+	ssh_stop
+}
+
+@test "ssh: rescue.ssh_url= fetches authorized_keys with wget once the network is up; OpenSSH logs in with it" {
+	keypair url
+	# QEMU answers the guest's connections to 10.0.2.100:80 with this
+	# program (guestfwd): one HTTP answer, the key file, no other network
+	local serve=$BATS_TEST_TMPDIR/serve
+	printf '#!/bin/sh\nprintf "HTTP/1.0 200 OK\\r\\nContent-Type: text/plain\\r\\n\\r\\n"\necho "# keys for the rescue system"\ncat "%s"\n' \
+		"$BATS_TEST_TMPDIR/url.pub" >"$serve"
+	chmod +x "$serve"
+	NETDEV_EXTRA=",guestfwd=tcp:10.0.2.100:80-cmd:$serve" ssh_boot "rescue.net=dhcp rescue.ssh_url=http://10.0.2.100/keys"
+	wait_for '^rescue: ssh: server listening on port 22 for root, 1 authorized key'
+	host_key
+	run ossh url echo URL-OK
+	assert_success
+	assert_output URL-OK
 	ssh_stop
 }
 
