@@ -131,6 +131,10 @@ listening22() {
 	run ossh op starrocks-fe-recover --version 3.2.5 /tmp/sr/fe1 /tmp/sr/fe2 /tmp/sr/fe3
 	assert_success
 	assert_line 'starrocks-fe-recover: plan (5 steps; dry run, nothing is changed: add --yes to act)'
+	# /init run again would not start a second server
+	run ossh op /lib/rescue/ssh-start "$(cmdline_key op)" ''
+	assert_success
+	assert_output --regexp '^rescue: ssh: the server is already running \(pid [0-9]+\)$'
 	oscp op root@127.0.0.1:/tmp/sr/fe1/meta/image/ROLE "$BATS_TEST_TMPDIR/ROLE"
 	cmp "$FIXTURES/recipes/starrocks/fe1/meta/image/ROLE" "$BATS_TEST_TMPDIR/ROLE"
 	# no password logins: the server offers public keys only
