@@ -221,8 +221,17 @@ listening22() {
 	# QEMU answers the guest's connections to 10.0.2.100:80 with this
 	# program (guestfwd): one HTTP answer, the key file, no other network
 	local serve=$BATS_TEST_TMPDIR/serve
-	printf '#!/bin/sh\nprintf "HTTP/1.0 200 OK\\r\\nContent-Type: text/plain\\r\\n\\r\\n"\necho "# keys for the rescue system"\ncat "%s"\n' \
-		"$BATS_TEST_TMPDIR/url.pub" >"$serve"
+	# (the request is read to its blank line first: a reply to an unread
+	# request ends in a reset)
+	cat >"$serve" <<EOF2
+#!/bin/sh
+while IFS= read -r l; do
+	case \$l in '' | "\$(printf '\\r')") break ;; esac
+done
+printf 'HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n'
+echo '# keys for the rescue system'
+cat '$BATS_TEST_TMPDIR/url.pub'
+EOF2
 	chmod +x "$serve"
 	NETDEV_EXTRA=",guestfwd=tcp:10.0.2.100:80-cmd:$serve" ssh_boot "rescue.net=dhcp rescue.ssh_url=http://10.0.2.100/keys"
 	wait_for '^rescue: ssh: server listening on port 22 for root, 1 authorized key'
