@@ -5,7 +5,8 @@
 #   $(O)/rescue-oci.tar              mkoci: rootfs only (no kernel modules), the
 #                                    environment from oci.env, IMAGE_TAG if set
 #                                    (else mkoci's default, rescue:VERSION)
-#   make size                        sizes of every artifact and rootfs part
+#   make size                        sizes of every artifact and rootfs part, and
+#                                    the image's security-relevant contents
 IMG := $(W)/image
 IMAGE_TAG ?=
 # Debian's busybox-static: the image's busybox for `busybox = debian`, and
@@ -15,7 +16,8 @@ BUSYBOX := $(DEBROOT)/bin/busybox
 # $(O)/rescue goes into the image, and build-rootfs runs it first: it reads
 # $(PROFILE) (confset --profile --dump) and lists the tools (rescue --list).
 IMAGE_INPUTS := initramfs/init initramfs/init.applets initramfs/build-rootfs initramfs/udhcpc.script initramfs/hotplug \
-	initramfs/build-busybox $(sort $(wildcard recipes/*)) $(B)/debroot.stamp $(O)/rescue $(BUSYBOX_SRC) $(HEADERS_STAMP)
+	initramfs/build-busybox initramfs/build-dropbear initramfs/ssh-start $(sort $(wildcard recipes/*)) \
+	$(B)/debroot.stamp $(O)/rescue $(BUSYBOX_SRC) $(DROPBEAR_SRC) $(HEADERS_STAMP)
 
 .PHONY: images size FORCE
 images: $(O)/rescue-initramfs.cpio.gz $(O)/rescue-vmlinuz $(O)/rescue-oci.tar
@@ -32,7 +34,8 @@ define rootfs
 	$(if $(Q),@echo "  ROOTFS  $(1)")
 	$(Q)[ -f "$(1)" ] || { echo "make: profile $(1): no such file" >&2; exit 1; }
 	$(Q)CC="$(CC)" initramfs/build-rootfs -p $(1) -r $(O)/rescue -b $(BUSYBOX) \
-		-s $$(cat $(BUSYBOX_SRC)) -H $(KINC) -c $(B)/busybox -k $(KERNELS) -R recipes -o $(2)/tree.new
+		-s $$(cat $(BUSYBOX_SRC)) -H $(KINC) -c $(B)/busybox -D $$(cat $(DROPBEAR_SRC)) -C $(B)/dropbear \
+		-k $(KERNELS) -R recipes -o $(2)/tree.new
 	$(Q)rm -rf $(2)/tree && mv $(2)/tree.new $(2)/tree
 	$(Q)touch $@
 endef
@@ -111,8 +114,10 @@ size: images media $(IMG)/rescue-initramfs-nomod.cpio.gz
 	echo "rootfs parts (raw, and gzip -9 alone):"; \
 	printf '  %-44s %s %s\n' "bin/rescue" "$$(kib $$(stat -c %s $$r/bin/rescue))" "$$(gz $$r/bin/rescue)"; \
 	printf '  %-44s %s %s\n' "bin/busybox" "$$(kib $$(stat -c %s $$r/bin/busybox))" "$$(gz $$r/bin/busybox)"; \
+	[ ! -f $$r/bin/dropbearmulti ] || printf '  %-44s %s %s\n' "bin/dropbearmulti (ssh)" "$$(kib $$(stat -c %s $$r/bin/dropbearmulti))" "$$(gz $$r/bin/dropbearmulti)"; \
 	printf '  %-44s %s %s\n' "lib/rescue (recipes)" "$$(kib $$(cat $$r/lib/rescue/recipes/* $$r/lib/rescue/*.script | wc -c))" "$$(gz $$r/lib/rescue/recipes/* $$r/lib/rescue/*.script)"; \
 	printf '  %-44s %s %s\n' "init + etc" "$$(kib $$(cat $$r/init $$r/etc/* 2>/dev/null | wc -c))" "$$(gz $$r/init $$r/etc/rescue.conf $$r/etc/profile)"; \
 	m=$(IMG)/tree/modules; n=$$(find $$m -name '*.ko*' | wc -l); \
 	printf '  %-44s %s %s\n' "lib/modules ($$n modules)" "$$(kib $$(find $$m -type f -exec cat {} + | wc -c))" \
-		"$$(kib $$(find $$m -type f -exec cat {} + | gzip -9 | wc -c))"
+		"$$(kib $$(find $$m -type f -exec cat {} + | gzip -9 | wc -c))"; \
+	echo "security-relevant contents of $(PROFILE):"; sed 's/^/  /' $(IMG)/tree/security

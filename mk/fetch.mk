@@ -1,11 +1,12 @@
 # mk/fetch.mk: every outside input of the build, gathered into build/ by `make fetch`
-# (Debian packages as .deb files, zlib and busybox as Debian's source packages).  Once they
+# (Debian packages as .deb files, zlib, busybox and dropbear as Debian's source packages).  Once they
 # are there, `make` needs no network.  Pieces already present are not fetched
 # again, so a build/ copied to an air-gapped host is used as it is.
 # config/kernel.conf (KERNEL_*_PACKAGE, settings config.mak may override) is read
-# by the Makefile before config.mak; the zlib and busybox pins are not settings.
+# by the Makefile before config.mak; the zlib, busybox and dropbear pins are not settings.
 include config/zlib.conf
 include config/busybox.conf
+include config/dropbear.conf
 
 # busybox-static (the profiles' `busybox = debian`, and depmod at build time),
 # headers; the boot loaders of the ISO: isolinux (BIOS), Debian's
@@ -20,7 +21,7 @@ FETCH_STAMP := $(B)/fetch.stamp
 fetch: $(FETCH_STAMP)
 
 # re-run (fetching only what is missing) when the list of inputs changes
-$(FETCH_STAMP): mk/fetch.mk config/kernel.conf config/zlib.conf config/busybox.conf
+$(FETCH_STAMP): mk/fetch.mk config/kernel.conf config/zlib.conf config/busybox.conf config/dropbear.conf
 	@mkdir -p $(B)/debs $(B)/src
 	$(Q)cd $(B)/debs && for p in $(FETCH_DEBS); do \
 		ls $${p}_*.deb >/dev/null 2>&1 || { echo "  FETCH   $$p"; apt-get download -q $$p 2>&1 | grep -v '^W: Download is performed unsandboxed' || true; }; \
@@ -29,14 +30,14 @@ $(FETCH_STAMP): mk/fetch.mk config/kernel.conf config/zlib.conf config/busybox.c
 	$(Q)for f in $(B)/debs/linux-image-*cloud*.deb; do [ ! -e "$$f" ] || { mkdir -p $(B)/debs/kernel/cloud && mv "$$f" $(B)/debs/kernel/cloud/; }; done
 	$(Q)mk/fetch-kernel $(B)/debs/kernel/cloud $(KERNEL_CLOUD_PACKAGE) linux-image-cloud-amd64
 	$(Q)mk/fetch-kernel $(B)/debs/kernel/generic $(KERNEL_GENERIC_PACKAGE) linux-image-amd64
-	$(Q)for p in zlib busybox; do ls $(B)/src/$${p}_*.dsc >/dev/null 2>&1 && continue; \
+	$(Q)for p in zlib busybox dropbear; do ls $(B)/src/$${p}_*.dsc >/dev/null 2>&1 && continue; \
 		apt-cache showsrc $$p 2>/dev/null | grep -q '^Version:' || $(MAKE) -s -C $(CURDIR) deb-src; \
 		mk/fetch-source $$p $(B)/src || exit 1; \
 	done
 	$(Q)touch $@
 
 # A deb-src list beside the existing lists (never replacing them), made from the
-# machine's own 'deb' entries, so apt-get source can find zlib and busybox.
+# machine's own 'deb' entries, so apt-get source can find zlib, busybox and dropbear.
 .PHONY: deb-src
 deb-src:
 	@[ "$$(id -u)" = 0 ] || { echo "make: need root to add a deb-src list for apt (or run make fetch as root)" >&2; exit 1; }
@@ -68,6 +69,14 @@ $(BUSYBOX_SRC): $(FETCH_STAMP) config/busybox.conf
 	$(Q)$(call check_pin,$(BUSYBOX_ORIG),$(BUSYBOX_ORIG_SHA256),busybox)
 	$(Q)dsc=$$(ls $(B)/src/busybox_*.dsc | head -n 1); v=$$(sed -n 's/^Version: //p' $$dsc); \
 		echo "$$v" > $(B)/busybox.revision; echo "  BUSYBOX Debian revision $$v ($$dsc)"; echo "$$dsc" >$@
+
+# dropbear's source package, checked against its pin; initramfs/build-dropbear
+# builds it (once per program set) for the profile's `ssh` key.
+DROPBEAR_SRC := $(B)/dropbear-src.stamp
+$(DROPBEAR_SRC): $(FETCH_STAMP) config/dropbear.conf
+	$(Q)$(call check_pin,$(DROPBEAR_ORIG),$(DROPBEAR_ORIG_SHA256),dropbear)
+	$(Q)dsc=$$(ls $(B)/src/dropbear_*.dsc | head -n 1); v=$$(sed -n 's/^Version: //p' $$dsc); \
+		echo "$$v" > $(B)/dropbear.revision; echo "  DROPBEAR Debian revision $$v ($$dsc)"; echo "$$dsc" >$@
 
 # zlib from Debian's source package, built with musl-gcc (ARCH=arm64: cross-built
 # with $(ARM64_CC), CHOST for the cross ar/ranlib, in $(B)/arm64); -O2, as -Os makes

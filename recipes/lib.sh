@@ -572,3 +572,62 @@ r_pick() {
 		R_PICK=$(printf '%s\n' "$R_PICK_OUT" | sed -n '$p')
 	fi
 }
+
+# ---- copies on other nodes: HOST:DIR ------------------------------------------
+# A recipe argument [USER@]HOST:/DIR (an absolute path after the first ':', no
+# '/' before it, and no such local path) names a directory on another node.
+# r_fetch fetches it with scp (dropbear's: -S dbclient; RESCUE_SSH names another
+# ssh program, e.g. a wrapper with -i KEY or -p PORT) into the recipe's work
+# directory, WORK/remote/HOST/DIR, afresh on every run (a dry run too: metapick
+# must read the copies to rank them), and the recipe uses that local copy.
+# The other node's host key must be in ~/.ssh/known_hosts (dbclient asks on a
+# terminal, and refuses without one); its login is dbclient's: ~/.ssh/id_dropbear,
+# the agent of an `ssh -A` session, or a password typed on the terminal.
+
+# r_is_remote ARG: is ARG a HOST:DIR
+r_is_remote() {
+	case $1 in /* | ./* | ../*) return 1 ;; esac
+	_rh=${1%%:*}
+	case $_rh in '' | */* | "$1") return 1 ;; esac
+	case ${1#*:} in /*) ;; *) return 1 ;; esac
+	[ ! -e "$1" ]
+}
+
+# r_remote_copy WORK HOST:DIR: where r_fetch puts the copy of HOST:DIR
+r_remote_copy() {
+	_rp=${2#*:}
+	printf '%s/remote/%s%s\n' "$1" "${2%%:*}" "${_rp%/}"
+}
+
+# r_fetch WORK ARG: print the local directory for ARG (ARG itself unless it is
+# a HOST:DIR, then its fetched copy under WORK/remote); in a command
+# substitution, so:  dir=$(r_fetch "$work" "$arg") || exit $?
+r_fetch() {
+	if ! r_is_remote "$2"; then
+		printf '%s\n' "$2"
+		return 0
+	fi
+	_fh=${2%%:*} _fp=${2#*:}
+	case /$_fp/ in */../* | */./*) r_usage_error "$2: '.' or '..' in a remote path" ;; esac
+	case $_fh in -*) r_usage_error "$2: a host name cannot start with '-'" ;; esac
+	_fd=$(r_remote_copy "$1" "$2")
+	_fs=${RESCUE_SSH:-dbclient}
+	command -v scp >/dev/null 2>&1 || r_die "$RC_IO" "$2: no scp here (the image's profile needs ssh = client)"
+	r_msg "fetching $2 into $_fd (scp -S $_fs)"
+	# dbclient asks about an unknown host key on the terminal; without one it
+	# reads the answer from stdin, which under scp is scp's pipe (it would wait
+	# for ever): so log in once first, answering "n"
+	if ! (: </dev/tty) 2>/dev/null; then
+		_fe=$(printf 'n\n' | "$_fs" "$_fh" true 2>&1 >/dev/null) ||
+			r_die "$RC_IO" "$2: cannot log in to $_fh (is its host key in ~/.ssh/known_hosts, and may this key log in?): $(printf '%s\n' "$_fe" | sed '/^[[:space:]]*$/d' | tail -n 1)"
+	fi
+	r_log "\$ scp -r -p -q -S $(q "$_fs") $(q "$_fh:$_fp") $(q "$_fd.part")"
+	{ rm -rf "$_fd.part" && mkdir -p "${_fd%/*}"; } || r_die "$RC_IO" "$_fd: cannot create its directory"
+	scp -r -p -q -S "$_fs" "$_fh:$_fp" "$_fd.part" </dev/null >&2 || {
+		rm -rf "$_fd.part"
+		r_die "$RC_IO" "$2: scp failed (is the host key in ~/.ssh/known_hosts, and may this key log in?)"
+	}
+	[ -d "$_fd.part" ] || r_die "$RC_DATA" "$2: not a directory"
+	{ rm -rf "$_fd" && mv "$_fd.part" "$_fd"; } || r_die "$RC_IO" "$_fd: cannot replace it"
+	printf '%s\n' "$_fd"
+}

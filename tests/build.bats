@@ -118,8 +118,8 @@ zlib_known_versions() {
 	[ -z "$(ls -A "$BATS_TEST_TMPDIR/src")" ] || fail "a tarball that failed the check was kept"
 }
 
-@test "build: the build recorded the zlib and busybox revisions it used" {
-	for p in zlib busybox; do
+@test "build: the build recorded the zlib, busybox and dropbear revisions it used" {
+	for p in zlib busybox dropbear; do
 		rev=$(cat "$TOP_DIR/build/$p.revision")
 		assert_equal "$rev" "$(sed -n 's/^Version: //p' "$TOP_DIR"/build/src/${p}_*.dsc)"
 		pin=$(sed -n "s/^$(echo $p | tr a-z A-Z)_ORIG_SHA256 *= *//p" "$TOP_DIR/config/$p.conf")

@@ -258,3 +258,14 @@ npos=2 ddash=none act=0"
 		assert_line --index 0 --regexp "^usage: $n "
 	done
 }
+
+@test "lib: r_is_remote tells [USER@]HOST:/DIR from local paths (an existing local path with ':' stays local)" {
+	cd "$BATS_TEST_TMPDIR"
+	mkdir -p here:/d
+	# shellcheck disable=SC2016
+	run busybox sh -c '. "$1"; shift; for a in "$@"; do if r_is_remote "$a"; then echo "R $a"; else echo "L $a"; fi; done' sh \
+		"$RECIPES/lib.sh" node1:/var/lib/mfs root@10.0.0.7:/srv/fe2 /abs/x:/y ./h:/d rel/h:/d node1:rel node1: :/d here:/d
+	assert_success
+	assert_output "$(printf '%s\n' 'R node1:/var/lib/mfs' 'R root@10.0.0.7:/srv/fe2' 'L /abs/x:/y' 'L ./h:/d' \
+		'L rel/h:/d' 'L node1:rel' 'L node1:' 'L :/d' 'L here:/d')"
+}
