@@ -321,7 +321,10 @@ void mfs_idmap_del(struct mfs_idmap *t, uint64_t h, uint32_t idx, mfs_idmap_hash
 void mfs_idmap_free(struct mfs_idmap *t);
 /* make room for n elements without growing */
 void mfs_idmap_reserve(struct mfs_idmap *t, uint32_t n, mfs_idmap_hash rh, const void *ctx);
-void mfs_reserve(struct mfs_meta *m, uint32_t nodes);
+/* room for this many nodes (chunks) and an inode (chunk id) array up to
+ * maxinode (maxid), when that is dense enough */
+void mfs_reserve(struct mfs_meta *m, uint32_t nodes, uint32_t maxinode);
+void mfs_reserve_chunks(struct mfs_meta *m, uint32_t chunks, uint64_t maxid);
 uint64_t mfs_mix64(uint64_t x);
 
 /* sort (key, idx) pairs by key ascending (radix) */

@@ -400,15 +400,27 @@ mfs_node_idx(struct mfs_meta *m, uint32_t inode)
 	return mfs_idmap_find(&m->node_map, mfs_mix64(k), node_eq, m, &k);
 }
 
+/* Sizing the inode array up front (from the header's count and highest
+ * inode) keeps loading from hashing inodes that arrive in hash order, only
+ * to move them into the array when it grows. */
 void
-mfs_reserve(struct mfs_meta *m, uint32_t nodes)
+mfs_reserve(struct mfs_meta *m, uint32_t nodes, uint32_t maxinode)
 {
 	if (nodes > (1u << 26))
 		nodes = 1u << 26;
 	xgrow((void **)&m->nodes.v, &m->nodes.cap, (size_t)nodes + 1, sizeof *m->nodes.v);
 	xgrow((void **)&m->edges.v, &m->edges.cap, (size_t)nodes + 1, sizeof *m->edges.v);
+	direct_grow(m, &m->direct, &m->ndirect, &m->node_map, nodes, maxinode, node_eq, node_rh);
 	(void)edge_rh_pub;
-	(void)nodes;
+}
+
+void
+mfs_reserve_chunks(struct mfs_meta *m, uint32_t chunks, uint64_t maxid)
+{
+	if (chunks > (1u << 26))
+		chunks = 1u << 26;
+	xgrow((void **)&m->chunks.v, &m->chunks.cap, (size_t)chunks + 1, sizeof *m->chunks.v);
+	direct_grow(m, &m->cdirect, &m->ncdirect, &m->chunk_map, chunks, maxid, chunk_eq, chunk_rh);
 }
 
 struct mfs_node *

@@ -225,7 +225,7 @@ mfs_load_nodes(struct mfs_meta *m, struct mfs_rd *r, int flags)
 	/* size the tables from the header, bounded by what the section can hold */
 	{
 		uint64_t fit = mfs_rd_left(r) / 32;
-		mfs_reserve(m, want < fit ? want : (uint32_t)fit);
+		mfs_reserve(m, want < fit ? want : (uint32_t)fit, m->maxnodeid);
 	}
 	while ((rc = load_node(m, r)) == 0)
 		;
@@ -553,6 +553,9 @@ mfs_load_chunks(struct mfs_meta *m, struct mfs_rd *r, int flags)
 	(void)flags;
 	NEED(r, 8, "truncated CHNK header");
 	m->nextchunkid = mfs_rd_u64(r);
+	/* no count in the header: the section's length bounds it */
+	mfs_reserve_chunks(m, (uint32_t)(mfs_rd_left(r) / 17 < (1u << 26) ? mfs_rd_left(r) / 17 : (1u << 26)),
+			   m->nextchunkid);
 	for (;;) {
 		uint64_t id;
 		uint32_t v, l;
@@ -666,6 +669,8 @@ mfs_load_chunks4(struct mfs_meta *m, struct mfs_rd *r, int flags)
 	(void)flags;
 	NEED(r, 8, "truncated CHNK header");
 	m->nextchunkid = mfs_rd_u64(r);
+	mfs_reserve_chunks(m, (uint32_t)(mfs_rd_left(r) / 18 < (1u << 26) ? mfs_rd_left(r) / 18 : (1u << 26)),
+			   m->nextchunkid);
 	for (;;) {
 		uint64_t id;
 		uint32_t v, l, np;
