@@ -359,7 +359,7 @@ bad_check() {
 @test "mfsmetarestore: --help and the link name work (exit 0)" {
 	run_link mfsmetarestore --help
 	assert_success
-	assert_line --index 0 "usage: mfsmetarestore [-q] [-f] [-x [-x]] [-b] [-i] [-t CHANGELOG] -m META -o OUT [CHANGELOG...]"
+	assert_line --index 0 "usage: mfsmetarestore [-q] [-T] [-f] [-x [-x]] [-b] [-i] [-t CHANGELOG] -m META -o OUT [CHANGELOG...]"
 }
 
 @test "mfsmetarestore: missing -o is a usage error (exit 2)" {

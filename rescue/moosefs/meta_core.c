@@ -505,26 +505,10 @@ mfs_chunks_resize(struct mfs_node *n, uint32_t nch)
 
 /* ---- edges ---- */
 
-struct edgekey {
-	uint32_t parent_inode;
-	uint16_t nleng;
-	const char *name;
-};
-
 static uint64_t
 edge_hash(uint32_t pinode, const char *name, uint16_t nleng)
 {
 	return XXH3_64bits_withSeed(name, nleng, pinode);
-}
-
-static int
-edge_eq(const void *ctx, uint32_t idx, const void *key)
-{
-	const struct mfs_meta *m = ctx;
-	const struct edgekey *k = key;
-	const struct mfs_edge *e = &m->edges.v[idx];
-	return e->nleng == k->nleng && m->nodes.v[e->parent].inode == k->parent_inode &&
-	       memcmp(e->name, k->name, k->nleng) == 0;
 }
 
 static uint64_t
@@ -570,13 +554,28 @@ edge_map_build(struct mfs_meta *m)
 	free(s);
 }
 
+/* mfs_idmap_find written out: an entry's parent index stands for its
+ * inode (one node per inode), which saves a cache miss on the
+ * parent's node for every candidate */
 uint32_t
 mfs_edge_find(struct mfs_meta *m, uint32_t pidx, const char *name, uint16_t nleng)
 {
+	const struct mfs_idmap *t = &m->edge_map;
+	uint32_t tag;
+
 	if (m->edge_map_stale)
 		edge_map_build(m);
-	struct edgekey k = { m->nodes.v[pidx].inode, nleng, name };
-	return mfs_idmap_find(&m->edge_map, edge_hash(k.parent_inode, name, nleng), edge_eq, m, &k);
+	if (!t->slot)
+		return 0;
+	tag = TAG(edge_hash(m->nodes.v[pidx].inode, name, nleng));
+	for (uint32_t i = tag & t->mask; t->slot[i]; i = (i + 1) & t->mask) {
+		uint32_t x = (uint32_t)t->slot[i];
+		const struct mfs_edge *e = &m->edges.v[x];
+		if ((uint32_t)(t->slot[i] >> 32) == tag && e->parent == pidx && e->nleng == nleng &&
+		    memcmp(e->name, name, nleng) == 0)
+			return x;
+	}
+	return 0;
 }
 
 static uint32_t
