@@ -330,6 +330,8 @@ uint64_t mfs_mix64(uint64_t x);
 /* sort (key, idx) pairs by key ascending (radix) */
 struct mfs_sortent { uint64_t key; uint32_t idx; };
 void mfs_sort(struct mfs_sortent *a, size_t n);
+/* the same on the key's bits from..63 only (from: 0, 16, 32 or 48), stable */
+void mfs_sort_from(struct mfs_sortent *a, size_t n, int from);
 
 /* append a zeroed element; evaluates to its index */
 #define MFS_VEC_ADD(vec) \

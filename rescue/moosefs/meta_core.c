@@ -548,7 +548,8 @@ edge_map_build(struct mfs_meta *m)
 		uint64_t h = s[i].key;
 		s[i].key = ((h >> 32) & t->mask) << 32 | (h >> 32);
 	}
-	mfs_sort(s, n);
+	/* the slot order is all that matters: the tags ride along unsorted */
+	mfs_sort_from(s, n, 32);
 	for (size_t i = 0; i < n; i++)
 		mfs_idmap_put(t, (uint64_t)(uint32_t)s[i].key << 32, s[i].idx, NULL, NULL);
 	free(s);
@@ -843,12 +844,18 @@ sortent_cmp(const void *x, const void *y)
 void
 mfs_sort(struct mfs_sortent *a, size_t n)
 {
+	mfs_sort_from(a, n, 0);
+}
+
+void
+mfs_sort_from(struct mfs_sortent *a, size_t n, int from)
+{
 	struct mfs_sortent *tmp, *src = a, *dst;
 	uint64_t all_or = 0;
 
 	if (n < 2)
 		return;
-	if (n < 4096) {
+	if (n < 4096 && from == 0) {
 		/* small sets: qsort; record keys end in a unique sequence number, so
 		 * its instability cannot change an order */
 		qsort(a, n, sizeof *a, sortent_cmp);
@@ -858,7 +865,7 @@ mfs_sort(struct mfs_sortent *a, size_t n)
 		all_or |= a[i].key;
 	tmp = xmalloc(n * sizeof *tmp);
 	dst = tmp;
-	for (int shift = 0; shift < 64; shift += 16) {
+	for (int shift = from; shift < 64; shift += 16) {
 		size_t cnt[65536];
 		if (!((all_or >> shift) & 0xFFFF))
 			continue;
