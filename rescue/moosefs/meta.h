@@ -80,6 +80,7 @@ struct mfs_edge {
 	const char *name;
 	uint16_t nleng;
 	uint8_t kind;             /* 0 dir entry, 1 trash, 2 sustained */
+	uint8_t cdir;             /* the child is a directory (a type that never changes) */
 	uint32_t prev, next;      /* sibling list (in a dir, or a bucket) */
 	uint32_t pnext;           /* next parent edge of the child */
 	uint32_t cinode;          /* the child's inode number (saves a lookup on store) */

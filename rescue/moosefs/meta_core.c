@@ -595,6 +595,7 @@ edge_link_child(struct mfs_meta *m, uint32_t e, uint32_t cidx)
 	c->parents = e;
 	c->nlink++;
 	m->edges.v[e].cinode = c->inode;
+	m->edges.v[e].cdir = c->type == MFS_T_DIR;
 }
 
 uint32_t

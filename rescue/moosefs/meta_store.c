@@ -458,7 +458,7 @@ mfs_store_edges(struct mfs_meta *m, struct mfs_wr *w)
 	}
 	while (sp) {
 		uint32_t e = stack[sp - 1];
-		while (e && m->nodes.v[m->edges.v[e].child].type != MFS_T_DIR)
+		while (e && !m->edges.v[e].cdir)
 			e = m->edges.v[e].next;
 		if (!e) {
 			sp--;
