@@ -249,8 +249,8 @@ mfs_load_nodes(struct mfs_meta *m, struct mfs_rd *r, int flags)
  * a child's slot in the inode array and its node would be cache misses.  Two
  * cursors run ahead over the records already in the read window: the far one
  * fetches the array slot, the near one (its slot now cached) the node. */
-#define EDGE_NEAR 8
-#define EDGE_FAR 16
+#define EDGE_NEAR 12
+#define EDGE_FAR 32
 struct edge_ahead {
 	uint64_t off;   /* file offset after the last record this cursor saw */
 	uint32_t n;     /* records between the current one and off */
