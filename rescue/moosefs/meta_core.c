@@ -455,8 +455,10 @@ mfs_reserve(struct mfs_meta *m, uint32_t nodes, uint32_t maxinode)
 {
 	if (nodes > (1u << 26))
 		nodes = 1u << 26;
-	big_grow((void **)&m->nodes.v, &m->nodes.cap, (size_t)nodes + 1, sizeof *m->nodes.v);
-	big_grow((void **)&m->edges.v, &m->edges.cap, (size_t)nodes + 1, sizeof *m->edges.v);
+	/* twice the room: replay grows the vectors without copying them, and
+	 * pages never touched cost no memory */
+	big_grow((void **)&m->nodes.v, &m->nodes.cap, (size_t)nodes * 2 + 1, sizeof *m->nodes.v);
+	big_grow((void **)&m->edges.v, &m->edges.cap, (size_t)nodes * 2 + 1, sizeof *m->edges.v);
 	direct_grow(m, &m->direct, &m->ndirect, &m->node_map, nodes, maxinode, node_eq, node_rh);
 	(void)edge_rh_pub;
 }
@@ -466,7 +468,7 @@ mfs_reserve_chunks(struct mfs_meta *m, uint32_t chunks, uint64_t maxid)
 {
 	if (chunks > (1u << 26))
 		chunks = 1u << 26;
-	big_grow((void **)&m->chunks.v, &m->chunks.cap, (size_t)chunks + 1, sizeof *m->chunks.v);
+	big_grow((void **)&m->chunks.v, &m->chunks.cap, (size_t)chunks * 2 + 1, sizeof *m->chunks.v);
 	direct_grow(m, &m->cdirect, &m->ncdirect, &m->chunk_map, chunks, maxid, chunk_eq, chunk_rh);
 }
 
