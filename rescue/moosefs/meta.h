@@ -335,6 +335,10 @@ struct mfs_sortent { uint64_t key; uint32_t idx; };
 void mfs_sort(struct mfs_sortent *a, size_t n);
 /* the same on the key's bits from..63 only (from: 0, 16, 32 or 48), stable */
 void mfs_sort_from(struct mfs_sortent *a, size_t n, int from);
+/* A buffer of n entries to sort in, kept for the next call (not to be
+ * freed; the next call may move it); mfs_free releases it. */
+struct mfs_sortent *mfs_sort_buf(size_t n);
+void mfs_sort_release(void);
 
 /* append a zeroed element; evaluates to its index */
 #define MFS_VEC_ADD(vec) \

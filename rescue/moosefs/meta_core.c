@@ -384,6 +384,7 @@ mfs_free(struct mfs_meta *m)
 	free(m->ar.blocks);
 	free(m->scratch[0]);
 	free(m->scratch[1]);
+	mfs_sort_release();
 	memset(m, 0, sizeof *m);
 }
 
@@ -586,7 +587,7 @@ edge_map_build(struct mfs_meta *m)
 
 	m->edge_map_stale = 0;
 	mfs_idmap_free(t);
-	s = xmalloc(((size_t)m->edges.n + 1) * sizeof *s);
+	s = mfs_sort_buf((size_t)m->edges.n + 1);
 	for (uint32_t i = 1; i < m->edges.n; i++) {
 		const struct mfs_edge *e = &m->edges.v[i];
 		if (e->child && e->kind == 0)
@@ -601,7 +602,6 @@ edge_map_build(struct mfs_meta *m)
 	mfs_sort_from(s, n, 32);
 	for (size_t i = 0; i < n; i++)
 		mfs_idmap_put(t, (uint64_t)(uint32_t)s[i].key << 32, s[i].idx, NULL, NULL);
-	free(s);
 }
 
 /* mfs_idmap_find written out: an entry's parent index stands for its
@@ -891,6 +891,44 @@ sortent_cmp(const void *x, const void *y)
 	return a->key < b->key ? -1 : a->key > b->key;
 }
 
+/* The sorts' buffers, kept from one sort to the next: a restore sorts the
+ * names, nodes and chunks, and each new buffer of tens of MiB would be
+ * mapped and zeroed by the kernel again.  buf[0] is mfs_sort_buf's, buf[1]
+ * the radix sort's own. */
+static struct {
+	struct mfs_sortent *p;
+	size_t cap;
+} sortbuf[2];
+
+static struct mfs_sortent *
+sortbuf_get(int i, size_t n)
+{
+	if (n > sortbuf[i].cap) {
+		size_t c = n + n / 4;
+		free(sortbuf[i].p);
+		sortbuf[i].p = xmalloc(c * sizeof *sortbuf[i].p);
+		mfs_hugepages(sortbuf[i].p, c * sizeof *sortbuf[i].p);
+		sortbuf[i].cap = c;
+	}
+	return sortbuf[i].p;
+}
+
+struct mfs_sortent *
+mfs_sort_buf(size_t n)
+{
+	return sortbuf_get(0, n ? n : 1);
+}
+
+void
+mfs_sort_release(void)
+{
+	for (int i = 0; i < 2; i++) {
+		free(sortbuf[i].p);
+		sortbuf[i].p = NULL;
+		sortbuf[i].cap = 0;
+	}
+}
+
 void
 mfs_sort(struct mfs_sortent *a, size_t n)
 {
@@ -913,7 +951,7 @@ mfs_sort_from(struct mfs_sortent *a, size_t n, int from)
 	}
 	for (size_t i = 0; i < n; i++)
 		all_or |= a[i].key;
-	tmp = xmalloc(n * sizeof *tmp);
+	tmp = sortbuf_get(1, n);
 	dst = tmp;
 	for (int shift = from; shift < 64; shift += 16) {
 		size_t cnt[65536];
@@ -935,5 +973,4 @@ mfs_sort_from(struct mfs_sortent *a, size_t n, int from)
 	}
 	if (src != a)
 		memcpy(a, src, n * sizeof *a);
-	free(tmp);
 }

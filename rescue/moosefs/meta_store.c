@@ -177,11 +177,12 @@ store_key(const struct mfs_meta *m, int sec, uint32_t i)
 	}
 }
 
-/* The elements first..n-1 of section sec in store order (*k of them) */
+/* The elements first..n-1 of section sec in store order (*k of them), in
+ * mfs_sort_buf's buffer */
 static struct mfs_sortent *
 store_order(const struct mfs_meta *m, int sec, uint32_t first, uint32_t n, size_t *k)
 {
-	struct mfs_sortent *s = xmalloc(((size_t)n + 1) * sizeof *s);
+	struct mfs_sortent *s = mfs_sort_buf((size_t)n + 1);
 
 	*k = 0;
 	for (uint32_t i = first; i < n; i++) {
@@ -346,7 +347,6 @@ store_sorted(struct mfs_meta *m, struct mfs_wr *w, int sec, uint32_t first, uint
 		}
 		store_rec(m, w, sec, s[j].idx);
 	}
-	free(s);
 }
 
 /* mfs_store_NAME: sorted section SEC of vector VEC from element FIRST, then
