@@ -327,8 +327,6 @@ void mfs_idmap_reserve(struct mfs_idmap *t, uint32_t n, mfs_idmap_hash rh, const
 void mfs_reserve(struct mfs_meta *m, uint32_t nodes, uint32_t maxinode);
 void mfs_reserve_chunks(struct mfs_meta *m, uint32_t chunks, uint64_t maxid);
 uint64_t mfs_mix64(uint64_t x);
-/* big tables: transparent huge pages (madvise), a hint only */
-void mfs_hugepages(void *p, size_t len);
 
 /* sort (key, idx) pairs by key ascending (radix) */
 struct mfs_sortent { uint64_t key; uint32_t idx; };

@@ -3,10 +3,8 @@
  * arena and the radix sort used to reproduce the master's record orders.
  * Spec: docs/moosefs-format.md sections 1.6, 1.8 and 2.5. */
 #include <stddef.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -62,47 +60,6 @@ KEYED(, mfs_acl, (uint64_t)m->acl.v[idx].inode * 2 + m->acl.v[idx].type - 1)
 KEYED(static, open, (uint64_t)m->open.v[idx].sess << 32 | m->open.v[idx].inode)
 KEYED(static, ocnt, m->ocnt.v[idx].inode)
 
-/* Ask for transparent huge pages on a big table (where the kernel gives
- * them only on request): lookups into nodes, edges and index arrays are
- * random, and with 4 KiB pages nearly each is a TLB miss too. */
-void
-mfs_hugepages(void *p, size_t len)
-{
-	uintptr_t a = ((uintptr_t)p + (2u << 20) - 1) & ~(uintptr_t)((2u << 20) - 1);
-	uintptr_t e = ((uintptr_t)p + len) & ~(uintptr_t)((2u << 20) - 1);
-
-	if (len >= (4u << 20) && e > a)
-		(void)madvise((void *)a, e - a, MADV_HUGEPAGE);
-}
-
-/* xgrow for the big tables: the new block gets the huge page hint before
- * anything touches it (realloc would copy into 4 KiB pages first) */
-static void
-big_grow(void **p, size_t *cap, size_t need, size_t sz)
-{
-	size_t c = *cap ? *cap : 16;
-	void *q;
-
-	if (need <= *cap)
-		return;
-	while (c < need) {
-		if (c > SIZE_MAX / 2 / sz)
-			die_msg(RC_IO, "out of memory (array of %zu)", need);
-		c *= 2;
-	}
-	q = xmalloc(c * sz);
-	mfs_hugepages(q, c * sz);
-	if (*cap)
-		memcpy(q, *p, *cap * sz);
-	free(*p);
-	*p = q;
-	*cap = c;
-}
-
-/* MFS_VEC_ADD for the big vectors */
-#define BIG_VEC_ADD(vec) \
-	(big_grow((void **)&(vec).v, &(vec).cap, (size_t)(vec).n + 1, sizeof *(vec).v), MFS_VEC_ADD(vec))
-
 /* The element at the head of a free list (linked through the uint32_t at
  * linkoff of each element), zeroed; the head moves to the next one. */
 static uint32_t
@@ -134,10 +91,7 @@ direct_grow(struct mfs_meta *m, uint32_t **direct, uint32_t *nd, struct mfs_idma
 		n *= 2;
 	if (n > lim)
 		n = (uint32_t)lim;
-	{
-		size_t cap = *nd;
-		big_grow((void **)direct, &cap, n, sizeof **direct);
-	}
+	*direct = xrealloc(*direct, (size_t)n * sizeof **direct);
 	memset(*direct + *nd, 0, (size_t)(n - *nd) * sizeof **direct);
 	if (map->count) {
 		for (uint64_t k = *nd; k < n; k++) {
@@ -165,7 +119,6 @@ idmap_resize(struct mfs_idmap *t, uint32_t size)
 	uint32_t oldsize = t->slot ? t->mask + 1 : 0;
 
 	t->slot = xcalloc(size, sizeof *t->slot);
-	mfs_hugepages(t->slot, (size_t)size * sizeof *t->slot);
 	t->mask = size - 1;
 	for (uint32_t i = 0; i < oldsize; i++) {
 		if (old[i]) {
@@ -458,8 +411,8 @@ mfs_reserve(struct mfs_meta *m, uint32_t nodes, uint32_t maxinode)
 		nodes = 1u << 26;
 	/* twice the room: replay grows the vectors without copying them, and
 	 * pages never touched cost no memory */
-	big_grow((void **)&m->nodes.v, &m->nodes.cap, (size_t)nodes * 2 + 1, sizeof *m->nodes.v);
-	big_grow((void **)&m->edges.v, &m->edges.cap, (size_t)nodes * 2 + 1, sizeof *m->edges.v);
+	xgrow((void **)&m->nodes.v, &m->nodes.cap, (size_t)nodes * 2 + 1, sizeof *m->nodes.v);
+	xgrow((void **)&m->edges.v, &m->edges.cap, (size_t)nodes * 2 + 1, sizeof *m->edges.v);
 	direct_grow(m, &m->direct, &m->ndirect, &m->node_map, nodes, maxinode, node_eq, node_rh);
 	(void)edge_rh_pub;
 }
@@ -469,7 +422,7 @@ mfs_reserve_chunks(struct mfs_meta *m, uint32_t chunks, uint64_t maxid)
 {
 	if (chunks > (1u << 26))
 		chunks = 1u << 26;
-	big_grow((void **)&m->chunks.v, &m->chunks.cap, (size_t)chunks * 2 + 1, sizeof *m->chunks.v);
+	xgrow((void **)&m->chunks.v, &m->chunks.cap, (size_t)chunks * 2 + 1, sizeof *m->chunks.v);
 	direct_grow(m, &m->cdirect, &m->ncdirect, &m->chunk_map, chunks, maxid, chunk_eq, chunk_rh);
 }
 
@@ -489,7 +442,7 @@ mfs_node_add(struct mfs_meta *m, uint32_t inode, uint8_t type)
 	if (m->node_free)
 		i = free_take(m->nodes.v, sizeof *m->nodes.v, &m->node_free, offsetof(struct mfs_node, parents));
 	else
-		i = BIG_VEC_ADD(m->nodes);
+		i = MFS_VEC_ADD(m->nodes);
 	n = &m->nodes.v[i];
 	n->inode = inode;
 	n->type = type;
@@ -633,7 +586,7 @@ edge_new(struct mfs_meta *m)
 {
 	if (m->edge_free)
 		return free_take(m->edges.v, sizeof *m->edges.v, &m->edge_free, offsetof(struct mfs_edge, next));
-	return BIG_VEC_ADD(m->edges);
+	return MFS_VEC_ADD(m->edges);
 }
 
 static void
@@ -760,7 +713,7 @@ mfs_chunk_add(struct mfs_meta *m, uint64_t id)
 	if (m->chunk_free)
 		i = free_take(m->chunks.v, sizeof *m->chunks.v, &m->chunk_free, offsetof(struct mfs_chunk, seq));
 	else
-		i = BIG_VEC_ADD(m->chunks);
+		i = MFS_VEC_ADD(m->chunks);
 	m->chunks.v[i].id = id;
 	m->chunks.v[i].seq = ++m->seq;
 	direct_grow(m, &m->cdirect, &m->ncdirect, &m->chunk_map, m->chunks.n, id, chunk_eq, chunk_rh);
@@ -907,7 +860,6 @@ sortbuf_get(int i, size_t n)
 		size_t c = n + n / 4;
 		free(sortbuf[i].p);
 		sortbuf[i].p = xmalloc(c * sizeof *sortbuf[i].p);
-		mfs_hugepages(sortbuf[i].p, c * sizeof *sortbuf[i].p);
 		sortbuf[i].cap = c;
 	}
 	return sortbuf[i].p;
