@@ -217,11 +217,62 @@ load_node(struct mfs_meta *m, struct mfs_rd *r)
 	return 0;
 }
 
+/* A cursor over the records already in the read window ahead of the
+ * current one, for prefetching */
+struct ahead {
+	uint64_t off;   /* file offset after the last record this cursor saw */
+	uint32_t n;     /* records between the current one and off */
+};
+
+/* the size of the NODE record at q (avail bytes there), 0 when it ends the
+ * section or is not all in the window */
+static size_t
+node_rec_size(const uint8_t *q, size_t avail)
+{
+	size_t n = 32;
+
+	if (avail < 36 || q[0] == 0)
+		return 0;
+	if (q[0] == MFS_T_FILE || q[0] == MFS_T_TRASH || q[0] == MFS_T_SUSTAINED)
+		n = avail < 44 ? 0 : 44 + (size_t)get_be32(q + 40) * 8;
+	else if (q[0] == MFS_T_SYMLINK)
+		n = 36 + (size_t)get_be32(q + 32);
+	else if (q[0] == MFS_T_BLOCKDEV || q[0] == MFS_T_CHARDEV)
+		n = 36;
+	return n <= avail ? n : 0;
+}
+
+/* NODE records come in hash order: the inode array slot each one writes
+ * would be a cache miss, so a cursor fetches it NODE_AHEAD records early */
+#define NODE_AHEAD 32
+static void
+node_ahead(const struct mfs_meta *m, const struct mfs_rd *r, struct ahead *a)
+{
+	size_t pos, k, avail = (size_t)(r->end - r->buf);
+
+	if (a->off < mfs_rd_off(r)) {
+		a->off = mfs_rd_off(r);
+		a->n = 0;
+	}
+	pos = (size_t)(a->off - r->base);
+	while (a->n < NODE_AHEAD && pos < avail && (k = node_rec_size(r->buf + pos, avail - pos))) {
+		uint32_t inode = get_be32(r->buf + pos + 1);
+		if (inode < m->ndirect)
+			__builtin_prefetch(&m->direct[inode], 1);
+		pos += k;
+		a->off = r->base + pos;
+		a->n++;
+	}
+	if (a->n)
+		a->n--;   /* the current record is consumed next */
+}
+
 int
 mfs_load_nodes(struct mfs_meta *m, struct mfs_rd *r, int flags)
 {
 	(void)flags;
 	uint32_t cnt, want;
+	struct ahead ahead = { 0, 0 };
 	int rc;
 
 	NEED(r, 8, "truncated NODE header");
@@ -240,8 +291,11 @@ mfs_load_nodes(struct mfs_meta *m, struct mfs_rd *r, int flags)
 		uint64_t fit = mfs_rd_left(r) / 32;
 		mfs_reserve(m, want < fit ? want : (uint32_t)fit, m->maxnodeid);
 	}
-	while ((rc = load_node(m, r)) == 0)
-		;
+	for (;;) {
+		node_ahead(m, r, &ahead);
+		if ((rc = load_node(m, r)) != 0)
+			break;
+	}
 	return rc == 1 ? RC_OK : rc;
 }
 
@@ -249,15 +303,11 @@ mfs_load_nodes(struct mfs_meta *m, struct mfs_rd *r, int flags)
  * a child's slot in the inode array and its node would be cache misses.  Two
  * cursors run ahead over the records already in the read window: the far one
  * fetches the array slot, the near one (its slot now cached) the node. */
-#define EDGE_NEAR 12
-#define EDGE_FAR 32
-struct edge_ahead {
-	uint64_t off;   /* file offset after the last record this cursor saw */
-	uint32_t n;     /* records between the current one and off */
-};
+#define EDGE_NEAR 16
+#define EDGE_FAR 64
 
 static void
-edge_ahead(const struct mfs_meta *m, const struct mfs_rd *r, struct edge_ahead *a, uint32_t dist, int node)
+edge_ahead(const struct mfs_meta *m, const struct mfs_rd *r, struct ahead *a, uint32_t dist, int node)
 {
 	size_t pos, avail = (size_t)(r->end - r->buf);
 
@@ -286,7 +336,7 @@ int
 mfs_load_edges(struct mfs_meta *m, struct mfs_rd *r, int flags)
 {
 	uint32_t lastp = 0, lastpidx = 0;
-	struct edge_ahead near = { 0, 0 }, far = { 0, 0 };
+	struct ahead near = { 0, 0 }, far = { 0, 0 };
 
 	NEED(r, 8, "truncated EDGE header");
 	m->nextedgeid = mfs_rd_u64(r);
