@@ -506,6 +506,52 @@ mfs_chunks_resize(struct mfs_node *n, uint32_t nch)
 	n->u.f.nch = nch;
 }
 
+/* ---- sort buffers ---- */
+
+/* The sorts' buffers, kept from one sort to the next: a restore sorts the
+ * names, nodes and chunks, and each new buffer of tens of MiB would be
+ * mapped and zeroed by the kernel again.  buf[0] is mfs_sort_buf's, buf[1]
+ * the radix sort's own. */
+static struct {
+	struct mfs_sortent *p;
+	size_t cap;
+} sortbuf[2];
+
+static struct mfs_sortent *
+sortbuf_get(int i, size_t n)
+{
+	if (n > sortbuf[i].cap) {
+		size_t c = n + n / 4;
+		free(sortbuf[i].p);
+		sortbuf[i].p = xmalloc(c * sizeof *sortbuf[i].p);
+		sortbuf[i].cap = c;
+	}
+	return sortbuf[i].p;
+}
+
+struct mfs_sortent *
+mfs_sort_buf(size_t n)
+{
+	return sortbuf_get(0, n ? n : 1);
+}
+
+/* the radix sort's own buffer, for a caller that does its own pass */
+static struct mfs_sortent *
+mfs_sort_tmp(size_t n)
+{
+	return sortbuf_get(1, n);
+}
+
+void
+mfs_sort_release(void)
+{
+	for (int i = 0; i < 2; i++) {
+		free(sortbuf[i].p);
+		sortbuf[i].p = NULL;
+		sortbuf[i].cap = 0;
+	}
+}
+
 /* ---- edges ---- */
 
 static uint64_t
@@ -528,9 +574,41 @@ edge_rh_pub(const void *ctx, uint32_t idx)
 	return edge_rh(ctx, idx);
 }
 
-/* Build the name index of all directory entries at once: hashes sorted by
- * home slot are inserted in slot order, so the table is written almost
- * sequentially instead of with one cache miss per name. */
+/* Insert n (hash, index) entries: grouped by the top bits of their home
+ * slot (one counting pass, 2048 groups) and inserted group by group, so
+ * each group writes a small window of the table instead of one cache miss
+ * per name.  (Which slot an entry ends in can differ from inserting in input
+ * order; lookups find it either way.) */
+#define FILL_BITS 11
+static void
+edge_map_fill(struct mfs_idmap *t, struct mfs_sortent *s, size_t n)
+{
+	uint32_t size = t->mask + 1, shift = 0;
+	size_t cnt[1u << FILL_BITS] = { 0 };
+	struct mfs_sortent *g;
+
+	while ((size >> shift) > (1u << FILL_BITS))
+		shift++;
+	g = n >= 4096 ? mfs_sort_tmp(n) : NULL;
+	if (!g) {
+		for (size_t i = 0; i < n; i++)
+			mfs_idmap_put(t, s[i].key, s[i].idx, NULL, NULL);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		cnt[((uint32_t)(s[i].key >> 32) & t->mask) >> shift]++;
+	for (size_t i = 0, sum = 0; i < (1u << FILL_BITS); i++) {
+		size_t c = cnt[i];
+		cnt[i] = sum;
+		sum += c;
+	}
+	for (size_t i = 0; i < n; i++)
+		g[cnt[((uint32_t)(s[i].key >> 32) & t->mask) >> shift]++] = s[i];
+	for (size_t i = 0; i < n; i++)
+		mfs_idmap_put(t, g[i].key, g[i].idx, NULL, NULL);
+}
+
+/* Build the name index of all directory entries at once (edge_map_fill). */
 static void
 edge_map_build(struct mfs_meta *m)
 {
@@ -547,14 +625,7 @@ edge_map_build(struct mfs_meta *m)
 			s[n++] = (struct mfs_sortent){ edge_hash(m->nodes.v[e->parent].inode, e->name, e->nleng), i };
 	}
 	mfs_idmap_reserve(t, (uint32_t)n + 1024, NULL, NULL);
-	for (size_t i = 0; i < n; i++) {
-		uint64_t h = s[i].key;
-		s[i].key = ((h >> 32) & t->mask) << 32 | (h >> 32);
-	}
-	/* the slot order is all that matters: the tags ride along unsorted */
-	mfs_sort_from(s, n, 32);
-	for (size_t i = 0; i < n; i++)
-		mfs_idmap_put(t, (uint64_t)(uint32_t)s[i].key << 32, s[i].idx, NULL, NULL);
+	edge_map_fill(t, s, n);
 }
 
 /* mfs_idmap_find written out: an entry's parent index stands for its
@@ -842,43 +913,6 @@ sortent_cmp(const void *x, const void *y)
 {
 	const struct mfs_sortent *a = x, *b = y;
 	return a->key < b->key ? -1 : a->key > b->key;
-}
-
-/* The sorts' buffers, kept from one sort to the next: a restore sorts the
- * names, nodes and chunks, and each new buffer of tens of MiB would be
- * mapped and zeroed by the kernel again.  buf[0] is mfs_sort_buf's, buf[1]
- * the radix sort's own. */
-static struct {
-	struct mfs_sortent *p;
-	size_t cap;
-} sortbuf[2];
-
-static struct mfs_sortent *
-sortbuf_get(int i, size_t n)
-{
-	if (n > sortbuf[i].cap) {
-		size_t c = n + n / 4;
-		free(sortbuf[i].p);
-		sortbuf[i].p = xmalloc(c * sizeof *sortbuf[i].p);
-		sortbuf[i].cap = c;
-	}
-	return sortbuf[i].p;
-}
-
-struct mfs_sortent *
-mfs_sort_buf(size_t n)
-{
-	return sortbuf_get(0, n ? n : 1);
-}
-
-void
-mfs_sort_release(void)
-{
-	for (int i = 0; i < 2; i++) {
-		free(sortbuf[i].p);
-		sortbuf[i].p = NULL;
-		sortbuf[i].cap = 0;
-	}
 }
 
 void
