@@ -359,7 +359,7 @@ bad_check() {
 @test "mfsmetarestore: --help and the link name work (exit 0)" {
 	run_link mfsmetarestore --help
 	assert_success
-	assert_line --index 0 "usage: mfsmetarestore [-q] [-f] [-x [-x]] [-b] [-i] [-t CHANGELOG] -m META -o OUT [CHANGELOG...]"
+	assert_line --index 0 "usage: mfsmetarestore [-q] [-T] [-f] [-x [-x]] [-b] [-i] [-t CHANGELOG] -m META -o OUT [CHANGELOG...]"
 }
 
 @test "mfsmetarestore: missing -o is a usage error (exit 2)" {
@@ -528,4 +528,20 @@ mfsmetarestore: nothing written (-b stores the metadata reached before the error
 	assert_equal "$status" 3
 	assert_equal "$stderr" "mfsmetarestore: $BATS_TEST_TMPDIR/nul.cfg:2: NUL byte (binary file?); refused"
 	assert_unchanged
+}
+
+@test "mfsmetarestore: -T prints the seconds of each phase and changes nothing in the output (exit 0)" {
+	run_tool mfsmetarestore -q -m "$FX/small/metadata.mfs.back" -o "$BATS_TEST_TMPDIR/plain.mfs" "$FX/small/changelog.1.mfs" "$FX/small/changelog.0.mfs"
+	assert_success
+	run_tool mfsmetarestore -q -T -m "$FX/small/metadata.mfs.back" -o "$BATS_TEST_TMPDIR/timed.mfs" "$FX/small/changelog.1.mfs" "$FX/small/changelog.0.mfs"
+	assert_success
+	cmp "$BATS_TEST_TMPDIR/plain.mfs" "$BATS_TEST_TMPDIR/timed.mfs"
+	# one line, every phase with its wall and cpu seconds, in order
+	[[ "$stderr" =~ ^mfsmetarestore:\ times:\ load\ [0-9]+\.[0-9]{2}\ s\ \(cpu\ [0-9]+\.[0-9]{2}\),\ replay\ [0-9]+\.[0-9]{2}\ s\ \(cpu\ [0-9]+\.[0-9]{2}\),\ store\ [0-9]+\.[0-9]{2}\ s\ \(cpu\ [0-9]+\.[0-9]{2}\),\ sync\ [0-9]+\.[0-9]{2}\ s\ \(cpu\ [0-9]+\.[0-9]{2}\),\ total\ [0-9]+\.[0-9]{2}\ s\ \(cpu\ [0-9]+\.[0-9]{2}\)$ ]]
+	mkdir "$BATS_TEST_TMPDIR/data"
+	cp "$FX/small"/* "$BATS_TEST_TMPDIR/data/"
+	run_tool mfsmetarestore -q -T -a -d "$BATS_TEST_TMPDIR/data"
+	assert_success
+	[[ "$stderr" == "mfsmetarestore: times: load "* ]]
+	cmp "$BATS_TEST_TMPDIR/plain.mfs" "$BATS_TEST_TMPDIR/data/metadata.mfs"
 }

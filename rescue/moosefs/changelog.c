@@ -69,7 +69,8 @@ mfs_cl_line_kind(const char *s, size_t len)
 
 	while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r'))
 		i++;
-	return mfs_cl_kind_parts(s, len, len, memchr(s, 0, len) != NULL, memchr(s, ')', len) != NULL, i == len);
+	/* memrchr: a line's ')' is near its end */
+	return mfs_cl_kind_parts(s, len, len, memchr(s, 0, len) != NULL, memrchr(s, ')', len) != NULL, i == len);
 }
 
 const char *

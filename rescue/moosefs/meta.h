@@ -80,6 +80,7 @@ struct mfs_edge {
 	const char *name;
 	uint16_t nleng;
 	uint8_t kind;             /* 0 dir entry, 1 trash, 2 sustained */
+	uint8_t cdir;             /* the child is a directory (a type that never changes) */
 	uint32_t prev, next;      /* sibling list (in a dir, or a bucket) */
 	uint32_t pnext;           /* next parent edge of the child */
 	uint32_t cinode;          /* the child's inode number (saves a lookup on store) */
@@ -321,12 +322,21 @@ void mfs_idmap_del(struct mfs_idmap *t, uint64_t h, uint32_t idx, mfs_idmap_hash
 void mfs_idmap_free(struct mfs_idmap *t);
 /* make room for n elements without growing */
 void mfs_idmap_reserve(struct mfs_idmap *t, uint32_t n, mfs_idmap_hash rh, const void *ctx);
-void mfs_reserve(struct mfs_meta *m, uint32_t nodes);
+/* room for this many nodes (chunks) and an inode (chunk id) array up to
+ * maxinode (maxid), when that is dense enough */
+void mfs_reserve(struct mfs_meta *m, uint32_t nodes, uint32_t maxinode);
+void mfs_reserve_chunks(struct mfs_meta *m, uint32_t chunks, uint64_t maxid);
 uint64_t mfs_mix64(uint64_t x);
 
 /* sort (key, idx) pairs by key ascending (radix) */
 struct mfs_sortent { uint64_t key; uint32_t idx; };
 void mfs_sort(struct mfs_sortent *a, size_t n);
+/* the same on the key's bits from..63 only (from: 0, 16, 32 or 48), stable */
+void mfs_sort_from(struct mfs_sortent *a, size_t n, int from);
+/* A buffer of n entries to sort in, kept for the next call (not to be
+ * freed; the next call may move it); mfs_free releases it. */
+struct mfs_sortent *mfs_sort_buf(size_t n);
+void mfs_sort_release(void);
 
 /* append a zeroed element; evaluates to its index */
 #define MFS_VEC_ADD(vec) \

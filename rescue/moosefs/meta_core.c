@@ -337,6 +337,7 @@ mfs_free(struct mfs_meta *m)
 	free(m->ar.blocks);
 	free(m->scratch[0]);
 	free(m->scratch[1]);
+	mfs_sort_release();
 	memset(m, 0, sizeof *m);
 }
 
@@ -400,15 +401,29 @@ mfs_node_idx(struct mfs_meta *m, uint32_t inode)
 	return mfs_idmap_find(&m->node_map, mfs_mix64(k), node_eq, m, &k);
 }
 
+/* Sizing the inode array up front (from the header's count and highest
+ * inode) keeps loading from hashing inodes that arrive in hash order, only
+ * to move them into the array when it grows. */
 void
-mfs_reserve(struct mfs_meta *m, uint32_t nodes)
+mfs_reserve(struct mfs_meta *m, uint32_t nodes, uint32_t maxinode)
 {
 	if (nodes > (1u << 26))
 		nodes = 1u << 26;
-	xgrow((void **)&m->nodes.v, &m->nodes.cap, (size_t)nodes + 1, sizeof *m->nodes.v);
-	xgrow((void **)&m->edges.v, &m->edges.cap, (size_t)nodes + 1, sizeof *m->edges.v);
+	/* twice the room: replay grows the vectors without copying them, and
+	 * pages never touched cost no memory */
+	xgrow((void **)&m->nodes.v, &m->nodes.cap, (size_t)nodes * 2 + 1, sizeof *m->nodes.v);
+	xgrow((void **)&m->edges.v, &m->edges.cap, (size_t)nodes * 2 + 1, sizeof *m->edges.v);
+	direct_grow(m, &m->direct, &m->ndirect, &m->node_map, nodes, maxinode, node_eq, node_rh);
 	(void)edge_rh_pub;
-	(void)nodes;
+}
+
+void
+mfs_reserve_chunks(struct mfs_meta *m, uint32_t chunks, uint64_t maxid)
+{
+	if (chunks > (1u << 26))
+		chunks = 1u << 26;
+	xgrow((void **)&m->chunks.v, &m->chunks.cap, (size_t)chunks * 2 + 1, sizeof *m->chunks.v);
+	direct_grow(m, &m->cdirect, &m->ncdirect, &m->chunk_map, chunks, maxid, chunk_eq, chunk_rh);
 }
 
 struct mfs_node *
@@ -491,28 +506,58 @@ mfs_chunks_resize(struct mfs_node *n, uint32_t nch)
 	n->u.f.nch = nch;
 }
 
-/* ---- edges ---- */
+/* ---- sort buffers ---- */
 
-struct edgekey {
-	uint32_t parent_inode;
-	uint16_t nleng;
-	const char *name;
-};
+/* The sorts' buffers, kept from one sort to the next: a restore sorts the
+ * names, nodes and chunks, and each new buffer of tens of MiB would be
+ * mapped and zeroed by the kernel again.  buf[0] is mfs_sort_buf's, buf[1]
+ * the radix sort's own. */
+static struct {
+	struct mfs_sortent *p;
+	size_t cap;
+} sortbuf[2];
+
+static struct mfs_sortent *
+sortbuf_get(int i, size_t n)
+{
+	if (n > sortbuf[i].cap) {
+		size_t c = n + n / 4;
+		free(sortbuf[i].p);
+		sortbuf[i].p = xmalloc(c * sizeof *sortbuf[i].p);
+		sortbuf[i].cap = c;
+	}
+	return sortbuf[i].p;
+}
+
+struct mfs_sortent *
+mfs_sort_buf(size_t n)
+{
+	return sortbuf_get(0, n ? n : 1);
+}
+
+/* the radix sort's own buffer, for a caller that does its own pass */
+static struct mfs_sortent *
+mfs_sort_tmp(size_t n)
+{
+	return sortbuf_get(1, n);
+}
+
+void
+mfs_sort_release(void)
+{
+	for (int i = 0; i < 2; i++) {
+		free(sortbuf[i].p);
+		sortbuf[i].p = NULL;
+		sortbuf[i].cap = 0;
+	}
+}
+
+/* ---- edges ---- */
 
 static uint64_t
 edge_hash(uint32_t pinode, const char *name, uint16_t nleng)
 {
 	return XXH3_64bits_withSeed(name, nleng, pinode);
-}
-
-static int
-edge_eq(const void *ctx, uint32_t idx, const void *key)
-{
-	const struct mfs_meta *m = ctx;
-	const struct edgekey *k = key;
-	const struct mfs_edge *e = &m->edges.v[idx];
-	return e->nleng == k->nleng && m->nodes.v[e->parent].inode == k->parent_inode &&
-	       memcmp(e->name, k->name, k->nleng) == 0;
 }
 
 static uint64_t
@@ -529,9 +574,41 @@ edge_rh_pub(const void *ctx, uint32_t idx)
 	return edge_rh(ctx, idx);
 }
 
-/* Build the name index of all directory entries at once: hashes sorted by
- * home slot are inserted in slot order, so the table is written almost
- * sequentially instead of with one cache miss per name. */
+/* Insert n (hash, index) entries: grouped by the top bits of their home
+ * slot (one counting pass, 2048 groups) and inserted group by group, so
+ * each group writes a small window of the table instead of one cache miss
+ * per name.  (Which slot an entry ends in can differ from inserting in input
+ * order; lookups find it either way.) */
+#define FILL_BITS 11
+static void
+edge_map_fill(struct mfs_idmap *t, struct mfs_sortent *s, size_t n)
+{
+	uint32_t size = t->mask + 1, shift = 0;
+	size_t cnt[1u << FILL_BITS] = { 0 };
+	struct mfs_sortent *g;
+
+	while ((size >> shift) > (1u << FILL_BITS))
+		shift++;
+	g = n >= 4096 ? mfs_sort_tmp(n) : NULL;
+	if (!g) {
+		for (size_t i = 0; i < n; i++)
+			mfs_idmap_put(t, s[i].key, s[i].idx, NULL, NULL);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		cnt[((uint32_t)(s[i].key >> 32) & t->mask) >> shift]++;
+	for (size_t i = 0, sum = 0; i < (1u << FILL_BITS); i++) {
+		size_t c = cnt[i];
+		cnt[i] = sum;
+		sum += c;
+	}
+	for (size_t i = 0; i < n; i++)
+		g[cnt[((uint32_t)(s[i].key >> 32) & t->mask) >> shift]++] = s[i];
+	for (size_t i = 0; i < n; i++)
+		mfs_idmap_put(t, g[i].key, g[i].idx, NULL, NULL);
+}
+
+/* Build the name index of all directory entries at once (edge_map_fill). */
 static void
 edge_map_build(struct mfs_meta *m)
 {
@@ -541,30 +618,38 @@ edge_map_build(struct mfs_meta *m)
 
 	m->edge_map_stale = 0;
 	mfs_idmap_free(t);
-	s = xmalloc(((size_t)m->edges.n + 1) * sizeof *s);
+	s = mfs_sort_buf((size_t)m->edges.n + 1);
 	for (uint32_t i = 1; i < m->edges.n; i++) {
 		const struct mfs_edge *e = &m->edges.v[i];
 		if (e->child && e->kind == 0)
 			s[n++] = (struct mfs_sortent){ edge_hash(m->nodes.v[e->parent].inode, e->name, e->nleng), i };
 	}
 	mfs_idmap_reserve(t, (uint32_t)n + 1024, NULL, NULL);
-	for (size_t i = 0; i < n; i++) {
-		uint64_t h = s[i].key;
-		s[i].key = ((h >> 32) & t->mask) << 32 | (h >> 32);
-	}
-	mfs_sort(s, n);
-	for (size_t i = 0; i < n; i++)
-		mfs_idmap_put(t, (uint64_t)(uint32_t)s[i].key << 32, s[i].idx, NULL, NULL);
-	free(s);
+	edge_map_fill(t, s, n);
 }
 
+/* mfs_idmap_find written out: an entry's parent index stands for its
+ * inode (one node per inode), which saves a cache miss on the
+ * parent's node for every candidate */
 uint32_t
 mfs_edge_find(struct mfs_meta *m, uint32_t pidx, const char *name, uint16_t nleng)
 {
+	const struct mfs_idmap *t = &m->edge_map;
+	uint32_t tag;
+
 	if (m->edge_map_stale)
 		edge_map_build(m);
-	struct edgekey k = { m->nodes.v[pidx].inode, nleng, name };
-	return mfs_idmap_find(&m->edge_map, edge_hash(k.parent_inode, name, nleng), edge_eq, m, &k);
+	if (!t->slot)
+		return 0;
+	tag = TAG(edge_hash(m->nodes.v[pidx].inode, name, nleng));
+	for (uint32_t i = tag & t->mask; t->slot[i]; i = (i + 1) & t->mask) {
+		uint32_t x = (uint32_t)t->slot[i];
+		const struct mfs_edge *e = &m->edges.v[x];
+		if ((uint32_t)(t->slot[i] >> 32) == tag && e->parent == pidx && e->nleng == nleng &&
+		    memcmp(e->name, name, nleng) == 0)
+			return x;
+	}
+	return 0;
 }
 
 static uint32_t
@@ -583,6 +668,7 @@ edge_link_child(struct mfs_meta *m, uint32_t e, uint32_t cidx)
 	c->parents = e;
 	c->nlink++;
 	m->edges.v[e].cinode = c->inode;
+	m->edges.v[e].cdir = c->type == MFS_T_DIR;
 }
 
 uint32_t
@@ -832,12 +918,18 @@ sortent_cmp(const void *x, const void *y)
 void
 mfs_sort(struct mfs_sortent *a, size_t n)
 {
+	mfs_sort_from(a, n, 0);
+}
+
+void
+mfs_sort_from(struct mfs_sortent *a, size_t n, int from)
+{
 	struct mfs_sortent *tmp, *src = a, *dst;
 	uint64_t all_or = 0;
 
 	if (n < 2)
 		return;
-	if (n < 4096) {
+	if (n < 4096 && from == 0) {
 		/* small sets: qsort; record keys end in a unique sequence number, so
 		 * its instability cannot change an order */
 		qsort(a, n, sizeof *a, sortent_cmp);
@@ -845,9 +937,9 @@ mfs_sort(struct mfs_sortent *a, size_t n)
 	}
 	for (size_t i = 0; i < n; i++)
 		all_or |= a[i].key;
-	tmp = xmalloc(n * sizeof *tmp);
+	tmp = sortbuf_get(1, n);
 	dst = tmp;
-	for (int shift = 0; shift < 64; shift += 16) {
+	for (int shift = from; shift < 64; shift += 16) {
 		size_t cnt[65536];
 		if (!((all_or >> shift) & 0xFFFF))
 			continue;
@@ -867,5 +959,4 @@ mfs_sort(struct mfs_sortent *a, size_t n)
 	}
 	if (src != a)
 		memcpy(a, src, n * sizeof *a);
-	free(tmp);
 }

@@ -108,15 +108,27 @@ load_node(struct mfs_meta *m, struct mfs_rd *r, uint8_t mver)
 	inode = mfs_rd_u32(r);
 	if (inode == 0)
 		return bad(r, "NODE: inode 0");
-	if (mfs_node_idx(m, inode))
+	/* the used bitmap is small and cached: most inodes need no lookup */
+	if ((inode >> 5) < m->usedwords && (m->usedmap[inode >> 5] >> (inode & 31) & 1) && mfs_node_idx(m, inode))
 		return bad(r, "NODE: inode defined twice");
 	idx = mfs_node_add(m, inode, type);
 	n = &m->nodes.v[idx];
-	if (mver <= 0x13)
+	if (mver <= 0x13) {
 		mfs_node_attrs_old(r, n, mver);
-	else
-		mfs_rd_rec(r, "bbbhwwwwwh", &n->sclass, &n->eattr, &n->winattr, &n->mode, &n->uid, &n->gid,
-			   &n->atime, &n->mtime, &n->ctime, &n->trashtime);
+	} else {
+		/* "bbbhwwwwwh" read field by field: mfs_rd_rec's format loop costs a
+		 * tenth of a restore's time on the million records of this section */
+		n->sclass = mfs_rd_u8(r);
+		n->eattr = mfs_rd_u8(r);
+		n->winattr = mfs_rd_u8(r);
+		n->mode = mfs_rd_u16(r);
+		n->uid = mfs_rd_u32(r);
+		n->gid = mfs_rd_u32(r);
+		n->atime = mfs_rd_u32(r);
+		n->mtime = mfs_rd_u32(r);
+		n->ctime = mfs_rd_u32(r);
+		n->trashtime = mfs_rd_u16(r);
+	}
 	n->mode &= 0xFFF;
 	if (type != MFS_T_FILE && type != MFS_T_DIR && type != MFS_T_TRASH && type != MFS_T_SUSTAINED)
 		n->sclass = 0;
@@ -146,10 +158,13 @@ load_node(struct mfs_meta *m, struct mfs_rd *r, uint8_t mver)
 		uint32_t ch;
 		uint16_t sids = 0;   /* 1.0..1.3: open sessions after the chunks */
 		uint64_t *t;
-		if (mver <= 0x13)
+		if (mver <= 0x13) {
 			REC(r, 14, "truncated NODE record", "qwh", &n->u.f.length, &ch, &sids);
-		else
-			REC(r, 12, "truncated NODE record", "qw", &n->u.f.length, &ch);
+		} else {
+			NEED(r, 12, "truncated NODE record");
+			n->u.f.length = mfs_rd_u64(r);
+			ch = mfs_rd_u32(r);
+		}
 		if (ch > MFS_MAX_INDEX + 1u || (uint64_t)ch * 8 + sids * 4u > mfs_rd_left(r))
 			return bad(r, "NODE: chunk count larger than the section");
 		mfs_chunks_resize(n, ch);
@@ -169,11 +184,62 @@ load_node(struct mfs_meta *m, struct mfs_rd *r, uint8_t mver)
 	return 0;
 }
 
+/* A cursor over the records already in the read window ahead of the
+ * current one, for prefetching */
+struct ahead {
+	uint64_t off;   /* file offset after the last record this cursor saw */
+	uint32_t n;     /* records between the current one and off */
+};
+
+/* the size of the NODE record at q (avail bytes there), 0 when it ends the
+ * section or is not all in the window */
+static size_t
+node_rec_size(const uint8_t *q, size_t avail)
+{
+	size_t n = 32;
+
+	if (avail < 36 || q[0] == 0)
+		return 0;
+	if (q[0] == MFS_T_FILE || q[0] == MFS_T_TRASH || q[0] == MFS_T_SUSTAINED)
+		n = avail < 44 ? 0 : 44 + (size_t)get_be32(q + 40) * 8;
+	else if (q[0] == MFS_T_SYMLINK)
+		n = 36 + (size_t)get_be32(q + 32);
+	else if (q[0] == MFS_T_BLOCKDEV || q[0] == MFS_T_CHARDEV)
+		n = 36;
+	return n <= avail ? n : 0;
+}
+
+/* NODE records come in hash order: the inode array slot each one writes
+ * would be a cache miss, so a cursor fetches it NODE_AHEAD records early */
+#define NODE_AHEAD 32
+static void
+node_ahead(const struct mfs_meta *m, const struct mfs_rd *r, struct ahead *a)
+{
+	size_t pos, k, avail = (size_t)(r->end - r->buf);
+
+	if (a->off < mfs_rd_off(r)) {
+		a->off = mfs_rd_off(r);
+		a->n = 0;
+	}
+	pos = (size_t)(a->off - r->base);
+	while (a->n < NODE_AHEAD && pos < avail && (k = node_rec_size(r->buf + pos, avail - pos))) {
+		uint32_t inode = get_be32(r->buf + pos + 1);
+		if (inode < m->ndirect)
+			__builtin_prefetch(&m->direct[inode], 1);
+		pos += k;
+		a->off = r->base + pos;
+		a->n++;
+	}
+	if (a->n)
+		a->n--;   /* the current record is consumed next */
+}
+
 /* NODE 1.4, and 1.0..1.3 (1.0: no hash size, 3.0.117 takes 1) */
 static int
 load_nodes(struct mfs_meta *m, struct mfs_rd *r, uint8_t mver)
 {
 	uint32_t cnt = 1, want;
+	struct ahead ahead = { 0, 0 };
 	int rc;
 
 	NEED(r, mver >= 0x11 ? 8 : 4, "truncated NODE header");
@@ -191,11 +257,49 @@ load_nodes(struct mfs_meta *m, struct mfs_rd *r, uint8_t mver)
 	/* size the tables from the header, bounded by what the section can hold */
 	{
 		uint64_t fit = mfs_rd_left(r) / 32;
-		mfs_reserve(m, want < fit ? want : (uint32_t)fit);
+		mfs_reserve(m, want < fit ? want : (uint32_t)fit, m->maxnodeid);
 	}
-	while ((rc = load_node(m, r, mver)) == 0)
-		;
+	for (;;) {
+		/* the prefetch cursor knows 1.4's record sizes only */
+		if (mver == 0x14)
+			node_ahead(m, r, &ahead);
+		if ((rc = load_node(m, r, mver)) != 0)
+			break;
+	}
 	return rc == 1 ? RC_OK : rc;
+}
+
+/* Prefetching for EDGE records: the nodes are stored in hash order, so both
+ * a child's slot in the inode array and its node would be cache misses.  Two
+ * cursors run ahead over the records already in the read window: the far one
+ * fetches the array slot, the near one (its slot now cached) the node. */
+#define EDGE_NEAR 16
+#define EDGE_FAR 64
+
+static void
+edge_ahead(const struct mfs_meta *m, const struct mfs_rd *r, struct ahead *a, uint32_t dist, int node)
+{
+	size_t pos, avail = (size_t)(r->end - r->buf);
+
+	if (a->off < mfs_rd_off(r)) {
+		a->off = mfs_rd_off(r);
+		a->n = 0;
+	}
+	pos = (size_t)(a->off - r->base);
+	while (a->n < dist && pos + 18 <= avail) {
+		uint32_t child = get_be32(r->buf + pos + 4);
+		if (child < m->ndirect) {
+			if (node)
+				__builtin_prefetch(&m->nodes.v[m->direct[child]]);
+			else
+				__builtin_prefetch(&m->direct[child]);
+		}
+		pos += 18 + (size_t)get_be16(r->buf + pos + 16);
+		a->off = r->base + pos;
+		a->n++;
+	}
+	if (a->n)
+		a->n--;   /* the current record is consumed next */
 }
 
 int
@@ -216,6 +320,7 @@ static int
 load_edges(struct mfs_meta *m, struct mfs_rd *r, int flags, int old)
 {
 	uint32_t lastp = 0, lastpidx = 0;
+	struct ahead near = { 0, 0 }, far = { 0, 0 };
 
 	if (old) {
 		m->nextedgeid = 0x7FFFFFFFFFFFFFFFULL;
@@ -234,7 +339,14 @@ load_edges(struct mfs_meta *m, struct mfs_rd *r, int flags, int old)
 			eid = 0;
 			REC(r, 10, "truncated EDGE record", "wwh", &parent, &child, &nl);
 		} else {
-			REC(r, 18, "truncated EDGE record", "wwqh", &parent, &child, &eid, &nl);
+			/* the cursors know 1.1's record layout only */
+			edge_ahead(m, r, &far, EDGE_FAR, 0);
+			edge_ahead(m, r, &near, EDGE_NEAR, 1);
+			NEED(r, 18, "truncated EDGE record");
+			parent = mfs_rd_u32(r);
+			child = mfs_rd_u32(r);
+			eid = mfs_rd_u64(r);
+			nl = mfs_rd_u16(r);
 		}
 		if (parent == 0 && child == 0)
 			return RC_OK;
@@ -593,15 +705,23 @@ load_chunks(struct mfs_meta *m, struct mfs_rd *r, int old)
 {
 	NEED(r, 8, "truncated CHNK header");
 	m->nextchunkid = mfs_rd_u64(r);
+	/* no count in the header: the section's length bounds it */
+	mfs_reserve_chunks(m, (uint32_t)(mfs_rd_left(r) / 17 < (1u << 26) ? mfs_rd_left(r) / 17 : (1u << 26)),
+			   m->nextchunkid);
 	for (;;) {
 		uint64_t id;
 		uint32_t v, l;
 		uint8_t a = 0;
 		struct mfs_chunk *c;
-		if (old)
+		if (old) {
 			REC(r, 16, "truncated CHNK record", "qww", &id, &v, &l);
-		else
-			REC(r, 17, "truncated CHNK record", "qwwb", &id, &v, &l, &a);
+		} else {
+			NEED(r, 17, "truncated CHNK record");
+			id = mfs_rd_u64(r);
+			v = mfs_rd_u32(r);
+			l = mfs_rd_u32(r);
+			a = mfs_rd_u8(r);
+		}
 		if (id == 0) {
 			if (v == 0 && l == 0)
 				return RC_OK;
@@ -709,6 +829,8 @@ mfs_load_chunks4(struct mfs_meta *m, struct mfs_rd *r, int flags)
 	(void)flags;
 	NEED(r, 8, "truncated CHNK header");
 	m->nextchunkid = mfs_rd_u64(r);
+	mfs_reserve_chunks(m, (uint32_t)(mfs_rd_left(r) / 18 < (1u << 26) ? mfs_rd_left(r) / 18 : (1u << 26)),
+			   m->nextchunkid);
 	for (;;) {
 		uint64_t id;
 		uint32_t v, l, np;

@@ -129,10 +129,15 @@ sec_end(struct mfs_wr *w)
 	}
 }
 
+/* (bucket, newest first): the age m->seq - seq takes only as many bits as
+ * m->seq has (sb), so the radix sort makes fewer passes.  Never NOKEY: a
+ * live element's seq is at least 1. */
 static uint64_t
-seqkey(uint32_t bucket, uint32_t seq)
+seqkey(const struct mfs_meta *m, uint32_t bucket, uint32_t seq)
 {
-	return (uint64_t)bucket << 32 | (0xFFFFFFFFu - seq);
+	int sb = m->seq ? 32 - __builtin_clz(m->seq) : 1;
+
+	return (uint64_t)bucket << sb | (m->seq - seq);
 }
 
 /* The sections whose records are stored in (hash bucket, newest first) order */
@@ -148,35 +153,36 @@ store_key(const struct mfs_meta *m, int sec, uint32_t i)
 	switch (sec) {
 	case K_SESS:
 	case K_SESS4:
-		return m->sess.v[i].alive ? seqkey(m->sess.v[i].id % 256, m->sess.v[i].seq) : NOKEY;
+		return m->sess.v[i].alive ? seqkey(m, m->sess.v[i].id % 256, m->sess.v[i].seq) : NOKEY;
 	case K_NODE:
-		return m->nodes.v[i].inode ? seqkey(mfs_hash32(m->nodes.v[i].inode) & mask, m->nodes.v[i].seq) : NOKEY;
+		return m->nodes.v[i].inode ? seqkey(m, mfs_hash32(m->nodes.v[i].inode) & mask, m->nodes.v[i].seq) : NOKEY;
 	case K_QUOT:
-		return m->quota.v[i].alive ? seqkey(0, m->quota.v[i].seq) : NOKEY;
+		return m->quota.v[i].alive ? seqkey(m, 0, m->quota.v[i].seq) : NOKEY;
 	case K_XATR:
 		return m->xent.v[i].alive && m->xent.v[i].head ?
-			seqkey(m->xent.v[i].inode & 0xFFFFF, m->xent.v[i].seq) : NOKEY;
+			seqkey(m, m->xent.v[i].inode & 0xFFFFF, m->xent.v[i].seq) : NOKEY;
 	case K_PACL: {
 		const struct mfs_acl *a = &m->acl.v[i];
-		return a->alive ? seqkey((a->inode * 0x56BF7623u + a->type) & 0xFFFFF, a->seq) : NOKEY;
+		return a->alive ? seqkey(m, (a->inode * 0x56BF7623u + a->type) & 0xFFFFF, a->seq) : NOKEY;
 	}
 	case K_OPEN:
-		return m->open.v[i].alive ? seqkey(m->open.v[i].sess % 4096, m->open.v[i].seq) : NOKEY;
+		return m->open.v[i].alive ? seqkey(m, m->open.v[i].sess % 4096, m->open.v[i].seq) : NOKEY;
 	case K_CSDB: {
 		const struct mfs_cs *c = &m->cs.v[i];
-		return c->alive ? seqkey(mfs_hash32(c->ip ^ ((uint32_t)c->port << 16)) % 256, c->seq) : NOKEY;
+		return c->alive ? seqkey(m, mfs_hash32(c->ip ^ ((uint32_t)c->port << 16)) % 256, c->seq) : NOKEY;
 	}
 	default:   /* K_CHNK, K_CHNK4 */
 		return m->chunks.v[i].id ?
-			seqkey(mfs_hash32((uint32_t)m->chunks.v[i].id) & 0xFFFFFF, m->chunks.v[i].seq) : NOKEY;
+			seqkey(m, mfs_hash32((uint32_t)m->chunks.v[i].id) & 0xFFFFFF, m->chunks.v[i].seq) : NOKEY;
 	}
 }
 
-/* The elements first..n-1 of section sec in store order (*k of them) */
+/* The elements first..n-1 of section sec in store order (*k of them), in
+ * mfs_sort_buf's buffer */
 static struct mfs_sortent *
 store_order(const struct mfs_meta *m, int sec, uint32_t first, uint32_t n, size_t *k)
 {
-	struct mfs_sortent *s = xmalloc(((size_t)n + 1) * sizeof *s);
+	struct mfs_sortent *s = mfs_sort_buf((size_t)n + 1);
 
 	*k = 0;
 	for (uint32_t i = first; i < n; i++) {
@@ -192,8 +198,21 @@ store_order(const struct mfs_meta *m, int sec, uint32_t first, uint32_t n, size_
 static void
 store_node(struct mfs_wr *w, struct mfs_node *n)
 {
-	put_rec(w, "bwbbbhwwwwwh", n->type, n->inode, n->sclass, n->eattr, n->winattr, n->mode, n->uid, n->gid,
-		n->atime, n->mtime, n->ctime, n->trashtime);
+	/* "bwbbbhwwwwwh" written field by field (the hottest record) */
+	uint8_t *p = wr_get(w, 32);
+
+	p[0] = n->type;
+	put_be32(p + 1, n->inode);
+	p[5] = n->sclass;
+	p[6] = n->eattr;
+	p[7] = n->winattr;
+	put_be16(p + 8, n->mode);
+	put_be32(p + 10, n->uid);
+	put_be32(p + 14, n->gid);
+	put_be32(p + 18, n->atime);
+	put_be32(p + 22, n->mtime);
+	put_be32(p + 26, n->ctime);
+	put_be16(p + 30, n->trashtime);
 	switch (n->type) {
 	case MFS_T_BLOCKDEV:
 	case MFS_T_CHARDEV:
@@ -210,7 +229,9 @@ store_node(struct mfs_wr *w, struct mfs_node *n)
 		uint32_t ch = n->u.f.nch;
 		while (ch > 0 && t[ch - 1] == 0)
 			ch--;
-		put_rec(w, "qw", n->u.f.length, ch);
+		p = wr_get(w, 12);
+		put_be64(p, n->u.f.length);
+		put_be32(p + 8, ch);
 		for (uint32_t i = 0; i < ch; i++)
 			put64(w, t[i]);
 		break;
@@ -303,6 +324,8 @@ store_rec(struct mfs_meta *m, struct mfs_wr *w, int sec, uint32_t i)
 	}
 }
 
+#define STORE_AHEAD 8
+
 /* The records of section sec (elements first..n-1) in store order, after
  * their count when counted */
 static void
@@ -313,9 +336,17 @@ store_sorted(struct mfs_meta *m, struct mfs_wr *w, int sec, uint32_t first, uint
 
 	if (counted)
 		put32(w, (uint32_t)k);
-	for (size_t j = 0; j < k; j++)
+	for (size_t j = 0; j < k; j++) {
+		/* the order is a hash order: fetch the elements ahead */
+		if (j + STORE_AHEAD < k) {
+			uint32_t a = s[j + STORE_AHEAD].idx;
+			if (sec == K_NODE)
+				__builtin_prefetch(&m->nodes.v[a]);
+			else if (sec == K_CHNK || sec == K_CHNK4)
+				__builtin_prefetch(&m->chunks.v[a]);
+		}
 		store_rec(m, w, sec, s[j].idx);
-	free(s);
+	}
 }
 
 /* mfs_store_NAME: sorted section SEC of vector VEC from element FIRST, then
@@ -427,7 +458,7 @@ mfs_store_edges(struct mfs_meta *m, struct mfs_wr *w)
 	}
 	while (sp) {
 		uint32_t e = stack[sp - 1];
-		while (e && m->nodes.v[m->edges.v[e].child].type != MFS_T_DIR)
+		while (e && !m->edges.v[e].cdir)
 			e = m->edges.v[e].next;
 		if (!e) {
 			sp--;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,8 +31,8 @@
 #include "moosefs/v16.h"
 
 static const char usage[] =
-	"usage: mfsmetarestore [-q] [-f] [-x [-x]] [-b] [-i] [-t CHANGELOG] -m META -o OUT [CHANGELOG...]\n"
-	"       mfsmetarestore -a [-q] [-x [-x]] [-b] [-i] [-t CHANGELOG] [-d DATA_PATH | -c CFG]\n"
+	"usage: mfsmetarestore [-q] [-T] [-f] [-x [-x]] [-b] [-i] [-t CHANGELOG] -m META -o OUT [CHANGELOG...]\n"
+	"       mfsmetarestore -a [-q] [-T] [-x [-x]] [-b] [-i] [-t CHANGELOG] [-d DATA_PATH | -c CFG]\n"
 	"       (both take -F 3|4 and -k 0|1 too, for MooseFS 4.x input)\n"
 	"Restore MooseFS metadata without MooseFS: load the snapshot META\n"
 	"(metadata.mfs.back, metadata_ml.mfs.back, ...), apply every later line of\n"
@@ -65,6 +66,8 @@ static const char usage[] =
 	"  -x            print every applied change (-x -x: also the file decisions)\n"
 	"  -q            quiet: no progress and no summary (warnings and errors are\n"
 	"                still printed)\n"
+	"  -T            print the seconds spent in each phase (load, replay, store,\n"
+	"                sync) at the end, wall and cpu\n"
 	"  -F 3|4        MooseFS family of a new, empty snapshot (MFSM NEW): 3 (3.0.x)\n"
 	"                or 4 (4.x); default: what the changelogs' syntax shows, else 3.\n"
 	"                A real snapshot's sections say its family; -F must agree\n"
@@ -74,7 +77,7 @@ static const char usage[] =
 	"3 bad input data (nothing written), 4 I/O error, 5 refused.\n";
 
 struct opts {
-	int best, ignore, verbose, force, automatic, quiet;
+	int best, ignore, verbose, force, automatic, quiet, times;
 	int family;             /* -F: 0 (not given), 3 or 4 */
 	int keep_empty;         /* -k: -1 (not given), 0 or 1 */
 	struct stat *trust;     /* -t files, in the order given */
@@ -88,6 +91,57 @@ struct job {
 	uint64_t lastid;        /* highest last id among the files */
 	size_t *heap, nh;       /* indices into f, merger.c's heap order */
 };
+
+/* -T: wall and cpu seconds of each phase, so a slow restore shows where its
+ * time went (bench/mfsmetarestore prints them) */
+enum { PH_LOAD, PH_REPLAY, PH_STORE, PH_SYNC, PH_N };
+static const char *const ph_name[PH_N] = { "load", "replay", "store", "sync" };
+struct phases {
+	double wall[PH_N], cpu[PH_N];
+	double w0, c0;
+};
+
+static void
+ph_now(double *wall, double *cpu)
+{
+	struct timespec ts;
+	struct rusage ru;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	*wall = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	getrusage(RUSAGE_SELF, &ru);
+	*cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* the phase that just ended; the next starts now */
+static void
+ph_mark(struct phases *t, int ph)
+{
+	double w, c;
+
+	ph_now(&w, &c);
+	t->wall[ph] += w - t->w0;
+	t->cpu[ph] += c - t->c0;
+	t->w0 = w;
+	t->c0 = c;
+}
+
+static void
+ph_print(const struct phases *t)
+{
+	char line[256];
+	int n = 0;
+	double w = 0, c = 0;
+
+	for (int i = 0; i < PH_N; i++) {
+		n += snprintf(line + n, sizeof line - (size_t)n, "%s %.2f s (cpu %.2f), ", ph_name[i], t->wall[i],
+			      t->cpu[i]);
+		w += t->wall[i];
+		c += t->cpu[i];
+	}
+	note("times: %stotal %.2f s (cpu %.2f)", line, w, c);
+}
 
 /* The merge order of MooseFS 3.0.117 (mfsmaster/merger.c, changelog.c's
  * heap) decides only between lines with the same id: the master applies
@@ -315,7 +369,7 @@ close_changelogs(struct job *j)
 }
 
 static int
-store(struct mfs_meta *m, const char *out, int flags)
+store(struct mfs_meta *m, const char *out, int flags, struct phases *t)
 {
 	struct atomic_out ao;
 	int rc = atomic_open(&ao, out, flags, 0640);
@@ -327,7 +381,10 @@ store(struct mfs_meta *m, const char *out, int flags)
 		atomic_abort(&ao);
 		return rc;
 	}
-	return atomic_commit(&ao);
+	ph_mark(t, PH_STORE);
+	rc = atomic_commit(&ao);
+	ph_mark(t, PH_SYNC);
+	return rc;
 }
 
 /* -a: keep the current metadata.mfs (a hard link; it stays untouched) */
@@ -409,6 +466,7 @@ restore(const char *meta, char **cls, size_t ncl, const char *out, int aflags, i
 {
 	struct mfs_meta m;
 	struct job j = { 0 };
+	struct phases t = { 0 };
 	int rc, rrc;
 
 	if (v16_is_file(meta)) {    /* MooseFS 1.6: v16_restore.c */
@@ -419,6 +477,7 @@ restore(const char *meta, char **cls, size_t ncl, const char *out, int aflags, i
 		}
 		return v16_restore(meta, cls, ncl, out, aflags, &vo);
 	}
+	ph_now(&t.w0, &t.c0);
 	{
 		struct progress pr;
 		struct stat st;
@@ -428,6 +487,7 @@ restore(const char *meta, char **cls, size_t ncl, const char *out, int aflags, i
 	}
 	if (rc)
 		return rc;
+	ph_mark(&t, PH_LOAD);
 	if ((rc = choose_family(&m, meta, cls, ncl, o)))
 		return rc;
 	m.keep_empty = o->keep_empty > 0;
@@ -446,6 +506,7 @@ restore(const char *meta, char **cls, size_t ncl, const char *out, int aflags, i
 		note("warning: %s is an empty (new) metadata file and no changelog line applies to it", meta);
 	rrc = replay_all(&m, &j, o);
 	close_changelogs(&j);
+	ph_mark(&t, PH_REPLAY);
 	if (rrc && !(o->best || o->ignore)) {
 		mfs_free(&m);
 		note("nothing written (-b stores the metadata reached before the error)");
@@ -455,7 +516,7 @@ restore(const char *meta, char **cls, size_t ncl, const char *out, int aflags, i
 		note("warning: the result is an EMPTY filesystem (the snapshot %s is a new, empty one and no change was applied)", meta);
 	rc = backup ? keep_previous(out, o) : RC_OK;
 	if (rc == RC_OK)
-		rc = store(&m, out, aflags);
+		rc = store(&m, out, aflags, &t);
 	if (rc == RC_OK && rrc) {
 		note("stored INCOMPLETE metadata in %s: version %llu (changes up to %llu applied)", out,
 		     (unsigned long long)m.version, (unsigned long long)(m.version - 1));
@@ -463,6 +524,8 @@ restore(const char *meta, char **cls, size_t ncl, const char *out, int aflags, i
 	} else if (rc == RC_OK && !o->quiet) {
 		note("wrote %s: version %llu", out, (unsigned long long)m.version);
 	}
+	if (o->times)
+		ph_print(&t);
 	/* the process exits next: unmapping a few hundred MiB piece by piece
 	 * would only cost time (mfs_free is for library users and fuzzers) */
 	return rc;
@@ -814,7 +877,7 @@ mfsmetarestore_main(int argc, char **argv)
 	struct opts o = { .keep_empty = -1 };
 	int c, autom = 0;
 
-	while ((c = opt_next(argc, argv, "+:m:o:ad:c:bixqft:F:k:h", lo, usage)) != -1) {
+	while ((c = opt_next(argc, argv, "+:m:o:ad:c:bixqfTt:F:k:h", lo, usage)) != -1) {
 		switch (c) {
 		case 'm': meta = optarg; break;
 		case 'o': out = optarg; break;
@@ -825,6 +888,7 @@ mfsmetarestore_main(int argc, char **argv)
 		case 'i': o.ignore = 1; break;
 		case 'x': o.verbose++; break;
 		case 'q': o.quiet = 1; break;
+		case 'T': o.times = 1; break;
 		case 'f': o.force = 1; break;
 		case 't': add_trust(&o, optarg); break;
 		case 'F': o.family = (int)opt_uint("-F", optarg, 3, 4); break;

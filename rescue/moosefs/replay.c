@@ -218,10 +218,16 @@ mfs_rp_data(struct mfs_rp *r, int b, uint32_t *len, char delim)
 
 /* ---- mfs_rp_args: the format mini-language of replay.h ---- */
 
+/* a switch, not strchr: this runs for every format letter of every line */
 static int
 is_conv(char c)
 {
-	return c && strchr("uUxbwsd", c) != NULL;
+	switch (c) {
+	case 'u': case 'U': case 'x': case 'b': case 'w': case 's': case 'd':
+		return 1;
+	default:
+		return 0;
+	}
 }
 
 /* the ']' or '}' closing the group that opens at f */
