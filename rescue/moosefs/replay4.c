@@ -16,20 +16,6 @@
 enum { CF_ARCH = 1, CF_TRASH = 2 };
 
 int
-mfs_op_sesconnected(struct mfs_rp *r)
-{
-	struct mfs_session *s;
-	uint32_t id;
-
-	if (mfs_rp_args(r, "(u)", &id) < 0)
-		return MFS_ST_PARSE;
-	if (!(s = mfs_sess_find(r->m, id)))
-		return MFS_ST_ENOENT;
-	s->disconnected = 0;
-	return MFS_ST_OK;
-}
-
-int
 mfs_op_chunkflagsclr(struct mfs_rp *r)
 {
 	struct mfs_chunk *c;

@@ -480,8 +480,10 @@ mfs_op_sesdel(struct mfs_rp *r)
 	return MFS_ST_OK;
 }
 
-int
-mfs_op_sesdisconnected(struct mfs_rp *r)
+/* SESDISCONNECTED(id) and 4.x's SESCONNECTED(id): the session's
+ * disconnection time becomes when (0: connected) */
+static int
+ses_disconnected_at(struct mfs_rp *r, uint32_t when)
 {
 	struct mfs_session *s;
 	uint32_t id;
@@ -490,8 +492,20 @@ mfs_op_sesdisconnected(struct mfs_rp *r)
 		return MFS_ST_PARSE;
 	if (!(s = mfs_sess_find(r->m, id)))
 		return MFS_ST_ENOENT;
-	s->disconnected = r->ts;
+	s->disconnected = when;
 	return MFS_ST_OK;
+}
+
+int
+mfs_op_sesdisconnected(struct mfs_rp *r)
+{
+	return ses_disconnected_at(r, r->ts);
+}
+
+int
+mfs_op_sesconnected(struct mfs_rp *r)
+{
+	return ses_disconnected_at(r, 0);
 }
 
 int
