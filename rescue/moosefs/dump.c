@@ -459,48 +459,6 @@ dump_chunks(struct mfs_dumper *d, int old)
 
 /* ---- MooseFS 4.x sections, as 4.59.2's mfsmetadump prints them ---- */
 
-int
-mfs_dump_sess4(struct mfs_dumper *d)
-{
-	uint32_t next, stats;
-
-	DNEED(d, 6, "truncated SESS header");
-	next = mfs_rd_u32(&d->r);
-	stats = mfs_rd_u16(&d->r);
-	printf("# nextsessionid: %" PRIu32 " ; statscount: %" PRIu32 "\n", next, stats);
-	for (;;) {
-		uint32_t rec = 61 + stats * 8, id, ileng, ip, v[12];
-		uint64_t csum;
-		uint8_t fl;
-		uint16_t um, groups;
-		char s[16];
-		DNEED(d, rec, "truncated SESS record");
-		id = mfs_rd_u32(&d->r);
-		if (id == 0) {
-			d->r.p += rec - 4;
-			return 0;
-		}
-		mfs_rd_rec(&d->r, "qwwwbhhw8", &csum, &ileng, &ip, &v[0], &fl, &um, &groups, &v[1]);
-		strip(s, ip);
-		printf("SESSION|s:%10" PRIu32 "|e:#%" PRIu64 "|p:%s|r:%10" PRIu32 "|f:0x%02" PRIX8 "|u:0%03" PRIo16
-		       "|a:0x%04" PRIX16 "|t:%10" PRIu32 "-%10" PRIu32 "|m:%10" PRIu32 ",%10" PRIu32 ",%10" PRIu32
-		       ",%10" PRIu32 "|x:0x%08" PRIX32 "|d:%10" PRIu32 "|c:",
-		       id, csum, s, v[0], fl, um, groups, v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8]);
-		if (stats == 0) {
-			printf("[]|l:[]|i:");
-		} else {
-			for (uint32_t h = 0; h < 2; h++) {
-				for (uint32_t i = 0; i < stats; i++)
-					printf("%c%" PRIu32, i == 0 ? '[' : ',', mfs_rd_u32(&d->r));
-				printf(h ? "]|i:" : "]|l:");
-			}
-		}
-		if (dname(d, ileng))
-			return RC_DATA;
-		putchar('\n');
-	}
-}
-
 /* A label expression (4.x, reverse Polish bytes, 128 at most) in infix form
  * as labelparser.c's rpn_to_infix writes it: symbols 'A'+n or '*', AND
  * (level 1) and OR (level 2) of 2+n operands, NOT; an operand of a higher
@@ -1036,7 +994,8 @@ out:
 }
 
 /* ---- SESS, and the versions older than 3.0.117's (sections.c's read-only
- * rows), printed as 3.0.117's mfsmetadump prints them (its mver branches) ---- */
+ * rows), printed as 3.0.117's mfsmetadump prints them (its mver branches);
+ * 1.6 as 4.59.2's prints it ---- */
 
 static int
 old_sess_rec(struct mfs_dumper *d, uint8_t ver, uint32_t stats)
@@ -1044,8 +1003,8 @@ old_sess_rec(struct mfs_dumper *d, uint8_t ver, uint32_t stats)
 	uint32_t rec = (ver < 0x11 ? 43 : ver < 0x13 ? 47 : ver < 0x14 ? 55 : ver < 0x15 ? 57 : 61) + stats * 8;
 	uint32_t id, ileng, ip, root, v[6], disc = 0, dis = 0;
 	uint64_t csum = 0;
-	uint16_t um = 0;
-	uint8_t fl, ming, maxg;
+	uint16_t um = 0, groups = 0;
+	uint8_t fl, ming = 0, maxg = 0;
 	char s[16];
 
 	DNEED(d, rec, "truncated SESS record");
@@ -1059,7 +1018,12 @@ old_sess_rec(struct mfs_dumper *d, uint8_t ver, uint32_t stats)
 	mfs_rd_rec(&d->r, "wwwb", &ileng, &ip, &root, &fl);
 	if (ver >= 0x14)
 		um = mfs_rd_u16(&d->r);
-	mfs_rd_rec(&d->r, "bbw6", &ming, &maxg, v);
+	/* 1.6 (4.x): one u16 class-group mask where 1.5 has mingoal, maxgoal */
+	if (ver >= 0x16)
+		groups = mfs_rd_u16(&d->r);
+	else
+		mfs_rd_rec(&d->r, "bb", &ming, &maxg);
+	mfs_rd_rec(&d->r, "w6", v);
 	if (ver >= 0x15)
 		dis = mfs_rd_u32(&d->r);
 	if (ver >= 0x11)
@@ -1073,8 +1037,12 @@ old_sess_rec(struct mfs_dumper *d, uint8_t ver, uint32_t stats)
 		printf("|f:0x%02" PRIX8 "|u:0%03" PRIo16, fl, um);
 	else
 		printf("|f:%02" PRIX8, fl);
-	printf("|g:%" PRIu8 "-%" PRIu8 "|t:%10" PRIu32 "-%10" PRIu32 "|m:%10" PRIu32 ",%10" PRIu32 ",%10" PRIu32
-	       ",%10" PRIu32, ming, maxg, v[0], v[1], v[2], v[3], v[4], v[5]);
+	if (ver >= 0x16)
+		printf("|a:0x%04" PRIX16, groups);
+	else
+		printf("|g:%" PRIu8 "-%" PRIu8, ming, maxg);
+	printf("|t:%10" PRIu32 "-%10" PRIu32 "|m:%10" PRIu32 ",%10" PRIu32 ",%10" PRIu32 ",%10" PRIu32, v[0], v[1],
+	       v[2], v[3], v[4], v[5]);
 	if (ver >= 0x15)
 		printf("|x:0x%08" PRIX32, dis);
 	if (ver >= 0x11)
@@ -1292,6 +1260,13 @@ int
 mfs_dump_sess(struct mfs_dumper *d)
 {
 	return old_sess(d, 0x15);
+}
+
+/* SESS 1.6 (4.x) */
+int
+mfs_dump_sess4(struct mfs_dumper *d)
+{
+	return old_sess(d, 0x16);
 }
 
 int
