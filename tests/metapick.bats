@@ -262,18 +262,3 @@ setup() {
 	done
 	[ "$n" -eq 3 ]
 }
-
-@test "metapick: MooseFS 1.6 changelogs numbered from 0 are read, as mfsmetarestore reads them (exit 0)" {
-	local R=$FIXTURES/moosefs-1.6/rich
-	run_tool metapick "$R/master" "$R/metalogger"
-	assert_success
-	# the metalogger's changelog_ml.0.mfs starts at change 0: not damage
-	refute_output --partial "damaged line"
-	assert_line --regexp '^2 +equal +change 420 +.*/metalogger$'
-	# and mfsmetarestore reaches the same change from that copy
-	run_tool mfsmetarestore -q -m "$R/metalogger/metadata_ml.mfs.back" -o "$BATS_TEST_TMPDIR/out.mfs" \
-		"$R/metalogger/changelog_ml.0.mfs" "$R/metalogger/changelog_ml_back.0.mfs" "$R/metalogger/changelog_ml_back.1.mfs"
-	assert_success
-	run_tool mfsmetadump "$BATS_TEST_TMPDIR/out.mfs"
-	assert_line --index 1 --regexp 'version: 421 ;'
-}

@@ -65,10 +65,6 @@ end_line(struct mp_changelog *cl)
 	uint64_t id;
 
 	cl->lines++;
-	/* MooseFS 1.6 numbers changes from 0: a first line "0: ..." is one
-	 * (mfsmetarestore reads 1.6 changelogs the same way, mfs_cl_open16) */
-	if (kind == MFS_CL_GARBAGE && cl->lines == 1 && cl->headlen >= 2 && cl->head[0] == '0' && cl->head[1] == ':')
-		kind = MFS_CL_OK;
 	if (kind != MFS_CL_OK) {
 		/* maybe the damaged end: decided by what follows */
 		if (!cl->tail_line) {
