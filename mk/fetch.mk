@@ -81,15 +81,17 @@ $(DROPBEAR_SRC): $(FETCH_STAMP) config/dropbear.conf
 # zlib from Debian's source package, built with musl-gcc (ARCH=arm64: cross-built
 # with $(ARM64_CC), CHOST for the cross ar/ranlib, in $(B)/arm64); -O2, as -Os makes
 # deflate 10-15 % slower (metasnap save, mkcpio -z), with the Makefile's
-# SIZE_CFLAGS so that the link drops the parts nothing calls.
-$(ZLIB): $(FETCH_STAMP) config/zlib.conf
+# SIZE_CFLAGS so that the link drops the parts nothing calls, and
+# DYNAMIC_CRC_TABLE: the CRC-32 tables (9 KiB) are computed on first use
+# instead of stored in out/rescue (issue 13's size budget; same speed after).
+$(ZLIB): $(FETCH_STAMP) config/zlib.conf mk/fetch.mk
 	$(Q)$(call check_pin,$(ZLIB_ORIG),$(ZLIB_ORIG_SHA256),zlib)
 	$(Q)mkdir -p $(AB) && dsc=$$(ls $(B)/src/zlib_*.dsc | head -n 1); v=$$(sed -n 's/^Version: //p' $$dsc); \
 		echo "$$v" > $(AB)/zlib.revision; echo "  ZLIB    Debian revision $$v ($$dsc)"
 	$(Q)rm -rf $(AB)/zlib-src $(AB)/zlib && mkdir -p $(AB)/zlib $(INC)
 	$(Q)dpkg-source --no-check -x $$(ls $(B)/src/zlib_*.dsc | head -n 1) $(AB)/zlib-src >$(AB)/zlib-unpack.log 2>&1 \
 		|| { cat $(AB)/zlib-unpack.log; exit 1; }
-	$(Q)cd $(AB)/zlib-src && CC="$(CC)" CFLAGS="-O2 $(SIZE_CFLAGS) -ffile-prefix-map=$(abspath $(AB))/zlib-src=zlib" \
+	$(Q)cd $(AB)/zlib-src && CC="$(CC)" CFLAGS="-O2 -DDYNAMIC_CRC_TABLE $(SIZE_CFLAGS) -ffile-prefix-map=$(abspath $(AB))/zlib-src=zlib" \
 		$(if $(ZLIB_CHOST),CHOST=$(ZLIB_CHOST)) ./configure --static >../zlib-build.log 2>&1 && MAKEFLAGS= $(MAKE) libz.a >>../zlib-build.log 2>&1 \
 		|| { cat ../zlib-build.log; exit 1; }
 	$(Q)cp $(AB)/zlib-src/zlib.h $(AB)/zlib-src/zconf.h $(INC)/

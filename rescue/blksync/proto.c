@@ -15,10 +15,13 @@
 #include "blksync/bs.h"
 #include "lib/atomic.h"
 #include "lib/err.h"
+#include "lib/hex.h"
+#include "lib/scan.h"
 #include "lib/xio.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -751,25 +754,62 @@ static int
 parse_ckpt(struct push *p, const char *t, char *src, size_t srcn, unsigned long long *size,
 	   unsigned *block, char *hash, unsigned long long *done)
 {
-	char dg[BS_DIGEST_LEN * 2 + 1], fmt[128];
-	unsigned long long tid, seed;
-	int used = 0;
+	char dg[BS_DIGEST_LEN * 2 + 2];
+	struct scan s = { t, 0 };
 
-	snprintf(fmt, sizeof fmt, "source %%%zu[^\n]\nsize %%llu\ntarget %%16llx\nblock %%u\n"
-		 "hash %%15s\nseed %%llu\ndone %%llu\ndigest %%64[0-9a-f]\n%%n", srcn - 1);
-	if (sscanf(t, fmt, src, size, &tid, block, hash, &seed, done, dg, &used) != 8 || !used ||
-	    strlen(dg) != 2 * BS_DIGEST_LEN)
+	scan_lit(&s, "source ");
+	scan_until(&s, '\n', src, srcn);
+	scan_lit(&s, "\nsize ");
+	*size = scan_num(&s, 10, 20, UINT64_MAX);
+	scan_lit(&s, "\ntarget ");
+	p->target_id = scan_num(&s, 16, 16, UINT64_MAX);
+	scan_lit(&s, "\nblock ");
+	*block = (unsigned)scan_num(&s, 10, 10, UINT_MAX);
+	scan_lit(&s, "\nhash ");
+	scan_until(&s, '\n', hash, 16);
+	scan_lit(&s, "\nseed ");
+	p->seed = scan_num(&s, 10, 20, UINT64_MAX);
+	scan_lit(&s, "\ndone ");
+	*done = scan_num(&s, 10, 20, UINT64_MAX);
+	scan_lit(&s, "\ndigest ");
+	scan_until(&s, '\n', dg, sizeof dg);
+	scan_lit(&s, "\n");
+	if (s.bad || strlen(dg) != 2 * BS_DIGEST_LEN)
 		return -1;
 	for (int i = 0; i < BS_DIGEST_LEN; i++) {
-		unsigned v;
+		int a = hex_digit(dg[2 * i], 0), b = hex_digit(dg[2 * i + 1], 0);
 
-		if (sscanf(dg + 2 * i, "%2x", &v) != 1)
+		if (a < 0 || b < 0)
 			return -1;
-		p->want[i] = (uint8_t)v;
+		p->want[i] = (uint8_t)(a << 4 | b);
 	}
-	p->target_id = tid;
-	p->seed = seed;
 	return 0;
+}
+
+/* "blksync-checkpoint N\n": N, or -1 */
+static int
+ckpt_version(const char *t)
+{
+	struct scan s = { t, 0 };
+	int v;
+
+	scan_lit(&s, "blksync-checkpoint ");
+	v = (int)scan_num(&s, 10, 9, INT_MAX);
+	scan_lit(&s, "\n");
+	return s.bad ? -1 : v;
+}
+
+/* "\nsum XXXXXXXX\n": the CRC-32, or -1 */
+static long long
+ckpt_sum(const char *t)
+{
+	struct scan s = { t, 0 };
+	long long v;
+
+	scan_lit(&s, "\nsum ");
+	v = (long long)scan_num(&s, 16, 8, UINT32_MAX);
+	scan_lit(&s, "\n");
+	return s.bad ? -1 : v;
 }
 
 /* Read a checkpoint: p->start stays 0 when there is none, or when it is
@@ -781,7 +821,8 @@ read_ckpt(struct push *p)
 	static const char head[] = "# blksync push checkpoint";
 	char *data, *t, *sum, src[4096], hash[16];
 	unsigned long long size, done;
-	unsigned block, crc;
+	unsigned block;
+	long long crc;
 	size_t len;
 	int rc, ver;
 
@@ -791,7 +832,7 @@ read_ckpt(struct push *p)
 		return rc;
 	t = memchr(data, '\n', len);
 	if (len < sizeof head || memcmp(data, head, sizeof head - 1) || !t ||
-	    sscanf(t + 1, "blksync-checkpoint %d\n", &ver) != 1 || memchr(data, 0, len)) {
+	    (ver = ckpt_version(t + 1)) < 0 || memchr(data, 0, len)) {
 		free(data);
 		warn_rc(RC_REFUSED, "%s: not a blksync checkpoint; not used or replaced (give another file, or remove it)",
 			p->ckpt);
@@ -806,7 +847,7 @@ read_ckpt(struct push *p)
 	sum = strstr(data, "\nsum ");
 	if (ver < CK_VERSION) {
 		start_over(p, "an older checkpoint, without a digest of the done range");
-	} else if (!t || !sum || sscanf(sum, "\nsum %8x\n", &crc) != 1 ||
+	} else if (!t || !sum || (crc = ckpt_sum(sum)) < 0 ||
 		   crc != bs_crc(data, (size_t)(sum + 1 - data)) ||
 		   strlen(sum) != 14 ||
 		   parse_ckpt(p, t + 1, src, sizeof src, &size, &block, hash, &done) < 0) {

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static const uint8_t zeros[512];
+static uint8_t zeros[512];       /* never written: bss, not 512 bytes of out/rescue */
 
 void
 cpio_writer_init(struct cpio_writer *w, cpio_write_fn fn, void *ctx)

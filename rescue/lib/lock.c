@@ -4,10 +4,12 @@
 #include "lib/lock.h"
 #include "lib/clock.h"
 #include "lib/err.h"
+#include "lib/scan.h"
 #include "lib/xio.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,6 +149,36 @@ lock_take(struct file_lock *l, const char *target, unsigned long wait_ms)
 	}
 }
 
+/* One /proc/locks line: the pid when it is an flock on st's file, else 0. */
+static long
+locks_line_pid(const char *line, const struct stat *st)
+{
+	struct scan s = { line, 0 };
+	char type[16];
+	uint64_t pid, maj, mnr, ino;
+
+	scan_num(&s, 10, 20, UINT64_MAX);
+	scan_lit(&s, ":");
+	scan_blanks(&s);
+	scan_until(&s, ' ', type, sizeof type);
+	for (int i = 0; i < 2; i++) {
+		scan_blanks(&s);
+		scan_until(&s, ' ', NULL, 0);
+	}
+	scan_blanks(&s);
+	pid = scan_num(&s, 10, 19, LONG_MAX);
+	scan_blanks(&s);
+	maj = scan_num(&s, 16, 8, UINT32_MAX);
+	scan_lit(&s, ":");
+	mnr = scan_num(&s, 16, 8, UINT32_MAX);
+	scan_lit(&s, ":");
+	ino = scan_num(&s, 10, 20, UINT64_MAX);
+	if (s.bad || strcmp(type, "FLOCK") || !pid || ino != (uint64_t)st->st_ino ||
+	    maj != major(st->st_dev) || mnr != minor(st->st_dev))
+		return 0;
+	return (long)pid;
+}
+
 /* The pid holding an flock on st's file, from /proc/locks (0: unknown).
  * Lines: "1: FLOCK  ADVISORY  WRITE 1234 08:01:5678 0 EOF"; waiters have
  * "->" where the type is and are skipped. */
@@ -154,20 +186,13 @@ static long
 proc_locks_pid(const struct stat *st)
 {
 	FILE *f = fopen("/proc/locks", "re");
-	char line[256], type[16];
-	unsigned maj, mnr;
-	unsigned long long ino;
-	long pid, found = 0;
+	char line[256];
+	long found = 0;
 
 	if (!f)
 		return 0;
-	while (!found && fgets(line, sizeof line, f)) {
-		if (sscanf(line, "%*d: %15s %*s %*s %ld %x:%x:%llu", type, &pid,
-			   &maj, &mnr, &ino) == 5 &&
-		    !strcmp(type, "FLOCK") && pid > 0 && ino == st->st_ino &&
-		    maj == major(st->st_dev) && mnr == minor(st->st_dev))
-			found = pid;
-	}
+	while (!found && fgets(line, sizeof line, f))
+		found = locks_line_pid(line, st);
 	fclose(f);
 	return found;
 }
@@ -178,12 +203,14 @@ file_pid(const struct file_lock *l)
 {
 	char buf[24];
 	ssize_t n = pread_full(l->fd, buf, sizeof buf - 1, 0);
+	struct scan s = { buf, 0 };
 	long pid;
 
 	if (n <= 0)
 		return 0;
 	buf[n] = 0;
-	return sscanf(buf, "%ld", &pid) == 1 && pid > 0 ? pid : 0;
+	pid = (long)scan_num(&s, 10, 19, LONG_MAX);
+	return s.bad ? 0 : pid;
 }
 
 void

@@ -45,7 +45,7 @@ emit(struct tar_writer *w, const void *buf, size_t n)
 static int
 pad(struct tar_writer *w)
 {
-	static const char zero[TAR_BLOCK];
+	static char zero[TAR_BLOCK];    /* never written (bss: not in out/rescue) */
 	size_t r = (size_t)(w->off % TAR_BLOCK);
 
 	return r ? emit(w, zero, TAR_BLOCK - r) : 0;
@@ -269,7 +269,7 @@ tar_write_mem(struct tar_writer *w, const struct tar_entry *e, const void *data,
 int
 tar_finish(struct tar_writer *w)
 {
-	static const char zero[2 * TAR_BLOCK];
+	static char zero[2 * TAR_BLOCK];        /* never written (bss) */
 
 	if (w->pending) {
 		errno = EINVAL;

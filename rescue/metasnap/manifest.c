@@ -7,8 +7,10 @@
 #include "metasnap/metasnap.h"
 #include "lib/err.h"
 #include "lib/hex.h"
+#include "lib/scan.h"
 #include "lib/xio.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,12 +182,14 @@ parse_line(char *line, struct ms_entry *e)
 		e->has_sha = 1;
 	}
 	if (e->type == 'c' || e->type == 'b') {
-		unsigned a, b;
-		char extra;
-		if (sscanf(f[7], "%u,%u%c", &a, &b, &extra) != 2)
+		struct scan s = { f[7], 0 };
+
+		e->major = (unsigned)scan_num(&s, 10, 10, UINT_MAX);
+		scan_lit(&s, ",");
+		e->minor = (unsigned)scan_num(&s, 10, 10, UINT_MAX);
+		scan_end(&s);
+		if (s.bad)
 			return -1;
-		e->major = a;
-		e->minor = b;
 	} else if (e->type == 'l' || e->type == 'h') {
 		if (!(e->link = unescape(f[7], strlen(f[7]), 1)))
 			return -1;

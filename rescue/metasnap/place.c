@@ -19,11 +19,13 @@
 #include "lib/atomic.h"
 #include "lib/dir.h"
 #include "lib/err.h"
+#include "lib/scan.h"
 #include "lib/xio.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,14 +186,42 @@ jremove(struct ms_place *p)
 	return RC_OK;
 }
 
+/* The fields after JMAGIC, as journal_write wrote them. */
+static int
+journal_fields(const char *t, struct jrnl *j, struct ms_place *p)
+{
+	struct scan s = { t, 0 };
+
+	j->mode = scan_char(&s);
+	scan_lit(&s, " ");
+	j->state = scan_char(&s);
+	scan_lit(&s, " ");
+	j->pid = (long)scan_num(&s, 10, 19, LONG_MAX);
+	scan_lit(&s, " ");
+	j->ino = scan_num(&s, 10, 20, UINT64_MAX);
+	scan_lit(&s, " ");
+	p->has_top = (int)scan_num(&s, 10, 1, 1);
+	scan_lit(&s, " ");
+	p->top.mode = (uint32_t)scan_num(&s, 8, 11, UINT32_MAX);
+	scan_lit(&s, " ");
+	p->top.uid = scan_num(&s, 10, 20, UINT64_MAX);
+	scan_lit(&s, " ");
+	p->top.gid = scan_num(&s, 10, 20, UINT64_MAX);
+	scan_lit(&s, " ");
+	p->top.sec = scan_snum(&s, INT64_MAX);
+	scan_lit(&s, " ");
+	p->top.nsec = (uint32_t)scan_num(&s, 10, 10, UINT32_MAX);
+	scan_lit(&s, " ");
+	scan_until(&s, ' ', j->boot, sizeof j->boot);
+	scan_lit(&s, "\n");
+	return s.bad ? -1 : 0;
+}
+
 /* Read a journal: 1 found, 0 none, or an RC_* status after a message. */
 static int
 jread(struct ms_place *p, int hold, const char *jname, struct jrnl *j)
 {
 	char buf[1024], *line;
-	unsigned mode;
-	unsigned long long uid, gid;
-	long long sec;
 	int fd = openat(hold, jname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), ok;
 	ssize_t k;
 
@@ -201,9 +231,7 @@ jread(struct ms_place *p, int hold, const char *jname, struct jrnl *j)
 	close(fd);
 	buf[k > 0 ? k : 0] = 0;
 	line = strstr(buf, "\n" JMAGIC);
-	ok = line && sscanf(line + 1 + strlen(JMAGIC), "%c %c %ld %llu %d %o %llu %llu %lld %u %39s",
-			    &j->mode, &j->state, &j->pid, &j->ino, &p->has_top, &mode, &uid,
-			    &gid, &sec, &p->top.nsec, j->boot) == 11 &&
+	ok = line && journal_fields(line + 1 + strlen(JMAGIC), j, p) == 0 &&
 	     strchr("nsm", j->mode) && strchr("broi", j->state) && j->pid > 0;
 	if (!ok) {
 		warn_rc(RC_REFUSED, "%s: journal %s of an interrupted restore is unreadable; "
@@ -211,7 +239,6 @@ jread(struct ms_place *p, int hold, const char *jname, struct jrnl *j)
 			"remove the journal", p->dir, jname);
 		return RC_REFUSED;
 	}
-	p->top = (struct ms_top){ mode, uid, gid, sec, p->top.nsec };
 	return 1;
 }
 
