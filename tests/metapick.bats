@@ -262,3 +262,27 @@ setup() {
 	done
 	[ "$n" -eq 3 ]
 }
+
+@test "metapick: a MooseFS 1.6 set's changelogs start at change 0, as mfsmetarestore reads them (exit 0)" {
+	local R=$FIXTURES/moosefs-1.6/rich
+	run_tool metapick "$R/master" "$R/metalogger"
+	assert_success
+	# their first lines are '0: ...' (MFSM 1.5 snapshot: 1.6's rule): not damage
+	refute_output --partial "damaged line"
+	assert_line --regexp '^2 +equal +change 420 +.*/metalogger$'
+	# and mfsmetarestore reaches the same change from that copy
+	run_tool mfsmetarestore -q -m "$R/metalogger/metadata_ml.mfs.back" -o "$BATS_TEST_TMPDIR/out.mfs" \
+		"$R/metalogger/changelog_ml.0.mfs" "$R/metalogger/changelog_ml_back.0.mfs" "$R/metalogger/changelog_ml_back.1.mfs"
+	assert_success
+	run_tool mfsmetadump "$BATS_TEST_TMPDIR/out.mfs"
+	assert_line --index 1 --regexp 'version: 421 ;'
+}
+
+@test "metapick: a line '0: ...' in a 3.x set is still damage (1.6's rule only with an MFSM 1.5 snapshot)" {
+	local d=$BATS_TEST_TMPDIR/m3
+	mkdir -p "$d"
+	cp "$FIXTURES"/moosefs-1.6/rich/master/changelog.1.mfs "$d/changelog.1.mfs"
+	cp "$FIXTURES"/moosefs/small/data/metadata.mfs.back "$d/metadata.mfs.back"
+	run_tool metapick "$d"
+	assert_output --partial "changelog.1.mfs:1: damaged line with valid lines after it"
+}

@@ -82,6 +82,7 @@ void mp_sr_scan(int dirfd, struct mp_cand *c, int want_doris);
 /* --- MooseFS data dirs (docs/moosefs-format.md 1.1, 2.1-2.3) --- */
 struct mp_mfs_meta {
 	int valid;
+	int v16;                /* MFSM 1.5: MooseFS 1.6, whose changes start at 0 */
 	uint64_t version, id;
 	const char *why;        /* when not valid */
 };
@@ -103,6 +104,8 @@ struct mp_changelog {
 				 * valid lines after it: the rest is not used */
 	int damaged;            /* garbage is a damaged line, not an id order */
 	uint64_t garbage_line;
+	int id0;                /* set before feeding: MooseFS 1.6's rule (mfs_cl_open16),
+				 * a line '0: ...' is change 0, not damage */
 	/* streaming state */
 	uint64_t prev, bytes, linelen, bad_off;
 	char head[MFS_CL_HEADMAX];
@@ -110,8 +113,8 @@ struct mp_changelog {
 	int partial, partial_text, nul, paren;
 };
 /* Parse changelog text (ids only), following mfsmetarestore's rules: in one
- * piece, or fed in pieces (zeroed struct, feed..., finish). */
-void mp_mfs_changelog(const char *buf, size_t n, struct mp_changelog *cl);
+ * piece, or fed in pieces (zeroed struct, id0 set, feed..., finish). */
+void mp_mfs_changelog(const char *buf, size_t n, int id0, struct mp_changelog *cl);
 void mp_changelog_feed(struct mp_changelog *cl, const char *buf, size_t n);
 void mp_changelog_finish(struct mp_changelog *cl);
 void mp_changelog_free(struct mp_changelog *cl);

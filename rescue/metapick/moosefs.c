@@ -33,6 +33,7 @@ mp_mfs_header(const uint8_t *head, size_t n, const uint8_t *tail, size_t tn,
 	memset(m, 0, sizeof *m);
 	m->why = mfs_header_problem(&h);
 	m->valid = m->why == NULL;
+	m->v16 = h.fver == 0x15;
 	m->version = h.version;
 	m->id = h.metaid;
 }
@@ -56,11 +57,25 @@ add_id(struct mp_changelog *cl, uint64_t id)
 	cl->n++;
 }
 
+/* the line's kind; with id0, a '0: ...' line is judged as any other id */
+static int
+line_kind(struct mp_changelog *cl)
+{
+	int zero = cl->id0 && cl->headlen >= 2 && cl->head[0] == '0' && cl->head[1] == ':', kind;
+
+	if (zero)
+		cl->head[0] = '1';
+	kind = mfs_cl_kind_parts(cl->head, cl->headlen, cl->linelen, cl->nul, cl->paren, !cl->partial_text);
+	if (zero)
+		cl->head[0] = '0';
+	return kind;
+}
+
 /* a whole line was seen (its newline is next): mfsmetarestore's rules */
 static void
 end_line(struct mp_changelog *cl)
 {
-	int kind = mfs_cl_kind_parts(cl->head, cl->headlen, cl->linelen, cl->nul, cl->paren, !cl->partial_text);
+	int kind = line_kind(cl);
 	const char *rest;
 	uint64_t id;
 
@@ -126,9 +141,10 @@ mp_changelog_finish(struct mp_changelog *cl)
 }
 
 void
-mp_mfs_changelog(const char *buf, size_t n, struct mp_changelog *cl)
+mp_mfs_changelog(const char *buf, size_t n, int id0, struct mp_changelog *cl)
 {
 	memset(cl, 0, sizeof *cl);
+	cl->id0 = id0;
 	mp_changelog_feed(cl, buf, n);
 	mp_changelog_finish(cl);
 }
@@ -175,13 +191,14 @@ cmp_range(const void *a, const void *b)
 }
 
 static int
-read_changelog(int dirfd, const char *name, struct mp_changelog *cl)
+read_changelog(int dirfd, const char *name, int id0, struct mp_changelog *cl)
 {
 	static char buf[1 << 16];
 	int f = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	ssize_t k;
 
 	memset(cl, 0, sizeof *cl);
+	cl->id0 = id0;
 	if (f < 0)
 		return -1;
 	while ((k = read_full(f, buf, sizeof buf)) > 0 && !cl->garbage)
@@ -223,6 +240,7 @@ struct mfs_best {
 	const char *name;
 	uint64_t version, id;
 	int have;
+	int v16;        /* the best is MooseFS 1.6's: its changelogs use 1.6's rules */
 };
 
 static void
@@ -252,6 +270,7 @@ pick_meta(int dirfd, char **names, size_t n, struct mp_cand *c, struct mfs_best 
 			b->have = 1;
 			b->version = m.version;
 			b->name = names[i];
+			b->v16 = m.v16;
 		}
 	}
 	if (other)
@@ -278,7 +297,7 @@ warn_changelog(struct mp_cand *c, const char *name, const struct mp_changelog *c
 
 /* Every changelog's id runs, into *all (nr of them); returns the files seen */
 static size_t
-collect_changelogs(int dirfd, char **names, size_t n, struct mp_cand *c,
+collect_changelogs(int dirfd, char **names, size_t n, struct mp_cand *c, int id0,
 		   struct mp_range **all, size_t *nr, uint64_t *maxid)
 {
 	size_t capr = 0, nlogs = 0;
@@ -289,7 +308,7 @@ collect_changelogs(int dirfd, char **names, size_t n, struct mp_cand *c,
 		if (!changelog_name(names[i]))
 			continue;
 		nlogs++;
-		if (read_changelog(dirfd, names[i], &cl) != 0) {
+		if (read_changelog(dirfd, names[i], id0, &cl) != 0) {
 			mp_unreadable(c, RC_IO, "%s: cannot be read", names[i]);
 			continue;
 		}
@@ -353,12 +372,12 @@ mp_mfs_scan(int dirfd, struct mp_cand *c)
 	size_t n, nr = 0, nlogs;
 	char **names = dir_names(dirfd, &n);
 	struct mp_range *all = NULL;
-	struct mfs_best b = { NULL, 0, 0, 0 };
+	struct mfs_best b = { NULL, 0, 0, 0, 0 };
 	uint64_t cur, maxid = 0;
 
 	c->kind = "moosefs";
 	pick_meta(dirfd, names, n, c, &b);
-	nlogs = collect_changelogs(dirfd, names, n, c, &all, &nr, &maxid);
+	nlogs = collect_changelogs(dirfd, names, n, c, b.v16, &all, &nr, &maxid);
 	fact_meta(c, &b);
 	mp_fact_num(c, "changelog_files", nlogs);
 	cur = walk_runs(c, &b, all, nr, maxid);

@@ -110,7 +110,7 @@ agree(const uint8_t *data, size_t size)
 		return;
 	if (read_like_restore(path, &s) != 0)
 		return;
-	mp_mfs_changelog((const char *)data, size, &cl);
+	mp_mfs_changelog((const char *)data, size, 0, &cl);   /* 3.x/4.x rules, as mfs_cl_open */
 	if (s.bad_line || s.order_line) {
 		if (!cl.garbage || cl.damaged != (s.bad_line != 0) ||
 		    cl.garbage_line != (s.bad_line ? s.bad_line : s.order_line))
