@@ -583,6 +583,10 @@ r_pick() {
 # The other node's host key must be in ~/.ssh/known_hosts (dbclient asks on a
 # terminal, and refuses without one); its login is dbclient's: ~/.ssh/id_dropbear,
 # the agent of an `ssh -A` session, or a password typed on the terminal.
+# A node that stops answering does not hold the recipe: without a terminal the
+# login gets RESCUE_SSH_TIMEOUT seconds (60), and dbclient ends the copy when
+# nothing has arrived for that long (-I; not with RESCUE_SSH, whose program
+# has its own options).
 
 # r_is_remote ARG: is ARG a HOST:DIR
 r_is_remote() {
@@ -599,6 +603,27 @@ r_remote_copy() {
 	printf '%s/remote/%s%s\n' "$1" "${2%%:*}" "${_rp%/}"
 }
 
+# r_ssh_idle WORK SECONDS: print a program for scp -S: dbclient that ends a
+# session from which nothing has arrived for SECONDS (written in WORK/remote)
+r_ssh_idle() {
+	_si=$1/remote/.dbclient-idle
+	{ printf '#!/bin/sh\nexec dbclient -I %s "$@"\n' "$2" >"$_si" && chmod 700 "$_si"; } ||
+		r_die "$RC_IO" "$_si: cannot write it"
+	printf '%s\n' "$_si"
+}
+
+# r_bounded SECONDS CMD...: CMD, killed after SECONDS (exit 124 or 143) where a
+# timeout program is at hand (busybox's or coreutils'), else CMD alone
+r_bounded() {
+	_bt=$1
+	shift
+	if command -v timeout >/dev/null 2>&1; then
+		timeout "$_bt" "$@"
+	else
+		"$@"
+	fi
+}
+
 # r_fetch WORK ARG: print the local directory for ARG (ARG itself unless it is
 # a HOST:DIR, then its fetched copy under WORK/remote); in a command
 # substitution, so:  dir=$(r_fetch "$work" "$arg") || exit $?
@@ -611,22 +636,30 @@ r_fetch() {
 	case /$_fp/ in */../* | */./*) r_usage_error "$2: '.' or '..' in a remote path" ;; esac
 	case $_fh in -*) r_usage_error "$2: a host name cannot start with '-'" ;; esac
 	_fd=$(r_remote_copy "$1" "$2")
-	_fs=${RESCUE_SSH:-dbclient}
+	_fs=${RESCUE_SSH:-dbclient} _ft=${RESCUE_SSH_TIMEOUT:-60}
+	case $_ft in '' | *[!0-9]* | 0) r_usage_error "RESCUE_SSH_TIMEOUT=$_ft: a number of seconds (1 or more)" ;; esac
 	command -v scp >/dev/null 2>&1 || r_die "$RC_IO" "$2: no scp here (the image's profile needs ssh = client)"
-	r_msg "fetching $2 into $_fd (scp -S $_fs)"
+	{ rm -rf "$_fd.part" && mkdir -p "${_fd%/*}"; } || r_die "$RC_IO" "$_fd: cannot create its directory"
+	_fn=$_fs
+	[ -n "${RESCUE_SSH:-}" ] || { _fs=$(r_ssh_idle "$1" "$_ft") && _fn="dbclient -I $_ft"; } || exit $?
+	r_msg "fetching $2 into $_fd (scp -S $_fn)"
 	# dbclient asks about an unknown host key on the terminal; without one it
 	# reads the answer from stdin, which under scp is scp's pipe (it would wait
 	# for ever): so log in once first, answering "n"
 	if ! (: </dev/tty) 2>/dev/null; then
-		_fe=$(printf 'n\n' | "$_fs" "$_fh" true 2>&1 >/dev/null) ||
+		_fe=$(printf 'n\n' | r_bounded "$_ft" "$_fs" "$_fh" true 2>&1 >/dev/null) || {
+			# 124: coreutils' timeout; 143 (TERM): busybox's
+			case $? in 124 | 143) r_die "$RC_IO" "$2: $_fh did not answer within $_ft s (RESCUE_SSH_TIMEOUT)" ;; esac
 			r_die "$RC_IO" "$2: cannot log in to $_fh (is its host key in ~/.ssh/known_hosts, and may this key log in?): $(printf '%s\n' "$_fe" | sed '/^[[:space:]]*$/d' | tail -n 1)"
+		}
 	fi
 	r_log "\$ scp -r -p -q -S $(q "$_fs") $(q "$_fh:$_fp") $(q "$_fd.part")"
-	{ rm -rf "$_fd.part" && mkdir -p "${_fd%/*}"; } || r_die "$RC_IO" "$_fd: cannot create its directory"
 	scp -r -p -q -S "$_fs" "$_fh:$_fp" "$_fd.part" </dev/null >&2 || {
 		rm -rf "$_fd.part"
 		r_die "$RC_IO" "$2: scp failed (is the host key in ~/.ssh/known_hosts, and may this key log in?)"
 	}
+	# dropbear's scp exits 0 when dbclient ends the session (idle timeout)
+	[ -e "$_fd.part" ] || r_die "$RC_IO" "$2: nothing was fetched (the connection ended early; see above)"
 	[ -d "$_fd.part" ] || r_die "$RC_DATA" "$2: not a directory"
 	{ rm -rf "$_fd" && mv "$_fd.part" "$_fd"; } || r_die "$RC_IO" "$_fd: cannot replace it"
 	printf '%s\n' "$_fd"

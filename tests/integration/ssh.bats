@@ -348,9 +348,9 @@ profile_with() {
 
 # ---- the recipes: HOST:DIR from an OpenSSH server in a network namespace ----
 
-# netns_sshd: an OpenSSH sshd for root on 127.0.0.1:22 of a network namespace
-# made here ($NETNS), the client side in $T: the image's dropbear (scp,
-# dbclient) in $T/bin, a dropbear key and known_hosts in $T/home/.ssh
+# netns_sshd [SSHD_CONFIG_LINE...]: an OpenSSH sshd for root on 127.0.0.1:22 of
+# a network namespace made here ($NETNS), the client side in $T: the image's
+# dropbear (scp, dbclient) in $T/bin, a dropbear key and known_hosts in $T/home/.ssh
 netns_sshd() {
 	requires netns
 	[ -x /usr/sbin/sshd ] || fail "no /usr/sbin/sshd (openssh-server)"
@@ -363,7 +363,7 @@ netns_sshd() {
 	ssh-keygen -q -t ed25519 -N '' -f "$T/hostkey"
 	printf '%s\n' 'ListenAddress 127.0.0.1:22' "HostKey $T/hostkey" "AuthorizedKeysFile $T/authorized_keys" \
 		'PermitRootLogin prohibit-password' 'PasswordAuthentication no' 'KbdInteractiveAuthentication no' \
-		'UsePAM no' 'StrictModes no' 'PidFile none' >"$T/sshd_config"
+		'UsePAM no' 'StrictModes no' 'PidFile none' "$@" >"$T/sshd_config"
 	# dbclient's known_hosts lines have no comment (dropbear 2022.83 reads the
 	# rest of the line as the key)
 	awk '{ print "127.0.0.1 " $1 " " $2 }' "$T/hostkey.pub" >"$T/home/.ssh/known_hosts"
@@ -405,7 +405,7 @@ in_ns() {
 	assert_success
 	assert_line 'starrocks-fe-recover: plan (5 steps; dry run, nothing is changed: add --yes to act)'
 	local copy=$t/sr/fe1.rescue/remote/root@127.0.0.1$t/remote/fe2
-	[[ "$stderr" == *"starrocks-fe-recover: fetching root@127.0.0.1:$t/remote/fe2 into $copy (scp -S dbclient)"* ]]
+	[[ "$stderr" == *"starrocks-fe-recover: fetching root@127.0.0.1:$t/remote/fe2 into $copy (scp -S dbclient -I 60)"* ]]
 	diff -r "$t/remote/fe2" "$copy"
 	assert_line --partial "$copy/meta"
 	# the remote copy made newest: the recovery must run on its node
@@ -451,4 +451,32 @@ in_ns() {
 	assert_equal "$(printf '%s\n' "$stderr" | tail -n 1)" "leofs-manager-recover: all 5 steps done"
 	diff -r "$T/lf/leo_manager_0/work/mnesia/127.0.0.1" "$m1"
 	[ -d "$T/lf/leo_manager_1.rescue/remote/root@127.0.0.1$T/lf/leo_manager_0/work/mnesia/127.0.0.1" ]
+}
+
+@test "ssh recipe: a node that does not answer, or stops sending mid-copy, fails the fetch after RESCUE_SSH_TIMEOUT (exit 4), not never" {
+	# the session runs 'true' (the login check) but stalls on scp's command
+	netns_sshd 'ForceCommand /bin/sh -c '"'"'[ "$SSH_ORIGINAL_COMMAND" = true ] || exec sleep 100'"'"
+	cp -r "$FIXTURES/recipes/starrocks" "$T/sr"
+	mkdir -p "$T/remote"
+	mv "$T/sr/fe2" "$T/remote/fe2"
+	SECONDS=0
+	RESCUE_SSH_TIMEOUT=2 in_ns starrocks-fe-recover --version 3.2.5 "$T/sr/fe1" "root@127.0.0.1:$T/remote/fe2"
+	assert_equal "$status" 4
+	[[ "$stderr" == *"dbclient: Connection to root@127.0.0.1:22 exited: Idle timeout"* ]]
+	[[ "$stderr" == *"root@127.0.0.1:$T/remote/fe2: nothing was fetched (the connection ended early; see above)"* ]]
+	[ "$SECONDS" -lt 60 ]
+	[ ! -e "$T/sr/fe1.rescue/remote/root@127.0.0.1$T/remote/fe2" ]
+	# a port that accepts and never speaks (no ssh banner): the login is cut
+	ip netns exec "$NETNS" timeout 100 busybox nc -l -p 2222 -e sleep 100 &
+	local nc=$!
+	printf '#!/bin/sh\nexec dbclient -p 2222 "$@"\n' >"$T/bin/ssh2222"
+	chmod +x "$T/bin/ssh2222"
+	SECONDS=0
+	RESCUE_SSH=ssh2222 RESCUE_SSH_TIMEOUT=2 in_ns starrocks-fe-recover --version 3.2.5 "$T/sr/fe1" "root@127.0.0.1:$T/remote/fe2"
+	assert_equal "$status" 4
+	[[ "$stderr" == *"root@127.0.0.1:$T/remote/fe2: root@127.0.0.1 did not answer within 2 s (RESCUE_SSH_TIMEOUT)"* ]]
+	[ "$SECONDS" -lt 60 ]
+	kill "$nc" 2>/dev/null || :
+	RESCUE_SSH_TIMEOUT=soon in_ns starrocks-fe-recover --version 3.2.5 "$T/sr/fe1" "root@127.0.0.1:$T/remote/fe2"
+	assert_equal "$status" 2
 }
