@@ -545,3 +545,23 @@ mfsmetarestore: nothing written (-b stores the metadata reached before the error
 	[[ "$stderr" == "mfsmetarestore: times: load "* ]]
 	cmp "$BATS_TEST_TMPDIR/plain.mfs" "$BATS_TEST_TMPDIR/data/metadata.mfs"
 }
+
+@test "mfsmetarestore: a directory moved into itself is refused (exit 3), where MooseFS 3.0.117's restore then crashes" {
+	requires moosefs root
+	cd "$BATS_TEST_TMPDIR"
+	printf 'MFSM NEW' >metadata.mfs.back
+	printf '%s\n' '1: 1700000000|CREATE(1,d,2,493,0,0,0,0):2' '2: 1700000000|CREATE(2,e,2,493,0,0,0,0):3' \
+		'3: 1700000000|MOVE(1,d,2,x):2' '4: 1700000000|SETTRASHTIME(2,0,3600,4):2,0,0' >changelog.0.mfs
+	mkdir real
+	cp metadata.mfs.back changelog.0.mfs real/
+	# MooseFS checks only the directories above the target: the move makes a
+	# loop, and the recursive SETTRASHTIME walks it until it crashes
+	run real_restore "$PWD/real"
+	[ "$status" = 139 ] || [ "$status" = 124 ] || fail "the real restore: exit $status"
+	snapshot metadata.mfs.back changelog.0.mfs
+	run timeout 60 "$RESCUE" mfsmetarestore -F 3 -m metadata.mfs.back -o out.mfs changelog.0.mfs
+	assert_equal "$status" 3
+	assert_line --index 0 "mfsmetarestore: changelog.0.mfs:3: change 3: MOVE: error EINVAL"
+	[ ! -e out.mfs ]
+	assert_unchanged
+}

@@ -76,7 +76,7 @@ mfs_rd_rec(struct mfs_rd *r, const char *fmt, ...)
 }
 
 int
-mfs_rd_need(struct mfs_rd *r, size_t n)
+mfs_rd_fill(struct mfs_rd *r, size_t n)
 {
 	size_t have = (size_t)(r->end - r->p);
 

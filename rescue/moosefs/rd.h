@@ -23,8 +23,8 @@ struct mfs_rd {
 void mfs_rd_init_mem(struct mfs_rd *r, const char *name, const uint8_t *data, size_t len);
 int mfs_rd_init_fd(struct mfs_rd *r, const char *name, int fd);
 void mfs_rd_close(struct mfs_rd *r);
-/* 0 when n bytes are available at r->p, -1 at end of data or on error */
-int mfs_rd_need(struct mfs_rd *r, size_t n);
+/* mfs_rd_need's slow path: move what is left to the front, read more */
+int mfs_rd_fill(struct mfs_rd *r, size_t n);
 int mfs_rd_skip(struct mfs_rd *r, uint64_t n);
 /* Read a record's big-endian fields in the order fmt lists them, each letter
  * into the next pointer: b uint8_t *, h uint16_t *, w uint32_t *, q uint64_t *;
@@ -40,6 +40,12 @@ struct mfs_header;
 int mfs_rd_header(struct mfs_rd *r, struct mfs_header *h);
 
 static inline uint64_t mfs_rd_off(const struct mfs_rd *r) { return r->base + (uint64_t)(r->p - r->buf); }
+/* n bytes at r->p, refilling when they are not all in the buffer: 0, or -1 at
+ * the end of the data or on a read error (inline: it runs for every record) */
+static inline int mfs_rd_need(struct mfs_rd *r, size_t n)
+{
+	return (size_t)(r->end - r->p) >= n ? 0 : mfs_rd_fill(r, n);
+}
 static inline uint64_t mfs_rd_left(const struct mfs_rd *r)
 {
 	uint64_t o = mfs_rd_off(r);

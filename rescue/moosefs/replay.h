@@ -23,6 +23,7 @@ enum {
 struct mfs_rp {
 	struct mfs_meta *m;
 	const char *line, *p;   /* the text after "ID: ", and the cursor */
+	const char *end;        /* the line's end (its NUL); NULL: not known */
 	uint32_t ts;
 	int vdone;              /* the op changed the version itself */
 	int oparg;              /* the operation's row in ops[] says which of a family it is */

@@ -510,18 +510,25 @@ mfs_op_unlink(struct mfs_rp *r)
 	}
 }
 
+/* Is `dir` `node` or above it?  (Directories have one parent.)  MooseFS
+ * checks only above, so a hostile MOVE of a directory into itself would make
+ * a loop that every later recursive operation walks for ever; the climb is
+ * bounded too, for a loop in a damaged metadata file. */
 static int
 is_ancestor(struct mfs_meta *m, uint32_t dir, uint32_t node)
 {
-	/* is `dir` a strict ancestor of `node`? (directories have one parent) */
-	for (uint32_t p = node; p && m->nodes.v[p].parents;) {
+	uint32_t steps = 0;
+
+	if (node == dir)
+		return 1;
+	for (uint32_t p = node; p && m->nodes.v[p].parents && steps++ <= m->nodes.n;) {
 		p = m->edges.v[m->nodes.v[p].parents].parent;
 		if (p == dir)
 			return 1;
 		if (p == 0)
 			break;
 	}
-	return 0;
+	return steps > m->nodes.n;   /* a loop: refused like a move into itself */
 }
 
 /* the first character that ends an escaped name (restore.c's NEXTSEPARATOR) */
@@ -733,18 +740,26 @@ walk_push(struct walk *w, uint32_t idx)
 }
 
 /* pre-order visit of idx and (if rec) everything below, children in list
- * order; fn returns nothing */
-static void
-walk_tree(struct mfs_meta *m, uint32_t idx, int rec, void (*fn)(struct mfs_meta *, uint32_t, void *), void *ctx)
+ * order; fn returns nothing.  MFS_ST_OK, or MFS_ST_EINVAL with a message
+ * when the walk meets a directory loop (damaged metadata): it visits more nodes than there are
+ * edges, where a tree (hard-linked files visited once per link) cannot. */
+static int
+walk_tree(struct mfs_rp *r, uint32_t idx, int rec, void (*fn)(struct mfs_meta *, uint32_t, void *), void *ctx)
 {
+	struct mfs_meta *m = r->m;
 	struct walk w = { 0 };
-	/* stack holds edge cursors; 0 entries mean "visit node" encoded as ~idx */
+	uint64_t visits = 0;
+
 	fn(m, idx, ctx);
-	if (!rec || m->nodes.v[idx].type != MFS_T_DIR) {
-		return;
-	}
+	if (!rec || m->nodes.v[idx].type != MFS_T_DIR)
+		return MFS_ST_OK;
 	walk_push(&w, m->nodes.v[idx].u.d.head);
 	while (w.sp) {
+		if (++visits > (uint64_t)m->edges.n + 1) {
+			free(w.stack);
+			return mfs_rp_fail(r, MFS_ST_EINVAL, "directory loop below inode %u (damaged metadata)",
+					   m->nodes.v[idx].inode);
+		}
 		uint32_t e = w.stack[w.sp - 1], c;
 		if (!e) {
 			w.sp--;
@@ -757,6 +772,7 @@ walk_tree(struct mfs_meta *m, uint32_t idx, int rec, void (*fn)(struct mfs_meta 
 			walk_push(&w, m->nodes.v[c].u.d.head);
 	}
 	free(w.stack);
+	return MFS_ST_OK;
 }
 
 struct setctx {
@@ -837,7 +853,8 @@ set_walk_check(struct mfs_rp *r, uint32_t inode, int filesdirs, void (*fn)(struc
 
 	if ((st = set_node(r, inode, filesdirs, &idx)))
 		return st;
-	walk_tree(r->m, idx, c->smode & 4, fn, c);
+	if ((st = walk_tree(r, idx, c->smode & 4, fn, c)))
+		return st;
 	if (!(c->smode & 4) && c->notperm && !c->changed && !c->notchanged)
 		return MFS_ST_EPERM;
 	if ((st = mfs_rp_check(r, "changed", a, c->changed)) || (st = mfs_rp_check(r, "not changed", b, c->notchanged)) ||
@@ -992,7 +1009,8 @@ mfs_op_archchg(struct mfs_rp *r)
 	if ((st = set_node(r, inode, 1, &idx)))
 		return st;
 	n = &r->m->nodes.v[idx];
-	walk_tree(r->m, idx, 1, archchg_one, &c);
+	if ((st = walk_tree(r, idx, 1, archchg_one, &c)))
+		return st;
 	if (n->type != MFS_T_DIR && c.notperm && c.chg == 0 && c.all == 0)
 		return MFS_ST_EPERM;
 	if ((st = mfs_rp_check(r, "changed chunks", a, c.chg)) || (st = mfs_rp_check(r, "unchanged chunks", b, c.all - c.chg)) ||

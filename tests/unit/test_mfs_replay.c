@@ -186,5 +186,34 @@ test_rp_args(void)
 	CHECK(mfs_rp_args(&r, "Wb,Kb", &a, &b) == 2 && a == 3 && b == 0);   /* strtoul: no digits is 0 */
 }
 
+/* numbers read 8 digits at a time (the line's end known) are strtoull's:
+ * every length from 1 to 22 digits, every digit in every place, what follows */
+static void
+test_rp_numbers(void)
+{
+	static const char after[] = ",):|x/ \0";
+	unsigned seed = 12345;
+
+	for (int len = 1; len <= 22; len++)
+		for (int round = 0; round < 60; round++)
+			for (size_t a = 0; a < sizeof after - 1; a++) {
+				char text[40], msg[256], *e;
+				struct mfs_rp r;
+				uint64_t v = 0;
+
+				for (int i = 0; i < len; i++) {
+					seed = seed * 1103515245u + 12345u;
+					text[i] = (char)('0' + (round < 10 ? round : (int)(seed >> 16) % 10));
+				}
+				text[len] = after[a];
+				memcpy(text + len + 1, "12345678", 9);   /* more digits after the stop */
+				args_on(&r, msg, text);
+				r.end = text + strlen(text);
+				CHECK(mfs_rp_args(&r, "U", &v) == 1);
+				CHECK(v == strtoull(text, &e, 10));
+				CHECK(r.p == e);
+			}
+}
+
 UNIT_MAIN(test_parse_id, test_create_escape_and_checks, test_write_cow, test_trash_path, test_parse_error_text,
-	  test_rp_args)
+	  test_rp_args, test_rp_numbers)
