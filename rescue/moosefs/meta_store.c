@@ -324,6 +324,15 @@ store_rec(struct mfs_meta *m, struct mfs_wr *w, int sec, uint32_t i)
 	}
 }
 
+/* the live nodes in NODE store order, which is also the master's node hash
+ * order (for the 4.x upgrade's file-to-chunk pass); *k of them, in
+ * mfs_sort_buf's buffer */
+struct mfs_sortent *
+mfs_node_order(const struct mfs_meta *m, size_t *k)
+{
+	return store_order(m, K_NODE, 1, m->nodes.n, k);
+}
+
 #define STORE_AHEAD 8
 
 /* The records of section sec (elements first..n-1) in store order, after

@@ -406,10 +406,11 @@ keep_previous(const char *out, const struct opts *o)
 	return RC_OK;
 }
 
-/* The family the changelogs' syntax shows (mfs_line_family): 4 or 3 at
- * the first line that tells, 0 when none does */
+/* The family the changelogs' syntax shows (mfs_line_family) in the lines
+ * from id `from` on: 4 or 3 at the first line that tells, 0 when none does.
+ * *where: "FILE:LINE" of that line. */
 static int
-scan_family(char **cls, size_t ncl)
+scan_family(char **cls, size_t ncl, uint64_t from, char *where, size_t wlen)
 {
 	for (size_t i = 0; i < ncl; i++) {
 		struct mfs_clfile f;
@@ -417,8 +418,8 @@ scan_family(char **cls, size_t ncl)
 		if (mfs_cl_open(&f, cls[i]))
 			continue;
 		while (!fam && (k = mfs_cl_next(&f)) > 0)
-			if (f.kind == MFS_CL_OK && f.text)
-				fam = mfs_line_family(f.text);
+			if (f.kind == MFS_CL_OK && f.text && f.id >= from && (fam = mfs_line_family(f.text)))
+				snprintf(where, wlen, "%s:%llu", cls[i], (unsigned long long)f.lineno);
 		mfs_cl_close(&f);
 		if (fam)
 			return fam;
@@ -426,24 +427,49 @@ scan_family(char **cls, size_t ncl)
 	return 0;
 }
 
-/* A real snapshot's sections decide its family (-F must agree); a new one
- * (MFSM NEW) takes -F, else what the changelogs show, else 3. */
+/* A 3.x snapshot followed by 4.x changelogs (-F 4, or the changelogs'
+ * syntax): a cluster upgraded to 4.x since the snapshot; loaded as 4.59.2
+ * loads a 3.x file (upgrade.c) */
+static int
+upgrade(struct mfs_meta *m, const char *meta, char **cls, size_t ncl, const struct opts *o)
+{
+	char where[4200] = "-F 4";
+
+	if (o->family != 4 && scan_family(cls, ncl, m->version, where, sizeof where) != 4)
+		return RC_OK;
+	if (m->oldsecs) {
+		mfs_free(m);
+		warn_rc(RC_DATA, "%s: MooseFS 4.x changelogs (%s) on a snapshot whose sections are older than 3.0.112's: "
+			"rescue converts only 3.0.112..3.0.118 snapshots to 4.x; restore it with a MooseFS 4.x mfsmaster -a",
+			meta, where);
+		return RC_DATA;
+	}
+	mfs_upgrade4(m);
+	if (!o->quiet)
+		note("%s: upgrade set: a MooseFS 3.x snapshot and MooseFS 4.x changelogs (%s): loaded as MooseFS 4.59.2 "
+		     "loads a 3.x file (sessions, storage classes, chunks converted), written as 4.x", meta, where);
+	return RC_OK;
+}
+
+/* A real snapshot's sections decide its family (-F 3 must agree; -F 4 or
+ * 4.x changelogs upgrade a 3.x one); a new one (MFSM NEW) takes -F, else
+ * what the changelogs show, else 3. */
 static int
 choose_family(struct mfs_meta *m, const char *meta, char **cls, size_t ncl, const struct opts *o)
 {
 	int fam = o->family;
+	char where[4200];
 
 	if (!m->empty) {
-		if (fam && fam != m->family) {
+		if (fam == 3 && m->family == 4) {
 			mfs_free(m);
-			warn_rc(RC_DATA, "%s: its sections are MooseFS %d.x ones, not %d.x (-F %d)", meta,
-				fam == 4 ? 3 : 4, fam, fam);
+			warn_rc(RC_DATA, "%s: its sections are MooseFS 4.x ones, not 3.x (-F 3)", meta);
 			return RC_DATA;
 		}
-		return RC_OK;
+		return m->family == 3 ? upgrade(m, meta, cls, ncl, o) : RC_OK;
 	}
 	if (!fam)
-		fam = scan_family(cls, ncl);
+		fam = scan_family(cls, ncl, 0, where, sizeof where);
 	if (o->verbose)
 		note("%s: new, empty filesystem of MooseFS %d.x%s", meta, fam == 4 ? 4 : 3,
 		     o->family ? " (-F)" : fam ? " (the changelogs' syntax)" : " (default)");

@@ -106,8 +106,8 @@ sc4_newid(struct mfs_meta *m)
 }
 
 /* a new rec4 from its fixed part, name, description and expressions */
-static void
-sc4_put(struct mfs_meta *m, uint32_t id, const uint8_t fixed[SC4_FIXED], const char *name, uint8_t nl,
+void
+mfs_sc4_put(struct mfs_meta *m, uint32_t id, const uint8_t fixed[SC4_FIXED], const char *name, uint8_t nl,
 	const char *desc, uint8_t dl, const uint8_t *expr)
 {
 	struct mfs_sclass *s = m->sc[id];
@@ -249,7 +249,7 @@ mfs_op4_scset(struct mfs_rp *r)
 		put_be16(f + 10, (uint16_t)delay);
 		put_be64(f + 12, minsize);
 		put_be16(f + 20, (uint16_t)mintrash);
-		sc4_put(m, id, f, name, (uint8_t)nl, desc, (uint8_t)dl, expr);
+		mfs_sc4_put(m, id, f, name, (uint8_t)nl, desc, (uint8_t)dl, expr);
 	}
 	free(expr);
 	return st;
@@ -263,7 +263,7 @@ sc4_rename(struct mfs_meta *m, uint32_t from, uint32_t to, const char *name, uin
 	uint8_t *copy = xmalloc(m->sc[from]->rec4len);
 
 	memcpy(copy, o, m->sc[from]->rec4len);
-	sc4_put(m, to, copy, name, (uint8_t)nl, (const char *)copy + SC4_FIXED + copy[0], copy[1],
+	mfs_sc4_put(m, to, copy, name, (uint8_t)nl, (const char *)copy + SC4_FIXED + copy[0], copy[1],
 		copy + SC4_FIXED + copy[0] + copy[1]);
 	free(copy);
 }
@@ -367,7 +367,7 @@ sc4_predefined(struct mfs_meta *m, uint32_t id, const char *name, const char *de
 	f[28] = keep;
 	f[34] = arch;
 	f[35] = ec;
-	sc4_put(m, id, f, name, (uint8_t)strlen(name), desc, (uint8_t)strlen(desc), expr);
+	mfs_sc4_put(m, id, f, name, (uint8_t)strlen(name), desc, (uint8_t)strlen(desc), expr);
 }
 
 void
