@@ -267,6 +267,9 @@ void mfs_init_new4(struct mfs_meta *m, uint32_t now);
  * description and expressions (replay4.c) */
 void mfs_sc4_put(struct mfs_meta *m, uint32_t id, const uint8_t fixed[48], const char *name, uint8_t nl,
 		 const char *desc, uint8_t dl, const uint8_t *expr);
+/* n 3.x label masks (4 OR-groups each) as n 128-byte 4.x expressions
+ * (storageclass.c sclass_maskorgroup_to_labelexpr; upgrade.c) */
+void mfs_masks_to_expr(uint8_t *expr, const uint32_t (*masks)[4], int n);
 /* A loaded 3.0.112..3.0.118 snapshot made into what 4.59.2's mfsmaster
  * holds after loading it (upgrade.c): sessions, storage classes, chunks */
 void mfs_upgrade4(struct mfs_meta *m);

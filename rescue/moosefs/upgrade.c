@@ -31,8 +31,8 @@ sessions4(struct mfs_meta *m)
 
 /* sclass_maskorgroup_to_labelexpr: n OR-group masks (4 each) as n
  * reverse-Polish expressions */
-static void
-masks_to_expr(uint8_t *expr, const uint32_t (*masks)[4], int n)
+void
+mfs_masks_to_expr(uint8_t *expr, const uint32_t (*masks)[4], int n)
 {
 	for (int i = 0; i < n; i++) {
 		uint8_t *e = expr + (size_t)i * SC4_EXPR;
@@ -67,9 +67,9 @@ sclass4(struct mfs_meta *m, uint32_t id)
 	uint8_t nl = o->nleng;
 
 	memcpy(name, o->name, nl);
-	masks_to_expr(parts[0], o->masks, cnt[0]);
-	masks_to_expr(parts[1], o->masks + cnt[0], cnt[1]);
-	masks_to_expr(parts[2], o->masks + cnt[0] + cnt[1], cnt[2]);
+	mfs_masks_to_expr(parts[0], o->masks, cnt[0]);
+	mfs_masks_to_expr(parts[1], o->masks + cnt[0], cnt[1]);
+	mfs_masks_to_expr(parts[2], o->masks + cnt[0] + cnt[1], cnt[2]);
 	for (int p = 0; p < 3; p += 2)
 		if (cnt[p] == cnt[1] && !memcmp(parts[p], parts[1], (size_t)cnt[1] * SC4_EXPR))
 			cnt[p] = 0;
