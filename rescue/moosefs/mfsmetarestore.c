@@ -435,7 +435,7 @@ upgrade(struct mfs_meta *m, const char *meta, char **cls, size_t ncl, const stru
 {
 	char where[4200] = "-F 4";
 
-	if (o->family != 4 && scan_family(cls, ncl, m->version, where, sizeof where) != 4)
+	if (o->family == 3 || (o->family != 4 && scan_family(cls, ncl, m->version, where, sizeof where) != 4))
 		return RC_OK;
 	if (m->oldsecs) {
 		mfs_free(m);
