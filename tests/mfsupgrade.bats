@@ -139,3 +139,14 @@ restore_a() {
 	assert_regex "$stderr" "old.mfs: MooseFS 4.x changelogs \\([^)]*changelog.0.mfs:1\\) on a snapshot whose sections are older than 3.0.112's: .* restore it with a MooseFS 4.x mfsmaster -a"
 	[ ! -e "$BATS_TEST_TMPDIR/out.mfs" ]
 }
+
+@test "mfsupgrade: a MOVE of a directory into itself is refused (EINVAL, exit 3) instead of cutting a loop off the tree (a later recursive walk never ended)" {
+	d=$BATS_TEST_TMPDIR
+	printf 'MFSM NEW' >"$d/new.mfs"
+	printf '%s\n' '1: 1796493660|CREATE(1,d,2,493,18,0,0,0):2' '2: 1796493661|CREATE(2,e,2,493,18,0,0,0):3' \
+		'3: 1796493662|MOVE(1,d,2,d2):2' '4: 1796493663|SETTRASHTIME(2,0,7200,4):2,0,0' >"$d/cl.mfs"
+	run --separate-stderr timeout 20 "$RESCUE" mfsmetarestore -m "$d/new.mfs" -o "$d/o.mfs" "$d/cl.mfs"
+	assert_equal "$status" 3
+	assert_regex "$stderr" "cl.mfs:3: change 3: MOVE: error EINVAL"
+	[ ! -e "$d/o.mfs" ]
+}

@@ -370,6 +370,9 @@ int mfs_peek_header(const char *path, uint64_t *version, uint64_t *metaid, int *
 uint32_t mfs_sc4_nexpr(const uint8_t *fixed);
 
 /* ---- meta_store.c ---- */
+/* 4.59.2's sclass_get_joining_priority, approximated: which class a chunk
+ * shared by files of several classes takes (the highest) */
+uint64_t mfs_sc_joinpri(const struct mfs_meta *m, uint8_t sc);
 struct mfs_sortent *mfs_node_order(const struct mfs_meta *m, size_t *k);
 /* Write the whole file in the 3.0.117 format to fd; now = wall clock (lockedto rule). */
 int mfs_store_fd(struct mfs_meta *m, int fd, const char *name, uint32_t now);

@@ -70,7 +70,9 @@ static const char usage[] =
 	"                sync) at the end, wall and cpu\n"
 	"  -F 3|4        MooseFS family of a new, empty snapshot (MFSM NEW): 3 (3.0.x)\n"
 	"                or 4 (4.x); default: what the changelogs' syntax shows, else 3.\n"
-	"                A real snapshot's sections say its family; -F must agree\n"
+	"                A 3.0.112+ snapshot under 4.x changelogs (or -F 4) is an\n"
+	"                upgrade set: converted as 4.59.2 loads it, written as 4.x;\n"
+	"                -F 3 keeps it 3.x.  A 4.x snapshot refuses -F 3\n"
 	"  -k 0|1        4.x KEEP_EMPTY_FILES_IN_TRASH the master ran with (default:\n"
 	"                -a reads it from the config, else 0, the 4.x default)\n"
 	"Exit status: 0 restored, 1 incomplete metadata stored (-b/-i), 2 usage,\n"
@@ -458,7 +460,6 @@ static int
 choose_family(struct mfs_meta *m, const char *meta, char **cls, size_t ncl, const struct opts *o)
 {
 	int fam = o->family;
-	char where[4200];
 
 	if (!m->empty) {
 		if (fam == 3 && m->family == 4) {
@@ -468,8 +469,10 @@ choose_family(struct mfs_meta *m, const char *meta, char **cls, size_t ncl, cons
 		}
 		return m->family == 3 ? upgrade(m, meta, cls, ncl, o) : RC_OK;
 	}
-	if (!fam)
+	if (!fam) {
+		char where[4200];
 		fam = scan_family(cls, ncl, 0, where, sizeof where);
+	}
 	if (o->verbose)
 		note("%s: new, empty filesystem of MooseFS %d.x%s", meta, fam == 4 ? 4 : 3,
 		     o->family ? " (-F)" : fam ? " (the changelogs' syntax)" : " (default)");

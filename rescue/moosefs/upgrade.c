@@ -122,17 +122,6 @@ plist_add(struct plist *l, uint8_t sc)
 	l->n++;
 }
 
-/* sclass_get_joining_priority, as meta_store.c approximates it */
-static uint64_t
-joinpri(const struct mfs_meta *m, uint8_t sc)
-{
-	const struct mfs_sclass *c = m->sc[sc];
-
-	if (!c || !c->rec4)
-		return sc;
-	return (uint64_t)get_be32(c->rec4 + 2) << 16 | (uint64_t)c->rec4[28] << 8 | sc;
-}
-
 static void
 chunk_set_pairs(struct mfs_meta *m, struct mfs_chunk *c, const struct plist *l)
 {
@@ -145,7 +134,7 @@ chunk_set_pairs(struct mfs_meta *m, struct mfs_chunk *c, const struct plist *l)
 	for (uint32_t i = 0; i < c->npairs; i++) {
 		uint32_t k = MFS_VEC_ADD(m->cpairs);
 		m->cpairs.v[k] = l->v[i];
-		if (joinpri(m, (uint8_t)(l->v[i] >> 24)) > joinpri(m, c->sclassid))
+		if (mfs_sc_joinpri(m, (uint8_t)(l->v[i] >> 24)) > mfs_sc_joinpri(m, c->sclassid))
 			c->sclassid = (uint8_t)(l->v[i] >> 24);
 	}
 }
