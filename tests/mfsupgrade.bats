@@ -97,6 +97,24 @@ restore_a() {
 	restore_a "$MASTER3" master
 }
 
+@test "mfsupgrade: a 3.x master's changelog (3.x lines after the snapshot) then a 4.x master's: 4.x as 4.59.2 replays both (-m/-o in either order, -a) (exit 0)" {
+	d=$FX/mixed
+	for first in 1 0; do
+		run_tool mfsmetarestore -f -m "$MASTER3" -o "$BATS_TEST_TMPDIR/out.mfs" "$d/changelog.$first.mfs" \
+			"$d/changelog.$((1 - first)).mfs"
+		assert_success
+		assert_regex "$stderr" "upgrade set: a MooseFS 3.x snapshot and MooseFS 4.x changelogs \\([^)]*mixed/changelog.0.mfs:1\\)"
+		cmp "$BATS_TEST_TMPDIR/out.mfs" "$d/oracle/metadata.mfs"
+	done
+	dump_same "$BATS_TEST_TMPDIR/out.mfs" mixed
+	mkdir -p "$BATS_TEST_TMPDIR/data"
+	cp "$MASTER3" "$BATS_TEST_TMPDIR/data/metadata.mfs.back"
+	cp "$d"/changelog.*.mfs "$BATS_TEST_TMPDIR/data/"
+	run_tool mfsmetarestore -a -q -d "$BATS_TEST_TMPDIR/data"
+	assert_success
+	cmp "$BATS_TEST_TMPDIR/data/metadata.mfs" "$d/oracle/metadata.mfs"
+}
+
 @test "mfsupgrade: changelogs without a 4.x-only line keep a 3.x snapshot 3.x; -F 4 upgrades it as 4.59.2 does (exit 0)" {
 	requires moosefs root
 	d=$BATS_TEST_TMPDIR/real

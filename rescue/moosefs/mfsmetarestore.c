@@ -409,11 +409,15 @@ keep_previous(const char *out, const struct opts *o)
 }
 
 /* The family the changelogs' syntax shows (mfs_line_family) in the lines
- * from id `from` on: 4 or 3 at the first line that tells, 0 when none does.
- * *where: "FILE:LINE" of that line. */
+ * from id `from` on: 4 or 3 at the first line that tells, 0 when none does;
+ * any4: 4 when any file's first telling line is 4.x (a file is written by
+ * one master: a 3.x master's changelog may precede a 4.x one's).  *where:
+ * "FILE:LINE" of that line. */
 static int
-scan_family(char **cls, size_t ncl, uint64_t from, char *where, size_t wlen)
+scan_family(char **cls, size_t ncl, uint64_t from, int any4, char *where, size_t wlen)
 {
+	int seen = 0;
+
 	for (size_t i = 0; i < ncl; i++) {
 		struct mfs_clfile f;
 		int k, fam = 0;
@@ -423,10 +427,11 @@ scan_family(char **cls, size_t ncl, uint64_t from, char *where, size_t wlen)
 			if (f.kind == MFS_CL_OK && f.text && f.id >= from && (fam = mfs_line_family(f.text)))
 				snprintf(where, wlen, "%s:%llu", cls[i], (unsigned long long)f.lineno);
 		mfs_cl_close(&f);
-		if (fam)
+		if (fam == 4 || (fam && !any4))
 			return fam;
+		seen |= fam;
 	}
-	return 0;
+	return seen;
 }
 
 /* A 3.x snapshot followed by 4.x changelogs (-F 4, or the changelogs'
@@ -437,7 +442,7 @@ upgrade(struct mfs_meta *m, const char *meta, char **cls, size_t ncl, const stru
 {
 	char where[4200] = "-F 4";
 
-	if (o->family == 3 || (o->family != 4 && scan_family(cls, ncl, m->version, where, sizeof where) != 4))
+	if (o->family == 3 || (o->family != 4 && scan_family(cls, ncl, m->version, 1, where, sizeof where) != 4))
 		return RC_OK;
 	if (m->oldsecs) {
 		mfs_free(m);
@@ -471,7 +476,7 @@ choose_family(struct mfs_meta *m, const char *meta, char **cls, size_t ncl, cons
 	}
 	if (!fam) {
 		char where[4200];
-		fam = scan_family(cls, ncl, 0, where, sizeof where);
+		fam = scan_family(cls, ncl, 0, 0, where, sizeof where);
 	}
 	if (o->verbose)
 		note("%s: new, empty filesystem of MooseFS %d.x%s", meta, fam == 4 ? 4 : 3,
