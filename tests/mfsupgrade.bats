@@ -56,6 +56,17 @@ restore_a() {
 	restore_a "$SNAP3" live
 }
 
+@test "mfsupgrade: -a on the live set under a metalogger's names (metadata_ml.mfs.back, changelog_ml.0.mfs) equals the same 4.59.2 restore (exit 0)" {
+	d=$BATS_TEST_TMPDIR/data
+	mkdir -p "$d"
+	cp "$SNAP3" "$d/metadata_ml.mfs.back"
+	cp "$FX/live/changelog.0.mfs" "$d/changelog_ml.0.mfs"
+	run_tool mfsmetarestore -a -d "$d"
+	assert_success
+	assert_regex "$stderr" "metadata_ml.mfs.back: upgrade set: a MooseFS 3.x snapshot and MooseFS 4.x changelogs"
+	cmp "$d/metadata.mfs" "$FX/live/oracle/metadata.mfs"
+}
+
 @test "mfsupgrade: the 3.x snapshot of the live set is the installed 3.0.117's restore of its inputs; -a on the set gives 4.59.2's result (exit 0)" {
 	requires moosefs root
 	d=$BATS_TEST_TMPDIR/real
