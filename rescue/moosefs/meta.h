@@ -202,6 +202,7 @@ struct mfs_meta {
 	uint16_t sc4_exprsize;    /* SCLA 1.C header: expression size, EC version */
 	uint8_t sc4_ecver;
 	uint8_t keep_empty;       /* 4.x KEEP_EMPTY_FILES_IN_TRASH (replay) */
+	uint8_t oldsecs;          /* a section older than 3.0.112's was read */
 
 	MFS_VEC(struct mfs_node) nodes;
 	uint32_t node_free;       /* free list through nodes.v[i].inode==0, parents */
@@ -262,6 +263,16 @@ void mfs_init(struct mfs_meta *m);
 void mfs_init_new(struct mfs_meta *m, uint32_t now);
 /* The same for MooseFS 4.x (replay4.c): its 4 predefined classes */
 void mfs_init_new4(struct mfs_meta *m, uint32_t now);
+/* A 4.x storage class id from its 48-byte fixed part (SCLA 1.C), name,
+ * description and expressions (replay4.c) */
+void mfs_sc4_put(struct mfs_meta *m, uint32_t id, const uint8_t fixed[48], const char *name, uint8_t nl,
+		 const char *desc, uint8_t dl, const uint8_t *expr);
+/* n 3.x label masks (4 OR-groups each) as n 128-byte 4.x expressions
+ * (storageclass.c sclass_maskorgroup_to_labelexpr; upgrade.c) */
+void mfs_masks_to_expr(uint8_t *expr, const uint32_t (*masks)[4], int n);
+/* A loaded 3.0.112..3.0.118 snapshot made into what 4.59.2's mfsmaster
+ * holds after loading it (upgrade.c): sessions, storage classes, chunks */
+void mfs_upgrade4(struct mfs_meta *m);
 /* Which family a changelog line's syntax belongs to ("TS|OP(...)..."): 4,
  * 3, or 0 when it does not tell (replay4.c) */
 int mfs_line_family(const char *text);
@@ -359,6 +370,10 @@ int mfs_peek_header(const char *path, uint64_t *version, uint64_t *metaid, int *
 uint32_t mfs_sc4_nexpr(const uint8_t *fixed);
 
 /* ---- meta_store.c ---- */
+/* 4.59.2's sclass_get_joining_priority, approximated: which class a chunk
+ * shared by files of several classes takes (the highest) */
+uint64_t mfs_sc_joinpri(const struct mfs_meta *m, uint8_t sc);
+struct mfs_sortent *mfs_node_order(const struct mfs_meta *m, size_t *k);
 /* Write the whole file in the 3.0.117 format to fd; now = wall clock (lockedto rule). */
 int mfs_store_fd(struct mfs_meta *m, int fd, const char *name, uint32_t now);
 

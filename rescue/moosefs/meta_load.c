@@ -950,6 +950,9 @@ load_section(struct mfs_meta *m, struct mfs_rd *r, int flags, const struct mfs_s
 	}
 	if (t->family == 4)
 		m->family = 4;
+	/* read-only rows other than LABS are the versions before 3.0.112's */
+	if (!t->store && memcmp(t->tag, "LABS", 4) != 0)
+		m->oldsecs = 1;
 	rc = t->load(m, r, flags);
 	if (rc)
 		return rc;

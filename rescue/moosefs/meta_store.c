@@ -324,6 +324,15 @@ store_rec(struct mfs_meta *m, struct mfs_wr *w, int sec, uint32_t i)
 	}
 }
 
+/* the live nodes in NODE store order, which is also the master's node hash
+ * order (for the 4.x upgrade's file-to-chunk pass); *k of them, in
+ * mfs_sort_buf's buffer */
+struct mfs_sortent *
+mfs_node_order(const struct mfs_meta *m, size_t *k)
+{
+	return store_order(m, K_NODE, 1, m->nodes.n, k);
+}
+
 #define STORE_AHEAD 8
 
 /* The records of section sec (elements first..n-1) in store order, after
@@ -585,8 +594,8 @@ mfs_store_chunks(struct mfs_meta *m, struct mfs_wr *w)
 /* An approximation of 4.59.2's sclass_get_joining_priority, which picks the
  * class of a chunk that files of several classes share: its priority, then
  * its keep copies, then the id. */
-static uint64_t
-join_priority(const struct mfs_meta *m, uint8_t sc)
+uint64_t
+mfs_sc_joinpri(const struct mfs_meta *m, uint8_t sc)
 {
 	const struct mfs_sclass *c = m->sc[sc];
 
@@ -637,7 +646,7 @@ chunk4_set(struct mfs_meta *m, struct mfs_chunk *c, const uint32_t *cl, uint32_t
 			}
 	c->sclassid = (uint8_t)(cl[0] >> 24);
 	for (uint32_t i = 1; i < n; i++)
-		if (join_priority(m, (uint8_t)(cl[i] >> 24)) > join_priority(m, c->sclassid))
+		if (mfs_sc_joinpri(m, (uint8_t)(cl[i] >> 24)) > mfs_sc_joinpri(m, c->sclassid))
 			c->sclassid = (uint8_t)(cl[i] >> 24);
 }
 

@@ -70,7 +70,9 @@ static const char usage[] =
 	"                sync) at the end, wall and cpu\n"
 	"  -F 3|4        MooseFS family of a new, empty snapshot (MFSM NEW): 3 (3.0.x)\n"
 	"                or 4 (4.x); default: what the changelogs' syntax shows, else 3.\n"
-	"                A real snapshot's sections say its family; -F must agree\n"
+	"                A 3.0.112+ snapshot under 4.x changelogs (or -F 4) is an\n"
+	"                upgrade set: converted as 4.59.2 loads it, written as 4.x;\n"
+	"                -F 3 keeps it 3.x.  A 4.x snapshot refuses -F 3\n"
 	"  -k 0|1        4.x KEEP_EMPTY_FILES_IN_TRASH the master ran with (default:\n"
 	"                -a reads it from the config, else 0, the 4.x default)\n"
 	"Exit status: 0 restored, 1 incomplete metadata stored (-b/-i), 2 usage,\n"
@@ -406,44 +408,76 @@ keep_previous(const char *out, const struct opts *o)
 	return RC_OK;
 }
 
-/* The family the changelogs' syntax shows (mfs_line_family): 4 or 3 at
- * the first line that tells, 0 when none does */
+/* The family the changelogs' syntax shows (mfs_line_family) in the lines
+ * from id `from` on: 4 or 3 at the first line that tells, 0 when none does;
+ * any4: 4 when any file's first telling line is 4.x (a file is written by
+ * one master: a 3.x master's changelog may precede a 4.x one's).  *where:
+ * "FILE:LINE" of that line. */
 static int
-scan_family(char **cls, size_t ncl)
+scan_family(char **cls, size_t ncl, uint64_t from, int any4, char *where, size_t wlen)
 {
+	int seen = 0;
+
 	for (size_t i = 0; i < ncl; i++) {
 		struct mfs_clfile f;
 		int k, fam = 0;
 		if (mfs_cl_open(&f, cls[i]))
 			continue;
 		while (!fam && (k = mfs_cl_next(&f)) > 0)
-			if (f.kind == MFS_CL_OK && f.text)
-				fam = mfs_line_family(f.text);
+			if (f.kind == MFS_CL_OK && f.text && f.id >= from && (fam = mfs_line_family(f.text)))
+				snprintf(where, wlen, "%s:%llu", cls[i], (unsigned long long)f.lineno);
 		mfs_cl_close(&f);
-		if (fam)
+		if (fam == 4 || (fam && !any4))
 			return fam;
+		seen |= fam;
 	}
-	return 0;
+	return seen;
 }
 
-/* A real snapshot's sections decide its family (-F must agree); a new one
- * (MFSM NEW) takes -F, else what the changelogs show, else 3. */
+/* A 3.x snapshot followed by 4.x changelogs (-F 4, or the changelogs'
+ * syntax): a cluster upgraded to 4.x since the snapshot; loaded as 4.59.2
+ * loads a 3.x file (upgrade.c) */
+static int
+upgrade(struct mfs_meta *m, const char *meta, char **cls, size_t ncl, const struct opts *o)
+{
+	char where[4200] = "-F 4";
+
+	if (o->family == 3 || (o->family != 4 && scan_family(cls, ncl, m->version, 1, where, sizeof where) != 4))
+		return RC_OK;
+	if (m->oldsecs) {
+		mfs_free(m);
+		warn_rc(RC_DATA, "%s: MooseFS 4.x changelogs (%s) on a snapshot whose sections are older than 3.0.112's: "
+			"rescue converts only 3.0.112..3.0.118 snapshots to 4.x; restore it with a MooseFS 4.x mfsmaster -a",
+			meta, where);
+		return RC_DATA;
+	}
+	mfs_upgrade4(m);
+	if (!o->quiet)
+		note("%s: upgrade set: a MooseFS 3.x snapshot and MooseFS 4.x changelogs (%s): loaded as MooseFS 4.59.2 "
+		     "loads a 3.x file (sessions, storage classes, chunks converted), written as 4.x", meta, where);
+	return RC_OK;
+}
+
+/* A real snapshot's sections decide its family (-F 3 must agree; -F 4 or
+ * 4.x changelogs upgrade a 3.x one); a new one (MFSM NEW) takes -F, else
+ * what the changelogs show, else 3. */
 static int
 choose_family(struct mfs_meta *m, const char *meta, char **cls, size_t ncl, const struct opts *o)
 {
 	int fam = o->family;
 
 	if (!m->empty) {
-		if (fam && fam != m->family) {
+		if (fam == 3 && m->family == 4) {
 			mfs_free(m);
-			warn_rc(RC_DATA, "%s: its sections are MooseFS %d.x ones, not %d.x (-F %d)", meta,
-				fam == 4 ? 3 : 4, fam, fam);
+			warn_rc(RC_DATA, "%s: its sections are MooseFS 4.x ones, not 3.x (-F 3)", meta);
 			return RC_DATA;
 		}
-		return RC_OK;
+		return m->family == 3 ? upgrade(m, meta, cls, ncl, o) : RC_OK;
 	}
-	if (!fam)
-		fam = scan_family(cls, ncl);
+	if (!fam) {
+		char where[4200];
+		fam = scan_family(cls, ncl, 0, 0, where, sizeof where);
+	}
 	if (o->verbose)
 		note("%s: new, empty filesystem of MooseFS %d.x%s", meta, fam == 4 ? 4 : 3,
 		     o->family ? " (-F)" : fam ? " (the changelogs' syntax)" : " (default)");

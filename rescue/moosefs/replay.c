@@ -496,6 +496,12 @@ replay_op(struct mfs_rp *r)
 			return st;
 		}
 	}
+	/* 3.0.117's edge renumbering (edge ids ran out): 4.x dropped it */
+	if (nl == 10 && !memcmp(r->p - nl, "RENUMEDGES", 10))
+		return mfs_rp_fail(r, MFS_ST_PARSE, m->family == 4 ?
+				   "RENUMEDGES is a MooseFS 3.x operation that 4.x does not replay (4.59.2's restore "
+				   "refuses it too): these changelogs were not written by a 4.x master" :
+				   "RENUMEDGES (3.x edge id renumbering) is not supported");
 	return mfs_rp_fail(r, MFS_ST_PARSE, "unknown operation '%.*s'", (int)(nl ? nl : 20), r->p - nl);
 }
 

@@ -106,8 +106,8 @@ sc4_newid(struct mfs_meta *m)
 }
 
 /* a new rec4 from its fixed part, name, description and expressions */
-static void
-sc4_put(struct mfs_meta *m, uint32_t id, const uint8_t fixed[SC4_FIXED], const char *name, uint8_t nl,
+void
+mfs_sc4_put(struct mfs_meta *m, uint32_t id, const uint8_t fixed[SC4_FIXED], const char *name, uint8_t nl,
 	const char *desc, uint8_t dl, const uint8_t *expr)
 {
 	struct mfs_sclass *s = m->sc[id];
@@ -154,77 +154,133 @@ sc4_part(struct mfs_rp *r, uint8_t *f, char letter, int oc, int oe, int ou, int 
 	return 0;
 }
 
-/* SCSET(name,new,[1,desc,priority,group,]C(..),K(..),A(..),T(..),labelsmode,
- * (archmode:delay[:minsize])|delay,mintrash,adminonly,expr...|-):id */
-int
-mfs_op4_scset(struct mfs_rp *r)
-{
-	struct mfs_meta *m = r->m;
-	char name[256], desc[256] = "";
-	uint16_t nl, dl = 0;
-	uint32_t isnew, pri = 0, grp = 0, lmode, amode = 1, delay, mintrash, admin, lid, id, ne;
-	uint64_t minsize = 0;
+/* an SCSET's definition: the fixed part (SCLA 1.C offsets), expressions
+ * and what goes into the fixed part once the id is known */
+struct scdef {
 	uint8_t f[SC4_FIXED], *expr;
-	int v1 = 0, st;
+	char desc[256];
+	uint16_t dl;
+	uint32_t pri, grp, lmode, amode, delay, mintrash, admin;
+	uint64_t minsize;
+	int v1;
+};
 
-	memset(f, 0, sizeof f);
-	if (mfs_rp_args(r, "(s,b,", name, &nl, &isnew) < 0)
-		return MFS_ST_PARSE;
-	if (mfs_rp_is(r, 'W'))
-		return mfs_rp_fail(r, MFS_ST_PARSE, "a 3.x storage class definition (W...) in 4.x metadata is not supported");
-	if (mfs_rp_is(r, '1')) {
-		v1 = 1;
-		if (mfs_rp_args(r, "1,s,u,b,", desc, &dl, &pri, &grp) < 0)
-			return MFS_ST_PARSE;
-	}
-	if (sc4_part(r, f, 'C', 22, 0, 23, 27) || sc4_part(r, f, 'K', 28, 0, 29, 33) ||
-	    sc4_part(r, f, 'A', 34, 35, 36, 40) || sc4_part(r, f, 'T', 41, 42, 43, 47) ||
-	    mfs_rp_args(r, "b,", &lmode) < 0)
-		return MFS_ST_PARSE;
-	if (mfs_rp_is(r, '(')) {
-		if (mfs_rp_args(r, "(b:w", &amode, &delay) < 0)
-			return MFS_ST_PARSE;
-		if (mfs_rp_is(r, ':')) {
-			r->p++;
-			mfs_rp_u64(r, &minsize);
-		}
-		if (mfs_rp_args(r, ")") < 0)
-			return MFS_ST_PARSE;
-	} else if (mfs_rp_args(r, "w", &delay) < 0) {
-		return MFS_ST_PARSE;
-	}
-	if (mfs_rp_args(r, ",w,b", &mintrash, &admin) < 0)
-		return MFS_ST_PARSE;
-	if (f[22] > 9 || f[28] > 9 || f[34] > 9 || f[41] > 9)
-		return MFS_ST_EINVAL;
-	ne = mfs_sc4_nexpr(f);
-	expr = xcalloc(ne ? ne : 1, SC4_EXPR);
-	if (ne == 0 && mfs_rp_args(r, ",-") < 0) {
-		free(expr);
-		return MFS_ST_PARSE;
-	}
+/* the expressions: hex strings, or "-" when there are none */
+static int
+scset_exprs(struct mfs_rp *r, struct scdef *d)
+{
+	uint32_t ne = mfs_sc4_nexpr(d->f);
+
+	d->expr = xcalloc(ne ? ne : 1, SC4_EXPR);
+	if (ne == 0)
+		return mfs_rp_args(r, ",-") < 0 ? MFS_ST_PARSE : MFS_ST_OK;
 	for (uint32_t i = 0; i < ne; i++) {
 		uint32_t l = 0;
-		if (mfs_rp_args(r, ",") < 0) {
-			free(expr);
+		if (mfs_rp_args(r, ",") < 0)
 			return MFS_ST_PARSE;
-		}
 		for (;;) {
 			int h = r->p[0] >= '0' && r->p[0] <= '9' ? r->p[0] - '0' : r->p[0] >= 'A' && r->p[0] <= 'F' ? r->p[0] - 'A' + 10 : -1;
 			int lo = h < 0 ? -1 : r->p[1] >= '0' && r->p[1] <= '9' ? r->p[1] - '0' : r->p[1] >= 'A' && r->p[1] <= 'F' ? r->p[1] - 'A' + 10 : -1;
 			if (h < 0 || lo < 0)
 				break;
-			if (l >= SC4_EXPR) {
-				free(expr);
+			if (l >= SC4_EXPR)
 				return MFS_ST_EINVAL;
-			}
-			expr[i * SC4_EXPR + l++] = (uint8_t)(h * 16 + lo);
+			d->expr[i * SC4_EXPR + l++] = (uint8_t)(h * 16 + lo);
 			r->p += 2;
 		}
 	}
-	if (mfs_rp_args(r, "):w", &lid) < 0) {
-		free(expr);
+	return MFS_ST_OK;
+}
+
+/* 4.x: [1,desc,priority,group,]C(..),K(..),A(..),T(..),labelsmode,
+ * (archmode:delay[:minsize])|delay,mintrash,adminonly,expr...|- */
+static int
+scset4(struct mfs_rp *r, struct scdef *d)
+{
+	uint8_t *f = d->f;
+
+	if (mfs_rp_is(r, '1')) {
+		d->v1 = 1;
+		if (mfs_rp_args(r, "1,s,u,b,", d->desc, &d->dl, &d->pri, &d->grp) < 0)
+			return MFS_ST_PARSE;
+	}
+	if (sc4_part(r, f, 'C', 22, 0, 23, 27) || sc4_part(r, f, 'K', 28, 0, 29, 33) ||
+	    sc4_part(r, f, 'A', 34, 35, 36, 40) || sc4_part(r, f, 'T', 41, 42, 43, 47) ||
+	    mfs_rp_args(r, "b,", &d->lmode) < 0)
 		return MFS_ST_PARSE;
+	if (mfs_rp_is(r, '(')) {
+		if (mfs_rp_args(r, "(b:w", &d->amode, &d->delay) < 0)
+			return MFS_ST_PARSE;
+		if (mfs_rp_is(r, ':')) {
+			r->p++;
+			mfs_rp_u64(r, &d->minsize);
+		}
+		if (mfs_rp_args(r, ")") < 0)
+			return MFS_ST_PARSE;
+	} else if (mfs_rp_args(r, "w", &d->delay) < 0) {
+		return MFS_ST_PARSE;
+	}
+	if (mfs_rp_args(r, ",w,b", &d->mintrash, &d->admin) < 0)
+		return MFS_ST_PARSE;
+	if (f[22] > 9 || f[28] > 9 || f[34] > 9 || f[41] > 9)
+		return MFS_ST_EINVAL;
+	return scset_exprs(r, d);
+}
+
+/* 3.x, which 4.59.2 still replays (restore.c do_scset "MFS < 4.0"):
+ * Wc,Kk,Aa,labelsmode,delay(days),adminonly, then (c+k+a) x 4 OR-group
+ * label masks, or "-"; every part's labels mode GLOBAL, no trash part */
+static int
+scset3(struct mfs_rp *r, struct scdef *d)
+{
+	uint32_t c, k, a, n;
+	uint32_t (*masks)[4];
+
+	if (mfs_rp_args(r, "Wb,Kb,Ab,b,w,b", &c, &k, &a, &d->lmode, &d->delay, &d->admin) < 0)
+		return MFS_ST_PARSE;
+	if (c > 9 || k > 9 || a > 9)
+		return MFS_ST_EINVAL;
+	d->f[22] = (uint8_t)c;
+	d->f[28] = (uint8_t)k;
+	d->f[34] = (uint8_t)a;
+	d->f[27] = d->f[33] = d->f[40] = d->f[47] = 0xFF;
+	n = c + k + a;
+	d->expr = xcalloc(n ? n : 1, SC4_EXPR);
+	if (n == 0)
+		return mfs_rp_args(r, ",-") < 0 ? MFS_ST_PARSE : MFS_ST_OK;
+	masks = xcalloc(n, sizeof *masks);
+	for (uint32_t i = 0; i < n * 4; i++)
+		if (mfs_rp_args(r, ",u", &masks[i / 4][i % 4]) < 0) {
+			free(masks);
+			return MFS_ST_PARSE;
+		}
+	mfs_masks_to_expr(d->expr, (const uint32_t (*)[4])masks, (int)n);
+	free(masks);
+	d->delay *= 24;
+	return MFS_ST_OK;
+}
+
+/* SCSET(name,new,DEFINITION):id (scset4, scset3) */
+int
+mfs_op4_scset(struct mfs_rp *r)
+{
+	struct mfs_meta *m = r->m;
+	char name[256];
+	uint16_t nl;
+	uint32_t isnew, lid, id;
+	struct scdef d;
+	int st;
+
+	memset(&d, 0, sizeof d);
+	d.amode = 1;
+	if (mfs_rp_args(r, "(s,b,", name, &nl, &isnew) < 0)
+		return MFS_ST_PARSE;
+	st = mfs_rp_is(r, 'W') ? scset3(r, &d) : scset4(r, &d);
+	if (st == MFS_ST_OK && mfs_rp_args(r, "):w", &lid) < 0)
+		st = MFS_ST_PARSE;
+	if (st != MFS_ST_OK) {
+		free(d.expr);
+		return st;
 	}
 	if (isnew) {
 		id = sc4_byname(m, name, nl) ? 0 : sc4_newid(m);
@@ -235,23 +291,24 @@ mfs_op4_scset(struct mfs_rp *r)
 	}
 	if (st == MFS_ST_OK)
 		st = mfs_rp_check(r, "storage class id", lid, id);
-	if (st == MFS_ST_OK && (f[28] == 0 || amode == 0 || (amode & 0xC0))) {
+	if (st == MFS_ST_OK && (d.f[28] == 0 || d.amode == 0 || (d.amode & 0xC0))) {
 		st = MFS_ST_EINVAL;
 	}
 	if (st == MFS_ST_OK) {
-		if (!v1 && id < 10)
-			grp = id;
-		put_be32(f + 2, pri);
-		f[6] = (uint8_t)grp;
-		f[7] = (uint8_t)admin;
-		f[8] = (uint8_t)lmode;
-		f[9] = (uint8_t)amode;
-		put_be16(f + 10, (uint16_t)delay);
-		put_be64(f + 12, minsize);
-		put_be16(f + 20, (uint16_t)mintrash);
-		sc4_put(m, id, f, name, (uint8_t)nl, desc, (uint8_t)dl, expr);
+		uint8_t *f = d.f;
+		if (!d.v1 && id < 10)
+			d.grp = id;
+		put_be32(f + 2, d.pri);
+		f[6] = (uint8_t)d.grp;
+		f[7] = (uint8_t)d.admin;
+		f[8] = (uint8_t)d.lmode;
+		f[9] = (uint8_t)d.amode;
+		put_be16(f + 10, (uint16_t)d.delay);
+		put_be64(f + 12, d.minsize);
+		put_be16(f + 20, (uint16_t)d.mintrash);
+		mfs_sc4_put(m, id, f, name, (uint8_t)nl, d.desc, (uint8_t)d.dl, d.expr);
 	}
-	free(expr);
+	free(d.expr);
 	return st;
 }
 
@@ -263,7 +320,7 @@ sc4_rename(struct mfs_meta *m, uint32_t from, uint32_t to, const char *name, uin
 	uint8_t *copy = xmalloc(m->sc[from]->rec4len);
 
 	memcpy(copy, o, m->sc[from]->rec4len);
-	sc4_put(m, to, copy, name, (uint8_t)nl, (const char *)copy + SC4_FIXED + copy[0], copy[1],
+	mfs_sc4_put(m, to, copy, name, (uint8_t)nl, (const char *)copy + SC4_FIXED + copy[0], copy[1],
 		copy + SC4_FIXED + copy[0] + copy[1]);
 	free(copy);
 }
@@ -367,7 +424,7 @@ sc4_predefined(struct mfs_meta *m, uint32_t id, const char *name, const char *de
 	f[28] = keep;
 	f[34] = arch;
 	f[35] = ec;
-	sc4_put(m, id, f, name, (uint8_t)strlen(name), desc, (uint8_t)strlen(desc), expr);
+	mfs_sc4_put(m, id, f, name, (uint8_t)strlen(name), desc, (uint8_t)strlen(desc), expr);
 }
 
 void

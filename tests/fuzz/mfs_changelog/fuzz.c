@@ -1,7 +1,9 @@
 /* fuzz.c: libFuzzer harness for the changelog reader, line parser and
  * replay (changelog.c, replay*.c):
  * - every line of the input is replayed on a fresh filesystem (3.x, or
- *   4.x for inputs of odd size) whatever its id, then the result is stored
+ *   4.x for inputs of odd size; of size 3 mod 4 a 3.x one upgraded to 4.x
+ *   as a 3.x snapshot under 4.x changelogs is) whatever its id, then the
+ *   result is stored
  *   into /dev/null.  Every input is used:
  *   inode and chunk ids far beyond the ones in use stay hashed
  *   (meta_core.c), so big numbers do not allocate big tables;
@@ -37,10 +39,14 @@ replay_lines(const uint8_t *data, size_t size)
 	if (devnull < 0)
 		devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	/* odd sizes replay on a MooseFS 4.x filesystem (replay4.c, patt.c) */
-	if (size & 1)
-		mfs_init_new4(&m, 1700000000);
-	else
+	if ((size & 3) == 3) {
 		mfs_init_new(&m, 1700000000);
+		mfs_upgrade4(&m);
+	} else if (size & 1) {
+		mfs_init_new4(&m, 1700000000);
+	} else {
+		mfs_init_new(&m, 1700000000);
+	}
 	while (i < size) {
 		size_t e = i, l;
 		const char *rest;
