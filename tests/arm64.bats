@@ -125,6 +125,16 @@ value() {
 	assert_equal "$(jq -r '.manifests[0].platform | .os + "/" + .architecture' <<<"$output")" "linux/arm64"
 }
 
+@test "arm64: build-rootfs refuses busybox = debian (the build machine's busybox-static) in a cross build (exit 3)" {
+	mkdir -p k/cloud
+	{ echo 'busybox = debian'; echo "applets = $(sed 's/#.*//' "$TOP_DIR/initramfs/init.applets" | tr '\n' ' ')"; } >p.conf
+	run --separate-stderr env CROSS_COMPILE=aarch64-linux-gnu- TARGET_RUN=qemu-aarch64 "$TOP_DIR/initramfs/build-rootfs" \
+		-p p.conf -r "$A64" -b "$TOP_DIR/build/debroot/bin/busybox" -k k -R "$TOP_DIR/recipes" -o img
+	assert_equal "$status" 3
+	assert_equal "$stderr" "build-rootfs: p.conf:1: busybox = debian is this machine's busybox-static; a cross build needs busybox = musl"
+	[ ! -e img/rootfs/bin/busybox ]
+}
+
 @test "arm64: the C unit tests pass under qemu-aarch64 (SHA-256 vectors, formats, MooseFS core)" {
 	local t n=0 line
 	for t in "$A64_UNIT"/test_*; do
