@@ -3,8 +3,8 @@
 #   make            install missing build packages, build out/rescue, the links in
 #                   out/bin/, out/rescue-initramfs.cpio.gz and out/rescue-oci.tar
 #   make check      every test; the last line is "N passed, N failed"
-#   make ARCH=arm64 out/arm64/rescue (static, musl, aarch64; no arm64 images yet)
-#   make all-arches `make`, then out/arm64/rescue (mk/arch.mk)
+#   make ARCH=arm64 out/arm64/: rescue (static, musl, aarch64), its initramfs and OCI image
+#   make all-arches `make`, then `make ARCH=arm64` (mk/arch.mk, docs/arm64.md)
 #   make fetch      gather every outside input into build/ (then `make` needs no network)
 #   make deps       install missing Debian packages (root) or name them
 #   make install    PREFIX=/usr/local DESTDIR=

@@ -17,7 +17,10 @@ BUSYBOX := $(DEBROOT)/bin/busybox
 # $(PROFILE) (confset --profile --dump) and lists the tools (rescue --list).
 IMAGE_INPUTS := initramfs/init initramfs/init.applets initramfs/build-rootfs initramfs/udhcpc.script initramfs/hotplug \
 	initramfs/build-busybox initramfs/build-dropbear initramfs/ssh-start $(sort $(wildcard recipes/*)) \
-	$(B)/debroot.stamp $(O)/rescue $(BUSYBOX_SRC) $(DROPBEAR_SRC) $(HEADERS_STAMP)
+	$(B)/debroot.stamp $(O)/rescue $(BUSYBOX_SRC) $(DROPBEAR_SRC) $(HEADERS_STAMP) $(ARCH_KERNELS_STAMP)
+# RUN_RESCUE runs $(O)/rescue here: for ARCH=arm64 under $(TARGET_RUN)
+# (mk/arch.mk); ARCH_CROSS is the cross binutils prefix, empty on x86-64
+RUN_RESCUE = $(TARGET_RUN) $(O)/rescue
 
 .PHONY: images size FORCE
 images: $(O)/rescue-initramfs.cpio.gz $(O)/rescue-vmlinuz $(O)/rescue-oci.tar
@@ -33,9 +36,9 @@ endef
 define rootfs
 	$(if $(Q),@echo "  ROOTFS  $(1)")
 	$(Q)[ -f "$(1)" ] || { echo "make: profile $(1): no such file" >&2; exit 1; }
-	$(Q)CC="$(CC)" initramfs/build-rootfs -p $(1) -r $(O)/rescue -b $(BUSYBOX) \
-		-s $$(cat $(BUSYBOX_SRC)) -H $(KINC) -c $(B)/busybox -D $$(cat $(DROPBEAR_SRC)) -C $(B)/dropbear \
-		-k $(KERNELS) -R recipes -o $(2)/tree.new
+	$(Q)CC="$(CC)" CROSS_COMPILE="$(ARCH_CROSS)" TARGET_RUN="$(TARGET_RUN)" initramfs/build-rootfs -p $(1) -r $(O)/rescue -b $(BUSYBOX) \
+		-s $$(cat $(BUSYBOX_SRC)) -H $(KINC) -c $(AB)/busybox -D $$(cat $(DROPBEAR_SRC)) -C $(AB)/dropbear \
+		-k $(ARCH_KERNELS) -R recipes -o $(2)/tree.new
 	$(Q)rm -rf $(2)/tree && mv $(2)/tree.new $(2)/tree
 	$(Q)touch $@
 endef
@@ -49,7 +52,7 @@ $(IMG)/stamp: $(IMG)/profile.id $(IMAGE_INPUTS)
 $(O)/rescue-initramfs.cpio.gz: $(IMG)/stamp
 	@mkdir -p $(@D)
 	$(if $(Q),@echo "  MKCPIO  $@")
-	$(Q)$(O)/rescue mkcpio -q -z -f -l $(IMG)/tree/devices.list -o $@ $(IMG)/tree/rootfs $(IMG)/tree/modules
+	$(Q)$(RUN_RESCUE) mkcpio -q -z -f -l $(IMG)/tree/devices.list -o $@ $(IMG)/tree/rootfs $(IMG)/tree/modules
 
 # the kernel that boots it (the profile's `kernel`; its modules are inside)
 $(O)/rescue-vmlinuz: $(IMG)/stamp
@@ -64,7 +67,7 @@ $(O)/rescue-oci.tar: $(IMG)/stamp
 	@mkdir -p $(@D)
 	$(if $(Q),@echo "  MKOCI   $@")
 	$(Q)set -- $(if $(IMAGE_TAG),-t '$(IMAGE_TAG)'); while IFS= read -r e; do set -- "$$@" -E "$$e"; done <$(IMG)/tree/oci.env; \
-		$(O)/rescue mkoci -q -f "$$@" -o $@ $(IMG)/tree/rootfs
+		$(RUN_RESCUE) mkoci -q -f $(MKOCI_ARCH) "$$@" -o $@ $(IMG)/tree/rootfs
 
 # ---- boot media, from MEDIA_PROFILE (its `media` key says which) ----
 MEDIA_PROFILE ?= config/metal.conf

@@ -2,17 +2,26 @@
 # config.mak, before anything uses W, O, CC or the per-architecture build pieces.
 #
 #   ARCH=x86_64 (the default)   out/rescue, the images, the boot media
-#   ARCH=arm64                  out/arm64/rescue only (static, musl, aarch64):
-#                               no arm64 initramfs, OCI image or ISO yet
-#   make all-arches             `make` (x86-64) and out/arm64/rescue
-#   make check                  builds out/arm64/rescue and the arm64 unit tests too;
+#   ARCH=arm64                  out/arm64/rescue (static, musl, aarch64),
+#                               out/arm64/rescue-initramfs.cpio.gz, rescue-vmlinuz
+#                               and rescue-oci.tar (linux/arm64); no ISO, netboot
+#                               bundle or out/bin links
+#   make all-arches             `make` (x86-64) and `make ARCH=arm64`
+#   make check                  builds the arm64 binary, images and unit tests too;
 #                               tests/arm64.bats runs them under qemu-aarch64 (user
-#                               mode), the binary against the x86-64 one
+#                               mode), the binary against the x86-64 one;
+#                               tests/integration/arm64-boot.bats boots the image
 #
 # The arm64 toolchain is Debian's: gcc-aarch64-linux-gnu with musl-dev:arm64's
 # wrapper aarch64-linux-musl-gcc (ARM64_CC), and linux-libc-dev-arm64-cross for
-# the private kernel headers.  zlib is cross-built from the same Debian source
-# as the x86-64 one.  The arm64 objects go to $(W)/arm64, its zlib and headers
+# the private kernel headers.  zlib, busybox and dropbear are cross-built from
+# the same Debian sources as the x86-64 ones (ARCH_CROSS: the binutils prefix);
+# the image build runs the arm64 rescue (confset, mkcpio, mkoci) and the built
+# busybox (its applet list) under qemu-aarch64 (TARGET_RUN, Debian's qemu-user).
+# Debian's arm64 cloud kernel (KERNEL_ARM64_CLOUD_PACKAGE, config/kernel.conf)
+# is fetched into $(B)/debs/kernel/arm64-cloud and unpacked as the `cloud`
+# flavour of $(B)/arm64/kernels (ARCH_KERNELS); busybox and dropbear builds are
+# cached in $(AB)/busybox and $(AB)/dropbear.  The arm64 objects go to $(W)/arm64, its zlib and headers
 # to $(B)/arm64 (AB), the binary to $(O)/arm64, unless W or O are given on the
 # command line.  CC in config.mak is the x86-64 compiler; ARM64_CC the arm64 one.
 
@@ -26,7 +35,7 @@ endif
 override ARCH := $(patsubst amd64,x86_64,$(patsubst aarch64,arm64,$(ARCH)))
 ARM64_CC ?= aarch64-linux-musl-gcc
 # Debian packages the arm64 build needs (musl-dev:arm64 needs `dpkg --add-architecture arm64`)
-ARM64_BUILD_PKGS := gcc-aarch64-linux-gnu musl-dev:arm64 linux-libc-dev-arm64-cross
+ARM64_BUILD_PKGS := gcc-aarch64-linux-gnu musl-dev:arm64 linux-libc-dev-arm64-cross qemu-user
 ARM64_KHDR := /usr/aarch64-linux-gnu/include
 
 ifeq ($(ARCH),x86_64)
@@ -35,6 +44,11 @@ KHDR = $(DEBROOT)/usr/include
 KHDR_ASM = $(KHDR)/x86_64-linux-gnu/asm
 ZLIB_CHOST :=
 ARCH_ALL := links images media
+ARCH_CROSS :=
+TARGET_RUN :=
+MKOCI_ARCH :=
+ARCH_KERNELS = $(KERNELS)
+ARCH_KERNELS_STAMP :=
 else ifeq ($(ARCH),arm64)
 AB = $(B)/arm64
 ifneq ($(origin W),command line)
@@ -49,12 +63,28 @@ endif
 KHDR = $(ARM64_KHDR)
 KHDR_ASM = $(KHDR)/asm
 ZLIB_CHOST := aarch64-linux-gnu
-# the arm64 images are not there yet (issue 17): `make ARCH=arm64` is the binary
-ARCH_ALL :=
-ifneq ($(filter links images media size install check fuzz fuzz-build bench all-arches,$(MAKECMDGOALS)),)
-$(error ARCH=arm64 builds out/arm64/rescue and its unit tests only (no images or links yet); `make check` builds and tests them from the default ARCH)
+ARCH_ALL := images
+ARCH_CROSS := aarch64-linux-gnu-
+TARGET_RUN := qemu-aarch64
+MKOCI_ARCH := -a arm64
+ARCH_KERNELS = $(AB)/kernels
+ARCH_KERNELS_STAMP = $(AB)/kernels.stamp
+ifneq ($(filter links media size install check fuzz fuzz-build bench all-arches,$(MAKECMDGOALS)),)
+$(error ARCH=arm64 builds out/arm64/rescue, its images (no boot media or links) and its unit tests; `make check` builds and tests them from the default ARCH)
 endif
 deps: deps-arm64
+fetch: $(B)/arm64/fetch.stamp
+
+# Debian's arm64 cloud kernel, apart from the x86-64 inputs; `make fetch
+# ARCH=arm64` gets it (apt-get download PKG:arm64: apt lists arm64, deps-arm64)
+$(B)/arm64/fetch.stamp: config/kernel.conf mk/arch.mk
+	$(Q)mk/fetch-kernel $(B)/debs/kernel/arm64-cloud $(KERNEL_ARM64_CLOUD_PACKAGE):arm64 linux-image-cloud-arm64:arm64
+	$(Q)mkdir -p $(@D) && touch $@
+
+$(AB)/kernels.stamp: $(B)/arm64/fetch.stamp
+	$(Q)rm -rf $(AB)/kernels && mkdir -p $(AB)/kernels/cloud
+	$(Q)for d in $(B)/debs/kernel/arm64-cloud/*.deb; do dpkg-deb -x $$d $(AB)/kernels/cloud; done
+	$(Q)touch $@
 else
 $(error ARCH=$(ARCH): use x86_64 (the default) or arm64)
 endif
@@ -70,10 +100,10 @@ deps-arm64:
 	$(call install_missing,$(ARM64_BUILD_PKGS))
 
 ifeq ($(ARCH),x86_64)
-# out/arm64/rescue from an x86-64 make; the shared inputs are made here first
-# so that the two makes never remake them at the same time
-arm64: deps deps-arm64 $(B)/debroot.stamp
-	$(Q)$(MAKE) --no-print-directory ARCH=arm64 W=$(W)/arm64 O=$(O)/arm64 $(O)/arm64/rescue
+# the arm64 binary and images from an x86-64 make; the shared inputs are made
+# here first so that the two makes never remake them at the same time
+arm64: deps deps-arm64 $(B)/debroot.stamp $(B)/busybox-src.stamp $(B)/dropbear-src.stamp
+	$(Q)$(MAKE) --no-print-directory ARCH=arm64 W=$(W)/arm64 O=$(O)/arm64 all
 
 # and the unit tests, which tests/arm64.bats runs under qemu-aarch64
 arm64-unit: arm64
@@ -85,5 +115,5 @@ check-deps: deps-arm64
 # `make clean` removes $(O), so out/arm64 too; and the arm64 objects
 clean: clean-arm64
 clean-arm64:
-	rm -rf $(W)/arm64/obj $(W)/arm64/unit
+	rm -rf $(W)/arm64/obj $(W)/arm64/unit $(W)/arm64/image
 endif

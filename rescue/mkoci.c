@@ -31,13 +31,15 @@
 
 
 static const char usage[] =
-	"usage: mkoci [-fq] [-t NAME:TAG] [-e WORD]... [-E KEY=VALUE]... [-l KEY=VALUE]... -o OUT ROOTFS\n"
+	"usage: mkoci [-fq] [-a ARCH] [-t NAME:TAG] [-e WORD]... [-E KEY=VALUE]... [-l KEY=VALUE]... -o OUT ROOTFS\n"
 	"\n"
 	"Write the directory ROOTFS as a container image: one tar that is both an\n"
 	"OCI image layout and a docker-archive, with one gzip'd layer.\n"
 	"\n"
 	"  -o OUT          the image tar ('-' = stdout, not a terminal)\n"
 	"  -t NAME:TAG     image name (default rescue:" RESCUE_VERSION ")\n"
+	"  -a ARCH         the binaries' architecture, as OCI names it: amd64 (default)\n"
+	"                  or arm64; given, the index names the platform too\n"
 	"  -e WORD         entrypoint word, repeat for more (default /bin/sh)\n"
 	"  -E KEY=VALUE    environment entry, repeat for more (default none)\n"
 	"  -l KEY=VALUE    label (org.opencontainers.image.version and .created are always set)\n"
@@ -248,6 +250,8 @@ hash_fd(int fd, struct blob *bl)
 
 struct image {
 	const char *tag;        /* NAME:TAG */
+	const char *arch;       /* GOARCH name: amd64, arm64 */
+	int platform;           /* -a given: a platform in the index descriptor */
 	char **entry, **env, **labels;
 	int nentry, nenv, nlabels;
 	int64_t mtime;
@@ -269,7 +273,9 @@ putlist(struct buf *b, char **v, int n)
 static void
 make_config(struct buf *b, const struct image *im, const char *diff_hex)
 {
-	puts_(b, "{\"architecture\":\"amd64\",\"config\":{\"Entrypoint\":");
+	puts_(b, "{\"architecture\":");
+	putj(b, im->arch);
+	puts_(b, ",\"config\":{\"Entrypoint\":");
 	putlist(b, im->entry, im->nentry);
 	puts_(b, ",\"Env\":");
 	putlist(b, im->env, im->nenv);
@@ -429,13 +435,21 @@ build(const char *outpath, const char *rootfs, struct image *im, int force, int 
 	blob_of(&mblob, manifest.p, manifest.n);
 	puts_(&index, "{\"schemaVersion\":2,\"mediaType\":\"" MT_INDEX "\",\"manifests\":[");
 	putdesc(&index, MT_MANIFEST, &mblob);
-	/* put the annotation inside the descriptor: drop its closing brace */
+	/* put the annotations (and the platform) inside the descriptor: drop
+	 * its closing brace.  Without -a, no platform: the bytes that images
+	 * made before -a existed have. */
 	index.n--;
 	puts_(&index, ",\"annotations\":{\"io.containerd.image.name\":");
 	putj(&index, im->tag);
 	puts_(&index, ",\"org.opencontainers.image.ref.name\":");
 	putj(&index, im->tag);
-	puts_(&index, "}}]}");
+	puts_(&index, "}");
+	if (im->platform) {
+		puts_(&index, ",\"platform\":{\"architecture\":");
+		putj(&index, im->arch);
+		puts_(&index, ",\"os\":\"linux\"}");
+	}
+	puts_(&index, "}]}");
 	puts_(&dman, "[{\"Config\":\"blobs/sha256/");
 	puts_(&dman, cblob.hex);
 	puts_(&dman, "\",\"RepoTags\":[");
@@ -502,7 +516,7 @@ mkoci_main(int argc, char **argv)
 {
 	static const struct option longopts[] = { OPT_COMMON, { 0 } };
 	static char def_entry[] = "/bin/sh";
-	struct image im = { .tag = "rescue:" RESCUE_VERSION };
+	struct image im = { .tag = "rescue:" RESCUE_VERSION, .arch = "amd64" };
 	const char *out = NULL;
 	char *version_label, *created_label;
 	int force = 0, quiet = 0, c, rc;
@@ -512,8 +526,14 @@ mkoci_main(int argc, char **argv)
 	im.entry = xcalloc((size_t)argc + 1, sizeof *im.entry);
 	im.env = xcalloc((size_t)argc + 1, sizeof *im.env);
 	im.labels = xcalloc((size_t)argc + 3, sizeof *im.labels);
-	while ((c = opt_next(argc, argv, "+:e:E:fl:o:qt:", longopts, usage)) != -1) {
+	while ((c = opt_next(argc, argv, "+:a:e:E:fl:o:qt:", longopts, usage)) != -1) {
 		switch (c) {
+		case 'a':
+			if (strcmp(optarg, "amd64") != 0 && strcmp(optarg, "arm64") != 0)
+				die_usage("bad -a '%s' (want amd64 or arm64)", optarg);
+			im.arch = optarg;
+			im.platform = 1;
+			break;
 		case 'e': im.entry[im.nentry++] = optarg; break;
 		case 'E':
 			if (!strchr(optarg, '=') || optarg[0] == '=')

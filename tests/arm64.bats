@@ -66,7 +66,7 @@ value() {
 	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$TOP_DIR" --eval "rescue-show-value: ; @echo '\$($var)'" "$@" rescue-show-value
 }
 
-@test "arm64: ARCH=arm64 has its own compiler and dirs; an exported ARCH is ignored; no arm64 images yet (exit 2)" {
+@test "arm64: ARCH=arm64 has its own compiler, dirs and kernels; an exported ARCH is ignored; no arm64 boot media or links (exit 2)" {
 	assert_equal "$(value CC ARCH=arm64) $(value W ARCH=arm64) $(value O ARCH=arm64) $(value ZLIB ARCH=arm64)" \
 		"aarch64-linux-musl-gcc build/arm64 out/arm64 build/arm64/zlib/libz.a"
 	assert_equal "$(value CC ARCH=aarch64 ARM64_CC=my-cc) $(value O ARCH=arm64 O=/tmp/o)" "my-cc /tmp/o"
@@ -76,13 +76,63 @@ value() {
 	run value CC ARCH=sparc
 	assert_equal "$status" 2
 	assert_output --partial "ARCH=sparc: use x86_64 (the default) or arm64"
-	run env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C "$TOP_DIR" -n ARCH=arm64 images
-	assert_equal "$status" 2
-	assert_output --partial "ARCH=arm64 builds out/arm64/rescue and its unit tests only (no images or links yet)"
+	assert_equal "$(value ARCH_KERNELS ARCH=arm64) $(value ARCH_CROSS ARCH=arm64) $(value TARGET_RUN ARCH=arm64) $(value MKOCI_ARCH ARCH=arm64)" \
+		"build/arm64/kernels aarch64-linux-gnu- qemu-aarch64 -a arm64"
+	assert_equal "$(value ARCH_KERNELS) $(value ARCH_CROSS)|$(value TARGET_RUN)|$(value MKOCI_ARCH)|" "build/kernels |||"
+	local g
+	for g in media links; do
+		run env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C "$TOP_DIR" -n ARCH=arm64 "$g"
+		assert_equal "$status" 2
+		assert_output --partial "ARCH=arm64 builds out/arm64/rescue, its images (no boot media or links) and its unit tests"
+	done
 	# the private kernel headers are the arm64 ones, and only linux/ asm/ asm-generic/
 	assert_equal "$(cd "$TOP_DIR/build/arm64/kernel-headers" && echo *)" "asm asm-generic linux"
 	[ -e "$TOP_DIR/build/arm64/kernel-headers/asm/sve_context.h" ]
 	[ ! -e "$TOP_DIR/build/kernel-headers/asm/sve_context.h" ]
+}
+
+@test "arm64: the arm64 images hold the aarch64 busybox, dropbear and rescue, Debian's arm64 kernel and modules; the OCI image is linux/arm64" {
+	local o=$TOP_DIR/${O:-out}/arm64 t=$TOP_DIR/${W:-build}/arm64/image/tree f
+	for f in rescue-initramfs.cpio.gz rescue-vmlinuz rescue-oci.tar; do
+		[ -s "$o/$f" ] || fail "no $o/$f (make check builds it)"
+	done
+	run file -b "$o/rescue-vmlinuz"
+	assert_output --partial "Linux kernel ARM64 boot executable Image"
+	mkdir x
+	(cd x && zcat "$o/rescue-initramfs.cpio.gz" | cpio -id --quiet) || fail "cannot unpack the initramfs"
+	cmp x/bin/rescue "$A64"
+	for f in x/bin/busybox x/bin/dropbearmulti; do
+		run file -b "$f"
+		assert_output --partial "ARM aarch64"
+		assert_output --partial "statically linked"
+	done
+	# the modules are the arm64 kernel's (its vermagic), xz'd as on x86-64
+	grep -qx "kernel $(sed -n 's/^KERNEL_ARM64_CLOUD_PACKAGE := linux-image-//p' "$TOP_DIR/config/kernel.conf")" "$t/manifest"
+	f=$(find x/lib/modules -name virtio_blk.ko.xz)
+	[ -n "$f" ] || fail "no virtio_blk in the arm64 image"
+	xz -dc "$f" | strings | grep -q '^vermagic=6\.1\.[0-9]*-[0-9]*-cloud-arm64 SMP .*aarch64$'
+	# the profile's modules, as on x86-64 (with their own dependencies:
+	# arm64's dm-mod needs dax, built in on x86-64); each one is there
+	assert_equal "$(grep '^RESCUE_MODULES=' x/etc/rescue.conf)" \
+		"$(grep '^RESCUE_MODULES=' "$TOP_DIR/${W:-build}/image/tree/rootfs/etc/rescue.conf")"
+	for f in $(sed -n "s/^RESCUE_MODULES='\(.*\)'$/\1/p" x/etc/rescue.conf); do
+		grep -q "^kernel/.*/${f//_/[-_]}\.ko\.xz:" x/lib/modules/*/modules.dep || fail "module $f is not in the arm64 image"
+	done
+	run --separate-stderr skopeo inspect docker-archive:"$o/rescue-oci.tar"
+	assert_success
+	assert_equal "$(jq -r '.Os + "/" + .Architecture' <<<"$output")" "linux/arm64"
+	run tar -xOf "$o/rescue-oci.tar" index.json
+	assert_equal "$(jq -r '.manifests[0].platform | .os + "/" + .architecture' <<<"$output")" "linux/arm64"
+}
+
+@test "arm64: build-rootfs refuses busybox = debian (the build machine's busybox-static) in a cross build (exit 3)" {
+	mkdir -p k/cloud
+	{ echo 'busybox = debian'; echo "applets = $(sed 's/#.*//' "$TOP_DIR/initramfs/init.applets" | tr '\n' ' ')"; } >p.conf
+	run --separate-stderr env CROSS_COMPILE=aarch64-linux-gnu- TARGET_RUN=qemu-aarch64 "$TOP_DIR/initramfs/build-rootfs" \
+		-p p.conf -r "$A64" -b "$TOP_DIR/build/debroot/bin/busybox" -k k -R "$TOP_DIR/recipes" -o img
+	assert_equal "$status" 3
+	assert_equal "$stderr" "build-rootfs: p.conf:1: busybox = debian is this machine's busybox-static; a cross build needs busybox = musl"
+	[ ! -e img/rootfs/bin/busybox ]
 }
 
 @test "arm64: the C unit tests pass under qemu-aarch64 (SHA-256 vectors, formats, MooseFS core)" {
@@ -332,20 +382,32 @@ each() {
 	[ "$(cat x86.rc)" = 3 ]
 }
 
-@test "arm64: an arm64 build in another tree is byte-identical to out/arm64/rescue" {
-	mkdir -p t/tests t/initramfs t/bench
-	cp -a "$TOP_DIR/Makefile" "$TOP_DIR/config" "$TOP_DIR/mk" "$TOP_DIR/rescue" t/
+@test "arm64: an arm64 build in another tree (busybox and dropbear cross-built again) is byte-identical to out/arm64/rescue and its images" {
+	mkdir -p t/tests t/bench
+	cp -a "$TOP_DIR/Makefile" "$TOP_DIR/config" "$TOP_DIR/mk" "$TOP_DIR/rescue" "$TOP_DIR/initramfs" "$TOP_DIR/recipes" t/
 	cp -a "$TOP_DIR/tests/rules.mk" "$TOP_DIR/tests/packages.txt" t/tests/
-	cp -a "$TOP_DIR/initramfs/rules.mk" t/initramfs/
 	cp -a "$TOP_DIR/bench/rules.mk" t/bench/
-	ln -s "$TOP_DIR/build" t/build
-	# the same source and time as out/arm64/rescue; another path, objects
-	# compiled one at a time (the fetched inputs and arm64 zlib are shared)
-	local epoch
-	epoch=$(cd "$TOP_DIR" && git log -1 --format=%ct 2>/dev/null || echo 1)
-	run timeout 900 env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C t -s -j1 ARCH=arm64 \
-		SOURCE_DATE_EPOCH="$epoch" W="$PWD/w" O="$PWD/o" "$PWD/o/rescue"
+	# build/ is shared (the fetched inputs, the arm64 zlib, headers and
+	# kernel), but for the busybox and dropbear build caches: both are
+	# cross-built again here
+	mkdir -p t/build/arm64
+	for f in "$TOP_DIR"/build/*; do [ "${f##*/}" = arm64 ] || ln -s "$f" t/build/; done
+	for f in "$TOP_DIR"/build/arm64/*; do
+		case ${f##*/} in busybox | dropbear) ;; *) ln -s "$f" t/build/arm64/ ;; esac
+	done
+	# the same source and time as out/arm64/; another path, two jobs (CI's
+	# make check runs one), another umask; W= and O= on the command line, as
+	# `make check` and `make all-arches` run it
+	# (out/arm64's time: its OCI config's "created"; a commit since then
+	# changes the Makefile's default, not images already made)
+	local epoch f o=${A64%/rescue} cfg
+	cfg=$(tar -xOf "$o/rescue-oci.tar" manifest.json | jq -r '.[0].Config')
+	epoch=$(date -ud "$(tar -xOf "$o/rescue-oci.tar" "$cfg" | jq -r .created)" +%s)
+	run timeout 900 env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL sh -c 'umask 002; exec "$@"' - make -C t -s -j2 ARCH=arm64 \
+		SOURCE_DATE_EPOCH="$epoch" W="$PWD/w" O="$PWD/o" "$PWD/o/rescue" images
 	assert_success
 	[ -x o/rescue ] && [ ! "o/rescue" -ef "$A64" ]
-	cmp o/rescue "$A64"
+	for f in rescue rescue-initramfs.cpio.gz rescue-vmlinuz rescue-oci.tar; do
+		cmp "o/$f" "$o/$f"
+	done
 }

@@ -86,7 +86,7 @@ skip() {
 	_bats_skip "$@"
 }
 
-# requires WHAT...: skip unless available (root qemu moosefs strace podman
+# requires WHAT...: skip unless available (root qemu qemu-arm64 moosefs strace podman
 # netns loop chroot); an unknown requirement is an error.  With
 # RESCUE_TEST_STRICT=1 (CI) the skip fails unless the test is allowlisted.
 requires() {
@@ -95,6 +95,7 @@ requires() {
 		case $r in
 		root) [ "$(id -u)" = 0 ] || why="needs root" ;;
 		qemu) command -v qemu-system-x86_64 >/dev/null || why="needs qemu-system-x86_64" ;;
+		qemu-arm64) command -v qemu-system-aarch64 >/dev/null || why="needs qemu-system-aarch64 (qemu-system-arm)" ;;
 		moosefs) command -v mfsmaster >/dev/null && command -v mfsmetadump >/dev/null || why="needs MooseFS (moosefs-master)" ;;
 		strace) command -v strace >/dev/null && strace -f -o /dev/null true 2>/dev/null || why="needs a working strace (ptrace)" ;;
 		podman) command -v podman >/dev/null && podman info >/dev/null 2>&1 || why="needs a working podman" ;;

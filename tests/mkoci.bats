@@ -113,10 +113,55 @@ setup() {
 	[ ! -e img.tar ]
 }
 
+# arch TAR: "CONFIG-ARCH/CONFIG-OS DOCKER-CONFIG-ARCH INDEX-PLATFORM" of an image
+arch() {
+	local cfg dcfg mf
+	mf=$(tar -xOf "$1" index.json | jq -r '.manifests[0].digest')
+	cfg=$(tar -xOf "$1" "blobs/sha256/${mf#sha256:}" | jq -r .config.digest)
+	dcfg=$(tar -xOf "$1" manifest.json | jq -r '.[0].Config')
+	echo "$(tar -xOf "$1" "blobs/sha256/${cfg#sha256:}" | jq -r '.architecture + "/" + .os')" \
+		"$(tar -xOf "$1" "$dcfg" | jq -r .architecture)" \
+		"$(tar -xOf "$1" index.json | jq -r '.manifests[0].platform // {} | (.os // "-") + "/" + (.architecture // "-")')"
+}
+
+@test "mkoci: -a arm64 is linux/arm64 in the config, the docker-archive config and the index; skopeo sees arm64 (exit 0)" {
+	run_tool mkoci -q -a arm64 -o arm.tar root
+	assert_success
+	assert_equal "$(arch arm.tar)" "arm64/linux arm64 linux/arm64"
+	run --separate-stderr skopeo inspect oci-archive:arm.tar
+	assert_success
+	assert_equal "$(jq -r '.Os + "/" + .Architecture' <<<"$output")" "linux/arm64"
+	run --separate-stderr skopeo inspect docker-archive:arm.tar
+	assert_success
+	assert_equal "$(jq -r '.Os + "/" + .Architecture' <<<"$output")" "linux/arm64"
+	skopeo copy -q oci-archive:arm.tar dir:oci
+	# the default is amd64, with no platform in the index (the bytes of
+	# images made before -a); -a amd64 names the platform
+	run_tool mkoci -q -o amd.tar root
+	assert_equal "$(arch amd.tar)" "amd64/linux amd64 -/-"
+	run_tool mkoci -q -a amd64 -o amd2.tar root
+	assert_equal "$(arch amd2.tar)" "amd64/linux amd64 linux/amd64"
+	run --separate-stderr skopeo inspect oci-archive:amd2.tar
+	assert_equal "$(jq -r .Architecture <<<"$output")" "amd64"
+	# the same layer for both architectures: only the documents differ
+	assert_equal "$(tar -xOf arm.tar manifest.json | jq -r '.[0].Layers[0]')" \
+		"$(tar -xOf amd.tar manifest.json | jq -r '.[0].Layers[0]')"
+	if cmp -s <(tar -xOf arm.tar index.json) <(tar -xOf amd.tar index.json); then fail "the same index for both"; fi
+}
+
+@test "mkoci: -a takes amd64 or arm64 only (exit 2)" {
+	for a in x86_64 aarch64 ARM64 "" riscv64; do
+		run_tool mkoci -a "$a" -o img.tar root
+		assert_equal "$status" 2
+		assert_equal "$stderr" "mkoci: bad -a '$a' (want amd64 or arm64) (see 'mkoci --help')"
+	done
+	[ ! -e img.tar ]
+}
+
 @test "mkoci: --help and the link name (exit 0)" {
 	run_link mkoci --help
 	assert_success
-	assert_line --index 0 "usage: mkoci [-fq] [-t NAME:TAG] [-e WORD]... [-E KEY=VALUE]... [-l KEY=VALUE]... -o OUT ROOTFS"
+	assert_line --index 0 "usage: mkoci [-fq] [-a ARCH] [-t NAME:TAG] [-e WORD]... [-E KEY=VALUE]... [-l KEY=VALUE]... -o OUT ROOTFS"
 	run_link mkoci -o img.tar root
 	assert_success
 	assert_regex "$stderr" "^mkoci: img.tar: rescue:[^,]+, 6 entries, layer [0-9]+ bytes \\(sha256:[0-9a-f]{12}\\), manifest sha256:[0-9a-f]{12}$"
