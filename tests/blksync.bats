@@ -366,7 +366,7 @@ sync_files() {
 	"$RESCUE" $B diff -q src.img sigs >delta
 	snapshot dst.img
 	cp delta bad
-	printf 'X' | dd of=bad bs=1 seek=1000 conv=notrunc status=none
+	poke bad 1000
 	run_tool $B patch dst.img bad
 	assert_equal "$status" 3
 	assert_equal "$stderr" "blksync: bad@128: DATA record for 4096+4096: checksum mismatch"
@@ -463,7 +463,7 @@ sync_files() {
 	mkimg src.img 200000
 	"$RESCUE" $B sig -q src.img >sigs
 	cp sigs bad
-	printf 'X' | dd of=bad bs=1 seek=170 conv=notrunc status=none
+	poke bad 170
 	run_tool $B diff src.img bad
 	assert_equal "$status" 3
 	assert_equal "$stderr" "blksync: bad@128: HASH frame checksum mismatch"
@@ -568,9 +568,12 @@ resume_fixture() {
 	assert_differ src.img dst.img
 }
 
-# poke FILE OFFSET: change one byte
+# poke FILE OFFSET: change one byte (every bit flipped: writing a fixed byte
+# would change nothing where the file already has it)
 poke() {
-	printf 'X' | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+	local b
+	b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+	printf "\\$(printf '%03o' $((b ^ 255)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
 }
 
 # resume_push [OPTIONS]: push src.img to dst.img with --resume ck; it must
