@@ -565,3 +565,24 @@ mfsmetarestore: nothing written (-b stores the metadata reached before the error
 	[ ! -e out.mfs ]
 	assert_unchanged
 }
+
+@test "mfsmetarestore: a WRITE or APPEND that would need a chunk table beyond 2^26 entries for one file is refused (exit 3), not built" {
+	cd "$BATS_TEST_TMPDIR"
+	printf 'MFSM NEW' >new.mfs
+	# MooseFS would allocate 16 GB for the first, 8 GB for the second's table
+	printf '%s\n' '1: 1700000000|CREATE(1,f,1,420,18,0,0,0):2' '2: 1700000000|WRITE(2,2000000000,1,0):1' >w.mfs
+	printf '%s\n' '1: 1700000000|CREATE(1,f,1,420,18,0,0,0):2' '2: 1700000000|WRITE(2,0,1,0):1' \
+		'3: 1700000000|LENGTH(2,1000,0)' '4: 1700000000|CREATE(1,g,1,420,18,0,0,0):3' \
+		'5: 1700000000|LENGTH(3,72057594037927936,0)' '6: 1700000000|APPEND(3,2)' >a.mfs
+	run timeout 60 "$RESCUE" mfsmetarestore -F 3 -m new.mfs -o w.out w.mfs
+	assert_equal "$status" 3
+	assert_line --index 0 "mfsmetarestore: w.mfs:2: change 2: WRITE: inode 2 would need a chunk table of 2000000001 entries (15258 MiB) for one file; the limit is 67108864 (a file offset of 4 PiB): a damaged line?"
+	run timeout 60 "$RESCUE" mfsmetarestore -F 3 -m new.mfs -o a.out a.mfs
+	assert_equal "$status" 3
+	assert_line --index 0 --partial "mfsmetarestore: a.mfs:6: change 6: APPEND: inode 3 would need a chunk table of 1073741825 entries"
+	[ ! -e w.out ] && [ ! -e a.out ]
+	# 2^26 entries is still built (a sparse file with a chunk at 4 PiB - 64 MiB)
+	printf '%s\n' '1: 1700000000|CREATE(1,f,1,420,18,0,0,0):2' '2: 1700000000|WRITE(2,67108863,1,0):1' >ok.mfs
+	run timeout 60 "$RESCUE" mfsmetarestore -q -F 3 -m new.mfs -o ok.out ok.mfs
+	assert_success
+}

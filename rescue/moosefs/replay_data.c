@@ -64,6 +64,25 @@ chunk_index(const struct mfs_node *n, uint32_t indx, int notfile)
 	return indx > MFS_MAX_INDEX ? MFS_ST_INDEXTOOBIG : MFS_ST_OK;
 }
 
+/* A chunk table the replay will not build for one file: more than 2^26
+ * entries (512 MiB; chunks beyond a file offset of 4 PiB; the 1.6 replay's
+ * MAX_SLOTS too).  MooseFS builds any
+ * up to 2^31 (16 GiB for one file: the master would not survive it), so such
+ * an index is a damaged or forged line, not a real file: refused, where
+ * building it would exhaust the machine's memory. */
+#define MAX_TABLE (1u << 26)
+
+static int
+table_too_big(struct mfs_rp *r, uint32_t inode, uint64_t nch)
+{
+	if (nch <= MAX_TABLE)
+		return MFS_ST_OK;
+	return mfs_rp_fail(r, MFS_ST_EINVAL,
+			   "inode %u would need a chunk table of %llu entries (%llu MiB) for one file; the limit is %u "
+			   "(a file offset of 4 PiB): a damaged line?", inode, (unsigned long long)nch,
+			   (unsigned long long)(nch >> 17), MAX_TABLE);
+}
+
 /* UNLOCK, INCVERSION, SETVERSION, CHUNKDEL: "(U" [",u"] ")" and the chunk */
 static int
 chunk_args(struct mfs_rp *r, struct mfs_chunk **cp, const char *fmt, uint32_t *v)
@@ -84,7 +103,7 @@ mfs_op_write(struct mfs_rp *r)
 	int st;
 
 	if ((st = mfs_rp_node(r, &n, "(u,u[,u[,b]]):U", &inode, &indx, &opflag, &canmod, &logged)) ||
-	    (st = chunk_index(n, indx, MFS_ST_EPERM)))
+	    (st = chunk_index(n, indx, MFS_ST_EPERM)) || (st = table_too_big(r, inode, (uint64_t)indx + 1)))
 		return st;
 	if (indx >= n->u.f.nch)
 		mfs_chunks_resize(n, indx + 1);
@@ -279,7 +298,7 @@ mfs_op_append(struct mfs_rp *r)
 	uint32_t dst, src, from = 0xFFFFFFFFu, to = 0, last, nn, d, di, si;
 	struct mfs_node *nd, *ns;
 	uint64_t *td, *ts, slen;
-	int whole;
+	int whole, st;
 
 	if (mfs_rp_args(r, "(u,u{,u,u})", &dst, &src, &from, &to) < 0)
 		return MFS_ST_PARSE;
@@ -306,6 +325,8 @@ mfs_op_append(struct mfs_rp *r)
 	d = (uint32_t)((nd->u.f.length + MFS_CHUNKSIZE - 1) / MFS_CHUNKSIZE);
 	if ((uint64_t)d + nn > (uint64_t)MFS_MAX_INDEX + 1)
 		return MFS_ST_INDEXTOOBIG;
+	if ((st = table_too_big(r, nd->inode, (uint64_t)d + nn)))
+		return st;
 	{
 		uint32_t oldn = nd->u.f.nch;
 		td = mfs_chunks(nd);
