@@ -266,7 +266,8 @@ mfs_rp_data(struct mfs_rp *r, int b, uint32_t *len, char delim)
 	int c, k;
 
 	while ((k = esc_byte(r, delim, &c)) == 0) {
-		xgrow((void **)&r->buf[b], &r->bcap[b], n + 2, 1);
+		if (n + 2 > r->bcap[b])   /* the call only when it grows: this runs per byte */
+			xgrow((void **)&r->buf[b], &r->bcap[b], n + 2, 1);
 		r->buf[b][n++] = (uint8_t)c;
 	}
 	if (k < 0) {
@@ -456,12 +457,37 @@ static const struct opent ops[] = {
 };
 
 /* find the operation (ops[] is sorted by name) and run it */
+/* The rows of ops[] whose names start with `first`, [*lo, *hi): the name
+ * search then compares a few names, not log2(all) (filled once). */
+static void
+letter_rows(char first, size_t *lo, size_t *hi)
+{
+	static size_t by_letter[27];
+	static int filled;
+	const size_t n = sizeof ops / sizeof ops[0];
+
+	if (!filled) {
+		size_t i = 0;
+		for (int c = 0; c <= 26; c++) {
+			while (i < n && ops[i].name[0] < 'A' + c)
+				i++;
+			by_letter[c] = i;
+		}
+		filled = 1;
+	}
+	*lo = *hi = 0;
+	if (first >= 'A' && first <= 'Z') {
+		*lo = by_letter[first - 'A'];
+		*hi = by_letter[first - 'A' + 1];
+	}
+}
+
 static int
 replay_op(struct mfs_rp *r)
 {
 	struct mfs_meta *m = r->m;
 	char name[32];
-	size_t nl = 0, lo = 0, hi = sizeof ops / sizeof ops[0];
+	size_t nl = 0, lo, hi;
 	int st;
 
 	if (mfs_rp_args(r, "u|", &r->ts) < 0)
@@ -472,6 +498,7 @@ replay_op(struct mfs_rp *r)
 	}
 	name[nl] = 0;
 	r->p += nl;
+	letter_rows(name[0], &lo, &hi);
 	while (lo < hi) {
 		size_t i = (lo + hi) / 2;
 		int c = strcmp(ops[i].name, name);
