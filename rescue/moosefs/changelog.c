@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/digits.h"
 #include "lib/err.h"
 #include "lib/xio.h"
 #include "moosefs/changelog.h"
@@ -16,9 +17,15 @@
 uint64_t
 mfs_cl_parse_id(const char *s, size_t len, const char **rest)
 {
-	uint64_t id = 0;
-	size_t i = 0;
+	int k;
+	uint64_t id = digits_dec19(s, s + len, &k);
+	size_t i = (size_t)k;
 
+	/* 20 digits and more: one at a time, refusing what overflows */
+	if (i == 19 && i < len && digits_is(s[i])) {
+		id = 0;
+		i = 0;
+	}
 	while (i < len && s[i] >= '0' && s[i] <= '9') {
 		if (id > (UINT64_MAX - 9) / 10)
 			return 0;
@@ -39,8 +46,8 @@ head_rest_valid(const char *s, size_t len, size_t i)
 {
 	size_t n;
 
-	for (n = 0; i < len && s[i] >= '0' && s[i] <= '9'; i++)
-		n++;
+	n = digits_count(s + i, s + len);
+	i += n;
 	if (n == 0 || n > 20 || i >= len || s[i++] != '|')
 		return 0;
 	for (n = 0; i < len && ((s[i] >= 'A' && s[i] <= 'Z') || s[i] == '_'); i++)   /* 4.x: TRASH_REMOVE */

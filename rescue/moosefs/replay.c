@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/digits.h"
 #include "lib/hex.h"
 #include "lib/xio.h"
 #include "moosefs/replay.h"
@@ -68,69 +69,6 @@ mfs_rp_eat(struct mfs_rp *r, char c)
 	return 0;
 }
 
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-/* How many of the 8 bytes in v (read little-endian) lead as ASCII digits: a
- * digit's high nibble is 3, and stays 3 when 6 is added.  (A carry out of a
- * byte >= 0xFA only reaches the bytes after that non-digit.) */
-static unsigned
-lead_digits8(uint64_t v)
-{
-	const uint64_t hi = 0xF0F0F0F0F0F0F0F0ull, three = 0x3030303030303030ull;
-	uint64_t bad = ((v & hi) ^ three) | (((v + 0x0606060606060606ull) & hi) ^ three);
-
-	return bad ? (unsigned)__builtin_ctzll(bad) >> 3 : 8;
-}
-
-/* The value of the n (1..8) digits that lead in v: shifted to the top with
- * zero bytes (leading zeros) below, then pairs, quads and the eight combined
- * by multiplication. */
-static uint64_t
-digits8_value(uint64_t v, unsigned n)
-{
-	v <<= 8 * (8 - n);
-	v = ((v & 0x0F0F0F0F0F0F0F0Full) * 2561) >> 8;
-	v = ((v & 0x00FF00FF00FF00FFull) * 6553601) >> 16;
-	return ((v & 0x0000FFFF0000FFFFull) * 42949672960001ull) >> 32;
-}
-#endif
-
-/* The decimal digits at p, at most 19 of them (no overflow); *k: how many.
- * With the line's end known, 8 at a time (most numbers in a changelog
- * have 5 to 10 digits, and this is the replay's busiest loop). */
-static uint64_t
-dec19(const char *p, const char *end, int *k)
-{
-	static const uint64_t pow10[9] = { 1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000 };
-	uint64_t x = 0;
-	int n = 0;
-
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	while (end && n <= 11 && end - (p + n) >= 8) {
-		uint64_t v;
-		unsigned d;
-
-		memcpy(&v, p + n, 8);
-		if (!(d = lead_digits8(v)))
-			break;
-		x = x * pow10[d] + digits8_value(v, d);
-		n += (int)d;
-		if (d < 8)
-			break;
-	}
-	if (n && !(p[n] >= '0' && p[n] <= '9')) {
-		*k = n;
-		return x;
-	}
-#else
-	(void)end;
-	(void)pow10;
-#endif
-	while (p[n] >= '0' && p[n] <= '9' && n < 19)
-		x = x * 10 + (uint64_t)(p[n++] - '0');
-	*k = n;
-	return x;
-}
-
 /* A number the way strtoul reads it: never fails; with no digits the
  * cursor stays and the value is 0. */
 static uint64_t
@@ -144,7 +82,7 @@ num(struct mfs_rp *r, int base)
 	if (base == 10 && *p >= '0' && *p <= '9') {
 		int k;
 
-		x = dec19(p, r->end, &k);
+		x = digits_dec19(p, r->end, &k);
 		if (!(p[k] >= '0' && p[k] <= '9') && !(p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))) {
 			r->p = p + k;
 			return x;

@@ -26,6 +26,27 @@ test_parse_id(void)
 	CHECK_STR(rest, "1|IDLE()");
 	CHECK(mfs_cl_parse_id("x: 1|IDLE()", 11, &rest) == 0);
 	CHECK(mfs_cl_parse_id("12 1|IDLE()", 11, &rest) == 0);
+	/* every length, read 8 digits at a time where it can: the same as digit by digit */
+	CHECK(mfs_cl_parse_id("1234567890123456789: 1|IDLE()", 29, &rest) == 1234567890123456789ull);
+	CHECK(mfs_cl_parse_id("18446744073709551609: 1|IDLE()", 30, &rest) == 18446744073709551609ull);
+	CHECK(mfs_cl_parse_id("18446744073709551610: 1|IDLE()", 30, &rest) == 0);   /* too big */
+	CHECK(mfs_cl_parse_id("123456789012345678901: 1|IDLE()", 31, &rest) == 0);
+	CHECK(mfs_cl_parse_id("12345678", 8, &rest) == 0);                   /* no ':' */
+	CHECK(mfs_cl_parse_id("12345678:", 9, &rest) == 12345678 && *rest == 0);
+	for (int n = 1; n <= 19; n++) {
+		char t[40];
+		uint64_t want = 0;
+
+		for (int i = 0; i < n; i++) {
+			t[i] = (char)('1' + (i * 7) % 9);
+			want = want * 10 + (uint64_t)(t[i] - '0');
+		}
+		memcpy(t + n, ": 5|IDLE()", 11);
+		CHECK(mfs_cl_parse_id(t, strlen(t), &rest) == want);
+		CHECK_STR(rest, "5|IDLE()");
+		CHECK(mfs_cl_head_valid(t, strlen(t)));
+		CHECK(mfs_cl_parse_id(t, (size_t)n, &rest) == 0);                /* cut before the ':' */
+	}
 }
 
 static void
