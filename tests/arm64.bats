@@ -384,7 +384,7 @@ each() {
 	[ "$(cat x86.rc)" = 3 ]
 }
 
-@test "arm64: an arm64 build in another tree (busybox and dropbear cross-built again) is byte-identical to out/arm64/rescue and its images" {
+@test "arm64: an arm64 build in another tree (busybox and dropbear cross-built again) is byte-identical to out/arm64/rescue, its images and its ISO" {
 	mkdir -p t/tests t/bench
 	cp -a "$TOP_DIR/Makefile" "$TOP_DIR/config" "$TOP_DIR/mk" "$TOP_DIR/rescue" "$TOP_DIR/initramfs" "$TOP_DIR/recipes" t/
 	cp -a "$TOP_DIR/tests/rules.mk" "$TOP_DIR/tests/packages.txt" t/tests/
@@ -406,10 +406,10 @@ each() {
 	cfg=$(tar -xOf "$o/rescue-oci.tar" manifest.json | jq -r '.[0].Config')
 	epoch=$(date -ud "$(tar -xOf "$o/rescue-oci.tar" "$cfg" | jq -r .created)" +%s)
 	run timeout 900 env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL sh -c 'umask 002; exec "$@"' - make -C t -s -j2 ARCH=arm64 \
-		SOURCE_DATE_EPOCH="$epoch" W="$PWD/w" O="$PWD/o" "$PWD/o/rescue" images
+		SOURCE_DATE_EPOCH="$epoch" W="$PWD/w" O="$PWD/o" "$PWD/o/rescue" images "$PWD/o/rescue.iso"
 	assert_success
 	[ -x o/rescue ] && [ ! "o/rescue" -ef "$A64" ]
-	for f in rescue rescue-initramfs.cpio.gz rescue-vmlinuz rescue-oci.tar; do
+	for f in rescue rescue-initramfs.cpio.gz rescue-vmlinuz rescue-oci.tar rescue.iso; do
 		cmp "o/$f" "$o/$f"
 	done
 }

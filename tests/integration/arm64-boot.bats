@@ -129,9 +129,12 @@ iso_ready() {
 	done
 }
 
-# bootiso [QEMU ARGS...]: boot under AAVMF (a fresh copy of its variables),
-# console to $LOG; status of qemu
+# bootiso VARS [QEMU ARGS...]: boot under AAVMF with a fresh copy of its
+# variables VARS (AAVMF_VARS.ms.fd: Microsoft's keys enrolled, Secure Boot
+# enforced), console to $LOG; status of qemu
 bootiso() {
+	cp "$AAVMF/$1" "$BATS_TEST_TMPDIR/vars.fd"
+	shift
 	timeout "${QEMU_TIMEOUT:-150}" qemu-system-aarch64 -M virt -cpu cortex-a57 -accel tcg -m 1024 -nographic \
 		-no-reboot -nic none \
 		-drive "if=pflash,format=raw,readonly=on,file=$AAVMF/AAVMF_CODE.fd" \
@@ -160,9 +163,8 @@ menu_typist() {
 
 @test "arm64-boot: rescue.iso boots under AAVMF as a CD: shim, GRUB, the default entry on ttyAMA0, the rescue shell, poweroff (exit 0)" {
 	iso_ready
-	cp "$AAVMF/AAVMF_VARS.fd" "$BATS_TEST_TMPDIR/vars.fd"
 	local t0=$SECONDS
-	run bootiso -drive "file=$ISO,if=none,id=cd,media=cdrom,readonly=on" -device virtio-scsi-pci -device scsi-cd,drive=cd \
+	run bootiso AAVMF_VARS.fd -drive "file=$ISO,if=none,id=cd,media=cdrom,readonly=on" -device virtio-scsi-pci -device scsi-cd,drive=cd \
 		< <(menu_typist 3>&-)
 	stop_typist $!
 	assert_equal "$status" 0
@@ -172,6 +174,22 @@ menu_typist() {
 	has 'EFI stub: Booting Linux Kernel'
 	has '^\[ *[0-9.]+\] Linux version 6\.1\.0-[0-9]+-cloud-arm64 '
 	has '^rescue: rescue [0-9]'
+	has '^==iso 1==$'
+	has 'reboot: Power down'
+}
+
+@test "arm64-boot: rescue.iso boots under AAVMF with Secure Boot enforced (Microsoft's keys): the kernel is locked down, its modules load (exit 0)" {
+	iso_ready
+	[ -f "$AAVMF/AAVMF_VARS.ms.fd" ] || fail "no $AAVMF/AAVMF_VARS.ms.fd (qemu-efi-aarch64)"
+	run bootiso AAVMF_VARS.ms.fd -drive "file=$ISO,if=none,id=cd,media=cdrom,readonly=on" \
+		-device virtio-scsi-pci -device scsi-cd,drive=cd < <(menu_typist 3>&-)
+	stop_typist $!
+	assert_equal "$status" 0
+	has 'EFI stub: UEFI Secure Boot is enabled'
+	has 'secureboot: Secure boot enabled'
+	has 'Kernel is locked down from EFI Secure Boot'
+	# the CD was found through virtio_scsi, a signed module loaded in lockdown
+	has 'scsi host0: Virtio SCSI HBA'
 	has '^==iso 1==$'
 	has 'reboot: Power down'
 }
