@@ -12,6 +12,7 @@
 #                               tests/arm64.bats runs them under qemu-aarch64 (user
 #                               mode), the binary against the x86-64 one;
 #                               tests/integration/arm64-boot.bats boots the image
+#                               and the ISO (AAVMF, qemu-efi-aarch64)
 #
 # The arm64 toolchain is Debian's: gcc-aarch64-linux-gnu with musl-dev:arm64's
 # wrapper aarch64-linux-musl-gcc (ARM64_CC), and linux-libc-dev-arm64-cross for
