@@ -87,12 +87,21 @@ $(MED)/stamp: $(MED)/profile.id $(IMAGE_INPUTS)
 $(MED)/initrd.gz: $(MED)/stamp
 	$(Q)$(O)/rescue mkcpio -q -z -f -l $(MED)/tree/devices.list -o $@ $(MED)/tree/rootfs $(MED)/tree/modules
 
+ifeq ($(ARCH),x86_64)
 $(O)/rescue.iso: $(MED)/initrd.gz initramfs/mkiso
 	@mkdir -p $(@D)
 	$(Q)grep -qx iso $(MED)/tree/media || { echo "make: $(MEDIA_PROFILE) has no 'iso' in its media" >&2; exit 1; }
 	$(if $(Q),@echo "  MKISO   $@")
 	$(Q)initramfs/mkiso -k $(MED)/tree/vmlinuz -i $(MED)/initrd.gz -m $(MED)/tree/manifest -l $(DEBROOT) \
 		-V $(VERSION) -o $@
+else
+# arm64 (mk/arch.mk): the UEFI-only ISO of the image itself (PROFILE: the
+# metal profile's generic kernel and x86 drivers have no arm64 counterpart here)
+$(O)/rescue.iso: $(O)/rescue-initramfs.cpio.gz $(O)/rescue-vmlinuz initramfs/mkiso $(AB)/loaders.stamp
+	$(if $(Q),@echo "  MKISO   $@")
+	$(Q)initramfs/mkiso $(ARCH_ISO_ARGS) -k $(O)/rescue-vmlinuz -i $(O)/rescue-initramfs.cpio.gz \
+		-m $(IMG)/tree/manifest -l $(AB)/loaders -V $(VERSION) -o $@
+endif
 
 # the netboot bundle (docs/netboot.md): kernel, initramfs, boot.ipxe, Debian's
 # iPXE binaries and dnsmasq examples; SHA256SUMS is written last

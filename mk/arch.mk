@@ -4,13 +4,15 @@
 #   ARCH=x86_64 (the default)   out/rescue, the images, the boot media
 #   ARCH=arm64                  out/arm64/rescue (static, musl, aarch64),
 #                               out/arm64/rescue-initramfs.cpio.gz, rescue-vmlinuz
-#                               and rescue-oci.tar (linux/arm64); no ISO, netboot
-#                               bundle or out/bin links
+#                               rescue-oci.tar (linux/arm64) and rescue.iso (UEFI
+#                               only, from the same image); no netboot bundle, no
+#                               `media` of MEDIA_PROFILE, no out/bin links
 #   make all-arches             `make` (x86-64) and `make ARCH=arm64`
 #   make check                  builds the arm64 binary, images and unit tests too;
 #                               tests/arm64.bats runs them under qemu-aarch64 (user
 #                               mode), the binary against the x86-64 one;
 #                               tests/integration/arm64-boot.bats boots the image
+#                               and the ISO (AAVMF, qemu-efi-aarch64)
 #
 # The arm64 toolchain is Debian's: gcc-aarch64-linux-gnu with musl-dev:arm64's
 # wrapper aarch64-linux-musl-gcc (ARM64_CC), and linux-libc-dev-arm64-cross for
@@ -20,7 +22,9 @@
 # busybox (its applet list) under qemu-aarch64 (TARGET_RUN, Debian's qemu-user).
 # Debian's arm64 cloud kernel (KERNEL_ARM64_CLOUD_PACKAGE, config/kernel.conf)
 # is fetched into $(B)/debs/kernel/arm64-cloud and unpacked as the `cloud`
-# flavour of $(B)/arm64/kernels (ARCH_KERNELS); busybox and dropbear builds are
+# flavour of $(B)/arm64/kernels (ARCH_KERNELS); the ISO's loaders, Debian's
+# signed shim-signed:arm64 and grub-efi-arm64-signed:arm64 (ARM64_LOADER_DEBS),
+# into $(B)/debs/arm64-loaders, unpacked in $(AB)/loaders; busybox and dropbear builds are
 # cached in $(AB)/busybox and $(AB)/dropbear.  The arm64 objects go to $(W)/arm64, its zlib and headers
 # to $(B)/arm64 (AB), the binary to $(O)/arm64, unless W or O are given on the
 # command line.  CC in config.mak is the x86-64 compiler; ARM64_CC the arm64 one.
@@ -44,6 +48,7 @@ KHDR = $(DEBROOT)/usr/include
 KHDR_ASM = $(KHDR)/x86_64-linux-gnu/asm
 ZLIB_CHOST :=
 ARCH_ALL := links images media
+ARCH_ISO_ARGS :=
 ARCH_CROSS :=
 TARGET_RUN :=
 MKOCI_ARCH :=
@@ -63,23 +68,36 @@ endif
 KHDR = $(ARM64_KHDR)
 KHDR_ASM = $(KHDR)/asm
 ZLIB_CHOST := aarch64-linux-gnu
-ARCH_ALL := images
+ARCH_ALL := images $(O)/rescue.iso
+ARCH_ISO_ARGS := -a arm64
 ARCH_CROSS := aarch64-linux-gnu-
 TARGET_RUN := qemu-aarch64
 MKOCI_ARCH := -a arm64
 ARCH_KERNELS = $(AB)/kernels
 ARCH_KERNELS_STAMP = $(AB)/kernels.stamp
 ifneq ($(filter links media size install check fuzz fuzz-build bench all-arches,$(MAKECMDGOALS)),)
-$(error ARCH=arm64 builds out/arm64/rescue, its images (no boot media or links) and its unit tests; `make check` builds and tests them from the default ARCH)
+$(error ARCH=arm64 builds out/arm64/rescue, its images, its UEFI ISO (no other boot media, no links) and its unit tests; `make check` builds and tests them from the default ARCH)
 endif
 deps: deps-arm64
 fetch: $(B)/arm64/fetch.stamp
 
-# Debian's arm64 cloud kernel, apart from the x86-64 inputs; `make fetch
-# ARCH=arm64` gets it (apt-get download PKG:arm64: apt lists arm64, deps-arm64)
+# Debian's arm64 cloud kernel and the ISO's signed loaders, apart from the
+# x86-64 inputs; `make fetch ARCH=arm64` gets them (apt-get download PKG:arm64:
+# apt lists arm64, deps-arm64); a .deb already there is not fetched again
+ARM64_LOADER_DEBS := shim-signed grub-efi-arm64-signed
 $(B)/arm64/fetch.stamp: config/kernel.conf mk/arch.mk
 	$(Q)mk/fetch-kernel $(B)/debs/kernel/arm64-cloud $(KERNEL_ARM64_CLOUD_PACKAGE):arm64 linux-image-cloud-arm64:arm64
+	$(Q)mkdir -p $(B)/debs/arm64-loaders && cd $(B)/debs/arm64-loaders && for p in $(ARM64_LOADER_DEBS); do \
+		ls $${p}_*_arm64.deb >/dev/null 2>&1 || { echo "  FETCH   $$p:arm64"; apt-get download -q $$p:arm64 2>&1 | grep -v '^W: Download is performed unsandboxed' || true; }; \
+		ls $${p}_*_arm64.deb >/dev/null 2>&1 || { echo "make fetch: could not download Debian package $$p:arm64" >&2; exit 1; }; \
+	done
 	$(Q)mkdir -p $(@D) && touch $@
+
+# the ISO's loaders (mkiso -l): dpkg-deb -x, nothing is installed
+$(AB)/loaders.stamp: $(B)/arm64/fetch.stamp
+	$(Q)rm -rf $(AB)/loaders && mkdir -p $(AB)/loaders
+	$(Q)for d in $(B)/debs/arm64-loaders/*.deb; do dpkg-deb -x $$d $(AB)/loaders; done
+	$(Q)touch $@
 
 $(AB)/kernels.stamp: $(B)/arm64/fetch.stamp
 	$(Q)rm -rf $(AB)/kernels && mkdir -p $(AB)/kernels/cloud

@@ -66,7 +66,7 @@ value() {
 	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$TOP_DIR" --eval "rescue-show-value: ; @echo '\$($var)'" "$@" rescue-show-value
 }
 
-@test "arm64: ARCH=arm64 has its own compiler, dirs and kernels; an exported ARCH is ignored; no arm64 boot media or links (exit 2)" {
+@test "arm64: ARCH=arm64 has its own compiler, dirs and kernels; an exported ARCH is ignored; no arm64 boot media but the UEFI ISO, no links (exit 2)" {
 	assert_equal "$(value CC ARCH=arm64) $(value W ARCH=arm64) $(value O ARCH=arm64) $(value ZLIB ARCH=arm64)" \
 		"aarch64-linux-musl-gcc build/arm64 out/arm64 build/arm64/zlib/libz.a"
 	assert_equal "$(value CC ARCH=aarch64 ARM64_CC=my-cc) $(value O ARCH=arm64 O=/tmp/o)" "my-cc /tmp/o"
@@ -83,8 +83,10 @@ value() {
 	for g in media links; do
 		run env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C "$TOP_DIR" -n ARCH=arm64 "$g"
 		assert_equal "$status" 2
-		assert_output --partial "ARCH=arm64 builds out/arm64/rescue, its images (no boot media or links) and its unit tests"
+		assert_output --partial "ARCH=arm64 builds out/arm64/rescue, its images, its UEFI ISO (no other boot media, no links) and its unit tests"
 	done
+	# the UEFI ISO is part of ARCH=arm64's `all`, with the arm64 loaders
+	assert_equal "$(value ARCH_ALL ARCH=arm64) $(value ARCH_ISO_ARGS ARCH=arm64)|$(value ARCH_ISO_ARGS)|" "images out/arm64/rescue.iso -a arm64||"
 	# the private kernel headers are the arm64 ones, and only linux/ asm/ asm-generic/
 	assert_equal "$(cd "$TOP_DIR/build/arm64/kernel-headers" && echo *)" "asm asm-generic linux"
 	[ -e "$TOP_DIR/build/arm64/kernel-headers/asm/sve_context.h" ]
@@ -382,7 +384,7 @@ each() {
 	[ "$(cat x86.rc)" = 3 ]
 }
 
-@test "arm64: an arm64 build in another tree (busybox and dropbear cross-built again) is byte-identical to out/arm64/rescue and its images" {
+@test "arm64: an arm64 build in another tree (busybox and dropbear cross-built again) is byte-identical to out/arm64/rescue, its images and its ISO" {
 	mkdir -p t/tests t/bench
 	cp -a "$TOP_DIR/Makefile" "$TOP_DIR/config" "$TOP_DIR/mk" "$TOP_DIR/rescue" "$TOP_DIR/initramfs" "$TOP_DIR/recipes" t/
 	cp -a "$TOP_DIR/tests/rules.mk" "$TOP_DIR/tests/packages.txt" t/tests/
@@ -404,10 +406,10 @@ each() {
 	cfg=$(tar -xOf "$o/rescue-oci.tar" manifest.json | jq -r '.[0].Config')
 	epoch=$(date -ud "$(tar -xOf "$o/rescue-oci.tar" "$cfg" | jq -r .created)" +%s)
 	run timeout 900 env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL sh -c 'umask 002; exec "$@"' - make -C t -s -j2 ARCH=arm64 \
-		SOURCE_DATE_EPOCH="$epoch" W="$PWD/w" O="$PWD/o" "$PWD/o/rescue" images
+		SOURCE_DATE_EPOCH="$epoch" W="$PWD/w" O="$PWD/o" "$PWD/o/rescue" images "$PWD/o/rescue.iso"
 	assert_success
 	[ -x o/rescue ] && [ ! "o/rescue" -ef "$A64" ]
-	for f in rescue rescue-initramfs.cpio.gz rescue-vmlinuz rescue-oci.tar; do
+	for f in rescue rescue-initramfs.cpio.gz rescue-vmlinuz rescue-oci.tar rescue.iso; do
 		cmp "o/$f" "$o/$f"
 	done
 }
