@@ -551,11 +551,9 @@ move_exchange(struct mfs_rp *r, uint32_t es, uint32_t ed, uint32_t psi, uint32_t
 	char ns[256], nd[256];
 	uint16_t ls = m->edges.v[es].nleng, ld = m->edges.v[ed].nleng;
 
-	/* a directory into itself or below would cut a loop off the tree
-	 * (MooseFS's check misses the first case; its clients never log it) */
-	if (m->nodes.v[dc].type == MFS_T_DIR && (dc == psi || is_ancestor(m, dc, psi)))
-		return MFS_ST_EINVAL;
-	if (m->nodes.v[sc].type == MFS_T_DIR && sc == pdi)
+	/* a directory into itself or below would cut a loop off the tree (the
+	 * source's side: mfs_op_move checked it before) */
+	if (m->nodes.v[dc].type == MFS_T_DIR && is_ancestor(m, dc, psi))
 		return MFS_ST_EINVAL;
 	memcpy(ns, m->edges.v[es].name, ls);
 	memcpy(nd, m->edges.v[ed].name, ld);
@@ -589,7 +587,7 @@ mfs_op_move(struct mfs_rp *r)
 	if (!(es = mfs_edge_find(m, psi, ns, ls)))
 		return MFS_ST_ENOENT;
 	c = m->edges.v[es].child;
-	if (m->nodes.v[c].type == MFS_T_DIR && (c == pdi || is_ancestor(m, c, pdi)))
+	if (m->nodes.v[c].type == MFS_T_DIR && is_ancestor(m, c, pdi))
 		return MFS_ST_EINVAL;
 	if ((ed = mfs_edge_find(m, pdi, nd, ld))) {
 		uint32_t dc = m->edges.v[ed].child;
