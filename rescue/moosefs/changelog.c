@@ -80,21 +80,11 @@ mfs_cl_kind_parts(const char *head, size_t headlen, uint64_t len, int nul, int p
 	return MFS_CL_OK;
 }
 
-int
-mfs_cl_line_kind(const char *s, size_t len)
-{
-	size_t i = 0;
-
-	while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r'))
-		i++;
-	/* memrchr: a line's ')' is near its end */
-	return mfs_cl_kind_parts(s, len, len, memchr(s, 0, len) != NULL, memrchr(s, ')', len) != NULL, i == len);
-}
-
-/* mfs_cl_line_kind of a line mfs_cl_next has read, without reading it again:
- * whether it holds a NUL is known from the scan for its end, and its id from
- * the parse (rest: after "ID: "; NULL without an id).  An id and its ": "
- * take at most 22 bytes, so the parse in MFS_CL_HEADMAX bytes is the same. */
+/* A line's kind (mfs_cl_kind_parts' rules) from what its reader knows:
+ * whether it holds a NUL, and where its id's "ID: " ends (rest; NULL without
+ * an id).  mfs_cl_head_valid parses the id in the first MFS_CL_HEADMAX bytes
+ * only: an id that ends beyond them leaves no head there, and
+ * head_rest_valid, given the capped length, finds none either. */
 static int
 read_line_kind(const char *s, size_t len, int nul, const char *rest)
 {
@@ -110,6 +100,29 @@ read_line_kind(const char *s, size_t len, int nul, const char *rest)
 	    !head_rest_valid(s, len > MFS_CL_HEADMAX ? MFS_CL_HEADMAX : len, (size_t)(rest - s)))
 		return MFS_CL_GARBAGE;
 	return MFS_CL_OK;
+}
+
+/* MooseFS 1.6's changes start at 0: with its rule (id0), "0: ..." is a change */
+static int
+is_id0(int id0, const char *s, size_t len)
+{
+	return id0 && len >= 2 && s[0] == '0' && s[1] == ':';
+}
+
+/* the kind of a whole line s (len bytes) read from a file with rule id0 */
+static int
+kind_of(const char *s, size_t len, int id0)
+{
+	const char *rest = NULL;
+	uint64_t id = mfs_cl_parse_id(s, len, &rest);
+
+	return read_line_kind(s, len, memchr(s, 0, len) != NULL, id || is_id0(id0, s, len) ? rest : NULL);
+}
+
+int
+mfs_cl_line_kind(const char *s, size_t len)
+{
+	return kind_of(s, len, 0);
 }
 
 /* the first newline or NUL in p[0..n), or NULL: one pass over the changelog
@@ -205,12 +218,7 @@ scan_tail(struct mfs_clfile *f)
 		if (len <= MFS_CL_MAXLINE) {
 			if (pread_full(f->fd, f->buf, (size_t)len, (uint64_t)s) != (ssize_t)len)
 				return -1;
-			kind = mfs_cl_line_kind(f->buf, (size_t)len);
-			if (kind == MFS_CL_GARBAGE && f->id0 && len >= 2 && f->buf[0] == '0' && f->buf[1] == ':') {
-				f->buf[0] = '1';   /* judged as any other id */
-				kind = mfs_cl_line_kind(f->buf, (size_t)len);
-				f->buf[0] = '0';
-			}
+			kind = kind_of(f->buf, (size_t)len, f->id0);
 		}
 		if (kind == MFS_CL_OK) {
 			f->last = mfs_cl_parse_id(f->buf, (size_t)len, &rest);
@@ -307,7 +315,7 @@ mfs_cl_next(struct mfs_clfile *f)
 			f->id = mfs_cl_parse_id(f->raw, l, &f->text);
 			if (f->id)
 				f->len = l - (size_t)(f->text - f->raw);
-			f->kind = read_line_kind(f->raw, l, nul, f->id ? f->text : NULL);
+			f->kind = read_line_kind(f->raw, l, nul, f->id || is_id0(f->id0, f->raw, l) ? f->text : NULL);
 			return 1;
 		}
 		if (f->eof)

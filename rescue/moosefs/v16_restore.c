@@ -36,21 +36,6 @@ is_id0(const char *s, size_t len)
 	return len >= 2 && s[0] == '0' && s[1] == ':';
 }
 
-/* the current line's kind, id-0 lines judged as the others */
-static int
-line_kind(const struct mfs_clfile *f)
-{
-	char head[MFS_CL_HEADMAX];
-	size_t n = f->rawlen < sizeof head ? f->rawlen : sizeof head;
-
-	if (f->id || !is_id0(f->raw, f->rawlen))
-		return f->kind;
-	memcpy(head, f->raw, n);
-	head[0] = '1';
-	return mfs_cl_kind_parts(head, n, f->rawlen, memchr(f->raw, 0, f->rawlen) != NULL,
-				 memchr(f->raw, ')', f->rawlen) != NULL, 0);
-}
-
 static const char *
 line_text(const struct mfs_clfile *f, size_t *len)
 {
@@ -169,9 +154,9 @@ step(struct v16_meta *m, struct job *j, const struct v16_opts *o)
 		warn_at(RC_DATA, f->path, f->lineno, "not a changelog line (no 'ID: ' at the start)");
 		return RC_DATA;
 	}
-	if (line_kind(f) != MFS_CL_OK) {
+	if (f->kind != MFS_CL_OK) {
 		warn_at(RC_DATA, f->path, f->lineno, "change %llu: %s, and valid lines follow it: the file is damaged",
-			(unsigned long long)id, mfs_cl_kind_name(line_kind(f)));
+			(unsigned long long)id, mfs_cl_kind_name(f->kind));
 		return RC_DATA;
 	}
 	if (f->lineno > 1 && id <= f->prev) {
