@@ -42,15 +42,6 @@ mkimg() {
 	{ head -c "$(($2 / 2))" /dev/urandom; head -c 65536 /dev/zero; head -c "$(($2 - $2 / 2 - 65536))" /dev/urandom; } >"$1"
 }
 
-# scribble FILE BLOCK...: overwrite 4 KiB blocks with random bytes
-scribble() {
-	local f=$1 b
-	shift
-	for b in "$@"; do
-		head -c 4096 /dev/urandom | dd of="$f" bs=4096 seek="$b" conv=notrunc status=none
-	done
-}
-
 @test "arm64: out/arm64/rescue is a static aarch64 executable" {
 	run file -b "$A64"
 	assert_output --partial "ARM aarch64"

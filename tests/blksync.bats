@@ -13,15 +13,6 @@ mkimg() {
 	head -c "$2" /dev/urandom >"$1"
 }
 
-# scribble FILE BLOCK...: overwrite 4 KiB blocks with random bytes
-scribble() {
-	local f=$1 b
-	shift
-	for b in "$@"; do
-		head -c 4096 /dev/urandom | dd of="$f" bs=4096 seek="$b" conv=notrunc status=none
-	done
-}
-
 # sync_files SOURCE TARGET [OPTIONS]: sig, diff, patch through files; the
 # target must end up equal to the source, which must not change.
 sync_files() {

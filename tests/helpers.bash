@@ -86,6 +86,22 @@ skip() {
 	_bats_skip "$@"
 }
 
+# mfsmaster_cfg DIR [CFG]: a config (CFG, default DIR.cfg) for the installed
+# MooseFS master's offline restore of data directory DIR as root:
+# mfsmaster -c CFG restore
+mfsmaster_cfg() {
+	printf 'DATA_PATH = %s\nWORKING_USER = root\nWORKING_GROUP = root\n' "$1" >"${2:-$1.cfg}"
+}
+
+# scribble FILE BLOCK...: overwrite 4 KiB blocks with random bytes
+scribble() {
+	local f=$1 b
+	shift
+	for b in "$@"; do
+		head -c 4096 /dev/urandom | dd of="$f" bs=4096 seek="$b" conv=notrunc status=none
+	done
+}
+
 # requires WHAT...: skip unless available (root qemu qemu-arm64 moosefs strace podman
 # netns loop chroot); an unknown requirement is an error.  With
 # RESCUE_TEST_STRICT=1 (CI) the skip fails unless the test is allowlisted.

@@ -113,7 +113,7 @@ setup() {
 	requires moosefs
 	for d in master metalogger truncated metalogger-gap; do
 		cp -a "moosefs/$d" "oracle-$d"
-		printf 'DATA_PATH = %s\nWORKING_USER = root\nWORKING_GROUP = root\n' "$T/oracle-$d" >"$T/$d.cfg"
+		mfsmaster_cfg "$T/oracle-$d" "$T/$d.cfg"
 		last=$("$RESCUE" metapick --json "moosefs/$d" | jq '.candidates[0].facts.last_change')
 		if [ $d = metalogger-gap ]; then
 			run timeout 60 mfsmaster -c "$T/$d.cfg" restore

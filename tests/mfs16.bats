@@ -251,7 +251,7 @@ norm30() {
 		assert_success
 		mkdir "$BATS_TEST_TMPDIR/up"
 		cp metadata.mfs "$BATS_TEST_TMPDIR/up/"
-		printf 'DATA_PATH = %s\nWORKING_USER = root\nWORKING_GROUP = root\n' "$BATS_TEST_TMPDIR/up" >"$BATS_TEST_TMPDIR/up.cfg"
+		mfsmaster_cfg "$BATS_TEST_TMPDIR/up"
 		run timeout 60 mfsmaster -c "$BATS_TEST_TMPDIR/up.cfg" restore
 		assert_success
 		assert_equal "$(norm30 "$BATS_TEST_TMPDIR/up/metadata.mfs" | sort)" "$(norm16 metadata.mfs | sort)"

@@ -31,7 +31,7 @@ same_as_real() {
 		d=$BATS_TEST_TMPDIR/$s
 		mkdir -p "$d"
 		cp "$FX/$s"/* "$d/"
-		printf 'DATA_PATH = %s\nWORKING_USER = root\nWORKING_GROUP = root\n' "$d" >"$d.cfg"
+		mfsmaster_cfg "$d"
 		timeout 60 mfsmaster -c "$d.cfg" restore >/dev/null 2>&1
 		same_as_real "$d/metadata.mfs"
 	done

@@ -14,7 +14,7 @@ mask_root() {
 
 # real_restore DIR: MooseFS's offline restore in DIR (writes DIR/metadata.mfs)
 real_restore() {
-	printf 'DATA_PATH = %s\nWORKING_USER = root\nWORKING_GROUP = root\n' "$1" >"$1.cfg"
+	mfsmaster_cfg "$1"
 	timeout 60 mfsmaster -c "$1.cfg" restore >"$1.log" 2>&1
 }
 
@@ -429,7 +429,7 @@ PY
 	assert_success
 	mkdir real
 	cp orphan.mfs real/metadata.mfs.back
-	printf 'DATA_PATH = %s\nWORKING_USER = root\nWORKING_GROUP = root\n' "$PWD/real" >real.cfg
+	mfsmaster_cfg "$PWD/real" real.cfg
 	timeout 60 mfsmaster -c real.cfg -i restore >real.log 2>&1
 	assert_equal "$(mfsmetadump out.mfs 2>/dev/null)" "$(mfsmetadump real/metadata.mfs 2>/dev/null)"
 }

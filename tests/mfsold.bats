@@ -22,7 +22,7 @@ real_restore() {
 	local d=$BATS_TEST_TMPDIR/real
 	mkdir -p "$d"
 	cp "$1" "$d/metadata.mfs.back"
-	printf 'DATA_PATH = %s\nWORKING_USER = root\nWORKING_GROUP = root\n' "$d" >"$d.cfg"
+	mfsmaster_cfg "$d"
 	real_rc=0
 	timeout 60 mfsmaster -c "$d.cfg" ${2:+"$2"} restore >"$d.log" 2>&1 || real_rc=$?
 }

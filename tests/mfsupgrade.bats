@@ -73,7 +73,7 @@ restore_a() {
 	mkdir -p "$d"
 	cp "$MASTER3" "$d/metadata.mfs.back"
 	cp "$FX/snapshot3/changelog.0.mfs" "$d/"
-	printf 'DATA_PATH = %s\nWORKING_USER = root\nWORKING_GROUP = root\n' "$d" >"$d.cfg"
+	mfsmaster_cfg "$d"
 	timeout 60 mfsmaster -c "$d.cfg" restore >"$d.log" 2>&1
 	cmp "$d/metadata.mfs" "$SNAP3"
 	# rescue's restore of the same: no 4.x line, so it stays 3.x
@@ -132,7 +132,7 @@ restore_a() {
 	mkdir -p "$d"
 	cp "$MASTER3" "$d/metadata.mfs.back"
 	cp "$FX/neutral/changelog.0.mfs" "$d/"
-	printf 'DATA_PATH = %s\nWORKING_USER = root\nWORKING_GROUP = root\n' "$d" >"$d.cfg"
+	mfsmaster_cfg "$d"
 	timeout 60 mfsmaster -c "$d.cfg" restore >"$d.log" 2>&1
 	run_tool mfsmetarestore -q -m "$MASTER3" -o "$BATS_TEST_TMPDIR/3.mfs" "$FX/neutral/changelog.0.mfs"
 	assert_success

@@ -32,7 +32,7 @@ setup_file() {
 	local o=$BATS_TEST_TMPDIR/oracle
 	mkdir -p "$o"
 	cp -r "$in" "$o/data"
-	printf 'DATA_PATH = %s\nWORKING_USER = root\nWORKING_GROUP = root\n' "$o/data" >"$o/mfsmaster.cfg"
+	mfsmaster_cfg "$o/data" "$o/mfsmaster.cfg"
 	timeout 120 mfsmaster -c "$o/mfsmaster.cfg" restore >"$o/log" 2>&1
 	# MooseFS's own mfsmetadump of both: the same text, record for record,
 	# and the same bytes

@@ -36,7 +36,7 @@ oracle() {
 	rm -rf "$o"
 	mkdir -p "$o/data"
 	for d in "$@"; do cp -n "$d"/* "$o/data/"; done
-	printf 'DATA_PATH = %s\nWORKING_USER = root\nWORKING_GROUP = root\n' "$o/data" >"$o/mfsmaster.cfg"
+	mfsmaster_cfg "$o/data" "$o/mfsmaster.cfg"
 	timeout 120 mfsmaster -c "$o/mfsmaster.cfg" restore >"$o/log" 2>&1 || { cat "$o/log" >&2; return 1; }
 	echo "$o/data"
 }
